@@ -1,0 +1,45 @@
+# reel: the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+PORT ?= 8080
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build build-asan run test test-unit test-asan test-e2e bench format clean
+
+all: build
+
+deps:
+	@scripts/deps
+
+$(BUILD)/build.ninja: CMakeLists.txt tests/CMakeLists.txt
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+
+build: deps $(BUILD)/build.ninja
+	@ninja -C $(BUILD) --quiet -j $(JOBS) 2>&1 | grep -v '^ninja: no work to do' || true
+	@test -x $(BUILD)/reel
+
+$(ASAN_BUILD)/build.ninja: CMakeLists.txt tests/CMakeLists.txt
+	@cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" >/dev/null
+
+build-asan: deps $(ASAN_BUILD)/build.ninja
+	@ninja -C $(ASAN_BUILD) --quiet -j $(JOBS) 2>&1 | grep -v '^ninja: no work to do' || true
+
+# Serve on :8080 with the embedded defaults (data in ./data).
+run: build
+	@$(BUILD)/reel serve --port $(PORT)
+
+# Every test: unit and integration (ctest) on the release build, the same
+# under AddressSanitizer/UBSan, then the end-to-end suites with real clients.
+test: build build-asan
+	@scripts/run-tests $(BUILD) $(ASAN_BUILD)
+
+bench: build
+	@bench/run
+
+format:
+	@clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,55 @@
+// reel: the command-line entry point. Parses the command and the config and
+// hands over to the command; nothing else lives here.
+#include "app/serve.hpp"
+#include "core/config.hpp"
+#include "core/log.hpp"
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace {
+
+void print_usage(std::ostream& out) {
+  out << "usage: reel <command> [flags]\n\n"
+         "commands:\n"
+         "  serve     run the server (HTTP API, streaming, realtime, workers)\n"
+         "  help      show this text\n"
+         "  version   print the version\n\n"
+         "flags of serve, each with its environment twin (flags win):\n"
+      << reel::config_help();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string command = args.empty() ? "help" : args.front();
+  if (!args.empty()) args.erase(args.begin());
+
+  if (command == "help" || command == "--help" || command == "-h") {
+    print_usage(std::cout);
+    return 0;
+  }
+  if (command == "version" || command == "--version") {
+    std::cout << "reel 0.1.0\n";
+    return 0;
+  }
+  if (command != "serve") {
+    std::cerr << "reel: unknown command \"" << command << "\"; `reel help` lists the commands.\n";
+    return 2;
+  }
+  try {
+    reel::config cfg = reel::load_config(reel::process_environment(), args);
+    return reel::app::run_serve(cfg);
+  } catch (const reel::config_error& e) {
+    reel::log::flush();
+    std::cerr << "reel: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    reel::log::error("fatal", {{"error", e.what()}});
+    reel::log::flush();
+    return 1;
+  }
+}

@@ -1,0 +1,13 @@
+// The `reel serve` command: the composition root of the server process.
+#pragma once
+
+#include "core/config.hpp"
+
+namespace reel::app {
+
+// Runs the server until SIGINT/SIGTERM and a graceful shutdown. Returns the
+// process exit code. Throws config_error for a setting that turns out
+// unusable at start-up (data dir, listen address).
+int run_serve(const config& cfg);
+
+}  // namespace reel::app

@@ -1,0 +1,193 @@
+#include "core/config.hpp"
+
+#include <charconv>
+#include <functional>
+#include <sstream>
+
+extern char** environ;
+
+namespace reel {
+namespace {
+
+using setter = std::function<void(config&, const std::string& value, const std::string& source)>;
+
+struct setting {
+  const char* env;
+  const char* flag;
+  const char* help;
+  setter apply;
+};
+
+[[noreturn]] void fail(const std::string& source, const std::string& must, const std::string& value) {
+  throw config_error(source + " must be " + must + ", got \"" + value + "\".");
+}
+
+std::uint64_t parse_uint(const std::string& source, const std::string& value, std::uint64_t min, std::uint64_t max,
+                         const std::string& what) {
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (value.empty() || ec != std::errc() || end != value.data() + value.size() || n < min || n > max)
+    fail(source, what, value);
+  return n;
+}
+
+bool parse_bool(const std::string& source, const std::string& value) {
+  if (value == "1" || value == "true" || value == "yes" || value == "on") return true;
+  if (value == "0" || value == "false" || value == "no" || value == "off") return false;
+  fail(source, "true or false", value);
+}
+
+bool valid_origin(const std::string& o) {
+  std::string_view rest;
+  if (o.starts_with("http://"))
+    rest = std::string_view(o).substr(7);
+  else if (o.starts_with("https://"))
+    rest = std::string_view(o).substr(8);
+  else
+    return false;
+  if (rest.empty() || rest.find('/') != std::string_view::npos) return false;
+  for (char c : rest)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
+      return false;
+  return true;
+}
+
+std::chrono::milliseconds parse_ms(const std::string& source, const std::string& value, std::uint64_t min) {
+  return std::chrono::milliseconds(
+      parse_uint(source, value, min, 86'400'000, "a number of milliseconds from " + std::to_string(min) + " to 86400000"));
+}
+
+const std::vector<setting>& settings() {
+  static const std::vector<setting> all = {
+      {"REEL_HOST", "host", "address to listen on (default 0.0.0.0)",
+       [](config& c, const std::string& v, const std::string& s) {
+         if (v.empty() || v.size() > 255 || v.find_first_of(" /\t") != std::string::npos)
+           fail(s, "an IP address or host name", v);
+         c.host = v;
+       }},
+      {"REEL_PORT", "port", "port to listen on; 0 picks a free one (default 8080)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.port = static_cast<std::uint16_t>(parse_uint(s, v, 0, 65535, "an integer from 0 to 65535"));
+       }},
+      {"REEL_DATA_DIR", "data-dir", "videos, uploads, the embedded database, the generated secret (default ./data)",
+       [](config& c, const std::string& v, const std::string& s) {
+         if (v.empty()) fail(s, "a directory path", v);
+         c.data_dir = v;
+       }},
+      {"REEL_DATABASE_URL", "database-url", "sqlite:///path or postgres://... (default: SQLite in the data dir)",
+       [](config& c, const std::string& v, const std::string& s) {
+         if (!(v.starts_with("sqlite://") || v.starts_with("postgres://") || v.starts_with("postgresql://")))
+           fail(s, "a sqlite:///path or postgres://... URL", v);
+         c.database_url = v;
+       }},
+      {"REEL_SECRET_KEY", "secret-key", "key for signing tokens and playback URLs (default: generated)",
+       [](config& c, const std::string& v, const std::string& s) {
+         if (v.size() < 32) throw config_error(s + " must be at least 32 characters long.");
+         c.secret_key = v;
+       }},
+      {"REEL_CORS_ORIGINS", "cors-origins", "comma-separated origins allowed with credentials (default none)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.cors_origins.clear();
+         std::stringstream in(v);
+         std::string o;
+         while (std::getline(in, o, ',')) {
+           while (!o.empty() && o.front() == ' ') o.erase(0, 1);
+           while (!o.empty() && o.back() == ' ') o.pop_back();
+           if (o.empty()) continue;
+           if (!valid_origin(o)) fail(s, "a comma-separated list of origins like https://app.example.com", o);
+           c.cors_origins.push_back(o);
+         }
+       }},
+      {"REEL_WORKERS", "workers", "concurrent processing jobs in this process; 0 = none (default 1)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.workers = static_cast<unsigned>(parse_uint(s, v, 0, 64, "an integer from 0 to 64"));
+       }},
+      {"REEL_MAX_UPLOAD_BYTES", "max-upload-bytes", "largest accepted upload (default 10737418240)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.max_upload_bytes = parse_uint(s, v, 1, std::uint64_t(1) << 50, "a positive number of bytes");
+       }},
+      {"REEL_THREADPOOL_SIZE", "threadpool-size", "threads for blocking and CPU work (default 4)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.threadpool_size = static_cast<unsigned>(parse_uint(s, v, 1, 256, "an integer from 1 to 256"));
+       }},
+      {"REEL_LOG_LEVEL", "log-level", "debug, info, warn or error (default info)",
+       [](config& c, const std::string& v, const std::string& s) {
+         auto l = log::parse_level(v);
+         if (!l) fail(s, "one of debug, info, warn, error", v);
+         c.log_level = *l;
+       }},
+      {"REEL_SECURE_COOKIES", "secure-cookies", "mark cookies Secure and send HSTS; for HTTPS deployments (default false)",
+       [](config& c, const std::string& v, const std::string& s) { c.secure_cookies = parse_bool(s, v); }},
+      {"REEL_HEADERS_TIMEOUT_MS", "headers-timeout-ms", "time a client has to send a request head (default 10000)",
+       [](config& c, const std::string& v, const std::string& s) { c.headers_timeout = parse_ms(s, v, 100); }},
+      {"REEL_KEEPALIVE_TIMEOUT_MS", "keepalive-timeout-ms", "idle keep-alive connections close after this (default 60000)",
+       [](config& c, const std::string& v, const std::string& s) { c.keepalive_timeout = parse_ms(s, v, 100); }},
+      {"REEL_SHUTDOWN_TIMEOUT_MS", "shutdown-timeout-ms", "time in-flight requests get on SIGTERM (default 10000)",
+       [](config& c, const std::string& v, const std::string& s) { c.shutdown_timeout = parse_ms(s, v, 0); }},
+      {"REEL_MAX_JSON_BYTES", "max-json-bytes", "largest JSON body an API route accepts (default 1048576)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.max_json_bytes = parse_uint(s, v, 64, std::uint64_t(1) << 30, "a number of bytes from 64 to 1073741824");
+       }},
+  };
+  return all;
+}
+
+}  // namespace
+
+config load_config(const std::map<std::string, std::string>& env, const std::vector<std::string>& args) {
+  config c;
+  for (const auto& [name, value] : env) {
+    if (!name.starts_with("REEL_")) continue;
+    const setting* found = nullptr;
+    for (const auto& s : settings())
+      if (name == s.env) found = &s;
+    if (!found) throw config_error("Unknown setting " + name + " in the environment; `reel help` lists the settings.");
+    found->apply(c, value, "The environment variable " + name);
+  }
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (!a.starts_with("--")) throw config_error("Unexpected argument \"" + a + "\"; settings are given as --name value.");
+    std::string name = a.substr(2), value;
+    bool has_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+      has_value = true;
+    }
+    const setting* found = nullptr;
+    for (const auto& s : settings())
+      if (name == s.flag) found = &s;
+    if (!found) throw config_error("Unknown flag --" + name + "; `reel help` lists the flags.");
+    if (!has_value) {
+      if (i + 1 >= args.size()) throw config_error("The flag --" + name + " needs a value.");
+      value = args[++i];
+    }
+    found->apply(c, value, "The flag --" + name);
+  }
+  return c;
+}
+
+std::map<std::string, std::string> process_environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    auto eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return env;
+}
+
+std::string config_help() {
+  std::string out;
+  for (const auto& s : settings()) {
+    std::string flag = std::string("  --") + s.flag;
+    flag.resize(std::max<std::size_t>(flag.size() + 1, 24), ' ');
+    std::string env = s.env;
+    env.resize(std::max<std::size_t>(env.size() + 1, 26), ' ');
+    out += flag + env + s.help + "\n";
+  }
+  return out;
+}
+
+}  // namespace reel

@@ -1,0 +1,56 @@
+// Typed configuration of `reel serve` and the other commands, filled from
+// `REEL_*` environment variables and then command-line flags (flags win),
+// validated as a whole. docs/API.md, "Configuration", lists the names.
+#pragma once
+
+#include "core/log.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace reel {
+
+struct config {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 8080;
+  std::string data_dir = "./data";
+  std::string database_url;  // empty: the SQLite file in data_dir
+  std::string secret_key;    // empty: generated and kept in data_dir
+  std::vector<std::string> cors_origins;
+  unsigned workers = 1;
+  std::uint64_t max_upload_bytes = 10737418240ULL;
+  unsigned threadpool_size = 4;
+  log::level log_level = log::level::info;
+  bool secure_cookies = false;
+  // How long a client may take to send a whole request head, and how long
+  // an idle keep-alive connection stays open.
+  std::chrono::milliseconds headers_timeout{10'000};
+  std::chrono::milliseconds keepalive_timeout{60'000};
+  // How long in-flight requests get to finish after SIGINT/SIGTERM.
+  std::chrono::milliseconds shutdown_timeout{10'000};
+  // Largest JSON/form body an ordinary API route accepts.
+  std::uint64_t max_json_bytes = 1 << 20;
+};
+
+// A bad or unknown setting. what() is one sentence naming the setting and why.
+class config_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Builds the config from `env` (name → value; only REEL_* names are read)
+// and `args` (the flags after the command name, `--name value` or
+// `--name=value`). Throws config_error on the first bad or unknown setting.
+config load_config(const std::map<std::string, std::string>& env, const std::vector<std::string>& args);
+
+// The process environment as a map, for load_config.
+std::map<std::string, std::string> process_environment();
+
+// One line per setting, for `reel help`.
+std::string config_help();
+
+}  // namespace reel

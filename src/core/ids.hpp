@@ -1,0 +1,17 @@
+// Random, URL-safe identifiers from the operating system's CSPRNG (libsodium).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace reel::ids {
+
+// `bytes` random bytes encoded as unpadded base64url (4 chars per 3 bytes).
+std::string random_id(std::size_t bytes = 12);
+
+// True when `id` is 1..128 characters of [A-Za-z0-9._-]: safe to echo in a
+// header, log or path component.
+bool is_safe_token(std::string_view id) noexcept;
+
+}  // namespace reel::ids

@@ -1,0 +1,97 @@
+// Running blocking or CPU-heavy work off the event loop: `offload` runs a
+// callable on the thread pool and resumes the awaiting coroutine on its own
+// executor (the loop) with the result, or rethrows what the callable threw.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace reel {
+
+namespace detail {
+
+template <class R>
+struct offload_outcome {
+  std::exception_ptr error;
+  std::optional<R> value;
+};
+
+template <>
+struct offload_outcome<void> {
+  std::exception_ptr error;
+};
+
+}  // namespace detail
+
+// The pool that takes blocking and CPU work (argon2id, SQLite, file metadata).
+// Thread-safe. Owned by the composition root.
+class worker_pool {
+ public:
+  explicit worker_pool(unsigned threads) : pool_(threads), threads_(threads) {}
+  worker_pool(const worker_pool&) = delete;
+  worker_pool& operator=(const worker_pool&) = delete;
+  ~worker_pool() { join(); }
+
+  boost::asio::thread_pool::executor_type executor() noexcept { return pool_.get_executor(); }
+  unsigned size() const noexcept { return threads_; }
+
+  // Waits for queued work to finish and the threads to exit.
+  void join() {
+    pool_.stop();
+    pool_.join();
+  }
+
+  // Runs `fn()` on the pool; the awaiting coroutine resumes on its own
+  // executor. Exceptions from `fn` are rethrown at the co_await.
+  //
+  // `fn` is taken by reference and must be awaited in the same full
+  // expression: it then lives until the work is done and is never copied.
+  // Name the lambda first (`auto work = [..] {..}; co_await pool.offload(work);`):
+  // GCC 12 relocates lambda temporaries inside a coroutine frame bitwise,
+  // which corrupts captured std::strings (seen under ASan).
+  template <class F>
+  auto offload(F&& fn) -> boost::asio::awaitable<std::invoke_result_t<F&>> {
+    using R = std::invoke_result_t<F&>;
+    auto* callable = &fn;
+    auto outcome = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
+                                                        void(detail::offload_outcome<R>)>(
+        [this](auto handler, auto* f) {
+          auto work = boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
+          boost::asio::post(pool_, [handler = std::move(handler), work = std::move(work), f]() mutable {
+            detail::offload_outcome<R> out;
+            try {
+              if constexpr (std::is_void_v<R>)
+                (*f)();
+              else
+                out.value.emplace((*f)());
+            } catch (...) {
+              out.error = std::current_exception();
+            }
+            auto ex = work.get_executor();
+            boost::asio::post(ex, [handler = std::move(handler), out = std::move(out)]() mutable {
+              std::move(handler)(std::move(out));
+            });
+          });
+        },
+        boost::asio::use_awaitable, callable);
+    if (outcome.error) std::rethrow_exception(outcome.error);
+    if constexpr (!std::is_void_v<R>) co_return std::move(*outcome.value);
+  }
+
+ private:
+  boost::asio::thread_pool pool_;
+  unsigned threads_;
+};
+
+}  // namespace reel

@@ -1,0 +1,53 @@
+#include "core/system.hpp"
+
+#include "core/ids.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace reel::sys {
+
+std::optional<std::string> find_executable(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string_view rest = path ? path : "/usr/bin:/bin";
+  while (true) {
+    auto colon = rest.find(':');
+    std::string dir(rest.substr(0, colon));
+    if (!dir.empty()) {
+      std::string candidate = dir + "/" + name;
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+    if (colon == std::string_view::npos) break;
+    rest.remove_prefix(colon + 1);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> probe_writable(const std::string& dir) {
+  std::string file = dir + "/.probe-" + ids::random_id(6);
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return "cannot create a file in " + dir + ": " + std::strerror(errno);
+  bool ok = ::write(fd, "ok", 2) == 2 && ::fsync(fd) == 0;
+  int err = errno;
+  ::close(fd);
+  ::unlink(file.c_str());
+  if (!ok) return "cannot write to " + dir + ": " + std::strerror(err);
+  return std::nullopt;
+}
+
+unsigned long raise_fd_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+    ::getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  return static_cast<unsigned long>(lim.rlim_cur);
+}
+
+}  // namespace reel::sys

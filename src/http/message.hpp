@@ -1,0 +1,95 @@
+// The request context that middleware and handlers share, and the response
+// they produce, with helpers for API.md's JSON shapes.
+#pragma once
+
+#include "core/errors.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace reel::http {
+
+namespace beast_http = boost::beast::http;
+using verb = beast_http::verb;
+using field = beast_http::field;
+using status = beast_http::status;
+using request = beast_http::request<beast_http::string_body>;
+using response = beast_http::response<beast_http::string_body>;
+
+// Values captured by `:name` and `*` segments of the matched route,
+// percent-decoded.
+class route_params {
+ public:
+  void add(std::string name, std::string value) { items_.emplace_back(std::move(name), std::move(value)); }
+  // The value of `:name`; throws error(not_found) if the route has no such parameter.
+  const std::string& at(std::string_view name) const;
+  const std::string* find(std::string_view name) const noexcept;
+  std::size_t size() const noexcept { return items_.size(); }
+  void clear() noexcept { items_.clear(); }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> items_;
+};
+
+// Everything one request carries through the middleware chain. Lives in the
+// connection's coroutine for the duration of the request; loop thread only.
+struct route;
+
+struct context {
+  request req;
+  route_params params;
+  std::string request_id;
+  // The matched route's pattern ("/api/videos/:id"), or "unmatched": the
+  // label that logs and metrics use, never the raw path.
+  std::string route = "unmatched";
+  boost::asio::ip::tcp::endpoint remote;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // Set by the server before the chain runs: the matched route (null when
+  // none), the Allow list for 405/OPTIONS, and a rejection the server made
+  // before routing (malformed request, oversized head or body, timeout).
+  const struct route* matched = nullptr;
+  std::string allow;
+  std::optional<std::pair<errc, std::string>> rejection;
+
+  // The request target's path (without the query), as sent.
+  std::string_view path() const noexcept;
+  // The query string's value for `key`, percent-decoded; nullopt if absent.
+  std::optional<std::string> query(std::string_view key) const;
+  // A header's value, or empty.
+  std::string_view header(field f) const noexcept;
+  std::string_view header(std::string_view name) const noexcept;
+
+  // Cookies from the Cookie header, parsed on first use.
+  const std::string* cookie(std::string_view name) const;
+
+  // The body as JSON. Requires `Content-Type: application/json` (else
+  // error(unsupported_media_type)); malformed JSON, invalid UTF-8 or deep
+  // nesting → error(bad_request) saying what is wrong. Parsed once.
+  const boost::json::value& json_body();
+
+ private:
+  mutable std::optional<std::vector<std::pair<std::string, std::string>>> cookies_;
+  std::optional<boost::json::value> json_;
+};
+
+using handler = std::function<boost::asio::awaitable<response>(context&)>;
+
+// A JSON response with the right headers; the body is serialized here.
+response json_response(status s, const boost::json::value& body);
+// API.md's error shape: {"error": {"code", "message"}}.
+response error_response(errc code, std::string_view message);
+// A response with no body (204, 304, ...).
+response empty_response(status s);
+
+}  // namespace reel::http

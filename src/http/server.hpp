@@ -1,0 +1,71 @@
+// The HTTP/1.1 server: accepts connections on the loop thread, reads
+// requests (keep-alive, pipelining) with deadlines and size limits, runs
+// them through the app's handler chain and writes the responses; shuts down
+// gracefully. Loop thread only.
+#pragma once
+
+#include "http/message.hpp"
+#include "http/router.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <unordered_set>
+
+namespace reel::http {
+
+struct server_options {
+  std::chrono::milliseconds headers_timeout{10'000};
+  std::chrono::milliseconds keepalive_timeout{60'000};
+  std::chrono::milliseconds shutdown_timeout{10'000};
+  // Time allowed for reading a request body and for writing a response.
+  std::chrono::milliseconds body_timeout{60'000};
+  std::uint64_t default_body_limit = 1 << 20;
+  std::uint32_t header_limit = 16 * 1024;
+};
+
+class server {
+ public:
+  // `routes` resolves requests; `chain` is the composed middleware chain
+  // ending in dispatch_route(). Both must outlive the server.
+  server(boost::asio::io_context& io, const router& routes, const handler& chain, server_options options);
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // Binds and listens. Throws boost::system::system_error. Returns the bound
+  // endpoint (with the chosen port when `port` is 0).
+  boost::asio::ip::tcp::endpoint listen(const std::string& host, std::uint16_t port);
+
+  // Starts accepting connections.
+  void start();
+
+  // Stops accepting, closes idle connections, lets requests in flight finish
+  // within shutdown_timeout, then closes what is left. `done` runs on the loop
+  // once every connection has ended.
+  void shutdown(std::function<void()> done);
+
+  std::size_t open_connections() const noexcept { return connections_.size(); }
+
+ private:
+  struct connection;
+
+  boost::asio::awaitable<void> run_acceptor();
+  boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket);
+  void connection_ended(connection* c);
+
+  boost::asio::io_context& io_;
+  const router& routes_;
+  const handler& chain_;
+  server_options options_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer shutdown_timer_;
+  std::unordered_set<connection*> connections_;
+  std::function<void()> on_drained_;
+  bool stopping_ = false;
+};
+
+}  // namespace reel::http

@@ -1,0 +1,136 @@
+#include "support/process.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace reel::test {
+namespace {
+
+std::string make_temp_dir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "reel-test-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  return tmpl;
+}
+
+int spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+          const std::string& output_path) {
+  std::vector<std::string> envs;
+  for (char** e = environ; *e; ++e) {
+    std::string kv(*e);
+    if (kv.starts_with("REEL_")) continue;  // tests start from the defaults
+    if (env.count(kv.substr(0, kv.find('=')))) continue;  // overridden below
+    envs.push_back(kv);
+  }
+  for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
+  std::vector<char*> argv, envp;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (auto& e : envs) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    int fd = ::open(output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int decode_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+}  // namespace
+
+server_process::server_process(std::vector<std::string> args, std::map<std::string, std::string> env) {
+  dir_ = make_temp_dir();
+  data_dir_ = dir_ + "/data";
+  log_path_ = dir_ + "/server.log";
+  std::vector<std::string> argv = {REEL_BINARY, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir",
+                                   data_dir_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  pid_ = spawn(argv, env, log_path_);
+  static const std::regex listening(R"(INFO listening .*port=(\d+))");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::smatch m;
+    std::string text = read_file(log_path_);
+    if (std::regex_search(text, m, listening)) {
+      port_ = static_cast<unsigned short>(std::stoi(m[1]));
+      return;
+    }
+    if (!running()) throw std::runtime_error("reel exited during start-up: " + text);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  throw std::runtime_error("reel did not start listening: " + read_file(log_path_));
+}
+
+server_process::~server_process() {
+  if (running()) stop(SIGKILL, std::chrono::seconds(5));
+  std::error_code ec;
+  if (!std::getenv("REEL_TEST_KEEP")) std::filesystem::remove_all(dir_, ec);
+}
+
+std::string server_process::log() const { return read_file(log_path_); }
+
+bool server_process::running() {
+  if (exit_status_ >= 0) return false;
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    exit_status_ = decode_status(status);
+    return false;
+  }
+  return true;
+}
+
+int server_process::stop(int signo, std::chrono::milliseconds timeout) {
+  if (!running()) return exit_status_;
+  ::kill(pid_, signo);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!running()) return exit_status_;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
+}
+
+int run_reel(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+             std::string& output) {
+  std::string dir = make_temp_dir();
+  std::string out_path = dir + "/out.txt";
+  std::vector<std::string> argv = {REEL_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  int pid = spawn(argv, env, out_path);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  output = read_file(out_path);
+  std::filesystem::remove_all(dir);
+  return decode_status(status);
+}
+
+}  // namespace reel::test

@@ -1,0 +1,44 @@
+// Starts the real `reel` binary for integration tests: a fresh data dir,
+// port 0, stderr captured to a file; reads the chosen port from the log.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace reel::test {
+
+class server_process {
+ public:
+  // Starts `reel serve --port 0 --host 127.0.0.1 --data-dir <tmp>` plus `args`,
+  // with `env` added to the environment, and waits for "listening".
+  explicit server_process(std::vector<std::string> args = {}, std::map<std::string, std::string> env = {});
+  ~server_process();
+  server_process(const server_process&) = delete;
+  server_process& operator=(const server_process&) = delete;
+
+  unsigned short port() const { return port_; }
+  int pid() const { return pid_; }
+  const std::string& data_dir() const { return data_dir_; }
+  // Everything the server logged so far.
+  std::string log() const;
+  // Sends `signo` and waits up to `timeout` for the exit. Returns the exit
+  // status (exit code, or 128+signal), or -1 on timeout.
+  int stop(int signo, std::chrono::milliseconds timeout = std::chrono::seconds(15));
+  // True while the process runs.
+  bool running();
+
+ private:
+  int pid_ = -1;
+  unsigned short port_ = 0;
+  std::string dir_, data_dir_, log_path_;
+  int exit_status_ = -1;
+};
+
+// Runs `reel` with `args` and `env` to completion; returns exit status and
+// captures stdout+stderr.
+int run_reel(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+             std::string& output);
+
+}  // namespace reel::test
