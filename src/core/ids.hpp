@@ -10,6 +10,11 @@ namespace reel::ids {
 // `bytes` random bytes encoded as unpadded base64url (4 chars per 3 bytes).
 std::string random_id(std::size_t bytes = 12);
 
+// A 16-character id that is unique in practice but not unpredictable: for
+// request ids and log correlation, where a CSPRNG call per request would cost
+// a system call. Never use it for anything secret.
+std::string fast_id();
+
 // True when `id` is 1..128 characters of [A-Za-z0-9._-]: safe to echo in a
 // header, log or path component.
 bool is_safe_token(std::string_view id) noexcept;

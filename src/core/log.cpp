@@ -10,6 +10,8 @@ namespace reel::log {
 namespace {
 
 constexpr std::size_t k_max_queued_lines = 65536;
+constexpr std::size_t k_wake_at_lines = 4096;
+constexpr auto k_flush_interval = std::chrono::milliseconds(50);
 
 std::atomic<level> g_level{level::info};
 
@@ -27,7 +29,11 @@ class sink {
     thread_.join();
   }
 
-  void push(std::string line) {
+  // Queues a line. The writer is woken only for urgent lines or a long
+  // queue; otherwise it comes by every k_flush_interval, so a busy loop does
+  // not pay a thread wake-up per request.
+  void push(std::string line, bool urgent) {
+    bool wake = urgent;
     {
       std::lock_guard lock(mutex_);
       if (queue_.size() >= k_max_queued_lines) {
@@ -35,12 +41,15 @@ class sink {
         return;
       }
       queue_.push_back(std::move(line));
+      wake = wake || queue_.size() == k_wake_at_lines;
     }
-    wake_.notify_one();
+    if (wake) wake_.notify_one();
   }
 
   void flush() {
     std::unique_lock lock(mutex_);
+    flush_requested_ = true;
+    wake_.notify_one();
     drained_.wait(lock, [this] { return queue_.empty() && !writing_; });
   }
 
@@ -50,8 +59,13 @@ class sink {
   void run() {
     std::unique_lock lock(mutex_);
     for (;;) {
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty() && stopping_) return;
+      wake_.wait_for(lock, k_flush_interval, [this] { return stopping_ || flush_requested_ || queue_.size() >= k_wake_at_lines; });
+      flush_requested_ = false;
+      if (queue_.empty()) {
+        if (stopping_) return;
+        drained_.notify_all();
+        continue;
+      }
       std::deque<std::string> batch;
       batch.swap(queue_);
       writing_ = true;
@@ -82,6 +96,7 @@ class sink {
   std::deque<std::string> queue_;
   bool stopping_ = false;
   bool writing_ = false;
+  bool flush_requested_ = false;
   std::atomic<std::uint64_t> dropped_{0};
   std::thread thread_;
 };
@@ -173,7 +188,7 @@ void write(level l, std::string_view message, std::initializer_list<field> field
     append_value(line, f.value);
   }
   line += '\n';
-  the_sink().push(std::move(line));
+  the_sink().push(std::move(line), l >= level::warn);
 }
 
 void flush() { the_sink().flush(); }

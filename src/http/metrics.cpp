@@ -55,10 +55,16 @@ double histogram::quantile_upper_bound(double q) const noexcept {
 }
 
 void metrics::observe_request(std::string_view method, std::string_view route, unsigned status, double seconds) {
-  ++requests_[{std::string(method), std::string(route), status}];
-  auto it = latency_.find(route);
-  if (it == latency_.end()) it = latency_.emplace(std::string(route), histogram{}).first;
-  it->second.observe(seconds);
+  auto it = routes_.find(route);
+  if (it == routes_.end()) it = routes_.emplace(std::string(route), route_stats{}).first;
+  it->second.latency.observe(seconds);
+  for (auto& c : it->second.counts) {
+    if (c.status == status && c.method == method) {
+      ++c.n;
+      return;
+    }
+  }
+  it->second.counts.push_back({std::string(method), status, 1});
 }
 
 void metrics::observe_loop_lag(double seconds) {
@@ -76,15 +82,16 @@ std::string metrics::render() const {
   out.reserve(8192);
   out += "# HELP reel_http_requests_total HTTP requests answered, by method, route and status.\n";
   out += "# TYPE reel_http_requests_total counter\n";
-  for (const auto& [key, n] : requests_) {
-    const auto& [method, route, status] = key;
-    out += "reel_http_requests_total{method=\"" + escape_label(method) + "\",route=\"" + escape_label(route) +
-           "\",status=\"" + std::to_string(status) + "\"} " + std::to_string(n) + "\n";
+  for (const auto& [route, stats] : routes_) {
+    for (const auto& c : stats.counts) {
+      out += "reel_http_requests_total{method=\"" + escape_label(c.method) + "\",route=\"" + escape_label(route) +
+             "\",status=\"" + std::to_string(c.status) + "\"} " + std::to_string(c.n) + "\n";
+    }
   }
   out += "# HELP reel_http_request_duration_seconds Time from a request's head to its response, by route.\n";
   out += "# TYPE reel_http_request_duration_seconds histogram\n";
-  for (const auto& [route, h] : latency_)
-    h.render(out, "reel_http_request_duration_seconds", "route=\"" + escape_label(route) + "\"");
+  for (const auto& [route, stats] : routes_)
+    stats.latency.render(out, "reel_http_request_duration_seconds", "route=\"" + escape_label(route) + "\"");
   out += "# HELP reel_event_loop_lag_seconds How late the loop ran a periodic timer.\n";
   out += "# TYPE reel_event_loop_lag_seconds histogram\n";
   loop_lag_.render(out, "reel_event_loop_lag_seconds", "");

@@ -9,7 +9,6 @@
 #include <map>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <vector>
 
 namespace reel::http {
@@ -43,8 +42,18 @@ class metrics {
   std::string render() const;
 
  private:
-  std::map<std::tuple<std::string, std::string, unsigned>, std::uint64_t> requests_;
-  std::map<std::string, histogram, std::less<>> latency_;
+  // Per route: the latency histogram and counts by (method, status). Found
+  // without allocating once a route has been seen.
+  struct route_stats {
+    histogram latency;
+    struct count {
+      std::string method;
+      unsigned status;
+      std::uint64_t n;
+    };
+    std::vector<count> counts;
+  };
+  std::map<std::string, route_stats, std::less<>> routes_;
   histogram loop_lag_;
   double last_lag_ = 0;
   double max_lag_ = 0;

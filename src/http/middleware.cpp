@@ -21,7 +21,7 @@ handler compose(std::vector<middleware> chain, handler last) {
 middleware request_id() {
   return [](context& ctx, const handler& next) -> asio::awaitable<response> {
     std::string_view incoming = ctx.header("X-Request-Id");
-    ctx.request_id = ids::is_safe_token(incoming) ? std::string(incoming) : ids::random_id(12);
+    ctx.request_id = ids::is_safe_token(incoming) ? std::string(incoming) : ids::fast_id();
     response res = co_await next(ctx);
     res.set("X-Request-Id", ctx.request_id);
     co_return res;

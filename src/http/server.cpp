@@ -10,8 +10,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/serializer.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/beast/http/error.hpp>
 
 namespace reel::http {
@@ -119,6 +117,28 @@ bool is_100_continue(std::string_view v) {
   return v.size() == 12 && std::equal(v.begin(), v.end(), "100-continue", [](char a, char b) {
            return std::tolower(static_cast<unsigned char>(a)) == b;
          });
+}
+
+// The response as bytes on the wire, in one buffer: one write(2) per
+// response instead of Beast's four buffers per header field.
+std::string serialize(const response& res, bool with_body) {
+  std::string out;
+  out.reserve(512 + (with_body ? res.body().size() : 0));
+  out += "HTTP/1.1 ";
+  out += std::to_string(res.result_int());
+  out += ' ';
+  std::string_view reason = res.reason();
+  out += reason.empty() ? std::string_view(beast_http::obsolete_reason(res.result())) : reason;
+  out += "\r\n";
+  for (const auto& f : res) {
+    out += f.name_string();
+    out += ": ";
+    out += f.value();
+    out += "\r\n";
+  }
+  out += "\r\n";
+  if (with_body) out += res.body();
+  return out;
 }
 
 // Closes our side, then reads and discards what the client still sends for a
@@ -249,15 +269,10 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
     bool keep = !ctx.rejection && ctx.req.keep_alive() && !stopping_;
     res.keep_alive(keep);
     stream.expires_after(options_.body_timeout);
-    if (ctx.req.method() == verb::head) {
-      // HEAD: the GET headers (Content-Length included), no body.
-      beast_http::response_serializer<beast_http::string_body> sr{res};
-      auto [wec, wn] = co_await beast_http::async_write_header(stream, sr, use_tuple);
-      if (wec) co_return;
-    } else {
-      auto [wec, wn] = co_await beast_http::async_write(stream, res, use_tuple);
-      if (wec) co_return;
-    }
+    // HEAD: the GET headers (Content-Length included), no body.
+    std::string wire = serialize(res, ctx.req.method() != verb::head);
+    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(wire), use_tuple);
+    if (wec) co_return;
     if (!keep) {
       co_await linger_close(stream);
       co_return;
