@@ -34,7 +34,7 @@ TEST(http_server, healthz_answers_ok_with_request_id_and_security_headers) {
   EXPECT_EQ(r["X-Content-Type-Options"], "nosniff");
   auto again = request(s.port(), "GET", "/healthz", "", {{"X-Request-Id", "trace-42"}});
   EXPECT_EQ(again["X-Request-Id"], "trace-42");
-  EXPECT_NE(s.log().find("route=/healthz status=200"), std::string::npos);
+  EXPECT_TRUE(s.wait_for_log("route=/healthz status=200"));
 }
 
 TEST(http_server, keep_alive_serves_pipelined_requests_in_order) {

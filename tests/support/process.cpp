@@ -97,6 +97,15 @@ server_process::~server_process() {
 
 std::string server_process::log() const { return read_file(log_path_); }
 
+bool server_process::wait_for_log(const std::string& text, std::chrono::milliseconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (log().find(text) == std::string::npos) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
 bool server_process::running() {
   if (exit_status_ >= 0) return false;
   int status = 0;

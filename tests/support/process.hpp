@@ -23,6 +23,9 @@ class server_process {
   const std::string& data_dir() const { return data_dir_; }
   // Everything the server logged so far.
   std::string log() const;
+  // Waits until the log contains `text` (the server flushes its log every
+  // 50 ms). Returns false after `timeout`.
+  bool wait_for_log(const std::string& text, std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
   // Sends `signo` and waits up to `timeout` for the exit. Returns the exit
   // status (exit code, or 128+signal), or -1 on timeout.
   int stop(int signo, std::chrono::milliseconds timeout = std::chrono::seconds(15));
