@@ -53,8 +53,8 @@ bool valid_origin(const std::string& o) {
 }
 
 std::chrono::milliseconds parse_ms(const std::string& source, const std::string& value, std::uint64_t min) {
-  return std::chrono::milliseconds(
-      parse_uint(source, value, min, 86'400'000, "a number of milliseconds from " + std::to_string(min) + " to 86400000"));
+  return std::chrono::milliseconds(parse_uint(source, value, min, 86'400'000,
+                                              "a number of milliseconds from " + std::to_string(min) + " to 86400000"));
 }
 
 const std::vector<setting>& settings() {
@@ -116,11 +116,13 @@ const std::vector<setting>& settings() {
          if (!l) fail(s, "one of debug, info, warn, error", v);
          c.log_level = *l;
        }},
-      {"REEL_SECURE_COOKIES", "secure-cookies", "mark cookies Secure and send HSTS; for HTTPS deployments (default false)",
+      {"REEL_SECURE_COOKIES", "secure-cookies",
+       "mark cookies Secure and send HSTS; for HTTPS deployments (default false)",
        [](config& c, const std::string& v, const std::string& s) { c.secure_cookies = parse_bool(s, v); }},
       {"REEL_HEADERS_TIMEOUT_MS", "headers-timeout-ms", "time a client has to send a request head (default 10000)",
        [](config& c, const std::string& v, const std::string& s) { c.headers_timeout = parse_ms(s, v, 100); }},
-      {"REEL_KEEPALIVE_TIMEOUT_MS", "keepalive-timeout-ms", "idle keep-alive connections close after this (default 60000)",
+      {"REEL_KEEPALIVE_TIMEOUT_MS", "keepalive-timeout-ms",
+       "idle keep-alive connections close after this (default 60000)",
        [](config& c, const std::string& v, const std::string& s) { c.keepalive_timeout = parse_ms(s, v, 100); }},
       {"REEL_SHUTDOWN_TIMEOUT_MS", "shutdown-timeout-ms", "time in-flight requests get on SIGTERM (default 10000)",
        [](config& c, const std::string& v, const std::string& s) { c.shutdown_timeout = parse_ms(s, v, 0); }},
@@ -146,7 +148,8 @@ config load_config(const std::map<std::string, std::string>& env, const std::vec
   }
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (!a.starts_with("--")) throw config_error("Unexpected argument \"" + a + "\"; settings are given as --name value.");
+    if (!a.starts_with("--"))
+      throw config_error("Unexpected argument \"" + a + "\"; settings are given as --name value.");
     std::string name = a.substr(2), value;
     bool has_value = false;
     if (auto eq = name.find('='); eq != std::string::npos) {

@@ -18,40 +18,68 @@ const boost::system::error_category& reel_category() noexcept {
 
 unsigned http_status_of(errc e) noexcept {
   switch (e) {
-    case errc::bad_request: return 400;
-    case errc::unauthorized: return 401;
-    case errc::forbidden: return 403;
-    case errc::not_found: return 404;
-    case errc::method_not_allowed: return 405;
-    case errc::request_timeout: return 408;
-    case errc::conflict: return 409;
-    case errc::payload_too_large: return 413;
-    case errc::unsupported_media_type: return 415;
-    case errc::range_not_satisfiable: return 416;
-    case errc::too_many_requests: return 429;
-    case errc::request_header_fields_too_large: return 431;
-    case errc::internal: return 500;
-    case errc::unavailable: return 503;
+    case errc::bad_request:
+      return 400;
+    case errc::unauthorized:
+      return 401;
+    case errc::forbidden:
+      return 403;
+    case errc::not_found:
+      return 404;
+    case errc::method_not_allowed:
+      return 405;
+    case errc::request_timeout:
+      return 408;
+    case errc::conflict:
+      return 409;
+    case errc::payload_too_large:
+      return 413;
+    case errc::unsupported_media_type:
+      return 415;
+    case errc::range_not_satisfiable:
+      return 416;
+    case errc::too_many_requests:
+      return 429;
+    case errc::request_header_fields_too_large:
+      return 431;
+    case errc::internal:
+      return 500;
+    case errc::unavailable:
+      return 503;
   }
   return 500;
 }
 
 std::string_view code_name(errc e) noexcept {
   switch (e) {
-    case errc::bad_request: return "bad_request";
-    case errc::unauthorized: return "unauthorized";
-    case errc::forbidden: return "forbidden";
-    case errc::not_found: return "not_found";
-    case errc::method_not_allowed: return "method_not_allowed";
-    case errc::request_timeout: return "request_timeout";
-    case errc::conflict: return "conflict";
-    case errc::payload_too_large: return "payload_too_large";
-    case errc::unsupported_media_type: return "unsupported_media_type";
-    case errc::range_not_satisfiable: return "range_not_satisfiable";
-    case errc::too_many_requests: return "too_many_requests";
-    case errc::request_header_fields_too_large: return "request_header_fields_too_large";
-    case errc::internal: return "internal";
-    case errc::unavailable: return "unavailable";
+    case errc::bad_request:
+      return "bad_request";
+    case errc::unauthorized:
+      return "unauthorized";
+    case errc::forbidden:
+      return "forbidden";
+    case errc::not_found:
+      return "not_found";
+    case errc::method_not_allowed:
+      return "method_not_allowed";
+    case errc::request_timeout:
+      return "request_timeout";
+    case errc::conflict:
+      return "conflict";
+    case errc::payload_too_large:
+      return "payload_too_large";
+    case errc::unsupported_media_type:
+      return "unsupported_media_type";
+    case errc::range_not_satisfiable:
+      return "range_not_satisfiable";
+    case errc::too_many_requests:
+      return "too_many_requests";
+    case errc::request_header_fields_too_large:
+      return "request_header_fields_too_large";
+    case errc::internal:
+      return "internal";
+    case errc::unavailable:
+      return "unavailable";
   }
   return "internal";
 }

@@ -33,9 +33,7 @@ enum class errc {
 
 const boost::system::error_category& reel_category() noexcept;
 
-inline boost::system::error_code make_error_code(errc e) noexcept {
-  return {static_cast<int>(e), reel_category()};
-}
+inline boost::system::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), reel_category()}; }
 
 // The HTTP status that answers `e`, e.g. 404 for errc::not_found.
 unsigned http_status_of(errc e) noexcept;

@@ -1,10 +1,10 @@
 #include "core/log.hpp"
 
+#include <unistd.h>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <unistd.h>
 
 namespace reel::log {
 namespace {
@@ -59,7 +59,8 @@ class sink {
   void run() {
     std::unique_lock lock(mutex_);
     for (;;) {
-      wake_.wait_for(lock, k_flush_interval, [this] { return stopping_ || flush_requested_ || queue_.size() >= k_wake_at_lines; });
+      wake_.wait_for(lock, k_flush_interval,
+                     [this] { return stopping_ || flush_requested_ || queue_.size() >= k_wake_at_lines; });
       flush_requested_ = false;
       if (queue_.empty()) {
         if (stopping_) return;
@@ -144,8 +145,8 @@ void append_time(std::string& out) {
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   out += buf;
 }
 
@@ -161,10 +162,14 @@ std::optional<level> parse_level(std::string_view text) noexcept {
 
 std::string_view level_name(level l) noexcept {
   switch (l) {
-    case level::debug: return "DEBUG";
-    case level::info: return "INFO";
-    case level::warn: return "WARN";
-    case level::error: return "ERROR";
+    case level::debug:
+      return "DEBUG";
+    case level::info:
+      return "INFO";
+    case level::warn:
+      return "WARN";
+    case level::error:
+      return "ERROR";
   }
   return "INFO";
 }

@@ -28,8 +28,7 @@ struct field {
   field(std::string_view k, const char* v) : key(k), value(v) {}
   field(std::string_view k, const std::string& v) : key(k), value(v) {}
   template <class N>
-    requires std::is_arithmetic_v<N>
-  field(std::string_view k, N n) : key(k), value(std::to_string(n)) {}
+  requires std::is_arithmetic_v<N> field(std::string_view k, N n) : key(k), value(std::to_string(n)) {}
 };
 
 void set_level(level l) noexcept;

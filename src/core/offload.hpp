@@ -64,27 +64,27 @@ class worker_pool {
   auto offload(F&& fn) -> boost::asio::awaitable<std::invoke_result_t<F&>> {
     using R = std::invoke_result_t<F&>;
     auto* callable = &fn;
-    auto outcome = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
-                                                        void(detail::offload_outcome<R>)>(
-        [this](auto handler, auto* f) {
-          auto work = boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
-          boost::asio::post(pool_, [handler = std::move(handler), work = std::move(work), f]() mutable {
-            detail::offload_outcome<R> out;
-            try {
-              if constexpr (std::is_void_v<R>)
-                (*f)();
-              else
-                out.value.emplace((*f)());
-            } catch (...) {
-              out.error = std::current_exception();
-            }
-            auto ex = work.get_executor();
-            boost::asio::post(ex, [handler = std::move(handler), out = std::move(out)]() mutable {
-              std::move(handler)(std::move(out));
-            });
-          });
-        },
-        boost::asio::use_awaitable, callable);
+    auto outcome =
+        co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(detail::offload_outcome<R>)>(
+            [this](auto handler, auto* f) {
+              auto work = boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
+              boost::asio::post(pool_, [handler = std::move(handler), work = std::move(work), f]() mutable {
+                detail::offload_outcome<R> out;
+                try {
+                  if constexpr (std::is_void_v<R>)
+                    (*f)();
+                  else
+                    out.value.emplace((*f)());
+                } catch (...) {
+                  out.error = std::current_exception();
+                }
+                auto ex = work.get_executor();
+                boost::asio::post(ex, [handler = std::move(handler), out = std::move(out)]() mutable {
+                  std::move(handler)(std::move(out));
+                });
+              });
+            },
+            boost::asio::use_awaitable, callable);
     if (outcome.error) std::rethrow_exception(outcome.error);
     if constexpr (!std::is_void_v<R>) co_return std::move(*outcome.value);
   }

@@ -13,7 +13,8 @@ namespace reel::http {
 
 class loop_monitor {
  public:
-  loop_monitor(boost::asio::io_context& io, metrics& m, std::chrono::milliseconds interval = std::chrono::milliseconds(100))
+  loop_monitor(boost::asio::io_context& io, metrics& m,
+               std::chrono::milliseconds interval = std::chrono::milliseconds(100))
       : timer_(io), metrics_(m), interval_(interval) {}
   void start() { arm(); }
   void stop() {

@@ -1,7 +1,7 @@
 #include "http/message.hpp"
 
-#include <boost/json/stream_parser.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/stream_parser.hpp>
 #include "http/router.hpp"
 
 namespace reel::http {
@@ -86,7 +86,8 @@ const boost::json::value& context::json_body() {
   bool is_json = type.size() == 16 && std::equal(type.begin(), type.end(), "application/json", [](char a, char b) {
                    return std::tolower(static_cast<unsigned char>(a)) == b;
                  });
-  if (!is_json) throw error(errc::unsupported_media_type, "The request body must be JSON (Content-Type: application/json).");
+  if (!is_json)
+    throw error(errc::unsupported_media_type, "The request body must be JSON (Content-Type: application/json).");
   if (req.body().empty()) throw error(errc::bad_request, "The request body is empty; a JSON object was expected.");
   boost::json::parse_options opts;
   opts.max_depth = 32;
@@ -100,8 +101,8 @@ const boost::json::value& context::json_body() {
                       : ec == boost::json::error::extra_data ? "unexpected data after the JSON value"
                       : ec == boost::json::error::incomplete ? "it ends before the JSON value is complete"
                                                              : ec.message();
-    throw error(errc::bad_request, "The request body is not valid JSON (" + why + ", near byte " +
-                                       std::to_string(used) + ").");
+    throw error(errc::bad_request,
+                "The request body is not valid JSON (" + why + ", near byte " + std::to_string(used) + ").");
   }
   boost::json::value v = parser.release();
   json_.emplace(std::move(v));

@@ -156,7 +156,7 @@ handler dispatch_route() {
         co_return res;
       }
       response res = error_response(errc::method_not_allowed, "The method " + std::string(ctx.req.method_string()) +
-                                                                   " is not allowed here; allowed: " + ctx.allow + ".");
+                                                                  " is not allowed here; allowed: " + ctx.allow + ".");
       res.set(field::allow, ctx.allow);
       co_return res;
     }

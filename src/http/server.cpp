@@ -8,9 +8,9 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
 
 namespace reel::http {
 
@@ -114,9 +114,8 @@ void server::shutdown(std::function<void()> done) {
 namespace {
 
 bool is_100_continue(std::string_view v) {
-  return v.size() == 12 && std::equal(v.begin(), v.end(), "100-continue", [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == b;
-         });
+  return v.size() == 12 && std::equal(v.begin(), v.end(), "100-continue",
+                                      [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
 }
 
 // The response as bytes on the wire, in one buffer: one write(2) per
@@ -216,9 +215,8 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
         ctx.allow = routes_.allowed_methods(ctx.path());
       }
       if (parser.content_length() && *parser.content_length() > limit)
-        ctx.rejection.emplace(errc::payload_too_large,
-                              "The request body is larger than this endpoint accepts (" + std::to_string(limit) +
-                                  " bytes).");
+        ctx.rejection.emplace(errc::payload_too_large, "The request body is larger than this endpoint accepts (" +
+                                                           std::to_string(limit) + " bytes).");
     } else if (hec == beast_http::error::header_limit) {
       ctx.rejection.emplace(errc::request_header_fields_too_large,
                             "The request head is larger than " + std::to_string(options_.header_limit) + " bytes.");

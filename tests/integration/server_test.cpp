@@ -2,8 +2,8 @@
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 #include <csignal>
 #include <filesystem>
@@ -18,9 +18,7 @@ namespace {
 
 json::value parse(const http_response& r) { return json::parse(r.body()); }
 
-std::string error_code_of(const http_response& r) {
-  return std::string(parse(r).at("error").at("code").as_string());
-}
+std::string error_code_of(const http_response& r) { return std::string(parse(r).at("error").at("code").as_string()); }
 
 }  // namespace
 
@@ -236,7 +234,8 @@ TEST(http_server, metrics_count_requests_by_route_and_status_and_report_loop_lag
   EXPECT_EQ(m.result_int(), 200);
   EXPECT_NE(m["Content-Type"].find("text/plain"), std::string::npos);
   const std::string& b = m.body();
-  EXPECT_NE(b.find("reel_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 2"), std::string::npos) << b;
+  EXPECT_NE(b.find("reel_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 2"), std::string::npos)
+      << b;
   EXPECT_NE(b.find("reel_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1"), std::string::npos);
   EXPECT_NE(b.find("reel_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"} 2"), std::string::npos);
   EXPECT_NE(b.find("reel_event_loop_lag_seconds_count"), std::string::npos);
@@ -282,9 +281,9 @@ TEST(reel_command, bad_config_stops_with_one_clear_sentence) {
 TEST(reel_command, port_in_use_is_reported) {
   server_process first;
   std::string out;
-  EXPECT_EQ(run_reel({"serve", "--host", "127.0.0.1", "--port", std::to_string(first.port()), "--data-dir",
-                      first.data_dir()},
-                     {}, out),
-            2);
+  EXPECT_EQ(
+      run_reel({"serve", "--host", "127.0.0.1", "--port", std::to_string(first.port()), "--data-dir", first.data_dir()},
+               {}, out),
+      2);
   EXPECT_NE(out.find("Cannot listen on 127.0.0.1:"), std::string::npos) << out;
 }

@@ -6,8 +6,8 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 
-#include <stdexcept>
 #include <sys/socket.h>
+#include <stdexcept>
 
 namespace reel::test {
 

@@ -1,17 +1,17 @@
 #include "support/process.hpp"
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 
 extern char** environ;
 
@@ -29,7 +29,7 @@ int spawn(const std::vector<std::string>& args, const std::map<std::string, std:
   std::vector<std::string> envs;
   for (char** e = environ; *e; ++e) {
     std::string kv(*e);
-    if (kv.starts_with("REEL_")) continue;  // tests start from the defaults
+    if (kv.starts_with("REEL_")) continue;                // tests start from the defaults
     if (env.count(kv.substr(0, kv.find('=')))) continue;  // overridden below
     envs.push_back(kv);
   }
@@ -70,8 +70,7 @@ server_process::server_process(std::vector<std::string> args, std::map<std::stri
   dir_ = make_temp_dir();
   data_dir_ = dir_ + "/data";
   log_path_ = dir_ + "/server.log";
-  std::vector<std::string> argv = {REEL_BINARY, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir",
-                                   data_dir_};
+  std::vector<std::string> argv = {REEL_BINARY, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", data_dir_};
   argv.insert(argv.end(), args.begin(), args.end());
   pid_ = spawn(argv, env, log_path_);
   static const std::regex listening(R"(INFO listening .*port=(\d+))");
@@ -128,8 +127,7 @@ int server_process::stop(int signo, std::chrono::milliseconds timeout) {
   return -1;
 }
 
-int run_reel(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-             std::string& output) {
+int run_reel(const std::vector<std::string>& args, const std::map<std::string, std::string>& env, std::string& output) {
   std::string dir = make_temp_dir();
   std::string out_path = dir + "/out.txt";
   std::vector<std::string> argv = {REEL_BINARY};

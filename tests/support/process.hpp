@@ -41,7 +41,6 @@ class server_process {
 
 // Runs `reel` with `args` and `env` to completion; returns exit status and
 // captures stdout+stderr.
-int run_reel(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-             std::string& output);
+int run_reel(const std::vector<std::string>& args, const std::map<std::string, std::string>& env, std::string& output);
 
 }  // namespace reel::test

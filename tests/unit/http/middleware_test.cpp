@@ -4,8 +4,8 @@
 #include "http/router.hpp"
 #include "support/run.hpp"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 using namespace reel::http;
 namespace asio = boost::asio;
@@ -214,7 +214,9 @@ TEST(context, json_body_parses_valid_json_once) {
 }
 
 TEST(context, json_body_rejects_what_is_not_json_and_says_why) {
-  EXPECT_EQ(json_failure("{\"a\":"), "bad_request: The request body is not valid JSON (it ends before the JSON value is complete, near byte 5).");
+  EXPECT_EQ(
+      json_failure("{\"a\":"),
+      "bad_request: The request body is not valid JSON (it ends before the JSON value is complete, near byte 5).");
   EXPECT_NE(json_failure("{\"a\":1} x").find("unexpected data after the JSON value"), std::string::npos);
   EXPECT_NE(json_failure(std::string(100, '[') + std::string(100, ']')).find("nested more than 32"), std::string::npos);
   EXPECT_NE(json_failure("{\"a\":\"\xff\xfe\"}").find("bad_request"), std::string::npos);
