@@ -1,6 +1,9 @@
 #include "app/serve.hpp"
 
+#include "api/accounts.hpp"
 #include "api/ops.hpp"
+#include "api/scope.hpp"
+#include "auth/service.hpp"
 #include "core/log.hpp"
 #include "core/offload.hpp"
 #include "core/system.hpp"
@@ -9,15 +12,42 @@
 #include "http/middleware.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "store/migrations.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdio>
 #include <filesystem>
 
 namespace reel::app {
 
 namespace asio = boost::asio;
+
+std::unique_ptr<store::database> open_store(const config& cfg, const clock& c) {
+  try {
+    auto database = store::open_database(cfg.database_url, cfg.data_dir, cfg.threadpool_size + 2);
+    int applied = store::migrate(*database, to_iso8601(c.now()));
+    if (applied > 0) log::info("database migrated", {{"applied", applied}, {"backend", database->backend()}});
+    return database;
+  } catch (const store::db_error& e) {
+    throw config_error(std::string("The database cannot be used: ") + e.what() + ".");
+  }
+}
+
+int run_migrate(const config& cfg) {
+  log::set_level(cfg.log_level);
+  std::error_code fec;
+  std::filesystem::create_directories(cfg.data_dir, fec);
+  system_clock c;
+  auto database = open_store(cfg, c);
+  std::printf("database schema at version %d\n", store::schema_version(*database));
+  log::flush();
+  return 0;
+}
 
 int run_serve(const config& cfg) {
   log::set_level(cfg.log_level);
@@ -30,10 +60,27 @@ int run_serve(const config& cfg) {
 
   asio::io_context io(1);
   worker_pool pool(cfg.threadpool_size);
+  system_clock wall_clock;
+  auto database = open_store(cfg, wall_clock);
+  store::db db(pool, *database);
   http::metrics metrics;
   http::router routes;
 
+  auth::account_settings account_settings;
+  account_settings.session_ttl = cfg.session_ttl;
+  auth::service accounts(db, wall_clock, account_settings);
+  api::guard guard(accounts);
+  api::add_account_routes(routes, accounts, guard, {.secure_cookies = cfg.secure_cookies});
+
   std::vector<api::readiness_check> checks;
+  checks.push_back({"database", [&db]() -> asio::awaitable<std::optional<std::string>> {
+                      try {
+                        co_await db.read([](store::session& s) { s.query("SELECT 1"); });
+                      } catch (const std::exception& e) {
+                        co_return std::string("the database is not usable: ") + e.what();
+                      }
+                      co_return std::nullopt;
+                    }});
   // (Lambdas handed to offload are named first: see offload's comment.)
   checks.push_back({"storage", [&pool, dir = cfg.data_dir]() -> asio::awaitable<std::optional<std::string>> {
                       auto probe = [&dir] { return sys::probe_writable(dir); };
@@ -87,6 +134,23 @@ int run_serve(const config& cfg) {
                           {"threadpool", cfg.threadpool_size},
                           {"fd_limit", fd_limit}});
 
+  // Housekeeping: forget sessions that expired or were revoked.
+  asio::steady_timer sweep(io);
+  std::function<void()> schedule_sweep = [&] {
+    sweep.expires_after(std::chrono::hours(6));
+    sweep.async_wait([&](boost::system::error_code ec) {
+      if (ec) return;
+      asio::co_spawn(io, accounts.sweep_sessions(), [&](std::exception_ptr e, std::int64_t n) {
+        if (e)
+          log::warn("session sweep failed");
+        else if (n > 0)
+          log::info("sessions swept", {{"removed", n}});
+        schedule_sweep();
+      });
+    });
+  };
+  schedule_sweep();
+
   asio::signal_set signals(io, SIGINT, SIGTERM);
   int exit_code = 0;
   signals.async_wait([&](boost::system::error_code ec, int signo) {
@@ -94,6 +158,7 @@ int run_serve(const config& cfg) {
     log::info("shutting down", {{"signal", signo == SIGINT ? "SIGINT" : "SIGTERM"}});
     server.shutdown([&] {
       lag.stop();
+      sweep.cancel();
       signals.cancel();
       io.stop();
     });

@@ -10,4 +10,7 @@ namespace reel::app {
 // unusable at start-up (data dir, listen address).
 int run_serve(const config& cfg);
 
+// The `reel migrate` command: applies the schema migrations and exits.
+int run_migrate(const config& cfg);
+
 }  // namespace reel::app

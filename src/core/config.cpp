@@ -126,6 +126,11 @@ const std::vector<setting>& settings() {
        [](config& c, const std::string& v, const std::string& s) { c.keepalive_timeout = parse_ms(s, v, 100); }},
       {"REEL_SHUTDOWN_TIMEOUT_MS", "shutdown-timeout-ms", "time in-flight requests get on SIGTERM (default 10000)",
        [](config& c, const std::string& v, const std::string& s) { c.shutdown_timeout = parse_ms(s, v, 0); }},
+      {"REEL_SESSION_TTL_SECONDS", "session-ttl-seconds", "how long a login session lasts (default 2592000, 30 days)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.session_ttl =
+             std::chrono::seconds(parse_uint(s, v, 1, 366ULL * 24 * 3600, "a number of seconds from 1 to 31622400"));
+       }},
       {"REEL_MAX_JSON_BYTES", "max-json-bytes", "largest JSON body an API route accepts (default 1048576)",
        [](config& c, const std::string& v, const std::string& s) {
          c.max_json_bytes = parse_uint(s, v, 64, std::uint64_t(1) << 30, "a number of bytes from 64 to 1073741824");

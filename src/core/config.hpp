@@ -32,6 +32,8 @@ struct config {
   std::chrono::milliseconds keepalive_timeout{60'000};
   // How long in-flight requests get to finish after SIGINT/SIGTERM.
   std::chrono::milliseconds shutdown_timeout{10'000};
+  // How long a login session lasts.
+  std::chrono::seconds session_ttl{30 * 24 * 3600};
   // Largest JSON/form body an ordinary API route accepts.
   std::uint64_t max_json_bytes = 1 << 20;
 };

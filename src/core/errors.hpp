@@ -6,6 +6,8 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 
+#include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -49,11 +51,15 @@ using result = boost::system::result<T>;
 // shown to the client, so it must never contain internals.
 class error : public std::runtime_error {
  public:
-  error(errc code, std::string message) : std::runtime_error(std::move(message)), code_(code) {}
+  error(errc code, std::string message, std::optional<std::chrono::seconds> retry_after = std::nullopt)
+      : std::runtime_error(std::move(message)), code_(code), retry_after_(retry_after) {}
   errc code() const noexcept { return code_; }
+  // For too_many_requests and unavailable: the Retry-After the client gets.
+  std::optional<std::chrono::seconds> retry_after() const noexcept { return retry_after_; }
 
  private:
   errc code_;
+  std::optional<std::chrono::seconds> retry_after_;
 };
 
 }  // namespace reel

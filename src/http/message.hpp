@@ -2,6 +2,7 @@
 // they produce, with helpers for API.md's JSON shapes.
 #pragma once
 
+#include "auth/roles.hpp"
 #include "core/errors.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -12,11 +13,16 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+namespace reel::auth {
+struct principal;
+}
 
 namespace reel::http {
 
@@ -61,6 +67,16 @@ struct context {
   const struct route* matched = nullptr;
   std::string allow;
   std::optional<std::pair<errc, std::string>> rejection;
+
+  // Set by the authentication wrappers (src/api/scope.hpp): who is calling,
+  // and the organization the request acts in with the caller's role there.
+  std::shared_ptr<const auth::principal> principal;
+  struct org_scope {
+    std::string id;
+    std::string name;
+    auth::role role;
+  };
+  std::optional<org_scope> org;
 
   // The request target's path (without the query), as sent.
   std::string_view path() const noexcept;

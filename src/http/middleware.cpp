@@ -135,6 +135,7 @@ middleware error_handler() {
       co_return co_await next(ctx);
     } catch (const error& e) {
       failed = error_response(e.code(), e.what());
+      if (e.retry_after()) failed->set(field::retry_after, std::to_string(e.retry_after()->count()));
       if (e.code() == errc::internal)
         log::error("request failed", {{"id", ctx.request_id}, {"route", ctx.route}, {"error", e.what()}});
     } catch (const std::exception& e) {

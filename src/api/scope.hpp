@@ -1,0 +1,38 @@
+// Authentication and tenancy for every route, in one place. `user()` wraps
+// a handler so that it runs only for an authenticated caller; `org()` also
+// selects the organization the request acts in and checks the caller's role.
+#pragma once
+
+#include "auth/roles.hpp"
+#include "auth/service.hpp"
+#include "http/message.hpp"
+
+namespace reel::api {
+
+class guard {
+ public:
+  explicit guard(auth::service& accounts) : accounts_(accounts) {}
+
+  // 401 without valid credentials (Bearer token or the reel_session cookie).
+  http::handler user(http::handler h) const;
+
+  // As user(), then the organization: the route's `:orgId`, else the
+  // X-Organization-Id header, else the caller's oldest membership. 403 when
+  // the caller is not a member of it, or their role is below `min`.
+  // Sets ctx.org.
+  http::handler org(auth::role min, http::handler h) const;
+
+  // Authenticates ctx (sets ctx.principal) or throws error(unauthorized).
+  boost::asio::awaitable<void> authenticate(http::context& ctx) const;
+
+ private:
+  auth::service& accounts_;
+};
+
+// The token a request carries: the Bearer token, else the session cookie.
+std::optional<std::string> request_token(const http::context& ctx);
+
+// Throws error(forbidden) unless the request's role is at least `min`.
+void require_role(const http::context& ctx, auth::role min);
+
+}  // namespace reel::api

@@ -1,0 +1,148 @@
+#include "auth/service.hpp"
+
+#include "auth/tokens.hpp"
+#include "core/ids.hpp"
+
+namespace reel::auth {
+
+namespace asio = boost::asio;
+
+const store::membership* principal::membership_in(const std::string& org_id) const {
+  for (const auto& m : memberships)
+    if (m.org.id == org_id) return &m;
+  return nullptr;
+}
+
+service::service(store::db& db, const clock& c, account_settings settings)
+    : db_(db), clock_(c), settings_(settings), throttle_(c, settings.throttle) {}
+
+asio::awaitable<service::registration> service::register_account(const std::string& email,
+                                                                  const std::string& password,
+                                                                  const std::string& name,
+                                                                  const std::string& org_name) {
+  auto cost = settings_.cost;
+  auto hash_job = [&password, cost] { return hash_password(password, cost); };
+  std::string hash = co_await db_.pool().offload(hash_job);
+
+  registration out;
+  auto now = clock_.now();
+  std::string now_iso = to_iso8601(now);
+  out.user = {ids::random_id(12), email, name, std::move(hash), now_iso};
+  out.org = {ids::random_id(12), org_name, now_iso};
+  out.token = new_token();
+  out.expires_at = now + settings_.session_ttl;
+  store::session_record session{ids::random_id(12), out.user.id, hash_token(out.token), now_iso,
+                                to_iso8601(out.expires_at), std::nullopt};
+  try {
+    co_await db_.write([&](store::session& s) {
+      store::insert_user(s, out.user);
+      store::insert_organization(s, out.org);
+      store::insert_membership(s, out.org.id, out.user.id, "owner", now_iso);
+      store::insert_session(s, session);
+    });
+  } catch (const store::db_error& e) {
+    if (e.code() != errc::conflict) throw;
+    throw error(errc::conflict, "An account with this email exists already.");
+  }
+  out.user.password_hash.clear();
+  co_return out;
+}
+
+asio::awaitable<const std::string*> service::dummy_hash() {
+  if (!dummy_hash_) {
+    auto cost = settings_.cost;
+    auto job = [cost] { return hash_password(new_token(), cost); };
+    std::string h = co_await db_.pool().offload(job);
+    if (!dummy_hash_) dummy_hash_ = std::move(h);
+  }
+  co_return &*dummy_hash_;
+}
+
+asio::awaitable<service::login_result> service::login(const std::string& email, const std::string& password,
+                                                      const std::string& address) {
+  if (auto wait = throttle_.retry_after(email, address))
+    throw error(errc::too_many_requests, "Too many failed logins; try again in " + std::to_string(wait->count()) +
+                                             " seconds.",
+                *wait);
+
+  auto found = co_await db_.read([&](store::session& s) { return store::find_user_by_email(s, email); });
+  // An unknown email still costs one argon2id verification, so that the
+  // answer takes as long as for a wrong password.
+  const std::string* stored = nullptr;
+  if (found)
+    stored = &found->password_hash;
+  else
+    stored = co_await dummy_hash();
+  auto verify_job = [stored, &password] { return verify_password(*stored, password); };
+  bool ok = co_await db_.pool().offload(verify_job);
+  if (!found || !ok) {
+    throttle_.record_failure(email, address);
+    throw error(errc::unauthorized, "The email or password is wrong.");
+  }
+  throttle_.record_success(email);
+
+  login_result out;
+  auto now = clock_.now();
+  out.user = std::move(*found);
+  out.user.password_hash.clear();
+  out.token = new_token();
+  out.expires_at = now + settings_.session_ttl;
+  store::session_record session{ids::random_id(12), out.user.id, hash_token(out.token), to_iso8601(now),
+                                to_iso8601(out.expires_at), std::nullopt};
+  out.memberships = co_await db_.write([&](store::session& s) {
+    store::insert_session(s, session);
+    return store::list_memberships(s, out.user.id);
+  });
+  co_return out;
+}
+
+asio::awaitable<void> service::logout(const principal& p) {
+  cache_.erase(p.token_hash);
+  std::string now = to_iso8601(clock_.now());
+  co_await db_.write([&](store::session& s) { store::revoke_session(s, p.session_id, now); });
+}
+
+asio::awaitable<std::shared_ptr<const principal>> service::authenticate(std::string_view token) {
+  if (!is_token_shaped(token)) co_return nullptr;
+  std::string token_hash = hash_token(token);
+  auto now = clock_.now();
+  if (auto it = cache_.find(token_hash); it != cache_.end()) {
+    if (now < it->second.p->expires_at && now - it->second.cached_at < settings_.cache_ttl) co_return it->second.p;
+    cache_.erase(it);
+  }
+
+  struct loaded {
+    store::session_record session;
+    store::user user;
+    std::vector<store::membership> memberships;
+  };
+  auto found = co_await db_.read([&](store::session& s) -> std::optional<loaded> {
+    auto rec = store::find_session_by_token_hash(s, token_hash);
+    if (!rec || rec->revoked_at) return std::nullopt;
+    auto u = store::find_user_by_id(s, rec->user_id);
+    if (!u) return std::nullopt;
+    auto memberships = store::list_memberships(s, rec->user_id);
+    return loaded{std::move(*rec), std::move(*u), std::move(memberships)};
+  });
+  if (!found) co_return nullptr;
+  auto expires = from_iso8601(found->session.expires_at);
+  if (!expires || *expires <= now) co_return nullptr;
+
+  auto p = std::make_shared<principal>();
+  p->user = std::move(found->user);
+  p->user.password_hash.clear();
+  p->session_id = found->session.id;
+  p->token_hash = token_hash;
+  p->expires_at = *expires;
+  p->memberships = std::move(found->memberships);
+  if (cache_.size() >= settings_.cache_capacity) cache_.clear();
+  cache_[token_hash] = cached{p, now};
+  co_return p;
+}
+
+asio::awaitable<std::int64_t> service::sweep_sessions() {
+  std::string before = to_iso8601(clock_.now());
+  co_return co_await db_.write([&](store::session& s) { return store::delete_stale_sessions(s, before); });
+}
+
+}  // namespace reel::auth

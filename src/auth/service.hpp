@@ -1,0 +1,102 @@
+// Accounts: registration, login, logout and authentication of tokens.
+// Coroutines on the loop thread; hashing and the store run on the pool.
+#pragma once
+
+#include "auth/passwords.hpp"
+#include "auth/roles.hpp"
+#include "auth/throttle.hpp"
+#include "core/clock.hpp"
+#include "store/accounts.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace reel::auth {
+
+struct account_settings {
+  std::chrono::seconds session_ttl{30 * 24 * 3600};
+  password_cost cost;
+  throttle_limits throttle;
+  // How long an authenticated token is trusted without asking the store.
+  // Logout and membership changes in this process invalidate at once.
+  std::chrono::seconds cache_ttl{60};
+  std::size_t cache_capacity = 100'000;
+};
+
+// The authenticated caller of a request.
+struct principal {
+  store::user user;  // password_hash cleared
+  std::string session_id;
+  std::string token_hash;
+  sys_time expires_at;
+  std::vector<store::membership> memberships;  // oldest first
+
+  const store::membership* membership_in(const std::string& org_id) const;
+};
+
+class service {
+ public:
+  service(store::db& db, const clock& c, account_settings settings = {});
+
+  struct registration {
+    store::user user;
+    store::organization org;
+    std::string token;
+    sys_time expires_at;
+  };
+  // Creates the user, their organization (they own it) and a session.
+  // Throws error(conflict) when the email is taken. Inputs validated by the caller.
+  boost::asio::awaitable<registration> register_account(const std::string& email, const std::string& password,
+                                                        const std::string& name, const std::string& org_name);
+
+  struct login_result {
+    store::user user;
+    std::vector<store::membership> memberships;
+    std::string token;
+    sys_time expires_at;
+  };
+  // Throws error(unauthorized) alike, in status, message and time, for an
+  // unknown email and a wrong password; error(too_many_requests) with
+  // Retry-After when the email or address has failed too often.
+  boost::asio::awaitable<login_result> login(const std::string& email, const std::string& password,
+                                             const std::string& address);
+
+  // Revokes the session everywhere.
+  boost::asio::awaitable<void> logout(const principal& p);
+
+  // The principal for `token`, or null when it is malformed, unknown,
+  // revoked or expired.
+  boost::asio::awaitable<std::shared_ptr<const principal>> authenticate(std::string_view token);
+
+  // Membership rows changed: forget cached memberships.
+  void memberships_changed() { cache_.clear(); }
+
+  // Deletes sessions that expired or were revoked long ago.
+  boost::asio::awaitable<std::int64_t> sweep_sessions();
+
+  std::chrono::seconds session_ttl() const noexcept { return settings_.session_ttl; }
+  store::db& database() noexcept { return db_; }
+  const clock& time() const noexcept { return clock_; }
+
+ private:
+  boost::asio::awaitable<const std::string*> dummy_hash();
+
+  store::db& db_;
+  const clock& clock_;
+  account_settings settings_;
+  login_throttle throttle_;
+  std::optional<std::string> dummy_hash_;
+  struct cached {
+    std::shared_ptr<const principal> p;
+    sys_time cached_at;
+  };
+  std::unordered_map<std::string, cached> cache_;  // by token hash
+};
+
+}  // namespace reel::auth

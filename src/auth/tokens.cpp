@@ -1,0 +1,27 @@
+#include "auth/tokens.hpp"
+
+#include "core/ids.hpp"
+
+#include <sodium.h>
+
+namespace reel::auth {
+
+std::string new_token() { return ids::random_id(32); }
+
+bool is_token_shaped(std::string_view token) noexcept {
+  if (token.size() != 43) return false;
+  for (char c : token)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+      return false;
+  return true;
+}
+
+std::string hash_token(std::string_view token) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(token.data()), token.size());
+  char hex[crypto_hash_sha256_BYTES * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return hex;
+}
+
+}  // namespace reel::auth

@@ -1,0 +1,120 @@
+#include "store/accounts.hpp"
+
+namespace reel::store {
+
+namespace {
+
+constexpr const char* k_insert_user =
+    "INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)";
+constexpr const char* k_user_by_email =
+    "SELECT id, email, name, password_hash, created_at FROM users WHERE email = ?";
+constexpr const char* k_user_by_id = "SELECT id, email, name, password_hash, created_at FROM users WHERE id = ?";
+
+constexpr const char* k_insert_org = "INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)";
+constexpr const char* k_insert_membership =
+    "INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES (?, ?, ?, ?)";
+constexpr const char* k_memberships_of_user =
+    "SELECT o.id, o.name, o.created_at, m.role, m.created_at FROM memberships m "
+    "JOIN organizations o ON o.id = m.organization_id WHERE m.user_id = ? ORDER BY m.created_at, m.rowid";
+constexpr const char* k_membership =
+    "SELECT o.id, o.name, o.created_at, m.role, m.created_at FROM memberships m "
+    "JOIN organizations o ON o.id = m.organization_id WHERE m.organization_id = ? AND m.user_id = ?";
+constexpr const char* k_members_of_org =
+    "SELECT u.id, u.email, u.name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id "
+    "WHERE m.organization_id = ? ORDER BY m.created_at, m.rowid";
+constexpr const char* k_member =
+    "SELECT u.id, u.email, u.name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id "
+    "WHERE m.organization_id = ? AND m.user_id = ?";
+constexpr const char* k_delete_membership = "DELETE FROM memberships WHERE organization_id = ? AND user_id = ?";
+constexpr const char* k_count_owners =
+    "SELECT COUNT(*) FROM memberships WHERE organization_id = ? AND role = 'owner'";
+
+constexpr const char* k_insert_session =
+    "INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)";
+constexpr const char* k_session_by_hash =
+    "SELECT id, user_id, token_hash, created_at, expires_at, revoked_at FROM sessions WHERE token_hash = ?";
+constexpr const char* k_revoke_session =
+    "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL";
+constexpr const char* k_delete_stale_sessions =
+    "DELETE FROM sessions WHERE expires_at < ? OR (revoked_at IS NOT NULL AND revoked_at < ?)";
+
+user to_user(const row& r) { return {r.text(0), r.text(1), r.text(2), r.text(3), r.text(4)}; }
+membership to_membership(const row& r) { return {{r.text(0), r.text(1), r.text(2)}, r.text(3), r.text(4)}; }
+member to_member(const row& r) { return {r.text(0), r.text(1), r.text(2), r.text(3), r.text(4)}; }
+
+}  // namespace
+
+void insert_user(session& s, const user& u) {
+  s.exec(k_insert_user, {u.id, u.email, u.name, u.password_hash, u.created_at});
+}
+
+std::optional<user> find_user_by_email(session& s, const std::string& email) {
+  auto r = s.query_one(k_user_by_email, {email});
+  if (!r) return std::nullopt;
+  return to_user(*r);
+}
+
+std::optional<user> find_user_by_id(session& s, const std::string& id) {
+  auto r = s.query_one(k_user_by_id, {id});
+  if (!r) return std::nullopt;
+  return to_user(*r);
+}
+
+void insert_organization(session& s, const organization& o) { s.exec(k_insert_org, {o.id, o.name, o.created_at}); }
+
+void insert_membership(session& s, const std::string& org_id, const std::string& user_id, const std::string& role,
+                       const std::string& now) {
+  s.exec(k_insert_membership, {org_id, user_id, role, now});
+}
+
+std::vector<membership> list_memberships(session& s, const std::string& user_id) {
+  std::vector<membership> out;
+  for (const auto& r : s.query(k_memberships_of_user, {user_id})) out.push_back(to_membership(r));
+  return out;
+}
+
+std::optional<membership> find_membership(session& s, const std::string& org_id, const std::string& user_id) {
+  auto r = s.query_one(k_membership, {org_id, user_id});
+  if (!r) return std::nullopt;
+  return to_membership(*r);
+}
+
+std::vector<member> list_members(session& s, const std::string& org_id) {
+  std::vector<member> out;
+  for (const auto& r : s.query(k_members_of_org, {org_id})) out.push_back(to_member(r));
+  return out;
+}
+
+std::optional<member> find_member(session& s, const std::string& org_id, const std::string& user_id) {
+  auto r = s.query_one(k_member, {org_id, user_id});
+  if (!r) return std::nullopt;
+  return to_member(*r);
+}
+
+bool delete_membership(session& s, const std::string& org_id, const std::string& user_id) {
+  return s.exec(k_delete_membership, {org_id, user_id}) > 0;
+}
+
+std::int64_t count_owners(session& s, const std::string& org_id) {
+  return s.query_one(k_count_owners, {org_id})->int64(0);
+}
+
+void insert_session(session& s, const session_record& r) {
+  s.exec(k_insert_session, {r.id, r.user_id, r.token_hash, r.created_at, r.expires_at});
+}
+
+std::optional<session_record> find_session_by_token_hash(session& s, const std::string& token_hash) {
+  auto r = s.query_one(k_session_by_hash, {token_hash});
+  if (!r) return std::nullopt;
+  return session_record{r->text(0), r->text(1), r->text(2), r->text(3), r->text(4), r->opt_text(5)};
+}
+
+bool revoke_session(session& s, const std::string& id, const std::string& now) {
+  return s.exec(k_revoke_session, {now, id}) > 0;
+}
+
+std::int64_t delete_stale_sessions(session& s, const std::string& before) {
+  return s.exec(k_delete_stale_sessions, {before, before});
+}
+
+}  // namespace reel::store

@@ -1,0 +1,46 @@
+#include "store/database.hpp"
+
+namespace reel::store {
+
+namespace {
+[[noreturn]] void mismatch(std::size_t i, const char* want) {
+  throw db_error(errc::internal, "column " + std::to_string(i) + " is not " + want);
+}
+}  // namespace
+
+std::int64_t row::int64(std::size_t i) const {
+  const auto& v = cols_.at(i).get();
+  if (auto* p = std::get_if<std::int64_t>(&v)) return *p;
+  if (auto* d = std::get_if<double>(&v)) return static_cast<std::int64_t>(*d);
+  mismatch(i, "an integer");
+}
+
+double row::real(std::size_t i) const {
+  const auto& v = cols_.at(i).get();
+  if (auto* d = std::get_if<double>(&v)) return *d;
+  if (auto* p = std::get_if<std::int64_t>(&v)) return static_cast<double>(*p);
+  mismatch(i, "a number");
+}
+
+const std::string& row::text(std::size_t i) const {
+  const auto& v = cols_.at(i).get();
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  mismatch(i, "text");
+}
+
+std::optional<std::string> row::opt_text(std::size_t i) const {
+  if (is_null(i)) return std::nullopt;
+  return text(i);
+}
+
+std::optional<std::int64_t> row::opt_int64(std::size_t i) const {
+  if (is_null(i)) return std::nullopt;
+  return int64(i);
+}
+
+std::optional<double> row::opt_real(std::size_t i) const {
+  if (is_null(i)) return std::nullopt;
+  return real(i);
+}
+
+}  // namespace reel::store

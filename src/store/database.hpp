@@ -1,0 +1,149 @@
+// The database interface every backend implements (SQLite now, PostgreSQL
+// later), and the async bridge that runs store work on the thread pool.
+//
+// SQL lives in the repositories (src/store/*.cpp) as constants with bound
+// parameters, written in the SQL both backends accept, with `?` placeholders
+// (a PostgreSQL backend numbers them $1, $2, ... when it prepares them).
+// Driver error codes become `db_error` with an errc here, nowhere else.
+#pragma once
+
+#include "core/errors.hpp"
+#include "core/offload.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+namespace reel::store {
+
+// One bound parameter or result column.
+class value {
+ public:
+  using storage = std::variant<std::nullptr_t, std::int64_t, double, std::string>;
+  value(std::nullptr_t = nullptr) : v_(nullptr) {}
+  template <class I>
+    requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)
+  value(I i) : v_(static_cast<std::int64_t>(i)) {}
+  value(bool b) : v_(std::int64_t(b ? 1 : 0)) {}
+  value(double d) : v_(d) {}
+  value(std::string s) : v_(std::move(s)) {}
+  value(std::string_view s) : v_(std::string(s)) {}
+  value(const char* s) : v_(std::string(s)) {}
+  template <class T>
+  value(const std::optional<T>& o) : v_(nullptr) {
+    if (o) *this = value(*o);
+  }
+  const storage& get() const noexcept { return v_; }
+  bool is_null() const noexcept { return std::holds_alternative<std::nullptr_t>(v_); }
+
+ private:
+  storage v_;
+};
+
+// A result row. Accessors throw db_error(internal) on a type mismatch.
+class row {
+ public:
+  explicit row(std::vector<value> cols) : cols_(std::move(cols)) {}
+  std::size_t size() const noexcept { return cols_.size(); }
+  bool is_null(std::size_t i) const { return cols_.at(i).is_null(); }
+  std::int64_t int64(std::size_t i) const;
+  double real(std::size_t i) const;
+  const std::string& text(std::size_t i) const;
+  std::optional<std::string> opt_text(std::size_t i) const;
+  std::optional<std::int64_t> opt_int64(std::size_t i) const;
+  std::optional<double> opt_real(std::size_t i) const;
+
+ private:
+  std::vector<value> cols_;
+};
+
+// A failure of the database. `code()` is conflict for a constraint
+// violation (unique, foreign key, check), unavailable when the database is
+// busy, full or unreachable, internal otherwise. what() is for logs only.
+class db_error : public std::runtime_error {
+ public:
+  db_error(errc code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  errc code() const noexcept { return code_; }
+
+ private:
+  errc code_;
+};
+
+// One connection inside one transaction. Blocking; used by one thread at a time.
+class session {
+ public:
+  virtual ~session() = default;
+  // Runs a statement; returns the number of rows it changed.
+  virtual std::int64_t exec(std::string_view sql, std::initializer_list<value> params = {}) = 0;
+  virtual std::vector<row> query(std::string_view sql, std::initializer_list<value> params = {}) = 0;
+  std::optional<row> query_one(std::string_view sql, std::initializer_list<value> params = {}) {
+    auto rows = query(sql, params);
+    if (rows.empty()) return std::nullopt;
+    return std::move(rows.front());
+  }
+};
+
+class database {
+ public:
+  virtual ~database() = default;
+  // Blocking: call on the thread pool. Runs `fn` in a transaction (`write`
+  // takes the write lock up front); commits when fn returns, rolls back and
+  // rethrows when it throws.
+  virtual void transact(bool write, const std::function<void(session&)>& fn) = 0;
+  virtual std::string_view backend() const noexcept = 0;
+};
+
+// Opens the database named by `url` (empty: SQLite file `data_dir`/reel.db).
+// Throws db_error (unavailable) when it cannot, with the reason in what().
+std::unique_ptr<database> open_database(const std::string& url, const std::string& data_dir, unsigned connections);
+
+// The bridge from the loop to the database: runs store work on the thread
+// pool inside a transaction and resumes on the loop with its result.
+class db {
+ public:
+  db(worker_pool& pool, database& database) : pool_(pool), database_(database) {}
+
+  // `fn(session&)` in a read transaction. Same rule as offload: pass a named
+  // lambda or one that captures only by reference, awaited at once.
+  template <class F>
+  auto read(F&& fn) -> boost::asio::awaitable<std::invoke_result_t<F&, session&>> {
+    return run(false, fn);
+  }
+  template <class F>
+  auto write(F&& fn) -> boost::asio::awaitable<std::invoke_result_t<F&, session&>> {
+    return run(true, fn);
+  }
+  database& raw() noexcept { return database_; }
+  worker_pool& pool() noexcept { return pool_; }
+
+ private:
+  template <class F>
+  auto run(bool write, F& fn) -> boost::asio::awaitable<std::invoke_result_t<F&, session&>> {
+    using R = std::invoke_result_t<F&, session&>;
+    database* d = &database_;
+    if constexpr (std::is_void_v<R>) {
+      auto job = [d, write, &fn] { d->transact(write, [&fn](session& s) { fn(s); }); };
+      co_await pool_.offload(job);
+    } else {
+      auto job = [d, write, &fn] {
+        std::optional<R> out;
+        d->transact(write, [&fn, &out](session& s) { out.emplace(fn(s)); });
+        return std::move(*out);
+      };
+      co_return co_await pool_.offload(job);
+    }
+  }
+
+  worker_pool& pool_;
+  database& database_;
+};
+
+}  // namespace reel::store

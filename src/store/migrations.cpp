@@ -1,0 +1,77 @@
+#include "store/migrations.hpp"
+
+namespace reel::store {
+
+const std::vector<migration>& all_migrations() {
+  static const std::vector<migration> all = {
+      {1,
+       "accounts",
+       {
+           R"(CREATE TABLE users (
+                id TEXT PRIMARY KEY,
+                email TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL,
+                password_hash TEXT NOT NULL,
+                created_at TEXT NOT NULL))",
+           R"(CREATE TABLE organizations (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                created_at TEXT NOT NULL))",
+           R"(CREATE TABLE memberships (
+                organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'viewer')),
+                created_at TEXT NOT NULL,
+                PRIMARY KEY (organization_id, user_id)))",
+           "CREATE INDEX memberships_by_user ON memberships(user_id, created_at)",
+           R"(CREATE TABLE sessions (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                token_hash TEXT NOT NULL UNIQUE,
+                created_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                revoked_at TEXT))",
+           "CREATE INDEX sessions_by_user ON sessions(user_id)",
+       }},
+  };
+  return all;
+}
+
+namespace {
+constexpr const char* k_create_versions =
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT "
+    "NOT NULL)";
+constexpr const char* k_max_version = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+constexpr const char* k_record_version = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)";
+}  // namespace
+
+int migrate(database& db, const std::string& now_iso) {
+  int applied = 0;
+  db.transact(true, [&](session& s) {
+    s.exec(k_create_versions);
+    int current = static_cast<int>(s.query_one(k_max_version)->int64(0));
+    int newest = all_migrations().back().version;
+    if (current > newest)
+      throw db_error(errc::unavailable, "the database schema is at version " + std::to_string(current) +
+                                            ", newer than this reel knows (" + std::to_string(newest) +
+                                            "); run a newer reel");
+    for (const auto& m : all_migrations()) {
+      if (m.version <= current) continue;
+      for (const char* sql : m.statements) s.exec(sql);
+      s.exec(k_record_version, {m.version, m.name, now_iso});
+      ++applied;
+    }
+  });
+  return applied;
+}
+
+int schema_version(database& db) {
+  int v = 0;
+  db.transact(false, [&](session& s) {
+    s.exec(k_create_versions);
+    v = static_cast<int>(s.query_one(k_max_version)->int64(0));
+  });
+  return v;
+}
+
+}  // namespace reel::store

@@ -1,0 +1,206 @@
+#include "store/sqlite.hpp"
+
+#include <sqlite3.h>
+
+#include <unordered_map>
+
+namespace reel::store {
+
+namespace {
+
+errc classify(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT: return errc::conflict;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY: return errc::unavailable;
+    default: return errc::internal;
+  }
+}
+
+[[noreturn]] void fail(sqlite3* db, int rc, std::string_view what) {
+  std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  throw db_error(classify(rc), msg);
+}
+
+}  // namespace
+
+class sqlite_database::connection final : public session {
+ public:
+  explicit connection(const std::string& path) {
+    int rc = sqlite3_open_v2(path.c_str(), &db_,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+      std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw db_error(errc::unavailable, "cannot open the database " + path + ": " + msg);
+    }
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, 10'000);
+    // WAL: readers and one writer at once. synchronous=FULL: a committed
+    // transaction survives a power loss, not only a crash of this process.
+    exec_plain("PRAGMA journal_mode=WAL");
+    exec_plain("PRAGMA synchronous=FULL");
+    exec_plain("PRAGMA foreign_keys=ON");
+  }
+  ~connection() override {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    sqlite3_close(db_);
+  }
+
+  void exec_plain(const char* sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      std::string msg = err ? err : sqlite3_errstr(rc);
+      sqlite3_free(err);
+      throw db_error(classify(rc), std::string(sql) + ": " + msg);
+    }
+  }
+
+  std::int64_t exec(std::string_view sql, std::initializer_list<value> params) override {
+    sqlite3_stmt* st = prepare(sql, params);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    }
+    finish(st, rc, sql);
+    return sqlite3_changes64(db_);
+  }
+
+  std::vector<row> query(std::string_view sql, std::initializer_list<value> params) override {
+    sqlite3_stmt* st = prepare(sql, params);
+    std::vector<row> rows;
+    int rc;
+    int n = sqlite3_column_count(st);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      std::vector<value> cols;
+      cols.reserve(n);
+      for (int i = 0; i < n; ++i) {
+        switch (sqlite3_column_type(st, i)) {
+          case SQLITE_INTEGER: cols.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(st, i))); break;
+          case SQLITE_FLOAT: cols.emplace_back(sqlite3_column_double(st, i)); break;
+          case SQLITE_NULL: cols.emplace_back(nullptr); break;
+          default: {
+            auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
+            cols.emplace_back(std::string(p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(st, i))));
+          }
+        }
+      }
+      rows.emplace_back(std::move(cols));
+    }
+    finish(st, rc, sql);
+    return rows;
+  }
+
+ private:
+  sqlite3_stmt* prepare(std::string_view sql, std::initializer_list<value> params) {
+    auto it = statements_.find(std::string(sql));
+    sqlite3_stmt* st = nullptr;
+    if (it != statements_.end()) {
+      st = it->second;
+    } else {
+      int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st,
+                                  nullptr);
+      if (rc != SQLITE_OK) fail(db_, rc, "prepare");
+      statements_.emplace(std::string(sql), st);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    int i = 1;
+    for (const auto& p : params) {
+      int rc = std::visit(
+          [&](const auto& v) -> int {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::nullptr_t>)
+              return sqlite3_bind_null(st, i);
+            else if constexpr (std::is_same_v<T, std::int64_t>)
+              return sqlite3_bind_int64(st, i, v);
+            else if constexpr (std::is_same_v<T, double>)
+              return sqlite3_bind_double(st, i, v);
+            else
+              return sqlite3_bind_text64(st, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+          },
+          p.get());
+      if (rc != SQLITE_OK) fail(db_, rc, "bind");
+      ++i;
+    }
+    return st;
+  }
+
+  void finish(sqlite3_stmt* st, int rc, std::string_view sql) {
+    if (rc != SQLITE_DONE) {
+      std::string msg = sqlite3_errmsg(db_);
+      sqlite3_reset(st);
+      throw db_error(classify(rc), msg + " (in: " + std::string(sql.substr(0, 80)) + ")");
+    }
+    sqlite3_reset(st);
+  }
+
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+sqlite_database::sqlite_database(const std::string& path, unsigned connections) {
+  for (unsigned i = 0; i < std::max(1u, connections); ++i) {
+    all_.push_back(std::make_unique<connection>(path));
+    free_.push_back(all_.back().get());
+  }
+}
+
+sqlite_database::~sqlite_database() = default;
+
+sqlite_database::connection* sqlite_database::acquire() {
+  std::unique_lock lock(mutex_);
+  available_.wait(lock, [this] { return !free_.empty(); });
+  auto* c = free_.back();
+  free_.pop_back();
+  return c;
+}
+
+void sqlite_database::release(connection* c) {
+  {
+    std::lock_guard lock(mutex_);
+    free_.push_back(c);
+  }
+  available_.notify_one();
+}
+
+void sqlite_database::transact(bool write, const std::function<void(session&)>& fn) {
+  connection* c = acquire();
+  struct releaser {
+    sqlite_database* self;
+    connection* c;
+    ~releaser() { self->release(c); }
+  } guard{this, c};
+  c->exec_plain(write ? "BEGIN IMMEDIATE" : "BEGIN");
+  try {
+    fn(*c);
+    c->exec_plain("COMMIT");
+  } catch (...) {
+    try {
+      c->exec_plain("ROLLBACK");
+    } catch (...) {
+    }
+    throw;
+  }
+}
+
+std::unique_ptr<database> open_database(const std::string& url, const std::string& data_dir, unsigned connections) {
+  std::string path;
+  if (url.empty()) {
+    path = data_dir + "/reel.db";
+  } else if (url.starts_with("sqlite://")) {
+    path = url.substr(9);
+    if (path.empty()) throw db_error(errc::unavailable, "the sqlite:// URL names no file");
+  } else {
+    throw db_error(errc::unavailable,
+                   "PostgreSQL (" + url.substr(0, url.find(':')) + "://) is not supported by this build yet");
+  }
+  return std::make_unique<sqlite_database>(path, connections);
+}
+
+}  // namespace reel::store

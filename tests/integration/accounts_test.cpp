@@ -1,0 +1,358 @@
+// docs/API.md "Authentication and tenancy", end to end against the real binary.
+#include "support/api.hpp"
+#include "support/process.hpp"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+using namespace reel::test;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+json::object reg_body(const std::string& email, const std::string& password = "correct horse") {
+  return {{"email", email}, {"password", password}, {"name", "Ann"}, {"organizationName", "Acme"}};
+}
+
+api_reply login(unsigned short port, const std::string& email, const std::string& password) {
+  return call_json(port, "POST", "/api/auth/login", "", {{"email", email}, {"password", password}});
+}
+
+std::string error_message(const api_reply& r) { return std::string(r.json.at("error").at("message").as_string()); }
+
+}  // namespace
+
+TEST(accounts, register_creates_user_org_and_session_cookie) {
+  server_process s;
+  auto r = call_json(s.port(), "POST", "/api/auth/register", "", reg_body("Ann@Example.COM "));
+  ASSERT_EQ(r.status(), 201) << r.raw.body();
+  EXPECT_EQ(r.json.at("user").at("email"), "ann@example.com");
+  EXPECT_EQ(r.json.at("user").at("name"), "Ann");
+  EXPECT_EQ(r.json.at("organization").at("name"), "Acme");
+  EXPECT_EQ(r.json.at("organization").at("role"), "owner");
+  EXPECT_FALSE(r.json.at("user").as_object().contains("passwordHash"));
+  std::string token(r.json.at("token").as_string());
+  std::string cookie = r.header("Set-Cookie");
+  EXPECT_EQ(cookie.rfind("reel_session=" + token + ";", 0), 0u) << cookie;
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Lax"), std::string::npos);
+  EXPECT_NE(cookie.find("Path=/"), std::string::npos);
+  EXPECT_EQ(cookie.find("Secure"), std::string::npos);
+  EXPECT_EQ(r.raw.body().find("correct horse"), std::string::npos);
+  EXPECT_TRUE(s.wait_for_log("route=/api/auth/register status=201"));
+  EXPECT_EQ(s.log().find("correct horse"), std::string::npos);
+
+  auto me = call(s.port(), "GET", "/api/auth/me", "", "", {{"Cookie", "reel_session=" + token}});
+  ASSERT_EQ(me.status(), 200);
+  EXPECT_EQ(me.json.at("user").at("email"), "ann@example.com");
+  ASSERT_EQ(me.json.at("organizations").as_array().size(), 1u);
+  EXPECT_EQ(me.json.at("organizations").at(0).at("role"), "owner");
+}
+
+TEST(accounts, secure_cookies_when_configured) {
+  server_process s({"--secure-cookies", "true"});
+  auto r = call_json(s.port(), "POST", "/api/auth/register", "", reg_body("a@example.com"));
+  ASSERT_EQ(r.status(), 201);
+  EXPECT_NE(r.header("Set-Cookie").find("; Secure"), std::string::npos);
+  EXPECT_NE(r.header("Strict-Transport-Security").find("max-age="), std::string::npos);
+}
+
+TEST(accounts, register_rejects_bad_bodies_naming_the_field) {
+  server_process s;
+  auto p = s.port();
+  auto expect_400 = [&](const api_reply& r, const std::string& field) {
+    EXPECT_EQ(r.status(), 400) << r.raw.body();
+    EXPECT_EQ(r.error_code(), "bad_request");
+    if (!field.empty()) {
+      EXPECT_NE(error_message(r).find(field), std::string::npos) << r.raw.body();
+    }
+  };
+  auto without = [](const std::string& key) {
+    auto b = reg_body("x@example.com");
+    b.erase(key);
+    return b;
+  };
+  for (const char* f : {"email", "password", "name", "organizationName"})
+    expect_400(call_json(p, "POST", "/api/auth/register", "", without(f)), f);
+  auto wrong_type = reg_body("x@example.com");
+  wrong_type["name"] = 42;
+  expect_400(call_json(p, "POST", "/api/auth/register", "", wrong_type), "name");
+  expect_400(call_json(p, "POST", "/api/auth/register", "", reg_body("x@example.com", "short12")), "password");
+  expect_400(call_json(p, "POST", "/api/auth/register", "", reg_body("not-an-email")), "email");
+  expect_400(call_json(p, "POST", "/api/auth/register", "", reg_body("a b@example.com")), "email");
+  auto long_name = reg_body("x@example.com");
+  long_name["name"] = std::string(1'000'000, 'n');  // a megabyte string, under the body limit
+  expect_400(call_json(p, "POST", "/api/auth/register", "", long_name), "name");
+  auto blank = reg_body("x@example.com");
+  blank["organizationName"] = "   ";
+  expect_400(call_json(p, "POST", "/api/auth/register", "", blank), "organizationName");
+  expect_400(call(p, "POST", "/api/auth/register", "", "[1,2]"), "JSON object");
+  expect_400(call(p, "POST", "/api/auth/register", "", "{\"email\": "), "not valid JSON");
+  expect_400(call(p, "POST", "/api/auth/register", "",
+                  "{\"email\":\"x@example.com\",\"password\":\"abcdefgh\",\"name\":\"\xc3\x28\",\"organizationName\":\"A\"}"),
+             "not valid JSON");
+  auto huge = call(p, "POST", "/api/auth/register", "", "{\"name\":\"" + std::string(2'000'000, 'x') + "\"}");
+  EXPECT_EQ(huge.status(), 413);
+  EXPECT_EQ(huge.error_code(), "payload_too_large");
+  auto form = call(p, "POST", "/api/auth/register", "", "email=a", {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(form.status(), 415);
+  // Nothing of the above created an account.
+  EXPECT_EQ(login(p, "x@example.com", "correct horse").status(), 401);
+}
+
+TEST(accounts, duplicate_email_is_409_whatever_its_case) {
+  server_process s;
+  ASSERT_EQ(call_json(s.port(), "POST", "/api/auth/register", "", reg_body("dup@example.com")).status(), 201);
+  auto again = call_json(s.port(), "POST", "/api/auth/register", "", reg_body("DUP@example.com"));
+  EXPECT_EQ(again.status(), 409);
+  EXPECT_EQ(again.error_code(), "conflict");
+}
+
+TEST(accounts, two_registrations_of_one_email_at_once_give_one_201_and_one_409) {
+  server_process s;
+  for (int round = 0; round < 3; ++round) {
+    std::string email = "race" + std::to_string(round) + "@example.com";
+    std::promise<void> go;
+    auto start = go.get_future().share();
+    auto attempt = [&] {
+      start.wait();
+      return call_json(s.port(), "POST", "/api/auth/register", "", reg_body(email)).status();
+    };
+    auto a = std::async(std::launch::async, attempt);
+    auto b = std::async(std::launch::async, attempt);
+    go.set_value();
+    std::multiset<unsigned> got{a.get(), b.get()};
+    EXPECT_EQ(got, (std::multiset<unsigned>{201, 409}));
+  }
+}
+
+TEST(accounts, login_answers_alike_for_unknown_email_and_wrong_password) {
+  server_process s;
+  register_account(s.port(), "known@example.com", "Acme");
+  auto ok = login(s.port(), "KNOWN@example.com", "correct horse");
+  ASSERT_EQ(ok.status(), 200);
+  EXPECT_EQ(ok.json.at("user").at("email"), "known@example.com");
+  EXPECT_EQ(ok.json.at("organizations").at(0).at("name"), "Acme");
+  EXPECT_EQ(ok.json.at("token").as_string().size(), 43u);
+  EXPECT_NE(ok.header("Set-Cookie").find("reel_session="), std::string::npos);
+
+  auto timed = [&](const std::string& email, const std::string& pw) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = login(s.port(), email, pw);
+    return std::make_pair(r, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  };
+  double unknown_total = 0, wrong_total = 0;
+  std::string unknown_body, wrong_body;
+  for (int i = 0; i < 3; ++i) {
+    auto [u, tu] = timed("nobody" + std::to_string(i) + "@example.com", "correct horse");
+    auto [w, tw] = timed("known@example.com", "wrong horse " + std::to_string(i));
+    EXPECT_EQ(u.status(), 401);
+    EXPECT_EQ(w.status(), 401);
+    unknown_body = u.raw.body();
+    wrong_body = w.raw.body();
+    unknown_total += tu;
+    wrong_total += tw;
+  }
+  EXPECT_EQ(unknown_body, wrong_body);
+  // Both pay one argon2id verification (~75 ms); neither is a fast path.
+  EXPECT_GT(unknown_total / wrong_total, 0.5);
+  EXPECT_LT(unknown_total / wrong_total, 2.0);
+}
+
+TEST(accounts, hammered_login_gets_429_with_retry_after) {
+  server_process s;
+  register_account(s.port(), "target@example.com", "Acme");
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(login(s.port(), "target@example.com", "guess " + std::to_string(i)).status(), 401);
+  auto blocked = login(s.port(), "target@example.com", "correct horse");  // even the right one, for now
+  EXPECT_EQ(blocked.status(), 429);
+  EXPECT_EQ(blocked.error_code(), "too_many_requests");
+  int retry = std::stoi(blocked.header("Retry-After"));
+  EXPECT_GT(retry, 0);
+  EXPECT_LE(retry, 15 * 60);
+  // Another account is not locked out by it.
+  register_account(s.port(), "other@example.com", "Other");
+  EXPECT_EQ(login(s.port(), "other@example.com", "correct horse").status(), 200);
+}
+
+TEST(accounts, logout_revokes_the_token_everywhere_and_clears_the_cookie) {
+  server_process s;
+  auto a = register_account(s.port(), "out@example.com", "Acme");
+  auto second = login(s.port(), "out@example.com", "correct horse");
+  std::string other_token(second.json.at("token").as_string());
+  EXPECT_EQ(call(s.port(), "GET", "/api/auth/me", a.token).status(), 200);
+  auto out = call(s.port(), "POST", "/api/auth/logout", a.token);
+  EXPECT_EQ(out.status(), 204);
+  EXPECT_NE(out.header("Set-Cookie").find("reel_session=;"), std::string::npos);
+  EXPECT_NE(out.header("Set-Cookie").find("Max-Age=0"), std::string::npos);
+  EXPECT_EQ(call(s.port(), "GET", "/api/auth/me", a.token).status(), 401);
+  EXPECT_EQ(call(s.port(), "GET", "/api/auth/me", "", "", {{"Cookie", "reel_session=" + a.token}}).status(), 401);
+  EXPECT_EQ(call(s.port(), "POST", "/api/auth/logout", a.token).status(), 401);
+  // The other session of the same user is still good.
+  EXPECT_EQ(call(s.port(), "GET", "/api/auth/me", other_token).status(), 200);
+}
+
+TEST(accounts, revoked_token_stays_revoked_after_a_restart) {
+  std::string token;
+  server_process s;
+  auto a = register_account(s.port(), "persist@example.com", "Acme");
+  EXPECT_EQ(call(s.port(), "POST", "/api/auth/logout", a.token).status(), 204);
+  auto b = login(s.port(), "persist@example.com", "correct horse");
+  token = std::string(b.json.at("token").as_string());
+  std::string data = s.data_dir();
+  EXPECT_EQ(s.stop(SIGTERM), 0);
+  server_process again({"--data-dir", data});
+  EXPECT_EQ(call(again.port(), "GET", "/api/auth/me", a.token).status(), 401);
+  EXPECT_EQ(call(again.port(), "GET", "/api/auth/me", token).status(), 200);
+}
+
+TEST(accounts, missing_tampered_and_malformed_credentials_are_401) {
+  server_process s;
+  auto a = register_account(s.port(), "t@example.com", "Acme");
+  auto none = call(s.port(), "GET", "/api/auth/me");
+  EXPECT_EQ(none.status(), 401);
+  EXPECT_EQ(none.error_code(), "unauthorized");
+  std::string tampered = a.token;
+  tampered[5] = tampered[5] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(call(s.port(), "GET", "/api/auth/me", tampered).status(), 401);
+  EXPECT_EQ(call(s.port(), "GET", "/api/auth/me", "x").status(), 401);
+  EXPECT_EQ(call(s.port(), "GET", "/api/auth/me", std::string(5000, 'a')).status(), 401);
+  EXPECT_EQ(call(s.port(), "GET", "/api/auth/me", "", "", {{"Authorization", "Basic " + a.token}}).status(), 401);
+  // A bad Authorization header does not fall back to a good cookie.
+  EXPECT_EQ(call(s.port(), "GET", "/api/auth/me", "", "",
+                 {{"Authorization", "Basic x"}, {"Cookie", "reel_session=" + a.token}})
+                .status(),
+            401);
+}
+
+TEST(accounts, expired_session_is_401) {
+  server_process s({"--session-ttl-seconds", "1"});
+  auto a = register_account(s.port(), "exp@example.com", "Acme");
+  EXPECT_EQ(call(s.port(), "GET", "/api/auth/me", a.token).status(), 200);
+  std::this_thread::sleep_for(1300ms);
+  EXPECT_EQ(call(s.port(), "GET", "/api/auth/me", a.token).status(), 401);
+}
+
+TEST(orgs, create_and_list_oldest_first) {
+  server_process s;
+  auto a = register_account(s.port(), "o@example.com", "First");
+  auto created = call_json(s.port(), "POST", "/api/orgs", a.token, {{"name", "Second"}});
+  ASSERT_EQ(created.status(), 201) << created.raw.body();
+  EXPECT_EQ(created.json.at("organization").at("role"), "owner");
+  auto list = call(s.port(), "GET", "/api/orgs", a.token);
+  ASSERT_EQ(list.status(), 200);
+  auto& orgs = list.json.at("organizations").as_array();
+  ASSERT_EQ(orgs.size(), 2u);
+  EXPECT_EQ(orgs[0].at("name"), "First");
+  EXPECT_EQ(orgs[1].at("name"), "Second");
+  EXPECT_EQ(call_json(s.port(), "POST", "/api/orgs", a.token, {{"name", ""}}).status(), 400);
+  EXPECT_EQ(call_json(s.port(), "POST", "/api/orgs", "", {{"name", "X"}}).status(), 401);
+}
+
+namespace {
+
+// An organization with one user of each role.
+struct team {
+  account owner, admin, member, viewer, outsider;
+};
+
+team make_team(unsigned short port) {
+  team t;
+  t.owner = register_account(port, "owner@example.com", "Team");
+  t.admin = register_account(port, "admin@example.com", "A");
+  t.member = register_account(port, "member@example.com", "M");
+  t.viewer = register_account(port, "viewer@example.com", "V");
+  t.outsider = register_account(port, "outsider@example.com", "Elsewhere");
+  for (auto [who, role] : {std::pair{&t.admin, "admin"}, {&t.member, "member"}, {&t.viewer, "viewer"}}) {
+    auto r = call_json(port, "POST", "/api/orgs/" + t.owner.org_id + "/members", t.owner.token,
+                       {{"email", who->email}, {"role", role}});
+    if (r.status() != 201) throw std::runtime_error("add member failed: " + r.raw.body());
+  }
+  return t;
+}
+
+}  // namespace
+
+TEST(members, every_member_lists_members_and_outsiders_are_refused) {
+  server_process s;
+  auto t = make_team(s.port());
+  std::string path = "/api/orgs/" + t.owner.org_id + "/members";
+  for (auto* who : {&t.owner, &t.admin, &t.member, &t.viewer}) {
+    auto r = call(s.port(), "GET", path, who->token);
+    ASSERT_EQ(r.status(), 200) << who->email;
+    EXPECT_EQ(r.json.at("members").as_array().size(), 4u);
+  }
+  auto members = call(s.port(), "GET", path, t.viewer.token).json.at("members").as_array();
+  EXPECT_EQ(members[0].at("user").at("email"), "owner@example.com");
+  EXPECT_EQ(members[0].at("role"), "owner");
+  EXPECT_EQ(members[1].at("role"), "admin");
+  EXPECT_FALSE(members[0].at("user").as_object().contains("passwordHash"));
+  // Someone else's organization: 403, existing or not (nothing leaks).
+  EXPECT_EQ(call(s.port(), "GET", path, t.outsider.token).status(), 403);
+  EXPECT_EQ(call(s.port(), "GET", "/api/orgs/no-such-org/members", t.outsider.token).status(), 403);
+  EXPECT_EQ(call(s.port(), "GET", path).status(), 401);
+}
+
+TEST(members, only_admins_and_owners_add_members) {
+  server_process s;
+  auto t = make_team(s.port());
+  std::string path = "/api/orgs/" + t.owner.org_id + "/members";
+  auto newbie = register_account(s.port(), "new@example.com", "N");
+  auto newbie2 = register_account(s.port(), "new2@example.com", "N2");
+  for (auto* who : {&t.member, &t.viewer, &t.outsider}) {
+    auto r = call_json(s.port(), "POST", path, who->token, {{"email", newbie.email}, {"role", "viewer"}});
+    EXPECT_EQ(r.status(), 403) << who->email;
+    EXPECT_EQ(r.error_code(), "forbidden");
+  }
+  auto by_admin = call_json(s.port(), "POST", path, t.admin.token, {{"email", "NEW@example.com"}, {"role", "member"}});
+  ASSERT_EQ(by_admin.status(), 201) << by_admin.raw.body();
+  EXPECT_EQ(by_admin.json.at("member").at("user").at("id").as_string(), newbie.user_id);
+  EXPECT_EQ(by_admin.json.at("member").at("role"), "member");
+  // The new member sees the organization at once.
+  auto orgs = call(s.port(), "GET", "/api/orgs", newbie.token).json.at("organizations").as_array();
+  EXPECT_EQ(orgs.size(), 2u);
+  EXPECT_EQ(call_json(s.port(), "POST", path, t.admin.token, {{"email", newbie.email}, {"role", "viewer"}}).status(), 409);
+  EXPECT_EQ(call_json(s.port(), "POST", path, t.admin.token, {{"email", newbie2.email}, {"role", "owner"}}).status(), 403);
+  EXPECT_EQ(call_json(s.port(), "POST", path, t.owner.token, {{"email", newbie2.email}, {"role", "owner"}}).status(), 201);
+  auto unknown = call_json(s.port(), "POST", path, t.owner.token, {{"email", "ghost@example.com"}, {"role", "viewer"}});
+  EXPECT_EQ(unknown.status(), 404);
+  EXPECT_EQ(unknown.error_code(), "not_found");
+  auto bad_role = call_json(s.port(), "POST", path, t.owner.token, {{"email", newbie.email}, {"role", "god"}});
+  EXPECT_EQ(bad_role.status(), 400);
+  EXPECT_NE(error_message(bad_role).find("role"), std::string::npos);
+  EXPECT_EQ(call_json(s.port(), "POST", path, t.owner.token, {{"role", "viewer"}}).status(), 400);
+}
+
+TEST(members, removal_rules_and_the_last_owner) {
+  server_process s;
+  auto t = make_team(s.port());
+  std::string base = "/api/orgs/" + t.owner.org_id + "/members/";
+  // Members and viewers cannot remove others; outsiders get 403.
+  EXPECT_EQ(call(s.port(), "DELETE", base + t.viewer.user_id, t.member.token).status(), 403);
+  EXPECT_EQ(call(s.port(), "DELETE", base + t.member.user_id, t.viewer.token).status(), 403);
+  EXPECT_EQ(call(s.port(), "DELETE", base + t.member.user_id, t.outsider.token).status(), 403);
+  // An admin cannot remove the owner.
+  EXPECT_EQ(call(s.port(), "DELETE", base + t.owner.user_id, t.admin.token).status(), 403);
+  // The sole owner cannot leave.
+  auto last = call(s.port(), "DELETE", base + t.owner.user_id, t.owner.token);
+  EXPECT_EQ(last.status(), 409);
+  EXPECT_NE(error_message(last).find("last owner"), std::string::npos);
+  // An admin removes a member; the member loses access at once.
+  EXPECT_EQ(call(s.port(), "GET", base.substr(0, base.size() - 1), t.member.token).status(), 200);
+  EXPECT_EQ(call(s.port(), "DELETE", base + t.member.user_id, t.admin.token).status(), 204);
+  EXPECT_EQ(call(s.port(), "GET", base.substr(0, base.size() - 1), t.member.token).status(), 403);
+  EXPECT_EQ(call(s.port(), "DELETE", base + t.member.user_id, t.admin.token).status(), 404);
+  // A viewer may leave on their own.
+  EXPECT_EQ(call(s.port(), "DELETE", base + t.viewer.user_id, t.viewer.token).status(), 204);
+  // With a second owner, the first may leave.
+  ASSERT_EQ(call_json(s.port(), "POST", base.substr(0, base.size() - 1), t.owner.token,
+                      {{"email", t.outsider.email}, {"role", "owner"}})
+                .status(),
+            201);
+  EXPECT_EQ(call(s.port(), "DELETE", base + t.owner.user_id, t.owner.token).status(), 204);
+  auto left = call(s.port(), "GET", base.substr(0, base.size() - 1), t.outsider.token);
+  ASSERT_EQ(left.status(), 200);
+  EXPECT_EQ(left.json.at("members").as_array().size(), 2u);  // the new owner and the admin
+}

@@ -1,0 +1,58 @@
+// JSON API calls against a running server, for integration tests.
+#pragma once
+
+#include "support/http_client.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <map>
+#include <string>
+
+namespace reel::test {
+
+struct api_reply {
+  http_response raw;
+  boost::json::value json;  // null when the body is not JSON
+  unsigned status() const { return raw.result_int(); }
+  std::string error_code() const {
+    if (!json.is_object() || !json.as_object().contains("error")) return "";
+    return std::string(json.at("error").at("code").as_string());
+  }
+  std::string header(const std::string& name) const { return std::string(raw[name]); }
+};
+
+inline api_reply call(unsigned short port, const std::string& method, const std::string& path,
+                      const std::string& token = "", const std::string& body = "",
+                      std::map<std::string, std::string> headers = {}) {
+  if (!token.empty()) headers["Authorization"] = "Bearer " + token;
+  if (!body.empty() && !headers.count("Content-Type")) headers["Content-Type"] = "application/json";
+  api_reply r{request(port, method, path, body, headers), nullptr};
+  boost::system::error_code ec;
+  if (!r.raw.body().empty()) r.json = boost::json::parse(r.raw.body(), ec);
+  if (ec) r.json = nullptr;
+  return r;
+}
+
+inline api_reply call_json(unsigned short port, const std::string& method, const std::string& path,
+                           const std::string& token, const boost::json::value& body,
+                           std::map<std::string, std::string> headers = {}) {
+  return call(port, method, path, token, boost::json::serialize(body), std::move(headers));
+}
+
+// A registered user: their token and first organization.
+struct account {
+  std::string token, user_id, org_id, email;
+};
+
+inline account register_account(unsigned short port, const std::string& email, const std::string& org_name,
+                                 const std::string& password = "correct horse") {
+  auto r = call_json(port, "POST", "/api/auth/register", "",
+                     {{"email", email}, {"password", password}, {"name", "User " + email}, {"organizationName", org_name}});
+  if (r.status() != 201) throw std::runtime_error("register failed: " + r.raw.body());
+  return {std::string(r.json.at("token").as_string()), std::string(r.json.at("user").at("id").as_string()),
+          std::string(r.json.at("organization").at("id").as_string()), email};
+}
+
+}  // namespace reel::test
