@@ -9,13 +9,15 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <exception>
 #include <optional>
 #include <type_traits>
+#include <thread>
 #include <utility>
+#include <vector>
 
 namespace reel {
 
@@ -35,22 +37,22 @@ struct offload_outcome<void> {
 }  // namespace detail
 
 // The pool that takes blocking and CPU work (argon2id, SQLite, file metadata).
+// Its threads run at a lower CPU priority (`nice`) than the event loop, so
+// that when every core is busy hashing, the loop still gets the CPU first:
+// the loop's latency is the product's, the pool's is a request's.
 // Thread-safe. Owned by the composition root.
 class worker_pool {
  public:
-  explicit worker_pool(unsigned threads) : pool_(threads), threads_(threads) {}
+  explicit worker_pool(unsigned threads, int nice = 10);
   worker_pool(const worker_pool&) = delete;
   worker_pool& operator=(const worker_pool&) = delete;
   ~worker_pool() { join(); }
 
-  boost::asio::thread_pool::executor_type executor() noexcept { return pool_.get_executor(); }
-  unsigned size() const noexcept { return threads_; }
+  boost::asio::io_context::executor_type executor() noexcept { return context_.get_executor(); }
+  unsigned size() const noexcept { return static_cast<unsigned>(threads_.size()); }
 
-  // Waits for queued work to finish and the threads to exit.
-  void join() {
-    pool_.stop();
-    pool_.join();
-  }
+  // Lets queued work finish, then waits for the threads to exit.
+  void join();
 
   // Runs `fn()` on the pool; the awaiting coroutine resumes on its own
   // executor. Exceptions from `fn` are rethrown at the co_await.
@@ -68,7 +70,7 @@ class worker_pool {
         co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(detail::offload_outcome<R>)>(
             [this](auto handler, auto* f) {
               auto work = boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
-              boost::asio::post(pool_, [handler = std::move(handler), work = std::move(work), f]() mutable {
+              boost::asio::post(context_, [handler = std::move(handler), work = std::move(work), f]() mutable {
                 detail::offload_outcome<R> out;
                 try {
                   if constexpr (std::is_void_v<R>)
@@ -90,8 +92,9 @@ class worker_pool {
   }
 
  private:
-  boost::asio::thread_pool pool_;
-  unsigned threads_;
+  boost::asio::io_context context_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace reel
