@@ -63,7 +63,8 @@ void add_account_routes(http::router& r, auth::service& accounts, const guard& g
     // Any non-empty string is checked against the store: a short password
     // is simply wrong here, not a validation error that reveals the rule.
     std::string password = require_text(body, "password", {.min_chars = 1, .max_chars = 1024, .trim = false});
-    auto result = co_await svc->login(email, password, ctx.remote.address().to_string());
+    std::string address = ctx.remote.address().to_string();
+    auto result = co_await svc->login(email, password, address);
     json::object out{{"user", user_json(result.user)},
                      {"organizations", organizations_json(result.memberships)},
                      {"token", result.token}};

@@ -17,3 +17,50 @@ boost::json::object member_json(const store::member& m) {
 }
 
 }  // namespace reel::api
+
+#include <boost/json/parse.hpp>
+
+namespace reel::api {
+
+namespace {
+template <class T>
+boost::json::value nullable(const std::optional<T>& v) {
+  return v ? boost::json::value(*v) : boost::json::value(nullptr);
+}
+}  // namespace
+
+boost::json::object video_json(const store::video& v) {
+  boost::json::object o;
+  o["id"] = v.id;
+  o["organizationId"] = v.organization_id;
+  o["title"] = v.title;
+  o["description"] = v.description;
+  o["status"] = v.status;
+  if (v.progress_stage)
+    o["progress"] = {{"stage", *v.progress_stage}, {"percent", v.progress_percent.value_or(0)}};
+  else
+    o["progress"] = nullptr;
+  o["error"] = nullable(v.error);
+  o["originalFilename"] = v.original_filename;
+  o["sizeBytes"] = v.size_bytes;
+  o["durationSec"] = nullable(v.duration_sec);
+  o["width"] = nullable(v.width);
+  o["height"] = nullable(v.height);
+  o["videoCodec"] = nullable(v.video_codec);
+  o["audioCodec"] = nullable(v.audio_codec);
+  boost::system::error_code ec;
+  auto renditions = boost::json::parse(v.renditions, ec);
+  o["renditions"] = ec || !renditions.is_array() ? boost::json::value(boost::json::array()) : renditions;
+  bool ready = v.status == "ready";
+  std::string base = "/api/stream/" + v.id;
+  o["thumbnailUrl"] = ready ? boost::json::value(base + "/thumbnail.jpg") : boost::json::value(nullptr);
+  o["streamUrl"] = ready ? boost::json::value(base + "/video") : boost::json::value(nullptr);
+  o["hlsUrl"] = ready ? boost::json::value(base + "/hls/master.m3u8") : boost::json::value(nullptr);
+  o["createdBy"] = nullable(v.created_by);
+  o["createdAt"] = v.created_at;
+  o["updatedAt"] = v.updated_at;
+  o["readyAt"] = nullable(v.ready_at);
+  return o;
+}
+
+}  // namespace reel::api

@@ -16,3 +16,12 @@ boost::json::object organization_json(const store::membership& m);
 boost::json::object member_json(const store::member& m);
 
 }  // namespace reel::api
+
+#include "store/videos.hpp"
+
+namespace reel::api {
+
+// docs/API.md's video shape.
+boost::json::object video_json(const store::video& v);
+
+}  // namespace reel::api

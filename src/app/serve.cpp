@@ -3,6 +3,8 @@
 #include "api/accounts.hpp"
 #include "api/ops.hpp"
 #include "api/scope.hpp"
+#include "api/videos.hpp"
+#include "storage/blobs.hpp"
 #include "auth/service.hpp"
 #include "core/log.hpp"
 #include "core/offload.hpp"
@@ -71,6 +73,11 @@ int run_serve(const config& cfg) {
   auth::service accounts(db, wall_clock, account_settings);
   api::guard guard(accounts);
   api::add_account_routes(routes, accounts, guard, {.secure_cookies = cfg.secure_cookies});
+
+  storage::layout files(cfg.data_dir);
+  if (auto leftovers = files.prepare()) log::info("removed unfinished uploads", {{"count", leftovers}});
+  api::video_services video_services{db, pool, files, wall_clock, cfg.max_upload_bytes};
+  api::add_video_routes(routes, guard, video_services);
 
   std::vector<api::readiness_check> checks;
   checks.push_back({"database", [&db]() -> asio::awaitable<std::optional<std::string>> {

@@ -4,7 +4,13 @@
 #include <boost/json/stream_parser.hpp>
 #include "http/router.hpp"
 
+#include <unistd.h>
+
 namespace reel::http {
+
+open_file::~open_file() {
+  if (fd_ >= 0) ::close(fd_);
+}
 
 const std::string& route_params::at(std::string_view name) const {
   if (auto* v = find(name)) return *v;

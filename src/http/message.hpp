@@ -6,6 +6,7 @@
 #include "core/errors.hpp"
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -15,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,7 +33,68 @@ using verb = beast_http::verb;
 using field = beast_http::field;
 using status = beast_http::status;
 using request = beast_http::request<beast_http::string_body>;
-using response = beast_http::response<beast_http::string_body>;
+
+// An open file that a response streams from (closed with the last owner).
+class open_file {
+ public:
+  explicit open_file(int fd) noexcept : fd_(fd) {}
+  ~open_file();
+  open_file(const open_file&) = delete;
+  open_file& operator=(const open_file&) = delete;
+  int fd() const noexcept { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// A body sent from a file, zero-copy (sendfile) with backpressure: each part
+// is `head` bytes (e.g. multipart headers) then `length` bytes of the file
+// from `offset`; `tail` ends the body. The response's Content-Length must
+// count all of it.
+struct file_payload {
+  std::shared_ptr<const open_file> file;
+  struct part {
+    std::string head;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+  };
+  std::vector<part> parts;
+  std::string tail;
+};
+
+// A response: Beast's message with a string body, optionally followed by a
+// file payload instead of the string body.
+class response : public beast_http::response<beast_http::string_body> {
+ public:
+  using base = beast_http::response<beast_http::string_body>;
+  using base::base;
+  response() = default;
+  response(base&& b) : base(std::move(b)) {}
+  std::optional<file_payload> file;
+};
+
+// The client went away (or stopped sending) while its request was read:
+// nothing can be answered; the connection is closed.
+class client_gone : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Reads a request body incrementally, for routes that stream it (uploads).
+// Loop thread only.
+class body_reader {
+ public:
+  virtual ~body_reader() = default;
+  // Reads up to `out.size()` bytes; returns 0 at the end of the body.
+  // Throws error(payload_too_large) past the route's limit,
+  // error(bad_request) for broken chunked framing, client_gone when the
+  // connection fails or stalls past the body timeout.
+  virtual boost::asio::awaitable<std::size_t> read_some(boost::asio::mutable_buffer out) = 0;
+  // True once the whole body has been read.
+  virtual bool done() const noexcept = 0;
+  // The declared length, when the request has a Content-Length.
+  virtual std::optional<std::uint64_t> content_length() const noexcept = 0;
+};
 
 // Values captured by `:name` and `*` segments of the matched route,
 // percent-decoded.
@@ -67,6 +130,8 @@ struct context {
   const struct route* matched = nullptr;
   std::string allow;
   std::optional<std::pair<errc, std::string>> rejection;
+  // For routes with stream_body: the body, still on the socket.
+  body_reader* body = nullptr;
 
   // Set by the authentication wrappers (src/api/scope.hpp): who is calling,
   // and the organization the request acts in with the caller's role there.

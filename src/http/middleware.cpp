@@ -133,6 +133,8 @@ middleware error_handler() {
     std::optional<response> failed;
     try {
       co_return co_await next(ctx);
+    } catch (const client_gone&) {
+      throw;  // nobody to answer; the server closes the connection
     } catch (const error& e) {
       failed = error_response(e.code(), e.what());
       if (e.retry_after()) failed->set(field::retry_after, std::to_string(e.retry_after()->count()));

@@ -13,8 +13,11 @@
 namespace reel::http {
 
 struct route_options {
-  // Largest request body this route reads into memory; 0 = the server default.
+  // Largest request body this route accepts; 0 = the server default.
   std::uint64_t body_limit = 0;
+  // The handler reads the body itself through ctx.body (uploads), after it
+  // has authenticated the request; it is never held whole in memory.
+  bool stream_body = false;
 };
 
 struct route {

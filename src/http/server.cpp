@@ -8,7 +8,13 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+
+#include <sys/sendfile.h>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 
@@ -159,6 +165,102 @@ asio::awaitable<void> linger_close(beast::tcp_stream& stream) {
 
 }  // namespace
 
+namespace {
+
+bool is_disconnect(const boost::system::error_code& ec) {
+  return ec == beast::error::timeout || ec == beast_http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+         ec == asio::error::broken_pipe || ec == beast_http::error::partial_message;
+}
+
+// The body of a stream_body route, read on demand by the handler.
+class streamed_body final : public body_reader {
+ public:
+  streamed_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                beast_http::request_parser<beast_http::empty_body>&& header, std::uint64_t limit,
+                std::chrono::milliseconds timeout)
+      : stream_(stream), buffer_(buffer), parser_(std::move(header)), timeout_(timeout) {
+    parser_.body_limit(limit);
+    expect_continue_ = is_100_continue(parser_.get()[field::expect]);
+  }
+
+  asio::awaitable<std::size_t> read_some(asio::mutable_buffer out) override {
+    if (parser_.is_done() || out.size() == 0) co_return 0;
+    if (expect_continue_) {
+      expect_continue_ = false;
+      static constexpr std::string_view k_continue = "HTTP/1.1 100 Continue\r\n\r\n";
+      stream_.expires_after(timeout_);
+      auto [wec, wn] = co_await asio::async_write(stream_, asio::buffer(k_continue), use_tuple);
+      if (wec) throw client_gone("connection lost before the body");
+    }
+    for (;;) {
+      parser_.get().body().data = out.data();
+      parser_.get().body().size = out.size();
+      stream_.expires_after(timeout_);
+      auto [ec, n] = co_await beast_http::async_read_some(stream_, buffer_, parser_, use_tuple);
+      std::size_t got = out.size() - parser_.get().body().size;
+      if (ec == beast_http::error::need_buffer) ec = {};
+      if (ec == beast_http::error::body_limit)
+        throw error(errc::payload_too_large, "The upload is larger than this server accepts.");
+      if (ec && is_disconnect(ec)) throw client_gone("connection lost mid-body: " + ec.message());
+      if (ec) throw error(errc::bad_request, "The request body is malformed (" + ec.message() + ").");
+      if (got > 0 || parser_.is_done()) co_return got;
+    }
+  }
+
+  bool done() const noexcept override { return parser_.is_done(); }
+  std::optional<std::uint64_t> content_length() const noexcept override {
+    auto n = parser_.content_length();
+    return n ? std::optional<std::uint64_t>(*n) : std::nullopt;
+  }
+
+ private:
+  beast::tcp_stream& stream_;
+  beast::flat_buffer& buffer_;
+  beast_http::request_parser<beast_http::buffer_body> parser_;
+  std::chrono::milliseconds timeout_;
+  bool expect_continue_ = false;
+};
+
+// Sends `length` bytes of `fd` from `offset` with sendfile(2): zero-copy,
+// and when the client reads slowly we wait for the socket instead of
+// buffering. Returns false when the client is gone or stalled past `timeout`.
+asio::awaitable<bool> send_file_range(beast::tcp_stream& stream, int fd, std::uint64_t offset, std::uint64_t length,
+                                      std::chrono::milliseconds timeout) {
+  using namespace asio::experimental::awaitable_operators;
+  auto& sock = stream.socket();
+  boost::system::error_code ec;
+  sock.native_non_blocking(true, ec);
+  if (ec) co_return false;
+  asio::steady_timer timer(sock.get_executor());
+  off_t off = static_cast<off_t>(offset);
+  std::uint64_t remaining = length, since_yield = 0;
+  while (remaining > 0) {
+    ssize_t n = ::sendfile(sock.native_handle(), fd, &off, std::min<std::uint64_t>(remaining, 1 << 20));
+    if (n > 0) {
+      remaining -= static_cast<std::uint64_t>(n);
+      since_yield += static_cast<std::uint64_t>(n);
+      // A fast reader must not keep the loop from everyone else.
+      if (since_yield >= (std::uint64_t(4) << 20)) {
+        since_yield = 0;
+        co_await asio::post(sock.get_executor(), asio::use_awaitable);
+      }
+      continue;
+    }
+    if (n == 0) co_return false;  // the file shrank under us
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) co_return false;
+    since_yield = 0;
+    timer.expires_after(timeout);
+    auto done = co_await (sock.async_wait(tcp::socket::wait_write, use_tuple) || timer.async_wait(use_tuple));
+    if (done.index() == 1) co_return false;  // stalled
+    if (std::get<0>(std::get<0>(done))) co_return false;
+  }
+  co_return true;
+}
+
+}  // namespace
+
 asio::awaitable<void> server::run_session(tcp::socket socket) {
   boost::system::error_code ec;
   tcp::endpoint remote = socket.remote_endpoint(ec);
@@ -195,41 +297,47 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
 
     context ctx;
     ctx.remote = remote;
-    beast_http::request_parser<beast_http::string_body> parser;
-    parser.header_limit(options_.header_limit);
-    parser.body_limit(boost::none);
+    beast_http::request_parser<beast_http::empty_body> header;
+    header.header_limit(options_.header_limit);
+    header.body_limit(boost::none);
 
-    auto [hec, hn] = co_await beast_http::async_read_header(stream, buffer, parser, use_tuple);
+    auto [hec, hn] = co_await beast_http::async_read_header(stream, buffer, header, use_tuple);
     ctx.started = std::chrono::steady_clock::now();
     std::uint64_t limit = options_.default_body_limit;
+    bool stream_body = false;
     if (!hec) {
-      ctx.req.base() = parser.get().base();
+      ctx.req.base() = header.get().base();
       auto m = routes_.find(ctx.req.method(), ctx.path(), ctx.params);
       if (m.outcome == router::match::kind::found) {
         ctx.matched = m.matched;
         ctx.route = m.matched->pattern;
         if (m.matched->options.body_limit) limit = m.matched->options.body_limit;
+        stream_body = m.matched->options.stream_body;
       } else if (m.outcome == router::match::kind::method_not_allowed) {
         ctx.allow = m.allow;
       } else if (ctx.req.method() == verb::options) {
         ctx.allow = routes_.allowed_methods(ctx.path());
       }
-      if (parser.content_length() && *parser.content_length() > limit)
-        ctx.rejection.emplace(errc::payload_too_large, "The request body is larger than this endpoint accepts (" +
-                                                           std::to_string(limit) + " bytes).");
+      if (header.content_length() && *header.content_length() > limit)
+        ctx.rejection.emplace(errc::payload_too_large,
+                              "The request body is larger than this endpoint accepts (" + std::to_string(limit) +
+                                  " bytes).");
     } else if (hec == beast_http::error::header_limit) {
       ctx.rejection.emplace(errc::request_header_fields_too_large,
                             "The request head is larger than " + std::to_string(options_.header_limit) + " bytes.");
-    } else if (hec == beast::error::timeout || hec == beast_http::error::end_of_stream || hec == asio::error::eof ||
-               hec == asio::error::connection_reset || hec == asio::error::operation_aborted ||
-               hec == beast_http::error::partial_message) {
+    } else if (is_disconnect(hec)) {
       co_return;
     } else {
       ctx.rejection.emplace(errc::bad_request, "The request is not valid HTTP/1.1 (" + hec.message() + ").");
     }
 
-    if (!ctx.rejection) {
-      // The body, within the route's limit.
+    std::optional<streamed_body> body;
+    if (!ctx.rejection && stream_body) {
+      body.emplace(stream, buffer, std::move(header), limit, options_.body_timeout);
+      ctx.body = &*body;
+    } else if (!ctx.rejection) {
+      // The body, within the route's limit, read whole before the handler runs.
+      beast_http::request_parser<beast_http::string_body> parser(std::move(header));
       if (!parser.is_done()) {
         parser.body_limit(limit);
         if (is_100_continue(parser.get()[field::expect])) {
@@ -243,9 +351,7 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
         if (bec == beast_http::error::body_limit) {
           ctx.rejection.emplace(errc::payload_too_large, "The request body is larger than this endpoint accepts (" +
                                                              std::to_string(limit) + " bytes).");
-        } else if (bec == beast::error::timeout || bec == beast_http::error::end_of_stream || bec == asio::error::eof ||
-                   bec == asio::error::connection_reset || bec == asio::error::operation_aborted ||
-                   bec == beast_http::error::partial_message) {
+        } else if (is_disconnect(bec)) {
           co_return;
         } else if (bec) {
           ctx.rejection.emplace(errc::bad_request, "The request body is malformed (" + bec.message() + ").");
@@ -258,19 +364,40 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
     response res;
     try {
       res = co_await chain_(ctx);
+    } catch (const client_gone& e) {
+      log::info("client gone", {{"route", ctx.route}, {"reason", e.what()}});
+      co_return;
     } catch (const std::exception& e) {
       log::error("handler chain failed", {{"error", e.what()}});
       res = error_response(errc::internal, "Something went wrong on our side.");
     }
 
-    // After a rejection the stream position is unknown: close.
-    bool keep = !ctx.rejection && ctx.req.keep_alive() && !stopping_;
+    // After a rejection, or a streamed body the handler did not finish
+    // reading, the stream position is unknown: close.
+    bool keep = !ctx.rejection && (!body || body->done()) && ctx.req.keep_alive() && !stopping_;
     res.keep_alive(keep);
     stream.expires_after(options_.body_timeout);
     // HEAD: the GET headers (Content-Length included), no body.
-    std::string wire = serialize(res, ctx.req.method() != verb::head);
+    bool with_body = ctx.req.method() != verb::head;
+    std::string wire = serialize(res, with_body && !res.file);
     auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(wire), use_tuple);
     if (wec) co_return;
+    if (with_body && res.file) {
+      for (const auto& part : res.file->parts) {
+        if (!part.head.empty()) {
+          stream.expires_after(options_.body_timeout);
+          auto [pec, pn] = co_await asio::async_write(stream, asio::buffer(part.head), use_tuple);
+          if (pec) co_return;
+        }
+        if (!co_await send_file_range(stream, res.file->file->fd(), part.offset, part.length, options_.body_timeout))
+          co_return;
+      }
+      if (!res.file->tail.empty()) {
+        stream.expires_after(options_.body_timeout);
+        auto [tec, tn] = co_await asio::async_write(stream, asio::buffer(res.file->tail), use_tuple);
+        if (tec) co_return;
+      }
+    }
     if (!keep) {
       co_await linger_close(stream);
       co_return;

@@ -1,0 +1,379 @@
+#include "api/videos.hpp"
+
+#include "api/input.hpp"
+#include "api/views.hpp"
+#include "core/ids.hpp"
+#include "core/log.hpp"
+#include "http/file_response.hpp"
+#include "http/multipart.hpp"
+
+#include <boost/json/array.hpp>
+
+#include <array>
+#include <map>
+
+namespace reel::api {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using http::context;
+using http::response;
+using http::status;
+
+namespace {
+
+constexpr std::size_t k_read_chunk = 64 * 1024;
+constexpr std::size_t k_write_batch = 1 << 20;
+constexpr std::size_t k_max_field_bytes = 16 * 1024;
+const std::array<std::string_view, 5> k_statuses = {"uploading", "queued", "processing", "ready", "failed"};
+
+// Collects an upload: file bytes batched for the pool, text fields kept.
+class upload_sink final : public http::multipart_parser::sink {
+ public:
+  void on_part_begin(const http::multipart_parser::part_info& part) override {
+    current_ = part.name;
+    if (part.name == "file") {
+      if (saw_file) throw error(errc::bad_request, "The upload has more than one part named \"file\".");
+      saw_file = true;
+      filename = part.filename.value_or("");
+      content_type = part.content_type;
+    } else if (part.name == "title" || part.name == "description") {
+      fields[part.name].clear();
+    }
+  }
+  void on_part_data(std::string_view bytes) override {
+    if (current_ == "file") {
+      file_bytes(bytes);
+    } else if (current_ == "title" || current_ == "description") {
+      auto& f = fields[current_];
+      if (f.size() + bytes.size() > k_max_field_bytes)
+        throw error(errc::bad_request, "The field \"" + current_ + "\" is too long.");
+      f.append(bytes);
+    }  // other parts are skipped
+  }
+  void on_part_end() override { current_.clear(); }
+
+  void file_bytes(std::string_view bytes) { pending.append(bytes); }
+
+  std::string pending;  // file bytes not yet written
+  bool saw_file = false;
+  std::string filename, content_type;
+  std::map<std::string, std::string> fields;
+
+ private:
+  std::string current_;
+};
+
+bool is_raw_upload_type(std::string_view type) {
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  std::string t(type);
+  for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return (t.starts_with("video/") && t.size() > 6) || t == "application/octet-stream";
+}
+
+std::string mime_only(std::string_view type) {
+  std::string t(type.substr(0, type.find(';')));
+  while (!t.empty() && t.back() == ' ') t.pop_back();
+  for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  bool ok = !t.empty() && t.size() < 100 && t.find('/') != std::string::npos &&
+            std::all_of(t.begin(), t.end(), [](char c) {
+              return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '-' || c == '+' || c == '.';
+            });
+  return ok ? t : "application/octet-stream";
+}
+
+// Title and description from an upload's text, validated like JSON fields.
+std::pair<std::string, std::string> upload_text(const std::optional<std::string>& title,
+                                                const std::optional<std::string>& description,
+                                                const std::string& filename) {
+  json::object o;
+  if (title) o["title"] = *title;
+  if (description) o["description"] = *description;
+  auto t = optional_text(o, "title", {.min_chars = 1, .max_chars = 200});
+  auto d = optional_text(o, "description", {.min_chars = 0, .max_chars = 5000});
+  return {t.value_or(default_title(filename)), d.value_or("")};
+}
+
+struct page_cursor_codec {
+  static std::string encode(const store::video& v) {
+    std::string raw = v.created_at + "|" + v.id;
+    std::string out;
+    static constexpr char hex[] = "0123456789abcdef";
+    for (unsigned char c : raw) {
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+    return out;
+  }
+  static store::video_page_cursor decode(const std::string& text) {
+    auto bad = [] { return error(errc::bad_request, "The parameter \"cursor\" is not a cursor this server made."); };
+    if (text.size() % 2 || text.size() > 400) throw bad();
+    std::string raw;
+    for (std::size_t i = 0; i < text.size(); i += 2) {
+      auto h = [&](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        throw bad();
+      };
+      raw += static_cast<char>(h(text[i]) * 16 + h(text[i + 1]));
+    }
+    auto bar = raw.find('|');
+    if (bar == std::string::npos) throw bad();
+    store::video_page_cursor c{raw.substr(0, bar), raw.substr(bar + 1)};
+    if (!from_iso8601(c.created_at) || !storage::is_valid_id(c.id)) throw bad();
+    return c;
+  }
+};
+
+}  // namespace
+
+std::string default_title(std::string_view filename) {
+  auto dot = filename.rfind('.');
+  std::string stem(dot == std::string_view::npos || dot == 0 ? filename : filename.substr(0, dot));
+  if (stem.empty() || stem == "upload") return "Untitled";
+  std::size_t chars = 0, i = 0;
+  for (; i < stem.size(); ++i)
+    if ((static_cast<unsigned char>(stem[i]) & 0xC0) != 0x80 && ++chars > 200) break;
+  return stem.substr(0, i);
+}
+
+std::string clean_filename(std::string_view name) {
+  auto slash = name.find_last_of("/\\");
+  if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
+  std::string out;
+  for (char c : name) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) continue;
+    out += c;
+  }
+  // Drop invalid UTF-8 and cut at 255 bytes on a character boundary.
+  std::string valid;
+  for (std::size_t i = 0; i < out.size();) {
+    auto u = static_cast<unsigned char>(out[i]);
+    std::size_t len = u < 0x80 ? 1 : (u >> 5) == 6 ? 2 : (u >> 4) == 14 ? 3 : (u >> 3) == 30 ? 4 : 0;
+    bool ok = len > 0 && i + len <= out.size();
+    for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(out[i + k]) & 0xC0) == 0x80;
+    if (!ok) {
+      ++i;
+      continue;
+    }
+    if (valid.size() + len > 255) break;
+    valid.append(out, i, len);
+    i += len;
+  }
+  while (!valid.empty() && (valid.front() == ' ' || valid.front() == '.')) valid.erase(0, 1);
+  if (valid.empty()) return "upload";
+  return valid;
+}
+
+void add_video_routes(http::router& r, const guard& g, video_services& svc) {
+  video_services* s = &svc;
+
+  // POST /api/videos: multipart/form-data or a raw body, streamed to disk.
+  r.add(
+      http::verb::post, "/api/videos",
+      g.org(auth::role::member,
+            [s](context& ctx) -> asio::awaitable<response> {
+              std::string_view type = ctx.header(http::field::content_type);
+              auto boundary = http::multipart_boundary(type);
+              if (!boundary && !is_raw_upload_type(type))
+                throw error(errc::unsupported_media_type,
+                            "Upload a video as multipart/form-data with a part \"file\", or as a raw body with "
+                            "Content-Type video/* or application/octet-stream.");
+              upload_sink sink;
+              std::optional<http::multipart_parser> parser;
+              if (boundary) parser.emplace(*boundary, sink);
+
+              auto open_job = [s] { return std::make_unique<storage::temp_file>(s->files); };
+              std::unique_ptr<storage::temp_file> tmp = co_await s->pool.offload(open_job);
+              std::exception_ptr failure;
+              std::string video_id = ids::random_id(12);
+              try {
+                std::vector<char> chunk(k_read_chunk);
+                for (;;) {
+                  std::size_t n = co_await ctx.body->read_some(asio::buffer(chunk));
+                  if (n == 0) break;
+                  std::string_view bytes(chunk.data(), n);
+                  if (parser)
+                    parser->feed(bytes);
+                  else
+                    sink.file_bytes(bytes);
+                  if (sink.pending.size() >= k_write_batch) {
+                    auto write_job = [&tmp, &sink] { tmp->write(sink.pending); };
+                    co_await s->pool.offload(write_job);
+                    sink.pending.clear();
+                  }
+                }
+                if (parser) parser->finish();
+                if (!sink.pending.empty()) {
+                  auto write_job = [&tmp, &sink] { tmp->write(sink.pending); };
+                  co_await s->pool.offload(write_job);
+                  sink.pending.clear();
+                }
+                if (parser && !sink.saw_file)
+                  throw error(errc::bad_request, "The upload has no part named \"file\".");
+                if (tmp->size() == 0) throw error(errc::bad_request, "The uploaded file is empty.");
+              } catch (...) {
+                failure = std::current_exception();
+              }
+              if (failure) {
+                auto discard = [&tmp] { tmp.reset(); };
+                co_await s->pool.offload(discard);
+                std::rethrow_exception(failure);
+              }
+
+              std::string filename = clean_filename(parser ? sink.filename : ctx.query("filename").value_or(""));
+              std::optional<std::string> title, description;
+              if (parser) {
+                if (sink.fields.count("title")) title = sink.fields["title"];
+                if (sink.fields.count("description")) description = sink.fields["description"];
+              } else {
+                title = ctx.query("title");
+                description = ctx.query("description");
+              }
+              auto [final_title, final_description] = upload_text(title, description, filename);
+
+              std::string now = to_iso8601(s->time.now());
+              store::video v;
+              v.id = video_id;
+              v.organization_id = ctx.org->id;
+              v.title = final_title;
+              v.description = final_description;
+              v.status = "queued";
+              v.original_filename = filename;
+              v.content_type = mime_only(parser ? sink.content_type : std::string(type));
+              v.size_bytes = static_cast<std::int64_t>(tmp->size());
+              v.created_by = ctx.principal->user.id;
+              v.created_at = v.updated_at = now;
+              store::job j;
+              j.id = ids::random_id(12);
+              j.kind = "process_video";
+              j.organization_id = v.organization_id;
+              j.video_id = v.id;
+              j.max_attempts = s->max_job_attempts;
+              j.run_after = j.created_at = j.updated_at = now;
+
+              auto final_path = s->files.original(v.organization_id, v.id);
+              auto commit_job = [&tmp, &final_path] { tmp->commit(final_path); };
+              co_await s->pool.offload(commit_job);
+              try {
+                co_await s->db.write([&](store::session& st) {
+                  store::insert_video(st, v);
+                  store::insert_job(st, j);
+                });
+              } catch (...) {
+                failure = std::current_exception();
+              }
+              if (failure) {
+                auto dir = s->files.video_dir(v.organization_id, v.id);
+                auto remove_job = [&dir] { storage::remove_tree(dir); };
+                co_await s->pool.offload(remove_job);
+                std::rethrow_exception(failure);
+              }
+              log::info("video uploaded",
+                        {{"video", v.id}, {"org", v.organization_id}, {"bytes", v.size_bytes}});
+              if (s->on_change) s->on_change("video:created", v);
+              response res = http::json_response(status::created, json::object{{"video", video_json(v)}});
+              res.set(http::field::location, "/api/videos/" + v.id);
+              co_return res;
+            }),
+      {.body_limit = svc.max_upload_bytes, .stream_body = true});
+
+  r.add(http::verb::get, "/api/videos", g.org(auth::role::viewer, [s](context& ctx) -> asio::awaitable<response> {
+    std::optional<std::string> status_filter = ctx.query("status");
+    if (status_filter &&
+        std::find(k_statuses.begin(), k_statuses.end(), *status_filter) == k_statuses.end())
+      throw error(errc::bad_request,
+                  "The parameter \"status\" must be one of uploading, queued, processing, ready, failed.");
+    int limit = 20;
+    if (auto l = ctx.query("limit")) {
+      char* end = nullptr;
+      long v = std::strtol(l->c_str(), &end, 10);
+      if (l->empty() || *end != '\0' || v < 1 || v > 100)
+        throw error(errc::bad_request, "The parameter \"limit\" must be an integer from 1 to 100.");
+      limit = static_cast<int>(v);
+    }
+    std::optional<store::video_page_cursor> after;
+    if (auto c = ctx.query("cursor"); c && !c->empty()) after = page_cursor_codec::decode(*c);
+    const std::string& org_id = ctx.org->id;
+    auto rows = co_await s->db.read(
+        [&](store::session& st) { return store::list_videos(st, org_id, status_filter, after, limit); });
+    json::array videos;
+    json::value next = nullptr;
+    for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i)
+      videos.push_back(video_json(rows[i]));
+    if (rows.size() > static_cast<std::size_t>(limit)) next = page_cursor_codec::encode(rows[limit - 1]);
+    response res = http::json_response(status::ok, json::object{{"videos", std::move(videos)}, {"nextCursor", next}});
+    res.set(http::field::cache_control, "no-store");
+    co_return res;
+  }));
+
+  r.add(http::verb::get, "/api/videos/:id", g.org(auth::role::viewer, [s](context& ctx) -> asio::awaitable<response> {
+    const std::string& org_id = ctx.org->id;
+    const std::string& id = ctx.params.at("id");
+    auto v = co_await s->db.read([&](store::session& st) { return store::find_video(st, org_id, id); });
+    if (!v) throw error(errc::not_found, "No such video.");
+    response res = http::json_response(status::ok, json::object{{"video", video_json(*v)}});
+    res.set(http::field::cache_control, "no-store");
+    co_return res;
+  }));
+
+  r.add(http::verb::patch, "/api/videos/:id",
+        g.org(auth::role::member, [s](context& ctx) -> asio::awaitable<response> {
+          const auto& body = require_object(ctx.json_body());
+          auto title = optional_text(body, "title", {.min_chars = 1, .max_chars = 200});
+          auto description = optional_text(body, "description", {.min_chars = 0, .max_chars = 5000});
+          if (!title && !description)
+            throw error(errc::bad_request, "Send \"title\" or \"description\" (or both) to change.");
+          const std::string& org_id = ctx.org->id;
+          const std::string& id = ctx.params.at("id");
+          std::string now = to_iso8601(s->time.now());
+          auto v = co_await s->db.write([&](store::session& st) -> std::optional<store::video> {
+            if (!store::update_video_text(st, org_id, id, title, description, now)) return std::nullopt;
+            return store::find_video(st, org_id, id);
+          });
+          if (!v) throw error(errc::not_found, "No such video.");
+          if (s->on_change) s->on_change("video:updated", *v);
+          co_return http::json_response(status::ok, json::object{{"video", video_json(*v)}});
+        }));
+
+  r.add(http::verb::delete_, "/api/videos/:id",
+        g.org(auth::role::member, [s](context& ctx) -> asio::awaitable<response> {
+          const std::string& org_id = ctx.org->id;
+          const std::string& id = ctx.params.at("id");
+          auto v = co_await s->db.write([&](store::session& st) -> std::optional<store::video> {
+            auto found = store::find_video(st, org_id, id);
+            if (found) store::delete_video(st, org_id, id);
+            return found;
+          });
+          if (!v) throw error(errc::not_found, "No such video.");
+          auto dir = s->files.video_dir(org_id, id);
+          auto remove_job = [&dir] { return storage::remove_tree(dir); };
+          if (!co_await s->pool.offload(remove_job)) log::warn("video files not fully removed", {{"video", id}});
+          if (s->on_change) s->on_change("video:deleted", *v);
+          co_return http::empty_response(status::no_content);
+        }));
+
+  // GET/HEAD /api/stream/:id/video. A <video> element cannot send
+  // X-Organization-Id, so the organization is the video's own; the caller
+  // must be a member of it (else 404, as if it did not exist).
+  r.add(http::verb::get, "/api/stream/:id/video", g.user([s](context& ctx) -> asio::awaitable<response> {
+    const std::string& id = ctx.params.at("id");
+    if (!storage::is_valid_id(id)) throw error(errc::not_found, "No such video.");
+    auto v = co_await s->db.read([&](store::session& st) { return store::find_video_any_org(st, id); });
+    std::string_view named_org = ctx.header("X-Organization-Id");
+    if (!v || !ctx.principal->membership_in(v->organization_id) ||
+        (!named_org.empty() && named_org != v->organization_id))
+      throw error(errc::not_found, "No such video.");
+    auto dir = s->files.video_dir(v->organization_id, v->id);
+    // Until processing has made the faststart MP4, the original is streamed.
+    bool processed = v->status == "ready";
+    http::file_options options;
+    options.content_type = processed ? "video/mp4" : v->content_type;
+    auto path = processed ? dir / "video.mp4" : dir / "original";
+    co_return co_await http::serve_file(ctx, s->pool, path, options);
+  }));
+}
+
+}  // namespace reel::api

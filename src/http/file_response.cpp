@@ -1,0 +1,155 @@
+#include "http/file_response.hpp"
+
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+#include "http/range.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace reel::http {
+
+namespace asio = boost::asio;
+
+namespace {
+
+struct opened {
+  int fd = -1;
+  std::uint64_t size = 0;
+  sys_time modified;
+  std::string etag;
+};
+
+opened open_for_reading(const std::filesystem::path& path) {
+  opened o;
+  o.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (o.fd < 0) return o;
+  struct stat st {};
+  if (::fstat(o.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(o.fd);
+    o.fd = -1;
+    return o;
+  }
+  o.size = static_cast<std::uint64_t>(st.st_size);
+  o.modified = std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec);
+  // Strong validator: changes whenever the file is replaced or rewritten.
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "\"%lx-%lx-%lx%09lx\"", static_cast<unsigned long>(st.st_ino),
+                static_cast<unsigned long>(st.st_size), static_cast<unsigned long>(st.st_mtim.tv_sec),
+                static_cast<unsigned long>(st.st_mtim.tv_nsec));
+  o.etag = buf;
+  return o;
+}
+
+// Entity-tag list comparison for If-None-Match (weak comparison).
+bool none_match(std::string_view header, const std::string& etag) {
+  std::string_view strong = std::string_view(etag);
+  while (!header.empty()) {
+    auto comma = header.find(',');
+    std::string_view tag = header.substr(0, comma);
+    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
+    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
+    if (tag == "*") return true;
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (tag == strong) return true;
+    if (comma == std::string_view::npos) break;
+    header.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+// If-Range: a strong ETag that matches exactly, or a date equal to Last-Modified.
+bool if_range_allows(std::string_view value, const std::string& etag, sys_time modified) {
+  if (value.empty()) return true;
+  if (value.starts_with("W/")) return false;
+  if (value.starts_with("\"")) return value == etag;
+  auto date = from_http_date(value);
+  return date && *date == modified;
+}
+
+}  // namespace
+
+asio::awaitable<response> serve_file(context& ctx, worker_pool& pool, const std::filesystem::path& path,
+                                     file_options options) {
+  auto open_job = [&path] { return open_for_reading(path); };
+  opened o = co_await pool.offload(open_job);
+  if (o.fd < 0) throw error(errc::not_found, "No such resource.");
+  auto file = std::make_shared<const open_file>(o.fd);
+
+  response res{status::ok, 11};
+  res.set(field::accept_ranges, "bytes");
+  res.set(field::etag, o.etag);
+  res.set(field::last_modified, to_http_date(o.modified));
+  res.set(field::cache_control, options.cache_control);
+
+  // Preconditions first: a matching If-None-Match (or, without it, an
+  // If-Modified-Since not older than the file) wins over any Range.
+  bool get_or_head = ctx.req.method() == verb::get || ctx.req.method() == verb::head;
+  std::string_view inm = ctx.header(field::if_none_match);
+  bool not_modified = false;
+  if (!inm.empty()) {
+    not_modified = none_match(inm, o.etag);
+  } else if (auto ims = from_http_date(ctx.header(field::if_modified_since)); ims && get_or_head) {
+    not_modified = o.modified <= *ims;
+  }
+  if (not_modified && get_or_head) {
+    res.result(status::not_modified);  // no body, no Content-Length
+    co_return res;
+  }
+
+  range_request ranges;
+  std::string_view range_header = ctx.header(field::range);
+  if (ctx.req.method() == verb::get && !range_header.empty() &&
+      if_range_allows(ctx.header(field::if_range), o.etag, o.modified))
+    ranges = parse_range(range_header, o.size);
+
+  file_payload payload;
+  payload.file = file;
+  switch (ranges.outcome) {
+    case range_request::kind::ignore:
+      res.set(field::content_type, options.content_type);
+      res.content_length(o.size);
+      if (o.size > 0) payload.parts.push_back({"", 0, o.size});
+      break;
+    case range_request::kind::unsatisfiable: {
+      response err = error_response(errc::range_not_satisfiable,
+                                    "The requested range is outside the file (" + std::to_string(o.size) + " bytes).");
+      err.set(field::content_range, "bytes */" + std::to_string(o.size));
+      err.set(field::accept_ranges, "bytes");
+      err.set(field::etag, o.etag);
+      co_return err;
+    }
+    case range_request::kind::satisfiable:
+      res.result(status::partial_content);
+      if (ranges.ranges.size() == 1) {
+        const auto& r = ranges.ranges.front();
+        res.set(field::content_type, options.content_type);
+        res.set(field::content_range, "bytes " + std::to_string(r.first) + "-" + std::to_string(r.last) + "/" +
+                                          std::to_string(o.size));
+        res.content_length(r.length());
+        payload.parts.push_back({"", r.first, r.length()});
+      } else {
+        std::string boundary = "reel-" + ids::fast_id();
+        res.set(field::content_type, "multipart/byteranges; boundary=" + boundary);
+        std::uint64_t total = 0;
+        for (const auto& r : ranges.ranges) {
+          std::string head = "\r\n--" + boundary + "\r\nContent-Type: " + options.content_type +
+                             "\r\nContent-Range: bytes " + std::to_string(r.first) + "-" + std::to_string(r.last) +
+                             "/" + std::to_string(o.size) + "\r\n\r\n";
+          total += head.size() + r.length();
+          payload.parts.push_back({std::move(head), r.first, r.length()});
+        }
+        payload.tail = "\r\n--" + boundary + "--\r\n";
+        total += payload.tail.size();
+        res.content_length(total);
+      }
+      break;
+  }
+  if (!payload.parts.empty() || !payload.tail.empty()) res.file = std::move(payload);
+  co_return res;
+}
+
+}  // namespace reel::http

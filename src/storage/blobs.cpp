@@ -1,0 +1,119 @@
+#include "storage/blobs.hpp"
+
+#include "core/ids.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <stdexcept>
+#include <system_error>
+#include <unistd.h>
+
+namespace reel::storage {
+
+namespace fs = std::filesystem;
+
+bool is_valid_id(std::string_view id) noexcept {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+      return false;
+  return true;
+}
+
+fs::path layout::video_dir(std::string_view org_id, std::string_view video_id) const {
+  if (!is_valid_id(org_id) || !is_valid_id(video_id)) throw std::invalid_argument("invalid id in a storage path");
+  return root_ / "orgs" / std::string(org_id) / "videos" / std::string(video_id);
+}
+
+std::size_t layout::prepare() const {
+  fs::create_directories(tmp_dir());
+  std::size_t removed = 0;
+  for (const auto& e : fs::directory_iterator(tmp_dir())) {
+    std::error_code ec;
+    fs::remove_all(e.path(), ec);
+    if (!ec) ++removed;
+  }
+  return removed;
+}
+
+namespace {
+
+[[noreturn]] void throw_errno(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
+
+void fsync_dir(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw_errno("open " + dir.string());
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) throw_errno("fsync " + dir.string());
+}
+
+}  // namespace
+
+temp_file::temp_file(const layout& l) {
+  path_ = l.tmp_dir() / (ids::random_id(12) + ".part");
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (fd_ < 0) throw_errno("create " + path_.string());
+}
+
+temp_file::~temp_file() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(path_.c_str());
+}
+
+void temp_file::write(std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("write " + path_.string());
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+    size_ += static_cast<std::uint64_t>(n);
+  }
+}
+
+void temp_file::commit(const fs::path& final_path) {
+  if (::fsync(fd_) != 0) throw_errno("fsync " + path_.string());
+  ::close(fd_);
+  fd_ = -1;
+  fs::create_directories(final_path.parent_path());
+  if (::rename(path_.c_str(), final_path.c_str()) != 0) throw_errno("rename to " + final_path.string());
+  committed_ = true;
+  fsync_dir(final_path.parent_path());
+}
+
+void write_file_atomic(const fs::path& path, std::string_view bytes) {
+  fs::create_directories(path.parent_path());
+  fs::path tmp = path;
+  tmp += ".tmp-" + ids::fast_id();
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) throw_errno("create " + tmp.string());
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw_errno("write " + tmp.string());
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    throw_errno("fsync " + tmp.string());
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    throw_errno("rename to " + path.string());
+  }
+  fsync_dir(path.parent_path());
+}
+
+bool remove_tree(const fs::path& p) noexcept {
+  std::error_code ec;
+  fs::remove_all(p, ec);
+  return !ec;
+}
+
+}  // namespace reel::storage

@@ -1,0 +1,73 @@
+// The data directory's file layout, and writing files so that a crash never
+// leaves a half-written file under a final name.
+//
+//   <data>/tmp/<random>.part                     uploads in progress
+//   <data>/orgs/<org>/videos/<video>/original    the uploaded file
+//   <data>/orgs/<org>/videos/<video>/...         processing outputs
+//
+// Every path is built from ids the server made; an id that is not
+// [A-Za-z0-9_-]{1,64} is refused, so no client text reaches a path.
+// All functions block: call them on the thread pool.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace reel::storage {
+
+// True for ids the server makes (and nothing that could walk a path).
+bool is_valid_id(std::string_view id) noexcept;
+
+class layout {
+ public:
+  explicit layout(std::filesystem::path data_dir) : root_(std::move(data_dir)) {}
+  const std::filesystem::path& root() const noexcept { return root_; }
+  std::filesystem::path tmp_dir() const { return root_ / "tmp"; }
+  // Throws std::invalid_argument for an id that is not valid.
+  std::filesystem::path video_dir(std::string_view org_id, std::string_view video_id) const;
+  std::filesystem::path original(std::string_view org_id, std::string_view video_id) const {
+    return video_dir(org_id, video_id) / "original";
+  }
+
+  // Creates tmp/ and removes leftovers of uploads that were in progress when
+  // the process stopped. Returns how many were removed.
+  std::size_t prepare() const;
+
+ private:
+  std::filesystem::path root_;
+};
+
+// A file being written under a temporary name in tmp/. Removed on
+// destruction unless committed. Not thread-safe; may move between threads.
+class temp_file {
+ public:
+  explicit temp_file(const layout& l);
+  ~temp_file();
+  temp_file(const temp_file&) = delete;
+  temp_file& operator=(const temp_file&) = delete;
+
+  // Appends bytes. Throws std::system_error.
+  void write(std::string_view bytes);
+  std::uint64_t size() const noexcept { return size_; }
+  const std::filesystem::path& path() const noexcept { return path_; }
+  // fsyncs the file, renames it to `final_path` (creating its directory),
+  // and fsyncs the directory: after this returns, the file survives a crash.
+  void commit(const std::filesystem::path& final_path);
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+  std::uint64_t size_ = 0;
+  bool committed_ = false;
+};
+
+// Writes `bytes` to `path` atomically (temp, fsync, rename, fsync dir).
+void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
+
+// Removes a directory tree; returns false (and keeps going) on errors.
+bool remove_tree(const std::filesystem::path& p) noexcept;
+
+}  // namespace reel::storage

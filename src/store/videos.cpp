@@ -1,0 +1,119 @@
+#include "store/videos.hpp"
+
+namespace reel::store {
+
+namespace {
+
+#define REEL_VIDEO_COLUMNS                                                                                      \
+  "id, organization_id, title, description, status, progress_stage, progress_percent, error, original_filename, " \
+  "content_type, size_bytes, duration_sec, width, height, video_codec, audio_codec, renditions, created_by, "      \
+  "created_at, updated_at, ready_at"
+
+constexpr const char* k_insert_video = "INSERT INTO videos (" REEL_VIDEO_COLUMNS
+                                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr const char* k_insert_job =
+    "INSERT INTO jobs (id, kind, organization_id, video_id, state, attempts, max_attempts, run_after, lease_owner, "
+    "lease_expires_at, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr const char* k_find_video =
+    "SELECT " REEL_VIDEO_COLUMNS " FROM videos WHERE organization_id = ? AND id = ?";
+constexpr const char* k_find_video_any = "SELECT " REEL_VIDEO_COLUMNS " FROM videos WHERE id = ?";
+constexpr const char* k_list = "SELECT " REEL_VIDEO_COLUMNS
+                               " FROM videos WHERE organization_id = ? ORDER BY created_at DESC, id DESC LIMIT ?";
+constexpr const char* k_list_after =
+    "SELECT " REEL_VIDEO_COLUMNS
+    " FROM videos WHERE organization_id = ? AND (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?";
+constexpr const char* k_list_status =
+    "SELECT " REEL_VIDEO_COLUMNS
+    " FROM videos WHERE organization_id = ? AND status = ? ORDER BY created_at DESC, id DESC LIMIT ?";
+constexpr const char* k_list_status_after =
+    "SELECT " REEL_VIDEO_COLUMNS
+    " FROM videos WHERE organization_id = ? AND status = ? AND (created_at, id) < (?, ?) "
+    "ORDER BY created_at DESC, id DESC LIMIT ?";
+constexpr const char* k_update_text =
+    "UPDATE videos SET title = COALESCE(?, title), description = COALESCE(?, description), updated_at = ? "
+    "WHERE organization_id = ? AND id = ?";
+constexpr const char* k_delete_video = "DELETE FROM videos WHERE organization_id = ? AND id = ?";
+
+#undef REEL_VIDEO_COLUMNS
+
+video to_video(const row& r) {
+  video v;
+  v.id = r.text(0);
+  v.organization_id = r.text(1);
+  v.title = r.text(2);
+  v.description = r.text(3);
+  v.status = r.text(4);
+  v.progress_stage = r.opt_text(5);
+  v.progress_percent = r.opt_real(6);
+  v.error = r.opt_text(7);
+  v.original_filename = r.text(8);
+  v.content_type = r.text(9);
+  v.size_bytes = r.int64(10);
+  v.duration_sec = r.opt_real(11);
+  v.width = r.opt_int64(12);
+  v.height = r.opt_int64(13);
+  v.video_codec = r.opt_text(14);
+  v.audio_codec = r.opt_text(15);
+  v.renditions = r.text(16);
+  v.created_by = r.opt_text(17);
+  v.created_at = r.text(18);
+  v.updated_at = r.text(19);
+  v.ready_at = r.opt_text(20);
+  return v;
+}
+
+}  // namespace
+
+void insert_video(session& s, const video& v) {
+  s.exec(k_insert_video, {v.id, v.organization_id, v.title, v.description, v.status, v.progress_stage,
+                          v.progress_percent, v.error, v.original_filename, v.content_type, v.size_bytes,
+                          v.duration_sec, v.width, v.height, v.video_codec, v.audio_codec, v.renditions,
+                          v.created_by, v.created_at, v.updated_at, v.ready_at});
+}
+
+void insert_job(session& s, const job& j) {
+  s.exec(k_insert_job, {j.id, j.kind, j.organization_id, j.video_id, j.state, j.attempts, j.max_attempts,
+                        j.run_after, j.lease_owner, j.lease_expires_at, j.last_error, j.created_at, j.updated_at});
+}
+
+std::optional<video> find_video(session& s, const std::string& org_id, const std::string& id) {
+  auto r = s.query_one(k_find_video, {org_id, id});
+  if (!r) return std::nullopt;
+  return to_video(*r);
+}
+
+std::optional<video> find_video_any_org(session& s, const std::string& id) {
+  auto r = s.query_one(k_find_video_any, {id});
+  if (!r) return std::nullopt;
+  return to_video(*r);
+}
+
+std::vector<video> list_videos(session& s, const std::string& org_id, const std::optional<std::string>& status,
+                               const std::optional<video_page_cursor>& after, int limit) {
+  std::vector<row> rows;
+  int n = limit + 1;
+  if (status && after)
+    rows = s.query(k_list_status_after, {org_id, *status, after->created_at, after->id, n});
+  else if (status)
+    rows = s.query(k_list_status, {org_id, *status, n});
+  else if (after)
+    rows = s.query(k_list_after, {org_id, after->created_at, after->id, n});
+  else
+    rows = s.query(k_list, {org_id, n});
+  std::vector<video> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(to_video(r));
+  return out;
+}
+
+bool update_video_text(session& s, const std::string& org_id, const std::string& id,
+                       const std::optional<std::string>& title, const std::optional<std::string>& description,
+                       const std::string& now) {
+  return s.exec(k_update_text, {title, description, now, org_id, id}) > 0;
+}
+
+bool delete_video(session& s, const std::string& org_id, const std::string& id) {
+  return s.exec(k_delete_video, {org_id, id}) > 0;
+}
+
+}  // namespace reel::store
