@@ -49,9 +49,8 @@ void add_account_routes(http::router& r, auth::service& accounts, const guard& g
     std::string name = require_text(body, "name");
     std::string org_name = require_text(body, "organizationName");
     auto reg = co_await svc->register_account(email, password, name, org_name);
-    json::object out{{"user", user_json(reg.user)},
-                     {"organization", organization_json(reg.org, "owner")},
-                     {"token", reg.token}};
+    json::object out{
+        {"user", user_json(reg.user)}, {"organization", organization_json(reg.org, "owner")}, {"token", reg.token}};
     auto res = no_store(http::json_response(status::created, out));
     res.set(http::field::set_cookie, session_cookie(reg.token, svc->session_ttl(), secure));
     co_return res;
@@ -107,7 +106,8 @@ void add_account_routes(http::router& r, auth::service& accounts, const guard& g
   r.add(http::verb::get, "/api/orgs/:orgId/members",
         g.org(auth::role::viewer, [svc](context& ctx) -> asio::awaitable<response> {
           const std::string& org_id = ctx.org->id;
-          auto members = co_await svc->database().read([&](store::session& s) { return store::list_members(s, org_id); });
+          auto members =
+              co_await svc->database().read([&](store::session& s) { return store::list_members(s, org_id); });
           json::array out;
           for (const auto& m : members) out.push_back(member_json(m));
           co_return no_store(http::json_response(status::ok, json::object{{"members", std::move(out)}}));
@@ -160,11 +160,14 @@ void add_account_routes(http::router& r, auth::service& accounts, const guard& g
             return outcome::removed;
           });
           switch (result) {
-            case outcome::not_found: throw error(errc::not_found, "That user is not a member of this organization.");
-            case outcome::owner_needed: throw error(errc::forbidden, "Only an owner can remove an owner.");
+            case outcome::not_found:
+              throw error(errc::not_found, "That user is not a member of this organization.");
+            case outcome::owner_needed:
+              throw error(errc::forbidden, "Only an owner can remove an owner.");
             case outcome::last_owner:
               throw error(errc::conflict, "The last owner cannot be removed; add another owner first.");
-            case outcome::removed: break;
+            case outcome::removed:
+              break;
           }
           svc->memberships_changed();
           co_return http::empty_response(status::no_content);

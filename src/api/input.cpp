@@ -71,8 +71,7 @@ std::string require_email(const boost::json::object& o, const char* field) {
   std::transform(v.begin(), v.end(), v.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; });
   auto at = v.find('@');
   bool ok = v.size() >= 3 && v.size() <= 254 && at != std::string::npos && at > 0 && at + 1 < v.size() &&
-            v.find('@', at + 1) == std::string::npos &&
-            std::none_of(v.begin(), v.end(), [](char c) {
+            v.find('@', at + 1) == std::string::npos && std::none_of(v.begin(), v.end(), [](char c) {
               auto u = static_cast<unsigned char>(c);
               return u <= 0x20 || u == 0x7f || c == ',' || c == ';' || c == '<' || c == '>' || c == '"';
             });

@@ -76,10 +76,10 @@ std::string mime_only(std::string_view type) {
   std::string t(type.substr(0, type.find(';')));
   while (!t.empty() && t.back() == ' ') t.pop_back();
   for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  bool ok = !t.empty() && t.size() < 100 && t.find('/') != std::string::npos &&
-            std::all_of(t.begin(), t.end(), [](char c) {
-              return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '-' || c == '+' || c == '.';
-            });
+  bool ok =
+      !t.empty() && t.size() < 100 && t.find('/') != std::string::npos && std::all_of(t.begin(), t.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '-' || c == '+' || c == '.';
+      });
   return ok ? t : "application/octet-stream";
 }
 
@@ -171,119 +171,116 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
   video_services* s = &svc;
 
   // POST /api/videos: multipart/form-data or a raw body, streamed to disk.
-  r.add(
-      http::verb::post, "/api/videos",
-      g.org(auth::role::member,
-            [s](context& ctx) -> asio::awaitable<response> {
-              std::string_view type = ctx.header(http::field::content_type);
-              auto boundary = http::multipart_boundary(type);
-              if (!boundary && !is_raw_upload_type(type))
-                throw error(errc::unsupported_media_type,
-                            "Upload a video as multipart/form-data with a part \"file\", or as a raw body with "
-                            "Content-Type video/* or application/octet-stream.");
-              upload_sink sink;
-              std::optional<http::multipart_parser> parser;
-              if (boundary) parser.emplace(*boundary, sink);
+  r.add(http::verb::post, "/api/videos",
+        g.org(auth::role::member,
+              [s](context& ctx) -> asio::awaitable<response> {
+                std::string_view type = ctx.header(http::field::content_type);
+                auto boundary = http::multipart_boundary(type);
+                if (!boundary && !is_raw_upload_type(type))
+                  throw error(errc::unsupported_media_type,
+                              "Upload a video as multipart/form-data with a part \"file\", or as a raw body with "
+                              "Content-Type video/* or application/octet-stream.");
+                upload_sink sink;
+                std::optional<http::multipart_parser> parser;
+                if (boundary) parser.emplace(*boundary, sink);
 
-              auto open_job = [s] { return std::make_unique<storage::temp_file>(s->files); };
-              std::unique_ptr<storage::temp_file> tmp = co_await s->pool.offload(open_job);
-              std::exception_ptr failure;
-              std::string video_id = ids::random_id(12);
-              try {
-                std::vector<char> chunk(k_read_chunk);
-                for (;;) {
-                  std::size_t n = co_await ctx.body->read_some(asio::buffer(chunk));
-                  if (n == 0) break;
-                  std::string_view bytes(chunk.data(), n);
-                  if (parser)
-                    parser->feed(bytes);
-                  else
-                    sink.file_bytes(bytes);
-                  if (sink.pending.size() >= k_write_batch) {
+                auto open_job = [s] { return std::make_unique<storage::temp_file>(s->files); };
+                std::unique_ptr<storage::temp_file> tmp = co_await s->pool.offload(open_job);
+                std::exception_ptr failure;
+                std::string video_id = ids::random_id(12);
+                try {
+                  std::vector<char> chunk(k_read_chunk);
+                  for (;;) {
+                    std::size_t n = co_await ctx.body->read_some(asio::buffer(chunk));
+                    if (n == 0) break;
+                    std::string_view bytes(chunk.data(), n);
+                    if (parser)
+                      parser->feed(bytes);
+                    else
+                      sink.file_bytes(bytes);
+                    if (sink.pending.size() >= k_write_batch) {
+                      auto write_job = [&tmp, &sink] { tmp->write(sink.pending); };
+                      co_await s->pool.offload(write_job);
+                      sink.pending.clear();
+                    }
+                  }
+                  if (parser) parser->finish();
+                  if (!sink.pending.empty()) {
                     auto write_job = [&tmp, &sink] { tmp->write(sink.pending); };
                     co_await s->pool.offload(write_job);
                     sink.pending.clear();
                   }
+                  if (parser && !sink.saw_file)
+                    throw error(errc::bad_request, "The upload has no part named \"file\".");
+                  if (tmp->size() == 0) throw error(errc::bad_request, "The uploaded file is empty.");
+                } catch (...) {
+                  failure = std::current_exception();
                 }
-                if (parser) parser->finish();
-                if (!sink.pending.empty()) {
-                  auto write_job = [&tmp, &sink] { tmp->write(sink.pending); };
-                  co_await s->pool.offload(write_job);
-                  sink.pending.clear();
+                if (failure) {
+                  auto discard = [&tmp] { tmp.reset(); };
+                  co_await s->pool.offload(discard);
+                  std::rethrow_exception(failure);
                 }
-                if (parser && !sink.saw_file)
-                  throw error(errc::bad_request, "The upload has no part named \"file\".");
-                if (tmp->size() == 0) throw error(errc::bad_request, "The uploaded file is empty.");
-              } catch (...) {
-                failure = std::current_exception();
-              }
-              if (failure) {
-                auto discard = [&tmp] { tmp.reset(); };
-                co_await s->pool.offload(discard);
-                std::rethrow_exception(failure);
-              }
 
-              std::string filename = clean_filename(parser ? sink.filename : ctx.query("filename").value_or(""));
-              std::optional<std::string> title, description;
-              if (parser) {
-                if (sink.fields.count("title")) title = sink.fields["title"];
-                if (sink.fields.count("description")) description = sink.fields["description"];
-              } else {
-                title = ctx.query("title");
-                description = ctx.query("description");
-              }
-              auto [final_title, final_description] = upload_text(title, description, filename);
+                std::string filename = clean_filename(parser ? sink.filename : ctx.query("filename").value_or(""));
+                std::optional<std::string> title, description;
+                if (parser) {
+                  if (sink.fields.count("title")) title = sink.fields["title"];
+                  if (sink.fields.count("description")) description = sink.fields["description"];
+                } else {
+                  title = ctx.query("title");
+                  description = ctx.query("description");
+                }
+                auto [final_title, final_description] = upload_text(title, description, filename);
 
-              std::string now = to_iso8601(s->time.now());
-              store::video v;
-              v.id = video_id;
-              v.organization_id = ctx.org->id;
-              v.title = final_title;
-              v.description = final_description;
-              v.status = "queued";
-              v.original_filename = filename;
-              v.content_type = mime_only(parser ? sink.content_type : std::string(type));
-              v.size_bytes = static_cast<std::int64_t>(tmp->size());
-              v.created_by = ctx.principal->user.id;
-              v.created_at = v.updated_at = now;
-              store::job j;
-              j.id = ids::random_id(12);
-              j.kind = "process_video";
-              j.organization_id = v.organization_id;
-              j.video_id = v.id;
-              j.max_attempts = s->max_job_attempts;
-              j.run_after = j.created_at = j.updated_at = now;
+                std::string now = to_iso8601(s->time.now());
+                store::video v;
+                v.id = video_id;
+                v.organization_id = ctx.org->id;
+                v.title = final_title;
+                v.description = final_description;
+                v.status = "queued";
+                v.original_filename = filename;
+                v.content_type = mime_only(parser ? sink.content_type : std::string(type));
+                v.size_bytes = static_cast<std::int64_t>(tmp->size());
+                v.created_by = ctx.principal->user.id;
+                v.created_at = v.updated_at = now;
+                store::job j;
+                j.id = ids::random_id(12);
+                j.kind = "process_video";
+                j.organization_id = v.organization_id;
+                j.video_id = v.id;
+                j.max_attempts = s->max_job_attempts;
+                j.run_after = j.created_at = j.updated_at = now;
 
-              auto final_path = s->files.original(v.organization_id, v.id);
-              auto commit_job = [&tmp, &final_path] { tmp->commit(final_path); };
-              co_await s->pool.offload(commit_job);
-              try {
-                co_await s->db.write([&](store::session& st) {
-                  store::insert_video(st, v);
-                  store::insert_job(st, j);
-                });
-              } catch (...) {
-                failure = std::current_exception();
-              }
-              if (failure) {
-                auto dir = s->files.video_dir(v.organization_id, v.id);
-                auto remove_job = [&dir] { storage::remove_tree(dir); };
-                co_await s->pool.offload(remove_job);
-                std::rethrow_exception(failure);
-              }
-              log::info("video uploaded",
-                        {{"video", v.id}, {"org", v.organization_id}, {"bytes", v.size_bytes}});
-              if (s->on_change) s->on_change("video:created", v);
-              response res = http::json_response(status::created, json::object{{"video", video_json(v)}});
-              res.set(http::field::location, "/api/videos/" + v.id);
-              co_return res;
-            }),
-      {.body_limit = svc.max_upload_bytes, .stream_body = true});
+                auto final_path = s->files.original(v.organization_id, v.id);
+                auto commit_job = [&tmp, &final_path] { tmp->commit(final_path); };
+                co_await s->pool.offload(commit_job);
+                try {
+                  co_await s->db.write([&](store::session& st) {
+                    store::insert_video(st, v);
+                    store::insert_job(st, j);
+                  });
+                } catch (...) {
+                  failure = std::current_exception();
+                }
+                if (failure) {
+                  auto dir = s->files.video_dir(v.organization_id, v.id);
+                  auto remove_job = [&dir] { storage::remove_tree(dir); };
+                  co_await s->pool.offload(remove_job);
+                  std::rethrow_exception(failure);
+                }
+                log::info("video uploaded", {{"video", v.id}, {"org", v.organization_id}, {"bytes", v.size_bytes}});
+                if (s->on_change) s->on_change("video:created", v);
+                response res = http::json_response(status::created, json::object{{"video", video_json(v)}});
+                res.set(http::field::location, "/api/videos/" + v.id);
+                co_return res;
+              }),
+        {.body_limit = svc.max_upload_bytes, .stream_body = true});
 
   r.add(http::verb::get, "/api/videos", g.org(auth::role::viewer, [s](context& ctx) -> asio::awaitable<response> {
     std::optional<std::string> status_filter = ctx.query("status");
-    if (status_filter &&
-        std::find(k_statuses.begin(), k_statuses.end(), *status_filter) == k_statuses.end())
+    if (status_filter && std::find(k_statuses.begin(), k_statuses.end(), *status_filter) == k_statuses.end())
       throw error(errc::bad_request,
                   "The parameter \"status\" must be one of uploading, queued, processing, ready, failed.");
     int limit = 20;
@@ -319,24 +316,23 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
     co_return res;
   }));
 
-  r.add(http::verb::patch, "/api/videos/:id",
-        g.org(auth::role::member, [s](context& ctx) -> asio::awaitable<response> {
-          const auto& body = require_object(ctx.json_body());
-          auto title = optional_text(body, "title", {.min_chars = 1, .max_chars = 200});
-          auto description = optional_text(body, "description", {.min_chars = 0, .max_chars = 5000});
-          if (!title && !description)
-            throw error(errc::bad_request, "Send \"title\" or \"description\" (or both) to change.");
-          const std::string& org_id = ctx.org->id;
-          const std::string& id = ctx.params.at("id");
-          std::string now = to_iso8601(s->time.now());
-          auto v = co_await s->db.write([&](store::session& st) -> std::optional<store::video> {
-            if (!store::update_video_text(st, org_id, id, title, description, now)) return std::nullopt;
-            return store::find_video(st, org_id, id);
-          });
-          if (!v) throw error(errc::not_found, "No such video.");
-          if (s->on_change) s->on_change("video:updated", *v);
-          co_return http::json_response(status::ok, json::object{{"video", video_json(*v)}});
-        }));
+  r.add(http::verb::patch, "/api/videos/:id", g.org(auth::role::member, [s](context& ctx) -> asio::awaitable<response> {
+    const auto& body = require_object(ctx.json_body());
+    auto title = optional_text(body, "title", {.min_chars = 1, .max_chars = 200});
+    auto description = optional_text(body, "description", {.min_chars = 0, .max_chars = 5000});
+    if (!title && !description)
+      throw error(errc::bad_request, "Send \"title\" or \"description\" (or both) to change.");
+    const std::string& org_id = ctx.org->id;
+    const std::string& id = ctx.params.at("id");
+    std::string now = to_iso8601(s->time.now());
+    auto v = co_await s->db.write([&](store::session& st) -> std::optional<store::video> {
+      if (!store::update_video_text(st, org_id, id, title, description, now)) return std::nullopt;
+      return store::find_video(st, org_id, id);
+    });
+    if (!v) throw error(errc::not_found, "No such video.");
+    if (s->on_change) s->on_change("video:updated", *v);
+    co_return http::json_response(status::ok, json::object{{"video", video_json(*v)}});
+  }));
 
   r.add(http::verb::delete_, "/api/videos/:id",
         g.org(auth::role::member, [s](context& ctx) -> asio::awaitable<response> {

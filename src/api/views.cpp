@@ -13,7 +13,8 @@ boost::json::object organization_json(const store::organization& o, std::string_
 boost::json::object organization_json(const store::membership& m) { return organization_json(m.org, m.role); }
 
 boost::json::object member_json(const store::member& m) {
-  return {{"user", {{"id", m.user_id}, {"email", m.email}, {"name", m.name}}}, {"role", m.role}, {"joinedAt", m.joined_at}};
+  return {
+      {"user", {{"id", m.user_id}, {"email", m.email}, {"name", m.name}}}, {"role", m.role}, {"joinedAt", m.joined_at}};
 }
 
 }  // namespace reel::api

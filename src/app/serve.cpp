@@ -4,7 +4,6 @@
 #include "api/ops.hpp"
 #include "api/scope.hpp"
 #include "api/videos.hpp"
-#include "storage/blobs.hpp"
 #include "auth/service.hpp"
 #include "core/log.hpp"
 #include "core/offload.hpp"
@@ -14,6 +13,7 @@
 #include "http/middleware.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "storage/blobs.hpp"
 #include "store/migrations.hpp"
 
 #include <boost/asio/io_context.hpp>

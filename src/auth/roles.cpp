@@ -12,10 +12,14 @@ std::optional<role> parse_role(std::string_view text) noexcept {
 
 std::string_view role_name(role r) noexcept {
   switch (r) {
-    case role::owner: return "owner";
-    case role::admin: return "admin";
-    case role::member: return "member";
-    case role::viewer: return "viewer";
+    case role::owner:
+      return "owner";
+    case role::admin:
+      return "admin";
+    case role::member:
+      return "member";
+    case role::viewer:
+      return "viewer";
   }
   return "viewer";
 }

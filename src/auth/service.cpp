@@ -16,10 +16,8 @@ const store::membership* principal::membership_in(const std::string& org_id) con
 service::service(store::db& db, const clock& c, account_settings settings)
     : db_(db), clock_(c), settings_(settings), throttle_(c, settings.throttle) {}
 
-asio::awaitable<service::registration> service::register_account(const std::string& email,
-                                                                  const std::string& password,
-                                                                  const std::string& name,
-                                                                  const std::string& org_name) {
+asio::awaitable<service::registration> service::register_account(const std::string& email, const std::string& password,
+                                                                 const std::string& name, const std::string& org_name) {
   auto cost = settings_.cost;
   auto hash_job = [&password, cost] { return hash_password(password, cost); };
   std::string hash = co_await db_.pool().offload(hash_job);
@@ -31,7 +29,7 @@ asio::awaitable<service::registration> service::register_account(const std::stri
   out.org = {ids::random_id(12), org_name, now_iso};
   out.token = new_token();
   out.expires_at = now + settings_.session_ttl;
-  store::session_record session{ids::random_id(12), out.user.id, hash_token(out.token), now_iso,
+  store::session_record session{ids::random_id(12),         out.user.id, hash_token(out.token), now_iso,
                                 to_iso8601(out.expires_at), std::nullopt};
   try {
     co_await db_.write([&](store::session& s) {
@@ -61,9 +59,8 @@ asio::awaitable<const std::string*> service::dummy_hash() {
 asio::awaitable<service::login_result> service::login(const std::string& email, const std::string& password,
                                                       const std::string& address) {
   if (auto wait = throttle_.retry_after(email, address))
-    throw error(errc::too_many_requests, "Too many failed logins; try again in " + std::to_string(wait->count()) +
-                                             " seconds.",
-                *wait);
+    throw error(errc::too_many_requests,
+                "Too many failed logins; try again in " + std::to_string(wait->count()) + " seconds.", *wait);
 
   auto found = co_await db_.read([&](store::session& s) { return store::find_user_by_email(s, email); });
   // An unknown email still costs one argon2id verification, so that the
@@ -87,7 +84,7 @@ asio::awaitable<service::login_result> service::login(const std::string& email, 
   out.user.password_hash.clear();
   out.token = new_token();
   out.expires_at = now + settings_.session_ttl;
-  store::session_record session{ids::random_id(12), out.user.id, hash_token(out.token), to_iso8601(now),
+  store::session_record session{ids::random_id(12),         out.user.id, hash_token(out.token), to_iso8601(now),
                                 to_iso8601(out.expires_at), std::nullopt};
   out.memberships = co_await db_.write([&](store::session& s) {
     store::insert_session(s, session);

@@ -4,11 +4,11 @@
 #include "core/ids.hpp"
 #include "http/range.hpp"
 
-#include <cerrno>
-#include <cstdio>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstdio>
 
 namespace reel::http {
 
@@ -127,8 +127,8 @@ asio::awaitable<response> serve_file(context& ctx, worker_pool& pool, const std:
       if (ranges.ranges.size() == 1) {
         const auto& r = ranges.ranges.front();
         res.set(field::content_type, options.content_type);
-        res.set(field::content_range, "bytes " + std::to_string(r.first) + "-" + std::to_string(r.last) + "/" +
-                                          std::to_string(o.size));
+        res.set(field::content_range,
+                "bytes " + std::to_string(r.first) + "-" + std::to_string(r.last) + "/" + std::to_string(o.size));
         res.content_length(r.length());
         payload.parts.push_back({"", r.first, r.length()});
       } else {

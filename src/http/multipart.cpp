@@ -105,8 +105,10 @@ void multipart_parser::parse_headers(std::string_view block) {
       has_disposition = true;
       std::optional<std::string> ext_filename;
       bool ok = for_each_param(value, [&](std::string_view pname, std::string pvalue) {
-        if (iequals(pname, "name")) info.name = std::move(pvalue);
-        else if (iequals(pname, "filename")) info.filename = std::move(pvalue);
+        if (iequals(pname, "name"))
+          info.name = std::move(pvalue);
+        else if (iequals(pname, "filename"))
+          info.filename = std::move(pvalue);
         else if (iequals(pname, "filename*")) {
           // RFC 5987: UTF-8''percent-encoded
           auto quote = pvalue.find("''");

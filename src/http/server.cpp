@@ -4,6 +4,8 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -11,8 +13,6 @@
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/post.hpp>
 
 #include <sys/sendfile.h>
 #include <boost/beast/http/parser.hpp>
@@ -319,9 +319,8 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
         ctx.allow = routes_.allowed_methods(ctx.path());
       }
       if (header.content_length() && *header.content_length() > limit)
-        ctx.rejection.emplace(errc::payload_too_large,
-                              "The request body is larger than this endpoint accepts (" + std::to_string(limit) +
-                                  " bytes).");
+        ctx.rejection.emplace(errc::payload_too_large, "The request body is larger than this endpoint accepts (" +
+                                                           std::to_string(limit) + " bytes).");
     } else if (hec == beast_http::error::header_limit) {
       ctx.rejection.emplace(errc::request_header_fields_too_large,
                             "The request head is larger than " + std::to_string(options_.header_limit) + " bytes.");

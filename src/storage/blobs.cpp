@@ -2,11 +2,11 @@
 
 #include "core/ids.hpp"
 
-#include <cerrno>
 #include <fcntl.h>
+#include <unistd.h>
+#include <cerrno>
 #include <stdexcept>
 #include <system_error>
-#include <unistd.h>
 
 namespace reel::storage {
 
@@ -38,7 +38,9 @@ std::size_t layout::prepare() const {
 
 namespace {
 
-[[noreturn]] void throw_errno(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
+[[noreturn]] void throw_errno(const std::string& what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
 
 void fsync_dir(const fs::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

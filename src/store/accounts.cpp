@@ -6,8 +6,7 @@ namespace {
 
 constexpr const char* k_insert_user =
     "INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)";
-constexpr const char* k_user_by_email =
-    "SELECT id, email, name, password_hash, created_at FROM users WHERE email = ?";
+constexpr const char* k_user_by_email = "SELECT id, email, name, password_hash, created_at FROM users WHERE email = ?";
 constexpr const char* k_user_by_id = "SELECT id, email, name, password_hash, created_at FROM users WHERE id = ?";
 
 constexpr const char* k_insert_org = "INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)";
@@ -26,15 +25,13 @@ constexpr const char* k_member =
     "SELECT u.id, u.email, u.name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id "
     "WHERE m.organization_id = ? AND m.user_id = ?";
 constexpr const char* k_delete_membership = "DELETE FROM memberships WHERE organization_id = ? AND user_id = ?";
-constexpr const char* k_count_owners =
-    "SELECT COUNT(*) FROM memberships WHERE organization_id = ? AND role = 'owner'";
+constexpr const char* k_count_owners = "SELECT COUNT(*) FROM memberships WHERE organization_id = ? AND role = 'owner'";
 
 constexpr const char* k_insert_session =
     "INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)";
 constexpr const char* k_session_by_hash =
     "SELECT id, user_id, token_hash, created_at, expires_at, revoked_at FROM sessions WHERE token_hash = ?";
-constexpr const char* k_revoke_session =
-    "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL";
+constexpr const char* k_revoke_session = "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL";
 constexpr const char* k_delete_stale_sessions =
     "DELETE FROM sessions WHERE expires_at < ? OR (revoked_at IS NOT NULL AND revoked_at < ?)";
 

@@ -30,8 +30,7 @@ class value {
   using storage = std::variant<std::nullptr_t, std::int64_t, double, std::string>;
   value(std::nullptr_t = nullptr) : v_(nullptr) {}
   template <class I>
-    requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)
-  value(I i) : v_(static_cast<std::int64_t>(i)) {}
+  requires(std::is_integral_v<I> && !std::is_same_v<I, bool>) value(I i) : v_(static_cast<std::int64_t>(i)) {}
   value(bool b) : v_(std::int64_t(b ? 1 : 0)) {}
   value(double d) : v_(d) {}
   value(std::string s) : v_(std::move(s)) {}

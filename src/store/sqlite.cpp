@@ -10,14 +10,17 @@ namespace {
 
 errc classify(int rc) {
   switch (rc & 0xff) {
-    case SQLITE_CONSTRAINT: return errc::conflict;
+    case SQLITE_CONSTRAINT:
+      return errc::conflict;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_FULL:
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
-    case SQLITE_READONLY: return errc::unavailable;
-    default: return errc::internal;
+    case SQLITE_READONLY:
+      return errc::unavailable;
+    default:
+      return errc::internal;
   }
 }
 
@@ -31,8 +34,8 @@ errc classify(int rc) {
 class sqlite_database::connection final : public session {
  public:
   explicit connection(const std::string& path) {
-    int rc = sqlite3_open_v2(path.c_str(), &db_,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    int rc =
+        sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
       std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
       sqlite3_close(db_);
@@ -81,9 +84,15 @@ class sqlite_database::connection final : public session {
       cols.reserve(n);
       for (int i = 0; i < n; ++i) {
         switch (sqlite3_column_type(st, i)) {
-          case SQLITE_INTEGER: cols.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(st, i))); break;
-          case SQLITE_FLOAT: cols.emplace_back(sqlite3_column_double(st, i)); break;
-          case SQLITE_NULL: cols.emplace_back(nullptr); break;
+          case SQLITE_INTEGER:
+            cols.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(st, i)));
+            break;
+          case SQLITE_FLOAT:
+            cols.emplace_back(sqlite3_column_double(st, i));
+            break;
+          case SQLITE_NULL:
+            cols.emplace_back(nullptr);
+            break;
           default: {
             auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
             cols.emplace_back(std::string(p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(st, i))));
@@ -103,8 +112,8 @@ class sqlite_database::connection final : public session {
     if (it != statements_.end()) {
       st = it->second;
     } else {
-      int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st,
-                                  nullptr);
+      int rc =
+          sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st, nullptr);
       if (rc != SQLITE_OK) fail(db_, rc, "prepare");
       statements_.emplace(std::string(sql), st);
     }

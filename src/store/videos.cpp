@@ -4,9 +4,9 @@ namespace reel::store {
 
 namespace {
 
-#define REEL_VIDEO_COLUMNS                                                                                      \
+#define REEL_VIDEO_COLUMNS                                                                                        \
   "id, organization_id, title, description, status, progress_stage, progress_percent, error, original_filename, " \
-  "content_type, size_bytes, duration_sec, width, height, video_codec, audio_codec, renditions, created_by, "      \
+  "content_type, size_bytes, duration_sec, width, height, video_codec, audio_codec, renditions, created_by, "     \
   "created_at, updated_at, ready_at"
 
 constexpr const char* k_insert_video = "INSERT INTO videos (" REEL_VIDEO_COLUMNS
@@ -14,11 +14,10 @@ constexpr const char* k_insert_video = "INSERT INTO videos (" REEL_VIDEO_COLUMNS
 constexpr const char* k_insert_job =
     "INSERT INTO jobs (id, kind, organization_id, video_id, state, attempts, max_attempts, run_after, lease_owner, "
     "lease_expires_at, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-constexpr const char* k_find_video =
-    "SELECT " REEL_VIDEO_COLUMNS " FROM videos WHERE organization_id = ? AND id = ?";
+constexpr const char* k_find_video = "SELECT " REEL_VIDEO_COLUMNS " FROM videos WHERE organization_id = ? AND id = ?";
 constexpr const char* k_find_video_any = "SELECT " REEL_VIDEO_COLUMNS " FROM videos WHERE id = ?";
-constexpr const char* k_list = "SELECT " REEL_VIDEO_COLUMNS
-                               " FROM videos WHERE organization_id = ? ORDER BY created_at DESC, id DESC LIMIT ?";
+constexpr const char* k_list =
+    "SELECT " REEL_VIDEO_COLUMNS " FROM videos WHERE organization_id = ? ORDER BY created_at DESC, id DESC LIMIT ?";
 constexpr const char* k_list_after =
     "SELECT " REEL_VIDEO_COLUMNS
     " FROM videos WHERE organization_id = ? AND (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?";
@@ -65,15 +64,32 @@ video to_video(const row& r) {
 }  // namespace
 
 void insert_video(session& s, const video& v) {
-  s.exec(k_insert_video, {v.id, v.organization_id, v.title, v.description, v.status, v.progress_stage,
-                          v.progress_percent, v.error, v.original_filename, v.content_type, v.size_bytes,
-                          v.duration_sec, v.width, v.height, v.video_codec, v.audio_codec, v.renditions,
-                          v.created_by, v.created_at, v.updated_at, v.ready_at});
+  s.exec(k_insert_video, {v.id,
+                          v.organization_id,
+                          v.title,
+                          v.description,
+                          v.status,
+                          v.progress_stage,
+                          v.progress_percent,
+                          v.error,
+                          v.original_filename,
+                          v.content_type,
+                          v.size_bytes,
+                          v.duration_sec,
+                          v.width,
+                          v.height,
+                          v.video_codec,
+                          v.audio_codec,
+                          v.renditions,
+                          v.created_by,
+                          v.created_at,
+                          v.updated_at,
+                          v.ready_at});
 }
 
 void insert_job(session& s, const job& j) {
-  s.exec(k_insert_job, {j.id, j.kind, j.organization_id, j.video_id, j.state, j.attempts, j.max_attempts,
-                        j.run_after, j.lease_owner, j.lease_expires_at, j.last_error, j.created_at, j.updated_at});
+  s.exec(k_insert_job, {j.id, j.kind, j.organization_id, j.video_id, j.state, j.attempts, j.max_attempts, j.run_after,
+                        j.lease_owner, j.lease_expires_at, j.last_error, j.created_at, j.updated_at});
 }
 
 std::optional<video> find_video(session& s, const std::string& org_id, const std::string& id) {

@@ -91,13 +91,15 @@ TEST(accounts, register_rejects_bad_bodies_naming_the_field) {
   expect_400(call_json(p, "POST", "/api/auth/register", "", blank), "organizationName");
   expect_400(call(p, "POST", "/api/auth/register", "", "[1,2]"), "JSON object");
   expect_400(call(p, "POST", "/api/auth/register", "", "{\"email\": "), "not valid JSON");
-  expect_400(call(p, "POST", "/api/auth/register", "",
-                  "{\"email\":\"x@example.com\",\"password\":\"abcdefgh\",\"name\":\"\xc3\x28\",\"organizationName\":\"A\"}"),
-             "not valid JSON");
+  expect_400(
+      call(p, "POST", "/api/auth/register", "",
+           "{\"email\":\"x@example.com\",\"password\":\"abcdefgh\",\"name\":\"\xc3\x28\",\"organizationName\":\"A\"}"),
+      "not valid JSON");
   auto huge = call(p, "POST", "/api/auth/register", "", "{\"name\":\"" + std::string(2'000'000, 'x') + "\"}");
   EXPECT_EQ(huge.status(), 413);
   EXPECT_EQ(huge.error_code(), "payload_too_large");
-  auto form = call(p, "POST", "/api/auth/register", "", "email=a", {{"Content-Type", "application/x-www-form-urlencoded"}});
+  auto form =
+      call(p, "POST", "/api/auth/register", "", "email=a", {{"Content-Type", "application/x-www-form-urlencoded"}});
   EXPECT_EQ(form.status(), 415);
   // Nothing of the above created an account.
   EXPECT_EQ(login(p, "x@example.com", "correct horse").status(), 401);
@@ -165,7 +167,8 @@ TEST(accounts, login_answers_alike_for_unknown_email_and_wrong_password) {
 TEST(accounts, hammered_login_gets_429_with_retry_after) {
   server_process s;
   register_account(s.port(), "target@example.com", "Acme");
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(login(s.port(), "target@example.com", "guess " + std::to_string(i)).status(), 401);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(login(s.port(), "target@example.com", "guess " + std::to_string(i)).status(), 401);
   auto blocked = login(s.port(), "target@example.com", "correct horse");  // even the right one, for now
   EXPECT_EQ(blocked.status(), 429);
   EXPECT_EQ(blocked.error_code(), "too_many_requests");
@@ -313,9 +316,12 @@ TEST(members, only_admins_and_owners_add_members) {
   // The new member sees the organization at once.
   auto orgs = call(s.port(), "GET", "/api/orgs", newbie.token).json.at("organizations").as_array();
   EXPECT_EQ(orgs.size(), 2u);
-  EXPECT_EQ(call_json(s.port(), "POST", path, t.admin.token, {{"email", newbie.email}, {"role", "viewer"}}).status(), 409);
-  EXPECT_EQ(call_json(s.port(), "POST", path, t.admin.token, {{"email", newbie2.email}, {"role", "owner"}}).status(), 403);
-  EXPECT_EQ(call_json(s.port(), "POST", path, t.owner.token, {{"email", newbie2.email}, {"role", "owner"}}).status(), 201);
+  EXPECT_EQ(call_json(s.port(), "POST", path, t.admin.token, {{"email", newbie.email}, {"role", "viewer"}}).status(),
+            409);
+  EXPECT_EQ(call_json(s.port(), "POST", path, t.admin.token, {{"email", newbie2.email}, {"role", "owner"}}).status(),
+            403);
+  EXPECT_EQ(call_json(s.port(), "POST", path, t.owner.token, {{"email", newbie2.email}, {"role", "owner"}}).status(),
+            201);
   auto unknown = call_json(s.port(), "POST", path, t.owner.token, {{"email", "ghost@example.com"}, {"role", "viewer"}});
   EXPECT_EQ(unknown.status(), 404);
   EXPECT_EQ(unknown.error_code(), "not_found");

@@ -47,12 +47,49 @@ struct account {
 };
 
 inline account register_account(unsigned short port, const std::string& email, const std::string& org_name,
-                                 const std::string& password = "correct horse") {
-  auto r = call_json(port, "POST", "/api/auth/register", "",
-                     {{"email", email}, {"password", password}, {"name", "User " + email}, {"organizationName", org_name}});
+                                const std::string& password = "correct horse") {
+  auto r =
+      call_json(port, "POST", "/api/auth/register", "",
+                {{"email", email}, {"password", password}, {"name", "User " + email}, {"organizationName", org_name}});
   if (r.status() != 201) throw std::runtime_error("register failed: " + r.raw.body());
   return {std::string(r.json.at("token").as_string()), std::string(r.json.at("user").at("id").as_string()),
           std::string(r.json.at("organization").at("id").as_string()), email};
+}
+
+}  // namespace reel::test
+
+namespace reel::test {
+
+// A multipart/form-data body with text fields and one file part.
+inline std::string multipart_body(const std::string& boundary, const std::map<std::string, std::string>& fields,
+                                  const std::string& filename, const std::string& file_type, const std::string& bytes,
+                                  const std::string& file_field = "file") {
+  std::string b;
+  for (const auto& [k, v] : fields)
+    b += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + k + "\"\r\n\r\n" + v + "\r\n";
+  b += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + file_field + "\"; filename=\"" + filename +
+       "\"\r\nContent-Type: " + file_type + "\r\n\r\n" + bytes + "\r\n--" + boundary + "--\r\n";
+  return b;
+}
+
+inline api_reply upload(unsigned short port, const std::string& token, const std::string& bytes,
+                        const std::map<std::string, std::string>& fields = {},
+                        const std::string& filename = "clip.mp4") {
+  return call(port, "POST", "/api/videos", token,
+              multipart_body("reelTestBoundary", fields, filename, "video/mp4", bytes),
+              {{"Content-Type", "multipart/form-data; boundary=reelTestBoundary"}});
+}
+
+inline std::string random_bytes(std::size_t n, unsigned seed) {
+  std::string s(n, '\0');
+  std::uint32_t x = seed * 2654435761u + 1;
+  for (auto& c : s) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    c = static_cast<char>(x);
+  }
+  return s;
 }
 
 }  // namespace reel::test

@@ -4,8 +4,8 @@
 #include "store/migrations.hpp"
 #include "support/run.hpp"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 #include <filesystem>
 

@@ -82,7 +82,8 @@ TEST(login_throttle, success_clears_the_email_failures) {
 
 TEST(login_throttle, memory_stays_bounded_under_a_flood_of_keys) {
   reel::manual_clock clock;
-  login_throttle t(clock, {.failures_per_email = 5, .failures_per_address = 20, .window = 15min, .max_tracked_keys = 100});
+  login_throttle t(clock,
+                   {.failures_per_email = 5, .failures_per_address = 20, .window = 15min, .max_tracked_keys = 100});
   for (int i = 0; i < 10'000; ++i) t.record_failure("e" + std::to_string(i), "a" + std::to_string(i));
   // The newest keys are still tracked; nothing crashed or grew without bound.
   for (int i = 0; i < 4; ++i) t.record_failure("e9999", "z");

@@ -91,7 +91,8 @@ TEST_F(store_test, role_outside_the_known_four_is_refused) {
     insert_user(s, make_user("u1", "a@b.c"));
     insert_organization(s, {"o1", "First", "2026-01-01T00:00:00.000Z"});
   });
-  EXPECT_THROW(write([](session& s) { insert_membership(s, "o1", "u1", "god", "2026-01-01T00:00:00.000Z"); }), db_error);
+  EXPECT_THROW(write([](session& s) { insert_membership(s, "o1", "u1", "god", "2026-01-01T00:00:00.000Z"); }),
+               db_error);
   EXPECT_THROW(write([](session& s) { insert_membership(s, "nope", "u1", "viewer", "2026-01-01T00:00:00.000Z"); }),
                db_error);
 }
