@@ -128,6 +128,21 @@ struct page_cursor_codec {
 
 }  // namespace
 
+const stream_cache::entry* stream_cache::find(const std::string& id) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return nullptr;
+  if (std::chrono::steady_clock::now() >= it->second.until) {
+    entries_.erase(it);
+    return nullptr;
+  }
+  return &it->second;
+}
+
+void stream_cache::put(const store::video& v, http::file_info f) {
+  if (entries_.size() >= capacity_) entries_.clear();
+  entries_[v.id] = entry{v, std::move(f), std::chrono::steady_clock::now() + ttl_};
+}
+
 std::string default_title(std::string_view filename) {
   auto dot = filename.rfind('.');
   std::string stem(dot == std::string_view::npos || dot == 0 ? filename : filename.substr(0, dot));
@@ -344,6 +359,7 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
             return found;
           });
           if (!v) throw error(errc::not_found, "No such video.");
+          s->streams.invalidate(id);
           auto dir = s->files.video_dir(org_id, id);
           auto remove_job = [&dir] { return storage::remove_tree(dir); };
           if (!co_await s->pool.offload(remove_job)) log::warn("video files not fully removed", {{"video", id}});
@@ -357,18 +373,25 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
   r.add(http::verb::get, "/api/stream/:id/video", g.user([s](context& ctx) -> asio::awaitable<response> {
     const std::string& id = ctx.params.at("id");
     if (!storage::is_valid_id(id)) throw error(errc::not_found, "No such video.");
-    auto v = co_await s->db.read([&](store::session& st) { return store::find_video_any_org(st, id); });
+    const stream_cache::entry* hit = s->streams.find(id);
+    if (!hit) {
+      auto v = co_await s->db.read([&](store::session& st) { return store::find_video_any_org(st, id); });
+      if (!v) throw error(errc::not_found, "No such video.");
+      // Until processing has made the faststart MP4, the original is streamed.
+      auto path = s->files.video_dir(v->organization_id, v->id) / (v->status == "ready" ? "video.mp4" : "original");
+      auto open_job = [&path] { return http::open_file_info(path); };
+      auto info = co_await s->pool.offload(open_job);
+      if (!info) throw error(errc::not_found, "No such video.");
+      s->streams.put(*v, std::move(*info));
+      hit = s->streams.find(id);
+    }
+    const store::video& v = hit->video;
     std::string_view named_org = ctx.header("X-Organization-Id");
-    if (!v || !ctx.principal->membership_in(v->organization_id) ||
-        (!named_org.empty() && named_org != v->organization_id))
+    if (!ctx.principal->membership_in(v.organization_id) || (!named_org.empty() && named_org != v.organization_id))
       throw error(errc::not_found, "No such video.");
-    auto dir = s->files.video_dir(v->organization_id, v->id);
-    // Until processing has made the faststart MP4, the original is streamed.
-    bool processed = v->status == "ready";
     http::file_options options;
-    options.content_type = processed ? "video/mp4" : v->content_type;
-    auto path = processed ? dir / "video.mp4" : dir / "original";
-    co_return co_await http::serve_file(ctx, s->pool, path, options);
+    options.content_type = v.status == "ready" ? "video/mp4" : v.content_type;
+    co_return http::file_response(ctx, hit->file, options);
   }));
 }
 

@@ -4,14 +4,40 @@
 #include "api/scope.hpp"
 #include "core/clock.hpp"
 #include "core/offload.hpp"
+#include "http/file_response.hpp"
 #include "http/router.hpp"
 #include "storage/blobs.hpp"
 #include "store/database.hpp"
 #include "store/videos.hpp"
 
 #include <functional>
+#include <unordered_map>
 
 namespace reel::api {
+
+// Recently streamed videos: the row and the open file, so that a player's
+// run of range requests costs neither a database query nor an open(2) each
+// (nginx's open_file_cache, keyed by video). Entries live `ttl`; changes
+// made in this process invalidate them at once. Loop thread only.
+class stream_cache {
+ public:
+  struct entry {
+    store::video video;
+    http::file_info file;
+    std::chrono::steady_clock::time_point until;
+  };
+  explicit stream_cache(std::chrono::milliseconds ttl = std::chrono::seconds(2), std::size_t capacity = 10'000)
+      : ttl_(ttl), capacity_(capacity) {}
+  // The fresh entry for `id`, or null. Valid until the next call.
+  const entry* find(const std::string& id);
+  void put(const store::video& v, http::file_info f);
+  void invalidate(const std::string& id) { entries_.erase(id); }
+
+ private:
+  std::chrono::milliseconds ttl_;
+  std::size_t capacity_;
+  std::unordered_map<std::string, entry> entries_;
+};
 
 struct video_services {
   store::db& db;
@@ -22,6 +48,7 @@ struct video_services {
   int max_job_attempts = 3;
   // Told about every change of a video (the realtime layer listens); may be empty.
   std::function<void(std::string_view event, const store::video&)> on_change;
+  stream_cache streams{};
 };
 
 void add_video_routes(http::router& r, const guard& g, video_services& services);

@@ -22,6 +22,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 
@@ -53,6 +54,8 @@ int run_migrate(const config& cfg) {
 
 int run_serve(const config& cfg) {
   log::set_level(cfg.log_level);
+  // sendfile(2) to a socket the peer closed raises SIGPIPE; the error code is enough.
+  std::signal(SIGPIPE, SIG_IGN);
   std::error_code fec;
   std::filesystem::create_directories(cfg.data_dir, fec);
   if (fec) throw config_error("The data directory " + cfg.data_dir + " cannot be created: " + fec.message() + ".");

@@ -14,25 +14,16 @@ namespace reel::http {
 
 namespace asio = boost::asio;
 
-namespace {
+namespace {}  // namespace
 
-struct opened {
-  int fd = -1;
-  std::uint64_t size = 0;
-  sys_time modified;
-  std::string etag;
-};
-
-opened open_for_reading(const std::filesystem::path& path) {
-  opened o;
-  o.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (o.fd < 0) return o;
+std::optional<file_info> open_file_info(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  auto file = std::make_shared<const open_file>(fd);
   struct stat st {};
-  if (::fstat(o.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(o.fd);
-    o.fd = -1;
-    return o;
-  }
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  file_info o;
+  o.file = std::move(file);
   o.size = static_cast<std::uint64_t>(st.st_size);
   o.modified = std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec);
   // Strong validator: changes whenever the file is replaced or rewritten.
@@ -43,6 +34,8 @@ opened open_for_reading(const std::filesystem::path& path) {
   o.etag = buf;
   return o;
 }
+
+namespace {
 
 // Entity-tag list comparison for If-None-Match (weak comparison).
 bool none_match(std::string_view header, const std::string& etag) {
@@ -74,11 +67,13 @@ bool if_range_allows(std::string_view value, const std::string& etag, sys_time m
 
 asio::awaitable<response> serve_file(context& ctx, worker_pool& pool, const std::filesystem::path& path,
                                      file_options options) {
-  auto open_job = [&path] { return open_for_reading(path); };
-  opened o = co_await pool.offload(open_job);
-  if (o.fd < 0) throw error(errc::not_found, "No such resource.");
-  auto file = std::make_shared<const open_file>(o.fd);
+  auto open_job = [&path] { return open_file_info(path); };
+  auto info = co_await pool.offload(open_job);
+  if (!info) throw error(errc::not_found, "No such resource.");
+  co_return file_response(ctx, *info, options);
+}
 
+response file_response(const context& ctx, const file_info& o, const file_options& options) {
   response res{status::ok, 11};
   res.set(field::accept_ranges, "bytes");
   res.set(field::etag, o.etag);
@@ -97,7 +92,7 @@ asio::awaitable<response> serve_file(context& ctx, worker_pool& pool, const std:
   }
   if (not_modified && get_or_head) {
     res.result(status::not_modified);  // no body, no Content-Length
-    co_return res;
+    return res;
   }
 
   range_request ranges;
@@ -107,7 +102,7 @@ asio::awaitable<response> serve_file(context& ctx, worker_pool& pool, const std:
     ranges = parse_range(range_header, o.size);
 
   file_payload payload;
-  payload.file = file;
+  payload.file = o.file;
   switch (ranges.outcome) {
     case range_request::kind::ignore:
       res.set(field::content_type, options.content_type);
@@ -120,7 +115,7 @@ asio::awaitable<response> serve_file(context& ctx, worker_pool& pool, const std:
       err.set(field::content_range, "bytes */" + std::to_string(o.size));
       err.set(field::accept_ranges, "bytes");
       err.set(field::etag, o.etag);
-      co_return err;
+      return err;
     }
     case range_request::kind::satisfiable:
       res.result(status::partial_content);
@@ -149,7 +144,7 @@ asio::awaitable<response> serve_file(context& ctx, worker_pool& pool, const std:
       break;
   }
   if (!payload.parts.empty() || !payload.tail.empty()) res.file = std::move(payload);
-  co_return res;
+  return res;
 }
 
 }  // namespace reel::http

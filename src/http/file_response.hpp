@@ -5,6 +5,7 @@
 // sendfile; memory stays flat whatever the file size.
 #pragma once
 
+#include "core/clock.hpp"
 #include "core/offload.hpp"
 #include "http/message.hpp"
 
@@ -17,8 +18,23 @@ struct file_options {
   std::string cache_control = "private, max-age=0, must-revalidate";
 };
 
-// Opens `path` on the pool and builds the response for ctx's method and
-// headers. Throws error(not_found) when the file does not exist.
+// An open regular file and its validators.
+struct file_info {
+  std::shared_ptr<const open_file> file;
+  std::uint64_t size = 0;
+  sys_time modified;
+  std::string etag;  // strong: inode, size and mtime
+};
+
+// Opens `path` for reading. Blocking (run it on the pool); nullopt when it
+// does not exist or is not a regular file.
+std::optional<file_info> open_file_info(const std::filesystem::path& path);
+
+// The response to ctx's method and headers for `f`. Loop thread; no I/O.
+response file_response(const context& ctx, const file_info& f, const file_options& options = {});
+
+// open_file_info on the pool, then file_response. Throws error(not_found)
+// when the file does not exist.
 boost::asio::awaitable<response> serve_file(context& ctx, worker_pool& pool, const std::filesystem::path& path,
                                             file_options options = {});
 

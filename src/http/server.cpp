@@ -14,6 +14,8 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/sendfile.h>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -222,6 +224,11 @@ class streamed_body final : public body_reader {
   bool expect_continue_ = false;
 };
 
+bool set_cork(beast::tcp_stream& stream, bool on) {
+  int v = on ? 1 : 0;
+  return ::setsockopt(stream.socket().native_handle(), IPPROTO_TCP, TCP_CORK, &v, sizeof v) == 0;
+}
+
 // Sends `length` bytes of `fd` from `offset` with sendfile(2): zero-copy,
 // and when the client reads slowly we wait for the socket instead of
 // buffering. Returns false when the client is gone or stalled past `timeout`.
@@ -379,6 +386,9 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
     // HEAD: the GET headers (Content-Length included), no body.
     bool with_body = ctx.req.method() != verb::head;
     std::string wire = serialize(res, with_body && !res.file);
+    // With a file body, cork the socket so that the head and the first file
+    // bytes leave in full segments (nginx's tcp_nopush).
+    bool corked = with_body && res.file && set_cork(stream, true);
     auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(wire), use_tuple);
     if (wec) co_return;
     if (with_body && res.file) {
@@ -397,6 +407,7 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
         if (tec) co_return;
       }
     }
+    if (corked) set_cork(stream, false);
     if (!keep) {
       co_await linger_close(stream);
       co_return;

@@ -74,8 +74,9 @@ TEST(videos, multipart_upload_is_stored_and_queued_with_its_job) {
   EXPECT_TRUE(v.at("streamUrl").is_null());
   EXPECT_EQ(r.header("Location"), "/api/videos/" + id_of(r));
   EXPECT_EQ(read_file(lib.video_dir(id_of(r)) / "original"), bytes);
-  EXPECT_EQ(count_rows(lib.server.data_dir(), "SELECT COUNT(*) FROM jobs WHERE kind = 'process_video' AND state = 'queued'"),
-            1u);
+  EXPECT_EQ(
+      count_rows(lib.server.data_dir(), "SELECT COUNT(*) FROM jobs WHERE kind = 'process_video' AND state = 'queued'"),
+      1u);
   EXPECT_EQ(files_in(fs::path(lib.server.data_dir()) / "tmp"), 0u);
 }
 
@@ -85,8 +86,9 @@ TEST(videos, curl_uploads_multipart_and_reads_ranges) {
   std::string bytes = random_bytes(123'457, 2);
   std::ofstream(dir / "in.bin", std::ios::binary) << bytes;
   std::string base = "http://127.0.0.1:" + std::to_string(lib.port());
-  std::string cmd = "curl -sf -H 'Authorization: Bearer " + lib.owner.token + "' -F 'file=@" + (dir / "in.bin").string() +
-                    ";type=video/mp4' -F title=FromCurl " + base + "/api/videos -o " + (dir / "up.json").string();
+  std::string cmd = "curl -sf -H 'Authorization: Bearer " + lib.owner.token + "' -F 'file=@" +
+                    (dir / "in.bin").string() + ";type=video/mp4' -F title=FromCurl " + base + "/api/videos -o " +
+                    (dir / "up.json").string();
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   auto id = std::string(json::parse(read_file(dir / "up.json")).at("video").at("id").as_string());
   cmd = "curl -sf -H 'Authorization: Bearer " + lib.owner.token + "' -r 1000-1999 " + base + "/api/stream/" + id +
@@ -104,8 +106,8 @@ TEST(videos, raw_upload_takes_title_and_filename_from_the_query) {
   EXPECT_EQ(r.json.at("video").at("title"), "Raw one");
   EXPECT_EQ(r.json.at("video").at("originalFilename"), "holiday.mov");
   EXPECT_EQ(read_file(lib.video_dir(id_of(r)) / "original"), bytes);
-  auto untitled = call(lib.port(), "POST", "/api/videos", lib.owner.token, bytes,
-                       {{"Content-Type", "application/octet-stream"}});
+  auto untitled =
+      call(lib.port(), "POST", "/api/videos", lib.owner.token, bytes, {{"Content-Type", "application/octet-stream"}});
   ASSERT_EQ(untitled.status(), 201);
   EXPECT_EQ(untitled.json.at("video").at("title"), "Untitled");
 }
@@ -173,7 +175,7 @@ TEST(videos, client_that_disconnects_mid_upload_leaves_no_row_and_no_temp_file) 
     c.write(random_bytes(2'000'000, 5));
     std::this_thread::sleep_for(300ms);
     EXPECT_EQ(files_in(fs::path(lib.server.data_dir()) / "tmp"), 1u);  // in progress
-  }  // closed mid-body
+  }                                                                    // closed mid-body
   bool cleaned = false;
   for (int i = 0; i < 50 && !cleaned; ++i) {
     std::this_thread::sleep_for(50ms);
@@ -424,9 +426,27 @@ TEST_F(streaming, viewers_stream_via_the_cookie_and_strangers_get_404) {
   EXPECT_EQ(call(lib_->port(), "GET", path_, lib_->stranger.token).status(), 404);
   EXPECT_EQ(call(lib_->port(), "GET", path_).status(), 401);
   // Naming another organization explicitly hides it too.
-  EXPECT_EQ(call(lib_->port(), "GET", path_, lib_->viewer.token, "", {{"X-Organization-Id", lib_->viewer.org_id}})
-                .status(),
-            404);
+  EXPECT_EQ(
+      call(lib_->port(), "GET", path_, lib_->viewer.token, "", {{"X-Organization-Id", lib_->viewer.org_id}}).status(),
+      404);
   EXPECT_EQ(call(lib_->port(), "GET", "/api/stream/nope/video", lib_->owner.token).status(), 404);
   EXPECT_EQ(call(lib_->port(), "GET", "/api/stream/..%2F..%2Freel.db/video", lib_->owner.token).status(), 404);
+}
+
+TEST(videos, reader_that_hangs_up_mid_stream_does_not_hurt_the_server) {
+  library lib;
+  std::string bytes = random_bytes(8'000'000, 9);
+  auto r = call(lib.port(), "POST", "/api/videos", lib.owner.token, bytes, {{"Content-Type", "video/mp4"}});
+  ASSERT_EQ(r.status(), 201);
+  for (int i = 0; i < 5; ++i) {
+    connection c(lib.port());
+    c.write("GET /api/stream/" + id_of(r) + "/video HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + lib.owner.token +
+            "\r\n\r\n");
+    char buf[1000];
+    ::recv(c.native_handle(), buf, sizeof buf, 0);
+    ::shutdown(c.native_handle(), SHUT_RDWR);
+  }  // closed with megabytes still to send
+  std::this_thread::sleep_for(200ms);
+  EXPECT_TRUE(lib.server.running());
+  EXPECT_EQ(request(lib.port(), "GET", "/healthz").result_int(), 200);
 }

@@ -28,6 +28,7 @@ class connection {
   // True when the server closed the connection (EOF or reset) within the timeout.
   bool closed_by_server();
   void set_timeout(std::chrono::milliseconds t);
+  int native_handle() { return socket_.native_handle(); }
 
  private:
   boost::asio::io_context io_;

@@ -109,7 +109,9 @@ TEST(multipart, boundary_from_content_type) {
 TEST(multipart, rfc5987_filename_wins) {
   recorder r;
   multipart_parser p("b", r);
-  p.feed("--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.mp4\"; filename*=UTF-8''%C3%A9t%C3%A9.mp4\r\n\r\nz\r\n--b--");
+  p.feed(
+      "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.mp4\"; "
+      "filename*=UTF-8''%C3%A9t%C3%A9.mp4\r\n\r\nz\r\n--b--");
   p.finish();
   ASSERT_EQ(r.parts.size(), 1u);
   EXPECT_EQ(r.parts[0].info.filename, "\xc3\xa9t\xc3\xa9.mp4");
