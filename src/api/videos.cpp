@@ -126,6 +126,47 @@ struct page_cursor_codec {
   }
 };
 
+// The caller may stream videos of organizations they belong to; the
+// organization is the video's own (a <video> element cannot send
+// X-Organization-Id), and an explicit X-Organization-Id must match it.
+void check_stream_access(const context& ctx, const store::video& v) {
+  std::string_view named_org = ctx.header("X-Organization-Id");
+  if (!ctx.principal->membership_in(v.organization_id) || (!named_org.empty() && named_org != v.organization_id))
+    throw error(errc::not_found, "No such video.");
+}
+
+// The video `id` if the caller may stream it and it is ready: 404 for an
+// unknown or foreign video, 409 while it is not ready.
+asio::awaitable<store::video> find_streamable(video_services& s, const context& ctx, const std::string& id) {
+  if (!storage::is_valid_id(id)) throw error(errc::not_found, "No such video.");
+  auto v = co_await s.db.read([&](store::session& st) { return store::find_video_any_org(st, id); });
+  if (!v) throw error(errc::not_found, "No such video.");
+  check_stream_access(ctx, *v);
+  if (v->status != "ready")
+    throw error(errc::conflict, "The video is not ready to play yet (it is " + v->status + ").");
+  co_return std::move(*v);
+}
+
+// The MIME type of an HLS file path ("master.m3u8", "360p/seg_001.ts"), or
+// nullopt for anything else: at most two plain segments, no dot-dot.
+std::optional<std::string> hls_file_type(std::string_view rest) {
+  if (rest.empty() || rest.size() > 100) return std::nullopt;
+  int segments = 0;
+  std::size_t start = 0;
+  while (true) {
+    auto slash = rest.find('/', start);
+    std::string_view seg = rest.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    if (seg.empty() || seg == "." || seg == ".." || ++segments > 2) return std::nullopt;
+    for (char c : seg)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) return std::nullopt;
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  if (rest.ends_with(".m3u8")) return std::string("application/vnd.apple.mpegurl");
+  if (rest.ends_with(".ts")) return std::string("video/mp2t");
+  return std::nullopt;
+}
+
 }  // namespace
 
 const stream_cache::entry* stream_cache::find(const std::string& id) {
@@ -286,7 +327,8 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
                   std::rethrow_exception(failure);
                 }
                 log::info("video uploaded", {{"video", v.id}, {"org", v.organization_id}, {"bytes", v.size_bytes}});
-                if (s->on_change) s->on_change("video:created", v);
+                s->hub.publish(event{v.organization_id, "video:created", json::object{{"video", video_json(v)}}});
+              s->processor.notify();
                 response res = http::json_response(status::created, json::object{{"video", video_json(v)}});
                 res.set(http::field::location, "/api/videos/" + v.id);
                 co_return res;
@@ -345,7 +387,8 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
       return store::find_video(st, org_id, id);
     });
     if (!v) throw error(errc::not_found, "No such video.");
-    if (s->on_change) s->on_change("video:updated", *v);
+    s->streams.invalidate(v->id);
+    s->hub.publish(event{v->organization_id, "video:updated", json::object{{"video", video_json(*v)}}});
     co_return http::json_response(status::ok, json::object{{"video", video_json(*v)}});
   }));
 
@@ -360,10 +403,11 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
           });
           if (!v) throw error(errc::not_found, "No such video.");
           s->streams.invalidate(id);
+          s->processor.cancel_video(id);  // kills its ffmpeg, if one runs here
           auto dir = s->files.video_dir(org_id, id);
           auto remove_job = [&dir] { return storage::remove_tree(dir); };
           if (!co_await s->pool.offload(remove_job)) log::warn("video files not fully removed", {{"video", id}});
-          if (s->on_change) s->on_change("video:deleted", *v);
+          s->hub.publish(event{org_id, "video:deleted", json::object{{"id", id}}});
           co_return http::empty_response(status::no_content);
         }));
 
@@ -372,27 +416,102 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
   // must be a member of it (else 404, as if it did not exist).
   r.add(http::verb::get, "/api/stream/:id/video", g.user([s](context& ctx) -> asio::awaitable<response> {
     const std::string& id = ctx.params.at("id");
-    if (!storage::is_valid_id(id)) throw error(errc::not_found, "No such video.");
     const stream_cache::entry* hit = s->streams.find(id);
     if (!hit) {
-      auto v = co_await s->db.read([&](store::session& st) { return store::find_video_any_org(st, id); });
-      if (!v) throw error(errc::not_found, "No such video.");
-      // Until processing has made the faststart MP4, the original is streamed.
-      auto path = s->files.video_dir(v->organization_id, v->id) / (v->status == "ready" ? "video.mp4" : "original");
+      auto v = co_await find_streamable(*s, ctx, id);
+      auto path = s->files.video_dir(v.organization_id, v.id) / "video.mp4";
       auto open_job = [&path] { return http::open_file_info(path); };
       auto info = co_await s->pool.offload(open_job);
       if (!info) throw error(errc::not_found, "No such video.");
-      s->streams.put(*v, std::move(*info));
+      s->streams.put(v, std::move(*info));
       hit = s->streams.find(id);
     }
-    const store::video& v = hit->video;
-    std::string_view named_org = ctx.header("X-Organization-Id");
-    if (!ctx.principal->membership_in(v.organization_id) || (!named_org.empty() && named_org != v.organization_id))
-      throw error(errc::not_found, "No such video.");
+    check_stream_access(ctx, hit->video);
     http::file_options options;
-    options.content_type = v.status == "ready" ? "video/mp4" : v.content_type;
+    options.content_type = "video/mp4";
     co_return http::file_response(ctx, hit->file, options);
   }));
+
+  // GET/HEAD /api/stream/:id/hls/master.m3u8 and /api/stream/:id/hls/<rendition>/<file>.
+  r.add(http::verb::get, "/api/stream/:id/hls/*", g.user([s](context& ctx) -> asio::awaitable<response> {
+    const std::string& id = ctx.params.at("id");
+    const std::string& rest = ctx.params.at("*");
+    auto type = hls_file_type(rest);
+    if (!type) throw error(errc::not_found, "No such file.");
+    auto v = co_await find_streamable(*s, ctx, id);
+    auto path = s->files.video_dir(v.organization_id, v.id) / "hls" / rest;
+    http::file_options options;
+    options.content_type = *type;
+    co_return co_await http::serve_file(ctx, s->pool, path, options);
+  }));
+
+  r.add(http::verb::get, "/api/stream/:id/thumbnail.jpg", g.user([s](context& ctx) -> asio::awaitable<response> {
+    const std::string& id = ctx.params.at("id");
+    std::optional<double> at;
+    std::optional<int> width;
+    if (auto t = ctx.query("time")) {
+      char* end = nullptr;
+      double v = std::strtod(t->c_str(), &end);
+      if (t->empty() || *end != '\0' || !(v >= 0) || v > 1e7)
+        throw error(errc::bad_request, "The parameter \"time\" must be a number of seconds, 0 or more.");
+      at = v;
+    }
+    if (auto w = ctx.query("width")) {
+      char* end = nullptr;
+      long v = std::strtol(w->c_str(), &end, 10);
+      if (w->empty() || *end != '\0' || v < 16 || v > 1920)
+        throw error(errc::bad_request, "The parameter \"width\" must be an integer from 16 to 1920.");
+      width = static_cast<int>(v);
+    }
+    auto v = co_await find_streamable(*s, ctx, id);
+    auto dir = s->files.video_dir(v.organization_id, v.id);
+    http::file_options options;
+    options.content_type = "image/jpeg";
+    options.cache_control = "private, max-age=3600";
+    if (!at && !width) {
+      auto poster = dir / "poster.jpg";
+      co_return co_await http::serve_file(ctx, s->pool, poster, options);
+    }
+    double duration = v.duration_sec.value_or(0);
+    double when = at ? std::min(*at, std::max(0.0, duration - 0.05)) : std::min(5.0, duration * 0.1);
+    auto ms = static_cast<long long>(when * 1000);
+    auto output = dir / "thumbs" / ("t" + std::to_string(ms) + "_w" + std::to_string(width.value_or(0)) + ".jpg");
+    auto input = dir / "video.mp4";
+    double seek = static_cast<double>(ms) / 1000.0;
+    if (!co_await s->thumbnails.make(input, seek, width, output))
+      throw error(errc::internal, "The frame could not be made.");
+    co_return co_await http::serve_file(ctx, s->pool, output, options);
+  }));
+
+  r.add(http::verb::post, "/api/videos/:id/reprocess",
+        g.org(auth::role::member, [s](context& ctx) -> asio::awaitable<response> {
+          const std::string& org_id = ctx.org->id;
+          const std::string& id = ctx.params.at("id");
+          std::string now = to_iso8601(s->time.now());
+          enum class outcome { ok, missing, busy };
+          store::job j;
+          j.id = ids::random_id(12);
+          j.kind = "process_video";
+          j.organization_id = org_id;
+          j.video_id = id;
+          j.max_attempts = s->max_job_attempts;
+          j.run_after = j.created_at = j.updated_at = now;
+          std::optional<store::video> v;
+          auto result = co_await s->db.write([&](store::session& st) {
+            if (!store::find_video(st, org_id, id)) return outcome::missing;
+            if (store::active_job_for_video(st, id)) return outcome::busy;
+            store::reset_video_for_processing(st, id, now);
+            store::insert_job(st, j);
+            v = store::find_video(st, org_id, id);
+            return outcome::ok;
+          });
+          if (result == outcome::missing) throw error(errc::not_found, "No such video.");
+          if (result == outcome::busy) throw error(errc::conflict, "The video is being processed already.");
+          s->streams.invalidate(id);
+          s->processor.notify();
+          s->hub.publish(event{org_id, "video:updated", json::object{{"video", video_json(*v)}}});
+          co_return http::json_response(status::accepted, json::object{{"video", video_json(*v)}});
+        }));
 }
 
 }  // namespace reel::api

@@ -3,6 +3,9 @@
 
 #include "api/scope.hpp"
 #include "core/clock.hpp"
+#include "core/events.hpp"
+#include "jobs/processor.hpp"
+#include "media/thumbnailer.hpp"
 #include "core/offload.hpp"
 #include "http/file_response.hpp"
 #include "http/router.hpp"
@@ -46,8 +49,9 @@ struct video_services {
   const clock& time;
   std::uint64_t max_upload_bytes;
   int max_job_attempts = 3;
-  // Told about every change of a video (the realtime layer listens); may be empty.
-  std::function<void(std::string_view event, const store::video&)> on_change;
+  event_hub& hub;
+  jobs::processor& processor;
+  media::thumbnailer& thumbnails;
   stream_cache streams{};
 };
 

@@ -15,6 +15,7 @@ void print_usage(std::ostream& out) {
   out << "usage: reel <command> [flags]\n\n"
          "commands:\n"
          "  serve     run the server (HTTP API, streaming, realtime, workers)\n"
+         "  worker    run processing workers only (REEL_WORKERS of them, at least 1)\n"
          "  migrate   apply the database migrations and exit\n"
          "  help      show this text\n"
          "  version   print the version\n\n"
@@ -37,13 +38,15 @@ int main(int argc, char** argv) {
     std::cout << "reel 0.1.0\n";
     return 0;
   }
-  if (command != "serve" && command != "migrate") {
+  if (command != "serve" && command != "migrate" && command != "worker") {
     std::cerr << "reel: unknown command \"" << command << "\"; `reel help` lists the commands.\n";
     return 2;
   }
   try {
     reel::config cfg = reel::load_config(reel::process_environment(), args);
-    return command == "migrate" ? reel::app::run_migrate(cfg) : reel::app::run_serve(cfg);
+    if (command == "migrate") return reel::app::run_migrate(cfg);
+    if (command == "worker") return reel::app::run_worker(cfg);
+    return reel::app::run_serve(cfg);
   } catch (const reel::config_error& e) {
     reel::log::flush();
     std::cerr << "reel: " << e.what() << "\n";

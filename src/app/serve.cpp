@@ -4,9 +4,15 @@
 #include "api/ops.hpp"
 #include "api/scope.hpp"
 #include "api/videos.hpp"
+#include "api/views.hpp"
+#include "core/events.hpp"
+#include "jobs/processor.hpp"
+#include "media/thumbnailer.hpp"
 #include "auth/service.hpp"
 #include "core/log.hpp"
+#include "core/ids.hpp"
 #include "core/offload.hpp"
+#include "store/jobs.hpp"
 #include "core/system.hpp"
 #include "http/loop_monitor.hpp"
 #include "http/metrics.hpp"
@@ -25,10 +31,32 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <unistd.h>
 
 namespace reel::app {
 
 namespace asio = boost::asio;
+
+media::paths find_tools() {
+  media::paths tools;
+  tools.ffmpeg = sys::find_executable("ffmpeg").value_or("ffmpeg");
+  tools.ffprobe = sys::find_executable("ffprobe").value_or("ffprobe");
+  return tools;
+}
+
+jobs::processor_settings processor_settings_of(const config& cfg, unsigned workers) {
+  jobs::processor_settings s;
+  s.workers = workers;
+  s.lease = cfg.job_lease;
+  s.poll = cfg.job_poll;
+  s.retry_base = cfg.job_retry_base;
+  s.max_attempts = static_cast<int>(cfg.job_max_attempts);
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  s.owner = std::string(host) + ":" + std::to_string(::getpid()) + ":" + ids::fast_id().substr(0, 6);
+  return s;
+}
 
 std::unique_ptr<store::database> open_store(const config& cfg, const clock& c) {
   try {
@@ -39,6 +67,32 @@ std::unique_ptr<store::database> open_store(const config& cfg, const clock& c) {
   } catch (const store::db_error& e) {
     throw config_error(std::string("The database cannot be used: ") + e.what() + ".");
   }
+}
+
+int run_worker(const config& cfg) {
+  log::set_level(cfg.log_level);
+  std::signal(SIGPIPE, SIG_IGN);
+  asio::io_context io(1);
+  worker_pool pool(cfg.threadpool_size);
+  system_clock wall_clock;
+  auto database = open_store(cfg, wall_clock);
+  store::db db(pool, *database);
+  storage::layout files(cfg.data_dir);
+  local_event_hub hub;  // events of a worker process reach clients through Redis in a scale-out setup
+  jobs::processor processor(io, db, files, find_tools(), hub, wall_clock, api::video_json,
+                            processor_settings_of(cfg, std::max(1u, cfg.workers)));
+  processor.start();
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code ec, int) {
+    if (ec) return;
+    log::info("worker shutting down");
+    processor.stop([&] { io.stop(); });
+  });
+  io.run();
+  pool.join();
+  log::info("stopped");
+  log::flush();
+  return 0;
 }
 
 int run_migrate(const config& cfg) {
@@ -79,7 +133,13 @@ int run_serve(const config& cfg) {
 
   storage::layout files(cfg.data_dir);
   if (auto leftovers = files.prepare()) log::info("removed unfinished uploads", {{"count", leftovers}});
-  api::video_services video_services{db, pool, files, wall_clock, cfg.max_upload_bytes};
+  local_event_hub hub;
+  media::paths tools = find_tools();
+  jobs::processor processor(io, db, files, tools, hub, wall_clock, api::video_json, processor_settings_of(cfg, cfg.workers));
+  media::thumbnailer thumbnails(io, pool, tools, cfg.thumbnail_concurrency);
+  api::video_services video_services{db,  pool,      files,      wall_clock, cfg.max_upload_bytes,
+                                     static_cast<int>(cfg.job_max_attempts), hub, processor, thumbnails};
+  processor.on_video_changed = [&video_services](const std::string& id) { video_services.streams.invalidate(id); };
   api::add_video_routes(routes, guard, video_services);
 
   std::vector<api::readiness_check> checks;
@@ -126,6 +186,35 @@ int run_serve(const config& cfg) {
                     [&server] { return static_cast<double>(server.open_connections()); });
   metrics.add_gauge("reel_threadpool_size", "Threads for blocking and CPU work.", "",
                     [&pool] { return static_cast<double>(pool.size()); });
+  metrics.add_gauge("reel_thumbnail_renders_total", "On-demand thumbnails rendered by ffmpeg.", "",
+                    [&thumbnails] { return static_cast<double>(thumbnails.runs()); });
+  metrics.add_gauge("reel_jobs_running_here", "Processing jobs running in this process.", "",
+                    [&processor] { return static_cast<double>(processor.running_jobs()); });
+  // Jobs by state, refreshed every few seconds (a query, so not per scrape).
+  auto job_counts = std::make_shared<std::map<std::string, double>>();
+  for (const char* state : {"queued", "running", "succeeded", "failed", "cancelled"})
+    metrics.add_gauge("reel_jobs", "Jobs in the queue by state.", std::string("state=\"") + state + "\"",
+                      [job_counts, state] {
+                        auto it = job_counts->find(state);
+                        return it == job_counts->end() ? 0.0 : it->second;
+                      });
+  asio::steady_timer job_count_timer(io);
+  std::function<void()> refresh_job_counts = [&] {
+    asio::co_spawn(
+        io,
+        [&db, job_counts]() -> asio::awaitable<void> {
+          auto rows = co_await db.read([](store::session& s) { return store::count_jobs_by_state(s); });
+          job_counts->clear();
+          for (const auto& [state, n] : rows) (*job_counts)[state] = static_cast<double>(n);
+        },
+        [&](std::exception_ptr) {
+          job_count_timer.expires_after(std::chrono::seconds(5));
+          job_count_timer.async_wait([&](boost::system::error_code ec) {
+            if (!ec) refresh_job_counts();
+          });
+        });
+  };
+  refresh_job_counts();
 
   asio::ip::tcp::endpoint bound;
   try {
@@ -135,6 +224,7 @@ int run_serve(const config& cfg) {
                        ".");
   }
   server.start();
+  processor.start();
   http::loop_monitor lag(io, metrics);
   lag.start();
 
@@ -166,12 +256,19 @@ int run_serve(const config& cfg) {
   signals.async_wait([&](boost::system::error_code ec, int signo) {
     if (ec) return;
     log::info("shutting down", {{"signal", signo == SIGINT ? "SIGINT" : "SIGTERM"}});
-    server.shutdown([&] {
+    // Stop accepting and let requests finish; meanwhile stop the workers
+    // (their children are killed and their jobs put back in the queue).
+    auto pending = std::make_shared<int>(2);
+    auto one_done = [&, pending] {
+      if (--*pending > 0) return;
       lag.stop();
       sweep.cancel();
+      job_count_timer.cancel();
       signals.cancel();
       io.stop();
-    });
+    };
+    server.shutdown(one_done);
+    processor.stop(one_done);
     // A second signal while draining: stop at once.
     signals.async_wait([&](boost::system::error_code ec2, int) {
       if (ec2) return;

@@ -10,6 +10,10 @@ namespace reel::app {
 // unusable at start-up (data dir, listen address).
 int run_serve(const config& cfg);
 
+// The `reel worker` command: processing workers only, against the same
+// database and data directory as the server.
+int run_worker(const config& cfg);
+
 // The `reel migrate` command: applies the schema migrations and exits.
 int run_migrate(const config& cfg);
 

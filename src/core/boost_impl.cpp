@@ -3,3 +3,5 @@
 #include <boost/asio/impl/src.hpp>
 #include <boost/beast/src.hpp>
 #include <boost/json/src.hpp>
+#include "core/process_v2.hpp"
+#include <boost/process/v2/src.hpp>

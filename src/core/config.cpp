@@ -131,6 +131,20 @@ const std::vector<setting>& settings() {
          c.session_ttl =
              std::chrono::seconds(parse_uint(s, v, 1, 366ULL * 24 * 3600, "a number of seconds from 1 to 31622400"));
        }},
+      {"REEL_JOB_LEASE_MS", "job-lease-ms", "a worker's hold on a job before another may take it over (default 30000)",
+       [](config& c, const std::string& v, const std::string& s) { c.job_lease = parse_ms(s, v, 300); }},
+      {"REEL_JOB_MAX_ATTEMPTS", "job-max-attempts", "attempts per processing job before it fails (default 3)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.job_max_attempts = static_cast<unsigned>(parse_uint(s, v, 1, 20, "an integer from 1 to 20"));
+       }},
+      {"REEL_JOB_RETRY_BASE_MS", "job-retry-base-ms", "delay before the first retry, doubled each time (default 5000)",
+       [](config& c, const std::string& v, const std::string& s) { c.job_retry_base = parse_ms(s, v, 0); }},
+      {"REEL_JOB_POLL_MS", "job-poll-ms", "how often an idle worker looks for jobs (default 1000)",
+       [](config& c, const std::string& v, const std::string& s) { c.job_poll = parse_ms(s, v, 10); }},
+      {"REEL_THUMBNAIL_CONCURRENCY", "thumbnail-concurrency", "on-demand thumbnails rendered at once (default 2)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.thumbnail_concurrency = static_cast<unsigned>(parse_uint(s, v, 1, 32, "an integer from 1 to 32"));
+       }},
       {"REEL_MAX_JSON_BYTES", "max-json-bytes", "largest JSON body an API route accepts (default 1048576)",
        [](config& c, const std::string& v, const std::string& s) {
          c.max_json_bytes = parse_uint(s, v, 64, std::uint64_t(1) << 30, "a number of bytes from 64 to 1073741824");

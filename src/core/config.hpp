@@ -34,6 +34,14 @@ struct config {
   std::chrono::milliseconds shutdown_timeout{10'000};
   // How long a login session lasts.
   std::chrono::seconds session_ttl{30 * 24 * 3600};
+  // The processing queue: lease length (heartbeat every third of it),
+  // attempts per job, first retry delay (doubling), idle poll interval.
+  std::chrono::milliseconds job_lease{30'000};
+  unsigned job_max_attempts = 3;
+  std::chrono::milliseconds job_retry_base{5'000};
+  std::chrono::milliseconds job_poll{1'000};
+  // On-demand thumbnails rendered at once, at most.
+  unsigned thumbnail_concurrency = 2;
   // Largest JSON/form body an ordinary API route accepts.
   std::uint64_t max_json_bytes = 1 << 20;
 };

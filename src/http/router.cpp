@@ -106,15 +106,17 @@ router::match router::find(verb method, std::string_view path, route_params& par
       if (matches(e, parts, &params)) {
         m.outcome = match::kind::found;
         m.matched = &e.r;
-        return m;
       }
+      return m;  // a parameter that does not decode (%zz, %00) names nothing: 404
     } else if (method == verb::head && e.r.method == verb::get && !get_fallback) {
       get_fallback = &e;
     }
   }
-  if (get_fallback && matches(*get_fallback, parts, &params)) {
-    m.outcome = match::kind::found;
-    m.matched = &get_fallback->r;
+  if (get_fallback) {
+    if (matches(*get_fallback, parts, &params)) {
+      m.outcome = match::kind::found;
+      m.matched = &get_fallback->r;
+    }
     return m;
   }
   if (any) {

@@ -1,5 +1,6 @@
 // docs/API.md "Videos" and "Streaming", end to end against the real binary.
 #include "support/api.hpp"
+#include "support/media.hpp"
 #include "support/process.hpp"
 
 #include "store/sqlite.hpp"
@@ -80,21 +81,22 @@ TEST(videos, multipart_upload_is_stored_and_queued_with_its_job) {
   EXPECT_EQ(files_in(fs::path(lib.server.data_dir()) / "tmp"), 0u);
 }
 
-TEST(videos, curl_uploads_multipart_and_reads_ranges) {
+TEST(videos, curl_uploads_multipart_and_reads_ranges_once_ready) {
   library lib;
   fs::path dir = fs::path(lib.server.data_dir()).parent_path();
-  std::string bytes = random_bytes(123'457, 2);
-  std::ofstream(dir / "in.bin", std::ios::binary) << bytes;
+  make_clip((dir / "in.mp4").string());
   std::string base = "http://127.0.0.1:" + std::to_string(lib.port());
-  std::string cmd = "curl -sf -H 'Authorization: Bearer " + lib.owner.token + "' -F 'file=@" +
-                    (dir / "in.bin").string() + ";type=video/mp4' -F title=FromCurl " + base + "/api/videos -o " +
-                    (dir / "up.json").string();
+  std::string auth = "-H 'Authorization: Bearer " + lib.owner.token + "' ";
+  std::string cmd = "curl -sf " + auth + "-F 'file=@" + (dir / "in.mp4").string() + ";type=video/mp4' -F title=FromCurl " +
+                    base + "/api/videos -o " + (dir / "up.json").string();
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   auto id = std::string(json::parse(read_file(dir / "up.json")).at("video").at("id").as_string());
-  cmd = "curl -sf -H 'Authorization: Bearer " + lib.owner.token + "' -r 1000-1999 " + base + "/api/stream/" + id +
-        "/video -o " + (dir / "part.bin").string();
+  // Not playable until processed.
+  EXPECT_EQ(call(lib.port(), "GET", "/api/stream/" + id + "/video", lib.owner.token).status(), 409);
+  ASSERT_EQ(wait_for_processing(lib.port(), lib.owner.token, id).at("status"), "ready");
+  cmd = "curl -sf " + auth + "-r 1000-1999 " + base + "/api/stream/" + id + "/video -o " + (dir / "part.bin").string();
   ASSERT_EQ(std::system(cmd.c_str()), 0);
-  EXPECT_EQ(read_file(dir / "part.bin"), bytes.substr(1000, 1000));
+  EXPECT_EQ(read_file(dir / "part.bin"), read_file(lib.video_dir(id) / "video.mp4").substr(1000, 1000));
 }
 
 TEST(videos, raw_upload_takes_title_and_filename_from_the_query) {
@@ -226,7 +228,7 @@ TEST(videos, concurrent_uploads_each_land_intact) {
 }
 
 TEST(videos, list_is_newest_first_with_cursor_pages_and_filters) {
-  library lib;
+  library lib({"--workers", "0"});  // nothing is processed: every video stays queued
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {
     ids.push_back(id_of(upload(lib.port(), lib.owner.token, "abc", {{"title", "v" + std::to_string(i)}})));
@@ -293,53 +295,60 @@ class streaming : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     lib_ = new library();
-    bytes_ = random_bytes(10000, 7);
-    id_ = id_of(upload(lib_->port(), lib_->owner.token, bytes_));
+    auto clip = make_clip((fs::path(lib_->server.data_dir()).parent_path() / "clip.mp4").string());
+    auto r = call(lib_->port(), "POST", "/api/videos", lib_->owner.token, clip, {{"Content-Type", "video/mp4"}});
+    id_ = id_of(r);
+    wait_for_processing(lib_->port(), lib_->owner.token, id_);
+    bytes_ = read_file(lib_->video_dir(id_) / "video.mp4");
+    n_ = bytes_.size();
     path_ = "/api/stream/" + id_ + "/video";
   }
   static void TearDownTestSuite() { delete lib_; }
   static api_reply get(std::map<std::string, std::string> headers, const std::string& method = "GET") {
     return call(lib_->port(), method, path_, lib_->owner.token, "", std::move(headers));
   }
+  static std::string n(std::size_t v) { return std::to_string(v); }
   static inline library* lib_ = nullptr;
   static inline std::string bytes_, id_, path_;
+  static inline std::size_t n_ = 0;
 };
 
 TEST_F(streaming, whole_file_with_validators) {
+  ASSERT_GT(n_, 2000u);
   auto r = get({});
   EXPECT_EQ(r.status(), 200);
   EXPECT_EQ(r.raw.body(), bytes_);
   EXPECT_EQ(r.header("Accept-Ranges"), "bytes");
-  EXPECT_EQ(r.header("Content-Length"), "10000");
+  EXPECT_EQ(r.header("Content-Length"), n(n_));
   EXPECT_EQ(r.header("Content-Type"), "video/mp4");
   EXPECT_EQ(r.header("ETag").front(), '"');
   EXPECT_FALSE(r.header("Last-Modified").empty());
 }
 
 TEST_F(streaming, every_range_form) {
-  auto check = [](const std::string& range, const std::string& content_range, std::size_t first, std::size_t len) {
+  auto check = [](const std::string& range, std::size_t first, std::size_t len) {
     auto r = get({{"Range", range}});
     EXPECT_EQ(r.status(), 206) << range;
-    EXPECT_EQ(r.header("Content-Range"), content_range) << range;
-    EXPECT_EQ(r.header("Content-Length"), std::to_string(len)) << range;
+    EXPECT_EQ(r.header("Content-Range"), "bytes " + n(first) + "-" + n(first + len - 1) + "/" + n(n_)) << range;
+    EXPECT_EQ(r.header("Content-Length"), n(len)) << range;
     EXPECT_EQ(r.raw.body(), bytes_.substr(first, len)) << range;
     EXPECT_EQ(r.header("Accept-Ranges"), "bytes");
     EXPECT_FALSE(r.header("ETag").empty());
   };
-  check("bytes=0-499", "bytes 0-499/10000", 0, 500);
-  check("bytes=9500-", "bytes 9500-9999/10000", 9500, 500);
-  check("bytes=-500", "bytes 9500-9999/10000", 9500, 500);
-  check("bytes=0-", "bytes 0-9999/10000", 0, 10000);  // what <video> sends first
-  check("bytes=0-1", "bytes 0-1/10000", 0, 2);        // Safari's probe
-  check("bytes=9000-20000", "bytes 9000-9999/10000", 9000, 1000);
-  check("bytes=-20000", "bytes 0-9999/10000", 0, 10000);
+  check("bytes=0-499", 0, 500);
+  check("bytes=" + n(n_ - 500) + "-", n_ - 500, 500);
+  check("bytes=-500", n_ - 500, 500);
+  check("bytes=0-", 0, n_);  // what <video> sends first
+  check("bytes=0-1", 0, 2);  // Safari's probe
+  check("bytes=" + n(n_ - 1000) + "-" + n(n_ * 3), n_ - 1000, 1000);
+  check("bytes=-" + n(n_ * 2), 0, n_);
 }
 
 TEST_F(streaming, unsatisfiable_range_is_416_with_the_length) {
-  for (const char* range : {"bytes=10000-", "bytes=20000-30000", "bytes=99999999999999999999999-"}) {
+  for (std::string range : {"bytes=" + n(n_) + "-", "bytes=" + n(n_ * 2) + "-" + n(n_ * 3), std::string("bytes=99999999999999999999999-")}) {
     auto r = get({{"Range", range}});
     EXPECT_EQ(r.status(), 416) << range;
-    EXPECT_EQ(r.header("Content-Range"), "bytes */10000");
+    EXPECT_EQ(r.header("Content-Range"), "bytes */" + n(n_));
     EXPECT_EQ(r.error_code(), "range_not_satisfiable");
   }
 }
@@ -348,7 +357,7 @@ TEST_F(streaming, malformed_range_is_ignored) {
   for (const char* range : {"bytes=5-1", "bytes=abc", "pages=1-2", "bytes="}) {
     auto r = get({{"Range", range}});
     EXPECT_EQ(r.status(), 200) << range;
-    EXPECT_EQ(r.raw.body().size(), 10000u);
+    EXPECT_EQ(r.raw.body().size(), n_);
   }
 }
 
@@ -376,9 +385,9 @@ TEST_F(streaming, multiple_ranges_come_as_multipart_byteranges) {
     pos = next;
   }
   ASSERT_EQ(parts.size(), 3u);
-  EXPECT_EQ(parts[0], std::make_pair(std::string("bytes 0-0/10000"), bytes_.substr(0, 1)));
-  EXPECT_EQ(parts[1], std::make_pair(std::string("bytes 9999-9999/10000"), bytes_.substr(9999, 1)));
-  EXPECT_EQ(parts[2], std::make_pair(std::string("bytes 100-199/10000"), bytes_.substr(100, 100)));
+  EXPECT_EQ(parts[0], std::make_pair("bytes 0-0/" + n(n_), bytes_.substr(0, 1)));
+  EXPECT_EQ(parts[1], std::make_pair("bytes " + n(n_ - 1) + "-" + n(n_ - 1) + "/" + n(n_), bytes_.substr(n_ - 1, 1)));
+  EXPECT_EQ(parts[2], std::make_pair("bytes 100-199/" + n(n_), bytes_.substr(100, 100)));
 }
 
 TEST_F(streaming, if_range_applies_the_range_only_when_the_validator_matches) {
@@ -412,7 +421,7 @@ TEST_F(streaming, head_has_the_get_headers_and_no_body) {
           "\r\nRange: bytes=0-9\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
   auto head = c.read_response(/*head=*/true);
   EXPECT_EQ(head.result_int(), 200);  // Range only applies to GET
-  EXPECT_EQ(head["Content-Length"], "10000");
+  EXPECT_EQ(head["Content-Length"], n(n_));
   EXPECT_EQ(head["Accept-Ranges"], "bytes");
   auto next = c.read_response();  // the next response follows at once: no body was sent
   EXPECT_EQ(next.result_int(), 200);
@@ -426,18 +435,37 @@ TEST_F(streaming, viewers_stream_via_the_cookie_and_strangers_get_404) {
   EXPECT_EQ(call(lib_->port(), "GET", path_, lib_->stranger.token).status(), 404);
   EXPECT_EQ(call(lib_->port(), "GET", path_).status(), 401);
   // Naming another organization explicitly hides it too.
-  EXPECT_EQ(
-      call(lib_->port(), "GET", path_, lib_->viewer.token, "", {{"X-Organization-Id", lib_->viewer.org_id}}).status(),
-      404);
+  EXPECT_EQ(call(lib_->port(), "GET", path_, lib_->viewer.token, "", {{"X-Organization-Id", lib_->viewer.org_id}})
+                .status(),
+            404);
   EXPECT_EQ(call(lib_->port(), "GET", "/api/stream/nope/video", lib_->owner.token).status(), 404);
   EXPECT_EQ(call(lib_->port(), "GET", "/api/stream/..%2F..%2Freel.db/video", lib_->owner.token).status(), 404);
 }
 
+TEST_F(streaming, hls_files_have_their_types_and_no_way_out_of_the_folder) {
+  auto master = call(lib_->port(), "GET", "/api/stream/" + id_ + "/hls/master.m3u8", lib_->owner.token);
+  ASSERT_EQ(master.status(), 200);
+  EXPECT_EQ(master.header("Content-Type"), "application/vnd.apple.mpegurl");
+  EXPECT_EQ(master.raw.body().rfind("#EXTM3U", 0), 0u);
+  auto media = call(lib_->port(), "GET", "/api/stream/" + id_ + "/hls/240p/index.m3u8", lib_->owner.token);
+  ASSERT_EQ(media.status(), 200);
+  auto seg = call(lib_->port(), "GET", "/api/stream/" + id_ + "/hls/240p/seg_000.ts", lib_->owner.token);
+  EXPECT_EQ(seg.status(), 200);
+  EXPECT_EQ(seg.header("Content-Type"), "video/mp2t");
+  for (std::string bad : {"../original", "..%2Foriginal", "240p/../../original", "240p/x/y.ts", "../../../../reel.db",
+                          "master.m3u8%00", "240p/.hidden.ts", "original", ".."})
+    EXPECT_EQ(call(lib_->port(), "GET", "/api/stream/" + id_ + "/hls/" + bad, lib_->owner.token).status(), 404) << bad;
+  EXPECT_EQ(call(lib_->port(), "GET", "/api/stream/" + id_ + "/hls/master.m3u8", lib_->stranger.token).status(), 404);
+}
+
 TEST(videos, reader_that_hangs_up_mid_stream_does_not_hurt_the_server) {
   library lib;
-  std::string bytes = random_bytes(8'000'000, 9);
-  auto r = call(lib.port(), "POST", "/api/videos", lib.owner.token, bytes, {{"Content-Type", "video/mp4"}});
+  auto clip = make_clip((fs::path(lib.server.data_dir()).parent_path() / "big.mp4").string(),
+                        {.seconds = 4, .width = 320, .height = 240, .audio = false, .bitrate = "16M"});
+  auto r = call(lib.port(), "POST", "/api/videos", lib.owner.token, clip, {{"Content-Type", "video/mp4"}});
   ASSERT_EQ(r.status(), 201);
+  ASSERT_EQ(wait_for_processing(lib.port(), lib.owner.token, id_of(r)).at("status"), "ready");
+  ASSERT_GT(fs::file_size(lib.video_dir(id_of(r)) / "video.mp4"), 4'000'000u);
   for (int i = 0; i < 5; ++i) {
     connection c(lib.port());
     c.write("GET /api/stream/" + id_of(r) + "/video HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + lib.owner.token +

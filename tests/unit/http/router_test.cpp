@@ -83,9 +83,9 @@ TEST(router, head_falls_back_to_get) {
 TEST(router, malformed_percent_escape_does_not_match) {
   auto r = sample();
   route_params p;
-  EXPECT_NE(r.find(verb::get, "/api/videos/%zz", p).outcome, router::match::kind::found);
-  EXPECT_NE(r.find(verb::get, "/api/videos/%00", p).outcome, router::match::kind::found);
-  EXPECT_NE(r.find(verb::get, "/api/videos/%4", p).outcome, router::match::kind::found);
+  EXPECT_EQ(r.find(verb::get, "/api/videos/%zz", p).outcome, router::match::kind::not_found);
+  EXPECT_EQ(r.find(verb::get, "/api/videos/%00", p).outcome, router::match::kind::not_found);
+  EXPECT_EQ(r.find(verb::head, "/api/videos/%4", p).outcome, router::match::kind::not_found);
 }
 
 TEST(router, duplicate_or_malformed_patterns_are_rejected) {

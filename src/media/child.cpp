@@ -1,0 +1,119 @@
+#include "media/child.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include "core/process_v2.hpp"
+
+#include <csignal>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+namespace reel::media {
+
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// Lowers the child's priority between fork and exec.
+struct nice_init {
+  int nice = 10;
+  template <class Launcher>
+  bp::error_code on_exec_setup(Launcher&, const bp::filesystem::path&, const char* const*) {
+    ::setpriority(PRIO_PROCESS, 0, nice);
+    // Dies with the server: a killed server leaves no ffmpeg behind.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    return {};
+  }
+};
+
+asio::awaitable<void> read_lines(asio::readable_pipe& pipe, const std::function<void(std::string_view)>& on_line) {
+  std::string buf;
+  char chunk[4096];
+  for (;;) {
+    auto [ec, n] = co_await pipe.async_read_some(asio::buffer(chunk), use_tuple);
+    buf.append(chunk, n);
+    std::size_t start = 0, nl;
+    while ((nl = buf.find('\n', start)) != std::string::npos) {
+      std::string_view line(buf.data() + start, nl - start);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (on_line) on_line(line);
+      start = nl + 1;
+    }
+    buf.erase(0, start);
+    if (buf.size() > (1 << 20)) buf.clear();  // a line that never ends
+    if (ec) break;
+  }
+  if (!buf.empty() && on_line) on_line(buf);
+}
+
+asio::awaitable<void> read_tail(asio::readable_pipe& pipe, std::string& tail) {
+  char chunk[4096];
+  for (;;) {
+    auto [ec, n] = co_await pipe.async_read_some(asio::buffer(chunk), use_tuple);
+    tail.append(chunk, n);
+    if (tail.size() > 16384) tail.erase(0, tail.size() - 8192);
+    if (ec) break;
+  }
+}
+
+}  // namespace
+
+child_process::~child_process() { terminate(); }
+
+void child_process::terminate() {
+  kill_requested_ = true;
+  if (pid_ > 0) ::kill(pid_, SIGKILL);
+}
+
+asio::awaitable<child_result> child_process::run(const std::vector<std::string>& argv,
+                                                 const std::function<void(std::string_view)>& on_line,
+                                                 std::chrono::milliseconds timeout) {
+  using namespace asio::experimental::awaitable_operators;
+  child_result result;
+  if (kill_requested_) {
+    result.killed = true;
+    co_return result;
+  }
+  asio::readable_pipe out(ex_), err(ex_);
+  std::vector<std::string> args(argv.begin() + 1, argv.end());
+  std::optional<bp::process> proc;
+  try {
+    proc.emplace(ex_, argv.front(), args, bp::process_stdio{nullptr, out, err}, nice_init{});
+  } catch (const std::exception& e) {
+    result.start_error = e.what();
+    co_return result;
+  }
+  pid_ = proc->id();
+
+  asio::steady_timer timer(ex_);
+  timer.expires_after(timeout);
+  timer.async_wait([this, &result](boost::system::error_code ec) {
+    if (ec) return;
+    result.timed_out = true;
+    terminate();
+  });
+
+  co_await (read_lines(out, on_line) && read_tail(err, result.stderr_tail));
+  auto [wec, code] = co_await proc->async_wait(use_tuple);
+  timer.cancel();
+  pid_ = -1;
+  result.exit_code = wec ? -1 : code;
+  result.killed = kill_requested_ || result.timed_out;
+  co_return result;
+}
+
+std::string last_line(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
+  auto nl = text.find_last_of('\n');
+  std::string_view line = nl == std::string_view::npos ? text : text.substr(nl + 1);
+  if (line.size() > 300) line = line.substr(0, 300);
+  return std::string(line);
+}
+
+}  // namespace reel::media

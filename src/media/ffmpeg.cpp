@@ -1,0 +1,267 @@
+#include "media/ffmpeg.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+namespace reel::media {
+
+namespace json = boost::json;
+
+namespace {
+
+double to_double(const json::value* v) {
+  if (!v) return 0;
+  if (v->is_double()) return v->as_double();
+  if (v->is_int64()) return static_cast<double>(v->as_int64());
+  if (v->is_string()) {
+    try {
+      return std::stod(std::string(v->as_string()));
+    } catch (...) {
+      return 0;
+    }
+  }
+  return 0;
+}
+
+double rate(const json::value* v) {
+  if (!v || !v->is_string()) return 0;
+  std::string s(v->as_string());
+  auto slash = s.find('/');
+  try {
+    if (slash == std::string::npos) return std::stod(s);
+    double num = std::stod(s.substr(0, slash)), den = std::stod(s.substr(slash + 1));
+    return den > 0 ? num / den : 0;
+  } catch (...) {
+    return 0;
+  }
+}
+
+std::string str(const json::object& o, const char* key) {
+  auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+int even(double v) { return std::max(2, static_cast<int>(std::lround(v / 2.0)) * 2); }
+
+std::string fmt(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", v);
+  return buf;
+}
+
+}  // namespace
+
+probe_result parse_probe(std::string_view text) {
+  boost::system::error_code ec;
+  auto doc = json::parse(text, ec);
+  if (ec || !doc.is_object()) throw std::runtime_error("The file could not be read as a video.");
+  probe_result p;
+  const json::object* video = nullptr;
+  const json::object* audio = nullptr;
+  if (auto* streams = doc.as_object().if_contains("streams"); streams && streams->is_array()) {
+    for (const auto& s : streams->as_array()) {
+      if (!s.is_object()) continue;
+      const auto& o = s.as_object();
+      std::string type = str(o, "codec_type");
+      // Cover art in audio files is a video stream with attached_pic set: not a video.
+      bool attached_pic = false;
+      if (auto* disp = o.if_contains("disposition"); disp && disp->is_object())
+        if (auto* ap = disp->as_object().if_contains("attached_pic")) attached_pic = to_double(ap) != 0;
+      if (type == "video" && !video && !attached_pic) video = &o;
+      if (type == "audio" && !audio) audio = &o;
+    }
+  }
+  if (!video) throw std::runtime_error("The file has no video stream.");
+  p.video_codec = str(*video, "codec_name");
+  p.pix_fmt = str(*video, "pix_fmt");
+  int w = static_cast<int>(to_double(video->if_contains("width")));
+  int h = static_cast<int>(to_double(video->if_contains("height")));
+  if (w <= 0 || h <= 0) throw std::runtime_error("The video stream has no picture size.");
+  // Rotation: the display matrix side data (ffmpeg 5) or the old "rotate" tag.
+  double rotation = 0;
+  if (auto* side = video->if_contains("side_data_list"); side && side->is_array())
+    for (const auto& sd : side->as_array())
+      if (sd.is_object())
+        if (auto* r = sd.as_object().if_contains("rotation")) rotation = to_double(r);
+  if (auto* tags = video->if_contains("tags"); tags && tags->is_object())
+    if (auto* r = tags->as_object().if_contains("rotate")) rotation = to_double(r);
+  p.rotation = ((static_cast<int>(std::lround(rotation)) % 360) + 360) % 360;
+  bool sideways = p.rotation == 90 || p.rotation == 270;
+  p.width = sideways ? h : w;
+  p.height = sideways ? w : h;
+  p.fps = rate(video->if_contains("avg_frame_rate"));
+  if (p.fps <= 0) p.fps = rate(video->if_contains("r_frame_rate"));
+  if (audio) p.audio_codec = str(*audio, "codec_name");
+  if (auto* format = doc.as_object().if_contains("format"); format && format->is_object()) {
+    p.duration_sec = to_double(format->as_object().if_contains("duration"));
+    p.bit_rate = static_cast<std::int64_t>(to_double(format->as_object().if_contains("bit_rate")));
+  }
+  if (p.duration_sec <= 0) p.duration_sec = to_double(video->if_contains("duration"));
+  if (!(p.duration_sec > 0)) throw std::runtime_error("The video has no duration; it may be a still image.");
+  return p;
+}
+
+std::vector<rendition> plan_ladder(const probe_result& p) {
+  static constexpr struct {
+    int height, kbps;
+  } rungs[] = {{240, 400}, {360, 800}, {480, 1400}, {720, 2800}, {1080, 5000}};
+  std::vector<rendition> out;
+  for (const auto& r : rungs) {
+    if (r.height > p.height) break;
+    out.push_back({std::to_string(r.height) + "p", even(static_cast<double>(p.width) * r.height / p.height),
+                   r.height, r.kbps});
+  }
+  if (out.empty()) {
+    int h = even(p.height);
+    out.push_back({std::to_string(h) + "p", even(p.width), h, 300});
+  }
+  return out;
+}
+
+bool can_remux(const probe_result& p) {
+  return p.video_codec == "h264" && (p.pix_fmt == "yuv420p" || p.pix_fmt == "yuvj420p") &&
+         (!p.audio_codec || *p.audio_codec == "aac");
+}
+
+std::vector<std::string> probe_command(const paths& tools, const std::string& input) {
+  return {tools.ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", input};
+}
+
+double poster_time(const probe_result& p) { return std::min(5.0, p.duration_sec * 0.1); }
+
+std::vector<std::string> frame_command(const paths& tools, const std::string& input, double at_sec,
+                                       std::optional<int> width, const std::string& output_jpg) {
+  std::string scale = width ? "scale=" + std::to_string(*width) + ":-2" : "scale='min(1280,iw)':-2";
+  return {tools.ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-y", "-ss", fmt(at_sec), "-i", input,
+          "-frames:v", "1", "-vf", scale, "-q:v", "3", "-f", "image2", output_jpg};
+}
+
+std::vector<std::string> transcode_command(const paths& tools, const std::string& input, const probe_result& p,
+                                           const std::vector<rendition>& ladder, const std::string& work_dir) {
+  bool audio = p.audio_codec.has_value();
+  bool remux = can_remux(p);
+  std::size_t n = ladder.size();
+  std::vector<std::string> a = {tools.ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-y", "-i", input};
+
+  // One decode, split for every encoded output.
+  std::string graph = "[0:v:0]split=" + std::to_string(n + (remux ? 0 : 1));
+  for (std::size_t i = 0; i < n; ++i) graph += "[s" + std::to_string(i) + "]";
+  if (!remux) graph += "[sm]";
+  graph += ";";
+  for (std::size_t i = 0; i < n; ++i)
+    graph += "[s" + std::to_string(i) + "]scale=" + std::to_string(ladder[i].width) + ":" +
+             std::to_string(ladder[i].height) + ",format=yuv420p[v" + std::to_string(i) + "];";
+  if (!remux) graph += "[sm]scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p[vm];";
+  graph.pop_back();
+  a.insert(a.end(), {"-filter_complex", graph});
+
+  // The faststart MP4.
+  if (remux) {
+    a.insert(a.end(), {"-map", "0:v:0"});
+    if (audio) a.insert(a.end(), {"-map", "0:a:0"});
+    a.insert(a.end(), {"-c", "copy"});
+  } else {
+    a.insert(a.end(), {"-map", "[vm]"});
+    if (audio) a.insert(a.end(), {"-map", "0:a:0"});
+    a.insert(a.end(), {"-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-profile:v", "high"});
+    if (audio) a.insert(a.end(), {"-c:a", "aac", "-b:a", "128k", "-ac", "2"});
+  }
+  a.insert(a.end(), {"-movflags", "+faststart", "-f", "mp4", work_dir + "/video.mp4"});
+
+  // The HLS ladder.
+  std::string stream_map;
+  for (std::size_t i = 0; i < n; ++i) {
+    a.insert(a.end(), {"-map", "[v" + std::to_string(i) + "]"});
+    if (audio) a.insert(a.end(), {"-map", "0:a:0"});
+  }
+  a.insert(a.end(), {"-c:v", "libx264", "-preset", "veryfast", "-profile:v", "main", "-level:v", "4.2",
+                     "-sc_threshold", "0", "-force_key_frames", "expr:gte(t,n_forced*4)"});
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string idx = std::to_string(i), kbps = std::to_string(ladder[i].video_kbps);
+    a.insert(a.end(), {"-b:v:" + idx, kbps + "k", "-maxrate:v:" + idx, std::to_string(ladder[i].video_kbps * 3 / 2) + "k",
+                       "-bufsize:v:" + idx, std::to_string(ladder[i].video_kbps * 2) + "k"});
+    stream_map += (i ? " " : "") + std::string("v:") + idx + (audio ? ",a:" + idx : "") + ",name:" + ladder[i].name;
+  }
+  if (audio) a.insert(a.end(), {"-c:a", "aac", "-b:a", "128k", "-ac", "2"});
+  a.insert(a.end(), {"-f", "hls", "-hls_time", "4", "-hls_playlist_type", "vod", "-hls_flags", "independent_segments",
+                     "-hls_segment_type", "mpegts", "-hls_segment_filename", work_dir + "/hls/%v/seg_%03d.ts",
+                     "-var_stream_map", stream_map, work_dir + "/hls/%v/index.m3u8"});
+  a.insert(a.end(), {"-progress", "pipe:1", "-nostats"});
+  return a;
+}
+
+std::vector<std::string> playlist_segments(std::string_view playlist) {
+  std::vector<std::string> out;
+  while (!playlist.empty()) {
+    auto nl = playlist.find('\n');
+    std::string_view line = playlist.substr(0, nl);
+    playlist = nl == std::string_view::npos ? std::string_view{} : playlist.substr(nl + 1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (!line.empty() && line.front() != '#') out.emplace_back(line);
+  }
+  return out;
+}
+
+segment_stats measure_playlist(std::string_view playlist, const std::vector<std::uint64_t>& segment_sizes) {
+  std::vector<double> durations;
+  std::string_view rest = playlist;
+  while (!rest.empty()) {
+    auto nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    if (line.starts_with("#EXTINF:")) durations.push_back(std::atof(std::string(line.substr(8)).c_str()));
+  }
+  segment_stats s;
+  double total_bits = 0, total_sec = 0;
+  for (std::size_t i = 0; i < durations.size() && i < segment_sizes.size(); ++i) {
+    double bits = static_cast<double>(segment_sizes[i]) * 8;
+    total_bits += bits;
+    total_sec += durations[i];
+    if (durations[i] > 0.5) s.peak_bps = std::max(s.peak_bps, static_cast<std::int64_t>(bits / durations[i]));
+  }
+  if (total_sec > 0) s.average_bps = static_cast<std::int64_t>(total_bits / total_sec);
+  if (s.peak_bps == 0) s.peak_bps = s.average_bps;
+  return s;
+}
+
+std::string master_playlist(const std::vector<rendition>& ladder, const std::vector<std::int64_t>& peak_bps,
+                            const std::vector<std::int64_t>& average_bps, bool has_audio) {
+  std::string m = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n";
+  // Main profile, level 4.2 (what transcode_command asks of libx264); AAC-LC.
+  std::string codecs = has_audio ? "avc1.4d402a,mp4a.40.2" : "avc1.4d402a";
+  for (std::size_t i = 0; i < ladder.size(); ++i) {
+    m += "#EXT-X-STREAM-INF:BANDWIDTH=" + std::to_string(std::max<std::int64_t>(peak_bps[i], 1)) +
+         ",AVERAGE-BANDWIDTH=" + std::to_string(std::max<std::int64_t>(average_bps[i], 1)) +
+         ",RESOLUTION=" + std::to_string(ladder[i].width) + "x" + std::to_string(ladder[i].height) + ",CODECS=\"" +
+         codecs + "\"\n" + ladder[i].name + "/index.m3u8\n";
+  }
+  return m;
+}
+
+bool progress_parser::feed(std::string_view line) {
+  auto eq = line.find('=');
+  if (eq == std::string_view::npos) return false;
+  std::string_view key = line.substr(0, eq), value = line.substr(eq + 1);
+  if (key == "out_time_us" || key == "out_time_ms") {
+    if (value != "N/A") {
+      double us = std::atof(std::string(value).c_str());
+      if (us > 0) out_time_sec_ = us / 1e6;
+    }
+  } else if (key == "progress") {
+    if (value == "end") ended_ = true;
+    return true;
+  }
+  return false;
+}
+
+double progress_parser::percent() const noexcept {
+  if (ended_) return 100;
+  if (duration_ <= 0) return 0;
+  return std::clamp(100.0 * out_time_sec_ / duration_, 0.0, 99.0);
+}
+
+}  // namespace reel::media

@@ -1,0 +1,89 @@
+// What reel asks of ffprobe and ffmpeg: parsing a probe, planning the
+// outputs (faststart MP4, HLS ladder, poster), building the argv of each
+// command, and reading `-progress pipe:1`. Pure functions, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace reel::media {
+
+struct probe_result {
+  double duration_sec = 0;
+  int width = 0, height = 0;  // as displayed (rotation applied)
+  int rotation = 0;           // degrees the player turns the picture
+  std::string video_codec, pix_fmt;
+  std::optional<std::string> audio_codec;
+  std::int64_t bit_rate = 0;
+  double fps = 0;
+};
+
+// Parses `ffprobe -print_format json -show_format -show_streams`. Throws
+// std::runtime_error with a reason in words for a file that is not a
+// usable video ("The file has no video stream.", ...).
+probe_result parse_probe(std::string_view json);
+
+struct rendition {
+  std::string name;  // "360p"
+  int width = 0, height = 0;
+  int video_kbps = 0;
+};
+
+// The ladder: rungs among 240p/360p/480p/720p/1080p at or below the source
+// height (one rung at the source size when it is smaller than 240p).
+std::vector<rendition> plan_ladder(const probe_result& p);
+
+// True when the source is H.264 (yuv420p) with AAC or no audio: the MP4 is
+// made by copying streams, not by encoding.
+bool can_remux(const probe_result& p);
+
+struct paths {
+  std::string ffmpeg, ffprobe;
+};
+
+std::vector<std::string> probe_command(const paths& tools, const std::string& input);
+
+// The seek time of the poster: 10% into the video, at most 5 s.
+double poster_time(const probe_result& p);
+std::vector<std::string> frame_command(const paths& tools, const std::string& input, double at_sec,
+                                       std::optional<int> width, const std::string& output_jpg);
+
+// One ffmpeg run that decodes once and writes, into `work_dir`: the
+// faststart MP4 `video.mp4` (stream copy when can_remux, else encoded) and
+// the HLS renditions `hls/<name>/index.m3u8` + `seg_NNN.ts` (4 s segments).
+std::vector<std::string> transcode_command(const paths& tools, const std::string& input, const probe_result& p,
+                                           const std::vector<rendition>& ladder, const std::string& work_dir);
+
+// The master playlist for the ladder; `peak_bps`/`average_bps` measured
+// from the segments (one per rendition).
+std::string master_playlist(const std::vector<rendition>& ladder, const std::vector<std::int64_t>& peak_bps,
+                            const std::vector<std::int64_t>& average_bps, bool has_audio);
+
+// Measures a rendition from its media playlist and segment sizes:
+// {peak, average} bits per second.
+struct segment_stats {
+  std::int64_t peak_bps = 0, average_bps = 0;
+};
+segment_stats measure_playlist(std::string_view playlist, const std::vector<std::uint64_t>& segment_sizes);
+// The segment file names a media playlist lists, in order.
+std::vector<std::string> playlist_segments(std::string_view playlist);
+
+// Reads `-progress pipe:1` lines; percent() after each block.
+class progress_parser {
+ public:
+  explicit progress_parser(double duration_sec) : duration_(duration_sec) {}
+  // Feeds one line; returns true when a block ended (progress=continue|end).
+  bool feed(std::string_view line);
+  double percent() const noexcept;  // 0..100; 100 only after progress=end
+  bool ended() const noexcept { return ended_; }
+
+ private:
+  double duration_;
+  double out_time_sec_ = 0;
+  bool ended_ = false;
+};
+
+}  // namespace reel::media

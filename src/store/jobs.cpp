@@ -1,0 +1,126 @@
+#include "store/jobs.hpp"
+
+namespace reel::store {
+
+namespace {
+
+constexpr const char* k_job_columns =
+    "id, kind, organization_id, video_id, state, attempts, max_attempts, run_after, lease_owner, lease_expires_at, "
+    "last_error, created_at, updated_at";
+
+constexpr const char* k_claim_candidate =
+    "SELECT id FROM jobs WHERE (state = 'queued' AND run_after <= ?) OR (state = 'running' AND lease_expires_at < ?) "
+    "ORDER BY run_after, created_at LIMIT 1";
+constexpr const char* k_claim =
+    "UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, "
+    "updated_at = ? WHERE id = ?";
+constexpr const char* k_renew =
+    "UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND state = 'running'";
+constexpr const char* k_finish =
+    "UPDATE jobs SET state = ?, last_error = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ? "
+    "WHERE id = ? AND lease_owner = ? AND state = 'running'";
+constexpr const char* k_requeue =
+    "UPDATE jobs SET state = 'queued', last_error = ?, run_after = ?, lease_owner = NULL, lease_expires_at = NULL, "
+    "updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'running'";
+constexpr const char* k_active_for_video =
+    "SELECT id FROM jobs WHERE video_id = ? AND state IN ('queued', 'running') LIMIT 1";
+constexpr const char* k_count_by_state = "SELECT state, COUNT(*) FROM jobs GROUP BY state";
+
+constexpr const char* k_set_status = "UPDATE videos SET status = ?, error = ?, updated_at = ? WHERE id = ?";
+constexpr const char* k_set_progress =
+    "UPDATE videos SET progress_stage = ?, progress_percent = ?, updated_at = ? WHERE id = ?";
+constexpr const char* k_set_probe =
+    "UPDATE videos SET duration_sec = ?, width = ?, height = ?, video_codec = ?, audio_codec = ?, updated_at = ? "
+    "WHERE id = ?";
+constexpr const char* k_set_ready =
+    "UPDATE videos SET status = 'ready', error = NULL, progress_stage = NULL, progress_percent = NULL, "
+    "renditions = ?, ready_at = ?, updated_at = ? WHERE id = ?";
+constexpr const char* k_reset =
+    "UPDATE videos SET status = 'queued', error = NULL, progress_stage = NULL, progress_percent = NULL, "
+    "updated_at = ? WHERE id = ?";
+
+job to_job(const row& r) {
+  job j;
+  j.id = r.text(0);
+  j.kind = r.text(1);
+  j.organization_id = r.text(2);
+  j.video_id = r.opt_text(3);
+  j.state = r.text(4);
+  j.attempts = r.int64(5);
+  j.max_attempts = r.int64(6);
+  j.run_after = r.text(7);
+  j.lease_owner = r.opt_text(8);
+  j.lease_expires_at = r.opt_text(9);
+  j.last_error = r.opt_text(10);
+  j.created_at = r.text(11);
+  j.updated_at = r.text(12);
+  return j;
+}
+
+}  // namespace
+
+std::optional<job> find_job(session& s, const std::string& job_id) {
+  static const std::string sql = std::string("SELECT ") + k_job_columns + " FROM jobs WHERE id = ?";
+  auto r = s.query_one(sql, {job_id});
+  if (!r) return std::nullopt;
+  return to_job(*r);
+}
+
+std::optional<job> claim_job(session& s, const std::string& owner, const std::string& now,
+                             const std::string& lease_until) {
+  auto candidate = s.query_one(k_claim_candidate, {now, now});
+  if (!candidate) return std::nullopt;
+  std::string id = candidate->text(0);
+  s.exec(k_claim, {owner, lease_until, now, id});
+  return find_job(s, id);
+}
+
+bool renew_lease(session& s, const std::string& job_id, const std::string& owner, const std::string& lease_until) {
+  return s.exec(k_renew, {lease_until, job_id, owner}) > 0;
+}
+
+bool finish_job(session& s, const std::string& job_id, const std::string& owner, const std::string& state,
+                const std::optional<std::string>& error, const std::string& now) {
+  return s.exec(k_finish, {state, error, now, job_id, owner}) > 0;
+}
+
+bool requeue_job(session& s, const std::string& job_id, const std::string& owner, const std::string& error,
+                 const std::string& run_after, const std::string& now) {
+  return s.exec(k_requeue, {error, run_after, now, job_id, owner}) > 0;
+}
+
+std::optional<job> active_job_for_video(session& s, const std::string& video_id) {
+  auto r = s.query_one(k_active_for_video, {video_id});
+  if (!r) return std::nullopt;
+  return find_job(s, r->text(0));
+}
+
+std::vector<std::pair<std::string, std::int64_t>> count_jobs_by_state(session& s) {
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (const auto& r : s.query(k_count_by_state)) out.emplace_back(r.text(0), r.int64(1));
+  return out;
+}
+
+void set_video_status(session& s, const std::string& id, const std::string& status,
+                      const std::optional<std::string>& error, const std::string& now) {
+  s.exec(k_set_status, {status, error, now, id});
+}
+
+void set_video_progress(session& s, const std::string& id, const std::optional<std::string>& stage,
+                        const std::optional<double>& percent, const std::string& now) {
+  s.exec(k_set_progress, {stage, percent, now, id});
+}
+
+void set_video_probe(session& s, const std::string& id, const probe_fields& p, const std::string& now) {
+  s.exec(k_set_probe, {p.duration_sec, p.width, p.height, p.video_codec, p.audio_codec, now, id});
+}
+
+void set_video_ready(session& s, const std::string& id, const std::string& renditions_json, const std::string& now) {
+  s.exec(k_set_ready, {renditions_json, now, now, id});
+}
+
+void reset_video_for_processing(session& s, const std::string& id, const std::string& now) {
+  s.exec(k_reset, {now, id});
+}
+
+}  // namespace reel::store

@@ -1,0 +1,70 @@
+// Test clips made with ffmpeg's lavfi sources, and waiting for processing.
+#pragma once
+
+#include "support/api.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace reel::test {
+
+struct clip_options {
+  int seconds = 2;
+  int width = 320, height = 240;
+  bool audio = true;
+  std::string video_codec = "libx264";  // "mpeg4" makes a clip that must be re-encoded
+  int rotate = 0;                       // display rotation metadata (90 = a phone held upright)
+  std::string bitrate;                  // e.g. "8M" for a large file
+};
+
+inline std::string make_clip(const std::string& path, const clip_options& o = {}) {
+  std::string cmd = "ffmpeg -v error -y -f lavfi -i testsrc2=size=" + std::to_string(o.width) + "x" +
+                    std::to_string(o.height) + ":rate=25:duration=" + std::to_string(o.seconds);
+  if (o.audio) cmd += " -f lavfi -i sine=frequency=440:duration=" + std::to_string(o.seconds);
+  cmd += " -c:v " + o.video_codec + " -pix_fmt yuv420p";
+  if (!o.bitrate.empty())  // constant bitrate with filler, so the file really is that big
+    cmd += " -b:v " + o.bitrate + " -minrate " + o.bitrate + " -maxrate " + o.bitrate + " -bufsize " + o.bitrate +
+           " -x264-params nal-hrd=cbr";
+  if (o.audio) cmd += " -c:a aac -shortest";
+  if (o.rotate) cmd += " -metadata:s:v:0 rotate=" + std::to_string(o.rotate);
+  cmd += " " + path;
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("ffmpeg could not make " + path);
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Polls GET /api/videos/:id until its status is ready or failed; returns the video.
+inline boost::json::value wait_for_processing(unsigned short port, const std::string& token, const std::string& id,
+                                              std::chrono::seconds timeout = std::chrono::seconds(90),
+                                              const std::map<std::string, std::string>& headers = {}) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = call(port, "GET", "/api/videos/" + id, token, "", headers);
+    if (r.status() == 200) {
+      auto status = r.json.at("video").at("status").as_string();
+      if (status == "ready" || status == "failed") return r.json.at("video");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  throw std::runtime_error("video " + id + " was not processed in time");
+}
+
+// Runs a shell command and returns its stdout.
+inline std::string shell(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+}  // namespace reel::test
