@@ -16,15 +16,14 @@ $(BUILD)/build.ninja: CMakeLists.txt tests/CMakeLists.txt
 	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 
 build: deps $(BUILD)/build.ninja
-	@ninja -C $(BUILD) --quiet -j $(JOBS) 2>&1 | grep -v '^ninja: no work to do' || true
-	@test -x $(BUILD)/reel
+	@ninja -C $(BUILD) --quiet -j $(JOBS)
 
 $(ASAN_BUILD)/build.ninja: CMakeLists.txt tests/CMakeLists.txt
 	@cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
 	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" >/dev/null
 
 build-asan: deps $(ASAN_BUILD)/build.ninja
-	@ninja -C $(ASAN_BUILD) --quiet -j $(JOBS) 2>&1 | grep -v '^ninja: no work to do' || true
+	@ninja -C $(ASAN_BUILD) --quiet -j $(JOBS)
 
 # Serve on :8080 with the embedded defaults (data in ./data).
 run: build

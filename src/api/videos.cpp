@@ -328,7 +328,7 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
                 }
                 log::info("video uploaded", {{"video", v.id}, {"org", v.organization_id}, {"bytes", v.size_bytes}});
                 s->hub.publish(event{v.organization_id, "video:created", json::object{{"video", video_json(v)}}});
-              s->processor.notify();
+                s->processor.notify();
                 response res = http::json_response(status::created, json::object{{"video", video_json(v)}});
                 res.set(http::field::location, "/api/videos/" + v.id);
                 co_return res;

@@ -5,21 +5,21 @@
 #include "api/scope.hpp"
 #include "api/videos.hpp"
 #include "api/views.hpp"
-#include "core/events.hpp"
-#include "jobs/processor.hpp"
-#include "media/thumbnailer.hpp"
 #include "auth/service.hpp"
-#include "core/log.hpp"
+#include "core/events.hpp"
 #include "core/ids.hpp"
+#include "core/log.hpp"
 #include "core/offload.hpp"
-#include "store/jobs.hpp"
 #include "core/system.hpp"
 #include "http/loop_monitor.hpp"
 #include "http/metrics.hpp"
 #include "http/middleware.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "jobs/processor.hpp"
+#include "media/thumbnailer.hpp"
 #include "storage/blobs.hpp"
+#include "store/jobs.hpp"
 #include "store/migrations.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -28,11 +28,11 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <unistd.h>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <map>
-#include <unistd.h>
 
 namespace reel::app {
 
@@ -135,10 +135,12 @@ int run_serve(const config& cfg) {
   if (auto leftovers = files.prepare()) log::info("removed unfinished uploads", {{"count", leftovers}});
   local_event_hub hub;
   media::paths tools = find_tools();
-  jobs::processor processor(io, db, files, tools, hub, wall_clock, api::video_json, processor_settings_of(cfg, cfg.workers));
+  jobs::processor processor(io, db, files, tools, hub, wall_clock, api::video_json,
+                            processor_settings_of(cfg, cfg.workers));
   media::thumbnailer thumbnails(io, pool, tools, cfg.thumbnail_concurrency);
-  api::video_services video_services{db,  pool,      files,      wall_clock, cfg.max_upload_bytes,
-                                     static_cast<int>(cfg.job_max_attempts), hub, processor, thumbnails};
+  api::video_services video_services{
+      db,  pool,      files,     wall_clock, cfg.max_upload_bytes, static_cast<int>(cfg.job_max_attempts),
+      hub, processor, thumbnails};
   processor.on_video_changed = [&video_services](const std::string& id) { video_services.streams.invalidate(id); };
   api::add_video_routes(routes, guard, video_services);
 

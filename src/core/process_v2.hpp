@@ -3,6 +3,9 @@
 // namespace before it is parsed.
 #pragma once
 
+#include <boost/asio.hpp>
+#include <boost/optional.hpp>
+
 #include <type_traits>
 
 namespace boost::process::v2 {

@@ -136,8 +136,8 @@ asio::awaitable<void> processor::run_worker(unsigned index) {
     std::string lease_until = to_iso8601(clock_.now() + settings_.lease);
     std::optional<store::job> claimed;
     try {
-      claimed = co_await db_.write(
-          [&](store::session& s) { return store::claim_job(s, settings_.owner, now, lease_until); });
+      claimed =
+          co_await db_.write([&](store::session& s) { return store::claim_job(s, settings_.owner, now, lease_until); });
     } catch (const std::exception& e) {
       log::warn("claiming a job failed", {{"error", e.what()}});
     }
@@ -163,8 +163,8 @@ asio::awaitable<void> processor::run_heartbeat(std::shared_ptr<job_run> run) {
     std::string until = to_iso8601(clock_.now() + settings_.lease);
     bool held = false;
     try {
-      held = co_await db_.write(
-          [&](store::session& s) { return store::renew_lease(s, run->job.id, run->owner, until); });
+      held =
+          co_await db_.write([&](store::session& s) { return store::renew_lease(s, run->job.id, run->owner, until); });
     } catch (const std::exception& e) {
       log::warn("lease renewal failed", {{"job", run->job.id}, {"error", e.what()}});
       continue;
@@ -218,7 +218,8 @@ asio::awaitable<void> processor::run_job(std::shared_ptr<job_run> run) {
   const std::string& vid = run->video_id;
   try {
     if (stopped == stop_reason::deleted) {
-      co_await db_.write([&](store::session& s) { store::finish_job(s, job_id, owner, "cancelled", std::nullopt, now); });
+      co_await db_.write(
+          [&](store::session& s) { store::finish_job(s, job_id, owner, "cancelled", std::nullopt, now); });
       auto remove_video = [&video_dir] { storage::remove_tree(video_dir); };
       if (!vid.empty()) co_await db_.pool().offload(remove_video);
       log::info("job cancelled", {{"job", job_id}, {"video", vid}});

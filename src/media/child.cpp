@@ -8,9 +8,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include "core/process_v2.hpp"
 
-#include <csignal>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <csignal>
 
 namespace reel::media {
 

@@ -16,11 +16,11 @@
 namespace reel::media {
 
 struct child_result {
-  int exit_code = -1;        // the process's exit code (-1 when it could not start)
-  bool killed = false;       // terminated by terminate() or the timeout
+  int exit_code = -1;   // the process's exit code (-1 when it could not start)
+  bool killed = false;  // terminated by terminate() or the timeout
   bool timed_out = false;
-  std::string stderr_tail;   // the last few KiB of stderr
-  std::string start_error;   // why it could not start, if it could not
+  std::string stderr_tail;  // the last few KiB of stderr
+  std::string start_error;  // why it could not start, if it could not
   bool ok() const noexcept { return exit_code == 0 && !killed && start_error.empty(); }
 };
 

@@ -112,8 +112,8 @@ std::vector<rendition> plan_ladder(const probe_result& p) {
   std::vector<rendition> out;
   for (const auto& r : rungs) {
     if (r.height > p.height) break;
-    out.push_back({std::to_string(r.height) + "p", even(static_cast<double>(p.width) * r.height / p.height),
-                   r.height, r.kbps});
+    out.push_back(
+        {std::to_string(r.height) + "p", even(static_cast<double>(p.width) * r.height / p.height), r.height, r.kbps});
   }
   if (out.empty()) {
     int h = even(p.height);
@@ -136,8 +136,9 @@ double poster_time(const probe_result& p) { return std::min(5.0, p.duration_sec 
 std::vector<std::string> frame_command(const paths& tools, const std::string& input, double at_sec,
                                        std::optional<int> width, const std::string& output_jpg) {
   std::string scale = width ? "scale=" + std::to_string(*width) + ":-2" : "scale='min(1280,iw)':-2";
-  return {tools.ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-y", "-ss", fmt(at_sec), "-i", input,
-          "-frames:v", "1", "-vf", scale, "-q:v", "3", "-f", "image2", output_jpg};
+  return {tools.ffmpeg, "-hide_banner", "-nostdin",  "-v", "error", "-y",  "-ss",  fmt(at_sec),
+          "-i",         input,          "-frames:v", "1",  "-vf",   scale, "-q:v", "3",
+          "-f",         "image2",       output_jpg};
 }
 
 std::vector<std::string> transcode_command(const paths& tools, const std::string& input, const probe_result& p,
@@ -178,12 +179,13 @@ std::vector<std::string> transcode_command(const paths& tools, const std::string
     a.insert(a.end(), {"-map", "[v" + std::to_string(i) + "]"});
     if (audio) a.insert(a.end(), {"-map", "0:a:0"});
   }
-  a.insert(a.end(), {"-c:v", "libx264", "-preset", "veryfast", "-profile:v", "main", "-level:v", "4.2",
-                     "-sc_threshold", "0", "-force_key_frames", "expr:gte(t,n_forced*4)"});
+  a.insert(a.end(), {"-c:v", "libx264", "-preset", "veryfast", "-profile:v", "main", "-level:v", "4.2", "-sc_threshold",
+                     "0", "-force_key_frames", "expr:gte(t,n_forced*4)"});
   for (std::size_t i = 0; i < n; ++i) {
     std::string idx = std::to_string(i), kbps = std::to_string(ladder[i].video_kbps);
-    a.insert(a.end(), {"-b:v:" + idx, kbps + "k", "-maxrate:v:" + idx, std::to_string(ladder[i].video_kbps * 3 / 2) + "k",
-                       "-bufsize:v:" + idx, std::to_string(ladder[i].video_kbps * 2) + "k"});
+    a.insert(a.end(),
+             {"-b:v:" + idx, kbps + "k", "-maxrate:v:" + idx, std::to_string(ladder[i].video_kbps * 3 / 2) + "k",
+              "-bufsize:v:" + idx, std::to_string(ladder[i].video_kbps * 2) + "k"});
     stream_map += (i ? " " : "") + std::string("v:") + idx + (audio ? ",a:" + idx : "") + ",name:" + ladder[i].name;
   }
   if (audio) a.insert(a.end(), {"-c:a", "aac", "-b:a", "128k", "-ac", "2"});

@@ -59,7 +59,7 @@ struct library {
 }  // namespace
 
 TEST(videos, multipart_upload_is_stored_and_queued_with_its_job) {
-  library lib;
+  library lib({"--workers", "0"});  // the job stays queued for us to see
   std::string bytes = random_bytes(300'000, 1);
   auto r = upload(lib.port(), lib.owner.token, bytes, {{"title", "Launch"}, {"description", "First cut"}});
   ASSERT_EQ(r.status(), 201) << r.raw.body();
@@ -87,8 +87,8 @@ TEST(videos, curl_uploads_multipart_and_reads_ranges_once_ready) {
   make_clip((dir / "in.mp4").string());
   std::string base = "http://127.0.0.1:" + std::to_string(lib.port());
   std::string auth = "-H 'Authorization: Bearer " + lib.owner.token + "' ";
-  std::string cmd = "curl -sf " + auth + "-F 'file=@" + (dir / "in.mp4").string() + ";type=video/mp4' -F title=FromCurl " +
-                    base + "/api/videos -o " + (dir / "up.json").string();
+  std::string cmd = "curl -sf " + auth + "-F 'file=@" + (dir / "in.mp4").string() +
+                    ";type=video/mp4' -F title=FromCurl " + base + "/api/videos -o " + (dir / "up.json").string();
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   auto id = std::string(json::parse(read_file(dir / "up.json")).at("video").at("id").as_string());
   // Not playable until processed.
@@ -345,7 +345,8 @@ TEST_F(streaming, every_range_form) {
 }
 
 TEST_F(streaming, unsatisfiable_range_is_416_with_the_length) {
-  for (std::string range : {"bytes=" + n(n_) + "-", "bytes=" + n(n_ * 2) + "-" + n(n_ * 3), std::string("bytes=99999999999999999999999-")}) {
+  for (std::string range : {"bytes=" + n(n_) + "-", "bytes=" + n(n_ * 2) + "-" + n(n_ * 3),
+                            std::string("bytes=99999999999999999999999-")}) {
     auto r = get({{"Range", range}});
     EXPECT_EQ(r.status(), 416) << range;
     EXPECT_EQ(r.header("Content-Range"), "bytes */" + n(n_));
@@ -435,9 +436,9 @@ TEST_F(streaming, viewers_stream_via_the_cookie_and_strangers_get_404) {
   EXPECT_EQ(call(lib_->port(), "GET", path_, lib_->stranger.token).status(), 404);
   EXPECT_EQ(call(lib_->port(), "GET", path_).status(), 401);
   // Naming another organization explicitly hides it too.
-  EXPECT_EQ(call(lib_->port(), "GET", path_, lib_->viewer.token, "", {{"X-Organization-Id", lib_->viewer.org_id}})
-                .status(),
-            404);
+  EXPECT_EQ(
+      call(lib_->port(), "GET", path_, lib_->viewer.token, "", {{"X-Organization-Id", lib_->viewer.org_id}}).status(),
+      404);
   EXPECT_EQ(call(lib_->port(), "GET", "/api/stream/nope/video", lib_->owner.token).status(), 404);
   EXPECT_EQ(call(lib_->port(), "GET", "/api/stream/..%2F..%2Freel.db/video", lib_->owner.token).status(), 404);
 }

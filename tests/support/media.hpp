@@ -31,8 +31,12 @@ inline std::string make_clip(const std::string& path, const clip_options& o = {}
     cmd += " -b:v " + o.bitrate + " -minrate " + o.bitrate + " -maxrate " + o.bitrate + " -bufsize " + o.bitrate +
            " -x264-params nal-hrd=cbr";
   if (o.audio) cmd += " -c:a aac -shortest";
-  if (o.rotate) cmd += " -metadata:s:v:0 rotate=" + std::to_string(o.rotate);
-  cmd += " " + path;
+  // ffmpeg 5.1 writes a rotation (display matrix) only when copying streams.
+  std::string encoded = o.rotate ? path + ".pre.mp4" : path;
+  cmd += " " + encoded;
+  if (o.rotate)
+    cmd += " && ffmpeg -v error -y -i " + encoded + " -c copy -metadata:s:v:0 rotate=" + std::to_string(o.rotate) +
+           " " + path + " && rm -f " + encoded;
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("ffmpeg could not make " + path);
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;

@@ -127,6 +127,8 @@ int server_process::stop(int signo, std::chrono::milliseconds timeout) {
   return -1;
 }
 
+std::string reel_binary() { return REEL_BINARY; }
+
 int run_reel(const std::vector<std::string>& args, const std::map<std::string, std::string>& env, std::string& output) {
   std::string dir = make_temp_dir();
   std::string out_path = dir + "/out.txt";

@@ -39,6 +39,9 @@ class server_process {
   int exit_status_ = -1;
 };
 
+// The path of the reel binary under test.
+std::string reel_binary();
+
 // Runs `reel` with `args` and `env` to completion; returns exit status and
 // captures stdout+stderr.
 int run_reel(const std::vector<std::string>& args, const std::map<std::string, std::string>& env, std::string& output);
