@@ -3,6 +3,7 @@
 connection and prints "p50_ms p99_ms max_ms count". Unlike wrk, it does not
 saturate the server, so it measures responsiveness, not throughput."""
 import http.client
+import signal
 import sys
 import time
 import urllib.parse
@@ -12,10 +13,19 @@ u = urllib.parse.urlsplit(url)
 conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
 path = u.path or "/"
 lat = []
+stop = False
+
+
+def on_signal(*_):
+    global stop
+    stop = True
+
+
+signal.signal(signal.SIGINT, on_signal)
 interval = 1.0 / rate
 start = time.perf_counter()
 next_at = start
-while time.perf_counter() - start < seconds:
+while not stop and time.perf_counter() - start < seconds:
     now = time.perf_counter()
     if now < next_at:
         time.sleep(next_at - now)
