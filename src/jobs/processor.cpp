@@ -181,7 +181,14 @@ asio::awaitable<void> processor::run_job(std::shared_ptr<job_run> run) {
   const std::string job_id = run->job.id;
   log::info("job started", {{"job", job_id}, {"video", run->video_id}, {"attempt", run->job.attempts}});
   if (!run->video_id.empty()) running_[run->video_id] = run;
-  asio::co_spawn(io_, run_heartbeat(run), asio::detached);
+  asio::co_spawn(io_, run_heartbeat(run), [job_id](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log::error("heartbeat failed", {{"job", job_id}, {"error", ex.what()}});
+    }
+  });
 
   std::optional<std::string> failure;
   bool permanent = false;

@@ -34,8 +34,8 @@ job_row job_of(const std::string& data_dir, const std::string& video_id) {
   reel::store::sqlite_database db(data_dir + "/reel.db", 1);
   job_row j;
   db.transact(false, [&](reel::store::session& s) {
-    auto r = s.query_one("SELECT state, attempts FROM jobs WHERE video_id = ? ORDER BY created_at DESC LIMIT 1",
-                         {video_id});
+    auto r =
+        s.query_one("SELECT state, attempts FROM jobs WHERE video_id = ? ORDER BY created_at DESC LIMIT 1", {video_id});
     if (r) j = {r->text(0), r->int64(1)};
   });
   return j;
@@ -64,8 +64,8 @@ void wait_for_stage(unsigned short port, const std::string& token, const std::st
 fs::path scratch() { return fs::temp_directory_path() / ("reel-proc-" + std::to_string(::getpid())); }
 
 std::string mp4_dimensions(const fs::path& p) {
-  return shell("ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0:s=x '" +
-               p.string() + "'");
+  return shell("ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0:s=x '" + p.string() +
+               "'");
 }
 
 }  // namespace
@@ -99,8 +99,8 @@ TEST(processing, clip_becomes_ready_with_metadata_faststart_mp4_and_hls) {
   EXPECT_LT(moov, mdat);
   // The MP4 decodes, and the master playlist and its rendition parse with ffprobe.
   EXPECT_EQ(std::system(("ffmpeg -v error -i '" + (dir / "video.mp4").string() + "' -f null - ").c_str()), 0);
-  EXPECT_EQ(shell("ffprobe -v error -show_entries format=format_name -of csv=p=0 '" + (dir / "hls/master.m3u8").string() +
-                  "'"),
+  EXPECT_EQ(shell("ffprobe -v error -show_entries format=format_name -of csv=p=0 '" +
+                  (dir / "hls/master.m3u8").string() + "'"),
             "hls\n");
   EXPECT_NE(shell("ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of csv=p=0 '" +
                   (dir / "hls/240p/index.m3u8").string() + "'")
@@ -124,8 +124,9 @@ TEST(processing, rotated_phone_video_without_audio_is_encoded_upright) {
   auto a = register_account(s.port(), "r@example.com", "R");
   fs::create_directories(scratch());
   // MPEG-4 Part 2 (so it must be re-encoded), no audio, shot sideways.
-  auto clip = make_clip((scratch() / "r.mp4").string(),
-                        {.seconds = 2, .width = 480, .height = 272, .audio = false, .video_codec = "mpeg4", .rotate = 90});
+  auto clip =
+      make_clip((scratch() / "r.mp4").string(),
+                {.seconds = 2, .width = 480, .height = 272, .audio = false, .video_codec = "mpeg4", .rotate = 90});
   auto id = upload_clip(s.port(), a, clip, "video/mp4");
   auto v = wait_for_processing(s.port(), a.token, id);
   ASSERT_EQ(v.at("status"), "ready") << json::serialize(v);
@@ -156,9 +157,9 @@ TEST(processing, corrupt_and_audio_only_files_fail_with_a_reason_and_no_retry_st
   auto v = wait_for_processing(s.port(), a.token, corrupt);
   EXPECT_EQ(v.at("status"), "failed");
   EXPECT_NE(std::string(v.at("error").as_string()).find("not a readable video"), std::string::npos) << v.at("error");
-  std::system(("ffmpeg -v error -y -f lavfi -i sine=frequency=300:duration=2 -c:a aac '" + (scratch() / "s.m4a").string() +
-               "'")
-                  .c_str());
+  std::system(
+      ("ffmpeg -v error -y -f lavfi -i sine=frequency=300:duration=2 -c:a aac '" + (scratch() / "s.m4a").string() + "'")
+          .c_str());
   auto audio_only = upload_clip(s.port(), a, read_file(scratch() / "s.m4a"), "video/mp4");
   auto w = wait_for_processing(s.port(), a.token, audio_only);
   EXPECT_EQ(w.at("status"), "failed");

@@ -41,7 +41,8 @@ TEST(parse_probe, refuses_what_is_not_a_video) {
   EXPECT_EQ(reason(R"({"streams":[{"codec_type":"video","codec_name":"mjpeg","width":10,"height":10,
                        "disposition":{"attached_pic":1}},{"codec_type":"audio"}],"format":{"duration":"3"}})"),
             "The file has no video stream.");
-  EXPECT_NE(reason(R"({"streams":[{"codec_type":"video","codec_name":"png","width":10,"height":10}],"format":{}})"), "");
+  EXPECT_NE(reason(R"({"streams":[{"codec_type":"video","codec_name":"png","width":10,"height":10}],"format":{}})"),
+            "");
   EXPECT_NE(reason("not json"), "");
 }
 
@@ -119,8 +120,9 @@ TEST(progress_parser, percent_from_out_time_and_100_only_at_the_end) {
 }
 
 TEST(playlists, bandwidth_is_measured_from_segments) {
-  std::string media = "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.000000,\nseg_000.ts\n#EXTINF:2.000000,\nseg_001.ts\n"
-                      "#EXT-X-ENDLIST\n";
+  std::string media =
+      "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.000000,\nseg_000.ts\n#EXTINF:2.000000,\nseg_001.ts\n"
+      "#EXT-X-ENDLIST\n";
   EXPECT_EQ(playlist_segments(media), (std::vector<std::string>{"seg_000.ts", "seg_001.ts"}));
   auto s = measure_playlist(media, {500'000, 500'000});
   EXPECT_EQ(s.peak_bps, 2'000'000);     // 500 kB in 2 s
@@ -128,7 +130,8 @@ TEST(playlists, bandwidth_is_measured_from_segments) {
   std::vector<rendition> ladder = {{"240p", 426, 240, 400}, {"360p", 640, 360, 800}};
   auto m = master_playlist(ladder, {600'000, 1'000'000}, {500'000, 900'000}, false);
   EXPECT_EQ(m.rfind("#EXTM3U\n", 0), 0u);
-  EXPECT_NE(m.find("BANDWIDTH=600000,AVERAGE-BANDWIDTH=500000,RESOLUTION=426x240,CODECS=\"avc1.4d402a\"\n240p/index.m3u8"),
-            std::string::npos)
+  EXPECT_NE(
+      m.find("BANDWIDTH=600000,AVERAGE-BANDWIDTH=500000,RESOLUTION=426x240,CODECS=\"avc1.4d402a\"\n240p/index.m3u8"),
+      std::string::npos)
       << m;
 }
