@@ -23,6 +23,31 @@ start_reel() {
   wait_http "http://127.0.0.1:$port/healthz"
 }
 
+# register_user PORT: registers the bench user and prints its token.
+register_user() {
+  curl -fs -X POST "http://127.0.0.1:$1/api/auth/register" -H 'Content-Type: application/json' \
+    -d '{"email":"bench@example.com","password":"correct horse battery","name":"Bench","organizationName":"Bench"}' |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
+}
+
+# upload_raw PORT TOKEN FILE: uploads FILE as a raw body and prints the video id.
+upload_raw() {
+  curl -fs -H "Authorization: Bearer $2" -H 'Content-Type: video/mp4' -H 'Expect:' --data-binary @"$3" \
+    "http://127.0.0.1:$1/api/videos?title=bench" | python3 -c 'import json,sys; print(json.load(sys.stdin)["video"]["id"])'
+}
+
+# wait_processed PORT TOKEN ID: waits (up to 2 min) until the video is ready or failed; prints the status.
+wait_processed() {
+  local status=""
+  for _ in $(seq 1 1200); do
+    status=$(curl -fs -H "Authorization: Bearer $2" "http://127.0.0.1:$1/api/videos/$3" |
+      python3 -c 'import json,sys; print(json.load(sys.stdin)["video"]["status"])')
+    [[ $status == ready || $status == failed ]] && break
+    sleep 0.1
+  done
+  echo "$status"
+}
+
 # wrk_run URL CONNECTIONS SECONDS [wrk args...]: prints "rps p99_ms"
 wrk_run() {
   local url=$1 c=$2 d=$3; shift 3

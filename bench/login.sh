@@ -7,8 +7,7 @@ source "$(dirname "$0")/lib.sh"
 DUR=${BENCH_SECONDS:-8}
 tmp=$(mktemp -d)
 rp=$(free_port); start_reel "$rp" "$tmp/reel"
-curl -fs -o /dev/null -X POST "http://127.0.0.1:$rp/api/auth/register" -H 'Content-Type: application/json' \
-  -d '{"email":"bench@example.com","password":"correct horse battery","name":"Bench","organizationName":"Bench"}'
+register_user "$rp" >/dev/null
 
 probe() { python3 "$BENCH_DIR/latency_probe.py" "$1" 200 "$2"; }
 read -r _ idle_p99 _ _ < <(probe "http://127.0.0.1:$rp/healthz" 3)

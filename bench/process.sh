@@ -24,21 +24,11 @@ t1=$(date +%s.%N)
 hand=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')
 
 rp=$(free_port); start_reel "$rp" "$tmp/reel"
-token=$(curl -fs -X POST "http://127.0.0.1:$rp/api/auth/register" -H 'Content-Type: application/json' \
-  -d '{"email":"bench@example.com","password":"correct horse battery","name":"Bench","organizationName":"Bench"}' |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-lag_before=$(curl -fs "http://127.0.0.1:$rp/metrics" | awk '/^reel_event_loop_lag_max_seconds/ {print $2}')
+token=$(register_user "$rp")
 t0=$(date +%s.%N)
-vid=$(curl -fs -H "Authorization: Bearer $token" -H 'Content-Type: video/mp4' --data-binary @"$tmp/clip.mp4" \
-  "http://127.0.0.1:$rp/api/videos?title=bench" | python3 -c 'import json,sys; print(json.load(sys.stdin)["video"]["id"])')
+vid=$(upload_raw "$rp" "$token" "$tmp/clip.mp4")
 python3 "$BENCH_DIR/latency_probe.py" "http://127.0.0.1:$rp/healthz" 100 1000 >"$tmp/probe.txt" & probe=$!
-status=""
-for _ in $(seq 1 1200); do
-  status=$(curl -fs -H "Authorization: Bearer $token" "http://127.0.0.1:$rp/api/videos/$vid" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["video"]["status"])')
-  [[ $status == ready || $status == failed ]] && break
-  sleep 0.1
-done
+status=$(wait_processed "$rp" "$token" "$vid")
 t1=$(date +%s.%N)
 kill -INT $probe 2>/dev/null; wait $probe 2>/dev/null || true
 reel_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')

@@ -11,17 +11,9 @@ ffmpeg -v error -y -f lavfi -i testsrc2=size=640x360:rate=25:duration=20 -c:v li
   -pix_fmt yuv420p -b:v 12M -minrate 12M -maxrate 12M -bufsize 12M -x264-params nal-hrd=cbr -f mp4 "$tmp/file.bin"
 
 rp=$(free_port); start_reel "$rp" "$tmp/reel"
-token=$(curl -fs -X POST "http://127.0.0.1:$rp/api/auth/register" -H 'Content-Type: application/json' \
-  -d '{"email":"bench@example.com","password":"correct horse battery","name":"Bench","organizationName":"Bench"}' |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-vid=$(curl -fs -H "Authorization: Bearer $token" -H 'Content-Type: video/mp4' --data-binary @"$tmp/file.bin" \
-  "http://127.0.0.1:$rp/api/videos?title=bench" | python3 -c 'import json,sys; print(json.load(sys.stdin)["video"]["id"])')
-for _ in $(seq 1 600); do
-  status=$(curl -fs -H "Authorization: Bearer $token" "http://127.0.0.1:$rp/api/videos/$vid" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["video"]["status"])')
-  [[ $status == ready || $status == failed ]] && break
-  sleep 0.2
-done
+token=$(register_user "$rp")
+vid=$(upload_raw "$rp" "$token" "$tmp/file.bin")
+status=$(wait_processed "$rp" "$token" "$vid")
 [[ $status == ready ]] || { echo "bench: the clip was not processed ($status)" >&2; exit 1; }
 file=$(find "$tmp/reel/orgs" -name video.mp4)
 SIZE=$(stat -c %s "$file")

@@ -7,9 +7,7 @@ SIZE_MB=256
 tmp=$(mktemp -d)
 head -c $((SIZE_MB * 1024 * 1024)) /dev/urandom >"$tmp/file.bin"
 rp=$(free_port); start_reel "$rp" "$tmp/reel"
-token=$(curl -fs -X POST "http://127.0.0.1:$rp/api/auth/register" -H 'Content-Type: application/json' \
-  -d '{"email":"bench@example.com","password":"correct horse battery","name":"Bench","organizationName":"Bench"}' |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+token=$(register_user "$rp")
 t0=$(date +%s.%N)
 curl -fs -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: video/mp4' -H 'Expect:' \
   --data-binary @"$tmp/file.bin" "http://127.0.0.1:$rp/api/videos?title=ingest"

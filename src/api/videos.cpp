@@ -246,6 +246,7 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
                 std::string video_id = ids::random_id(12);
                 try {
                   std::vector<char> chunk(k_read_chunk);
+                  auto write_pending = [&tmp, &sink] { tmp->write(sink.pending); };
                   for (;;) {
                     std::size_t n = co_await ctx.body->read_some(asio::buffer(chunk));
                     if (n == 0) break;
@@ -255,15 +256,13 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
                     else
                       sink.file_bytes(bytes);
                     if (sink.pending.size() >= k_write_batch) {
-                      auto write_job = [&tmp, &sink] { tmp->write(sink.pending); };
-                      co_await s->pool.offload(write_job);
+                      co_await s->pool.offload(write_pending);
                       sink.pending.clear();
                     }
                   }
                   if (parser) parser->finish();
                   if (!sink.pending.empty()) {
-                    auto write_job = [&tmp, &sink] { tmp->write(sink.pending); };
-                    co_await s->pool.offload(write_job);
+                    co_await s->pool.offload(write_pending);
                     sink.pending.clear();
                   }
                   if (parser && !sink.saw_file)

@@ -20,11 +20,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
 struct job_row {
   std::string state;
   std::int64_t attempts = 0;

@@ -19,11 +19,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
 std::size_t count_rows(const std::string& data_dir, const std::string& sql) {
   reel::store::sqlite_database db(data_dir + "/reel.db", 1);
   std::size_t n = 0;

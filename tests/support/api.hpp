@@ -7,6 +7,9 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 
@@ -78,6 +81,12 @@ inline api_reply upload(unsigned short port, const std::string& token, const std
   return call(port, "POST", "/api/videos", token,
               multipart_body("reelTestBoundary", fields, filename, "video/mp4", bytes),
               {{"Content-Type", "multipart/form-data; boundary=reelTestBoundary"}});
+}
+
+// The whole content of a file ("" when it cannot be read).
+inline std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
 }
 
 inline std::string random_bytes(std::size_t n, unsigned seed) {

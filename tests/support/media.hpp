@@ -38,10 +38,7 @@ inline std::string make_clip(const std::string& path, const clip_options& o = {}
     cmd += " && ffmpeg -v error -y -i " + encoded + " -c copy -metadata:s:v:0 rotate=" + std::to_string(o.rotate) +
            " " + path + " && rm -f " + encoded;
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("ffmpeg could not make " + path);
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return read_file(path);
 }
 
 // Polls GET /api/videos/:id until its status is ready or failed; returns the video.
