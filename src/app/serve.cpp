@@ -18,6 +18,7 @@
 #include "http/server.hpp"
 #include "jobs/processor.hpp"
 #include "media/thumbnailer.hpp"
+#include "realtime/socketio.hpp"
 #include "storage/blobs.hpp"
 #include "store/jobs.hpp"
 #include "store/migrations.hpp"
@@ -144,6 +145,13 @@ int run_serve(const config& cfg) {
   processor.on_video_changed = [&video_services](const std::string& id) { video_services.streams.invalidate(id); };
   api::add_video_routes(routes, guard, video_services);
 
+  realtime::socketio_options realtime_options;
+  realtime_options.ping_interval = cfg.ping_interval;
+  realtime_options.ping_timeout = cfg.ping_timeout;
+  realtime::socketio_server realtime(io, accounts, hub, realtime_options);
+  realtime.add_routes(routes);
+  accounts.on_logout = [&realtime](const std::string& session_id) { realtime.session_revoked(session_id); };
+
   std::vector<api::readiness_check> checks;
   checks.push_back({"database", [&db]() -> asio::awaitable<std::optional<std::string>> {
                       try {
@@ -188,6 +196,8 @@ int run_serve(const config& cfg) {
                     [&server] { return static_cast<double>(server.open_connections()); });
   metrics.add_gauge("reel_threadpool_size", "Threads for blocking and CPU work.", "",
                     [&pool] { return static_cast<double>(pool.size()); });
+  metrics.add_gauge("reel_realtime_sessions", "Socket.IO (Engine.IO) sessions open now.", "",
+                    [&realtime] { return static_cast<double>(realtime.open_sessions()); });
   metrics.add_gauge("reel_thumbnail_renders_total", "On-demand thumbnails rendered by ffmpeg.", "",
                     [&thumbnails] { return static_cast<double>(thumbnails.runs()); });
   metrics.add_gauge("reel_jobs_running_here", "Processing jobs running in this process.", "",
@@ -269,6 +279,7 @@ int run_serve(const config& cfg) {
       signals.cancel();
       io.stop();
     };
+    realtime.stop();  // WebSockets and held polls are not requests that finish by themselves
     server.shutdown(one_done);
     processor.stop(one_done);
     // A second signal while draining: stop at once.

@@ -97,6 +97,7 @@ asio::awaitable<void> service::logout(const principal& p) {
   cache_.erase(p.token_hash);
   std::string now = to_iso8601(clock_.now());
   co_await db_.write([&](store::session& s) { store::revoke_session(s, p.session_id, now); });
+  if (on_logout) on_logout(p.session_id);
 }
 
 asio::awaitable<std::shared_ptr<const principal>> service::authenticate(std::string_view token) {

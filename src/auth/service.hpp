@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,6 +74,9 @@ class service {
   // The principal for `token`, or null when it is malformed, unknown,
   // revoked or expired.
   boost::asio::awaitable<std::shared_ptr<const principal>> authenticate(std::string_view token);
+
+  // Called after a session is revoked (logout), with its id.
+  std::function<void(const std::string& session_id)> on_logout;
 
   // Membership rows changed: forget cached memberships.
   void memberships_changed() { cache_.clear(); }

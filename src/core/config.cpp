@@ -141,6 +141,10 @@ const std::vector<setting>& settings() {
        [](config& c, const std::string& v, const std::string& s) { c.job_retry_base = parse_ms(s, v, 0); }},
       {"REEL_JOB_POLL_MS", "job-poll-ms", "how often an idle worker looks for jobs (default 1000)",
        [](config& c, const std::string& v, const std::string& s) { c.job_poll = parse_ms(s, v, 10); }},
+      {"REEL_PING_INTERVAL_MS", "ping-interval-ms", "Socket.IO heartbeat: how often the server pings (default 25000)",
+       [](config& c, const std::string& v, const std::string& s) { c.ping_interval = parse_ms(s, v, 100); }},
+      {"REEL_PING_TIMEOUT_MS", "ping-timeout-ms", "Socket.IO heartbeat: how long a pong may take (default 20000)",
+       [](config& c, const std::string& v, const std::string& s) { c.ping_timeout = parse_ms(s, v, 100); }},
       {"REEL_THUMBNAIL_CONCURRENCY", "thumbnail-concurrency", "on-demand thumbnails rendered at once (default 2)",
        [](config& c, const std::string& v, const std::string& s) {
          c.thumbnail_concurrency = static_cast<unsigned>(parse_uint(s, v, 1, 32, "an integer from 1 to 32"));

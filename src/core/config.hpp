@@ -40,6 +40,9 @@ struct config {
   unsigned job_max_attempts = 3;
   std::chrono::milliseconds job_retry_base{5'000};
   std::chrono::milliseconds job_poll{1'000};
+  // Engine.IO heartbeat: the server pings every interval; no pong within the timeout closes the session.
+  std::chrono::milliseconds ping_interval{25'000};
+  std::chrono::milliseconds ping_timeout{20'000};
   // On-demand thumbnails rendered at once, at most.
   unsigned thumbnail_concurrency = 2;
   // Largest JSON/form body an ordinary API route accepts.

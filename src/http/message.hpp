@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/value.hpp>
@@ -71,6 +72,9 @@ class response : public beast_http::response<beast_http::string_body> {
   response() = default;
   response(base&& b) : base(std::move(b)) {}
   std::optional<file_payload> file;
+  // Set to take the connection over instead of answering (a WebSocket
+  // upgrade): the server hands it the stream and the request and forgets it.
+  std::function<boost::asio::awaitable<void>(boost::beast::tcp_stream, request)> takeover;
 };
 
 // The client went away (or stopped sending) while its request was read:

@@ -100,7 +100,8 @@ void server::shutdown(std::function<void()> done) {
   acceptor_.close(ignored);
   on_drained_ = std::move(done);
   for (auto* c : connections_)
-    if (!c->busy) c->stream->socket().shutdown(tcp::socket::shutdown_receive, ignored), c->stream->cancel();
+    if (!c->busy && c->stream)
+      c->stream->socket().shutdown(tcp::socket::shutdown_receive, ignored), c->stream->cancel();
   if (connections_.empty()) {
     auto fn = std::move(on_drained_);
     on_drained_ = nullptr;
@@ -114,7 +115,7 @@ void server::shutdown(std::function<void()> done) {
       log::warn("shutdown timeout: closing connections still busy", {{"count", connections_.size()}});
     for (auto* c : connections_) {
       boost::system::error_code ignored;
-      c->stream->socket().close(ignored);
+      if (c->stream) c->stream->socket().close(ignored);
     }
   });
 }
@@ -376,6 +377,12 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
     } catch (const std::exception& e) {
       log::error("handler chain failed", {{"error", e.what()}});
       res = error_response(errc::internal, "Something went wrong on our side.");
+    }
+
+    if (res.takeover && !ctx.rejection) {
+      conn.stream = nullptr;  // no longer ours to close at shutdown
+      co_await res.takeover(std::move(stream), std::move(ctx.req));
+      co_return;
     }
 
     // After a rejection, or a streamed body the handler did not finish

@@ -1,0 +1,418 @@
+#include "realtime/socketio.hpp"
+
+#include "core/ids.hpp"
+#include "core/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <deque>
+
+namespace reel::realtime {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace json = boost::json;
+namespace websocket = beast::websocket;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+struct socketio_server::session {
+  std::string sid;
+  bool websocket = false;  // the transport in use
+  bool upgrading = false;
+  bool closed = false;
+  std::deque<std::string> queue;
+  std::size_t queued_bytes = 0;
+  asio::steady_timer wake;  // cancelled whenever the queue or the state changes
+  asio::steady_timer ping;
+  bool pong_pending = false;
+  bool get_in_flight = false;
+  std::string cookie_token;
+  // Socket.IO
+  bool connected = false;
+  std::string org_id, login_session_id;
+  std::function<void()> close_transport;
+
+  explicit session(asio::io_context& io) : wake(io), ping(io) {}
+  void signal() { wake.cancel(); }
+};
+
+namespace {
+
+http::response eio_error(int code, std::string_view message, http::status st = http::status::bad_request) {
+  http::response res{st, 11};
+  res.set(http::field::content_type, "application/json");
+  res.body() = json::serialize(json::object{{"code", code}, {"message", message}});
+  res.prepare_payload();
+  return res;
+}
+
+http::response text(std::string body) {
+  http::response res{http::status::ok, 11};
+  res.set(http::field::content_type, "text/plain; charset=UTF-8");
+  res.set(http::field::cache_control, "no-store");
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+std::string open_packet(const std::string& sid, bool polling, const socketio_options& o) {
+  json::array upgrades;
+  if (polling) upgrades.push_back("websocket");
+  return "0" + json::serialize(json::object{{"sid", sid},
+                                            {"upgrades", upgrades},
+                                            {"pingInterval", o.ping_interval.count()},
+                                            {"pingTimeout", o.ping_timeout.count()},
+                                            {"maxPayload", o.max_payload}});
+}
+
+}  // namespace
+
+socketio_server::socketio_server(asio::io_context& io, auth::service& accounts, event_hub& hub,
+                                 socketio_options options)
+    : io_(io), accounts_(accounts), hub_(hub), options_(options) {
+  subscription_ = hub_.subscribe([this](const event& e) { deliver(e); });
+}
+
+socketio_server::~socketio_server() { hub_.unsubscribe(subscription_); }
+
+void socketio_server::add_routes(http::router& r) {
+  r.add(http::verb::get, "/socket.io/", [this](http::context& ctx) -> asio::awaitable<http::response> {
+    if (ctx.query("transport") == "websocket") co_return co_await handle_websocket(ctx);
+    co_return co_await handle_polling(ctx);
+  });
+  r.add(
+      http::verb::post, "/socket.io/",
+      [this](http::context& ctx) -> asio::awaitable<http::response> { co_return co_await handle_polling(ctx); },
+      {.body_limit = options_.max_payload});
+}
+
+void socketio_server::send(session& s, std::string packet) {
+  if (s.closed) return;
+  s.queued_bytes += packet.size();
+  s.queue.push_back(std::move(packet));
+  if (s.queued_bytes > options_.max_queued_bytes) {
+    close(s, "slow consumer");
+    return;
+  }
+  s.signal();
+}
+
+void socketio_server::close(session& s, std::string_view why) {
+  if (s.closed) return;
+  s.closed = true;
+  log::debug("socket.io session closed", {{"sid", s.sid}, {"why", why}});
+  if (!s.org_id.empty()) {
+    auto it = rooms_.find(s.org_id);
+    if (it != rooms_.end()) {
+      it->second.erase(&s);
+      if (it->second.empty()) rooms_.erase(it);
+    }
+  }
+  s.ping.cancel();
+  s.signal();
+  if (s.close_transport) s.close_transport();
+  sessions_.erase(s.sid);
+}
+
+void socketio_server::stop() {
+  std::vector<std::shared_ptr<session>> all;
+  for (auto& [sid, s] : sessions_) all.push_back(s);
+  for (auto& s : all) close(*s, "server shutdown");
+}
+
+void socketio_server::session_revoked(const std::string& session_id) {
+  std::vector<std::shared_ptr<session>> hit;
+  for (auto& [sid, s] : sessions_)
+    if (s->login_session_id == session_id) hit.push_back(s);
+  for (auto& s : hit) {
+    send(*s, "41");  // Socket.IO disconnect: the client does not reconnect by itself
+    auto victim = s;
+    asio::post(io_, [this, victim] { close(*victim, "logged out"); });
+  }
+}
+
+void socketio_server::deliver(const event& e) {
+  auto it = rooms_.find(e.organization_id);
+  if (it == rooms_.end()) return;
+  std::string packet = "42" + json::serialize(json::array{json::value(e.name), e.payload});
+  std::vector<session*> members(it->second.begin(), it->second.end());
+  for (auto* s : members)
+    if (s->connected) send(*s, packet);
+}
+
+asio::awaitable<void> socketio_server::run_pings(std::shared_ptr<session> s) {
+  while (!s->closed) {
+    s->ping.expires_after(options_.ping_interval);
+    co_await s->ping.async_wait(use_tuple);
+    if (s->closed) break;
+    s->pong_pending = true;
+    send(*s, "2");
+    s->ping.expires_after(options_.ping_timeout);
+    co_await s->ping.async_wait(use_tuple);
+    if (s->closed) break;
+    if (s->pong_pending) close(*s, "ping timeout");
+  }
+}
+
+bool socketio_server::on_packet(const std::shared_ptr<session>& s, std::string_view packet) {
+  if (packet.empty()) return false;
+  switch (packet[0]) {
+    case '1':
+      close(*s, "client close");
+      return true;
+    case '3':
+      s->pong_pending = false;
+      return true;
+    case '4': {
+      std::string payload(packet.substr(1));
+      asio::co_spawn(io_, on_message(s, payload), [sid = s->sid](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          log::warn("socket.io message failed", {{"sid", sid}, {"error", ex.what()}});
+        }
+      });
+      return true;
+    }
+    case '6':
+      return true;
+    default:  // '2' from a client is the wrong heartbeat direction in v4
+      return false;
+  }
+}
+
+asio::awaitable<void> socketio_server::on_message(std::shared_ptr<session> s, std::string payload) {
+  if (payload.empty() || s->closed) co_return;
+  char type = payload[0];
+  std::string_view rest = std::string_view(payload).substr(1);
+  std::string nsp = "/";
+  if (!rest.empty() && rest.front() == '/') {
+    auto comma = rest.find(',');
+    nsp = std::string(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  if (type == '0') {  // CONNECT
+    if (nsp != "/") {
+      send(*s, "44" + nsp + "," + json::serialize(json::object{{"message", "Invalid namespace"}}));
+      co_return;
+    }
+    std::string token = s->cookie_token, org;
+    if (!rest.empty()) {
+      boost::system::error_code ec;
+      auto auth = json::parse(rest, ec);
+      if (ec || !auth.is_object()) {
+        close(*s, "malformed CONNECT");
+        co_return;
+      }
+      if (auto* t = auth.as_object().if_contains("token"); t && t->is_string()) token = std::string(t->as_string());
+      if (auto* o = auth.as_object().if_contains("organizationId"); o && o->is_string())
+        org = std::string(o->as_string());
+    }
+    std::shared_ptr<const auth::principal> who;
+    if (!token.empty()) who = co_await accounts_.authenticate(token);
+    if (s->closed) co_return;
+    const store::membership* m = nullptr;
+    if (who) m = org.empty() ? (who->memberships.empty() ? nullptr : &who->memberships.front()) : who->membership_in(org);
+    if (!who || !m) {
+      send(*s, "44" + json::serialize(json::object{{"message", "unauthorized"}}));
+      co_return;
+    }
+    s->org_id = m->org.id;
+    s->login_session_id = who->session_id;
+    s->connected = true;
+    rooms_[s->org_id].insert(s.get());
+    send(*s, "40" + json::serialize(json::object{{"sid", ids::random_id(12)}}));
+    co_return;
+  }
+  if (!s->connected) {
+    close(*s, "packet before CONNECT");
+    co_return;
+  }
+  if (type == '1') {  // DISCONNECT
+    s->connected = false;
+    if (auto it = rooms_.find(s->org_id); it != rooms_.end()) it->second.erase(s.get());
+    co_return;
+  }
+  if (type == '2') {  // EVENT, maybe asking for an ack
+    std::size_t digits = 0;
+    while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) ++digits;
+    std::string ack(rest.substr(0, digits));
+    boost::system::error_code ec;
+    auto args = json::parse(rest.substr(digits), ec);
+    if (ec || !args.is_array() || args.as_array().empty() || !args.as_array()[0].is_string() || ack.size() > 9) {
+      close(*s, "malformed EVENT");
+      co_return;
+    }
+    if (!ack.empty()) send(*s, "43" + ack + "[]");
+    co_return;
+  }
+  if (type == '3') co_return;  // ACK of something we never asked: ignore
+  close(*s, "unknown Socket.IO packet");
+}
+
+asio::awaitable<http::response> socketio_server::handle_polling(http::context& ctx) {
+  if (ctx.query("EIO") != "4") co_return eio_error(5, "Unsupported protocol version");
+  if (ctx.query("transport") != "polling") co_return eio_error(0, "Transport unknown");
+  auto sid = ctx.query("sid");
+  if (!sid) {
+    if (ctx.req.method() != http::verb::get) co_return eio_error(2, "Bad handshake method");
+    auto s = std::make_shared<session>(io_);
+    s->sid = ids::random_id(15);
+    if (const auto* c = ctx.cookie("reel_session")) s->cookie_token = *c;
+    sessions_.emplace(s->sid, s);
+    asio::co_spawn(io_, run_pings(s), asio::detached);
+    co_return text(open_packet(s->sid, true, options_));
+  }
+  auto it = sessions_.find(*sid);
+  if (it == sessions_.end()) co_return eio_error(1, "Session ID unknown");
+  auto s = it->second;
+  if (s->websocket) co_return eio_error(3, "Bad request");
+  if (ctx.req.method() == http::verb::post) {
+    std::string_view body = ctx.req.body();
+    while (!body.empty()) {
+      auto sep = body.find('\x1e');
+      if (!on_packet(s, body.substr(0, sep))) {
+        close(*s, "malformed packet");
+        co_return eio_error(3, "Bad request");
+      }
+      if (sep == std::string_view::npos) break;
+      body.remove_prefix(sep + 1);
+    }
+    co_return text("ok");
+  }
+  if (s->get_in_flight) {
+    close(*s, "overlapping GET");
+    co_return eio_error(3, "Bad request");
+  }
+  s->get_in_flight = true;
+  while (s->queue.empty() && !s->closed && !s->upgrading && !s->websocket) {
+    s->wake.expires_at(asio::steady_timer::time_point::max());
+    co_await s->wake.async_wait(use_tuple);
+  }
+  s->get_in_flight = false;
+  if (s->closed && s->queue.empty()) co_return text("1");
+  if (s->upgrading || s->websocket) co_return text("6");
+  std::string body;
+  for (auto& p : s->queue) {
+    if (!body.empty()) body += '\x1e';
+    body += p;
+  }
+  s->queue.clear();
+  s->queued_bytes = 0;
+  co_return text(std::move(body));
+}
+
+asio::awaitable<http::response> socketio_server::handle_websocket(http::context& ctx) {
+  if (ctx.query("EIO") != "4") co_return eio_error(5, "Unsupported protocol version");
+  if (!websocket::is_upgrade(ctx.req)) co_return eio_error(3, "Bad request");
+  std::shared_ptr<session> s;
+  bool upgrade = false;
+  if (auto sid = ctx.query("sid")) {
+    auto it = sessions_.find(*sid);
+    if (it == sessions_.end()) co_return eio_error(1, "Session ID unknown");
+    s = it->second;
+    if (s->websocket || s->upgrading) co_return eio_error(3, "Bad request");
+    upgrade = true;
+  } else {
+    s = std::make_shared<session>(io_);
+    s->sid = ids::random_id(15);
+    s->websocket = true;
+    if (const auto* c = ctx.cookie("reel_session")) s->cookie_token = *c;
+  }
+  http::response res;
+  res.takeover = [this, s, upgrade](beast::tcp_stream stream, http::request req) -> asio::awaitable<void> {
+    co_await run_websocket(s, std::move(stream), std::move(req), upgrade);
+  };
+  co_return res;
+}
+
+asio::awaitable<void> socketio_server::run_websocket(std::shared_ptr<session> s, beast::tcp_stream stream,
+                                                     http::request req, bool upgrade) {
+  using namespace asio::experimental::awaitable_operators;
+  stream.expires_never();
+  websocket::stream<beast::tcp_stream> ws(std::move(stream));
+  ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws.read_message_max(options_.max_payload);
+  auto [aec] = co_await ws.async_accept(req, use_tuple);
+  if (aec) co_return;
+  s->close_transport = [&ws] { beast::get_lowest_layer(ws).cancel(); };
+  beast::flat_buffer buffer;
+
+  if (upgrade) {
+    // Probe: 2probe → 3probe; the pending poll gets a noop; then 5 completes it.
+    auto [ec1, n1] = co_await ws.async_read(buffer, use_tuple);
+    if (ec1 || beast::buffers_to_string(buffer.data()) != "2probe") {
+      s->close_transport = nullptr;
+      co_return;
+    }
+    buffer.consume(buffer.size());
+    ws.text(true);
+    auto [ec2, n2] = co_await ws.async_write(asio::buffer(std::string_view("3probe")), use_tuple);
+    if (ec2) co_return;
+    s->upgrading = true;
+    s->signal();
+    auto [ec3, n3] = co_await ws.async_read(buffer, use_tuple);
+    if (ec3 || beast::buffers_to_string(buffer.data()) != "5") {
+      s->upgrading = false;
+      s->close_transport = nullptr;
+      co_return;
+    }
+    buffer.consume(buffer.size());
+    s->upgrading = false;
+    s->websocket = true;
+    s->signal();
+  } else {
+    sessions_.emplace(s->sid, s);
+    asio::co_spawn(io_, run_pings(s), asio::detached);
+    s->queue.push_front(open_packet(s->sid, false, options_));
+    s->queued_bytes += s->queue.front().size();
+  }
+
+  auto reader = [&]() -> asio::awaitable<void> {
+    for (;;) {
+      auto [ec, n] = co_await ws.async_read(buffer, use_tuple);
+      if (ec || !ws.got_text()) break;
+      std::string packet = beast::buffers_to_string(buffer.data());
+      buffer.consume(buffer.size());
+      if (!on_packet(s, packet)) {
+        close(*s, "malformed packet");
+        break;
+      }
+      if (s->closed) break;
+    }
+  };
+  auto writer = [&]() -> asio::awaitable<void> {
+    for (;;) {
+      while (s->queue.empty() && !s->closed) {
+        s->wake.expires_at(asio::steady_timer::time_point::max());
+        co_await s->wake.async_wait(use_tuple);
+      }
+      while (!s->queue.empty()) {
+        std::string packet = std::move(s->queue.front());
+        s->queue.pop_front();
+        s->queued_bytes -= std::min(s->queued_bytes, packet.size());
+        ws.text(true);
+        auto [ec, n] = co_await ws.async_write(asio::buffer(packet), use_tuple);
+        if (ec) co_return;
+      }
+      if (s->closed) co_return;
+    }
+  };
+  co_await (reader() || writer());
+  s->close_transport = nullptr;
+  close(*s, "transport closed");
+  boost::system::error_code ignored;
+  beast::get_lowest_layer(ws).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  beast::get_lowest_layer(ws).socket().close(ignored);
+}
+
+}  // namespace reel::realtime

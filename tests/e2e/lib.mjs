@@ -1,0 +1,100 @@
+// Helpers of the end-to-end suites: the real reel binary, real HTTP, real clips.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const REEL = process.env.REEL_BINARY || 'build/reel';
+
+export function tempDir(prefix = 'reel-e2e-') {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+// Starts `reel serve` and resolves once it listens: {proc, port, stop()}.
+export function startServer(dataDir, { port = 0, args = [], env = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REEL_')));
+    const proc = spawn(REEL, ['serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, ...args], {
+      env: { ...cleanEnv, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    const timer = setTimeout(() => reject(new Error('reel did not start: ' + log)), 20000);
+    proc.stderr.on('data', (chunk) => {
+      log += chunk;
+      const m = /INFO listening .*port=(\d+)/.exec(log);
+      if (m && timer) {
+        clearTimeout(timer);
+        resolve({
+          proc,
+          port: Number(m[1]),
+          log: () => log,
+          stop: (signal = 'SIGTERM') =>
+            new Promise((done) => {
+              if (proc.exitCode !== null) return done(proc.exitCode);
+              proc.once('exit', (code) => done(code));
+              proc.kill(signal);
+            }),
+        });
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`reel exited (${code}): ${log}`)));
+  });
+}
+
+export async function api(port, method, pathname, { token, body, headers = {} } = {}) {
+  const h = { ...headers };
+  if (token) h.Authorization = `Bearer ${token}`;
+  let payload = body;
+  if (body && !(body instanceof Buffer) && typeof body !== 'string') {
+    h['Content-Type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  const res = await fetch(`http://127.0.0.1:${port}${pathname}`, { method, headers: h, body: payload });
+  const text = await res.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+export async function register(port, email, organizationName) {
+  const r = await api(port, 'POST', '/api/auth/register', {
+    body: { email, password: 'correct horse', name: email, organizationName },
+  });
+  if (r.status !== 201) throw new Error('register failed: ' + r.text);
+  return { token: r.json.token, orgId: r.json.organization.id, userId: r.json.user.id };
+}
+
+export function makeClip(file, seconds = 3) {
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=25:duration=${seconds}`,
+    '-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`, '-c:v', 'libx264', '-pix_fmt', 'yuv420p',
+    '-c:a', 'aac', '-shortest', file]);
+  return fs.readFileSync(file);
+}
+
+export async function upload(port, token, bytes, title = 'clip') {
+  const r = await api(port, 'POST', `/api/videos?title=${encodeURIComponent(title)}`, {
+    token, body: bytes, headers: { 'Content-Type': 'video/mp4' },
+  });
+  if (r.status !== 201) throw new Error('upload failed: ' + r.text);
+  return r.json.video;
+}
+
+// Resolves with the first `event` (with args) that passes `test`, or rejects after `ms`.
+export function waitFor(emitter, event, test = () => true, ms = 60000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      emitter.off(event, on);
+      reject(new Error(`no ${event} within ${ms} ms`));
+    }, ms);
+    function on(...args) {
+      if (!test(...args)) return;
+      clearTimeout(timer);
+      emitter.off(event, on);
+      resolve(args);
+    }
+    emitter.on(event, on);
+  });
+}
