@@ -73,7 +73,10 @@ class response : public beast_http::response<beast_http::string_body> {
   response(base&& b) : base(std::move(b)) {}
   std::optional<file_payload> file;
   // Set to take the connection over instead of answering (a WebSocket
-  // upgrade): the server hands it the stream and the request and forgets it.
+  // upgrade): the server hands it the stream and the request, runs the
+  // returned coroutine on its own and forgets the connection. The function
+  // object dies before the coroutine runs: it must not be a coroutine itself
+  // but return one that owns its state.
   std::function<boost::asio::awaitable<void>(boost::beast::tcp_stream, request)> takeover;
 };
 

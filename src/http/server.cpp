@@ -380,8 +380,16 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
     }
 
     if (res.takeover && !ctx.rejection) {
-      conn.stream = nullptr;  // no longer ours to close at shutdown
-      co_await res.takeover(std::move(stream), std::move(ctx.req));
+      // The connection lives on in its own coroutine; this one (and its
+      // request buffers) ends here, so an idle WebSocket costs only itself.
+      asio::co_spawn(io_, res.takeover(std::move(stream), std::move(ctx.req)), [](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          log::warn("taken-over connection failed", {{"error", ex.what()}});
+        }
+      });
       co_return;
     }
 

@@ -15,6 +15,9 @@
 
 #include <deque>
 
+#include <sys/socket.h>
+#include <cerrno>
+
 namespace reel::realtime {
 
 namespace asio = boost::asio;
@@ -34,6 +37,10 @@ struct socketio_server::session {
   asio::steady_timer ping;
   bool pong_pending = false;
   bool get_in_flight = false;
+  // WebSocket: the socket (for direct writes) and whether a write is in progress.
+  int fd = -1;
+  bool writing = false;
+  std::string raw_pending;  // encoded frames still to be written, in order
   std::string cookie_token;
   // Socket.IO
   bool connected = false;
@@ -88,14 +95,59 @@ void socketio_server::add_routes(http::router& r) {
     if (ctx.query("transport") == "websocket") co_return co_await handle_websocket(ctx);
     co_return co_await handle_polling(ctx);
   });
-  r.add(
-      http::verb::post, "/socket.io/",
-      [this](http::context& ctx) -> asio::awaitable<http::response> { co_return co_await handle_polling(ctx); },
-      {.body_limit = options_.max_payload});
+  r.add(http::verb::post, "/socket.io/",
+        [this](http::context& ctx) -> asio::awaitable<http::response> { co_return co_await handle_polling(ctx); },
+        {.body_limit = options_.max_payload});
 }
+
+namespace {
+
+// One unmasked WebSocket text frame (server to client), FIN set.
+std::string text_frame(std::string_view payload) {
+  std::string f;
+  f.reserve(payload.size() + 10);
+  f += static_cast<char>(0x81);
+  std::size_t n = payload.size();
+  if (n < 126) {
+    f += static_cast<char>(n);
+  } else if (n < 65536) {
+    f += static_cast<char>(126);
+    f += static_cast<char>((n >> 8) & 0xff);
+    f += static_cast<char>(n & 0xff);
+  } else {
+    f += static_cast<char>(127);
+    for (int i = 7; i >= 0; --i) f += static_cast<char>((static_cast<std::uint64_t>(n) >> (8 * i)) & 0xff);
+  }
+  f += payload;
+  return f;
+}
+
+}  // namespace
 
 void socketio_server::send(session& s, std::string packet) {
   if (s.closed) return;
+  if (s.websocket && s.fd >= 0) {
+    // WebSocket: frames are written straight to the socket when nothing is
+    // pending (a broadcast costs one send(2) per client, no coroutine), and
+    // otherwise appended for the writer. Either way, in order.
+    std::string frame = text_frame(packet);
+    if (!s.writing && s.raw_pending.empty()) {
+      ssize_t n = ::send(s.fd, frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n == static_cast<ssize_t>(frame.size())) return;
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        close(s, "write failed");
+        return;
+      }
+      frame.erase(0, n > 0 ? static_cast<std::size_t>(n) : 0);
+    }
+    s.raw_pending += frame;
+    if (s.raw_pending.size() > options_.max_queued_bytes) {
+      close(s, "slow consumer");
+      return;
+    }
+    s.signal();
+    return;
+  }
   s.queued_bytes += packet.size();
   s.queue.push_back(std::move(packet));
   if (s.queued_bytes > options_.max_queued_bytes) {
@@ -221,7 +273,8 @@ asio::awaitable<void> socketio_server::on_message(std::shared_ptr<session> s, st
     if (!token.empty()) who = co_await accounts_.authenticate(token);
     if (s->closed) co_return;
     const store::membership* m = nullptr;
-    if (who) m = org.empty() ? (who->memberships.empty() ? nullptr : &who->memberships.front()) : who->membership_in(org);
+    if (who)
+      m = org.empty() ? (who->memberships.empty() ? nullptr : &who->memberships.front()) : who->membership_in(org);
     if (!who || !m) {
       send(*s, "44" + json::serialize(json::object{{"message", "unauthorized"}}));
       co_return;
@@ -329,8 +382,8 @@ asio::awaitable<http::response> socketio_server::handle_websocket(http::context&
     if (const auto* c = ctx.cookie("reel_session")) s->cookie_token = *c;
   }
   http::response res;
-  res.takeover = [this, s, upgrade](beast::tcp_stream stream, http::request req) -> asio::awaitable<void> {
-    co_await run_websocket(s, std::move(stream), std::move(req), upgrade);
+  res.takeover = [this, s, upgrade](beast::tcp_stream stream, http::request req) {
+    return run_websocket(s, std::move(stream), std::move(req), upgrade);
   };
   co_return res;
 }
@@ -344,6 +397,7 @@ asio::awaitable<void> socketio_server::run_websocket(std::shared_ptr<session> s,
   ws.read_message_max(options_.max_payload);
   auto [aec] = co_await ws.async_accept(req, use_tuple);
   if (aec) co_return;
+  req = {};  // the upgrade request is not needed any more
   s->close_transport = [&ws] { beast::get_lowest_layer(ws).cancel(); };
   beast::flat_buffer buffer;
 
@@ -369,13 +423,18 @@ asio::awaitable<void> socketio_server::run_websocket(std::shared_ptr<session> s,
     buffer.consume(buffer.size());
     s->upgrading = false;
     s->websocket = true;
-    s->signal();
   } else {
     sessions_.emplace(s->sid, s);
     asio::co_spawn(io_, run_pings(s), asio::detached);
     s->queue.push_front(open_packet(s->sid, false, options_));
-    s->queued_bytes += s->queue.front().size();
   }
+  // From here on everything goes out as WebSocket frames, starting with
+  // what was queued for polling.
+  for (auto& p : s->queue) s->raw_pending += text_frame(p);
+  s->queue.clear();
+  s->queued_bytes = 0;
+  s->fd = beast::get_lowest_layer(ws).socket().native_handle();
+  s->signal();
 
   auto reader = [&]() -> asio::awaitable<void> {
     for (;;) {
@@ -391,23 +450,25 @@ asio::awaitable<void> socketio_server::run_websocket(std::shared_ptr<session> s,
     }
   };
   auto writer = [&]() -> asio::awaitable<void> {
+    auto& socket = beast::get_lowest_layer(ws);
     for (;;) {
-      while (s->queue.empty() && !s->closed) {
+      while (s->raw_pending.empty() && !s->closed) {
         s->wake.expires_at(asio::steady_timer::time_point::max());
         co_await s->wake.async_wait(use_tuple);
       }
-      while (!s->queue.empty()) {
-        std::string packet = std::move(s->queue.front());
-        s->queue.pop_front();
-        s->queued_bytes -= std::min(s->queued_bytes, packet.size());
-        ws.text(true);
-        auto [ec, n] = co_await ws.async_write(asio::buffer(packet), use_tuple);
-        if (ec) co_return;
-      }
       if (s->closed) co_return;
+      std::string chunk;
+      chunk.swap(s->raw_pending);
+      s->writing = true;
+      socket.expires_after(std::chrono::seconds(30));  // a reader that stalls this long is gone
+      auto [ec, n] = co_await asio::async_write(socket, asio::buffer(chunk), use_tuple);
+      socket.expires_never();
+      s->writing = false;
+      if (ec) co_return;
     }
   };
   co_await (reader() || writer());
+  s->fd = -1;
   s->close_transport = nullptr;
   close(*s, "transport closed");
   boost::system::error_code ignored;

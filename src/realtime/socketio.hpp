@@ -63,8 +63,8 @@ class socketio_server {
   event_hub& hub_;
   socketio_options options_;
   std::size_t subscription_ = 0;
-  std::unordered_map<std::string, std::shared_ptr<session>> sessions_;        // by Engine.IO sid
-  std::unordered_map<std::string, std::unordered_set<session*>> rooms_;        // by organization
+  std::unordered_map<std::string, std::shared_ptr<session>> sessions_;   // by Engine.IO sid
+  std::unordered_map<std::string, std::unordered_set<session*>> rooms_;  // by organization
 };
 
 }  // namespace reel::realtime

@@ -1,0 +1,67 @@
+// Load client of the realtime scenario: opens N idle websocket Socket.IO
+// clients against a server, reports the server's RSS growth per connection,
+// then measures the latency of broadcasts reaching M of them.
+// The first M clients authenticate with LISTEN_TOKEN (one organization,
+// whose room gets the broadcast); the other N-M with IDLE_TOKEN (another).
+// Usage: node realtime_load.mjs PORT SERVER_PID N M LISTEN_TOKEN IDLE_TOKEN TRIGGER
+//   TRIGGER: a shell-free description of how to broadcast: "node" (POST /broadcast)
+//            or "reel:<videoId>" (PATCH /api/videos/<id>, which publishes video:updated)
+import fs from 'node:fs';
+import { io } from 'socket.io-client';
+
+const [port, pid, n, m, token, idleToken, trigger] = process.argv.slice(2);
+const N = Number(n), M = Number(m);
+const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const before = rss();
+const sockets = [];
+const batch = 500;
+for (let i = 0; i < N; i += batch) {
+  const opened = [];
+  for (let j = i; j < Math.min(N, i + batch); j++) {
+    const auth = { token: j < M ? token : idleToken };
+    const s = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], auth, reconnection: false, forceNew: true });
+    sockets.push(s);
+    opened.push(new Promise((resolve, reject) => {
+      s.once('connect', resolve);
+      s.once('connect_error', reject);
+    }));
+  }
+  await Promise.all(opened);
+}
+await sleep(2000);
+const after = rss();
+const perConnection = ((after - before) * 1024) / N;
+
+async function broadcastOnce() {
+  const listeners = sockets.slice(0, M);
+  // Latency from the server's own timestamp of the change (updatedAt: reel
+  // sets it when the change is made, node at emit) to each client's receipt.
+  const arrivals = listeners.map((s) => new Promise((resolve) => s.once('video:updated', (p) => {
+    const sent = Date.parse(p.video.updatedAt);
+    resolve(Date.now() - sent);
+  })));
+  if (trigger === 'node') {
+    await fetch(`http://127.0.0.1:${port}/broadcast`, { method: 'POST' });
+  } else {
+    const id = trigger.split(':')[1];
+    await fetch(`http://127.0.0.1:${port}/api/videos/${id}`, {
+      method: 'PATCH',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ title: 'bench ' + Math.random() }),
+    });
+  }
+  const times = await Promise.all(arrivals);
+  return Math.max(...times);
+}
+const rounds = [];
+for (let i = 0; i < 10; i++) {
+  rounds.push(await broadcastOnce());
+  await sleep(100);
+}
+rounds.sort((a, b) => a - b);
+console.log(JSON.stringify({ connections: sockets.filter((s) => s.connected).length, rssBeforeKiB: before, rssAfterKiB: after,
+  bytesPerConnection: Math.round(perConnection), broadcastMedianMs: rounds[5], broadcastMaxMs: rounds[9] }));
+for (const s of sockets) s.close();
+process.exit(0);
