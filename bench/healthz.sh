@@ -8,7 +8,7 @@ CONNS=${BENCH_CONNECTIONS:-50}
 tmp=$(mktemp -d)
 
 rp=$(free_port); start_reel "$rp" "$tmp/reel"
-np=$(free_port); node "$BENCH_DIR/peers/node/healthz.js" "$np" >/dev/null & PIDS+=($!)
+np=$(free_port); node "$BENCH_DIR/peers/node/healthz.cjs" "$np" >/dev/null & PIDS+=($!)
 wait_http "http://127.0.0.1:$np/healthz"
 
 # Warm both up, then measure alternately so that drift hits both alike.

@@ -1,5 +1,5 @@
 // The Node.js peer of the /healthz scenario: a minimal http server answering
-// what reel answers. Usage: node healthz.js PORT
+// what reel answers. Usage: node healthz.cjs PORT
 'use strict';
 const http = require('http');
 const port = Number(process.argv[2] || 8081);
