@@ -13,7 +13,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <deque>
+#include <vector>
 
 #include <sys/socket.h>
 #include <cerrno>
@@ -31,7 +31,7 @@ struct socketio_server::session {
   bool websocket = false;  // the transport in use
   bool upgrading = false;
   bool closed = false;
-  std::deque<std::string> queue;
+  std::vector<std::string> queue;
   std::size_t queued_bytes = 0;
   asio::steady_timer wake;  // cancelled whenever the queue or the state changes
   asio::steady_timer ping;
@@ -40,7 +40,8 @@ struct socketio_server::session {
   // WebSocket: the socket (for direct writes) and whether a write is in progress.
   int fd = -1;
   bool writing = false;
-  std::string raw_pending;  // encoded frames still to be written, in order
+  std::string raw_pending;            // encoded frames still to be written, in order
+  std::function<void()> kick_writer;  // starts a writer for raw_pending
   std::string cookie_token;
   // Socket.IO
   bool connected = false;
@@ -145,7 +146,7 @@ void socketio_server::send(session& s, std::string packet) {
       close(s, "slow consumer");
       return;
     }
-    s.signal();
+    if (s.kick_writer) s.kick_writer();
     return;
   }
   s.queued_bytes += packet.size();
@@ -390,90 +391,167 @@ asio::awaitable<http::response> socketio_server::handle_websocket(http::context&
 
 asio::awaitable<void> socketio_server::run_websocket(std::shared_ptr<session> s, beast::tcp_stream stream,
                                                      http::request req, bool upgrade) {
-  using namespace asio::experimental::awaitable_operators;
-  stream.expires_never();
-  websocket::stream<beast::tcp_stream> ws(std::move(stream));
-  ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-  ws.read_message_max(options_.max_payload);
-  auto [aec] = co_await ws.async_accept(req, use_tuple);
-  if (aec) co_return;
-  req = {};  // the upgrade request is not needed any more
-  s->close_transport = [&ws] { beast::get_lowest_layer(ws).cancel(); };
-  beast::flat_buffer buffer;
-
-  if (upgrade) {
-    // Probe: 2probe → 3probe; the pending poll gets a noop; then 5 completes it.
-    auto [ec1, n1] = co_await ws.async_read(buffer, use_tuple);
-    if (ec1 || beast::buffers_to_string(buffer.data()) != "2probe") {
-      s->close_transport = nullptr;
-      co_return;
-    }
-    buffer.consume(buffer.size());
-    ws.text(true);
-    auto [ec2, n2] = co_await ws.async_write(asio::buffer(std::string_view("3probe")), use_tuple);
-    if (ec2) co_return;
-    s->upgrading = true;
-    s->signal();
-    auto [ec3, n3] = co_await ws.async_read(buffer, use_tuple);
-    if (ec3 || beast::buffers_to_string(buffer.data()) != "5") {
-      s->upgrading = false;
-      s->close_transport = nullptr;
-      co_return;
-    }
-    buffer.consume(buffer.size());
-    s->upgrading = false;
-    s->websocket = true;
-  } else {
+  // Beast answers the handshake (101); after that the socket is ours: frames
+  // are parsed here with one small buffer and written raw, so that an idle
+  // connection costs a few KiB, not a Beast stream with its buffers.
+  asio::ip::tcp::socket sock(io_);
+  {
+    stream.expires_after(std::chrono::seconds(10));
+    websocket::stream<beast::tcp_stream> ws(std::move(stream));
+    auto [aec] = co_await ws.async_accept(req, use_tuple);
+    if (aec) co_return;
+    beast::get_lowest_layer(ws).expires_never();
+    sock = beast::get_lowest_layer(ws).release_socket();
+  }
+  req = {};
+  s->fd = sock.native_handle();
+  s->close_transport = [&sock] {
+    boost::system::error_code ignored;
+    sock.cancel(ignored);
+  };
+  s->kick_writer = [this, weak = std::weak_ptr<session>(s), &sock] {
+    if (auto sp = weak.lock()) start_writer(sp, sock);
+  };
+  if (!upgrade) {
     sessions_.emplace(s->sid, s);
     asio::co_spawn(io_, run_pings(s), asio::detached);
-    s->queue.push_front(open_packet(s->sid, false, options_));
+    s->raw_pending += text_frame(open_packet(s->sid, false, options_));
+    start_writer(s, sock);
   }
-  // From here on everything goes out as WebSocket frames, starting with
-  // what was queued for polling.
-  for (auto& p : s->queue) s->raw_pending += text_frame(p);
-  s->queue.clear();
-  s->queued_bytes = 0;
-  s->fd = beast::get_lowest_layer(ws).socket().native_handle();
-  s->signal();
+  enum class phase { probe, finish_upgrade, open } state = upgrade ? phase::probe : phase::open;
 
-  auto reader = [&]() -> asio::awaitable<void> {
-    for (;;) {
-      auto [ec, n] = co_await ws.async_read(buffer, use_tuple);
-      if (ec || !ws.got_text()) break;
-      std::string packet = beast::buffers_to_string(buffer.data());
-      buffer.consume(buffer.size());
-      if (!on_packet(s, packet)) {
-        close(*s, "malformed packet");
+  std::string in;       // bytes received, not yet parsed
+  std::string message;  // a text message being reassembled from fragments
+  char chunk[512];
+  bool done = false;
+  while (!done && !s->closed) {
+    auto [ec, n] = co_await sock.async_read_some(asio::buffer(chunk), use_tuple);
+    if (ec) break;
+    in.append(chunk, n);
+    // Parse every complete frame in `in`.
+    while (!done) {
+      if (in.size() < 2) break;
+      auto b0 = static_cast<unsigned char>(in[0]), b1 = static_cast<unsigned char>(in[1]);
+      bool fin = b0 & 0x80, masked = b1 & 0x80;
+      unsigned opcode = b0 & 0x0f;
+      std::uint64_t len = b1 & 0x7f;
+      std::size_t header = 2;
+      if (len == 126) {
+        if (in.size() < 4) break;
+        len = (std::uint64_t(static_cast<unsigned char>(in[2])) << 8) | static_cast<unsigned char>(in[3]);
+        header = 4;
+      } else if (len == 127) {
+        if (in.size() < 10) break;
+        len = 0;
+        for (int i = 0; i < 8; ++i) len = (len << 8) | static_cast<unsigned char>(in[2 + i]);
+        header = 10;
+      }
+      if (!masked || (b0 & 0x70) || len + message.size() > options_.max_payload) {
+        done = true;  // clients must mask; no extensions; too big
         break;
       }
-      if (s->closed) break;
-    }
-  };
-  auto writer = [&]() -> asio::awaitable<void> {
-    auto& socket = beast::get_lowest_layer(ws);
-    for (;;) {
-      while (s->raw_pending.empty() && !s->closed) {
-        s->wake.expires_at(asio::steady_timer::time_point::max());
-        co_await s->wake.async_wait(use_tuple);
+      if (in.size() < header + 4 + len) break;
+      const char* key = in.data() + header;
+      std::string payload = in.substr(header + 4, len);
+      for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(payload[i] ^ key[i % 4]);
+      in.erase(0, header + 4 + len);
+
+      if (opcode == 0x8) {  // close: answer it and end
+        ::send(s->fd, "\x88\x00", 2, MSG_DONTWAIT | MSG_NOSIGNAL);
+        done = true;
+      } else if (opcode == 0x9) {  // ping: pong with the same payload
+        std::string pong = text_frame(payload);
+        pong[0] = static_cast<char>(0x8A);
+        s->raw_pending += pong;
+        start_writer(s, sock);
+      } else if (opcode == 0xA) {
+      } else if (opcode == 0x1 || opcode == 0x0) {
+        if (opcode == 0x1 && !message.empty()) {
+          done = true;  // a new message inside a fragmented one
+          break;
+        }
+        message += payload;
+        if (!fin) continue;
+        std::string packet;
+        packet.swap(message);
+        if (state == phase::probe) {
+          if (packet != "2probe") {
+            done = true;
+            break;
+          }
+          s->raw_pending += text_frame("3probe");
+          start_writer(s, sock);
+          s->upgrading = true;
+          s->signal();  // the poll in flight answers with a noop
+          state = phase::finish_upgrade;
+        } else if (state == phase::finish_upgrade) {
+          if (packet != "5") {
+            done = true;
+            break;
+          }
+          state = phase::open;
+          s->upgrading = false;
+          s->websocket = true;
+          // Everything queued for polling now goes out as frames.
+          for (auto& p : s->queue) s->raw_pending += text_frame(p);
+          s->queue.clear();
+          s->queued_bytes = 0;
+          start_writer(s, sock);
+          s->signal();
+        } else if (!on_packet(s, packet)) {
+          close(*s, "malformed packet");
+          done = true;
+        }
+      } else {  // binary frames are not supported
+        done = true;
       }
-      if (s->closed) co_return;
-      std::string chunk;
-      chunk.swap(s->raw_pending);
-      s->writing = true;
-      socket.expires_after(std::chrono::seconds(30));  // a reader that stalls this long is gone
-      auto [ec, n] = co_await asio::async_write(socket, asio::buffer(chunk), use_tuple);
-      socket.expires_never();
-      s->writing = false;
-      if (ec) co_return;
     }
-  };
-  co_await (reader() || writer());
+  }
+  if (state != phase::open) s->upgrading = false;
   s->fd = -1;
   s->close_transport = nullptr;
-  close(*s, "transport closed");
+  s->kick_writer = nullptr;
+  {
+    boost::system::error_code ignored;
+    sock.cancel(ignored);  // a writer blocked on a reader that stopped reading gives up now
+  }
+  if (state == phase::open) close(*s, "transport closed");
+  s->signal();
+  // Wait for a writer still using the socket, then close it.
+  while (s->writing) {
+    asio::steady_timer settle(io_);
+    settle.expires_after(std::chrono::milliseconds(5));
+    co_await settle.async_wait(use_tuple);
+  }
   boost::system::error_code ignored;
-  beast::get_lowest_layer(ws).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  beast::get_lowest_layer(ws).socket().close(ignored);
+  sock.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  sock.close(ignored);
+}
+
+void socketio_server::start_writer(const std::shared_ptr<session>& s, asio::ip::tcp::socket& sock) {
+  if (s->writing || s->raw_pending.empty()) return;
+  s->writing = true;
+  asio::co_spawn(io_, run_writer(s, sock), asio::detached);
+}
+
+// Writes raw_pending until it is empty. The socket outlives it: the reader
+// (run_websocket) waits for `writing` to drop before closing the socket.
+asio::awaitable<void> socketio_server::run_writer(std::shared_ptr<session> s, asio::ip::tcp::socket& sock) {
+  asio::steady_timer deadline(io_);
+  while (!s->raw_pending.empty() && s->fd >= 0) {
+    std::string chunk;
+    chunk.swap(s->raw_pending);
+    // A reader that takes longer than this for one batch is gone.
+    deadline.expires_after(std::chrono::seconds(30));
+    deadline.async_wait([&sock](boost::system::error_code ec) {
+      boost::system::error_code ignored;
+      if (!ec) sock.cancel(ignored);
+    });
+    auto [ec, n] = co_await asio::async_write(sock, asio::buffer(chunk), use_tuple);
+    deadline.cancel();
+    if (ec) break;
+  }
+  s->writing = false;
 }
 
 }  // namespace reel::realtime

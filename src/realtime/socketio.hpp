@@ -51,6 +51,8 @@ class socketio_server {
   boost::asio::awaitable<void> run_websocket(std::shared_ptr<session> s, boost::beast::tcp_stream stream,
                                              http::request req, bool upgrade);
   boost::asio::awaitable<void> run_pings(std::shared_ptr<session> s);
+  void start_writer(const std::shared_ptr<session>& s, boost::asio::ip::tcp::socket& sock);
+  boost::asio::awaitable<void> run_writer(std::shared_ptr<session> s, boost::asio::ip::tcp::socket& sock);
   boost::asio::awaitable<void> on_message(std::shared_ptr<session> s, std::string payload);
   // Handles one Engine.IO packet from the client; false = protocol error.
   bool on_packet(const std::shared_ptr<session>& s, std::string_view packet);
