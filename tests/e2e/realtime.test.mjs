@@ -168,3 +168,54 @@ test('heartbeat: a client that never answers pings is dropped; one that does sta
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('websocket framing: fragments are reassembled, pings get pongs, close is answered', async () => {
+  const { WebSocket } = await import('ws');
+  const dir = tempDir();
+  const server = await startServer(path.join(dir, 'data'));
+  try {
+    const alice = await register(server.port, 'alice@example.com', 'A');
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);
+    const frames = [];
+    let waiting = null;
+    ws.on('message', (data) => {
+      frames.push(String(data));
+      if (waiting) waiting();
+    });
+    const next = () => new Promise((resolve) => {
+      const check = () => (frames.length ? resolve(frames.shift()) : (waiting = check));
+      check();
+    });
+    await new Promise((r) => ws.once('open', r));
+    const open = await next();
+    assert.equal(open[0], '0');
+    assert.deepEqual(JSON.parse(open.slice(1)).upgrades, []);
+    // A CONNECT split over three frames.
+    const connect = `40${JSON.stringify({ token: alice.token })}`;
+    ws.send(connect.slice(0, 5), { fin: false });
+    ws.send(connect.slice(5, 20), { fin: false });
+    ws.send(connect.slice(20), { fin: true });
+    const accepted = await next();
+    assert.match(accepted, /^40\{"sid":"/);
+    // An event with an ack id gets its ack.
+    ws.send('421["hello",{"x":1}]');
+    assert.equal(await next(), '431[]');
+    // WebSocket-level ping.
+    const pong = new Promise((r) => ws.once('pong', (data) => r(String(data))));
+    ws.ping('are you there');
+    assert.equal(await pong, 'are you there');
+    // Close handshake.
+    const closed = new Promise((r) => ws.once('close', (code) => r(code)));
+    ws.close(1000);
+    assert.ok([1000, 1005].includes(await closed));
+    // A binary frame is not supported: the server hangs up.
+    const ws2 = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);
+    await new Promise((r) => ws2.once('open', r));
+    const closed2 = new Promise((r) => ws2.once('close', r));
+    ws2.send(Buffer.from([1, 2, 3]));
+    await closed2;
+  } finally {
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
