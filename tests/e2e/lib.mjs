@@ -98,3 +98,16 @@ export function waitFor(emitter, event, test = () => true, ms = 60000) {
     emitter.on(event, on);
   });
 }
+
+// Runs fn(server, dir) against a fresh server with its own data directory,
+// then stops the server and removes the directory.
+export async function withServer(fn, options = {}) {
+  const dir = tempDir();
+  const server = await startServer(path.join(dir, 'data'), options);
+  try {
+    return await fn(server, dir);
+  } finally {
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -4,16 +4,14 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import fs from 'node:fs';
 import { io } from 'socket.io-client';
-import { tempDir, startServer, api, register, makeClip, upload, waitFor } from './lib.mjs';
+import { tempDir, startServer, withServer, api, register, makeClip, upload, waitFor } from './lib.mjs';
 
 function connect(port, opts) {
   return io(`http://127.0.0.1:${port}`, { reconnectionDelay: 200, reconnectionDelayMax: 500, ...opts });
 }
 
 test('default client (polling, then upgrade) follows an upload to ready; another organization sees nothing', async () => {
-  const dir = tempDir();
-  const server = await startServer(path.join(dir, 'data'));
-  try {
+  await withServer(async (server, dir) => {
     const alice = await register(server.port, 'alice@example.com', 'Alice Inc');
     const bob = await register(server.port, 'bob@example.com', 'Bob Ltd');
     const a = connect(server.port, { auth: { token: alice.token } });
@@ -49,16 +47,11 @@ test('default client (polling, then upgrade) follows an upload to ready; another
     assert.deepEqual(seenByBob, []);
     a.close();
     b.close();
-  } finally {
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a bad token is refused with connect_error "unauthorized"', async () => {
-  const dir = tempDir();
-  const server = await startServer(path.join(dir, 'data'));
-  try {
+  await withServer(async (server, dir) => {
     for (const transports of [['polling', 'websocket'], ['websocket']]) {
       const s = connect(server.port, { transports, auth: { token: 'forged-token' }, reconnection: false });
       const [err] = await waitFor(s, 'connect_error');
@@ -68,16 +61,11 @@ test('a bad token is refused with connect_error "unauthorized"', async () => {
     const none = connect(server.port, { reconnection: false });
     assert.equal((await waitFor(none, 'connect_error'))[0].message, 'unauthorized');
     none.close();
-  } finally {
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('logout disconnects the sockets of that session', async () => {
-  const dir = tempDir();
-  const server = await startServer(path.join(dir, 'data'));
-  try {
+  await withServer(async (server, dir) => {
     const alice = await register(server.port, 'alice@example.com', 'A');
     const s = connect(server.port, { transports: ['websocket'], auth: { token: alice.token } });
     await waitFor(s, 'connect');
@@ -86,10 +74,7 @@ test('logout disconnects the sockets of that session', async () => {
     const [reason] = await gone;
     assert.equal(reason, 'io server disconnect');
     s.close();
-  } finally {
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('the client reconnects by itself after a server restart', async () => {
@@ -115,9 +100,7 @@ test('the client reconnects by itself after a server restart', async () => {
 });
 
 test('malformed packets close only that session', async () => {
-  const dir = tempDir();
-  const server = await startServer(path.join(dir, 'data'));
-  try {
+  await withServer(async (server, dir) => {
     const base = `http://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=polling`;
     const open = async () => {
       const text = await (await fetch(base)).text();
@@ -140,16 +123,11 @@ test('malformed packets close only that session', async () => {
     assert.equal((await fetch(`http://127.0.0.1:${server.port}/socket.io/?EIO=3&transport=polling`)).status, 400);
     assert.equal((await fetch(`http://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=carrier-pigeon`)).status, 400);
     assert.equal((await post(good, '2')).status, 400);  // a ping from the client is the wrong direction
-  } finally {
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('heartbeat: a client that never answers pings is dropped; one that does stays', async () => {
-  const dir = tempDir();
-  const server = await startServer(path.join(dir, 'data'), { args: ['--ping-interval-ms', '300', '--ping-timeout-ms', '300'] });
-  try {
+  await withServer(async (server, dir) => {
     const alice = await register(server.port, 'alice@example.com', 'A');
     const live = connect(server.port, { transports: ['websocket'], auth: { token: alice.token } });
     await waitFor(live, 'connect');
@@ -163,17 +141,12 @@ test('heartbeat: a client that never answers pings is dropped; one that does sta
     const metrics = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
     assert.match(metrics, /\nreel_realtime_sessions 1\n/);
     live.close();
-  } finally {
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  }, { args: ['--ping-interval-ms', '300', '--ping-timeout-ms', '300'] });
 });
 
 test('websocket framing: fragments are reassembled, pings get pongs, close is answered', async () => {
   const { WebSocket } = await import('ws');
-  const dir = tempDir();
-  const server = await startServer(path.join(dir, 'data'));
-  try {
+  await withServer(async (server, dir) => {
     const alice = await register(server.port, 'alice@example.com', 'A');
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);
     const frames = [];
@@ -214,8 +187,5 @@ test('websocket framing: fragments are reassembled, pings get pongs, close is an
     const closed2 = new Promise((r) => ws2.once('close', r));
     ws2.send(Buffer.from([1, 2, 3]));
     await closed2;
-  } finally {
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
