@@ -126,6 +126,19 @@ struct page_cursor_codec {
   }
 };
 
+// The query parameter `name` as an integer in [min, max]; nullopt when it
+// is absent, error(bad_request) naming it when it is anything else.
+std::optional<int> query_int(const context& ctx, const char* name, long min, long max) {
+  auto text = ctx.query(name);
+  if (!text) return std::nullopt;
+  char* end = nullptr;
+  long v = std::strtol(text->c_str(), &end, 10);
+  if (text->empty() || *end != '\0' || v < min || v > max)
+    throw error(errc::bad_request, std::string("The parameter \"") + name + "\" must be an integer from " +
+                                       std::to_string(min) + " to " + std::to_string(max) + ".");
+  return static_cast<int>(v);
+}
+
 // The caller may stream videos of organizations they belong to; the
 // organization is the video's own (a <video> element cannot send
 // X-Organization-Id), and an explicit X-Organization-Id must match it.
@@ -339,14 +352,7 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
     if (status_filter && std::find(k_statuses.begin(), k_statuses.end(), *status_filter) == k_statuses.end())
       throw error(errc::bad_request,
                   "The parameter \"status\" must be one of uploading, queued, processing, ready, failed.");
-    int limit = 20;
-    if (auto l = ctx.query("limit")) {
-      char* end = nullptr;
-      long v = std::strtol(l->c_str(), &end, 10);
-      if (l->empty() || *end != '\0' || v < 1 || v > 100)
-        throw error(errc::bad_request, "The parameter \"limit\" must be an integer from 1 to 100.");
-      limit = static_cast<int>(v);
-    }
+    int limit = query_int(ctx, "limit", 1, 100).value_or(20);
     std::optional<store::video_page_cursor> after;
     if (auto c = ctx.query("cursor"); c && !c->empty()) after = page_cursor_codec::decode(*c);
     const std::string& org_id = ctx.org->id;
@@ -447,7 +453,6 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
   r.add(http::verb::get, "/api/stream/:id/thumbnail.jpg", g.user([s](context& ctx) -> asio::awaitable<response> {
     const std::string& id = ctx.params.at("id");
     std::optional<double> at;
-    std::optional<int> width;
     if (auto t = ctx.query("time")) {
       char* end = nullptr;
       double v = std::strtod(t->c_str(), &end);
@@ -455,13 +460,7 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
         throw error(errc::bad_request, "The parameter \"time\" must be a number of seconds, 0 or more.");
       at = v;
     }
-    if (auto w = ctx.query("width")) {
-      char* end = nullptr;
-      long v = std::strtol(w->c_str(), &end, 10);
-      if (w->empty() || *end != '\0' || v < 16 || v > 1920)
-        throw error(errc::bad_request, "The parameter \"width\" must be an integer from 16 to 1920.");
-      width = static_cast<int>(v);
-    }
+    std::optional<int> width = query_int(ctx, "width", 16, 1920);
     auto v = co_await find_streamable(*s, ctx, id);
     auto dir = s->files.video_dir(v.organization_id, v.id);
     http::file_options options;

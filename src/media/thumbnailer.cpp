@@ -15,18 +15,11 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 asio::awaitable<bool> thumbnailer::make(const fs::path& input, double at_sec, std::optional<int> width,
                                         const fs::path& output) {
   const std::string key = output.string();
-  if (auto it = flights_.find(key); it != flights_.end()) {
-    auto f = it->second;  // join the run in flight
-    if (!f->done) co_await f->finished.async_wait(use_tuple);
-    co_return f->ok;
-  }
+  if (auto it = flights_.find(key); it != flights_.end()) co_return co_await join(it->second);
   auto exists_job = [&output] { return fs::exists(output); };
   if (co_await pool_.offload(exists_job)) co_return true;
-  if (auto it = flights_.find(key); it != flights_.end()) {  // started while we looked
-    auto f = it->second;
-    if (!f->done) co_await f->finished.async_wait(use_tuple);
-    co_return f->ok;
-  }
+  // A run may have started while we looked.
+  if (auto it = flights_.find(key); it != flights_.end()) co_return co_await join(it->second);
   auto f = std::make_shared<flight>(io_);
   flights_.emplace(key, f);
   bool ok = false;
@@ -40,6 +33,11 @@ asio::awaitable<bool> thumbnailer::make(const fs::path& input, double at_sec, st
   f->finished.cancel();
   flights_.erase(key);
   co_return ok;
+}
+
+asio::awaitable<bool> thumbnailer::join(std::shared_ptr<flight> f) {
+  if (!f->done) co_await f->finished.async_wait(use_tuple);
+  co_return f->ok;
 }
 
 asio::awaitable<bool> thumbnailer::render(const fs::path& input, double at_sec, std::optional<int> width,

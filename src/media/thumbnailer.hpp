@@ -36,6 +36,8 @@ class thumbnailer {
     boost::asio::steady_timer finished;
     explicit flight(boost::asio::io_context& io) : finished(io, boost::asio::steady_timer::time_point::max()) {}
   };
+  // Waits for a run in flight and returns its outcome.
+  boost::asio::awaitable<bool> join(std::shared_ptr<flight> f);
   boost::asio::awaitable<bool> render(const std::filesystem::path& input, double at_sec, std::optional<int> width,
                                       const std::filesystem::path& output);
 
