@@ -408,7 +408,7 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
           });
           if (!v) throw error(errc::not_found, "No such video.");
           s->streams.invalidate(id);
-          s->processor.cancel_video(id);  // kills its ffmpeg, if one runs here
+          co_await s->processor.cancel_video(id);  // kills its ffmpeg, if one runs here, and waits
           auto dir = s->files.video_dir(org_id, id);
           auto remove_job = [&dir] { return storage::remove_tree(dir); };
           if (!co_await s->pool.offload(remove_job)) log::warn("video files not fully removed", {{"video", id}});

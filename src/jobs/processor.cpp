@@ -57,7 +57,9 @@ struct processor::job_run {
   std::string stage;
   double percent = -1;
   std::chrono::steady_clock::time_point last_publish{}, last_store{};
-  explicit job_run(asio::io_context& io) : heartbeat(io) {}
+  asio::steady_timer ended;  // cancelled when the run has stopped touching the video's files
+  bool over = false;
+  explicit job_run(asio::io_context& io) : heartbeat(io), ended(io, asio::steady_timer::time_point::max()) {}
 
   void stop(stop_reason why) {
     if (stopped == stop_reason::none) stopped = why;
@@ -121,8 +123,12 @@ void processor::notify() {
   for (auto& t : idle_timers_) t->cancel();
 }
 
-void processor::cancel_video(const std::string& video_id) {
-  if (auto it = running_.find(video_id); it != running_.end()) it->second->stop(stop_reason::deleted);
+asio::awaitable<void> processor::cancel_video(const std::string& video_id) {
+  auto it = running_.find(video_id);
+  if (it == running_.end()) co_return;
+  auto run = it->second;
+  run->stop(stop_reason::deleted);
+  if (!run->over) co_await run->ended.async_wait(use_tuple);
 }
 
 void processor::publish(const std::string& org, const std::string& name, json::value payload) {
@@ -213,7 +219,6 @@ asio::awaitable<void> processor::run_job(std::shared_ptr<job_run> run) {
   if (stopped == stop_reason::none && run->stopped != stop_reason::none) stopped = run->stopped;
   run->finished = true;
   run->heartbeat.cancel();
-  if (!run->video_id.empty()) running_.erase(run->video_id);
 
   auto video_dir = run->video_id.empty() ? fs::path() : files_.video_dir(run->org_id, run->video_id);
   auto work_dir = video_dir / ("work-" + job_id);
@@ -260,6 +265,10 @@ asio::awaitable<void> processor::run_job(std::shared_ptr<job_run> run) {
   } catch (const std::exception& e) {
     log::error("recording the job's outcome failed", {{"job", job_id}, {"error", e.what()}});
   }
+  // Only now does the run no longer touch the video's files.
+  if (auto it = running_.find(run->video_id); it != running_.end() && it->second == run) running_.erase(it);
+  run->over = true;
+  run->ended.cancel();
 }
 
 asio::awaitable<void> processor::process_video(job_run& run) {
@@ -301,11 +310,17 @@ asio::awaitable<void> processor::process_video(job_run& run) {
     co_await db_.write([&](store::session& s) { store::set_video_status(s, vid, "processing", std::nullopt, now); });
   }
   co_await report("probe", 0, true);
-  auto prepare = [&work] {
+  // The work directory goes inside the video's directory, which is never
+  // recreated here: if it is gone, the video was deleted meanwhile (and a
+  // recreated directory would outlive the deletion).
+  auto prepare = [&work, &dir] {
+    if (!fs::is_directory(dir)) return false;
     storage::remove_tree(work);
-    fs::create_directories(work / "hls");
+    fs::create_directory(work);
+    fs::create_directory(work / "hls");
+    return true;
   };
-  co_await db_.pool().offload(prepare);
+  if (!co_await db_.pool().offload(prepare)) throw job_stopped(stop_reason::deleted);
   run.check();
 
   // 1. Probe.

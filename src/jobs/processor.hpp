@@ -50,8 +50,10 @@ class processor {
   void stop(std::function<void()> done);
   // A job was enqueued by this process: wake an idle worker now.
   void notify();
-  // The video is being deleted: stop its processing at once.
-  void cancel_video(const std::string& video_id);
+  // The video is being deleted: stops its processing (its ffmpeg is killed)
+  // and completes once the job no longer touches the video's files, so the
+  // caller can remove them without the job recreating any.
+  boost::asio::awaitable<void> cancel_video(const std::string& video_id);
   // Called whenever the pipeline changed a video row (cache invalidation).
   std::function<void(const std::string& video_id)> on_video_changed;
 

@@ -61,7 +61,9 @@ asio::awaitable<bool> thumbnailer::render(const fs::path& input, double at_sec, 
   } guard{this};
   fs::path tmp = output;
   tmp += ".tmp-" + ids::fast_id() + ".jpg";
-  auto mkdir_job = [&output] { fs::create_directories(output.parent_path()); };
+  // Only the cache folder: the video's directory must exist (it is not
+  // recreated for a video deleted meanwhile).
+  auto mkdir_job = [&output] { fs::create_directory(output.parent_path()); };
   co_await pool_.offload(mkdir_job);
   auto argv = frame_command(tools_, input.string(), at_sec, width, tmp.string());
   child_process child(io_.get_executor());
