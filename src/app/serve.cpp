@@ -5,6 +5,7 @@
 #include "api/scope.hpp"
 #include "api/videos.hpp"
 #include "api/views.hpp"
+#include "api/web.hpp"
 #include "auth/service.hpp"
 #include "core/events.hpp"
 #include "core/ids.hpp"
@@ -175,6 +176,8 @@ int run_serve(const config& cfg) {
                       co_return co_await pool.offload(find_tools);
                     }});
   api::add_ops_routes(routes, metrics, std::move(checks));
+  std::filesystem::path web_dir = cfg.web_dir.empty() ? api::default_web_dir() : std::filesystem::path(cfg.web_dir);
+  api::add_web_routes(routes, pool, web_dir);
 
   http::handler chain = http::compose(
       {

@@ -153,6 +153,17 @@ const std::vector<setting>& settings() {
        [](config& c, const std::string& v, const std::string& s) {
          c.max_json_bytes = parse_uint(s, v, 64, std::uint64_t(1) << 30, "a number of bytes from 64 to 1073741824");
        }},
+      {"REEL_WEB_DIR", "web-dir", "the web UI's files (default: web/ beside the executable's directory, else ./web)",
+       [](config& c, const std::string& v, const std::string& s) {
+         if (v.empty()) fail(s, "a directory path", v);
+         c.web_dir = v;
+       }},
+      {"REEL_UPLOAD_EXPIRY_SECONDS", "upload-expiry-seconds",
+       "an unfinished resumable upload is removed this long after its last bytes (default 86400)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.upload_expiry =
+             std::chrono::seconds(parse_uint(s, v, 1, 366ULL * 24 * 3600, "a number of seconds from 1 to 31622400"));
+       }},
   };
   return all;
 }

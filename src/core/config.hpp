@@ -47,6 +47,11 @@ struct config {
   unsigned thumbnail_concurrency = 2;
   // Largest JSON/form body an ordinary API route accepts.
   std::uint64_t max_json_bytes = 1 << 20;
+  // The web UI's files; empty: web/ beside the executable's directory, else ./web.
+  std::string web_dir;
+  // An unfinished resumable upload expires this long after its last bytes
+  // arrived; its video and file are then removed.
+  std::chrono::seconds upload_expiry{24 * 3600};
 };
 
 // A bad or unknown setting. what() is one sentence naming the setting and why.
