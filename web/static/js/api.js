@@ -1,0 +1,86 @@
+// The HTTP client for docs/API.md. Requests are same-origin, so the HttpOnly
+// session cookie authenticates them; organization-scoped ones name the
+// current organization in X-Organization-Id.
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+let organizationId = null;
+let onUnauthorized = () => {};
+
+export function setOrganization(id) {
+  organizationId = id;
+}
+
+// Called when the session turns out to be gone (expired, or logged out in
+// another tab) so the app can ask the user to sign in again.
+export function setUnauthorizedHandler(fn) {
+  onUnauthorized = fn;
+}
+
+async function request(method, path, { body, auth = true } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (auth && organizationId) headers['X-Organization-Id'] = organizationId;
+  let res;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new ApiError(0, 'network', 'Could not reach the server. Check your connection and try again.');
+  }
+  if (res.status === 204) return null;
+  const data = await res.json().catch(() => null);
+  if (res.ok) return data;
+  const err = data?.error;
+  const error = new ApiError(res.status, err?.code ?? 'http', err?.message ?? `The server answered ${res.status} ${res.statusText}.`);
+  if (auth && res.status === 401) onUnauthorized(error);
+  return Promise.reject(error);
+}
+
+const org = (orgId) => `/api/orgs/${encodeURIComponent(orgId)}`;
+const vid = (id) => `/api/videos/${encodeURIComponent(id)}`;
+const stream = (id) => `/api/stream/${encodeURIComponent(id)}`;
+
+export const api = {
+  register: (fields) => request('POST', '/api/auth/register', { body: fields, auth: false }),
+  login: (email, password) => request('POST', '/api/auth/login', { body: { email, password }, auth: false }),
+  logout: () => request('POST', '/api/auth/logout'),
+  me: () => request('GET', '/api/auth/me'),
+
+  createOrganization: (name) => request('POST', '/api/orgs', { body: { name } }),
+  members: (orgId) => request('GET', `${org(orgId)}/members`),
+  addMember: (orgId, email, role) => request('POST', `${org(orgId)}/members`, { body: { email, role } }),
+  removeMember: (orgId, userId) => request('DELETE', `${org(orgId)}/members/${encodeURIComponent(userId)}`),
+
+  // The API has no call to change a role, so this removes the member and adds
+  // them back with the new one; if adding fails, it restores the old role.
+  async changeRole(orgId, member, role) {
+    await api.removeMember(orgId, member.user.id);
+    try {
+      return await api.addMember(orgId, member.user.email, role);
+    } catch (error) {
+      await api.addMember(orgId, member.user.email, member.role).catch(() => {});
+      throw error;
+    }
+  },
+
+  videos: ({ cursor, limit = 24 } = {}) =>
+    request('GET', `/api/videos?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
+  video: (id) => request('GET', vid(id)),
+  updateVideo: (id, fields) => request('PATCH', vid(id), { body: fields }),
+  deleteVideo: (id) => request('DELETE', vid(id)),
+  reprocess: (id) => request('POST', `${vid(id)}/reprocess`),
+};
+
+// Stream URLs, for <video>, <img> and hls.js (authorized by the cookie).
+export const media = {
+  mp4: (id) => `${stream(id)}/video`,
+  hls: (id) => `${stream(id)}/hls/master.m3u8`,
+  poster: (id) => `${stream(id)}/thumbnail.jpg`,
+  frame: (id, time, width) => `${stream(id)}/thumbnail.jpg?time=${time.toFixed(2)}&width=${width}`,
+};

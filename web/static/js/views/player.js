@@ -1,0 +1,229 @@
+// One video: the player (HLS through hls.js, MP4 as the fallback), a strip of
+// frames to seek with, its details, editing and deletion.
+import { h, messageBox, notify, confirmDialog, loadScript, formatDuration, formatBytes, formatDate } from '../dom.js';
+import { api, media } from '../api.js';
+import { library } from '../videos.js';
+import { can } from '../session.js';
+import { navigate } from '../router.js';
+import { statusText, processingBar } from './library.js';
+
+// Plays `video` in the <video> element; returns a function that stops it.
+async function attachPlayer(el, video) {
+  // hls.js plays HLS through MediaSource; without it, the MP4 (ranges) does.
+  if (window.MediaSource) {
+    try {
+      await loadScript('/static/vendor/hls.min.js');
+    } catch {
+      // Fall through to the MP4.
+    }
+  }
+  const Hls = window.Hls;
+  if (Hls?.isSupported()) {
+    let hls = new Hls();
+    hls.on(Hls.Events.ERROR, (_, data) => {
+      if (!data.fatal || !hls) return;
+      hls.destroy();
+      hls = null;
+      el.dataset.source = 'mp4';
+      el.src = media.mp4(video.id);
+    });
+    el.dataset.source = 'hls';
+    hls.loadSource(media.hls(video.id));
+    hls.attachMedia(el);
+    return () => hls?.destroy();
+  }
+  el.dataset.source = 'mp4';
+  el.src = media.mp4(video.id);
+  return () => el.removeAttribute('src');
+}
+
+function frameStrip(el, video) {
+  const duration = video.durationSec ?? 0;
+  if (!duration) return null;
+  const count = Math.min(12, Math.max(4, Math.round(duration / 10)));
+  const times = Array.from({ length: count }, (_, i) => (duration * (i + 0.5)) / count);
+  const buttons = times.map((t) => h('button', {
+    type: 'button', class: 'frame', 'aria-label': `Play from ${formatDuration(t)}`,
+    onclick: () => {
+      el.currentTime = t;
+      el.play().catch(() => {});
+    },
+  }, h('img', { src: media.frame(video.id, t, 160), alt: '', loading: 'lazy', width: 160, height: 90 }),
+  h('span', { class: 'frame-time', 'aria-hidden': 'true' }, formatDuration(t))));
+  // Marks the frame the playhead is in.
+  el.addEventListener('timeupdate', () => {
+    const i = Math.min(count - 1, Math.floor((el.currentTime / duration) * count));
+    buttons.forEach((b, j) => b.classList.toggle('current', i === j));
+  });
+  return h('div', { class: 'strip', role: 'group', 'aria-label': 'Jump to a moment' }, buttons);
+}
+
+function details(video) {
+  const rows = [
+    ['Status', statusText(video)],
+    ['Duration', formatDuration(video.durationSec)],
+    ['Resolution', video.width ? `${video.width} × ${video.height}` : ''],
+    ['Codecs', [video.videoCodec, video.audioCodec].filter(Boolean).join(' / ')],
+    ['Renditions', (video.renditions ?? []).map((r) => r.name).join(', ')],
+    ['Size', formatBytes(video.sizeBytes)],
+    ['File', video.originalFilename],
+    ['Uploaded', formatDate(video.createdAt)],
+  ].filter(([, value]) => value);
+  return h('dl', { class: 'details' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+function editForm(video) {
+  const message = messageBox();
+  const title = h('input', { id: 'edit-title', name: 'title', required: true, maxlength: 200, value: video.title });
+  const description = h('textarea', { id: 'edit-description', name: 'description', rows: 4, maxlength: 5000, value: video.description ?? '' });
+  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save changes');
+  const form = h('form', { class: 'form card', 'aria-labelledby': 'edit-heading' },
+    h('h2', { id: 'edit-heading' }, 'Edit'),
+    message.el,
+    h('div', { class: 'field' }, h('label', { for: 'edit-title' }, 'Title'), title),
+    h('div', { class: 'field' }, h('label', { for: 'edit-description' }, 'Description'), description),
+    h('div', { class: 'actions' }, save));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    message.clear();
+    save.disabled = true;
+    try {
+      const res = await api.updateVideo(video.id, { title: title.value, description: description.value });
+      library.put(res.video);
+      message.show('Saved.', 'success');
+    } catch (error) {
+      message.show(error.message);
+    } finally {
+      save.disabled = false;
+    }
+  });
+  return form;
+}
+
+export function renderPlayer(main, { id }) {
+  let video = library.get(id);
+  let stopPlayer = null;
+  let shownStatus = null;
+  const stage = h('div', { class: 'stage' });
+  const strip = h('div', { class: 'strip-box' });
+  const heading = h('h1', { class: 'player-title', tabindex: -1 });
+  const description = h('p', { class: 'description' });
+  const info = h('div', { class: 'card' });
+  const side = h('aside', { class: 'player-side' }, info);
+  const actions = h('div', { class: 'card danger-zone' });
+  const back = h('a', { href: '#/library', class: 'back' }, '← Library');
+
+  function showStage() {
+    stopPlayer?.();
+    stopPlayer = null;
+    strip.replaceChildren();
+    if (video.status === 'ready') {
+      const el = h('video', { controls: true, playsinline: true, preload: 'metadata', poster: media.poster(video.id), 'aria-label': video.title });
+      stage.replaceChildren(el);
+      strip.replaceChildren(frameStrip(el, video) ?? '');
+      let cancelled = false;
+      stopPlayer = () => { cancelled = true; };
+      attachPlayer(el, video).then((stop) => {
+        if (cancelled) stop();
+        else stopPlayer = stop;
+      });
+    } else if (video.status === 'failed') {
+      stage.replaceChildren(h('div', { class: 'stage-status' },
+        h('p', { class: 'stage-title' }, 'Processing failed'),
+        h('p', {}, video.error ?? 'The reason is unknown.'),
+        can('member') ? h('button', { type: 'button', class: 'btn btn-primary', onclick: reprocess }, 'Try again') : null));
+    } else {
+      stage.replaceChildren(h('div', { class: 'stage-status' },
+        h('p', { class: 'stage-title', role: 'status' }, statusText(video)),
+        processingBar(video)));
+    }
+  }
+
+  async function reprocess(e) {
+    e.target.disabled = true;
+    try {
+      library.put((await api.reprocess(video.id)).video);
+    } catch (error) {
+      notify(error.message, 'error');
+      e.target.disabled = false;
+    }
+  }
+
+  async function remove(e) {
+    const ok = await confirmDialog({
+      title: 'Delete this video?',
+      message: `“${video.title}” and all its renditions will be removed for everyone. This cannot be undone.`,
+      confirmLabel: 'Delete',
+      danger: true,
+    });
+    if (!ok) return;
+    e.target.disabled = true;
+    try {
+      await api.deleteVideo(video.id);
+      library.remove(video.id);
+      notify(`Deleted “${video.title}”.`, 'success');
+      navigate('/library');
+    } catch (error) {
+      notify(error.message, 'error');
+      e.target.disabled = false;
+    }
+  }
+
+  function update() {
+    document.title = `${video.title} · reel`;
+    heading.textContent = video.title;
+    description.textContent = video.description ?? '';
+    description.hidden = !video.description;
+    info.replaceChildren(h('h2', {}, 'Details'), details(video));
+    // Playback restarts only when the video changes state, not on edits.
+    if (video.status !== shownStatus) {
+      shownStatus = video.status;
+      showStage();
+    } else if (video.status !== 'ready' && video.status !== 'failed') {
+      showStage();  // progress
+    }
+  }
+
+  function mount() {
+    const editable = can('member');
+    if (editable) {
+      actions.replaceChildren(h('h2', {}, 'Delete'),
+        h('p', { class: 'muted small' }, 'Removes the video and its files for everyone.'),
+        h('button', { type: 'button', class: 'btn btn-danger', onclick: remove }, 'Delete video'));
+      side.append(editForm(video), actions);
+    }
+    main.replaceChildren(back, h('div', { class: 'player-layout' },
+      h('div', { class: 'player-main' }, stage, strip, heading, description),
+      side));
+    update();
+  }
+
+  const unsubscribe = library.subscribe((change) => {
+    if (change.type === 'remove' && change.id === id) {
+      stopPlayer?.();
+      main.replaceChildren(back, h('div', { class: 'empty' }, h('h1', { tabindex: -1 }, 'This video was deleted'),
+        h('p', { class: 'muted' }, 'Someone in your organization deleted it.')));
+    } else if (change.type === 'put' && change.id === id) {
+      video = library.get(id);
+      update();
+    }
+  });
+
+  if (video) {
+    mount();
+  } else {
+    main.replaceChildren(back, h('p', { class: 'muted' }, 'Loading…'));
+    library.fetch(id).then((v) => {
+      video = v;
+      mount();
+      heading.focus();
+    }, (error) => {
+      const text = error.status === 404 ? 'This video does not exist, or it belongs to another organization.' : error.message;
+      main.replaceChildren(back, h('div', { class: 'empty' }, h('h1', { tabindex: -1 }, 'Video not found'), h('p', { role: 'alert' }, text)));
+    });
+  }
+  return () => {
+    unsubscribe();
+    stopPlayer?.();
+  };
+}
