@@ -72,29 +72,6 @@ bool is_raw_upload_type(std::string_view type) {
   return (t.starts_with("video/") && t.size() > 6) || t == "application/octet-stream";
 }
 
-std::string mime_only(std::string_view type) {
-  std::string t(type.substr(0, type.find(';')));
-  while (!t.empty() && t.back() == ' ') t.pop_back();
-  for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  bool ok =
-      !t.empty() && t.size() < 100 && t.find('/') != std::string::npos && std::all_of(t.begin(), t.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '-' || c == '+' || c == '.';
-      });
-  return ok ? t : "application/octet-stream";
-}
-
-// Title and description from an upload's text, validated like JSON fields.
-std::pair<std::string, std::string> upload_text(const std::optional<std::string>& title,
-                                                const std::optional<std::string>& description,
-                                                const std::string& filename) {
-  json::object o;
-  if (title) o["title"] = *title;
-  if (description) o["description"] = *description;
-  auto t = optional_text(o, "title", {.min_chars = 1, .max_chars = 200});
-  auto d = optional_text(o, "description", {.min_chars = 0, .max_chars = 5000});
-  return {t.value_or(default_title(filename)), d.value_or("")};
-}
-
 struct page_cursor_codec {
   static std::string encode(const store::video& v) {
     std::string raw = v.created_at + "|" + v.id;
@@ -236,6 +213,28 @@ std::string clean_filename(std::string_view name) {
   return valid;
 }
 
+std::string clean_media_type(std::string_view type) {
+  std::string t(type.substr(0, type.find(';')));
+  while (!t.empty() && t.back() == ' ') t.pop_back();
+  for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  bool ok =
+      !t.empty() && t.size() < 100 && t.find('/') != std::string::npos && std::all_of(t.begin(), t.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '-' || c == '+' || c == '.';
+      });
+  return ok ? t : "application/octet-stream";
+}
+
+std::pair<std::string, std::string> video_text_fields(const std::optional<std::string>& title,
+                                                      const std::optional<std::string>& description,
+                                                      const std::string& filename) {
+  json::object o;
+  if (title) o["title"] = *title;
+  if (description) o["description"] = *description;
+  auto t = optional_text(o, "title", {.min_chars = 1, .max_chars = 200});
+  auto d = optional_text(o, "description", {.min_chars = 0, .max_chars = 5000});
+  return {t.value_or(default_title(filename)), d.value_or("")};
+}
+
 void add_video_routes(http::router& r, const guard& g, video_services& svc) {
   video_services* s = &svc;
 
@@ -299,7 +298,7 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
                   title = ctx.query("title");
                   description = ctx.query("description");
                 }
-                auto [final_title, final_description] = upload_text(title, description, filename);
+                auto [final_title, final_description] = video_text_fields(title, description, filename);
 
                 std::string now = to_iso8601(s->time.now());
                 store::video v;
@@ -309,7 +308,7 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
                 v.description = final_description;
                 v.status = "queued";
                 v.original_filename = filename;
-                v.content_type = mime_only(parser ? sink.content_type : std::string(type));
+                v.content_type = clean_media_type(parser ? sink.content_type : std::string(type));
                 v.size_bytes = static_cast<std::int64_t>(tmp->size());
                 v.created_by = ctx.principal->user.id;
                 v.created_at = v.updated_at = now;
@@ -486,7 +485,7 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
           const std::string& org_id = ctx.org->id;
           const std::string& id = ctx.params.at("id");
           std::string now = to_iso8601(s->time.now());
-          enum class outcome { ok, missing, busy };
+          enum class outcome { ok, missing, busy, uploading };
           store::job j;
           j.id = ids::random_id(12);
           j.kind = "process_video";
@@ -496,7 +495,9 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
           j.run_after = j.created_at = j.updated_at = now;
           std::optional<store::video> v;
           auto result = co_await s->db.write([&](store::session& st) {
-            if (!store::find_video(st, org_id, id)) return outcome::missing;
+            auto current = store::find_video(st, org_id, id);
+            if (!current) return outcome::missing;
+            if (current->status == "uploading") return outcome::uploading;
             if (store::active_job_for_video(st, id)) return outcome::busy;
             store::reset_video_for_processing(st, id, now);
             store::insert_job(st, j);
@@ -505,6 +506,8 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
           });
           if (result == outcome::missing) throw error(errc::not_found, "No such video.");
           if (result == outcome::busy) throw error(errc::conflict, "The video is being processed already.");
+          if (result == outcome::uploading)
+            throw error(errc::conflict, "The video is still being uploaded; it is processed once the upload ends.");
           s->streams.invalidate(id);
           s->processor.notify();
           s->hub.publish(event{org_id, "video:updated", json::object{{"video", video_json(*v)}}});

@@ -65,4 +65,15 @@ std::string default_title(std::string_view filename);
 // control characters, at most 255 bytes of valid UTF-8; "upload" if nothing is left.
 std::string clean_filename(std::string_view name);
 
+// A client's media type reduced to "type/subtype" in lower case, or
+// application/octet-stream when it is not one.
+std::string clean_media_type(std::string_view type);
+
+// An upload's title and description, validated like the JSON fields
+// (error(bad_request) naming the field); the title defaults to
+// default_title(filename), the description to "".
+std::pair<std::string, std::string> video_text_fields(const std::optional<std::string>& title,
+                                                      const std::optional<std::string>& description,
+                                                      const std::string& filename);
+
 }  // namespace reel::api

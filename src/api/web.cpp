@@ -58,8 +58,7 @@ namespace {
 
 // Files are revalidated on every load (ETag → 304): a new release is picked
 // up at once, and an unchanged file costs no body.
-asio::awaitable<response> serve_static(context& ctx, worker_pool& pool, std::filesystem::path path,
-                                       std::string type) {
+asio::awaitable<response> serve_static(context& ctx, worker_pool& pool, std::filesystem::path path, std::string type) {
   http::file_options options;
   options.content_type = std::move(type);
   options.cache_control = "no-cache";

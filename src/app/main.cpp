@@ -1,6 +1,7 @@
 // reel: the command-line entry point. Parses the command and the config and
 // hands over to the command; nothing else lives here.
 #include "app/serve.hpp"
+#include "cli/upload.hpp"
 #include "core/config.hpp"
 #include "core/log.hpp"
 
@@ -17,6 +18,7 @@ void print_usage(std::ostream& out) {
          "  serve     run the server (HTTP API, streaming, realtime, workers)\n"
          "  worker    run processing workers only (REEL_WORKERS of them, at least 1)\n"
          "  migrate   apply the database migrations and exit\n"
+         "  upload    upload a file to a server, resumably (reel upload --help)\n"
          "  help      show this text\n"
          "  version   print the version\n\n"
          "flags of serve, each with its environment twin (flags win):\n"
@@ -38,6 +40,8 @@ int main(int argc, char** argv) {
     std::cout << "reel 0.1.0\n";
     return 0;
   }
+  // A client of a server, not a server: no server configuration applies.
+  if (command == "upload") return reel::cli::run_upload(args);
   if (command != "serve" && command != "migrate" && command != "worker") {
     std::cerr << "reel: unknown command \"" << command << "\"; `reel help` lists the commands.\n";
     return 2;

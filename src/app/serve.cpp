@@ -3,6 +3,7 @@
 #include "api/accounts.hpp"
 #include "api/ops.hpp"
 #include "api/scope.hpp"
+#include "api/uploads.hpp"
 #include "api/videos.hpp"
 #include "api/views.hpp"
 #include "api/web.hpp"
@@ -145,6 +146,10 @@ int run_serve(const config& cfg) {
       hub, processor, thumbnails};
   processor.on_video_changed = [&video_services](const std::string& id) { video_services.streams.invalidate(id); };
   api::add_video_routes(routes, guard, video_services);
+  api::upload_services upload_services{
+      db,  pool,     files, wall_clock, cfg.max_upload_bytes, static_cast<int>(cfg.job_max_attempts), cfg.upload_expiry,
+      hub, processor};
+  api::add_upload_routes(routes, guard, upload_services);
 
   realtime::socketio_options realtime_options;
   realtime_options.ping_interval = cfg.ping_interval;
@@ -185,6 +190,7 @@ int run_serve(const config& cfg) {
           http::access_log(metrics),
           http::security_headers(cfg.secure_cookies),
           http::cors(cfg.cors_origins),
+          api::tus_headers(),
           http::error_handler(),
       },
       http::dispatch_route());
@@ -261,10 +267,36 @@ int run_serve(const config& cfg) {
         else if (n > 0)
           log::info("sessions swept", {{"removed", n}});
         schedule_sweep();
+        // Unfinished resumable uploads past their expiry go, with their videos and files.
+        asio::steady_timer upload_sweep(io);
+        std::function<void()> schedule_upload_sweep = [&] {
+          upload_sweep.expires_after(api::upload_sweep_interval(cfg.upload_expiry));
+          upload_sweep.async_wait([&](boost::system::error_code ec) {
+            if (ec) return;
+            asio::co_spawn(io, api::remove_expired_uploads(upload_services), [&](std::exception_ptr e, std::size_t) {
+              if (e) log::warn("upload sweep failed");
+              schedule_upload_sweep();
+            });
+          });
+        };
+        schedule_upload_sweep();
       });
     });
   };
   schedule_sweep();
+  // Unfinished resumable uploads past their expiry go, with their videos and files.
+  asio::steady_timer upload_sweep(io);
+  std::function<void()> schedule_upload_sweep = [&] {
+    upload_sweep.expires_after(api::upload_sweep_interval(cfg.upload_expiry));
+    upload_sweep.async_wait([&](boost::system::error_code ec) {
+      if (ec) return;
+      asio::co_spawn(io, api::remove_expired_uploads(upload_services), [&](std::exception_ptr e, std::size_t) {
+        if (e) log::warn("upload sweep failed");
+        schedule_upload_sweep();
+      });
+    });
+  };
+  schedule_upload_sweep();
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   int exit_code = 0;
@@ -278,6 +310,7 @@ int run_serve(const config& cfg) {
       if (--*pending > 0) return;
       lag.stop();
       sweep.cancel();
+      upload_sweep.cancel();
       job_count_timer.cancel();
       signals.cancel();
       io.stop();

@@ -32,6 +32,10 @@ unsigned http_status_of(errc e) noexcept {
       return 408;
     case errc::conflict:
       return 409;
+    case errc::gone:
+      return 410;
+    case errc::precondition_failed:
+      return 412;
     case errc::payload_too_large:
       return 413;
     case errc::unsupported_media_type:
@@ -40,8 +44,12 @@ unsigned http_status_of(errc e) noexcept {
       return 416;
     case errc::too_many_requests:
       return 429;
+    case errc::locked:
+      return 423;
     case errc::request_header_fields_too_large:
       return 431;
+    case errc::checksum_mismatch:
+      return 460;
     case errc::internal:
       return 500;
     case errc::unavailable:
@@ -66,6 +74,10 @@ std::string_view code_name(errc e) noexcept {
       return "request_timeout";
     case errc::conflict:
       return "conflict";
+    case errc::gone:
+      return "gone";
+    case errc::precondition_failed:
+      return "precondition_failed";
     case errc::payload_too_large:
       return "payload_too_large";
     case errc::unsupported_media_type:
@@ -74,8 +86,12 @@ std::string_view code_name(errc e) noexcept {
       return "range_not_satisfiable";
     case errc::too_many_requests:
       return "too_many_requests";
+    case errc::locked:
+      return "locked";
     case errc::request_header_fields_too_large:
       return "request_header_fields_too_large";
+    case errc::checksum_mismatch:
+      return "checksum_mismatch";
     case errc::internal:
       return "internal";
     case errc::unavailable:

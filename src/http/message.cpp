@@ -129,7 +129,9 @@ response error_response(errc code, std::string_view message) {
   inner["message"] = message;
   boost::json::object outer;
   outer["error"] = std::move(inner);
-  return json_response(static_cast<status>(http_status_of(code)), outer);
+  response res = json_response(static_cast<status>(http_status_of(code)), outer);
+  if (code == errc::checksum_mismatch) res.reason("Checksum Mismatch");  // tus's own status: Beast has no name for it
+  return res;
 }
 
 response empty_response(status s) {

@@ -85,6 +85,43 @@ void temp_file::commit(const fs::path& final_path) {
   fsync_dir(final_path.parent_path());
 }
 
+upload_file::upload_file(const fs::path& path) : path_(path) {
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd_ < 0) throw_errno("open " + path_.string());
+}
+
+void upload_file::create(const fs::path& path) {
+  fs::create_directories(path.parent_path());
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (fd < 0) throw_errno("create " + path.string());
+  ::close(fd);
+  fsync_dir(path.parent_path());
+}
+
+upload_file::~upload_file() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void upload_file::truncate(std::uint64_t size) {
+  if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) throw_errno("truncate " + path_.string());
+}
+
+void upload_file::write_at(std::uint64_t offset, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("write " + path_.string());
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+    offset += static_cast<std::uint64_t>(n);
+  }
+}
+
+void upload_file::sync() {
+  if (::fsync(fd_) != 0) throw_errno("fsync " + path_.string());
+}
+
 void write_file_atomic(const fs::path& path, std::string_view bytes) {
   fs::create_directories(path.parent_path());
   fs::path tmp = path;

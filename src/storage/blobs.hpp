@@ -64,6 +64,32 @@ class temp_file {
   bool committed_ = false;
 };
 
+// The file of a resumable upload, written in place under its final name at
+// the offsets the client sends, and made durable on demand. Bytes past the
+// last acknowledged offset are cut off before each write session, so after
+// a crash the file holds exactly what was acknowledged, then the rest comes.
+// Not thread-safe; may move between threads.
+class upload_file {
+ public:
+  // Opens an existing upload file. Throws std::system_error (ENOENT when
+  // the upload's directory is gone, e.g. its video was deleted).
+  explicit upload_file(const std::filesystem::path& path);
+  // Creates the file empty, with its directory, durably.
+  static void create(const std::filesystem::path& path);
+  ~upload_file();
+  upload_file(const upload_file&) = delete;
+  upload_file& operator=(const upload_file&) = delete;
+
+  void truncate(std::uint64_t size);
+  void write_at(std::uint64_t offset, std::string_view bytes);
+  // fsync: everything written so far survives a crash.
+  void sync();
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+};
+
 // Writes `bytes` to `path` atomically (temp, fsync, rename, fsync dir).
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
 

@@ -77,6 +77,24 @@ const std::vector<migration>& all_migrations() {
            "CREATE INDEX jobs_claimable ON jobs(state, run_after)",
            "CREATE INDEX jobs_by_video ON jobs(video_id)",
        }},
+      {3,
+       "resumable uploads",
+       {
+           R"(CREATE TABLE uploads (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+                video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+                created_by TEXT REFERENCES users(id) ON DELETE SET NULL,
+                length INTEGER NOT NULL CHECK (length > 0),
+                received INTEGER NOT NULL DEFAULT 0 CHECK (received >= 0 AND received <= length),
+                metadata TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                completed_at TEXT))",
+           "CREATE INDEX uploads_by_expiry ON uploads(expires_at)",
+           "CREATE INDEX uploads_by_video ON uploads(video_id)",
+       }},
   };
   return all;
 }

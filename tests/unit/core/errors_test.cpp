@@ -16,6 +16,8 @@ TEST(errors, every_code_has_the_status_and_name_of_the_api_table) {
                  row{errc::unsupported_media_type, 415, "unsupported_media_type"},
                  row{errc::range_not_satisfiable, 416, "range_not_satisfiable"},
                  row{errc::too_many_requests, 429, "too_many_requests"}, row{errc::internal, 500, "internal"},
+                 row{errc::gone, 410, "gone"}, row{errc::precondition_failed, 412, "precondition_failed"},
+                 row{errc::locked, 423, "locked"}, row{errc::checksum_mismatch, 460, "checksum_mismatch"},
                  row{errc::unavailable, 503, "unavailable"}}) {
     EXPECT_EQ(reel::http_status_of(r.e), r.status) << r.name;
     EXPECT_EQ(reel::code_name(r.e), r.name);
