@@ -4,7 +4,8 @@
 // reload or a dropped connection resumes where it stopped.
 import { session } from './session.js';
 
-const ENDPOINT = '/api/uploads';
+// Absolute, so the upload URLs tus-js-client resolves against it and stores are too.
+const ENDPOINT = new URL('/api/uploads', location.origin).href;
 const items = [];  // {key, name, size, sent, state: 'uploading'|'done'|'failed'|'cancelled', error, videoId, upload}
 const listeners = new Set();
 let nextKey = 1;

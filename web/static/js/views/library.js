@@ -46,10 +46,11 @@ function card(video) {
 }
 
 function uploadRow(item) {
+  const video = item.videoId && library.get(item.videoId);
   const percent = item.size ? Math.floor((item.sent / item.size) * 100) : 0;
   const state = {
     uploading: `${percent}% · ${formatBytes(item.sent)} of ${formatBytes(item.size)}`,
-    done: 'Uploaded; processing starts now.',
+    done: video ? `Uploaded · ${statusText(video)}` : 'Uploaded; processing starts now.',
     failed: item.error,
     cancelled: 'Cancelled.',
   }[item.state];
@@ -102,6 +103,7 @@ function uploader() {
   renderList();
   showInterrupted().catch(() => {});
   let wasUploading = uploads.all().filter((i) => i.state === 'uploading').length;
+  const unsubscribeVideos = library.subscribe(renderList);
   const unsubscribe = uploads.subscribe(() => {
     renderList();
     const uploading = uploads.all().filter((i) => i.state === 'uploading').length;
@@ -131,6 +133,7 @@ function uploader() {
     el: h('section', { class: 'uploader', 'aria-label': 'Upload videos' }, zone, resumable, listBox),
     cleanup() {
       unsubscribe();
+      unsubscribeVideos();
       for (const [name, fn] of Object.entries(events)) window.removeEventListener(name, fn);
     },
   };

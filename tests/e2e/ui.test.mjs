@@ -1,0 +1,316 @@
+// The web UI in a real browser: headless Chromium driven by playwright-core
+// against the real binary. It fails on any console error or uncaught page
+// error, except the few failed requests a step provokes on purpose.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { tempDir, startServer, api, register, makeClip } from './lib.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const artifacts = path.join(root, 'test-artifacts');
+const PASSWORD = 'correct horse';
+const READY_MS = 90000;  // the ASan build processes slowly
+
+// Console errors and page errors of every page; `allow` names the failed
+// requests a step expects (Chromium logs any 4xx answer as a console error).
+function problems() {
+  const seen = [];
+  const allowed = [];
+  return {
+    watch(page) {
+      page.on('console', (m) => {
+        if (m.type() === 'error') seen.push({ text: m.text(), url: m.location().url ?? '' });
+      });
+      page.on('pageerror', (e) => seen.push({ text: `uncaught: ${e.message}`, url: '' }));
+    },
+    allow(status, urlPart) {
+      allowed.push({ status, urlPart });
+    },
+    unexpected() {
+      const left = [...allowed];
+      return seen.filter((p) => {
+        const i = left.findIndex((a) => p.text.includes(`status of ${a.status}`) && p.url.includes(a.urlPart));
+        if (i < 0) return true;
+        left.splice(i, 1);
+        return false;
+      });
+    },
+  };
+}
+
+async function shot(page, name) {
+  fs.mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+}
+
+// Status texts the library's cards show, recorded as they change.
+function recordStatuses(page) {
+  return page.evaluate(() => {
+    window.__statuses = new Set();
+    const record = () => {
+      for (const el of document.querySelectorAll('.video-card .status')) window.__statuses.add(el.textContent);
+    };
+    new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+}
+
+async function signIn(page, email) {
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Library' }).waitFor();
+}
+
+test('the web UI: register, upload with tus, live progress, play, edit, members, tenancy, errors, logout', async (t) => {
+  const dir = tempDir();
+  const server = await startServer(path.join(dir, 'data'), { args: ['--web-dir', path.join(root, 'web')] });
+  const base = `http://127.0.0.1:${server.port}`;
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
+  const issues = problems();
+  const newPage = async (viewport = { width: 1280, height: 800 }) => {
+    const context = await browser.newContext({ viewport });
+    const page = await context.newPage();
+    page.setDefaultTimeout(20000);
+    issues.watch(page);
+    return page;
+  };
+  const clipA = path.join(dir, 'sunrise.mp4');
+  const clipB = path.join(dir, 'harbour.mp4');
+  makeClip(clipA, 3);
+  makeClip(clipB, 2);
+  const bob = await register(server.port, 'bob@example.com', 'Bob Ltd');
+  const carol = await register(server.port, 'carol@example.com', 'Carol Co');
+  const page = await newPage();
+  const uploadRequests = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/api/uploads') || r.url().endsWith('/api/videos')) uploadRequests.push(`${r.method()} ${new URL(r.url()).pathname}`);
+  });
+  let firstId;
+
+  try {
+    await t.test('register', async () => {
+      await page.goto(`${base}/`);
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      await shot(page, 'ui-login');
+      await page.getByRole('link', { name: 'Create an account' }).click();
+      await page.getByLabel('Your name').fill('Alice Liddell');
+      await page.getByLabel('Email').fill('alice@example.com');
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByLabel('Organization').fill('Alice Films');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.getByRole('heading', { name: 'No videos yet' }).waitFor();
+      assert.equal(await page.locator('#org-switch option:checked').textContent(), 'Alice Films · owner');
+      await page.locator('.live[data-status="live"]').waitFor();
+    });
+
+    await t.test('two uploads (file picker and drag-and-drop) go through tus and turn ready live, without a reload', async () => {
+      await page.evaluate(() => { window.__sameDocument = true; });
+      await recordStatuses(page);
+      await page.setInputFiles('#file-input', clipA);
+      // The second file is dropped onto the drop zone.
+      const bytes = fs.readFileSync(clipB).toString('base64');
+      const dataTransfer = await page.evaluateHandle((b64) => {
+        const dt = new DataTransfer();
+        const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        dt.items.add(new File([data], 'harbour.mp4', { type: 'video/mp4' }));
+        return dt;
+      }, bytes);
+      for (const type of ['dragenter', 'dragover', 'drop']) await page.dispatchEvent('#dropzone', type, { dataTransfer });
+
+      const rows = page.locator('.uploads li');
+      await rows.nth(1).waitFor();
+      assert.equal(await rows.locator('progress').count(), 2, 'a progress bar per file');
+      const cards = page.locator('.video-card');
+      await page.locator('.video-card .status-ready').nth(1).waitFor({ timeout: READY_MS });
+      assert.equal(await cards.count(), 2);
+      assert.deepEqual(await page.locator('.video-title').allTextContents(), ['harbour', 'sunrise']);
+      assert.equal(await page.evaluate(() => window.__sameDocument), true, 'no reload');
+      const statuses = await page.evaluate(() => [...window.__statuses]);
+      assert.ok(statuses.some((s) => /Uploading|Queued|%/.test(s)), `statuses seen: ${statuses.join(' | ')}`);
+      assert.ok(statuses.includes('Ready'));
+      // Posters load once ready.
+      await page.waitForFunction(() => [...document.querySelectorAll('.video-card img')].every((i) => i.complete && i.naturalWidth > 0));
+      assert.ok(uploadRequests.filter((r) => r === 'POST /api/uploads').length === 2, uploadRequests.join(', '));
+      assert.ok(uploadRequests.some((r) => r.startsWith('PATCH /api/uploads/')), uploadRequests.join(', '));
+      assert.ok(!uploadRequests.includes('POST /api/videos'), 'uploads use tus, not POST /api/videos');
+      await page.locator('.uploads li', { hasText: 'Ready' }).nth(1).waitFor();
+      await shot(page, 'ui-library');
+      firstId = await cards.filter({ hasText: 'sunrise' }).getAttribute('data-id');
+    });
+
+    await t.test('the player plays HLS, seeks from the frame strip, and saves edits', async () => {
+      await page.locator('.video-card', { hasText: 'sunrise' }).click();
+      const video = page.locator('video');
+      await video.waitFor();
+      assert.equal(await video.getAttribute('poster'), `/api/stream/${firstId}/thumbnail.jpg`);
+      await page.waitForFunction(() => document.querySelector('video')?.dataset.source);
+      assert.equal(await video.getAttribute('data-source'), 'hls', 'hls.js through MediaSource');
+      await video.evaluate((v) => { v.muted = true; return v.play(); });
+      await page.waitForFunction(() => document.querySelector('video').currentTime > 0.5, null, { timeout: 30000 });
+      const frames = page.locator('.strip .frame');
+      assert.equal(await frames.count(), 4);
+      await page.waitForFunction(() => [...document.querySelectorAll('.strip img')].every((i) => i.complete && i.naturalWidth > 0));
+      await video.evaluate((v) => v.pause());
+      await frames.nth(2).click();  // the third of four frames of the 3 s clip: 1.875 s
+      await page.waitForFunction(() => Math.abs(document.querySelector('video').currentTime - 1.875) < 0.6);
+      await shot(page, 'ui-player');
+
+      await page.getByLabel('Title').fill('Sunrise over the bay');
+      await page.getByLabel('Description').fill('Shot at dawn.');
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await page.getByRole('alert').filter({ hasText: 'Saved.' }).waitFor();
+      await page.getByRole('heading', { name: 'Sunrise over the bay' }).waitFor();
+      // Validation errors from the API are shown as they are.
+      issues.allow(400, `/api/videos/${firstId}`);
+      await page.getByLabel('Title').fill(' ');
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await page.locator('.message-error').waitFor();
+      assert.match(await page.locator('.message-error').textContent(), /title/i);
+      await page.getByRole('link', { name: '← Library' }).click();
+      await page.locator('.video-title', { hasText: 'Sunrise over the bay' }).waitFor();
+    });
+
+    await t.test('members: add, change role, and the member switches organization', async () => {
+      await page.getByRole('link', { name: 'Members' }).click();
+      await page.getByLabel('Email').fill('nobody@example.com');
+      await page.getByRole('button', { name: 'Add member' }).click();
+      await page.getByRole('alert').filter({ hasText: 'must register first' }).waitFor();
+      issues.allow(404, '/members');
+      await page.getByLabel('Email').fill('bob@example.com');
+      await page.getByRole('combobox', { name: 'Role', exact: true }).selectOption('member');
+      await page.getByRole('button', { name: 'Add member' }).click();
+      await page.getByRole('alert').filter({ hasText: 'joined as member' }).waitFor();
+      const role = page.getByLabel('Role of bob@example.com');
+      await role.selectOption('viewer');
+      await page.getByRole('button', { name: 'Change' }).click();
+      await page.getByRole('alert').filter({ hasText: 'is now a viewer' }).waitFor();
+      assert.equal(await page.getByLabel('Role of bob@example.com').inputValue(), 'viewer');
+      await shot(page, 'ui-members');
+
+      const bobPage = await newPage();
+      await bobPage.goto(`${base}/#/library`);
+      await signIn(bobPage, 'bob@example.com');
+      await bobPage.getByRole('heading', { name: 'No videos yet' }).waitFor();
+      await bobPage.getByLabel('Organization').selectOption({ label: 'Alice Films · viewer' });
+      await bobPage.locator('.video-card .status-ready').nth(1).waitFor();
+      assert.equal(await bobPage.getByRole('button', { name: 'Choose files' }).count(), 0, 'viewers cannot upload');
+      await bobPage.context().close();
+      assert.ok(bob.orgId);
+    });
+
+    await t.test('a user of another organization sees none of it', async () => {
+      const carolPage = await newPage();
+      await carolPage.goto(`${base}/`);
+      await signIn(carolPage, 'carol@example.com');
+      await carolPage.getByRole('heading', { name: 'No videos yet' }).waitFor();
+      assert.equal(await carolPage.locator('.video-card').count(), 0);
+      issues.allow(404, `/api/videos/${firstId}`);
+      await carolPage.goto(`${base}/#/videos/${firstId}`);
+      await carolPage.getByRole('heading', { name: 'Video not found' }).waitFor();
+      await carolPage.context().close();
+      assert.ok(carol.orgId);
+    });
+
+    await t.test('delete asks first; Escape keeps the video', async () => {
+      await page.getByRole('link', { name: 'Library' }).click();
+      await page.locator('.video-card', { hasText: 'harbour' }).click();
+      // The server answers 500 (not 404) to frame requests still in flight
+      // when their video is deleted, so let the strip finish first.
+      await page.locator('.strip .frame').first().waitFor();
+      await page.waitForFunction(() => [...document.querySelectorAll('.strip img')].every((i) => i.complete && i.naturalWidth > 0));
+      const remove = page.getByRole('button', { name: 'Delete video' });
+      await remove.click();
+      const dialog = page.getByRole('dialog', { name: 'Delete this video?' });
+      await dialog.waitFor();
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
+      assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Delete video', 'focus returns to the button');
+      await remove.click();
+      await dialog.getByRole('button', { name: 'Delete' }).click();
+      await page.getByRole('heading', { name: 'Library' }).waitFor();
+      await page.waitForFunction(() => document.querySelectorAll('.video-card').length === 1);
+    });
+
+    await t.test('an interrupted upload resumes after a reload', async () => {
+      const bytes = fs.readFileSync(clipB);
+      const half = Math.floor(bytes.length / 2);
+      const login = await api(server.port, 'POST', '/api/auth/login', { body: { email: 'alice@example.com', password: PASSWORD } });
+      const token = login.json.token;
+      const orgId = login.json.organizations[0].id;
+      const userId = login.json.user.id;
+      // A previous page created the upload and sent half of it...
+      const b64 = (s) => Buffer.from(s).toString('base64');
+      const created = await api(server.port, 'POST', '/api/uploads', {
+        token, headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(bytes.length), 'Upload-Metadata': `filename ${b64('harbour.mp4')},filetype ${b64('video/mp4')}` },
+      });
+      assert.equal(created.status, 201, created.text);
+      const uploadUrl = new URL(created.headers.get('location'), base).href;
+      const patched = await api(server.port, 'PATCH', new URL(uploadUrl).pathname, {
+        token, body: bytes.subarray(0, half), headers: { 'Tus-Resumable': '1.0.0', 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream' },
+      });
+      assert.equal(patched.status, 204, patched.text);
+      // ...and remembered it the way tus-js-client does, under the UI's fingerprint.
+      await page.evaluate(({ orgId, userId, uploadUrl, size }) => {
+        const input = Object.assign(document.createElement('input'), { type: 'file', id: 'probe' });
+        input.hidden = true;
+        document.body.append(input);
+        window.__storeUpload = () => {
+          const f = input.files[0];
+          const fingerprint = `reel:${userId}:${orgId}:${[f.name, f.type, f.size, f.lastModified].join(':')}`;
+          localStorage.setItem(`tus::${fingerprint}::1`, JSON.stringify({
+            size, metadata: { filename: f.name, filetype: f.type }, creationTime: new Date().toString(), uploadUrl,
+          }));
+        };
+      }, { orgId, userId, uploadUrl, size: bytes.length });
+      await page.setInputFiles('#probe', clipB);
+      await page.evaluate(() => window.__storeUpload());
+      await page.reload();
+      await page.getByText('Unfinished uploads.').waitFor();
+      uploadRequests.length = 0;
+      const offsets = [];
+      page.on('request', (r) => { if (r.method() === 'PATCH') offsets.push(r.headers()['upload-offset']); });
+      await page.setInputFiles('#file-input', clipB);
+      await page.locator('.uploads li', { hasText: 'Uploaded' }).waitFor();
+      assert.deepEqual(offsets, [String(half)], 'the upload continued from the stored offset');
+      assert.ok(!uploadRequests.includes('POST /api/uploads'), 'no new upload was created');
+      assert.equal(await page.locator('.uploads li a').getAttribute('href'), `#/videos/${created.headers.get('x-video-id')}`);
+      await page.getByText('Unfinished uploads.').waitFor({ state: 'hidden' });
+    });
+
+    await t.test('narrow screen: the library fits 375 px', async () => {
+      await page.setViewportSize({ width: 375, height: 800 });
+      await page.getByRole('link', { name: 'Library' }).click();
+      await page.locator('.video-card').first().waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `no horizontal scrolling (${overflow} px too wide)`);
+      await shot(page, 'ui-library-narrow');
+      await page.setViewportSize({ width: 1280, height: 800 });
+    });
+
+    await t.test('sign out; a wrong password shows the server message; signing in again works', async () => {
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      await page.getByRole('alert').filter({ hasText: 'You have signed out.' }).waitFor();
+      issues.allow(401, '/api/auth/login');
+      await page.getByLabel('Email').fill('alice@example.com');
+      await page.getByLabel('Password').fill('not the password');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('alert').filter({ hasText: 'The email or password is wrong.' }).waitFor();
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Library' }).waitFor();
+      await page.locator('.video-card').first().waitFor();
+    });
+
+    await t.test('no console errors, no page errors', () => {
+      assert.deepEqual(issues.unexpected(), []);
+    });
+  } finally {
+    await browser.close();
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
