@@ -34,7 +34,7 @@ function card(video) {
   const ready = video.status === 'ready';
   const thumb = ready
     ? h('img', { src: media.poster(video.id), alt: '', loading: 'lazy', width: 320, height: 180 })
-    : h('div', { class: `thumb-placeholder status-${video.status}` }, h('span', { 'aria-hidden': 'true' }, video.status === 'failed' ? '!' : '▶'));
+    : h('div', { class: `thumb-placeholder thumb-${video.status}` }, h('span', { 'aria-hidden': 'true' }, video.status === 'failed' ? '!' : '▶'));
   return h('a', { class: 'video-card', href: link(`/videos/${video.id}`), 'data-id': video.id },
     h('div', { class: 'thumb' }, thumb,
       ready && video.durationSec ? h('span', { class: 'duration' }, formatDuration(video.durationSec)) : null),

@@ -64,7 +64,7 @@ export function renderMembers(main) {
     button.disabled = true;
     try {
       await api.changeRole(org.id, member, role);
-      message.show(`${member.user.name} is now ${role === 'admin' || role === 'owner' ? 'an' : 'a'} ${role}.`, 'success');
+      notify(`${member.user.name} is now ${article(role)} ${role}.`, 'success');
     } catch (error) {
       message.show(error.message);
     }
@@ -83,7 +83,7 @@ export function renderMembers(main) {
     button.disabled = true;
     try {
       await api.removeMember(org.id, member.user.id);
-      message.show(`${member.user.name} was removed.`, 'success');
+      notify(`${member.user.name} was removed from ${org.name}.`, 'success');
     } catch (error) {
       message.show(error.message);
     }
@@ -93,7 +93,7 @@ export function renderMembers(main) {
   const sections = [
     h('div', { class: 'page-head' }, h('div', {},
       h('h1', { tabindex: -1 }, 'Members'),
-      h('p', { class: 'muted' }, `of ${org.name} · you are ${org.role === 'admin' || org.role === 'owner' ? 'an' : 'a'} ${org.role}`))),
+      h('p', { class: 'muted' }, `of ${org.name} · you are ${article(org.role)} ${org.role}`))),
     h('section', { class: 'card', 'aria-label': 'Members' }, message.el,
       h('div', { class: 'table-wrap' }, h('table', { class: 'members' },
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Person'), h('th', { scope: 'col' }, 'Role'),
@@ -126,7 +126,7 @@ function addMemberForm(org, reload) {
     add.disabled = true;
     try {
       const { member } = await api.addMember(org.id, email.value, role.value);
-      message.show(`${member.user.name} joined as ${member.role}.`, 'success');
+      notify(`${member.user.name} joined ${org.name} as ${article(member.role)} ${member.role}.`, 'success');
       email.value = '';
       await reload();
     } catch (error) {
@@ -164,6 +164,8 @@ function newOrganizationForm() {
   });
   return form;
 }
+
+const article = (role) => (role === 'admin' || role === 'owner' ? 'an' : 'a');
 
 function initials(name) {
   return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join('') || '?';

@@ -43,13 +43,13 @@ function frameStrip(el, video) {
   const count = Math.min(12, Math.max(4, Math.round(duration / 10)));
   const times = Array.from({ length: count }, (_, i) => (duration * (i + 0.5)) / count);
   const buttons = times.map((t) => h('button', {
-    type: 'button', class: 'frame', 'aria-label': `Play from ${formatDuration(t)}`,
+    type: 'button', class: 'frame', 'aria-label': `Play from ${formatDuration(Math.floor(t))}`,
     onclick: () => {
       el.currentTime = t;
       el.play().catch(() => {});
     },
   }, h('img', { src: media.frame(video.id, t, 160), alt: '', loading: 'lazy', width: 160, height: 90 }),
-  h('span', { class: 'frame-time', 'aria-hidden': 'true' }, formatDuration(t))));
+  h('span', { class: 'frame-time', 'aria-hidden': 'true' }, formatDuration(Math.floor(t)))));
   // Marks the frame the playhead is in.
   el.addEventListener('timeupdate', () => {
     const i = Math.min(count - 1, Math.floor((el.currentTime / duration) * count));
@@ -107,6 +107,7 @@ export function renderPlayer(main, { id }) {
   const stage = h('div', { class: 'stage' });
   const strip = h('div', { class: 'strip-box' });
   const heading = h('h1', { class: 'player-title', tabindex: -1 });
+  const meta = h('p', { class: 'muted small' });
   const description = h('p', { class: 'description' });
   const info = h('div', { class: 'card' });
   const side = h('aside', { class: 'player-side' }, info);
@@ -172,6 +173,7 @@ export function renderPlayer(main, { id }) {
   function update() {
     document.title = `${video.title} · reel`;
     heading.textContent = video.title;
+    meta.textContent = [formatDate(video.createdAt), formatDuration(video.durationSec)].filter(Boolean).join(' · ');
     description.textContent = video.description ?? '';
     description.hidden = !video.description;
     info.replaceChildren(h('h2', {}, 'Details'), details(video));
@@ -193,7 +195,7 @@ export function renderPlayer(main, { id }) {
       side.append(editForm(video), actions);
     }
     main.replaceChildren(back, h('div', { class: 'player-layout' },
-      h('div', { class: 'player-main' }, stage, strip, heading, description),
+      h('div', { class: 'player-main' }, stage, strip, heading, meta, description),
       side));
     update();
   }
