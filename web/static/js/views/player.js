@@ -42,14 +42,16 @@ function frameStrip(el, video) {
   if (!duration) return null;
   const count = Math.min(12, Math.max(4, Math.round(duration / 10)));
   const times = Array.from({ length: count }, (_, i) => (duration * (i + 0.5)) / count);
+  // Whole seconds would repeat on a short clip.
+  const label = (t) => (duration < 10 ? `${t.toFixed(1)} s` : formatDuration(Math.floor(t)));
   const buttons = times.map((t) => h('button', {
-    type: 'button', class: 'frame', 'aria-label': `Play from ${formatDuration(Math.floor(t))}`,
+    type: 'button', class: 'frame', 'aria-label': `Play from ${label(t)}`,
     onclick: () => {
       el.currentTime = t;
       el.play().catch(() => {});
     },
   }, h('img', { src: media.frame(video.id, t, 160), alt: '', loading: 'lazy', width: 160, height: 90 }),
-  h('span', { class: 'frame-time', 'aria-hidden': 'true' }, formatDuration(Math.floor(t)))));
+  h('span', { class: 'frame-time', 'aria-hidden': 'true' }, label(t))));
   // Marks the frame the playhead is in.
   el.addEventListener('timeupdate', () => {
     const i = Math.min(count - 1, Math.floor((el.currentTime / duration) * count));
