@@ -353,3 +353,22 @@ TEST(uploads, expired_uploads_are_gone_with_their_video_and_file) {
   // The finished one keeps its video.
   EXPECT_EQ(call(s.port(), "GET", "/api/videos/" + finished.video_id, a.token).status(), 200);
 }
+
+TEST(uploads, a_browser_on_an_allowed_origin_can_read_the_tus_headers) {
+  server_process s({"--workers", "0", "--cors-origins", "https://app.example.com"});
+  auto a = register_account(s.port(), "cors@example.com", "C");
+  auto preflight = call(s.port(), "OPTIONS", "/api/uploads", "", "",
+                        {{"Origin", "https://app.example.com"},
+                         {"Access-Control-Request-Method", "PATCH"},
+                         {"Access-Control-Request-Headers", "tus-resumable, upload-offset, upload-checksum"}});
+  EXPECT_EQ(preflight.header("Access-Control-Allow-Origin"), "https://app.example.com");
+  EXPECT_NE(preflight.header("Access-Control-Allow-Methods").find("PATCH"), std::string::npos);
+  EXPECT_NE(preflight.header("Access-Control-Allow-Headers").find("upload-offset"), std::string::npos);
+  auto r = call(s.port(), "POST", "/api/uploads", a.token, "",
+                tus({{"Upload-Length", "10"}, {"Origin", "https://app.example.com"}}));
+  ASSERT_EQ(r.status(), 201);
+  std::string exposed = r.header("Access-Control-Expose-Headers");
+  for (const char* h : {"Location", "Upload-Offset", "Upload-Length", "Upload-Expires", "Tus-Resumable", "X-Video-Id"})
+    EXPECT_NE(exposed.find(h), std::string::npos) << h;
+  EXPECT_EQ(r.header("Access-Control-Allow-Credentials"), "true");
+}
