@@ -120,7 +120,8 @@ asio::awaitable<store::upload> find_writable(upload_services& s, const context& 
 // fsynced (the caller records it). On the way, the stored offset catches up
 // every k_checkpoint_bytes or k_checkpoint_interval. When the client goes
 // away, what arrived is kept and recorded; a body that fails its checksum,
-// runs past the upload's length or is malformed is discarded whole.
+// runs past the upload's length or is malformed is discarded back to the last
+// recorded offset.
 asio::awaitable<std::int64_t> receive_bytes(upload_services& s, context& ctx, const store::upload& u) {
   auto checksum = expected_checksum(ctx);
   const auto start = static_cast<std::uint64_t>(u.received);
@@ -222,7 +223,8 @@ asio::awaitable<std::int64_t> receive_bytes(upload_services& s, context& ctx, co
       log::warn("upload interrupted; received bytes not recorded", {{"upload", id}, {"error", e.what()}});
     }
   } else {
-    auto discard = [&file, start] { file->truncate(start); };
+    // Back to the last recorded offset (the request's start unless a checkpoint moved it).
+    auto discard = [&file, checkpointed] { file->truncate(checkpointed); };
     try {
       co_await s.pool.offload(discard);
     } catch (const std::exception& e) {
