@@ -163,10 +163,10 @@ TEST(uploads, bad_requests_get_clear_errors_and_change_nothing) {
   std::string bytes = random_bytes(1000, 3);
   // Wrong content type, missing or wrong offsets, unknown ids, path tricks.
   EXPECT_EQ(call(s.port(), "PATCH", up.location, a.token, bytes, tus({{"Upload-Offset", "0"}})).status(), 415u);
-  EXPECT_EQ(call(s.port(), "PATCH", up.location, a.token, bytes,
-                 tus({{"Content-Type", "application/offset+octet-stream"}}))
-                .status(),
-            400u);
+  EXPECT_EQ(
+      call(s.port(), "PATCH", up.location, a.token, bytes, tus({{"Content-Type", "application/offset+octet-stream"}}))
+          .status(),
+      400u);
   auto mismatch = patch(s.port(), a.token, up.location, 10, bytes);
   EXPECT_EQ(mismatch.status(), 409);
   EXPECT_EQ(mismatch.error_code(), "conflict");
