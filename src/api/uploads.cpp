@@ -120,7 +120,8 @@ asio::awaitable<store::upload> find_writable(upload_services& s, const context& 
 // fsynced (the caller records it). On the way, the stored offset catches up
 // every k_checkpoint_bytes or k_checkpoint_interval. When the client goes
 // away, what arrived is kept and recorded; a body that fails its checksum,
-// runs past the upload's length or is malformed is discarded whole.
+// runs past the upload's length or is malformed is discarded back to the last
+// recorded offset.
 asio::awaitable<std::int64_t> receive_bytes(upload_services& s, context& ctx, const store::upload& u) {
   auto checksum = expected_checksum(ctx);
   const auto start = static_cast<std::uint64_t>(u.received);
@@ -145,14 +146,25 @@ asio::awaitable<std::int64_t> receive_bytes(upload_services& s, context& ctx, co
 
   std::optional<sha1> hasher;
   if (checksum) hasher.emplace();
+  // Bytes handed to the writer (written, or being written), and the offset last recorded.
   std::uint64_t written = start, checkpointed = start;
   auto last_checkpoint = std::chrono::steady_clock::now();
   std::string batch;
   batch.reserve(k_write_batch + k_read_chunk);
-  auto write_batch = [&] {
-    file->write_at(written, batch);
-    if (hasher) hasher->update(batch);
+  // Batches are written on the pool while the next one is read from the socket.
+  auto loop = co_await asio::this_coro::executor;
+  background_job writer(s.pool, loop);
+  auto hand_over = [&] {
+    std::size_t n = batch.size();
+    writer.start([f = file.get(), h = hasher ? &*hasher : nullptr, at = written, bytes = std::move(batch)] {
+      f->write_at(at, bytes);
+      if (h) h->update(bytes);
+    });
+    written += n;
+    batch = std::string();
+    batch.reserve(k_write_batch + k_read_chunk);
   };
+  auto write_rest = [&] { file->write_at(written, batch); };
   auto sync_file = [&file] { file->sync(); };
   const std::string& id = u.id;
   std::string now, expires;
@@ -172,12 +184,12 @@ asio::awaitable<std::int64_t> receive_bytes(upload_services& s, context& ctx, co
                     "The chunk goes past the upload's length (" + std::to_string(length) + " bytes).");
       batch.append(chunk.data(), n);
       if (batch.size() < k_write_batch) continue;
-      co_await s.pool.offload(write_batch);
-      written += batch.size();
-      batch.clear();
+      co_await writer.wait();
+      hand_over();
       bool due = written - checkpointed >= k_checkpoint_bytes ||
                  std::chrono::steady_clock::now() - last_checkpoint >= k_checkpoint_interval;
       if (!hasher && due) {
+        co_await writer.wait();
         co_await s.pool.offload(sync_file);
         now = to_iso8601(s.time.now());
         expires = to_iso8601(s.time.now() + s.expiry);
@@ -186,10 +198,10 @@ asio::awaitable<std::int64_t> receive_bytes(upload_services& s, context& ctx, co
         last_checkpoint = std::chrono::steady_clock::now();
       }
     }
+    co_await writer.wait();
     if (!batch.empty()) {
-      co_await s.pool.offload(write_batch);
-      written += batch.size();
-      batch.clear();
+      hand_over();
+      co_await writer.wait();
     }
     if (hasher) {
       auto digest = hasher->finish();
@@ -206,11 +218,18 @@ asio::awaitable<std::int64_t> receive_bytes(upload_services& s, context& ctx, co
   }
   if (!failure) co_return static_cast<std::int64_t>(written);
 
+  // The write in flight, if any, ends before anything else touches the file.
+  try {
+    co_await writer.wait();
+  } catch (const std::exception& e) {
+    keep_partial = false;
+    log::warn("writing an upload failed", {{"upload", id}, {"error", e.what()}});
+  }
   if (keep_partial) {
     // The connection dropped: keep what arrived, as tus asks, so the client resumes after it.
     try {
       if (!batch.empty()) {
-        co_await s.pool.offload(write_batch);
+        co_await s.pool.offload(write_rest);
         written += batch.size();
       }
       co_await s.pool.offload(sync_file);
@@ -222,7 +241,8 @@ asio::awaitable<std::int64_t> receive_bytes(upload_services& s, context& ctx, co
       log::warn("upload interrupted; received bytes not recorded", {{"upload", id}, {"error", e.what()}});
     }
   } else {
-    auto discard = [&file, start] { file->truncate(start); };
+    // Back to the last recorded offset (the request's start unless a checkpoint moved it).
+    auto discard = [&file, checkpointed] { file->truncate(checkpointed); };
     try {
       co_await s.pool.offload(discard);
     } catch (const std::exception& e) {

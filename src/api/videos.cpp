@@ -256,6 +256,9 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
                 std::unique_ptr<storage::temp_file> tmp = co_await s->pool.offload(open_job);
                 std::exception_ptr failure;
                 std::string video_id = ids::random_id(12);
+                // Batches are written on the pool while the next one is read from the socket.
+                auto loop = co_await asio::this_coro::executor;
+                background_job writer(s->pool, loop);
                 try {
                   std::vector<char> chunk(k_read_chunk);
                   auto write_pending = [&tmp, &sink] { tmp->write(sink.pending); };
@@ -268,11 +271,13 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
                     else
                       sink.file_bytes(bytes);
                     if (sink.pending.size() >= k_write_batch) {
-                      co_await s->pool.offload(write_pending);
-                      sink.pending.clear();
+                      co_await writer.wait();
+                      writer.start([t = tmp.get(), batch = std::move(sink.pending)] { t->write(batch); });
+                      sink.pending = std::string();
                     }
                   }
                   if (parser) parser->finish();
+                  co_await writer.wait();
                   if (!sink.pending.empty()) {
                     co_await s->pool.offload(write_pending);
                     sink.pending.clear();
@@ -284,6 +289,11 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
                   failure = std::current_exception();
                 }
                 if (failure) {
+                  try {
+                    co_await writer.wait();  // the write in flight uses tmp
+                  } catch (const std::exception&) {
+                    // the upload fails anyway; its own error is the one to report
+                  }
                   auto discard = [&tmp] { tmp.reset(); };
                   co_await s->pool.offload(discard);
                   std::rethrow_exception(failure);

@@ -5,6 +5,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <boost/asio/as_tuple.hpp>
+
+#include <cassert>
+
 namespace reel {
 
 worker_pool::worker_pool(unsigned threads, int nice) : context_(static_cast<int>(threads)) {
@@ -28,6 +32,38 @@ void worker_pool::join() {
   work_.reset();
   for (auto& t : threads_)
     if (t.joinable()) t.join();
+}
+
+background_job::background_job(worker_pool& pool, boost::asio::any_io_executor loop)
+    : pool_(pool), loop_(loop), state_(std::make_shared<state>(loop)) {}
+
+void background_job::start(std::function<void()> fn) {
+  assert(!state_->busy);
+  state_->busy = true;
+  boost::asio::post(pool_.executor(), [st = state_, loop = loop_, fn = std::move(fn)]() mutable {
+    std::exception_ptr error;
+    try {
+      fn();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    fn = nullptr;  // the job's captures go now, not whenever this lambda is destroyed
+    boost::asio::post(loop, [st, error] {
+      st->busy = false;
+      st->error = error;
+      st->wake.cancel();
+    });
+  });
+}
+
+boost::asio::awaitable<void> background_job::wait() {
+  constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
+  std::shared_ptr<state> st = state_;
+  while (st->busy) {
+    st->wake.expires_at(boost::asio::steady_timer::time_point::max());
+    co_await st->wake.async_wait(use_tuple);  // cancelled when the job ends
+  }
+  if (st->error) std::rethrow_exception(std::exchange(st->error, nullptr));
 }
 
 }  // namespace reel

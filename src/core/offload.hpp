@@ -10,9 +10,12 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <exception>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <thread>
 #include <type_traits>
@@ -95,6 +98,35 @@ class worker_pool {
   boost::asio::io_context context_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
+};
+
+// One job at a time on the pool, in the background, while the coroutine
+// that started it goes on: e.g. writing a batch of upload bytes while the
+// next batch is read from the socket. Loop thread only.
+//
+// The job must own what it needs or use only objects that outlive the next
+// wait(): await wait() on every path, errors included, before anything the
+// job touches goes away. (A job still running when this object dies keeps
+// only its own captures and the shared state alive.)
+class background_job {
+ public:
+  background_job(worker_pool& pool, boost::asio::any_io_executor loop);
+  bool busy() const noexcept { return state_->busy; }
+  // Starts `fn` on the pool. Requires !busy(): await wait() first.
+  void start(std::function<void()> fn);
+  // Waits for the job in flight, if any; rethrows what it threw (once).
+  boost::asio::awaitable<void> wait();
+
+ private:
+  struct state {
+    explicit state(boost::asio::any_io_executor loop) : wake(loop) {}
+    bool busy = false;
+    std::exception_ptr error;
+    boost::asio::steady_timer wake;
+  };
+  worker_pool& pool_;
+  boost::asio::any_io_executor loop_;
+  std::shared_ptr<state> state_;
 };
 
 }  // namespace reel

@@ -163,10 +163,10 @@ TEST(uploads, bad_requests_get_clear_errors_and_change_nothing) {
   std::string bytes = random_bytes(1000, 3);
   // Wrong content type, missing or wrong offsets, unknown ids, path tricks.
   EXPECT_EQ(call(s.port(), "PATCH", up.location, a.token, bytes, tus({{"Upload-Offset", "0"}})).status(), 415u);
-  EXPECT_EQ(call(s.port(), "PATCH", up.location, a.token, bytes,
-                 tus({{"Content-Type", "application/offset+octet-stream"}}))
-                .status(),
-            400u);
+  EXPECT_EQ(
+      call(s.port(), "PATCH", up.location, a.token, bytes, tus({{"Content-Type", "application/offset+octet-stream"}}))
+          .status(),
+      400u);
   auto mismatch = patch(s.port(), a.token, up.location, 10, bytes);
   EXPECT_EQ(mismatch.status(), 409);
   EXPECT_EQ(mismatch.error_code(), "conflict");
@@ -352,4 +352,23 @@ TEST(uploads, expired_uploads_are_gone_with_their_video_and_file) {
   EXPECT_EQ(call(s.port(), "HEAD", up.location, a.token, "", tus()).status(), 404);
   // The finished one keeps its video.
   EXPECT_EQ(call(s.port(), "GET", "/api/videos/" + finished.video_id, a.token).status(), 200);
+}
+
+TEST(uploads, a_browser_on_an_allowed_origin_can_read_the_tus_headers) {
+  server_process s({"--workers", "0", "--cors-origins", "https://app.example.com"});
+  auto a = register_account(s.port(), "cors@example.com", "C");
+  auto preflight = call(s.port(), "OPTIONS", "/api/uploads", "", "",
+                        {{"Origin", "https://app.example.com"},
+                         {"Access-Control-Request-Method", "PATCH"},
+                         {"Access-Control-Request-Headers", "tus-resumable, upload-offset, upload-checksum"}});
+  EXPECT_EQ(preflight.header("Access-Control-Allow-Origin"), "https://app.example.com");
+  EXPECT_NE(preflight.header("Access-Control-Allow-Methods").find("PATCH"), std::string::npos);
+  EXPECT_NE(preflight.header("Access-Control-Allow-Headers").find("upload-offset"), std::string::npos);
+  auto r = call(s.port(), "POST", "/api/uploads", a.token, "",
+                tus({{"Upload-Length", "10"}, {"Origin", "https://app.example.com"}}));
+  ASSERT_EQ(r.status(), 201);
+  std::string exposed = r.header("Access-Control-Expose-Headers");
+  for (const char* h : {"Location", "Upload-Offset", "Upload-Length", "Upload-Expires", "Tus-Resumable", "X-Video-Id"})
+    EXPECT_NE(exposed.find(h), std::string::npos) << h;
+  EXPECT_EQ(r.header("Access-Control-Allow-Credentials"), "true");
 }
