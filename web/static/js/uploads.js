@@ -6,12 +6,12 @@ import { session } from './session.js';
 
 // Absolute, so the upload URLs tus-js-client resolves against it and stores are too.
 const ENDPOINT = new URL('/api/uploads', location.origin).href;
-const items = [];  // {key, name, size, sent, state: 'uploading'|'done'|'failed'|'cancelled', error, videoId, upload}
+const items = [];  // {orgId, name, size, sent, state: 'uploading'|'done'|'failed'|'cancelled', error, videoId, upload}
 const listeners = new Set();
-let nextKey = 1;
 
 export const uploads = {
-  all: () => items,
+  // The current organization's uploads (one started elsewhere goes on in the background).
+  all: () => items.filter((i) => i.orgId === session.organization?.id),
   subscribe(fn) {
     listeners.add(fn);
     return () => listeners.delete(fn);
@@ -36,7 +36,8 @@ export const uploads = {
     emit();
   },
   clearFinished() {
-    for (let i = items.length - 1; i >= 0; i--) if (items[i].state !== 'uploading') items.splice(i, 1);
+    const org = session.organization?.id;
+    for (let i = items.length - 1; i >= 0; i--) if (items[i].orgId === org && items[i].state !== 'uploading') items.splice(i, 1);
     emit();
   },
   // Uploads of the current organization that a previous page left unfinished.
@@ -65,7 +66,7 @@ function orgHeaders() {
 }
 
 async function start(file) {
-  const item = { key: nextKey++, name: file.name, size: file.size, sent: 0, state: 'uploading', error: null, videoId: null };
+  const item = { orgId: session.organization.id, name: file.name, size: file.size, sent: 0, state: 'uploading', error: null, videoId: null };
   items.unshift(item);
   if (file.type && !file.type.startsWith('video/')) {
     fail(item, `${file.name} is not a video (${file.type}).`);

@@ -6,6 +6,8 @@ const byId = new Map();
 const listeners = new Set();
 let nextCursor = null;
 let loaded = false;
+// Bumped by reset(), so a page requested for the previous organization is dropped.
+let generation = 0;
 // Videos changed by live events while a page was loading: the page's copy
 // is older, so it must not overwrite them.
 let touchedDuringLoad = null;
@@ -24,6 +26,7 @@ export const library = {
 
   // Empties the list (another organization, or signed out).
   reset() {
+    generation++;
     byId.clear();
     nextCursor = null;
     loaded = false;
@@ -93,9 +96,11 @@ function remove(id) {
 
 async function loadPage(cursor, first) {
   const touched = new Set();
+  const started = generation;
   touchedDuringLoad = touched;
   try {
     const page = await api.videos({ cursor });
+    if (started !== generation) return;
     if (first) {
       // Keep what events told us meanwhile; drop what is gone from the first page.
       for (const id of byId.keys()) if (!touched.has(id)) byId.delete(id);
