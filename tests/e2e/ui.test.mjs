@@ -276,7 +276,12 @@ test('the web UI: register, upload with tus, live progress, play, edit, members,
       await throttle(1024 * 1024);
       await page.setInputFiles('#file-input', stat);
       await page.locator('.video-card', { hasText: 'static' }).waitFor();
-      await page.getByRole('button', { name: 'Cancel the upload of static.mp4' }).click();
+      // By keyboard, while the progress bar moves: the button keeps the focus.
+      const cancel = page.getByRole('button', { name: 'Cancel the upload of static.mp4' });
+      await cancel.focus();
+      const before = await page.locator('.uploads li progress').first().evaluate((p) => p.value);
+      await page.waitForFunction((v) => document.querySelector('.uploads li progress').value > v, before);
+      await page.keyboard.press('Enter');
       await page.locator('.uploads li', { hasText: 'Cancelled.' }).waitFor();
       await page.locator('.video-card', { hasText: 'static' }).waitFor({ state: 'detached' });
       await throttle(-1);

@@ -45,23 +45,36 @@ function card(video) {
       h('p', { class: 'muted small' }, formatDate(video.createdAt))));
 }
 
-function uploadRow(item) {
+function uploadText(item) {
   const video = item.videoId && library.get(item.videoId);
-  const percent = item.size ? Math.floor((item.sent / item.size) * 100) : 0;
-  const state = {
-    uploading: `${percent}% · ${formatBytes(item.sent)} of ${formatBytes(item.size)}`,
-    done: video ? `Uploaded · ${statusText(video)}` : 'Uploaded; processing starts now.',
-    failed: item.error,
-    cancelled: 'Cancelled.',
-  }[item.state];
-  return h('li', { class: `upload upload-${item.state}` },
-    h('div', { class: 'upload-head' },
-      h('span', { class: 'upload-name' }, item.name),
-      item.state === 'uploading'
-        ? h('button', { type: 'button', class: 'btn btn-small', onclick: () => uploads.cancel(item), 'aria-label': `Cancel the upload of ${item.name}` }, 'Cancel')
-        : item.videoId && item.state === 'done' ? h('a', { href: link(`/videos/${item.videoId}`), class: 'small' }, 'Open') : null),
-    h('progress', { class: 'bar', max: 100, value: item.state === 'done' ? 100 : percent, 'aria-label': `Upload of ${item.name}` }),
-    h('p', { class: item.state === 'failed' ? 'upload-state error-text' : 'upload-state muted small' }, state));
+  switch (item.state) {
+    case 'uploading': return `${uploadPercent(item)}% · ${formatBytes(item.sent)} of ${formatBytes(item.size)}`;
+    case 'done': return video ? `Uploaded · ${statusText(video)}` : 'Uploaded; processing starts now.';
+    case 'failed': return item.error;
+    default: return 'Cancelled.';
+  }
+}
+
+const uploadPercent = (item) => (item.state === 'done' ? 100 : item.size ? Math.floor((item.sent / item.size) * 100) : 0);
+
+// One upload's row; update() refreshes its bar and text in place, so that a
+// focused Cancel button keeps the focus while the bytes flow.
+function uploadRow(item) {
+  const bar = h('progress', { class: 'bar', max: 100, 'aria-label': `Upload of ${item.name}` });
+  const text = h('p', { class: item.state === 'failed' ? 'upload-state error-text' : 'upload-state muted small' });
+  const action = item.state === 'uploading'
+    ? h('button', { type: 'button', class: 'btn btn-small', onclick: () => uploads.cancel(item), 'aria-label': `Cancel the upload of ${item.name}` }, 'Cancel')
+    : item.state === 'done' && item.videoId ? h('a', { href: link(`/videos/${item.videoId}`), class: 'small' }, 'Open') : null;
+  const row = {
+    state: item.state,
+    el: h('li', { class: `upload upload-${item.state}` }, h('div', { class: 'upload-head' }, h('span', { class: 'upload-name' }, item.name), action), bar, text),
+    update() {
+      bar.value = uploadPercent(item);
+      text.textContent = uploadText(item);
+    },
+  };
+  row.update();
+  return row;
 }
 
 function uploader() {
@@ -94,9 +107,23 @@ function uploader() {
     resumable.hidden = stored.length === 0;
   }
 
+  const rows = new Map();  // item → its row
   function renderList() {
     const items = uploads.all();
-    list.replaceChildren(...items.map(uploadRow));
+    let reorder = items.length !== list.children.length;
+    items.forEach((item, i) => {
+      let row = rows.get(item);
+      if (row?.state !== item.state) {
+        row = uploadRow(item);
+        rows.set(item, row);
+        reorder = true;
+      } else {
+        row.update();
+      }
+      if (list.children[i] !== row.el) reorder = true;
+    });
+    if (reorder) list.replaceChildren(...items.map((item) => rows.get(item).el));
+    for (const item of rows.keys()) if (!items.includes(item)) rows.delete(item);
     listBox.hidden = items.length === 0;
     clear.hidden = !items.some((i) => i.state !== 'uploading');
   }
