@@ -284,6 +284,7 @@ test('the web UI: register, upload with tus, live progress, play, edit, members,
       await page.keyboard.press('Enter');
       await page.locator('.uploads li', { hasText: 'Cancelled.' }).waitFor();
       await page.locator('.video-card', { hasText: 'static' }).waitFor({ state: 'detached' });
+      await page.locator('.resumable').waitFor({ state: 'hidden' });
       await throttle(-1);
       await cdp.detach();
     });

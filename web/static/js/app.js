@@ -75,7 +75,7 @@ function renderTopbar(nav) {
       signOut));
   stopLiveBadge = live.onLiveStatus((status) => {
     liveBadge.dataset.status = status;
-    liveBadge.textContent = { live: 'Live', connecting: 'Reconnecting…', offline: 'Offline' }[status];
+    liveBadge.replaceChildren(h('span', { class: 'live-text' }, { live: 'Live', connecting: 'Reconnecting…', offline: 'Offline' }[status]));
   });
 }
 

@@ -12,6 +12,7 @@ const listeners = new Set();
 export const uploads = {
   // The current organization's uploads (one started elsewhere goes on in the background).
   all: () => items.filter((i) => i.orgId === session.organization?.id),
+  // fn(kind): 'progress' for bytes sent, 'state' when uploads come, go or change state.
   subscribe(fn) {
     listeners.add(fn);
     return () => listeners.delete(fn);
@@ -21,8 +22,9 @@ export const uploads = {
     if (item.state !== 'uploading') return;
     item.state = 'cancelled';
     emit();
-    // abort(true) also terminates the upload on the server, which drops the unfinished video.
-    item.upload.abort(true).catch(() => {});
+    // abort(true) also terminates the upload on the server, which drops the
+    // unfinished video, and then forgets it locally.
+    item.upload.abort(true).catch(() => {}).finally(() => emit());
   },
   // Signing out: stops the uploads in flight (they stay on the server, to be
   // resumed by adding the same file again) and forgets the list.
@@ -53,8 +55,8 @@ export const uploads = {
   },
 };
 
-function emit() {
-  for (const fn of listeners) fn(items);
+function emit(kind = 'state') {
+  for (const fn of listeners) fn(kind);
 }
 
 function fingerprintPrefix() {
@@ -90,7 +92,7 @@ async function start(file) {
     },
     onProgress(sent) {
       item.sent = sent;
-      emit();
+      emit('progress');
     },
     onSuccess() {
       item.sent = item.size;

@@ -129,13 +129,10 @@ function uploader() {
   }
   renderList();
   showInterrupted().catch(() => {});
-  let wasUploading = uploads.all().filter((i) => i.state === 'uploading').length;
   const unsubscribeVideos = library.subscribe(renderList);
-  const unsubscribe = uploads.subscribe(() => {
+  const unsubscribe = uploads.subscribe((kind) => {
     renderList();
-    const uploading = uploads.all().filter((i) => i.state === 'uploading').length;
-    if (uploading !== wasUploading) showInterrupted().catch(() => {});
-    wasUploading = uploading;
+    if (kind === 'state') showInterrupted().catch(() => {});
   });
 
   // Files dropped anywhere on the page are taken; without this, a near miss
