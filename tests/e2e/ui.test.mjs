@@ -177,7 +177,7 @@ test('the web UI: register, upload with tus, live progress, play, edit, members,
       await page.getByRole('button', { name: 'Save changes' }).click();
       await page.locator('.message-error').waitFor();
       assert.match(await page.locator('.message-error').textContent(), /title/i);
-      await page.getByRole('link', { name: '← Library' }).click();
+      await page.getByRole('link', { name: 'Back to the Library' }).click();
       await page.locator('.video-title', { hasText: 'Sunrise over the bay' }).waitFor();
     });
 

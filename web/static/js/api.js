@@ -2,7 +2,7 @@
 // session cookie authenticates them; organization-scoped ones name the
 // current organization in X-Organization-Id.
 
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(status, code, message) {
     super(message);
     this.status = status;

@@ -13,7 +13,7 @@ export function h(tag, props = {}, ...children) {
     if (value === null || value === undefined || value === false) continue;
     if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
     else if (['value', 'checked', 'disabled', 'hidden'].includes(key)) late[key] = value;
-    else el.setAttribute(key === 'className' ? 'class' : key, value === true ? '' : String(value));
+    else el.setAttribute(key, value === true ? '' : String(value));
   }
   el.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
   Object.assign(el, late);

@@ -114,7 +114,7 @@ export function renderPlayer(main, { id }) {
   const info = h('div', { class: 'card' });
   const side = h('aside', { class: 'player-side' }, info);
   const actions = h('div', { class: 'card danger-zone' });
-  const back = h('a', { href: '#/library', class: 'back' }, '← Library');
+  const back = h('a', { href: '#/library', class: 'back', 'aria-label': 'Back to the Library' }, '← Library');
 
   function showStage() {
     stopPlayer?.();
