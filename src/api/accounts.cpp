@@ -141,6 +141,44 @@ void add_account_routes(http::router& r, auth::service& accounts, const guard& g
           co_return http::json_response(status::created, json::object{{"member", member_json(*added)}});
         }));
 
+  // A member's role: admin+; only an owner makes or unmakes an owner; the
+  // last owner stays an owner.
+  r.add(http::verb::patch, "/api/orgs/:orgId/members/:userId",
+        g.org(auth::role::admin, [svc](context& ctx) -> asio::awaitable<response> {
+          const auto& body = require_object(ctx.json_body());
+          std::string role_text = require_text(body, "role", {.min_chars = 1, .max_chars = 16});
+          auto role = auth::parse_role(role_text);
+          if (!role) throw error(errc::bad_request, "The field \"role\" must be one of owner, admin, member, viewer.");
+          const std::string& org_id = ctx.org->id;
+          const std::string& target = ctx.params.at("userId");
+          bool caller_is_owner = ctx.org->role == auth::role::owner;
+          std::string new_role(auth::role_name(*role));
+          enum class outcome { changed, not_found, owner_needed, last_owner };
+          std::optional<store::member> changed;
+          auto result = co_await svc->database().write([&](store::session& s) {
+            auto m = store::find_member(s, org_id, target);
+            if (!m) return outcome::not_found;
+            if ((m->role == "owner" || *role == auth::role::owner) && !caller_is_owner) return outcome::owner_needed;
+            if (m->role == "owner" && *role != auth::role::owner && store::count_owners(s, org_id) <= 1)
+              return outcome::last_owner;
+            store::set_membership_role(s, org_id, target, new_role);
+            changed = store::find_member(s, org_id, target);
+            return outcome::changed;
+          });
+          switch (result) {
+            case outcome::not_found:
+              throw error(errc::not_found, "That user is not a member of this organization.");
+            case outcome::owner_needed:
+              throw error(errc::forbidden, "Only an owner can make or unmake an owner.");
+            case outcome::last_owner:
+              throw error(errc::conflict, "The last owner must stay an owner; make someone else an owner first.");
+            case outcome::changed:
+              break;
+          }
+          svc->memberships_changed();
+          co_return http::json_response(status::ok, json::object{{"member", member_json(*changed)}});
+        }));
+
   r.add(http::verb::delete_, "/api/orgs/:orgId/members/:userId",
         g.org(auth::role::viewer, [svc](context& ctx) -> asio::awaitable<response> {
           const std::string& org_id = ctx.org->id;

@@ -83,8 +83,9 @@ std::string http_date_after(const clock& c, std::chrono::seconds d) { return to_
 // Marks an upload busy for the life of this object; 423 if it already is.
 class upload_lock {
  public:
-  upload_lock(std::unordered_set<std::string>& busy, const std::string& id) : busy_(busy), id_(id) {
-    if (!busy_.insert(id_).second)
+  using table = std::unordered_map<std::string, http::body_reader*>;
+  upload_lock(table& busy, const std::string& id, http::body_reader* body = nullptr) : busy_(busy), id_(id) {
+    if (!busy_.emplace(id_, body).second)
       throw error(errc::locked, "Another request is writing to this upload; try again in a moment.");
   }
   ~upload_lock() { busy_.erase(id_); }
@@ -92,9 +93,24 @@ class upload_lock {
   upload_lock& operator=(const upload_lock&) = delete;
 
  private:
-  std::unordered_set<std::string>& busy_;
+  table& busy_;
   std::string id_;
 };
+
+// A termination does not wait for a PATCH in progress to end by itself (a
+// client that aborts its upload and terminates it may still be seen sending):
+// it stops that PATCH, which keeps what arrived, and waits a moment for it.
+asio::awaitable<void> stop_writer(upload_services& s, const std::string& id) {
+  auto it = s.busy.find(id);
+  if (it == s.busy.end()) co_return;
+  if (it->second) it->second->abort();
+  auto loop = co_await asio::this_coro::executor;
+  asio::steady_timer tick(loop);
+  for (int i = 0; i < 120 && s.busy.count(id); ++i) {
+    tick.expires_after(std::chrono::milliseconds(25));
+    co_await tick.async_wait(asio::use_awaitable);
+  }
+}
 
 // The upload `id` if the caller may write to it: 404 for an unknown id or
 // another organization's upload (and when X-Organization-Id names another
@@ -383,7 +399,7 @@ asio::awaitable<response> create_upload(upload_services& s, context& ctx) {
 
   std::int64_t received = 0;
   if (with_body) {
-    upload_lock lock(s.busy, u.id);
+    upload_lock lock(s.busy, u.id, ctx.body);
     received = co_await receive_bytes(s, ctx, u);
     if (auto done = co_await record_received(s, u, received)) v = std::move(*done);
   }
@@ -415,7 +431,7 @@ asio::awaitable<response> append_bytes(upload_services& s, context& ctx) {
   expected_checksum(ctx);  // a malformed header is refused before anything else
   const std::string& id = ctx.params.at("id");
   if (!storage::is_valid_id(id)) throw error(errc::not_found, "No such upload.");
-  upload_lock lock(s.busy, id);
+  upload_lock lock(s.busy, id, ctx.body);
   auto u = co_await find_writable(s, ctx, id);
   if (*offset != static_cast<std::uint64_t>(u.received))
     throw error(errc::conflict, "Upload-Offset is " + std::to_string(*offset) + " but the server has " +
@@ -439,6 +455,7 @@ asio::awaitable<response> terminate_upload(upload_services& s, context& ctx) {
   require_tus(ctx);
   const std::string& id = ctx.params.at("id");
   if (!storage::is_valid_id(id)) throw error(errc::not_found, "No such upload.");
+  co_await stop_writer(s, id);
   upload_lock lock(s.busy, id);
   auto u = co_await find_writable(s, ctx, id, /*allow_expired=*/true);
   bool finished = u.completed_at.has_value();
@@ -508,7 +525,7 @@ asio::awaitable<std::size_t> remove_expired_uploads(upload_services& s) {
   // held busy meanwhile, so that no request starts on them.
   std::vector<store::upload> taken;
   for (auto& u : expired)
-    if (s.busy.insert(u.id).second) taken.push_back(std::move(u));
+    if (s.busy.emplace(u.id, nullptr).second) taken.push_back(std::move(u));
   std::size_t removed = 0;
   try {
     co_await s.db.write([&](store::session& st) {

@@ -23,7 +23,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -40,9 +40,11 @@ struct upload_services {
   std::chrono::seconds expiry;
   event_hub& hub;
   jobs::processor& processor;
-  // Uploads a request (or the expiry sweep) is working on now: a second
-  // writer gets 423 instead of interleaving bytes. Loop thread only.
-  std::unordered_set<std::string> busy{};
+  // Uploads a request (or the expiry sweep) is working on now, with the
+  // body a PATCH is reading (null otherwise): a second writer gets 423
+  // instead of interleaving bytes; a termination stops the writer. Loop
+  // thread only.
+  std::unordered_map<std::string, http::body_reader*> busy{};
 };
 
 void add_upload_routes(http::router& r, const guard& g, upload_services& services);

@@ -485,8 +485,11 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
     auto output = dir / "thumbs" / ("t" + std::to_string(ms) + "_w" + std::to_string(width.value_or(0)) + ".jpg");
     auto input = dir / "video.mp4";
     double seek = static_cast<double>(ms) / 1000.0;
-    if (!co_await s->thumbnails.make(input, seek, width, output))
+    if (!co_await s->thumbnails.make(input, seek, width, output)) {
+      // Deleted or reprocessed while the frame was being made: answer as if asked now.
+      co_await find_streamable(*s, ctx, id);  // 404 or 409 when so
       throw error(errc::internal, "The frame could not be made.");
+    }
     co_return co_await http::serve_file(ctx, s->pool, output, options);
   }));
 

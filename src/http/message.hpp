@@ -101,6 +101,9 @@ class body_reader {
   virtual bool done() const noexcept = 0;
   // The declared length, when the request has a Content-Length.
   virtual std::optional<std::uint64_t> content_length() const noexcept = 0;
+  // Stops the reading from elsewhere on the loop: a read in progress and every
+  // later one throw client_gone, and the connection closes after the handler.
+  virtual void abort() noexcept = 0;
 };
 
 // Values captured by `:name` and `*` segments of the matched route,

@@ -188,6 +188,7 @@ class streamed_body final : public body_reader {
   }
 
   asio::awaitable<std::size_t> read_some(asio::mutable_buffer out) override {
+    if (aborted_) throw client_gone("the request was stopped");
     if (parser_.is_done() || out.size() == 0) co_return 0;
     if (expect_continue_) {
       expect_continue_ = false;
@@ -205,6 +206,7 @@ class streamed_body final : public body_reader {
       if (ec == beast_http::error::need_buffer) ec = {};
       if (ec == beast_http::error::body_limit)
         throw error(errc::payload_too_large, "The upload is larger than this server accepts.");
+      if (aborted_) throw client_gone("the request was stopped");
       if (ec && is_disconnect(ec)) throw client_gone("connection lost mid-body: " + ec.message());
       if (ec) throw error(errc::bad_request, "The request body is malformed (" + ec.message() + ").");
       if (got > 0 || parser_.is_done()) co_return got;
@@ -216,6 +218,10 @@ class streamed_body final : public body_reader {
     auto n = parser_.content_length();
     return n ? std::optional<std::uint64_t>(*n) : std::nullopt;
   }
+  void abort() noexcept override {
+    aborted_ = true;
+    stream_.cancel();  // a read in progress ends with operation_aborted
+  }
 
  private:
   beast::tcp_stream& stream_;
@@ -223,6 +229,7 @@ class streamed_body final : public body_reader {
   beast_http::request_parser<beast_http::buffer_body> parser_;
   std::chrono::milliseconds timeout_;
   bool expect_continue_ = false;
+  bool aborted_ = false;
 };
 
 bool set_cork(beast::tcp_stream& stream, bool on) {

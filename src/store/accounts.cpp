@@ -25,6 +25,7 @@ constexpr const char* k_member =
     "SELECT u.id, u.email, u.name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id "
     "WHERE m.organization_id = ? AND m.user_id = ?";
 constexpr const char* k_delete_membership = "DELETE FROM memberships WHERE organization_id = ? AND user_id = ?";
+constexpr const char* k_set_role = "UPDATE memberships SET role = ? WHERE organization_id = ? AND user_id = ?";
 constexpr const char* k_count_owners = "SELECT COUNT(*) FROM memberships WHERE organization_id = ? AND role = 'owner'";
 
 constexpr const char* k_insert_session =
@@ -90,6 +91,10 @@ std::optional<member> find_member(session& s, const std::string& org_id, const s
 
 bool delete_membership(session& s, const std::string& org_id, const std::string& user_id) {
   return s.exec(k_delete_membership, {org_id, user_id}) > 0;
+}
+
+bool set_membership_role(session& s, const std::string& org_id, const std::string& user_id, const std::string& role) {
+  return s.exec(k_set_role, {role, org_id, user_id}) > 0;
 }
 
 std::int64_t count_owners(session& s, const std::string& org_id) {

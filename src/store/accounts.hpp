@@ -51,6 +51,7 @@ std::optional<membership> find_membership(session& s, const std::string& org_id,
 std::vector<member> list_members(session& s, const std::string& org_id);
 std::optional<member> find_member(session& s, const std::string& org_id, const std::string& user_id);
 bool delete_membership(session& s, const std::string& org_id, const std::string& user_id);
+bool set_membership_role(session& s, const std::string& org_id, const std::string& user_id, const std::string& role);
 std::int64_t count_owners(session& s, const std::string& org_id);
 
 // sessions

@@ -362,3 +362,36 @@ TEST(members, removal_rules_and_the_last_owner) {
   ASSERT_EQ(left.status(), 200);
   EXPECT_EQ(left.json.at("members").as_array().size(), 2u);  // the new owner and the admin
 }
+
+TEST(members, role_changes_in_place_with_the_owner_rules) {
+  server_process s;
+  auto t = make_team(s.port());
+  std::string base = "/api/orgs/" + t.owner.org_id + "/members/";
+  auto set_role = [&](const account& by, const account& who, const char* role) {
+    return call_json(s.port(), "PATCH", base + who.user_id, by.token, {{"role", role}});
+  };
+  // Members, viewers and outsiders change nobody's role.
+  EXPECT_EQ(set_role(t.member, t.viewer, "member").status(), 403);
+  EXPECT_EQ(set_role(t.viewer, t.viewer, "admin").status(), 403);
+  EXPECT_EQ(set_role(t.outsider, t.member, "viewer").status(), 403);
+  // An admin promotes a viewer; the change shows at once, joinedAt kept.
+  auto before = call(s.port(), "GET", base.substr(0, base.size() - 1), t.owner.token).json.at("members").as_array();
+  auto promoted = set_role(t.admin, t.viewer, "member");
+  ASSERT_EQ(promoted.status(), 200) << promoted.raw.body();
+  EXPECT_EQ(promoted.json.at("member").at("role"), "member");
+  EXPECT_EQ(promoted.json.at("member").at("joinedAt"), before[3].at("joinedAt"));
+  auto upload = call(s.port(), "POST", "/api/videos?title=x", t.viewer.token, "abc",
+                     {{"Content-Type", "video/mp4"}, {"X-Organization-Id", t.owner.org_id}});
+  EXPECT_EQ(upload.status(), 201);  // a member now
+  // Owners only make or unmake owners; the last owner stays one.
+  EXPECT_EQ(set_role(t.admin, t.member, "owner").status(), 403);
+  EXPECT_EQ(set_role(t.admin, t.owner, "admin").status(), 403);
+  auto last = set_role(t.owner, t.owner, "admin");
+  EXPECT_EQ(last.status(), 409);
+  EXPECT_EQ(set_role(t.owner, t.admin, "owner").status(), 200);
+  EXPECT_EQ(set_role(t.owner, t.owner, "member").status(), 200);  // another owner exists now
+  // Bad input.
+  EXPECT_EQ(set_role(t.admin, t.member, "god").status(), 400);
+  EXPECT_EQ(call_json(s.port(), "PATCH", base + "nobody", t.admin.token, {{"role", "viewer"}}).status(), 404);
+  EXPECT_EQ(call(s.port(), "PATCH", base + t.member.user_id, t.admin.token, "{").status(), 400);
+}

@@ -282,11 +282,25 @@ TEST(uploads, a_second_writer_is_refused_while_the_first_writes) {
   auto second = patch(s.port(), a.token, up.location, 0, bytes);
   EXPECT_EQ(second.status(), 423);
   EXPECT_EQ(second.error_code(), "locked");
-  EXPECT_EQ(call(s.port(), "DELETE", up.location, a.token, "", tus()).status(), 423);
   first->write(bytes.substr(50'000));
   auto done = first->read_response();
   EXPECT_EQ(done.result_int(), 204);
   EXPECT_EQ(read_file(original_of(s, a, up.video_id)), bytes);
+}
+
+TEST(uploads, termination_stops_a_patch_in_progress) {
+  server_process s({"--workers", "0"});
+  auto a = register_account(s.port(), "stop@example.com", "S");
+  std::string bytes = random_bytes(200'000, 11);
+  auto up = create(s.port(), a.token, bytes.size());
+  auto writer = start_patch(s.port(), a.token, up.location, 0, bytes.size(), bytes.substr(0, 50'000));
+  std::this_thread::sleep_for(200ms);
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(call(s.port(), "DELETE", up.location, a.token, "", tus()).status(), 204);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  EXPECT_TRUE(writer->closed_by_server());  // the stopped PATCH gets no answer
+  EXPECT_EQ(call(s.port(), "GET", "/api/videos/" + up.video_id, a.token).status(), 404);
+  EXPECT_FALSE(fs::exists(original_of(s, a, up.video_id).parent_path()));
 }
 
 TEST(uploads, a_dropped_connection_keeps_what_arrived) {

@@ -57,17 +57,8 @@ export const api = {
   addMember: (orgId, email, role) => request('POST', `${org(orgId)}/members`, { body: { email, role } }),
   removeMember: (orgId, userId) => request('DELETE', `${org(orgId)}/members/${encodeURIComponent(userId)}`),
 
-  // The API has no call to change a role, so this removes the member and adds
-  // them back with the new one; if adding fails, it restores the old role.
-  async changeRole(orgId, member, role) {
-    await api.removeMember(orgId, member.user.id);
-    try {
-      return await api.addMember(orgId, member.user.email, role);
-    } catch (error) {
-      await api.addMember(orgId, member.user.email, member.role).catch(() => {});
-      throw error;
-    }
-  },
+  changeRole: (orgId, member, role) =>
+    request('PATCH', `${org(orgId)}/members/${encodeURIComponent(member.user.id)}`, { body: { role } }),
 
   videos: ({ cursor, limit = 24 } = {}) =>
     request('GET', `/api/videos?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
