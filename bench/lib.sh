@@ -119,10 +119,12 @@ goal() {
 }
 at_least() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a >= b) }'; }
 below() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a < b) }'; }
+at_most() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a <= b) }'; }
 
 # plot CHART LABEL VALUE...: one point of a chart; charts.gp says what each
-# chart's values are. "-" is a missing value.
+# chart's values are. "-" is a value not measured (NaN to gnuplot).
 plot() {
-  local chart=$1 label=$2; shift 2
-  emit plot.txt "$chart \"$label\" $*"
+  local chart=$1 label=$2 v values=(); shift 2
+  for v; do if [[ $v == - ]]; then values+=(NaN); else values+=("$v"); fi; done
+  emit plot.txt "$chart \"$label\" ${values[*]}"
 }

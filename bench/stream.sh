@@ -98,4 +98,4 @@ node_kib=$(readers "${node[@]}" "$node_pid")
 row "RSS growth with 100 slow readers, KiB" "$reel_kib" "$nginx_kib (nginx worker) / $node_kib (Express peer)" \
   "$(ratio "$reel_kib" "$nginx_kib")× / $(ratio "$reel_kib" "$node_kib")×"
 per_reader() { awk -v k="$1" 'BEGIN{printf "%.1f", k/100}'; }
-plot memory "streaming reader" "$(per_reader "$reel_kib")" "$(per_reader "$node_kib")" "$(per_reader "$nginx_kib")"
+plot memory "streaming reader (100 at 200 KB/s)" "$(per_reader "$reel_kib")" "$(per_reader "$node_kib")" "$(per_reader "$nginx_kib")"
