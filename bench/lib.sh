@@ -9,9 +9,9 @@ TMP=$(mktemp -d -t reel-bench.XXXXXX)
 # The load average when the scenario starts: the machine is shared and noisy.
 LOAD_AT_START=$(cut -d' ' -f1 /proc/loadavg)
 PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
+cleanup() {  # errexit holds in traps: a process that already ended must not stop the cleanup
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
   rm -rf "$TMP"
 }
 trap cleanup EXIT
