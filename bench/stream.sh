@@ -52,7 +52,7 @@ node_vid=$(upload_raw "$ep" "$node_token" "$TMP/clip.mp4")
 ln -s "$file" "$(dirname "$(find "$TMP/express/orgs" -path "*/$node_vid/original")")/video.mp4"
 sqlite3 "$TMP/express/peer.db" "UPDATE videos SET status = 'ready', ready_at = updated_at WHERE id = '$node_vid'"
 
-# throughput URL -> MiB/s; fails when any answer was not 206.
+# throughput BASE_URL PATH TOKEN SECONDS -> MiB/s; fails on any error or non-2xx answer.
 throughput() {
   local out
   out=$(BENCH_PATH=$2 BENCH_SIZE=$SIZE BENCH_TOKEN=$3 wrk -t1 -c16 -d"$4s" -s "$BENCH_DIR/ranges.lua" "$1")
