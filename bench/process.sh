@@ -33,7 +33,7 @@ kill -INT $probe 2>/dev/null; wait $probe 2>/dev/null || true
 reel_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')
 lag_max=$(curl -fs "http://127.0.0.1:$rp/metrics" | awk '/^reel_event_loop_lag_max_seconds/ {printf "%.1f", $2*1000}')
 row "processing a 30 s 720p clip, wall s (upload→$status)" "$reel_s" "$hand (one hand-written ffmpeg)" "$(ratio "$reel_s" "$hand")× the time"
-plot ratios "processing vs bare ffmpeg" "$(ratio "$hand" "$reel_s")" -
+plot ratios "processing speed vs bare ffmpeg" "$(ratio "$hand" "$reel_s")" -
 if [[ -s $TMP/probe.txt ]]; then
   read -r _ p99 mx _ <"$TMP/probe.txt"
   row "/healthz p99 ms while processing (100 req/s probe)" "$p99 (max $mx)" — —
