@@ -4,8 +4,16 @@ ROOT=$(cd "$BENCH_DIR/.." && pwd)
 REEL=${REEL:-$ROOT/build/reel}
 RESULTS=$BENCH_DIR/results
 mkdir -p "$RESULTS"
+# Scratch space of this script (data dirs, logs, generated media), removed on exit.
+TMP=$(mktemp -d -t reel-bench.XXXXXX)
+# The load average when the scenario starts: the machine is shared and noisy.
+LOAD_AT_START=$(cut -d' ' -f1 /proc/loadavg)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
+cleanup() {  # errexit holds in traps: a process that already ended must not stop the cleanup
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$TMP"
+}
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -15,18 +23,31 @@ wait_http() {  # url
   echo "bench: $1 did not come up" >&2; return 1
 }
 
-# start_reel PORT DATA_DIR [extra env...]: starts reel in the background.
+# start_reel PORT DATA_DIR [extra env...]: starts reel in the background;
+# STARTED_PID is its process id (env execs reel).
 start_reel() {
   local port=$1 dir=$2; shift 2
   env "$@" "$REEL" serve --host 127.0.0.1 --port "$port" --data-dir "$dir" 2>"$dir.log" &
-  PIDS+=($!)
+  STARTED_PID=$!; PIDS+=($!)
   wait_http "http://127.0.0.1:$port/healthz"
 }
 
-# register_user PORT: registers the bench user and prints its token.
+# start_node_peer PORT DATA_DIR: starts the Express peer (peers/node/app.mjs)
+# in the background; STARTED_PID is its process id.
+start_node_peer() {
+  node "$BENCH_DIR/peers/node/app.mjs" "$1" "$2" >"$2.log" 2>&1 &
+  STARTED_PID=$!; PIDS+=($!)
+  wait_http "http://127.0.0.1:$1/healthz"
+}
+
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# register_user PORT [NAME]: registers NAME@example.com (default "bench") with an
+# organization of its own and prints its token.
 register_user() {
+  local name=${2:-bench}
   curl -fs -X POST "http://127.0.0.1:$1/api/auth/register" -H 'Content-Type: application/json' \
-    -d '{"email":"bench@example.com","password":"correct horse battery","name":"Bench","organizationName":"Bench"}' |
+    -d "{\"email\":\"$name@example.com\",\"password\":\"correct horse battery\",\"name\":\"$name\",\"organizationName\":\"$name\"}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
 }
 
@@ -48,11 +69,15 @@ wait_processed() {
   echo "$status"
 }
 
-# wrk_run URL CONNECTIONS SECONDS [wrk args...]: prints "rps p99_ms"
+# wrk_run URL CONNECTIONS SECONDS [wrk args...]: prints "rps p99_ms"; fails on
+# socket errors or non-2xx answers, which would make the figures meaningless.
 wrk_run() {
   local url=$1 c=$2 d=$3; shift 3
   local out
   out=$(wrk -t1 -c"$c" -d"${d}s" --latency "$@" "$url")
+  if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then
+    echo "bench: errors from $url: $(grep -E 'Non-2xx|Socket errors' <<<"$out")" >&2; return 1
+  fi
   local rps p99
   rps=$(awk '/Requests\/sec:/ {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
@@ -69,6 +94,37 @@ to_ms() {  # wrk latency like 1.23ms / 456.00us / 1.02s → ms
   esac
 }
 
+# latency_probe URL SECONDS [RATE]: paced GETs; prints "p50_ms p99_ms max_ms count".
+latency_probe() { python3 "$BENCH_DIR/latency_probe.py" "$1" "${3:-200}" "$2"; }
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b==0) print "n/a"; else printf "%.2f", a/b }'; }
 
 machine() { echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"; }
+
+# Output of a scenario: table rows go to stdout; goals and chart points go to
+# files in the directory BENCH_OUT when bench/run collects them, else to stderr.
+emit() {  # FILE LINE
+  if [[ -n ${BENCH_OUT:-} ]]; then echo "$2" >>"$BENCH_OUT/$1"; else echo "$2" >&2; fi
+}
+
+# row SCENARIO REEL PEER RATIO: one row of the results table.
+row() { echo "| $1 | $2 | $3 | $4 | $(nproc) cores, load $LOAD_AT_START |"; }
+
+# goal TEXT MEASURED CHECK...: one row of the goals table; the goal is met
+# when the command CHECK... succeeds.
+goal() {
+  local text=$1 measured=$2 verdict="not met"; shift 2
+  if "$@"; then verdict=met; fi
+  emit goals.md "| $text | $measured | $verdict |"
+}
+at_least() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a >= b) }'; }
+below() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a < b) }'; }
+at_most() { awk -v a="$1" -v b="$2" 'BEGIN{ exit !(a <= b) }'; }
+
+# plot CHART LABEL VALUE...: one point of a chart; charts.gp says what each
+# chart's values are. "-" is a value not measured (NaN to gnuplot).
+plot() {
+  local chart=$1 label=$2 v values=(); shift 2
+  for v; do if [[ $v == - ]]; then values+=(NaN); else values+=("$v"); fi; done
+  emit plot.txt "$chart \"$label\" ${values[*]}"
+}

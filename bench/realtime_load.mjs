@@ -3,13 +3,13 @@
 // then measures the latency of broadcasts reaching M of them.
 // The first M clients authenticate with LISTEN_TOKEN (one organization,
 // whose room gets the broadcast); the other N-M with IDLE_TOKEN (another).
-// Usage: node realtime_load.mjs PORT SERVER_PID N M LISTEN_TOKEN IDLE_TOKEN TRIGGER
-//   TRIGGER: a shell-free description of how to broadcast: "node" (POST /broadcast)
-//            or "reel:<videoId>" (PATCH /api/videos/<id>, which publishes video:updated)
+// A broadcast is a PATCH /api/videos/VIDEO_ID (of the listeners' organization),
+// which both reel and the Express peer follow with video:updated to the room.
+// Usage: node realtime_load.mjs PORT SERVER_PID N M LISTEN_TOKEN IDLE_TOKEN VIDEO_ID
 import fs from 'node:fs';
 import { io } from 'socket.io-client';
 
-const [port, pid, n, m, token, idleToken, trigger] = process.argv.slice(2);
+const [port, pid, n, m, token, idleToken, videoId] = process.argv.slice(2);
 const N = Number(n), M = Number(m);
 const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -36,22 +36,17 @@ const perConnection = ((after - before) * 1024) / N;
 
 async function broadcastOnce() {
   const listeners = sockets.slice(0, M);
-  // Latency from the server's own timestamp of the change (updatedAt: reel
-  // sets it when the change is made, node at emit) to each client's receipt.
+  // Latency from the server's own timestamp of the change (updatedAt, set
+  // when the change is made) to each client's receipt.
   const arrivals = listeners.map((s) => new Promise((resolve) => s.once('video:updated', (p) => {
     const sent = Date.parse(p.video.updatedAt);
     resolve(Date.now() - sent);
   })));
-  if (trigger === 'node') {
-    await fetch(`http://127.0.0.1:${port}/broadcast`, { method: 'POST' });
-  } else {
-    const id = trigger.split(':')[1];
-    await fetch(`http://127.0.0.1:${port}/api/videos/${id}`, {
-      method: 'PATCH',
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ title: 'bench ' + Math.random() }),
-    });
-  }
+  await fetch(`http://127.0.0.1:${port}/api/videos/${videoId}`, {
+    method: 'PATCH',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ title: 'bench ' + Math.random() }),
+  });
   const times = await Promise.all(arrivals);
   return Math.max(...times);
 }

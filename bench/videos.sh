@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Scenario: authenticated GET /api/videos (Bearer token, organization scope,
+# newest first, the default page of 20 videos), reel beside the Express peer.
+# Both are seeded through their own API with the same 20 small uploads; reel
+# runs without workers, so the videos stay queued on both sides and the
+# answers have the same shape and size.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+DUR=${BENCH_SECONDS:-8}
+CONNS=${BENCH_CONNECTIONS:-50}
+
+rp=$(free_port); start_reel "$rp" "$TMP/reel" REEL_WORKERS=0
+ep=$(free_port); start_node_peer "$ep" "$TMP/express"
+head -c 4096 /dev/urandom >"$TMP/small.mp4"
+declare -A token
+for p in "$rp" "$ep"; do
+  token[$p]=$(register_user "$p")
+  for _ in $(seq 1 20); do upload_raw "$p" "${token[$p]}" "$TMP/small.mp4" >/dev/null; done
+done
+
+# The two answers must agree in shape (the same keys in every video) and
+# count, else the comparison would not be fair.
+shape() {
+  curl -fs -H "Authorization: Bearer ${token[$1]}" "http://127.0.0.1:$1/api/videos" | python3 -c '
+import json, sys
+page = json.load(sys.stdin)
+print(len(page["videos"]), sorted(page), sorted({k for v in page["videos"] for k in v}))'
+}
+reel_shape=$(shape "$rp"); node_shape=$(shape "$ep")
+if [[ $reel_shape != "$node_shape" || $reel_shape != 20* ]]; then
+  echo "bench: /api/videos answers differ: reel $reel_shape; Express $node_shape" >&2; exit 1
+fi
+bytes() { curl -fs -o /dev/null -w '%{size_download}' -H "Authorization: Bearer ${token[$1]}" "http://127.0.0.1:$1/api/videos"; }
+
+list() { wrk_run "http://127.0.0.1:$1/api/videos" "$CONNS" "$2" -H "Authorization: Bearer ${token[$1]}"; }
+list "$rp" 2 >/dev/null; list "$ep" 2 >/dev/null
+read -r reel_rps reel_p99 < <(list "$rp" "$DUR")
+read -r node_rps node_p99 < <(list "$ep" "$DUR")
+r=$(ratio "$reel_rps" "$node_rps")
+row "GET /api/videos requests/s (Bearer, 20 videos: $(bytes "$rp") vs $(bytes "$ep") bytes, $CONNS conns)" \
+  "$reel_rps" "$node_rps (Express peer)" "$r×"
+row "GET /api/videos p99 ms under that load" "$reel_p99" "$node_p99 (Express peer)" "$(ratio "$node_p99" "$reel_p99")× lower"
+plot ratios "GET /api/videos vs Express" "$r" 10
+goal "reel ≥ 10× the Node peer on authenticated API requests/s (GET /api/videos)" "$r×" at_least "$r" 10
