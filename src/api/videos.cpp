@@ -8,6 +8,7 @@
 #include "http/multipart.hpp"
 
 #include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <array>
 #include <map>
@@ -172,6 +173,27 @@ const stream_cache::entry* stream_cache::find(const std::string& id) {
 void stream_cache::put(const store::video& v, http::file_info f) {
   if (entries_.size() >= capacity_) entries_.clear();
   entries_[v.id] = entry{v, std::move(f), std::chrono::steady_clock::now() + ttl_};
+}
+
+std::uint64_t list_cache::generation(const std::string& org) const {
+  auto it = generations_.find(org);
+  return it == generations_.end() ? 0 : it->second;
+}
+
+const std::string* list_cache::find(const std::string& key, const std::string& org) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return nullptr;
+  if (std::chrono::steady_clock::now() >= it->second.until || it->second.generation != generation(org)) {
+    entries_.erase(it);
+    return nullptr;
+  }
+  return &it->second.body;
+}
+
+void list_cache::put(const std::string& key, const std::string& org, std::uint64_t generation, std::string body) {
+  if (generation != this->generation(org)) return;  // changed while it was read
+  if (entries_.size() >= capacity_) entries_.clear();
+  entries_[key] = entry{org, std::move(body), generation, std::chrono::steady_clock::now() + ttl_};
 }
 
 std::string default_title(std::string_view filename) {
@@ -362,17 +384,33 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
       throw error(errc::bad_request,
                   "The parameter \"status\" must be one of uploading, queued, processing, ready, failed.");
     int limit = query_int(ctx, "limit", 1, 100).value_or(20);
+    std::optional<std::string> cursor_text = ctx.query("cursor");
     std::optional<store::video_page_cursor> after;
-    if (auto c = ctx.query("cursor"); c && !c->empty()) after = page_cursor_codec::decode(*c);
+    if (cursor_text && !cursor_text->empty()) after = page_cursor_codec::decode(*cursor_text);
     const std::string& org_id = ctx.org->id;
-    auto rows = co_await s->db.read(
-        [&](store::session& st) { return store::list_videos(st, org_id, status_filter, after, limit); });
-    json::array videos;
-    json::value next = nullptr;
-    for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i)
-      videos.push_back(video_json(rows[i]));
-    if (rows.size() > static_cast<std::size_t>(limit)) next = page_cursor_codec::encode(rows[limit - 1]);
-    response res = http::json_response(status::ok, json::object{{"videos", std::move(videos)}, {"nextCursor", next}});
+    std::string key = org_id + "|" + status_filter.value_or("") + "|" + std::to_string(limit) + "|" +
+                      (after ? *cursor_text : std::string());
+    const std::string* cached = s->lists.enabled() ? s->lists.find(key, org_id) : nullptr;
+    std::string body;
+    if (cached) {
+      body = *cached;
+    } else {
+      std::uint64_t generation = s->lists.generation(org_id);
+      // The page is built and serialized on the pool: the loop only sends it.
+      auto page = [&](store::session& st) {
+        auto rows = store::list_videos(st, org_id, status_filter, after, limit);
+        json::array videos;
+        videos.reserve(rows.size());
+        json::value next = nullptr;
+        for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i)
+          videos.push_back(video_json(rows[i]));
+        if (rows.size() > static_cast<std::size_t>(limit)) next = page_cursor_codec::encode(rows[limit - 1]);
+        return json::serialize(json::object{{"videos", std::move(videos)}, {"nextCursor", next}});
+      };
+      body = co_await s->db.read(page);
+      if (s->lists.enabled()) s->lists.put(key, org_id, generation, body);
+    }
+    response res = http::json_text_response(status::ok, std::move(body));
     res.set(http::field::cache_control, "no-store");
     co_return res;
   }));

@@ -42,6 +42,38 @@ class stream_cache {
   std::unordered_map<std::string, entry> entries_;
 };
 
+// Recently answered video lists, by organization and query, as the JSON
+// sent: a burst of identical list requests (clients polling a library)
+// costs one query. Any event of an organization (created, progress,
+// updated, deleted, ...) drops its entries at once, so a client sees its own
+// changes; `ttl` bounds how stale a list can be after changes this process
+// hears nothing of (a separate `reel worker`). 0 disables. Loop thread only.
+class list_cache {
+ public:
+  explicit list_cache(std::chrono::milliseconds ttl = std::chrono::seconds(1), std::size_t capacity = 2'000)
+      : ttl_(ttl), capacity_(capacity) {}
+  // The organization's current generation: take it before querying.
+  std::uint64_t generation(const std::string& org) const;
+  // The body stored for `key`, if it is fresh and no change came since.
+  const std::string* find(const std::string& key, const std::string& org);
+  // Stores a body computed from data read at `generation`.
+  void put(const std::string& key, const std::string& org, std::uint64_t generation, std::string body);
+  // Something in `org` changed.
+  void changed(const std::string& org) { ++generations_[org]; }
+  bool enabled() const noexcept { return ttl_.count() > 0; }
+
+ private:
+  struct entry {
+    std::string org, body;
+    std::uint64_t generation;
+    std::chrono::steady_clock::time_point until;
+  };
+  std::chrono::milliseconds ttl_;
+  std::size_t capacity_;
+  std::unordered_map<std::string, entry> entries_;
+  std::unordered_map<std::string, std::uint64_t> generations_;
+};
+
 struct video_services {
   store::db& db;
   worker_pool& pool;
@@ -53,6 +85,7 @@ struct video_services {
   jobs::processor& processor;
   media::thumbnailer& thumbnails;
   stream_cache streams{};
+  list_cache lists{};
 };
 
 void add_video_routes(http::router& r, const guard& g, video_services& services);

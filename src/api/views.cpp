@@ -32,6 +32,7 @@ boost::json::value nullable(const std::optional<T>& v) {
 
 boost::json::object video_json(const store::video& v) {
   boost::json::object o;
+  o.reserve(24);
   o["id"] = v.id;
   o["organizationId"] = v.organization_id;
   o["title"] = v.title;

@@ -144,7 +144,10 @@ int run_serve(const config& cfg) {
   api::video_services video_services{
       db,  pool,      files,     wall_clock, cfg.max_upload_bytes, static_cast<int>(cfg.job_max_attempts),
       hub, processor, thumbnails};
+  video_services.lists = api::list_cache(cfg.list_cache);
   processor.on_video_changed = [&video_services](const std::string& id) { video_services.streams.invalidate(id); };
+  // Every change to an organization's videos goes through the hub: it drops that organization's cached lists.
+  hub.subscribe([&video_services](const event& e) { video_services.lists.changed(e.organization_id); });
   api::add_video_routes(routes, guard, video_services);
   api::upload_services upload_services{
       db,  pool,     files, wall_clock, cfg.max_upload_bytes, static_cast<int>(cfg.job_max_attempts), cfg.upload_expiry,

@@ -153,6 +153,9 @@ const std::vector<setting>& settings() {
        [](config& c, const std::string& v, const std::string& s) {
          c.max_json_bytes = parse_uint(s, v, 64, std::uint64_t(1) << 30, "a number of bytes from 64 to 1073741824");
        }},
+      {"REEL_LIST_CACHE_MS", "list-cache-ms",
+       "how long an answered video list may be served again; changes drop it at once; 0 = off (default 1000)",
+       [](config& c, const std::string& v, const std::string& s) { c.list_cache = parse_ms(s, v, 0); }},
       {"REEL_WEB_DIR", "web-dir", "the web UI's files (default: web/ beside the executable's directory, else ./web)",
        [](config& c, const std::string& v, const std::string& s) {
          if (v.empty()) fail(s, "a directory path", v);

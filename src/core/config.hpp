@@ -47,6 +47,9 @@ struct config {
   unsigned thumbnail_concurrency = 2;
   // Largest JSON/form body an ordinary API route accepts.
   std::uint64_t max_json_bytes = 1 << 20;
+  // How long an answered video list may be served again (0: never); any
+  // change in the organization made or heard by this process drops it at once.
+  std::chrono::milliseconds list_cache{1'000};
   // The web UI's files; empty: web/ beside the executable's directory, else ./web.
   std::string web_dir;
   // An unfinished resumable upload expires this long after its last bytes

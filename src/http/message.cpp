@@ -123,6 +123,14 @@ response json_response(status s, const boost::json::value& body) {
   return res;
 }
 
+response json_text_response(status s, std::string body) {
+  response res{s, 11};
+  res.set(field::content_type, "application/json; charset=utf-8");
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
 response error_response(errc code, std::string_view message) {
   boost::json::object inner;
   inner["code"] = code_name(code);

@@ -178,6 +178,8 @@ using handler = std::function<boost::asio::awaitable<response>(context&)>;
 
 // A JSON response with the right headers; the body is serialized here.
 response json_response(status s, const boost::json::value& body);
+// A JSON response whose body is serialized already.
+response json_text_response(status s, std::string body);
 // API.md's error shape: {"error": {"code", "message"}}.
 response error_response(errc code, std::string_view message);
 // A response with no body (204, 304, ...).
