@@ -115,7 +115,10 @@ socketio_server::socketio_server(asio::io_context& io, auth::service& accounts, 
   subscription_ = hub_.subscribe([this](const event& e) { deliver(e); });
 }
 
-socketio_server::~socketio_server() { hub_.unsubscribe(subscription_); }
+socketio_server::~socketio_server() {
+  stop();  // no connection may outlive the settings and buffer it reads into
+  hub_.unsubscribe(subscription_);
+}
 
 void socketio_server::add_routes(http::router& r) {
   r.add(http::verb::get, "/socket.io/", [this](http::context& ctx) -> asio::awaitable<http::response> {
