@@ -15,9 +15,6 @@
 
 #include <vector>
 
-#include <sys/socket.h>
-#include <cerrno>
-
 namespace reel::realtime {
 
 namespace asio = boost::asio;
@@ -26,30 +23,48 @@ namespace json = boost::json;
 namespace websocket = beast::websocket;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-struct socketio_server::session {
-  std::string sid;
-  bool websocket = false;  // the transport in use
-  bool upgrading = false;
-  bool closed = false;
+// How far a session's WebSocket has come.
+enum class ws_phase : std::uint8_t {
+  none,       // polling only
+  handshake,  // a WebSocket was asked for; its handshake is under way
+  probe,      // the upgrade's WebSocket is open; "2probe" expected
+  upgrading,  // "3probe" answered; "5" expected while polling pauses
+  open,       // the session's transport is the WebSocket
+};
+
+// What only the polling transport needs; dropped once a session has
+// upgraded and no poll uses it any more.
+struct socketio_server::polling_state {
+  explicit polling_state(asio::io_context& io) : wake(io) {}
   std::vector<std::string> queue;
   std::size_t queued_bytes = 0;
   asio::steady_timer wake;  // cancelled whenever the queue or the state changes
-  asio::steady_timer ping;
-  bool pong_pending = false;
   bool get_in_flight = false;
-  // WebSocket: the socket (for direct writes) and whether a write is in progress.
-  int fd = -1;
-  bool writing = false;
-  std::string raw_pending;            // encoded frames still to be written, in order
-  std::function<void()> kick_writer;  // starts a writer for raw_pending
-  std::string cookie_token;
-  // Socket.IO
-  bool connected = false;
-  std::string org_id, login_session_id;
-  std::function<void()> close_transport;
+};
 
-  explicit session(asio::io_context& io) : wake(io), ping(io) {}
-  void signal() { wake.cancel(); }
+struct socketio_server::session final : heartbeat::member,
+                                        websocket_connection::listener,
+                                        std::enable_shared_from_this<session> {
+  session(socketio_server& owner, std::string id) : server(owner), sid(std::move(id)) {}
+  ~session() {
+    if (ws) ws->close();
+  }
+
+  void on_message(std::string_view packet) override { server.on_websocket_message(*this, packet); }
+  void on_end(std::string_view why) override { server.on_websocket_end(*this, why); }
+  void signal() {
+    if (polling) polling->wake.cancel();
+  }
+
+  socketio_server& server;
+  std::string sid;
+  ws_phase phase = ws_phase::none;
+  bool closed = false;
+  bool connected = false;  // Socket.IO CONNECT accepted
+  std::unique_ptr<polling_state> polling;
+  std::shared_ptr<websocket_connection> ws;
+  std::string cookie_token;
+  std::string org_id, login_session_id;
 };
 
 namespace {
@@ -85,11 +100,25 @@ std::string open_packet(const std::string& sid, bool polling, const socketio_opt
 
 socketio_server::socketio_server(asio::io_context& io, auth::service& accounts, event_hub& hub,
                                  socketio_options options)
-    : io_(io), accounts_(accounts), hub_(hub), options_(options) {
+    : io_(io),
+      accounts_(accounts),
+      hub_(hub),
+      options_(options),
+      read_buffer_(16 * 1024),
+      websocket_settings_{.max_message = options.max_payload,
+                          .max_pending = options.max_queued_bytes,
+                          .write_timeout = options.write_timeout,
+                          .read_buffer = read_buffer_},
+      heartbeat_(io, options.ping_interval, options.ping_timeout,
+                 {.ping = [this](heartbeat::member& m) { send(static_cast<session&>(m), "2"); },
+                  .timed_out = [this](heartbeat::member& m) { close(static_cast<session&>(m), "ping timeout"); }}) {
   subscription_ = hub_.subscribe([this](const event& e) { deliver(e); });
 }
 
-socketio_server::~socketio_server() { hub_.unsubscribe(subscription_); }
+socketio_server::~socketio_server() {
+  stop();  // no connection may outlive the settings and buffer it reads into
+  hub_.unsubscribe(subscription_);
+}
 
 void socketio_server::add_routes(http::router& r) {
   r.add(http::verb::get, "/socket.io/", [this](http::context& ctx) -> asio::awaitable<http::response> {
@@ -101,57 +130,26 @@ void socketio_server::add_routes(http::router& r) {
         {.body_limit = options_.max_payload});
 }
 
-namespace {
-
-// One unmasked WebSocket text frame (server to client), FIN set.
-std::string text_frame(std::string_view payload) {
-  std::string f;
-  f.reserve(payload.size() + 10);
-  f += static_cast<char>(0x81);
-  std::size_t n = payload.size();
-  if (n < 126) {
-    f += static_cast<char>(n);
-  } else if (n < 65536) {
-    f += static_cast<char>(126);
-    f += static_cast<char>((n >> 8) & 0xff);
-    f += static_cast<char>(n & 0xff);
-  } else {
-    f += static_cast<char>(127);
-    for (int i = 7; i >= 0; --i) f += static_cast<char>((static_cast<std::uint64_t>(n) >> (8 * i)) & 0xff);
-  }
-  f += payload;
-  return f;
-}
-
-}  // namespace
-
-void socketio_server::send(session& s, std::string packet) {
+void socketio_server::send(session& s, std::string_view packet) {
   if (s.closed) return;
-  if (s.websocket && s.fd >= 0) {
-    // WebSocket: frames are written straight to the socket when nothing is
-    // pending (a broadcast costs one send(2) per client, no coroutine), and
-    // otherwise appended for the writer. Either way, in order.
-    std::string frame = text_frame(packet);
-    if (!s.writing && s.raw_pending.empty()) {
-      ssize_t n = ::send(s.fd, frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (n == static_cast<ssize_t>(frame.size())) return;
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+  if (s.phase == ws_phase::open) {
+    // Written at once when the socket takes it, else kept in order.
+    switch (s.ws->send_text(packet)) {
+      case websocket_connection::send_result::sent:
+        return;
+      case websocket_connection::send_result::too_much_pending:
+        close(s, "slow consumer");
+        return;
+      case websocket_connection::send_result::failed:
         close(s, "write failed");
         return;
-      }
-      frame.erase(0, n > 0 ? static_cast<std::size_t>(n) : 0);
     }
-    s.raw_pending += frame;
-    if (s.raw_pending.size() > options_.max_queued_bytes) {
-      close(s, "slow consumer");
-      return;
-    }
-    if (s.kick_writer) s.kick_writer();
     return;
   }
-  s.queued_bytes += packet.size();
-  s.queue.push_back(std::move(packet));
-  if (s.queued_bytes > options_.max_queued_bytes) {
+  if (!s.polling) return;
+  s.polling->queued_bytes += packet.size();
+  s.polling->queue.emplace_back(packet);
+  if (s.polling->queued_bytes > options_.max_queued_bytes) {
     close(s, "slow consumer");
     return;
   }
@@ -169,10 +167,13 @@ void socketio_server::close(session& s, std::string_view why) {
       if (it->second.empty()) rooms_.erase(it);
     }
   }
-  s.ping.cancel();
+  heartbeat_.stop(s);
   s.signal();
-  if (s.close_transport) s.close_transport();
-  sessions_.erase(s.sid);
+  if (s.ws) s.ws->close();
+  if (auto it = sessions_.find(s.sid); it != sessions_.end()) {
+    auto last = std::move(it->second);  // the key views s.sid: erase the entry before the session goes
+    sessions_.erase(it);
+  }  // the session may be gone now
 }
 
 void socketio_server::stop() {
@@ -201,20 +202,6 @@ void socketio_server::deliver(const event& e) {
     if (s->connected) send(*s, packet);
 }
 
-asio::awaitable<void> socketio_server::run_pings(std::shared_ptr<session> s) {
-  while (!s->closed) {
-    s->ping.expires_after(options_.ping_interval);
-    co_await s->ping.async_wait(use_tuple);
-    if (s->closed) break;
-    s->pong_pending = true;
-    send(*s, "2");
-    s->ping.expires_after(options_.ping_timeout);
-    co_await s->ping.async_wait(use_tuple);
-    if (s->closed) break;
-    if (s->pong_pending) close(*s, "ping timeout");
-  }
-}
-
 bool socketio_server::on_packet(const std::shared_ptr<session>& s, std::string_view packet) {
   if (packet.empty()) return false;
   switch (packet[0]) {
@@ -222,7 +209,7 @@ bool socketio_server::on_packet(const std::shared_ptr<session>& s, std::string_v
       close(*s, "client close");
       return true;
     case '3':
-      s->pong_pending = false;
+      heartbeat_.pong(*s);
       return true;
     case '4': {
       std::string payload(packet.substr(1));
@@ -319,17 +306,17 @@ asio::awaitable<http::response> socketio_server::handle_polling(http::context& c
   auto sid = ctx.query("sid");
   if (!sid) {
     if (ctx.req.method() != http::verb::get) co_return eio_error(2, "Bad handshake method");
-    auto s = std::make_shared<session>(io_);
-    s->sid = ids::random_id(15);
+    auto s = std::make_shared<session>(*this, ids::random_id(15));
+    s->polling = std::make_unique<polling_state>(io_);
     if (const auto* c = ctx.cookie("reel_session")) s->cookie_token = *c;
     sessions_.emplace(s->sid, s);
-    asio::co_spawn(io_, run_pings(s), asio::detached);
+    heartbeat_.start(*s);
     co_return text(open_packet(s->sid, true, options_));
   }
   auto it = sessions_.find(*sid);
   if (it == sessions_.end()) co_return eio_error(1, "Session ID unknown");
   auto s = it->second;
-  if (s->websocket) co_return eio_error(3, "Bad request");
+  if (s->phase == ws_phase::open) co_return eio_error(3, "Bad request");
   if (ctx.req.method() == http::verb::post) {
     std::string_view body = ctx.req.body();
     while (!body.empty()) {
@@ -343,25 +330,28 @@ asio::awaitable<http::response> socketio_server::handle_polling(http::context& c
     }
     co_return text("ok");
   }
-  if (s->get_in_flight) {
+  if (s->polling->get_in_flight) {
     close(*s, "overlapping GET");
     co_return eio_error(3, "Bad request");
   }
-  s->get_in_flight = true;
-  while (s->queue.empty() && !s->closed && !s->upgrading && !s->websocket) {
-    s->wake.expires_at(asio::steady_timer::time_point::max());
-    co_await s->wake.async_wait(use_tuple);
+  s->polling->get_in_flight = true;
+  while (s->polling->queue.empty() && !s->closed && s->phase < ws_phase::upgrading) {
+    s->polling->wake.expires_at(asio::steady_timer::time_point::max());
+    co_await s->polling->wake.async_wait(use_tuple);
   }
-  s->get_in_flight = false;
-  if (s->closed && s->queue.empty()) co_return text("1");
-  if (s->upgrading || s->websocket) co_return text("6");
+  s->polling->get_in_flight = false;
+  if (s->closed && s->polling->queue.empty()) co_return text("1");
+  if (s->phase >= ws_phase::upgrading) {
+    if (s->phase == ws_phase::open) s->polling.reset();  // upgraded: this was the last poll
+    co_return text("6");
+  }
   std::string body;
-  for (auto& p : s->queue) {
+  for (auto& p : s->polling->queue) {
     if (!body.empty()) body += '\x1e';
     body += p;
   }
-  s->queue.clear();
-  s->queued_bytes = 0;
+  s->polling->queue.clear();
+  s->polling->queued_bytes = 0;
   co_return text(std::move(body));
 }
 
@@ -374,184 +364,104 @@ asio::awaitable<http::response> socketio_server::handle_websocket(http::context&
     auto it = sessions_.find(*sid);
     if (it == sessions_.end()) co_return eio_error(1, "Session ID unknown");
     s = it->second;
-    if (s->websocket || s->upgrading) co_return eio_error(3, "Bad request");
+    if (s->phase != ws_phase::none) co_return eio_error(3, "Bad request");  // one WebSocket per session
     upgrade = true;
   } else {
-    s = std::make_shared<session>(io_);
-    s->sid = ids::random_id(15);
-    s->websocket = true;
+    s = std::make_shared<session>(*this, ids::random_id(15));
     if (const auto* c = ctx.cookie("reel_session")) s->cookie_token = *c;
   }
+  s->phase = ws_phase::handshake;
   http::response res;
   res.takeover = [this, s, upgrade](beast::tcp_stream stream, http::request req) {
-    return run_websocket(s, std::move(stream), std::move(req), upgrade);
+    return run_handshake(s, std::move(stream), std::move(req), upgrade);
   };
   co_return res;
 }
 
-asio::awaitable<void> socketio_server::run_websocket(std::shared_ptr<session> s, beast::tcp_stream stream,
+asio::awaitable<void> socketio_server::run_handshake(std::shared_ptr<session> s, beast::tcp_stream stream,
                                                      http::request req, bool upgrade) {
-  // Beast answers the handshake (101); after that the socket is ours: frames
-  // are parsed here with one small buffer and written raw, so that an idle
-  // connection costs a few KiB, not a Beast stream with its buffers.
+  // Beast answers the handshake (101); after that the socket is the
+  // websocket_connection's, and this coroutine (with Beast's stream and its
+  // buffers) ends: an idle session costs no coroutine frame.
   asio::ip::tcp::socket sock(io_);
   {
     stream.expires_after(std::chrono::seconds(10));
     websocket::stream<beast::tcp_stream> ws(std::move(stream));
     auto [aec] = co_await ws.async_accept(req, use_tuple);
-    if (aec) co_return;
+    if (aec) {
+      if (upgrade && s->phase == ws_phase::handshake) s->phase = ws_phase::none;
+      co_return;
+    }
     beast::get_lowest_layer(ws).expires_never();
     sock = beast::get_lowest_layer(ws).release_socket();
   }
-  req = {};
-  s->fd = sock.native_handle();
-  s->close_transport = [&sock] {
-    boost::system::error_code ignored;
-    sock.cancel(ignored);
-  };
-  s->kick_writer = [this, weak = std::weak_ptr<session>(s), &sock] {
-    if (auto sp = weak.lock()) start_writer(sp, sock);
-  };
-  if (!upgrade) {
+  auto adopted = websocket_connection::adopt(io_, std::move(sock));
+  if (!adopted || s->closed) {  // the polling session may have ended meanwhile
+    if (upgrade && s->phase == ws_phase::handshake) s->phase = ws_phase::none;
+    co_return;
+  }
+  std::weak_ptr<websocket_connection::listener> listener = s;
+  s->ws = std::make_shared<websocket_connection>(std::move(*adopted), std::move(listener), websocket_settings_);
+  if (upgrade) {
+    s->phase = ws_phase::probe;
+  } else {
+    s->phase = ws_phase::open;
     sessions_.emplace(s->sid, s);
-    asio::co_spawn(io_, run_pings(s), asio::detached);
-    s->raw_pending += text_frame(open_packet(s->sid, false, options_));
-    start_writer(s, sock);
+    heartbeat_.start(*s);
+    send(*s, open_packet(s->sid, false, options_));
   }
-  enum class phase { probe, finish_upgrade, open } state = upgrade ? phase::probe : phase::open;
-
-  std::string in;       // bytes received, not yet parsed
-  std::string message;  // a text message being reassembled from fragments
-  char chunk[512];
-  bool done = false;
-  while (!done && !s->closed) {
-    auto [ec, n] = co_await sock.async_read_some(asio::buffer(chunk), use_tuple);
-    if (ec) break;
-    in.append(chunk, n);
-    // Parse every complete frame in `in`.
-    while (!done) {
-      if (in.size() < 2) break;
-      auto b0 = static_cast<unsigned char>(in[0]), b1 = static_cast<unsigned char>(in[1]);
-      bool fin = b0 & 0x80, masked = b1 & 0x80;
-      unsigned opcode = b0 & 0x0f;
-      std::uint64_t len = b1 & 0x7f;
-      std::size_t header = 2;
-      if (len == 126) {
-        if (in.size() < 4) break;
-        len = (std::uint64_t(static_cast<unsigned char>(in[2])) << 8) | static_cast<unsigned char>(in[3]);
-        header = 4;
-      } else if (len == 127) {
-        if (in.size() < 10) break;
-        len = 0;
-        for (int i = 0; i < 8; ++i) len = (len << 8) | static_cast<unsigned char>(in[2 + i]);
-        header = 10;
-      }
-      if (!masked || (b0 & 0x70) || len + message.size() > options_.max_payload) {
-        done = true;  // clients must mask; no extensions; too big
-        break;
-      }
-      if (in.size() < header + 4 + len) break;
-      const char* key = in.data() + header;
-      std::string payload = in.substr(header + 4, len);
-      for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(payload[i] ^ key[i % 4]);
-      in.erase(0, header + 4 + len);
-
-      if (opcode == 0x8) {  // close: answer it and end
-        ::send(s->fd, "\x88\x00", 2, MSG_DONTWAIT | MSG_NOSIGNAL);
-        done = true;
-      } else if (opcode == 0x9) {  // ping: pong with the same payload
-        std::string pong = text_frame(payload);
-        pong[0] = static_cast<char>(0x8A);
-        s->raw_pending += pong;
-        start_writer(s, sock);
-      } else if (opcode == 0xA) {
-      } else if (opcode == 0x1 || opcode == 0x0) {
-        if (opcode == 0x1 && !message.empty()) {
-          done = true;  // a new message inside a fragmented one
-          break;
-        }
-        message += payload;
-        if (!fin) continue;
-        std::string packet;
-        packet.swap(message);
-        if (state == phase::probe) {
-          if (packet != "2probe") {
-            done = true;
-            break;
-          }
-          s->raw_pending += text_frame("3probe");
-          start_writer(s, sock);
-          s->upgrading = true;
-          s->signal();  // the poll in flight answers with a noop
-          state = phase::finish_upgrade;
-        } else if (state == phase::finish_upgrade) {
-          if (packet != "5") {
-            done = true;
-            break;
-          }
-          state = phase::open;
-          s->upgrading = false;
-          s->websocket = true;
-          // Everything queued for polling now goes out as frames.
-          for (auto& p : s->queue) s->raw_pending += text_frame(p);
-          s->queue.clear();
-          s->queued_bytes = 0;
-          start_writer(s, sock);
-          s->signal();
-        } else if (!on_packet(s, packet)) {
-          close(*s, "malformed packet");
-          done = true;
-        }
-      } else {  // binary frames are not supported
-        done = true;
-      }
-    }
-  }
-  if (state != phase::open) s->upgrading = false;
-  s->fd = -1;
-  s->close_transport = nullptr;
-  s->kick_writer = nullptr;
-  {
-    boost::system::error_code ignored;
-    sock.cancel(ignored);  // a writer blocked on a reader that stopped reading gives up now
-  }
-  if (state == phase::open) close(*s, "transport closed");
-  s->signal();
-  // Wait for a writer still using the socket, then close it.
-  while (s->writing) {
-    asio::steady_timer settle(io_);
-    settle.expires_after(std::chrono::milliseconds(5));
-    co_await settle.async_wait(use_tuple);
-  }
-  boost::system::error_code ignored;
-  sock.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  sock.close(ignored);
+  s->ws->start();
 }
 
-void socketio_server::start_writer(const std::shared_ptr<session>& s, asio::ip::tcp::socket& sock) {
-  if (s->writing || s->raw_pending.empty()) return;
-  s->writing = true;
-  asio::co_spawn(io_, run_writer(s, sock), asio::detached);
+void socketio_server::on_websocket_message(session& s, std::string_view packet) {
+  switch (s.phase) {
+    case ws_phase::probe:
+      if (packet != "2probe" || s.ws->send_text("3probe") != websocket_connection::send_result::sent) {
+        abandon_upgrade(s);
+        return;
+      }
+      s.phase = ws_phase::upgrading;
+      s.signal();  // the poll in flight answers with a noop
+      return;
+    case ws_phase::upgrading:
+      if (packet != "5") {
+        abandon_upgrade(s);
+        return;
+      }
+      s.phase = ws_phase::open;
+      // Everything queued for polling now goes out as frames.
+      for (const auto& p : s.polling->queue) {
+        send(s, p);
+        if (s.closed) return;
+      }
+      s.polling->queue.clear();
+      s.polling->queued_bytes = 0;
+      if (s.polling->get_in_flight)
+        s.signal();  // that poll answers with a noop, then drops the polling state
+      else
+        s.polling.reset();
+      return;
+    case ws_phase::open:
+      if (!on_packet(s.shared_from_this(), packet)) close(s, "malformed packet");
+      return;
+    case ws_phase::none:
+    case ws_phase::handshake:
+      return;
+  }
 }
 
-// Writes raw_pending until it is empty. The socket outlives it: the reader
-// (run_websocket) waits for `writing` to drop before closing the socket.
-asio::awaitable<void> socketio_server::run_writer(std::shared_ptr<session> s, asio::ip::tcp::socket& sock) {
-  asio::steady_timer deadline(io_);
-  while (!s->raw_pending.empty() && s->fd >= 0) {
-    std::string chunk;
-    chunk.swap(s->raw_pending);
-    // A reader that takes longer than this for one batch is gone.
-    deadline.expires_after(std::chrono::seconds(30));
-    deadline.async_wait([&sock](boost::system::error_code ec) {
-      boost::system::error_code ignored;
-      if (!ec) sock.cancel(ignored);
-    });
-    auto [ec, n] = co_await asio::async_write(sock, asio::buffer(chunk), use_tuple);
-    deadline.cancel();
-    if (ec) break;
-  }
-  s->writing = false;
+void socketio_server::on_websocket_end(session& s, std::string_view why) {
+  if (s.phase == ws_phase::open)
+    close(s, why);
+  else
+    abandon_upgrade(s);
+}
+
+void socketio_server::abandon_upgrade(session& s) {
+  if (s.ws) s.ws->close();
+  s.ws.reset();
+  s.phase = ws_phase::none;
+  s.signal();
 }
 
 }  // namespace reel::realtime

@@ -189,3 +189,57 @@ test('websocket framing: fragments are reassembled, pings get pongs, close is an
     await closed2;
   });
 });
+
+test('heartbeat over websocket: pinged pingInterval after each pong; a session that never answers is closed', async () => {
+  const { WebSocket } = await import('ws');
+  await withServer(async (server, dir) => {
+    const url = `ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`;
+    const open = (answer) => new Promise((resolve) => {
+      const state = { ws: new WebSocket(url), pings: 0, closed: false };
+      state.ws.on('message', (data) => {
+        if (String(data) !== '2') return;
+        state.pings++;
+        if (answer) state.ws.send('3');
+      });
+      state.ws.on('close', () => { state.closed = true; });
+      state.ws.once('open', () => resolve(state));
+    });
+    const silent = await open(false);
+    const live = await open(true);
+    await new Promise((r) => setTimeout(r, 1650));
+    assert.ok(silent.closed, 'the session that never answered is closed');
+    assert.equal(silent.pings, 1);
+    assert.ok(!live.closed, 'the session that answers stays');
+    // 300 ms after each pong (Node's schedule), not every interval + timeout.
+    assert.ok(live.pings >= 4, `${live.pings} pings in 1.65 s`);
+    live.ws.close();
+  }, { args: ['--ping-interval-ms', '300', '--ping-timeout-ms', '300'] });
+});
+
+test('upgrade: one WebSocket per session at a time; a failed probe leaves the session on polling', async () => {
+  const { WebSocket } = await import('ws');
+  await withServer(async (server, dir) => {
+    const base = `http://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=polling`;
+    const { sid } = JSON.parse((await (await fetch(base)).text()).slice(1));
+    const wsUrl = `ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket&sid=${sid}`;
+    const first = new WebSocket(wsUrl);
+    await new Promise((r) => first.once('open', r));
+    const second = new WebSocket(wsUrl);
+    const status = await new Promise((resolve) => {
+      second.once('unexpected-response', (req, res) => {
+        req.destroy();
+        resolve(res.statusCode);
+      });
+      second.once('open', () => resolve(101));
+    });
+    assert.equal(status, 400);
+    const closed = new Promise((r) => first.once('close', r));
+    first.send('2wrong');
+    await closed;
+    const post = await fetch(`${base}&sid=${sid}`, {
+      method: 'POST', body: '40', headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
+    });
+    assert.equal(post.status, 200);
+    assert.equal(await (await fetch(`${base}&sid=${sid}`)).text(), '44{"message":"unauthorized"}');
+  });
+});

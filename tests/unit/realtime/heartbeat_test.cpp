@@ -1,0 +1,177 @@
+#include "realtime/heartbeat.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace reel::realtime;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct peer : heartbeat::member {
+  explicit peer(std::string n) : name(std::move(n)) {}
+  std::string name;
+};
+
+// A heartbeat on a clock that moves only when told to; what it does is
+// written to `log` as "ping a", "timeout b".
+struct fixture {
+  boost::asio::io_context io;
+  heartbeat::clock::time_point now{std::chrono::hours(1000)};
+  std::vector<std::string> log;
+  std::function<void(peer&)> on_ping = [](peer&) {};
+  heartbeat hb{io,
+               25s,
+               20s,
+               {.ping =
+                    [this](heartbeat::member& m) {
+                      log.push_back("ping " + static_cast<peer&>(m).name);
+                      on_ping(static_cast<peer&>(m));
+                    },
+                .timed_out = [this](heartbeat::member& m) { log.push_back("timeout " + static_cast<peer&>(m).name); }},
+               [this] { return now; }};
+
+  void advance(std::chrono::milliseconds d) {
+    now += d;
+    hb.run_due();
+  }
+};
+
+using strings = std::vector<std::string>;
+
+}  // namespace
+
+TEST(heartbeat, first_ping_comes_one_interval_after_start) {
+  fixture f;
+  peer a("a");
+  f.hb.start(a);
+  f.advance(24'999ms);
+  EXPECT_EQ(f.log, strings{});
+  f.advance(1ms);
+  EXPECT_EQ(f.log, strings{"ping a"});
+  EXPECT_TRUE(a.awaiting_pong());
+}
+
+TEST(heartbeat, a_member_whose_pong_never_comes_times_out_after_the_ping_timeout) {
+  fixture f;
+  peer a("a");
+  f.hb.start(a);
+  f.advance(25s);
+  f.advance(19'999ms);
+  EXPECT_EQ(f.log, strings{"ping a"});
+  f.advance(1ms);
+  EXPECT_EQ(f.log, (strings{"ping a", "timeout a"}));
+  EXPECT_EQ(f.hb.size(), 0u);  // it left the schedule
+  f.advance(1h);
+  EXPECT_EQ(f.log.size(), 2u);
+}
+
+TEST(heartbeat, a_member_that_answers_is_pinged_again_one_interval_after_its_pong) {
+  fixture f;
+  peer a("a");
+  f.hb.start(a);
+  f.advance(25s);
+  f.advance(3s);
+  f.hb.pong(a);
+  EXPECT_FALSE(a.awaiting_pong());
+  f.advance(24s);
+  EXPECT_EQ(f.log, strings{"ping a"});  // not yet: 25 s after the pong
+  f.advance(1s);
+  EXPECT_EQ(f.log, (strings{"ping a", "ping a"}));
+  for (int i = 0; i < 100; ++i) {  // answered at once, for a long time
+    f.hb.pong(a);
+    f.advance(25s);
+  }
+  EXPECT_EQ(f.log.size(), 102u);
+  EXPECT_EQ(std::count(f.log.begin(), f.log.end(), "timeout a"), 0);
+}
+
+TEST(heartbeat, a_pong_nobody_asked_for_changes_nothing) {
+  fixture f;
+  peer a("a");
+  f.hb.start(a);
+  f.advance(20s);
+  f.hb.pong(a);  // does not push the ping back
+  f.advance(5s);
+  EXPECT_EQ(f.log, strings{"ping a"});
+}
+
+TEST(heartbeat, stopped_or_destroyed_members_leave_the_schedule) {
+  fixture f;
+  peer a("a");
+  auto b = std::make_unique<peer>("b");
+  f.hb.start(a);
+  f.hb.start(*b);
+  EXPECT_EQ(f.hb.size(), 2u);
+  f.hb.stop(a);
+  b.reset();
+  EXPECT_EQ(f.hb.size(), 0u);
+  f.advance(1h);
+  EXPECT_EQ(f.log, strings{});
+}
+
+TEST(heartbeat, members_are_served_in_deadline_order_whatever_the_mix_of_pings_and_timeouts) {
+  fixture f;
+  peer a("a"), b("b"), c("c");
+  f.hb.start(a);  // ping at 25
+  f.advance(10s);
+  f.hb.start(b);   // ping at 35
+  f.advance(15s);  // 25: a pinged, pong due at 45
+  f.advance(5s);
+  f.hb.start(c);   // ping at 55
+  f.advance(5s);   // 35: b pinged, pong due at 55
+  f.hb.pong(b);    // b's next ping at 60
+  f.advance(10s);  // 45: a times out
+  f.advance(10s);  // 55: c pinged
+  f.advance(5s);   // 60: b pinged
+  EXPECT_EQ(f.log, (strings{"ping a", "ping b", "timeout a", "ping c", "ping b"}));
+}
+
+TEST(heartbeat, a_ping_handler_may_destroy_members_including_its_own) {
+  fixture f;
+  auto a = std::make_unique<peer>("a");
+  auto b = std::make_unique<peer>("b");
+  f.hb.start(*a);
+  f.hb.start(*b);
+  f.on_ping = [&](peer& p) {
+    if (p.name == "a") {
+      b.reset();  // a send failed and closed another session, say
+      a.reset();
+    }
+  };
+  f.advance(25s);
+  EXPECT_EQ(f.log, strings{"ping a"});
+  EXPECT_EQ(f.hb.size(), 0u);
+}
+
+TEST(heartbeat, its_one_timer_drops_a_silent_member_and_keeps_one_that_answers) {
+  boost::asio::io_context io;
+  std::vector<std::string> log;
+  struct member : heartbeat::member {
+    std::string name;
+  } silent, live;
+  silent.name = "silent";
+  live.name = "live";
+  heartbeat* hbp = nullptr;
+  heartbeat hb(io, 20ms, 30ms,
+               {.ping =
+                    [&](heartbeat::member& m) {
+                      auto& p = static_cast<member&>(m);
+                      log.push_back("ping " + p.name);
+                      if (&p == &live) hbp->pong(p);
+                    },
+                .timed_out = [&](heartbeat::member& m) { log.push_back("timeout " + static_cast<member&>(m).name); }});
+  hbp = &hb;
+  hb.start(silent);
+  hb.start(live);
+  io.run_for(200ms);
+  EXPECT_EQ(std::count(log.begin(), log.end(), "ping silent"), 1);
+  EXPECT_EQ(std::count(log.begin(), log.end(), "timeout silent"), 1);
+  EXPECT_GE(std::count(log.begin(), log.end(), "ping live"), 4);
+  EXPECT_EQ(std::count(log.begin(), log.end(), "timeout live"), 0);
+  EXPECT_EQ(hb.size(), 1u);
+}
