@@ -254,6 +254,26 @@ TEST(videos, list_is_newest_first_with_cursor_pages_and_filters) {
   EXPECT_EQ(other.json.at("videos").as_array().size(), 0u);
 }
 
+TEST(videos, lists_show_every_change_at_once_despite_the_list_cache) {
+  library lib({"--workers", "0", "--list-cache-ms", "60000"});
+  auto titles = [&] {
+    std::vector<std::string> out;
+    auto r = call(lib.port(), "GET", "/api/videos", lib.owner.token);
+    for (auto& v : r.json.at("videos").as_array()) out.emplace_back(v.at("title").as_string());
+    return out;
+  };
+  EXPECT_TRUE(titles().empty());
+  auto id = id_of(upload(lib.port(), lib.owner.token, "abc", {{"title", "first"}}));
+  EXPECT_EQ(titles(), std::vector<std::string>{"first"});
+  EXPECT_EQ(call_json(lib.port(), "PATCH", "/api/videos/" + id, lib.owner.token, {{"title", "renamed"}}).status(), 200);
+  EXPECT_EQ(titles(), std::vector<std::string>{"renamed"});
+  EXPECT_EQ(call(lib.port(), "DELETE", "/api/videos/" + id, lib.owner.token).status(), 204);
+  EXPECT_TRUE(titles().empty());
+  // Another organization's list is its own, cached or not.
+  upload(lib.port(), lib.stranger.token, "abc", {{"title", "theirs"}});
+  EXPECT_TRUE(titles().empty());
+}
+
 TEST(videos, get_patch_delete_with_roles_and_tenant_isolation) {
   library lib;
   std::string id = id_of(upload(lib.port(), lib.owner.token, "abcdef", {{"title", "Before"}}));
