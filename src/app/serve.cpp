@@ -270,19 +270,6 @@ int run_serve(const config& cfg) {
         else if (n > 0)
           log::info("sessions swept", {{"removed", n}});
         schedule_sweep();
-        // Unfinished resumable uploads past their expiry go, with their videos and files.
-        asio::steady_timer upload_sweep(io);
-        std::function<void()> schedule_upload_sweep = [&] {
-          upload_sweep.expires_after(api::upload_sweep_interval(cfg.upload_expiry));
-          upload_sweep.async_wait([&](boost::system::error_code ec) {
-            if (ec) return;
-            asio::co_spawn(io, api::remove_expired_uploads(upload_services), [&](std::exception_ptr e, std::size_t) {
-              if (e) log::warn("upload sweep failed");
-              schedule_upload_sweep();
-            });
-          });
-        };
-        schedule_upload_sweep();
       });
     });
   };
