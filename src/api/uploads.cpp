@@ -78,8 +78,6 @@ std::optional<std::string> expected_checksum(const context& ctx) {
   return digest;
 }
 
-std::string http_date_after(const clock& c, std::chrono::seconds d) { return to_http_date(c.now() + d); }
-
 // Marks an upload busy for the life of this object; 423 if it already is.
 class upload_lock {
  public:
@@ -303,11 +301,12 @@ asio::awaitable<std::optional<store::video>> record_received(upload_services& s,
   co_return v;
 }
 
-// The headers every answer about an existing upload carries.
-void set_upload_headers(response& res, upload_services& s, const store::upload& u, std::int64_t received) {
+// The headers every answer about an existing upload carries. `expires`:
+// when it expires if no more bytes come (unfinished uploads only).
+void set_upload_headers(response& res, const store::upload& u, std::int64_t received, sys_time expires) {
   res.set("Upload-Offset", std::to_string(received));
   res.set("X-Video-Id", u.video_id);
-  if (received < u.length) res.set("Upload-Expires", http_date_after(s.time, s.expiry));
+  if (received < u.length) res.set("Upload-Expires", to_http_date(expires));
   res.set(http::field::cache_control, "no-store");
 }
 
@@ -405,7 +404,7 @@ asio::awaitable<response> create_upload(upload_services& s, context& ctx) {
   }
   response res = http::json_response(status::created, json::object{{"video", video_json(v)}});
   res.set(http::field::location, "/api/uploads/" + u.id);
-  set_upload_headers(res, s, u, received);
+  set_upload_headers(res, u, received, s.time.now() + s.expiry);
   co_return res;
 }
 
@@ -415,7 +414,7 @@ asio::awaitable<response> upload_status(upload_services& s, context& ctx) {
   const std::string& id = ctx.params.at("id");
   auto u = co_await find_writable(s, ctx, id);
   response res = http::empty_response(status::ok);
-  set_upload_headers(res, s, u, u.received);
+  set_upload_headers(res, u, u.received, from_iso8601(u.expires_at).value_or(s.time.now()));
   res.set("Upload-Length", std::to_string(u.length));
   if (!u.metadata.empty()) res.set("Upload-Metadata", u.metadata);
   co_return res;
@@ -445,7 +444,9 @@ asio::awaitable<response> append_bytes(upload_services& s, context& ctx) {
     if (received != u.received) co_await record_received(s, u, received);
   }
   response res = http::empty_response(status::no_content);
-  set_upload_headers(res, s, u, received);
+  sys_time expires = received != u.received ? s.time.now() + s.expiry  // new bytes push the expiry back
+                                            : from_iso8601(u.expires_at).value_or(s.time.now());
+  set_upload_headers(res, u, received, expires);
   co_return res;
 }
 
