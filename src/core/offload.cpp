@@ -40,7 +40,11 @@ background_job::background_job(worker_pool& pool, boost::asio::any_io_executor l
 void background_job::start(std::function<void()> fn) {
   assert(!state_->busy);
   state_->busy = true;
-  boost::asio::post(pool_.executor(), [st = state_, loop = loop_, fn = std::move(fn)]() mutable {
+  // The loop keeps running while a job is out (the work guard), and the
+  // shared state only ever dies on the loop thread: the pool's lambda hands
+  // its reference over before it returns.
+  auto work = boost::asio::make_work_guard(loop_);
+  boost::asio::post(pool_.executor(), [st = state_, work = std::move(work), fn = std::move(fn)]() mutable {
     std::exception_ptr error;
     try {
       fn();
@@ -48,10 +52,12 @@ void background_job::start(std::function<void()> fn) {
       error = std::current_exception();
     }
     fn = nullptr;  // the job's captures go now, not whenever this lambda is destroyed
-    boost::asio::post(loop, [st, error] {
+    auto loop = work.get_executor();
+    boost::asio::post(loop, [st = std::move(st), work = std::move(work), error]() mutable {
       st->busy = false;
       st->error = error;
       st->wake.cancel();
+      work.reset();
     });
   });
 }
