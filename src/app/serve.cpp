@@ -119,6 +119,7 @@ int run_serve(const config& cfg) {
   if (auto problem = sys::probe_writable(cfg.data_dir))
     throw config_error("The data directory is not usable: " + *problem + ".");
   auto fd_limit = sys::raise_fd_limit();
+  bool short_slice = sys::request_short_slice();  // this thread runs the loop
 
   asio::io_context io(1);
   worker_pool pool(cfg.threadpool_size);
@@ -256,7 +257,8 @@ int run_serve(const config& cfg) {
                           {"port", bound.port()},
                           {"data_dir", cfg.data_dir},
                           {"threadpool", cfg.threadpool_size},
-                          {"fd_limit", fd_limit}});
+                          {"fd_limit", fd_limit},
+                          {"short_slice", short_slice}});
 
   // Housekeeping: forget sessions that expired or were revoked.
   asio::steady_timer sweep(io);

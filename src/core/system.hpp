@@ -17,4 +17,10 @@ std::optional<std::string> probe_writable(const std::string& dir);
 // descriptors). Returns the new soft limit.
 unsigned long raise_fd_limit();
 
+// Asks the kernel's fair scheduler (EEVDF, Linux 6.12+) for a short time
+// slice for the calling thread, so that when it wakes up it preempts
+// long-running CPU work (the thread pool's password hashing) at once instead
+// of after that work's slice. A hint: returns false where it is not supported.
+bool request_short_slice();
+
 }  // namespace reel::sys

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include "core/process_v2.hpp"
 
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <csignal>
@@ -20,11 +21,15 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
-// Lowers the child's priority between fork and exec.
+// Lowers the child's priority between fork and exec: batch scheduling (which
+// also drops the short time slice the loop thread asked for and the fork
+// inherited) at a higher nice value, like the thread pool's threads.
 struct nice_init {
   int nice = 10;
   template <class Launcher>
   bp::error_code on_exec_setup(Launcher&, const bp::filesystem::path&, const char* const*) {
+    sched_param param{};
+    ::sched_setscheduler(0, SCHED_BATCH, &param);
     ::setpriority(PRIO_PROCESS, 0, nice);
     // Dies with the server: a killed server leaves no ffmpeg behind.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
