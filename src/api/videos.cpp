@@ -139,20 +139,9 @@ asio::awaitable<store::video> find_streamable(video_services& s, const context& 
 }
 
 // The MIME type of an HLS file path ("master.m3u8", "360p/seg_001.ts"), or
-// nullopt for anything else: at most two plain segments, no dot-dot.
+// nullopt for anything else: at most two plain names.
 std::optional<std::string> hls_file_type(std::string_view rest) {
-  if (rest.empty() || rest.size() > 100) return std::nullopt;
-  int segments = 0;
-  std::size_t start = 0;
-  while (true) {
-    auto slash = rest.find('/', start);
-    std::string_view seg = rest.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
-    if (seg.empty() || seg == "." || seg == ".." || ++segments > 2) return std::nullopt;
-    for (char c : seg)
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) return std::nullopt;
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
+  if (!storage::is_plain_relative_path(rest, 2, 100)) return std::nullopt;
   if (rest.ends_with(".m3u8")) return std::string("application/vnd.apple.mpegurl");
   if (rest.ends_with(".ts")) return std::string("video/mp2t");
   return std::nullopt;

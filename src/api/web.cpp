@@ -1,6 +1,7 @@
 #include "api/web.hpp"
 
 #include "http/file_response.hpp"
+#include "storage/blobs.hpp"
 
 #include <array>
 #include <utility>
@@ -12,18 +13,7 @@ using http::context;
 using http::response;
 
 std::optional<std::string> static_file_type(std::string_view path) {
-  if (path.empty() || path.size() > 200) return std::nullopt;
-  int segments = 0;
-  std::size_t start = 0;
-  while (true) {
-    auto slash = path.find('/', start);
-    std::string_view seg = path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
-    if (seg.empty() || seg.front() == '.' || ++segments > 8) return std::nullopt;
-    for (char c : seg)
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) return std::nullopt;
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
+  if (!storage::is_plain_relative_path(path, 8)) return std::nullopt;
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 13> types{{
       {".html", "text/html; charset=utf-8"},
       {".js", "text/javascript; charset=utf-8"},

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <cctype>
 #include <cerrno>
 #include <stdexcept>
 #include <system_error>
@@ -18,6 +19,21 @@ bool is_valid_id(std::string_view id) noexcept {
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
       return false;
   return true;
+}
+
+bool is_plain_relative_path(std::string_view path, int max_segments, std::size_t max_bytes) noexcept {
+  if (path.empty() || path.size() > max_bytes) return false;
+  int segments = 0;
+  std::size_t start = 0;
+  for (;;) {
+    auto slash = path.find('/', start);
+    std::string_view seg = path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    if (seg.empty() || seg.front() == '.' || ++segments > max_segments) return false;
+    for (char ch : seg)
+      if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.')) return false;
+    if (slash == std::string_view::npos) return true;
+    start = slash + 1;
+  }
 }
 
 fs::path layout::video_dir(std::string_view org_id, std::string_view video_id) const {

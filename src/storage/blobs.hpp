@@ -21,6 +21,11 @@ namespace reel::storage {
 // True for ids the server makes (and nothing that could walk a path).
 bool is_valid_id(std::string_view id) noexcept;
 
+// True for a relative path of 1..`max_segments` plain names
+// ([A-Za-z0-9._-], none starting with a dot) of at most `max_bytes` in all:
+// joined to a folder, it stays inside and names no hidden file.
+bool is_plain_relative_path(std::string_view path, int max_segments, std::size_t max_bytes = 200) noexcept;
+
 class layout {
  public:
   explicit layout(std::filesystem::path data_dir) : root_(std::move(data_dir)) {}
