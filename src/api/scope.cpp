@@ -33,6 +33,12 @@ http::handler guard::user(http::handler h) const {
   };
 }
 
+const store::membership* resource_membership(const http::context& ctx, const std::string& org_id) {
+  std::string_view named_org = ctx.header("X-Organization-Id");
+  if (!named_org.empty() && named_org != org_id) return nullptr;
+  return ctx.principal->membership_in(org_id);
+}
+
 void require_role(const http::context& ctx, auth::role min) {
   if (!ctx.org || !auth::at_least(ctx.org->role, min))
     throw error(errc::forbidden, "Your role in this organization does not allow this; it needs " +

@@ -119,9 +119,8 @@ asio::awaitable<store::upload> find_writable(upload_services& s, const context& 
   if (!storage::is_valid_id(id)) throw error(errc::not_found, "No such upload.");
   auto u = co_await s.db.read([&](store::session& st) { return store::find_upload(st, id); });
   if (!u) throw error(errc::not_found, "No such upload.");
-  const store::membership* m = ctx.principal->membership_in(u->organization_id);
-  std::string_view named_org = ctx.header("X-Organization-Id");
-  if (!m || (!named_org.empty() && named_org != u->organization_id)) throw error(errc::not_found, "No such upload.");
+  const store::membership* m = resource_membership(ctx, u->organization_id);
+  if (!m) throw error(errc::not_found, "No such upload.");
   if (!auth::at_least(auth::parse_role(m->role).value_or(auth::role::viewer), auth::role::member))
     throw error(errc::forbidden, "Your role in this organization does not allow uploading; it needs member or higher.");
   if (!allow_expired && !u->completed_at && u->expires_at < to_iso8601(s.time.now()))

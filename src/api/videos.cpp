@@ -121,9 +121,7 @@ std::optional<int> query_int(const context& ctx, const char* name, long min, lon
 // organization is the video's own (a <video> element cannot send
 // X-Organization-Id), and an explicit X-Organization-Id must match it.
 void check_stream_access(const context& ctx, const store::video& v) {
-  std::string_view named_org = ctx.header("X-Organization-Id");
-  if (!ctx.principal->membership_in(v.organization_id) || (!named_org.empty() && named_org != v.organization_id))
-    throw error(errc::not_found, "No such video.");
+  if (!resource_membership(ctx, v.organization_id)) throw error(errc::not_found, "No such video.");
 }
 
 // The video `id` if the caller may stream it and it is ready: 404 for an
