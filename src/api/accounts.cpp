@@ -25,6 +25,14 @@ std::string cleared_cookie(bool secure) {
   return std::string("reel_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax") + (secure ? "; Secure" : "");
 }
 
+// The body's "role": one of owner, admin, member, viewer, else error(bad_request).
+auth::role role_field(const json::object& body) {
+  std::string text = require_text(body, "role", {.min_chars = 1, .max_chars = 16});
+  auto role = auth::parse_role(text);
+  if (!role) throw error(errc::bad_request, "The field \"role\" must be one of owner, admin, member, viewer.");
+  return *role;
+}
+
 json::array organizations_json(const std::vector<store::membership>& ms) {
   json::array out;
   for (const auto& m : ms) out.push_back(organization_json(m));
@@ -117,10 +125,8 @@ void add_account_routes(http::router& r, auth::service& accounts, const guard& g
         g.org(auth::role::admin, [svc](context& ctx) -> asio::awaitable<response> {
           const auto& body = require_object(ctx.json_body());
           std::string email = require_email(body);
-          std::string role_text = require_text(body, "role", {.min_chars = 1, .max_chars = 16});
-          auto role = auth::parse_role(role_text);
-          if (!role) throw error(errc::bad_request, "The field \"role\" must be one of owner, admin, member, viewer.");
-          if (*role == auth::role::owner && ctx.org->role != auth::role::owner)
+          auto role = role_field(body);
+          if (role == auth::role::owner && ctx.org->role != auth::role::owner)
             throw error(errc::forbidden, "Only an owner can add another owner.");
           const std::string& org_id = ctx.org->id;
           std::string now = to_iso8601(svc->time().now());
@@ -129,7 +135,7 @@ void add_account_routes(http::router& r, auth::service& accounts, const guard& g
             added = co_await svc->database().write([&](store::session& s) -> std::optional<store::member> {
               auto u = store::find_user_by_email(s, email);
               if (!u) return std::nullopt;
-              store::insert_membership(s, org_id, u->id, std::string(auth::role_name(*role)), now);
+              store::insert_membership(s, org_id, u->id, std::string(auth::role_name(role)), now);
               return store::find_member(s, org_id, u->id);
             });
           } catch (const store::db_error& e) {
@@ -146,20 +152,18 @@ void add_account_routes(http::router& r, auth::service& accounts, const guard& g
   r.add(http::verb::patch, "/api/orgs/:orgId/members/:userId",
         g.org(auth::role::admin, [svc](context& ctx) -> asio::awaitable<response> {
           const auto& body = require_object(ctx.json_body());
-          std::string role_text = require_text(body, "role", {.min_chars = 1, .max_chars = 16});
-          auto role = auth::parse_role(role_text);
-          if (!role) throw error(errc::bad_request, "The field \"role\" must be one of owner, admin, member, viewer.");
+          auto role = role_field(body);
           const std::string& org_id = ctx.org->id;
           const std::string& target = ctx.params.at("userId");
           bool caller_is_owner = ctx.org->role == auth::role::owner;
-          std::string new_role(auth::role_name(*role));
+          std::string new_role(auth::role_name(role));
           enum class outcome { changed, not_found, owner_needed, last_owner };
           std::optional<store::member> changed;
           auto result = co_await svc->database().write([&](store::session& s) {
             auto m = store::find_member(s, org_id, target);
             if (!m) return outcome::not_found;
-            if ((m->role == "owner" || *role == auth::role::owner) && !caller_is_owner) return outcome::owner_needed;
-            if (m->role == "owner" && *role != auth::role::owner && store::count_owners(s, org_id) <= 1)
+            if ((m->role == "owner" || role == auth::role::owner) && !caller_is_owner) return outcome::owner_needed;
+            if (m->role == "owner" && role != auth::role::owner && store::count_owners(s, org_id) <= 1)
               return outcome::last_owner;
             store::set_membership_role(s, org_id, target, new_role);
             changed = store::find_member(s, org_id, target);
