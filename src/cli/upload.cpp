@@ -314,7 +314,6 @@ class uploader {
         bar.interrupt_line();
         if (attempts_left-- <= 0) throw failure(e.what());
         std::fprintf(stderr, "%s; retrying\n", e.what());
-        back_off(attempts_left);
         offset = resync(location, attempts_left);
       }
     }
