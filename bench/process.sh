@@ -22,7 +22,7 @@ ffmpeg -v error -y -i "$TMP/clip.mp4" \
 t1=$(date +%s.%N)
 hand=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')
 
-rp=$(free_port); start_reel "$rp" "$TMP/reel"
+rp=$(free_port); start_reel "$rp" "$TMP/reel" REEL_METRICS_TOKEN=bench-metrics-token-0123
 token=$(register_user "$rp")
 t0=$(date +%s.%N)
 vid=$(upload_raw "$rp" "$token" "$TMP/clip.mp4")
@@ -31,7 +31,7 @@ status=$(wait_processed "$rp" "$token" "$vid")
 t1=$(date +%s.%N)
 kill -INT $probe 2>/dev/null; wait $probe 2>/dev/null || true
 reel_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')
-lag_max=$(curl -fs "http://127.0.0.1:$rp/metrics" | awk '/^reel_event_loop_lag_max_seconds/ {printf "%.1f", $2*1000}')
+lag_max=$(curl -fs -H "Authorization: Bearer bench-metrics-token-0123" "http://127.0.0.1:$rp/metrics" | awk '/^reel_event_loop_lag_max_seconds/ {printf "%.1f", $2*1000}')
 row "processing a 30 s 720p clip, wall s (upload→$status)" "$reel_s" "$hand (one hand-written ffmpeg)" "$(ratio "$reel_s" "$hand")× the time"
 plot ratios "processing speed vs bare ffmpeg" "$(ratio "$hand" "$reel_s")" -
 if [[ -s $TMP/probe.txt ]]; then

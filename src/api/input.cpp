@@ -28,14 +28,61 @@ std::string trimmed(std::string_view s) {
   return std::string(s);
 }
 
-bool has_control(const std::string& s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
+}  // namespace
+
+std::optional<std::size_t> utf8_check(std::string_view s) {
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < s.size(); ++chars) {
+    auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    unsigned char c = b(0);
+    std::size_t len;
+    char32_t cp;
+    if (c < 0x80) {
+      len = 1;
+      cp = c;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return std::nullopt;  // a continuation byte first, C0/C1 (overlong) or F5..FF
+    }
+    if (i + len > s.size()) return std::nullopt;
+    for (std::size_t k = 1; k < len; ++k) {
+      if ((b(k) & 0xC0) != 0x80) return std::nullopt;
+      cp = (cp << 6) | (b(k) & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return std::nullopt;  // overlong
+    if (cp >= 0xD800 && cp <= 0xDFFF) return std::nullopt;  // UTF-16 surrogates are not characters
+    i += len;
+  }
+  return chars;
 }
 
-}  // namespace
+bool is_unsafe_char(char32_t cp) {
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)           // C0, DEL, C1
+         || (cp >= 0x202A && cp <= 0x202E)                 // bidi embeddings and overrides
+         || (cp >= 0x2066 && cp <= 0x2069)                 // bidi isolates
+         || cp == 0xFFF9 || cp == 0xFFFA || cp == 0xFFFB;  // interlinear annotation controls
+}
+
+bool has_unsafe_char(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    if (i + len > s.size()) return true;
+    char32_t cp = len == 1 ? c : c & (0x7F >> len);
+    for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    if (is_unsafe_char(cp)) return true;
+    i += len;
+  }
+  return false;
+}
 
 std::size_t utf8_length(const std::string& s) {
   return static_cast<std::size_t>(
@@ -51,13 +98,18 @@ std::optional<std::string> optional_text(const boost::json::object& o, const cha
   auto* str = string_field(o, field, false);
   if (!str) return std::nullopt;
   std::string v = rule.trim ? trimmed(*str) : std::string(*str);
+  // Text from multipart fields, query strings and tus metadata arrives here
+  // unchecked (the JSON parser checks its own): invalid UTF-8 would break
+  // every strict JSON client that lists it.
+  if (!utf8_check(v)) bad(std::string("The field \"") + field + "\" must be valid UTF-8 text.");
   std::size_t n = utf8_length(v);
   if (n < rule.min_chars || n > rule.max_chars) {
     if (rule.min_chars > 0 && n == 0) bad(std::string("The field \"") + field + "\" must not be empty.");
     bad(std::string("The field \"") + field + "\" must be " + std::to_string(rule.min_chars) + " to " +
         std::to_string(rule.max_chars) + " characters long.");
   }
-  if (has_control(v)) bad(std::string("The field \"") + field + "\" must not contain control characters.");
+  if (has_unsafe_char(v))
+    bad(std::string("The field \"") + field + "\" must not contain control characters or bidirectional overrides.");
   return v;
 }
 

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace reel::api {
 
@@ -33,5 +34,16 @@ std::string require_password(const boost::json::object& o, const char* field = "
 
 // Code points in a valid UTF-8 string.
 std::size_t utf8_length(const std::string& s);
+
+// The number of code points when `s` is valid UTF-8 (shortest forms, no
+// surrogates, at most U+10FFFF), else nullopt.
+std::optional<std::size_t> utf8_check(std::string_view s);
+
+// Characters no text field may hold: C0 and C1 controls, DEL, and the
+// bidirectional embeddings, overrides and isolates (U+202A..U+202E,
+// U+2066..U+2069) that make text display as something else.
+bool is_unsafe_char(char32_t cp);
+// True when valid UTF-8 `s` holds one of them.
+bool has_unsafe_char(std::string_view s);
 
 }  // namespace reel::api

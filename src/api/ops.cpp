@@ -1,5 +1,8 @@
 #include "api/ops.hpp"
 
+#include "core/errors.hpp"
+
+#include <openssl/crypto.h>
 #include <boost/json/object.hpp>
 
 namespace reel::api {
@@ -8,7 +11,7 @@ namespace asio = boost::asio;
 using http::context;
 using http::response;
 
-void add_ops_routes(http::router& r, http::metrics& m, std::vector<readiness_check> checks) {
+void add_ops_routes(http::router& r, http::metrics& m, std::vector<readiness_check> checks, metrics_access access) {
   r.add(http::verb::get, "/healthz", [](context&) -> asio::awaitable<response> {
     static const boost::json::object ok{{"status", "ok"}};
     co_return http::json_response(http::status::ok, ok);
@@ -36,7 +39,25 @@ void add_ops_routes(http::router& r, http::metrics& m, std::vector<readiness_che
     co_return http::json_response(failing.empty() ? http::status::ok : http::status::service_unavailable, body);
   });
 
-  r.add(http::verb::get, "/metrics", [&m](context&) -> asio::awaitable<response> {
+  add_metrics_route(r, m, std::move(access));
+}
+
+void add_metrics_route(http::router& r, http::metrics& m, metrics_access access) {
+  if (!access.open && access.token.empty()) return;
+  r.add(http::verb::get, "/metrics", [&m, access = std::move(access)](context& ctx) -> asio::awaitable<response> {
+    if (!access.open) {
+      std::string_view auth = ctx.header(http::field::authorization);
+      std::string_view given = auth.starts_with("Bearer ") ? auth.substr(7) : std::string_view();
+      // Compared in constant time, as a password would be.
+      bool ok =
+          given.size() == access.token.size() && CRYPTO_memcmp(given.data(), access.token.data(), given.size()) == 0;
+      if (!ok) {
+        response res =
+            http::error_response(errc::unauthorized, "/metrics needs the metrics token (REEL_METRICS_TOKEN).");
+        res.set(http::field::www_authenticate, "Bearer realm=\"reel metrics\"");
+        co_return res;
+      }
+    }
     response res{http::status::ok, 11};
     res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
     res.set(http::field::cache_control, "no-store");

@@ -18,6 +18,19 @@ struct readiness_check {
   std::function<boost::asio::awaitable<std::optional<std::string>>()> check;
 };
 
-void add_ops_routes(http::router& r, http::metrics& m, std::vector<readiness_check> checks);
+// Who may read /metrics on this router. The numbers describe the whole
+// service (routes, tenants' activity, queue depth), so they are never public:
+// with `token` set, a request needs `Authorization: Bearer <token>`; with
+// `open`, anyone who reaches the router may (a separate, private listener);
+// with neither, /metrics is not served here (404).
+struct metrics_access {
+  std::string token;
+  bool open = false;
+};
+
+void add_ops_routes(http::router& r, http::metrics& m, std::vector<readiness_check> checks, metrics_access access = {});
+
+// GET /metrics alone, for a separate listener.
+void add_metrics_route(http::router& r, http::metrics& m, metrics_access access);
 
 }  // namespace reel::api

@@ -428,9 +428,10 @@ asio::awaitable<response> append_bytes(upload_services& s, context& ctx) {
   if (!offset) throw error(errc::bad_request, "The header Upload-Offset is required.");
   expected_checksum(ctx);  // a malformed header is refused before anything else
   const std::string& id = ctx.params.at("id");
-  if (!storage::is_valid_id(id)) throw error(errc::not_found, "No such upload.");
+  // Authorized before anything else: a stranger learns nothing from 423.
+  co_await find_writable(s, ctx, id);
   upload_lock lock(s.busy, id, ctx.body);
-  auto u = co_await find_writable(s, ctx, id);
+  auto u = co_await find_writable(s, ctx, id);  // as it is now that no one else writes
   if (*offset != static_cast<std::uint64_t>(u.received))
     throw error(errc::conflict, "Upload-Offset is " + std::to_string(*offset) + " but the server has " +
                                     std::to_string(u.received) + " bytes of this upload; resume from there.");
@@ -454,7 +455,8 @@ asio::awaitable<response> append_bytes(upload_services& s, context& ctx) {
 asio::awaitable<response> terminate_upload(upload_services& s, context& ctx) {
   require_tus(ctx);
   const std::string& id = ctx.params.at("id");
-  if (!storage::is_valid_id(id)) throw error(errc::not_found, "No such upload.");
+  // Authorized before a writer is stopped: a stranger cannot abort anyone's upload.
+  co_await find_writable(s, ctx, id, /*allow_expired=*/true);
   co_await stop_writer(s, id);
   upload_lock lock(s.busy, id);
   auto u = co_await find_writable(s, ctx, id, /*allow_expired=*/true);

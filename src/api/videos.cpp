@@ -196,25 +196,20 @@ std::string default_title(std::string_view filename) {
 std::string clean_filename(std::string_view name) {
   auto slash = name.find_last_of("/\\");
   if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
-  std::string out;
-  for (char c : name) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) continue;
-    out += c;
-  }
-  // Drop invalid UTF-8 and cut at 255 bytes on a character boundary.
+  // Drop invalid UTF-8, control characters and bidirectional overrides (a
+  // name like "clip\u202Egpj.exe" shows as "clipexe.jpg"), and cut at 255
+  // bytes on a character boundary.
   std::string valid;
-  for (std::size_t i = 0; i < out.size();) {
-    auto u = static_cast<unsigned char>(out[i]);
-    std::size_t len = u < 0x80 ? 1 : (u >> 5) == 6 ? 2 : (u >> 4) == 14 ? 3 : (u >> 3) == 30 ? 4 : 0;
-    bool ok = len > 0 && i + len <= out.size();
-    for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(out[i + k]) & 0xC0) == 0x80;
-    if (!ok) {
+  for (std::size_t i = 0; i < name.size();) {
+    auto u = static_cast<unsigned char>(name[i]);
+    std::size_t len = u < 0x80 ? 1 : (u >> 5) == 6 ? 2 : (u >> 4) == 14 ? 3 : (u >> 3) == 30 ? 4 : 1;
+    std::string_view one = name.substr(i, len);
+    if (one.size() != len || !utf8_check(one) || has_unsafe_char(one)) {
       ++i;
       continue;
     }
     if (valid.size() + len > 255) break;
-    valid.append(out, i, len);
+    valid.append(one);
     i += len;
   }
   while (!valid.empty() && (valid.front() == ' ' || valid.front() == '.')) valid.erase(0, 1);
@@ -504,18 +499,26 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
       auto poster = dir / "poster.jpg";
       co_return co_await http::serve_file(ctx, s->pool, poster, options);
     }
+    // Snapped to a small fixed set of times and widths: a client cannot fill
+    // the disk with one cached frame per millisecond and pixel.
     double duration = v.duration_sec.value_or(0);
-    double when = at ? std::min(*at, std::max(0.0, duration - 0.05)) : std::min(5.0, duration * 0.1);
-    auto ms = static_cast<long long>(when * 1000);
+    double when = media::snap_frame_time(at.value_or(std::min(5.0, duration * 0.1)), duration);
+    if (width) width = media::snap_frame_width(*width);
+    auto ms = std::llround(when * 1000);
     auto output = dir / "thumbs" / ("t" + std::to_string(ms) + "_w" + std::to_string(width.value_or(0)) + ".jpg");
     auto input = dir / "video.mp4";
     double seek = static_cast<double>(ms) / 1000.0;
+    char shown[32];
+    std::snprintf(shown, sizeof shown, "%.3f", seek);
+
     if (!co_await s->thumbnails.make(input, seek, width, output)) {
       // Deleted or reprocessed while the frame was being made: answer as if asked now.
       co_await find_streamable(*s, ctx, id);  // 404 or 409 when so
       throw error(errc::internal, "The frame could not be made.");
     }
-    co_return co_await http::serve_file(ctx, s->pool, output, options);
+    response res = co_await http::serve_file(ctx, s->pool, output, options);
+    res.set("X-Frame-Time", shown);  // the time the frame was taken at, after snapping
+    co_return res;
   }));
 
   r.add(http::verb::post, "/api/videos/:id/reprocess",

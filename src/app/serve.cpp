@@ -36,6 +36,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 namespace reel::app {
 
@@ -72,9 +73,15 @@ std::unique_ptr<store::database> open_store(const config& cfg, const clock& c) {
   }
 }
 
+void prepare_data_dir(const config& cfg) {
+  if (auto problem = sys::make_private_dir(cfg.data_dir))
+    throw config_error("The data directory " + cfg.data_dir + " cannot be used: " + *problem + ".");
+}
+
 int run_worker(const config& cfg) {
   log::set_level(cfg.log_level);
   std::signal(SIGPIPE, SIG_IGN);
+  prepare_data_dir(cfg);
   asio::io_context io(1);
   worker_pool pool(cfg.threadpool_size);
   system_clock wall_clock;
@@ -100,8 +107,7 @@ int run_worker(const config& cfg) {
 
 int run_migrate(const config& cfg) {
   log::set_level(cfg.log_level);
-  std::error_code fec;
-  std::filesystem::create_directories(cfg.data_dir, fec);
+  prepare_data_dir(cfg);
   system_clock c;
   auto database = open_store(cfg, c);
   std::printf("database schema at version %d\n", store::schema_version(*database));
@@ -113,9 +119,7 @@ int run_serve(const config& cfg) {
   log::set_level(cfg.log_level);
   // sendfile(2) to a socket the peer closed raises SIGPIPE; the error code is enough.
   std::signal(SIGPIPE, SIG_IGN);
-  std::error_code fec;
-  std::filesystem::create_directories(cfg.data_dir, fec);
-  if (fec) throw config_error("The data directory " + cfg.data_dir + " cannot be created: " + fec.message() + ".");
+  prepare_data_dir(cfg);
   if (auto problem = sys::probe_writable(cfg.data_dir))
     throw config_error("The data directory is not usable: " + *problem + ".");
   auto fd_limit = sys::raise_fd_limit();
@@ -141,7 +145,10 @@ int run_serve(const config& cfg) {
   media::paths tools = find_tools();
   jobs::processor processor(io, db, files, tools, hub, wall_clock, api::video_json,
                             processor_settings_of(cfg, cfg.workers));
-  media::thumbnailer thumbnails(io, pool, tools, cfg.thumbnail_concurrency);
+  media::thumbnailer thumbnails(io, pool, tools, cfg.thumbnail_concurrency, cfg.thumbnail_cache_bytes);
+  asio::co_spawn(io, thumbnails.load(files.root()), [](std::exception_ptr e) {
+    if (e) log::warn("the thumbnail cache could not be read; it starts empty");
+  });
   api::video_services video_services{
       db,  pool,      files,     wall_clock, cfg.max_upload_bytes, static_cast<int>(cfg.job_max_attempts),
       hub, processor, thumbnails};
@@ -167,14 +174,19 @@ int run_serve(const config& cfg) {
                       try {
                         co_await db.read([](store::session& s) { s.query("SELECT 1"); });
                       } catch (const std::exception& e) {
-                        co_return std::string("the database is not usable: ") + e.what();
+                        // /readyz is public: the detail (paths, server messages) goes to the log only.
+                        log::warn("readiness: the database is not usable", {{"error", e.what()}});
+                        co_return std::string("the database is not usable");
                       }
                       co_return std::nullopt;
                     }});
   // (Lambdas handed to offload are named first: see offload's comment.)
   checks.push_back({"storage", [&pool, dir = cfg.data_dir]() -> asio::awaitable<std::optional<std::string>> {
                       auto probe = [&dir] { return sys::probe_writable(dir); };
-                      co_return co_await pool.offload(probe);
+                      auto problem = co_await pool.offload(probe);
+                      if (!problem) co_return std::nullopt;
+                      log::warn("readiness: the data directory is not writable", {{"error", *problem}});
+                      co_return std::string("the data directory is not writable");
                     }});
   checks.push_back({"ffmpeg", [&pool]() -> asio::awaitable<std::optional<std::string>> {
                       auto find_tools = []() -> std::optional<std::string> {
@@ -184,7 +196,7 @@ int run_serve(const config& cfg) {
                       };
                       co_return co_await pool.offload(find_tools);
                     }});
-  api::add_ops_routes(routes, metrics, std::move(checks));
+  api::add_ops_routes(routes, metrics, std::move(checks), {.token = cfg.metrics_token});
   std::filesystem::path web_dir = cfg.web_dir.empty() ? api::default_web_dir() : std::filesystem::path(cfg.web_dir);
   api::add_web_routes(routes, pool, web_dir);
 
@@ -213,6 +225,8 @@ int run_serve(const config& cfg) {
                     [&realtime] { return static_cast<double>(realtime.open_sessions()); });
   metrics.add_gauge("reel_thumbnail_renders_total", "On-demand thumbnails rendered by ffmpeg.", "",
                     [&thumbnails] { return static_cast<double>(thumbnails.runs()); });
+  metrics.add_gauge("reel_thumbnail_cache_bytes", "On-demand thumbnails kept on disk, in bytes.", "",
+                    [&thumbnails] { return static_cast<double>(thumbnails.cached_bytes()); });
   metrics.add_gauge("reel_jobs_running_here", "Processing jobs running in this process.", "",
                     [&processor] { return static_cast<double>(processor.running_jobs()); });
   // Jobs by state, refreshed every few seconds (a query, so not per scrape).
@@ -249,6 +263,22 @@ int run_serve(const config& cfg) {
                        ".");
   }
   server.start();
+  // /metrics on a listener of its own (a private address), when configured.
+  http::router metrics_routes;
+  api::add_metrics_route(metrics_routes, metrics, {.open = true});
+  http::handler metrics_chain = http::compose({http::request_id(), http::error_handler()}, http::dispatch_route());
+  std::optional<http::server> metrics_server;
+  if (cfg.metrics_port != 0) {
+    metrics_server.emplace(io, metrics_routes, metrics_chain, options);
+    try {
+      auto at = metrics_server->listen(cfg.metrics_host, cfg.metrics_port);
+      log::info("metrics listening", {{"address", at.address().to_string()}, {"port", at.port()}});
+    } catch (const boost::system::system_error& e) {
+      throw config_error("Cannot listen for metrics on " + cfg.metrics_host + ":" + std::to_string(cfg.metrics_port) +
+                         ": " + e.code().message() + ".");
+    }
+    metrics_server->start();
+  }
   processor.start();
   http::loop_monitor lag(io, metrics);
   lag.start();
@@ -297,7 +327,7 @@ int run_serve(const config& cfg) {
     log::info("shutting down", {{"signal", signo == SIGINT ? "SIGINT" : "SIGTERM"}});
     // Stop accepting and let requests finish; meanwhile stop the workers
     // (their children are killed and their jobs put back in the queue).
-    auto pending = std::make_shared<int>(2);
+    auto pending = std::make_shared<int>(metrics_server ? 3 : 2);
     auto one_done = [&, pending] {
       if (--*pending > 0) return;
       lag.stop();
@@ -309,6 +339,7 @@ int run_serve(const config& cfg) {
     };
     realtime.stop();  // WebSockets and held polls are not requests that finish by themselves
     server.shutdown(one_done);
+    if (metrics_server) metrics_server->shutdown(one_done);
     processor.stop(one_done);
     // A second signal while draining: stop at once.
     signals.async_wait([&](boost::system::error_code ec2, int) {

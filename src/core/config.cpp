@@ -167,6 +167,31 @@ const std::vector<setting>& settings() {
          c.upload_expiry =
              std::chrono::seconds(parse_uint(s, v, 1, 366ULL * 24 * 3600, "a number of seconds from 1 to 31622400"));
        }},
+      {"REEL_METRICS_TOKEN", "metrics-token",
+       "bearer token that /metrics on the main port asks for; unset: /metrics is not served there (default unset)",
+       [](config& c, const std::string& v, const std::string& s) {
+         if (v.size() < 16 || v.size() > 256 || v.find_first_of(" \t\r\n") != std::string::npos)
+           throw config_error(s + " must be a token of 16 to 256 characters without spaces.");  // never echoed
+         c.metrics_token = v;
+       }},
+      {"REEL_METRICS_ADDRESS", "metrics-address",
+       "host:port of a separate listener serving /metrics alone, without a token (default none)",
+       [](config& c, const std::string& v, const std::string& s) {
+         auto colon = v.rfind(':');
+         std::string host = colon == std::string::npos ? "" : v.substr(0, colon);
+         if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+         if (colon == std::string::npos || host.empty() || host.find_first_of(" /\t") != std::string::npos)
+           fail(s, "host:port, like 127.0.0.1:9464", v);
+         c.metrics_port =
+             static_cast<std::uint16_t>(parse_uint(s, v.substr(colon + 1), 1, 65535, "host:port, like 127.0.0.1:9464"));
+         c.metrics_host = host;
+       }},
+      {"REEL_THUMBNAIL_CACHE_BYTES", "thumbnail-cache-bytes",
+       "disk space for on-demand thumbnails; least recently used go first (default 268435456)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.thumbnail_cache_bytes =
+             parse_uint(s, v, 65536, std::uint64_t(1) << 44, "a number of bytes from 65536 to 17592186044416");
+       }},
   };
   return all;
 }

@@ -55,6 +55,14 @@ struct config {
   // An unfinished resumable upload expires this long after its last bytes
   // arrived; its video and file are then removed.
   std::chrono::seconds upload_expiry{24 * 3600};
+  // /metrics: served on the main listener only with this bearer token, or
+  // without one on a separate listener at metrics_host:metrics_port.
+  std::string metrics_token;
+  std::string metrics_host;
+  std::uint16_t metrics_port = 0;  // 0: no separate listener
+  // The on-demand thumbnail cache on disk, all videos together; the least
+  // recently used frames go first.
+  std::uint64_t thumbnail_cache_bytes = 256ULL << 20;
 };
 
 // A bad or unknown setting. what() is one sentence naming the setting and why.

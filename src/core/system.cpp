@@ -4,11 +4,13 @@
 
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 namespace reel::sys {
 
@@ -25,6 +27,21 @@ std::optional<std::string> find_executable(const std::string& name) {
     if (colon == std::string_view::npos) break;
     rest.remove_prefix(colon + 1);
   }
+  return std::nullopt;
+}
+
+std::optional<std::string> make_private_dir(const std::string& dir) {
+  ::umask(077);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return "it cannot be created: " + ec.message();
+  auto tighten = [](const std::filesystem::path& p) {
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0 || S_ISLNK(st.st_mode) || (st.st_mode & 077) == 0) return true;
+    return ::chmod(p.c_str(), st.st_mode & 0700) == 0;
+  };
+  if (!tighten(dir)) return std::string("its permissions cannot be set: ") + std::strerror(errno);
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) tighten(entry.path());
   return std::nullopt;
 }
 

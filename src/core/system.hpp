@@ -13,6 +13,13 @@ std::optional<std::string> find_executable(const std::string& name);
 // words, or nullopt when the directory is writable.
 std::optional<std::string> probe_writable(const std::string& dir);
 
+// Makes the data directory private to the server's user: sets the process
+// umask to 077 (so every file and directory reel or its ffmpeg children
+// create is 0600/0700), creates `dir` if needed, and takes the group and
+// other permissions off `dir` and what is directly in it (the SQLite files
+// of an older install). Returns the failure in words, or nullopt.
+std::optional<std::string> make_private_dir(const std::string& dir);
+
 // Raises the open-file limit to the hard limit (many connections need many
 // descriptors). Returns the new soft limit.
 unsigned long raise_fd_limit();

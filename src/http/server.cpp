@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -169,6 +170,26 @@ asio::awaitable<void> linger_close(beast::tcp_stream& stream) {
 }  // namespace
 
 namespace {
+
+// A request whose body length two parties could read differently is
+// refused (and its connection closed), never guessed: a Transfer-Encoding
+// other than exactly "chunked" (gzip, "chunked, chunked", several headers)
+// would otherwise leave the body to be parsed as the next request (request
+// smuggling behind a proxy that reads it another way), and so would a
+// Transfer-Encoding beside a Content-Length, or on HTTP/1.0 (RFC 9112 6.1).
+std::optional<std::string> framing_problem(const beast_http::request_header<>& h) {
+  auto range = h.equal_range(field::transfer_encoding);
+  if (range.first == range.second) return std::nullopt;
+  if (std::next(range.first) != range.second) return "The request has more than one Transfer-Encoding header.";
+  std::string te(range.first->value());
+  while (!te.empty() && (te.back() == ' ' || te.back() == '\t')) te.pop_back();
+  while (!te.empty() && (te.front() == ' ' || te.front() == '\t')) te.erase(0, 1);
+  if (!beast::iequals(te, "chunked"))
+    return "Transfer-Encoding \"" + te.substr(0, 64) + "\" is not supported; send chunked or a Content-Length.";
+  if (h.count(field::content_length)) return "A request must not have both Transfer-Encoding and Content-Length.";
+  if (h.version() < 11) return "Transfer-Encoding needs HTTP/1.1.";
+  return std::nullopt;
+}
 
 bool is_disconnect(const boost::system::error_code& ec) {
   return ec == beast::error::timeout || ec == beast_http::error::end_of_stream || ec == asio::error::eof ||
@@ -333,6 +354,7 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
       } else if (ctx.req.method() == verb::options) {
         ctx.allow = routes_.allowed_methods(ctx.path());
       }
+      if (auto problem = framing_problem(header.get())) ctx.rejection.emplace(errc::bad_request, *problem);
       if (header.content_length() && *header.content_length() > limit)
         ctx.rejection.emplace(errc::payload_too_large, "The request body is larger than this endpoint accepts (" +
                                                            std::to_string(limit) + " bytes).");

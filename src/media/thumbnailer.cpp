@@ -6,18 +6,119 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+
 namespace reel::media {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
+int snap_frame_width(int requested) {
+  static constexpr int widths[] = {80, 120, 160, 240, 320, 480, 640, 960, 1280, 1920};
+  for (int w : widths)
+    if (requested <= w) return w;
+  return widths[std::size(widths) - 1];
+}
+
+double snap_frame_time(double requested, double duration_sec) {
+  static constexpr double steps[] = {0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600};
+  double duration = std::isfinite(duration_sec) && duration_sec > 0 ? duration_sec : 0;
+  double step = steps[std::size(steps) - 1];
+  for (double s : steps)
+    if (duration / s <= 300) {
+      step = s;
+      break;
+    }
+  double t = std::isfinite(requested) && requested > 0 ? requested : 0;
+  double points = std::round(t / step);
+  // The last grid point inside the video (a frame at the very end may not exist).
+  double last = std::max(0.0, std::ceil(duration / step) - 1);
+  return std::min(points, last) * step;
+}
+
+void frame_cache::touch(const std::string& path, std::uint64_t size) {
+  if (auto it = index_.find(path); it != index_.end()) {
+    order_.splice(order_.begin(), order_, it->second.at);
+    bytes_ = bytes_ - it->second.size + size;
+    it->second.size = size;
+    return;
+  }
+  order_.push_front(path);
+  index_.emplace(path, entry{order_.begin(), size});
+  bytes_ += size;
+}
+
+void frame_cache::forget(const std::string& path) {
+  auto it = index_.find(path);
+  if (it == index_.end()) return;
+  bytes_ -= it->second.size;
+  order_.erase(it->second.at);
+  index_.erase(it);
+}
+
+std::vector<std::string> frame_cache::overflow() {
+  std::vector<std::string> out;
+  while (bytes_ > limit_ && order_.size() > 1) {
+    std::string victim = order_.back();
+    forget(victim);
+    out.push_back(std::move(victim));
+  }
+  return out;
+}
+
+asio::awaitable<void> thumbnailer::trim() {
+  auto victims = cache_.overflow();
+  if (victims.empty()) co_return;
+  auto remove_job = [&victims] {
+    std::error_code ec;
+    for (const auto& v : victims) fs::remove(v, ec);
+  };
+  co_await pool_.offload(remove_job);
+}
+
+asio::awaitable<void> thumbnailer::load(const fs::path& root) {
+  struct found {
+    std::string path;
+    std::uint64_t size;
+    fs::file_time_type at;
+  };
+  auto scan_job = [&root] {
+    std::vector<found> out;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      const auto& p = it->path();
+      if (p.parent_path().filename() != "thumbs" || p.extension() != ".jpg") continue;
+      std::error_code fec;
+      auto size = fs::file_size(p, fec);
+      auto at = fs::last_write_time(p, fec);
+      if (!fec) out.push_back({p.string(), size, at});
+    }
+    std::sort(out.begin(), out.end(), [](const found& a, const found& b) { return a.at < b.at; });
+    return out;
+  };
+  auto files = co_await pool_.offload(scan_job);
+  for (const auto& f : files) cache_.touch(f.path, f.size);
+  co_await trim();
+}
+
 asio::awaitable<bool> thumbnailer::make(const fs::path& input, double at_sec, std::optional<int> width,
                                         const fs::path& output) {
   const std::string key = output.string();
   if (auto it = flights_.find(key); it != flights_.end()) co_return co_await join(it->second);
-  auto exists_job = [&output] { return fs::exists(output); };
-  if (co_await pool_.offload(exists_job)) co_return true;
+  auto size_job = [&output]() -> std::optional<std::uint64_t> {
+    std::error_code ec;
+    auto n = fs::file_size(output, ec);
+    return ec ? std::nullopt : std::optional<std::uint64_t>(n);
+  };
+  if (auto cached = co_await pool_.offload(size_job)) {
+    cache_.touch(key, *cached);
+    co_return true;
+  }
+  cache_.forget(key);  // removed with its video, or never made
   // A run may have started while we looked.
   if (auto it = flights_.find(key); it != flights_.end()) co_return co_await join(it->second);
   auto f = std::make_shared<flight>(io_);
@@ -27,6 +128,10 @@ asio::awaitable<bool> thumbnailer::make(const fs::path& input, double at_sec, st
     ok = co_await render(input, at_sec, width, output);
   } catch (...) {
     ok = false;
+  }
+  if (ok) {
+    if (auto made = co_await pool_.offload(size_job)) cache_.touch(key, *made);
+    co_await trim();
   }
   f->done = true;
   f->ok = ok;

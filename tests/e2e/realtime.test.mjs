@@ -138,10 +138,11 @@ test('heartbeat: a client that never answers pings is dropped; one that does sta
     await new Promise((r) => setTimeout(r, 1000));                                 // no pong sent
     assert.equal((await fetch(`${base}&sid=${hello.sid}`)).status, 400);
     assert.ok(live.connected, 'the stock client answers pings and stays');
-    const metrics = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${server.port}/metrics`,
+      { headers: { authorization: 'Bearer e2e-metrics-token-0123' } })).text();
     assert.match(metrics, /\nreel_realtime_sessions 1\n/);
     live.close();
-  }, { args: ['--ping-interval-ms', '300', '--ping-timeout-ms', '300'] });
+  }, { args: ['--ping-interval-ms', '300', '--ping-timeout-ms', '300', '--metrics-token', 'e2e-metrics-token-0123'] });
 });
 
 test('websocket framing: fragments are reassembled, pings get pongs, close is answered', async () => {

@@ -230,13 +230,13 @@ TEST(processing, delete_during_processing_stops_ffmpeg_and_leaves_nothing) {
 }
 
 TEST(processing, thumbnails_on_demand_share_one_ffmpeg_run_and_check_their_parameters) {
-  server_process s;
+  server_process s({"--metrics-token", "test-metrics-token"});
   auto a = register_account(s.port(), "t@example.com", "T");
   fs::create_directories(scratch());
   auto id = upload_clip(s.port(), a, make_clip((scratch() / "t.mp4").string()), "video/mp4");
   ASSERT_EQ(wait_for_processing(s.port(), a.token, id).at("status"), "ready");
   auto renders = [&] {
-    auto body = call(s.port(), "GET", "/metrics").raw.body();
+    auto body = call(s.port(), "GET", "/metrics", "test-metrics-token").raw.body();
     auto at = body.find("\nreel_thumbnail_renders_total ");
     return std::stoi(body.substr(at + 30));
   };

@@ -72,6 +72,45 @@ TEST(http_server, malformed_request_line_gets_400_and_close) {
   EXPECT_EQ(request(s.port(), "GET", "/healthz").result_int(), 200);
 }
 
+TEST(http_server, unknown_transfer_encoding_is_400_and_close_never_a_smuggled_request) {
+  server_process s;
+  // The body of a request with a transfer coding the server does not speak
+  // must not be read as the next request on the connection.
+  const std::string smuggled = "GET /api/auth/me HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (const std::string te :
+       {"gzip", "chunked, chunked", "identity", "xchunked", "chunked\r\nTransfer-Encoding: gzip"}) {
+    connection c(s.port());
+    c.write("POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + te + "\r\n\r\n" + smuggled);
+    auto r = c.read_response();
+    EXPECT_EQ(r.result_int(), 400) << te;
+    EXPECT_EQ(error_code_of(r), "bad_request") << te;
+    EXPECT_TRUE(c.closed_by_server()) << te;  // no second response (the smuggled 401) follows
+  }
+  {
+    connection c(s.port());
+    c.write(
+        "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "0\r\n\r\n" +
+        smuggled);
+    EXPECT_EQ(c.read_response().result_int(), 400);
+    EXPECT_TRUE(c.closed_by_server());
+  }
+  {
+    connection c(s.port());
+    c.write("POST /api/auth/login HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    EXPECT_EQ(c.read_response().result_int(), 400);
+  }
+  // Plain chunked bodies still work.
+  connection c(s.port());
+  c.write(
+      "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: Chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+  auto r = c.read_response();
+  EXPECT_EQ(r.result_int(), 400);  // the login's own complaint about the fields
+  EXPECT_NE(r.body().find("email"), std::string::npos);
+  EXPECT_EQ(request(s.port(), "GET", "/healthz").result_int(), 200);
+}
+
 TEST(http_server, oversized_head_gets_431) {
   server_process s;
   connection c(s.port());
@@ -225,12 +264,13 @@ TEST(http_server, shutdown_gives_up_on_a_stuck_request_after_the_timeout) {
 }
 
 TEST(http_server, metrics_count_requests_by_route_and_status_and_report_loop_lag) {
-  server_process s;
+  const std::string token = "metrics-token-for-tests";
+  server_process s({"--metrics-token", token});
   request(s.port(), "GET", "/healthz");
   request(s.port(), "GET", "/healthz");
   request(s.port(), "GET", "/nope");
   std::this_thread::sleep_for(250ms);
-  auto m = request(s.port(), "GET", "/metrics");
+  auto m = request(s.port(), "GET", "/metrics", "", {{"Authorization", "Bearer " + token}});
   EXPECT_EQ(m.result_int(), 200);
   EXPECT_NE(m["Content-Type"].find("text/plain"), std::string::npos);
   const std::string& b = m.body();

@@ -288,6 +288,34 @@ TEST(uploads, a_second_writer_is_refused_while_the_first_writes) {
   EXPECT_EQ(read_file(original_of(s, a, up.video_id)), bytes);
 }
 
+TEST(uploads, a_stranger_can_neither_stop_nor_detect_an_upload_in_progress) {
+  server_process s({"--workers", "0"});
+  auto a = register_account(s.port(), "writer@example.com", "A");
+  auto b = register_account(s.port(), "stranger@example.com", "B");
+  std::string bytes = random_bytes(200'000, 13);
+  auto up = create(s.port(), a.token, bytes.size());
+  auto writer = start_patch(s.port(), a.token, up.location, 0, bytes.size(), bytes.substr(0, 50'000));
+  std::this_thread::sleep_for(200ms);
+  // Another organization's PATCH is 404 like for any unknown id, not 423
+  // (which would tell that this upload exists and is being written)...
+  auto probe = patch(s.port(), b.token, up.location, 0, bytes);
+  EXPECT_EQ(probe.status(), 404);
+  EXPECT_EQ(call(s.port(), "POST", up.location, b.token, "",
+                 tus({{"X-HTTP-Method-Override", "PATCH"},
+                      {"Upload-Offset", "0"},
+                      {"Content-Type", "application/offset+octet-stream"}}))
+                .status(),
+            404);
+  // ...and its termination is 404 and does not stop the writer.
+  EXPECT_EQ(call(s.port(), "DELETE", up.location, b.token, "", tus()).status(), 404);
+  EXPECT_EQ(call(s.port(), "POST", up.location, b.token, "", tus({{"X-HTTP-Method-Override", "DELETE"}})).status(),
+            404);
+  writer->write(bytes.substr(50'000));
+  auto done = writer->read_response();
+  EXPECT_EQ(done.result_int(), 204);
+  EXPECT_EQ(read_file(original_of(s, a, up.video_id)), bytes);
+}
+
 TEST(uploads, termination_stops_a_patch_in_progress) {
   server_process s({"--workers", "0"});
   auto a = register_account(s.port(), "stop@example.com", "S");

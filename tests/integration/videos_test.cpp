@@ -1,4 +1,5 @@
 // docs/API.md "Videos" and "Streaming", end to end against the real binary.
+#include "core/digest.hpp"
 #include "support/api.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
@@ -134,6 +135,61 @@ TEST(videos, bad_uploads_are_refused_and_leave_nothing) {
   EXPECT_EQ(long_title.status(), 400);
   EXPECT_EQ(count_rows(lib.server.data_dir(), "SELECT COUNT(*) FROM videos"), 0u);
   EXPECT_EQ(files_in(fs::path(lib.server.data_dir()) / "tmp"), 0u);
+}
+
+TEST(videos, text_that_is_not_valid_utf8_or_holds_bidi_overrides_is_refused_wherever_it_enters) {
+  library lib;
+  auto p = lib.port();
+  const std::string bad_texts[] = {
+      "caf\xe9",           // Latin-1, not UTF-8
+      "\xc0\xaf",          // overlong "/"
+      "\xed\xa0\x80",      // a UTF-16 surrogate
+      "\xf4\x90\x80\x80",  // past U+10FFFF
+      "x\xe2\x80\xae"
+      "gpj.exe",         // U+202E RIGHT-TO-LEFT OVERRIDE
+      "x\xe2\x81\xa6y",  // U+2066 LEFT-TO-RIGHT ISOLATE
+      "x\xc2\x85y",      // U+0085, a C1 control
+  };
+  for (const auto& text : bad_texts) {
+    // Multipart fields.
+    for (const char* field : {"title", "description"}) {
+      auto r = upload(p, lib.owner.token, "abc", {{field, text}});
+      EXPECT_EQ(r.status(), 400) << field << " " << text;
+      EXPECT_EQ(r.error_code(), "bad_request");
+      EXPECT_NE(r.raw.body().find(field), std::string::npos);
+    }
+    // The query of a raw upload.
+    std::string escaped;
+    for (unsigned char c : text) {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", c);
+      escaped += hex;
+    }
+    EXPECT_EQ(call(p, "POST", "/api/videos?title=" + escaped, lib.owner.token, "abc", {{"Content-Type", "video/mp4"}})
+                  .status(),
+              400)
+        << text;
+    // tus metadata.
+    auto tus = call(p, "POST", "/api/uploads", lib.owner.token, "",
+                    {{"Tus-Resumable", "1.0.0"},
+                     {"Upload-Length", "10"},
+                     {"Upload-Metadata", "title " + reel::base64_encode(text)}});
+    EXPECT_EQ(tus.status(), 400) << text;
+    // JSON (already refused by the parser or the field rules).
+    EXPECT_EQ(call(p, "POST", "/api/orgs", lib.owner.token, "{\"name\":\"" + text + "\"}").status(), 400u) << text;
+  }
+  EXPECT_EQ(count_rows(lib.server.data_dir(), "SELECT COUNT(*) FROM videos"), 0u);
+  // A file name is cleaned instead: the override is dropped, the rest kept.
+  auto named = upload(p, lib.owner.token, "abc", {}, "clip\xe2\x80\xaegpj.mp4");
+  ASSERT_EQ(named.status(), 201);
+  EXPECT_EQ(named.json.at("video").at("originalFilename"), "clipgpj.mp4");
+  // Ordinary non-ASCII text is fine, and the list stays valid JSON.
+  EXPECT_EQ(
+      upload(p, lib.owner.token, "abc", {{"title", "Caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x8e\xac"}}).status(),
+      201);
+  auto list = call(p, "GET", "/api/videos", lib.owner.token);
+  ASSERT_TRUE(list.json.is_object());
+  EXPECT_EQ(list.json.at("videos").as_array().size(), 2u);
 }
 
 TEST(videos, oversized_upload_is_413_at_once_or_mid_stream) {

@@ -70,7 +70,8 @@ server_process::server_process(std::vector<std::string> args, std::map<std::stri
   dir_ = make_temp_dir();
   data_dir_ = dir_ + "/data";
   log_path_ = dir_ + "/server.log";
-  std::vector<std::string> argv = {REEL_BINARY, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", data_dir_};
+  std::vector<std::string> argv = {reel_binary(), "serve", "--host",     "127.0.0.1",
+                                   "--port",      "0",     "--data-dir", data_dir_};
   argv.insert(argv.end(), args.begin(), args.end());
   pid_ = spawn(argv, env, log_path_);
   static const std::regex listening(R"(INFO listening .*port=(\d+))");
@@ -127,12 +128,17 @@ int server_process::stop(int signo, std::chrono::milliseconds timeout) {
   return -1;
 }
 
-std::string reel_binary() { return REEL_BINARY; }
+// REEL_TEST_BINARY runs the tests against another build (e.g. an older one,
+// to see a regression test fail there).
+std::string reel_binary() {
+  const char* other = std::getenv("REEL_TEST_BINARY");
+  return other && *other ? other : REEL_BINARY;
+}
 
 int run_reel(const std::vector<std::string>& args, const std::map<std::string, std::string>& env, std::string& output) {
   std::string dir = make_temp_dir();
   std::string out_path = dir + "/out.txt";
-  std::vector<std::string> argv = {REEL_BINARY};
+  std::vector<std::string> argv = {reel_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   int pid = spawn(argv, env, out_path);
   int status = 0;
