@@ -146,17 +146,19 @@ TEST(accounts, login_answers_alike_for_unknown_email_and_wrong_password) {
     auto r = login(s.port(), email, pw);
     return std::make_pair(r, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   };
-  double unknown_total = 0, wrong_total = 0;
+  // The fastest of several tries of each: the least disturbed by whatever
+  // else this machine is doing (the sums of 3 tries flaked under load).
+  double unknown_total = 1e9, wrong_total = 1e9;
   std::string unknown_body, wrong_body;
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 4; ++i) {  // (a fifth failure would lock the account)
     auto [u, tu] = timed("nobody" + std::to_string(i) + "@example.com", "correct horse");
     auto [w, tw] = timed("known@example.com", "wrong horse " + std::to_string(i));
     EXPECT_EQ(u.status(), 401);
     EXPECT_EQ(w.status(), 401);
     unknown_body = u.raw.body();
     wrong_body = w.raw.body();
-    unknown_total += tu;
-    wrong_total += tw;
+    unknown_total = std::min(unknown_total, tu);
+    wrong_total = std::min(wrong_total, tw);
   }
   EXPECT_EQ(unknown_body, wrong_body);
   // Both pay one argon2id verification (~75 ms); neither is a fast path.
