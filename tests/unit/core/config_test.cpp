@@ -61,3 +61,30 @@ TEST(config, unknown_settings_and_missing_values_are_refused) {
   EXPECT_NE(failure({}, {"--port"}).find("needs a value"), std::string::npos);
   EXPECT_NE(failure({}, {"serve"}).find("Unexpected argument"), std::string::npos);
 }
+
+TEST(config, metrics_access_and_the_thumbnail_cache) {
+  auto c = load_config({}, {});
+  EXPECT_TRUE(c.metrics_token.empty());
+  EXPECT_EQ(c.metrics_port, 0);
+  EXPECT_EQ(c.thumbnail_cache_bytes, 256ULL << 20);
+  c = load_config({{"REEL_METRICS_ADDRESS", "127.0.0.1:9464"}, {"REEL_METRICS_TOKEN", "0123456789abcdef"}},
+                  {"--thumbnail-cache-bytes", "1048576"});
+  EXPECT_EQ(c.metrics_host, "127.0.0.1");
+  EXPECT_EQ(c.metrics_port, 9464);
+  EXPECT_EQ(c.metrics_token, "0123456789abcdef");
+  EXPECT_EQ(c.thumbnail_cache_bytes, 1048576u);
+  c = load_config({}, {"--metrics-address", "[::1]:9100"});
+  EXPECT_EQ(c.metrics_host, "::1");
+  for (const char* bad : {"9464", ":9464", "host:", "host:0", "host:70000", "a b:1", "127.0.0.1:x"})
+    EXPECT_NE(failure({{"REEL_METRICS_ADDRESS", bad}}, {}).find("REEL_METRICS_ADDRESS must be host:port"),
+              std::string::npos)
+        << bad;
+  for (const char* bad : {"short", "with a space in the token", ""}) {
+    auto why = failure({{"REEL_METRICS_TOKEN", bad}}, {});
+    EXPECT_NE(why.find("16 to 256 characters"), std::string::npos) << bad;
+    if (*bad) {
+      EXPECT_EQ(why.find(bad), std::string::npos) << "the token must not be echoed";
+    }
+  }
+  EXPECT_NE(failure({}, {"--thumbnail-cache-bytes", "10"}).find("--thumbnail-cache-bytes"), std::string::npos);
+}
