@@ -55,6 +55,10 @@ jobs::processor_settings processor_settings_of(const config& cfg, unsigned worke
   s.poll = cfg.job_poll;
   s.retry_base = cfg.job_retry_base;
   s.max_attempts = static_cast<int>(cfg.job_max_attempts);
+  s.limits.max_pixels = cfg.max_video_pixels;
+  s.limits.max_fps = cfg.max_video_fps;
+  s.limits.max_seconds = static_cast<double>(cfg.max_video_seconds.count());
+  s.child_limits.memory_bytes = cfg.ffmpeg_memory_mb << 20;
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
   s.owner = std::string(host) + ":" + std::to_string(::getpid()) + ":" + ids::fast_id().substr(0, 6);

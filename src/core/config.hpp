@@ -55,6 +55,12 @@ struct config {
   // An unfinished resumable upload expires this long after its last bytes
   // arrived; its video and file are then removed.
   std::chrono::seconds upload_expiry{24 * 3600};
+  // Processing limits: sources above them are refused after the probe;
+  // ffmpeg/ffprobe run under an address-space limit (RLIMIT_AS).
+  std::int64_t max_video_pixels = 4096LL * 2304;  // width × height of a frame
+  double max_video_fps = 120;
+  std::chrono::seconds max_video_seconds{6 * 3600};
+  std::uint64_t ffmpeg_memory_mb = 4096;
 };
 
 // A bad or unknown setting. what() is one sentence naming the setting and why.
