@@ -40,9 +40,10 @@ struct job_stopped : std::runtime_error {
 // A failed ffprobe/ffmpeg run: the details go to the log, the user gets
 // words (media::explain_failure), permanent or worth a retry.
 [[noreturn]] void fail_run(media::step step, const media::child_result& r, const std::string& job_id,
-                           const std::string& video_id) {
+                           const std::string& video_id, const fs::path& video_dir) {
   static constexpr const char* names[] = {"probe", "poster", "transcode"};
-  auto f = media::explain_failure(step, r);
+  const std::string dir = video_dir.string();
+  auto f = media::explain_failure(step, r, dir);
   std::string tail = r.stderr_tail.size() > 2000 ? r.stderr_tail.substr(r.stderr_tail.size() - 2000) : r.stderr_tail;
   log::warn("ffmpeg run failed", {{"job", job_id},
                                   {"video", video_id},
@@ -358,7 +359,7 @@ asio::awaitable<void> processor::process_video(job_run& run) {
   };
   auto probe_run = co_await run.child->run(probe_argv, collect, std::chrono::seconds(60));
   run.check();
-  if (!probe_run.ok()) fail_run(media::step::probe, probe_run, run.job.id, vid);
+  if (!probe_run.ok()) fail_run(media::step::probe, probe_run, run.job.id, vid, dir);
   media::probe_result probe;
   try {
     probe = media::parse_probe(probe_json);
@@ -391,7 +392,7 @@ asio::awaitable<void> processor::process_video(job_run& run) {
   run.child = std::make_shared<media::child_process>(io_.get_executor(), settings_.child_limits);
   auto poster_run = co_await run.child->run(poster_argv, nullptr, std::chrono::seconds(120));
   run.check();
-  if (!poster_run.ok()) fail_run(media::step::poster, poster_run, run.job.id, vid);
+  if (!poster_run.ok()) fail_run(media::step::poster, poster_run, run.job.id, vid, dir);
   co_await report("thumbnail", 100, true);
 
   // 3. One decode: the faststart MP4 and every HLS rendition.
@@ -431,7 +432,7 @@ asio::awaitable<void> processor::process_video(job_run& run) {
     co_await settle.async_wait(use_tuple);
   }
   run.check();
-  if (!result.ok()) fail_run(media::step::transcode, result, run.job.id, vid);
+  if (!result.ok()) fail_run(media::step::transcode, result, run.job.id, vid, dir);
 
   // 4. The master playlist with measured bandwidths; then everything moves into place.
   bool has_audio = probe.audio_codec.has_value();

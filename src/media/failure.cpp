@@ -38,7 +38,7 @@ std::string refused_demuxer(std::string_view stderr_tail) {
 
 }  // namespace
 
-failure explain_failure(step s, const child_result& r) {
+failure explain_failure(step s, const child_result& r, std::string_view files_dir) {
   if (!r.start_error.empty()) return {"The video processor could not be started.", false};
   // A run that outlived its time is stopped, and not tried again: the time
   // allowed is generous, so the file is what takes too long.
@@ -47,13 +47,20 @@ failure explain_failure(step s, const child_result& r) {
   // Not reel's kill: the kernel's, out of memory.
   if (r.signal == SIGKILL && !r.killed) return {"The server ran out of memory while processing the video.", false};
 
-  const std::string text = lower(r.stderr_tail);
+  std::string tail = r.stderr_tail;
+  if (!files_dir.empty())
+    for (auto at = tail.find(files_dir); at != std::string::npos; at = tail.find(files_dir, at))
+      tail.erase(at, files_dir.size());
+  const std::string text = lower(tail);
   if (text.find("format not on whitelist") != std::string::npos) {
-    auto why = refuse_format(refused_demuxer(r.stderr_tail));
+    auto why = refuse_format(refused_demuxer(tail));
     return {why.value_or("This file is not in a video format reel accepts."), true};
   }
   if (has_any(text, {"cannot allocate memory", "out of memory", "malloc of size", "std::bad_alloc",
-                     "failed to allocate", "resource temporarily unavailable"}))
+                     "failed to allocate", "resource temporarily unavailable",
+                     // libx264 fails to open (threads, buffers) when its memory is refused;
+                     // reel's own encoder parameters are valid.
+                     "error while opening encoder"}))
     return {"The video needs more memory to process than this server allows.", true};
   if (has_any(text, {"moov atom not found", "partial file", "truncat", "unexpected end", "end of file",
                      "invalid nal unit size", "stream ends prematurely", "premature end"}))

@@ -6,6 +6,7 @@
 #include "media/child.hpp"
 
 #include <string>
+#include <string_view>
 
 namespace reel::media {
 
@@ -20,6 +21,8 @@ struct failure {
 // sentence: not a video, a playlist, truncated, an unsupported codec, too
 // big for the memory limit, too long, ... Unrecognized failures of the
 // poster or the transcode are transient (retried); of the probe, permanent.
-failure explain_failure(step s, const child_result& r);
+// `files_dir` (the directory of the files the run was given) is taken out of
+// stderr before it is read: a server path may contain any word.
+failure explain_failure(step s, const child_result& r, std::string_view files_dir = {});
 
 }  // namespace reel::media
