@@ -511,6 +511,9 @@ TEST(processing, one_organizations_burst_does_not_starve_another) {
   ASSERT_EQ(v.at("status"), "ready");
   ready.emplace_back(std::string(v.at("readyAt").as_string()), "B");
   std::sort(ready.begin(), ready.end());
-  EXPECT_EQ(ready[1].second, "B");
+  // Second: right after the job A's first upload started (first only if the
+  // worker woke after every upload and B's organization came first in the round).
+  EXPECT_TRUE(ready[1].second == "B" || ready[0].second == "B") << ready[0].second << ready[1].second;
+  EXPECT_EQ(ready.back().second, "A");
   fs::remove_all(scratch());
 }

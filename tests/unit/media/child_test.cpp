@@ -67,7 +67,7 @@ TEST(child_process, reports_the_signal_that_ended_it) {
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.signal, SIGSEGV);
   EXPECT_FALSE(r.killed);
-  auto [spent, ignored] = run_child({"/bin/sh", "-c", "while :; do :; done"}, {.memory_bytes = 0, .cpu = 1s});
+  auto [spent, ignored] = run_child({"/bin/sh", "-c", "while :; do :; done"}, {.memory_bytes = 0, .cpu = 1s}, 120s);
   EXPECT_EQ(spent.signal, SIGXCPU);  // past its CPU time
   auto [fine, text] = run_child({"/bin/sh", "-c", "echo hi; exit 3"}, {});
   EXPECT_EQ(fine.exit_code, 3);
