@@ -107,10 +107,10 @@ asio::awaitable<child_result> child_process::run(const std::vector<std::string>&
   std::optional<bp::process> proc;
   nice_init init;
   init.memory_bytes = limits_.memory_bytes;
+  static const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
   auto timeout_s = std::chrono::ceil<std::chrono::seconds>(timeout).count();
-  init.cpu_seconds = limits_.cpu.count() > 0
-                         ? static_cast<rlim_t>(limits_.cpu.count())
-                         : static_cast<rlim_t>(timeout_s) * std::max(1u, std::thread::hardware_concurrency());
+  init.cpu_seconds =
+      limits_.cpu.count() > 0 ? static_cast<rlim_t>(limits_.cpu.count()) : static_cast<rlim_t>(timeout_s) * cpus;
   try {
     proc.emplace(ex_, argv.front(), args, bp::process_stdio{nullptr, out, err}, init);
   } catch (const std::exception& e) {

@@ -103,8 +103,10 @@ class event_listener {
     while (received_.find(text) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
       auto r = call(port_, "GET", path());
       if (r.status() != 200) break;
-      received_ += r.raw.body() + "\x1e";
-      if (r.raw.body().find("2") == 0) call(port_, "POST", path(), "", "3", {{"Content-Type", "text/plain"}});
+      const std::string sep = "\x1e";  // between packets
+      received_ += r.raw.body() + sep;
+      if ((sep + r.raw.body() + sep).find(sep + "2" + sep) != std::string::npos)  // a ping among them
+        call(port_, "POST", path(), "", "3", {{"Content-Type", "text/plain"}});
     }
     return received_;
   }
