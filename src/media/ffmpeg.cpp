@@ -3,7 +3,6 @@
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
@@ -85,7 +84,7 @@ std::string pixel_count(std::int64_t n) {
   return number(std::round(static_cast<double>(n) / 100'000) / 10) + " million";
 }
 
-// "6 h", "1 h 30 min", "45 s".
+// "6 h", "1 h 30 min", "2 min 5 s", "45 s".
 std::string duration_words(double seconds) {
   auto total = std::max<std::int64_t>(1, std::llround(seconds));
   std::int64_t h = total / 3600, m = total / 60 % 60, sec = total % 60;
@@ -96,8 +95,7 @@ std::string duration_words(double seconds) {
   };
   add(h, "h");
   add(m, "min");
-  if (h == 0) add(sec, "s");
-  if (out.empty()) out = std::to_string(h) + " h";
+  add(sec, "s");
   return out;
 }
 

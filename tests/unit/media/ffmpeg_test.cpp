@@ -254,6 +254,8 @@ TEST(check_limits, defaults_accept_4k_at_120_fps_for_6_hours_and_refuse_more_in_
   p.fps = 30;
   p.duration_sec = 7.5 * 3600;
   EXPECT_EQ(check_limits(p, l), "The video is too long (7 h 30 min); this server accepts at most 6 h.");
+  p.duration_sec = 6 * 3600 + 30;
+  EXPECT_EQ(check_limits(p, l), "The video is too long (6 h 30 s); this server accepts at most 6 h.");
   l.max_seconds = 90;
   p.duration_sec = 125;
   EXPECT_EQ(check_limits(p, l), "The video is too long (2 min 5 s); this server accepts at most 1 min 30 s.");
