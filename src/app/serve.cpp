@@ -56,6 +56,10 @@ jobs::processor_settings processor_settings_of(const config& cfg, unsigned worke
   s.poll = cfg.job_poll;
   s.retry_base = cfg.job_retry_base;
   s.max_attempts = static_cast<int>(cfg.job_max_attempts);
+  s.limits.max_pixels = cfg.max_video_pixels;
+  s.limits.max_fps = cfg.max_video_fps;
+  s.limits.max_seconds = static_cast<double>(cfg.max_video_seconds.count());
+  s.child_limits.memory_bytes = cfg.ffmpeg_memory_mb << 20;
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
   s.owner = std::string(host) + ":" + std::to_string(::getpid()) + ":" + ids::fast_id().substr(0, 6);
@@ -145,7 +149,8 @@ int run_serve(const config& cfg) {
   media::paths tools = find_tools();
   jobs::processor processor(io, db, files, tools, hub, wall_clock, api::video_json,
                             processor_settings_of(cfg, cfg.workers));
-  media::thumbnailer thumbnails(io, pool, tools, cfg.thumbnail_concurrency, cfg.thumbnail_cache_bytes);
+  media::thumbnailer thumbnails(io, pool, tools, cfg.thumbnail_concurrency, cfg.thumbnail_cache_bytes,
+                                {.memory_bytes = cfg.ffmpeg_memory_mb << 20});
   asio::co_spawn(io, thumbnails.load(files.root()), [](std::exception_ptr e) {
     if (e) log::warn("the thumbnail cache could not be read; it starts empty");
   });

@@ -57,6 +57,30 @@ std::chrono::milliseconds parse_ms(const std::string& source, const std::string&
                                               "a number of milliseconds from " + std::to_string(min) + " to 86400000"));
 }
 
+// "4096x2304" (width x height) or a number of pixels.
+std::int64_t parse_pixels(const std::string& source, const std::string& value) {
+  const std::string must = "a picture size like 4096x2304 or a number of pixels from 1 to 268435456";
+  auto x = value.find_first_of("xX");
+  if (x == std::string::npos) return static_cast<std::int64_t>(parse_uint(source, value, 1, 1ULL << 28, must));
+  std::uint64_t w = 0, h = 0;
+  auto [wend, wec] = std::from_chars(value.data(), value.data() + x, w);
+  auto [hend, hec] = std::from_chars(value.data() + x + 1, value.data() + value.size(), h);
+  if (x == 0 || wec != std::errc() || wend != value.data() + x || hec != std::errc() ||
+      hend != value.data() + value.size() || x + 1 == value.size() || w < 1 || h < 1 || w > 16384 || h > 16384)
+    fail(source, must, value);
+  return static_cast<std::int64_t>(w * h);
+}
+
+// A positive decimal number from `min` to `max`.
+double parse_number(const std::string& source, const std::string& value, double min, double max,
+                    const std::string& what) {
+  double n = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n, std::chars_format::fixed);
+  if (value.empty() || ec != std::errc() || end != value.data() + value.size() || !(n >= min) || !(n <= max))
+    fail(source, what, value);
+  return n;
+}
+
 const std::vector<setting>& settings() {
   static const std::vector<setting> all = {
       {"REEL_HOST", "host", "address to listen on (default 0.0.0.0)",
@@ -191,6 +215,24 @@ const std::vector<setting>& settings() {
        [](config& c, const std::string& v, const std::string& s) {
          c.thumbnail_cache_bytes =
              parse_uint(s, v, 65536, std::uint64_t(1) << 44, "a number of bytes from 65536 to 17592186044416");
+       }},
+      {"REEL_MAX_VIDEO_PIXELS", "max-video-pixels",
+       "largest picture processed, WIDTHxHEIGHT or a number of pixels; larger sources fail (default 4096x2304)",
+       [](config& c, const std::string& v, const std::string& s) { c.max_video_pixels = parse_pixels(s, v); }},
+      {"REEL_MAX_VIDEO_FPS", "max-video-fps", "highest frame rate processed; faster sources fail (default 120)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.max_video_fps = parse_number(s, v, 1, 1000, "a number of frames a second from 1 to 1000");
+       }},
+      {"REEL_MAX_VIDEO_SECONDS", "max-video-seconds",
+       "longest video processed, in seconds; longer sources fail (default 21600, 6 h)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.max_video_seconds =
+             std::chrono::seconds(parse_uint(s, v, 1, 7ULL * 24 * 3600, "a number of seconds from 1 to 604800"));
+       }},
+      {"REEL_FFMPEG_MEMORY_MB", "ffmpeg-memory-mb",
+       "address space each ffmpeg/ffprobe process may map, in MiB (default 4096)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.ffmpeg_memory_mb = parse_uint(s, v, 256, 1ULL << 20, "a number of MiB from 256 to 1048576");
        }},
   };
   return all;

@@ -63,6 +63,12 @@ struct config {
   // The on-demand thumbnail cache on disk, all videos together; the least
   // recently used frames go first.
   std::uint64_t thumbnail_cache_bytes = 256ULL << 20;
+  // Processing limits: sources above them are refused after the probe;
+  // ffmpeg/ffprobe run under an address-space limit (RLIMIT_AS).
+  std::int64_t max_video_pixels = 4096LL * 2304;  // width × height of a frame
+  double max_video_fps = 120;
+  std::chrono::seconds max_video_seconds{6 * 3600};
+  std::uint64_t ffmpeg_memory_mb = 4096;
 };
 
 // A bad or unknown setting. what() is one sentence naming the setting and why.

@@ -2,6 +2,7 @@
 
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "media/failure.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -35,6 +36,27 @@ struct job_stopped : std::runtime_error {
   stop_reason why;
   explicit job_stopped(stop_reason r) : std::runtime_error("job stopped"), why(r) {}
 };
+
+// A failed ffprobe/ffmpeg run: the details go to the log, the user gets
+// words (media::explain_failure), permanent or worth a retry.
+[[noreturn]] void fail_run(media::step step, const media::child_result& r, const std::string& job_id,
+                           const std::string& video_id, const fs::path& video_dir) {
+  static constexpr const char* names[] = {"probe", "poster", "transcode"};
+  const std::string dir = video_dir.string();
+  auto f = media::explain_failure(step, r, dir);
+  std::string tail = r.stderr_tail.size() > 2000 ? r.stderr_tail.substr(r.stderr_tail.size() - 2000) : r.stderr_tail;
+  log::warn("ffmpeg run failed", {{"job", job_id},
+                                  {"video", video_id},
+                                  {"step", names[static_cast<int>(step)]},
+                                  {"exit_code", r.exit_code},
+                                  {"signal", r.signal},
+                                  {"timed_out", r.timed_out},
+                                  {"start_error", r.start_error},
+                                  {"stderr", tail},
+                                  {"reason", f.message}});
+  if (f.permanent) throw permanent_failure(f.message);
+  throw transient_failure(f.message);
+}
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -142,11 +164,13 @@ asio::awaitable<void> processor::run_worker(unsigned index) {
     std::string lease_until = to_iso8601(clock_.now() + settings_.lease);
     std::optional<store::job> claimed;
     try {
-      claimed =
-          co_await db_.write([&](store::session& s) { return store::claim_job(s, settings_.owner, now, lease_until); });
+      const std::string& after = last_claimed_org_;
+      claimed = co_await db_.write(
+          [&](store::session& s) { return store::claim_job(s, settings_.owner, now, lease_until, after); });
     } catch (const std::exception& e) {
       log::warn("claiming a job failed", {{"error", e.what()}});
     }
+    if (claimed) last_claimed_org_ = claimed->organization_id;
     if (!claimed) {
       idle.expires_after(settings_.poll);
       co_await idle.async_wait(use_tuple);
@@ -200,7 +224,10 @@ asio::awaitable<void> processor::run_job(std::shared_ptr<job_run> run) {
   bool permanent = false;
   stop_reason stopped = stop_reason::none;
   try {
-    if (run->job.kind != "process_video") throw permanent_failure("Unknown job kind " + run->job.kind + ".");
+    if (run->job.kind != "process_video") {
+      log::error("unknown job kind", {{"job", job_id}, {"kind", run->job.kind}});
+      throw permanent_failure("This job cannot be processed.");
+    }
     co_await process_video(*run);
   } catch (const job_stopped& s) {
     stopped = s.why;
@@ -323,24 +350,33 @@ asio::awaitable<void> processor::process_video(job_run& run) {
   if (!co_await db_.pool().offload(prepare)) throw job_stopped(stop_reason::deleted);
   run.check();
 
-  // 1. Probe.
+  // 1. Probe: only real media containers, only this file; then the limits.
   std::string probe_json;
-  run.child = std::make_shared<media::child_process>(io_.get_executor());
+  run.child = std::make_shared<media::child_process>(io_.get_executor(), settings_.child_limits);
   auto probe_argv = media::probe_command(tools_, original);
   auto collect = [&probe_json](std::string_view line) {
     if (probe_json.size() < (4 << 20)) probe_json.append(line).append("\n");
   };
   auto probe_run = co_await run.child->run(probe_argv, collect, std::chrono::seconds(60));
   run.check();
-  if (!probe_run.start_error.empty()) throw transient_failure("ffprobe could not be started: " + probe_run.start_error);
-  if (probe_run.timed_out) throw transient_failure("ffprobe took too long.");
-  if (!probe_run.ok())
-    throw permanent_failure("The file is not a readable video (" + media::last_line(probe_run.stderr_tail) + ").");
+  if (!probe_run.ok()) fail_run(media::step::probe, probe_run, run.job.id, vid, dir);
   media::probe_result probe;
   try {
     probe = media::parse_probe(probe_json);
   } catch (const std::exception& e) {
     throw permanent_failure(e.what());
+  }
+  if (auto refused = media::refuse_format(probe.format_name)) {
+    log::warn("upload refused", {{"video", vid}, {"format", probe.format_name}});
+    throw permanent_failure(*refused);
+  }
+  if (auto refused = media::check_limits(probe, settings_.limits)) {
+    log::warn("upload over the limits", {{"video", vid},
+                                         {"width", probe.width},
+                                         {"height", probe.height},
+                                         {"fps", probe.fps},
+                                         {"duration", probe.duration_sec}});
+    throw permanent_failure(*refused);
   }
   {
     store::probe_fields f{probe.duration_sec, probe.width, probe.height, probe.video_codec, probe.audio_codec};
@@ -351,18 +387,17 @@ asio::awaitable<void> processor::process_video(job_run& run) {
 
   // 2. Poster.
   co_await report("thumbnail", 0, true);
-  auto poster_argv =
-      media::frame_command(tools_, original, media::poster_time(probe), std::nullopt, (work / "poster.jpg").string());
-  run.child = std::make_shared<media::child_process>(io_.get_executor());
+  auto poster_argv = media::frame_command(tools_, original, probe.format_name, media::poster_time(probe), std::nullopt,
+                                          (work / "poster.jpg").string());
+  run.child = std::make_shared<media::child_process>(io_.get_executor(), settings_.child_limits);
   auto poster_run = co_await run.child->run(poster_argv, nullptr, std::chrono::seconds(120));
   run.check();
-  if (!poster_run.ok())
-    throw transient_failure("Making the poster failed (" + media::last_line(poster_run.stderr_tail) + ").");
+  if (!poster_run.ok()) fail_run(media::step::poster, poster_run, run.job.id, vid, dir);
   co_await report("thumbnail", 100, true);
 
   // 3. One decode: the faststart MP4 and every HLS rendition.
   auto ladder = media::plan_ladder(probe);
-  auto argv = media::transcode_command(tools_, original, probe, ladder, work.string());
+  auto argv = media::transcode_command(tools_, original, probe, ladder, work.string(), settings_.limits);
   const std::string_view stage = "hls";
   co_await report(stage, 0, true);
   media::progress_parser progress(probe.duration_sec);
@@ -370,8 +405,8 @@ asio::awaitable<void> processor::process_video(job_run& run) {
   auto on_line = [&progress, &pending](std::string_view line) {
     if (progress.feed(line)) pending = progress.percent();
   };
-  run.child = std::make_shared<media::child_process>(io_.get_executor());
-  auto timeout = std::chrono::milliseconds(600'000 + static_cast<std::int64_t>(probe.duration_sec * 10'000));
+  run.child = std::make_shared<media::child_process>(io_.get_executor(), settings_.child_limits);
+  auto timeout = media::transcode_timeout(probe, settings_.limits);
   // Report progress while the child runs: a small loop beside it.
   bool transcode_done = false;
   asio::steady_timer tick(io_);
@@ -397,9 +432,7 @@ asio::awaitable<void> processor::process_video(job_run& run) {
     co_await settle.async_wait(use_tuple);
   }
   run.check();
-  if (!result.start_error.empty()) throw transient_failure("ffmpeg could not be started: " + result.start_error);
-  if (result.timed_out) throw transient_failure("Processing took too long and was stopped.");
-  if (!result.ok()) throw transient_failure("ffmpeg failed (" + media::last_line(result.stderr_tail) + ").");
+  if (!result.ok()) fail_run(media::step::transcode, result, run.job.id, vid, dir);
 
   // 4. The master playlist with measured bandwidths; then everything moves into place.
   bool has_audio = probe.audio_codec.has_value();
@@ -431,7 +464,8 @@ asio::awaitable<void> processor::process_video(job_run& run) {
   try {
     renditions = co_await db_.pool().offload(finish_files);
   } catch (const std::exception& e) {
-    throw transient_failure(std::string("Storing the outputs failed: ") + e.what());
+    log::warn("storing the outputs failed", {{"job", run.job.id}, {"video", vid}, {"error", e.what()}});
+    throw transient_failure("Storing the processed video failed.");
   }
   std::string now = now_iso();
   const std::string& job_id = run.job.id;

@@ -33,6 +33,10 @@ struct processor_settings {
   std::chrono::milliseconds retry_base{5'000};
   int max_attempts = 3;
   std::string owner;  // names this process in lease_owner, e.g. "host:pid"
+  // What a source may be (refused after the probe, in words, no retries)
+  // and what ffmpeg/ffprobe may use (RLIMIT_AS; RLIMIT_CPU from each run's timeout).
+  media::limits limits;
+  media::child_limits child_limits;
 };
 
 class processor {
@@ -81,6 +85,7 @@ class processor {
   std::function<void()> on_stopped_;
   std::vector<std::unique_ptr<boost::asio::steady_timer>> idle_timers_;
   std::unordered_map<std::string, std::shared_ptr<job_run>> running_;  // by video id
+  std::string last_claimed_org_;                                       // claims go round the organizations from here
 };
 
 }  // namespace reel::jobs

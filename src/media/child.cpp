@@ -11,7 +11,11 @@
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
+#include <thread>
 
 namespace reel::media {
 
@@ -23,14 +27,27 @@ namespace {
 
 // Lowers the child's priority between fork and exec: batch scheduling (which
 // also drops the short time slice the loop thread asked for and the fork
-// inherited) at a higher nice value, like the thread pool's threads.
+// inherited) at a higher nice value, like the thread pool's threads; and
+// sets its resource limits (only async-signal-safe calls here).
 struct nice_init {
   int nice = 10;
+  rlim_t memory_bytes = 0;  // RLIMIT_AS; 0: unlimited
+  rlim_t cpu_seconds = 0;   // RLIMIT_CPU; 0: unlimited
   template <class Launcher>
   bp::error_code on_exec_setup(Launcher&, const bp::filesystem::path&, const char* const*) {
     sched_param param{};
     ::sched_setscheduler(0, SCHED_BATCH, &param);
     ::setpriority(PRIO_PROCESS, 0, nice);
+    if (memory_bytes > 0) {
+      rlimit as{memory_bytes, memory_bytes};
+      if (::setrlimit(RLIMIT_AS, &as) != 0) return {errno, bp::system_category()};
+    }
+    if (cpu_seconds > 0) {
+      rlimit cpu{cpu_seconds, cpu_seconds + 5};
+      if (::setrlimit(RLIMIT_CPU, &cpu) != 0) return {errno, bp::system_category()};
+    }
+    rlimit no_core{0, 0};
+    ::setrlimit(RLIMIT_CORE, &no_core);
     // Dies with the server: a killed server leaves no ffmpeg behind.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     return {};
@@ -88,8 +105,14 @@ asio::awaitable<child_result> child_process::run(const std::vector<std::string>&
   asio::readable_pipe out(ex_), err(ex_);
   std::vector<std::string> args(argv.begin() + 1, argv.end());
   std::optional<bp::process> proc;
+  nice_init init;
+  init.memory_bytes = limits_.memory_bytes;
+  static const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  auto timeout_s = std::chrono::ceil<std::chrono::seconds>(timeout).count();
+  init.cpu_seconds =
+      limits_.cpu.count() > 0 ? static_cast<rlim_t>(limits_.cpu.count()) : static_cast<rlim_t>(timeout_s) * cpus;
   try {
-    proc.emplace(ex_, argv.front(), args, bp::process_stdio{nullptr, out, err}, nice_init{});
+    proc.emplace(ex_, argv.front(), args, bp::process_stdio{nullptr, out, err}, init);
   } catch (const std::exception& e) {
     result.start_error = e.what();
     co_return result;
@@ -109,6 +132,10 @@ asio::awaitable<child_result> child_process::run(const std::vector<std::string>&
   timer.cancel();
   pid_ = -1;
   result.exit_code = wec ? -1 : code;
+  if (!wec && WIFSIGNALED(proc->native_exit_code())) {
+    result.signal = WTERMSIG(proc->native_exit_code());
+    result.exit_code = -1;
+  }
   result.killed = kill_requested_ || result.timed_out;
   co_return result;
 }

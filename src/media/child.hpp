@@ -7,6 +7,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -17,6 +18,7 @@ namespace reel::media {
 
 struct child_result {
   int exit_code = -1;   // the process's exit code (-1 when it could not start)
+  int signal = 0;       // the signal that ended it, 0 if it exited
   bool killed = false;  // terminated by terminate() or the timeout
   bool timed_out = false;
   std::string stderr_tail;  // the last few KiB of stderr
@@ -24,9 +26,22 @@ struct child_result {
   bool ok() const noexcept { return exit_code == 0 && !killed && start_error.empty(); }
 };
 
+// The resources a child may use, set between fork and exec. A child past
+// its memory limit fails to allocate (ffmpeg then exits with an error); past
+// its CPU time it gets SIGXCPU, then SIGKILL 5 s later. No core dumps.
+struct child_limits {
+  // RLIMIT_AS: the child's address space, in bytes (0: unlimited). ffmpeg's
+  // threads reserve far more than they touch: see REEL_FFMPEG_MEMORY_MB.
+  std::uint64_t memory_bytes = std::uint64_t(4096) << 20;
+  // RLIMIT_CPU, in seconds; 0: derived from the run's timeout, as much CPU
+  // time as all of the machine's CPUs give in that time.
+  std::chrono::seconds cpu{0};
+};
+
 class child_process {
  public:
-  explicit child_process(boost::asio::any_io_executor ex) : ex_(std::move(ex)) {}
+  explicit child_process(boost::asio::any_io_executor ex, child_limits limits = {})
+      : ex_(std::move(ex)), limits_(limits) {}
   ~child_process();
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
@@ -34,7 +49,7 @@ class child_process {
   // Runs argv[0] (a full path) with the rest as arguments. `on_line` gets
   // each line of stdout (without the newline). Completes once the child has
   // exited and been reaped. Children run at a lower CPU priority (nice 10),
-  // so that the server's own loop stays responsive.
+  // so that the server's own loop stays responsive, and under the limits.
   boost::asio::awaitable<child_result> run(const std::vector<std::string>& argv,
                                            const std::function<void(std::string_view)>& on_line,
                                            std::chrono::milliseconds timeout);
@@ -45,6 +60,7 @@ class child_process {
 
  private:
   boost::asio::any_io_executor ex_;
+  child_limits limits_;
   int pid_ = -1;
   bool kill_requested_ = false;
 };

@@ -53,7 +53,97 @@ std::string fmt(double v) {
   return buf;
 }
 
+// The demuxers of real media containers (ffmpeg's -format_whitelist). None
+// of them opens other files: not playlists or manifests (hls, dash,
+// webm_dash_manifest), lists (concat), image sequences (image2, *_pipe) or
+// anything that reads URLs. (mov follows external data references only with
+// enable_drefs, off by default.)
+constexpr std::string_view k_accepted_formats =
+    "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,mpeg,mpegvideo,flv,ogg,asf,mxf,dv,nut,h264,hevc,m4v";
+
+bool is_one_of(std::string_view name, std::string_view list) {
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    if (list.substr(0, comma) == name) return true;
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+  }
+  return false;
+}
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  std::string out = buf;
+  while (out.back() == '0') out.pop_back();
+  if (out.back() == '.') out.pop_back();
+  return out;
+}
+
+std::string pixel_count(std::int64_t n) {
+  if (n < 1'000'000) return std::to_string(n);
+  return number(std::round(static_cast<double>(n) / 100'000) / 10) + " million";
+}
+
+// "6 h", "1 h 30 min", "2 min 5 s", "45 s".
+std::string duration_words(double seconds) {
+  auto total = std::max<std::int64_t>(1, std::llround(seconds));
+  std::int64_t h = total / 3600, m = total / 60 % 60, sec = total % 60;
+  std::string out;
+  auto add = [&out](std::int64_t n, const char* unit) {
+    if (n == 0) return;
+    out += (out.empty() ? "" : " ") + std::to_string(n) + " " + unit;
+  };
+  add(h, "h");
+  add(m, "min");
+  add(sec, "s");
+  return out;
+}
+
 }  // namespace
+
+std::string_view accepted_formats() { return k_accepted_formats; }
+
+std::string demuxer_of(std::string_view format_name) {
+  return std::string(format_name.substr(0, format_name.find(',')));
+}
+
+std::optional<std::string> refuse_format(std::string_view format_name) {
+  std::string name = demuxer_of(format_name);
+  if (!name.empty() && is_one_of(name, k_accepted_formats)) return std::nullopt;
+  if (name == "hls" || name == "applehttp") return "This file is a playlist, not a video.";
+  if (name == "dash" || name == "webm_dash_manifest" || name == "smoothstreaming")
+    return "This file is a streaming manifest, not a video.";
+  if (name == "concat") return "This file is a list of other files, not a video.";
+  if (name.starts_with("image2") || name.ends_with("_pipe") || name == "gif" || name == "webp" || name == "apng" ||
+      name == "jpegxl_anim" || name == "ico" || name == "fits" || name.ends_with("_pix"))
+    return "This file is an image, not a video.";
+  if (name == "mp3" || name == "wav" || name == "flac" || name == "aac" || name == "ac3" || name == "w64" ||
+      name == "aiff" || name == "amr" || name == "ape" || name == "wv" || name == "caf")
+    return "This file is audio, not a video.";
+  if (name == "tty" || name == "srt" || name == "ass" || name == "webvtt" || name == "subviewer" || name == "sami" ||
+      name == "microdvd" || name == "lrc" || name == "sup")
+    return "This file is text or subtitles, not a video.";
+  return "This file is not in a video format reel accepts.";
+}
+
+std::optional<std::string> check_limits(const probe_result& p, const limits& l) {
+  auto pixels = static_cast<std::int64_t>(p.width) * p.height;
+  if (pixels > l.max_pixels)
+    return "The picture is too large (" + std::to_string(p.width) + "×" + std::to_string(p.height) +
+           " pixels); this server accepts at most " + pixel_count(l.max_pixels) + " pixels a frame.";
+  if (p.fps > l.max_fps)
+    return "The frame rate is too high (" + number(p.fps) + " frames a second); this server accepts at most " +
+           number(l.max_fps) + ".";
+  if (p.duration_sec > l.max_seconds)
+    return "The video is too long (" + duration_words(p.duration_sec) + "); this server accepts at most " +
+           duration_words(l.max_seconds) + ".";
+  return std::nullopt;
+}
+
+std::chrono::milliseconds transcode_timeout(const probe_result& p, const limits& l) {
+  double seconds = std::clamp(p.duration_sec, 0.0, l.max_seconds);
+  return std::chrono::milliseconds(600'000 + static_cast<std::int64_t>(seconds * 10'000));
+}
 
 probe_result parse_probe(std::string_view text) {
   boost::system::error_code ec;
@@ -97,6 +187,7 @@ probe_result parse_probe(std::string_view text) {
   if (p.fps <= 0) p.fps = rate(video->if_contains("r_frame_rate"));
   if (audio) p.audio_codec = str(*audio, "codec_name");
   if (auto* format = doc.as_object().if_contains("format"); format && format->is_object()) {
+    p.format_name = str(format->as_object(), "format_name");
     p.duration_sec = to_double(format->as_object().if_contains("duration"));
     p.bit_rate = static_cast<std::int64_t>(to_double(format->as_object().if_contains("bit_rate")));
   }
@@ -127,26 +218,54 @@ bool can_remux(const probe_result& p) {
          (!p.audio_codec || *p.audio_codec == "aac");
 }
 
+namespace {
+
+// The input options every command on an upload starts with: local files
+// only, real containers only, and `format` forced when known.
+void add_input_guards(std::vector<std::string>& a, std::string_view format) {
+  a.insert(a.end(), {"-protocol_whitelist", "file", "-format_whitelist", std::string(k_accepted_formats)});
+  if (!format.empty()) a.insert(a.end(), {"-f", demuxer_of(format)});
+}
+
+}  // namespace
+
 std::vector<std::string> probe_command(const paths& tools, const std::string& input) {
-  return {tools.ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", input};
+  std::vector<std::string> a = {tools.ffprobe, "-v", "error"};
+  add_input_guards(a, {});
+  a.insert(a.end(), {"-print_format", "json", "-show_format", "-show_streams", input});
+  return a;
 }
 
 double poster_time(const probe_result& p) { return std::min(5.0, p.duration_sec * 0.1); }
 
+std::vector<std::string> frame_command(const paths& tools, const std::string& input, std::string_view input_format,
+                                       double at_sec, std::optional<int> width, const std::string& output_jpg) {
+  std::string scale = width ? "scale=" + std::to_string(*width) + ":-2" : "scale='min(1280,iw)':-2";
+  const std::string threads = std::to_string(k_ffmpeg_threads);
+  std::vector<std::string> a = {tools.ffmpeg, "-hide_banner", "-nostdin",        "-v",
+                                "error",      "-y",           "-filter_threads", threads};
+  add_input_guards(a, input_format);
+  a.insert(a.end(), {"-threads", threads, "-ss", fmt(at_sec), "-i", input, "-frames:v", "1", "-vf", scale, "-q:v", "3",
+                     "-f", "image2", output_jpg});
+  return a;
+}
+
 std::vector<std::string> frame_command(const paths& tools, const std::string& input, double at_sec,
                                        std::optional<int> width, const std::string& output_jpg) {
-  std::string scale = width ? "scale=" + std::to_string(*width) + ":-2" : "scale='min(1280,iw)':-2";
-  return {tools.ffmpeg, "-hide_banner", "-nostdin",  "-v", "error", "-y",  "-ss",  fmt(at_sec),
-          "-i",         input,          "-frames:v", "1",  "-vf",   scale, "-q:v", "3",
-          "-f",         "image2",       output_jpg};
+  return frame_command(tools, input, {}, at_sec, width, output_jpg);
 }
 
 std::vector<std::string> transcode_command(const paths& tools, const std::string& input, const probe_result& p,
-                                           const std::vector<rendition>& ladder, const std::string& work_dir) {
+                                           const std::vector<rendition>& ladder, const std::string& work_dir,
+                                           const limits& l) {
   bool audio = p.audio_codec.has_value();
   bool remux = can_remux(p);
   std::size_t n = ladder.size();
-  std::vector<std::string> a = {tools.ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-y", "-i", input};
+  const std::string threads = std::to_string(k_ffmpeg_threads);
+  std::vector<std::string> a = {
+      tools.ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-y", "-filter_complex_threads", threads};
+  add_input_guards(a, p.format_name);
+  a.insert(a.end(), {"-threads", threads, "-t", fmt(l.max_seconds), "-i", input});
 
   // One decode, split for every encoded output.
   std::string graph = "[0:v:0]split=" + std::to_string(n + (remux ? 0 : 1));
@@ -168,7 +287,8 @@ std::vector<std::string> transcode_command(const paths& tools, const std::string
   } else {
     a.insert(a.end(), {"-map", "[vm]"});
     if (audio) a.insert(a.end(), {"-map", "0:a:0"});
-    a.insert(a.end(), {"-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-profile:v", "high"});
+    a.insert(a.end(),
+             {"-c:v", "libx264", "-threads", threads, "-preset", "veryfast", "-crf", "23", "-profile:v", "high"});
     if (audio) a.insert(a.end(), {"-c:a", "aac", "-b:a", "128k", "-ac", "2"});
   }
   a.insert(a.end(), {"-movflags", "+faststart", "-f", "mp4", work_dir + "/video.mp4"});
@@ -179,8 +299,8 @@ std::vector<std::string> transcode_command(const paths& tools, const std::string
     a.insert(a.end(), {"-map", "[v" + std::to_string(i) + "]"});
     if (audio) a.insert(a.end(), {"-map", "0:a:0"});
   }
-  a.insert(a.end(), {"-c:v", "libx264", "-preset", "veryfast", "-profile:v", "main", "-level:v", "4.2", "-sc_threshold",
-                     "0", "-force_key_frames", "expr:gte(t,n_forced*4)"});
+  a.insert(a.end(), {"-c:v", "libx264", "-threads", threads, "-preset", "veryfast", "-profile:v", "main", "-level:v",
+                     "4.2", "-sc_threshold", "0", "-force_key_frames", "expr:gte(t,n_forced*4)"});
   for (std::size_t i = 0; i < n; ++i) {
     std::string idx = std::to_string(i), kbps = std::to_string(ladder[i].video_kbps);
     a.insert(a.end(),

@@ -3,6 +3,7 @@
 // command, and reading `-progress pipe:1`. Pure functions, no I/O.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,12 +20,41 @@ struct probe_result {
   std::optional<std::string> audio_codec;
   std::int64_t bit_rate = 0;
   double fps = 0;
+  std::string format_name;  // ffprobe's, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
 };
 
 // Parses `ffprobe -print_format json -show_format -show_streams`. Throws
 // std::runtime_error with a reason in words for a file that is not a
 // usable video ("The file has no video stream.", ...).
 probe_result parse_probe(std::string_view json);
+
+// Uploads are opened only as real media containers. A playlist, manifest or
+// list (HLS, DASH, ffconcat, ...) names other files, which ffmpeg would read:
+// another organization's through ../ paths. Every command reel runs on an
+// upload carries `-protocol_whitelist file` and `-format_whitelist` with
+// these demuxers (ffprobe's names; a demuxer matches when one of its names is
+// listed), and the transcode and frame commands force the probed one (`-f`).
+std::string_view accepted_formats();
+// Why a probed container (`format_name`, or the demuxer's name ffmpeg
+// logged when refusing one) is not accepted, in words ("This file is a
+// playlist, not a video."); nullopt when it is accepted.
+std::optional<std::string> refuse_format(std::string_view format_name);
+// The demuxer to force with -f: the first of ffprobe's names ("mov" for
+// "mov,mp4,m4a,3gp,3g2,mj2").
+std::string demuxer_of(std::string_view format_name);
+
+// What a source may be, checked right after the probe (REEL_MAX_VIDEO_*).
+struct limits {
+  std::int64_t max_pixels = 4096LL * 2304;  // width × height of a frame
+  double max_fps = 120;
+  double max_seconds = 6 * 3600;
+};
+// Why the probed source exceeds the limits, in words; nullopt when it does not.
+std::optional<std::string> check_limits(const probe_result& p, const limits& l);
+// How long the transcode may run: 10 minutes plus 10 s per second of video,
+// with the probed duration clamped to the limit (a file's claim can only
+// shorten it). A source that decodes for longer than it claimed is stopped.
+std::chrono::milliseconds transcode_timeout(const probe_result& p, const limits& l);
 
 struct rendition {
   std::string name;  // "360p"
@@ -44,18 +74,30 @@ struct paths {
   std::string ffmpeg, ffprobe;
 };
 
+// ffprobe of an upload, limited to accepted_formats() and local files.
 std::vector<std::string> probe_command(const paths& tools, const std::string& input);
 
 // The seek time of the poster: 10% into the video, at most 5 s.
 double poster_time(const probe_result& p);
+// A JPEG frame of `input`, opened as `input_format` (ffprobe's format_name
+// of it) and limited like probe_command; at most k_ffmpeg_threads threads.
+std::vector<std::string> frame_command(const paths& tools, const std::string& input, std::string_view input_format,
+                                       double at_sec, std::optional<int> width, const std::string& output_jpg);
+// The same for an input whose format was not probed (the on-demand
+// thumbnails of reel's own MP4): the whitelists only, the demuxer detected.
 std::vector<std::string> frame_command(const paths& tools, const std::string& input, double at_sec,
                                        std::optional<int> width, const std::string& output_jpg);
 
 // One ffmpeg run that decodes once and writes, into `work_dir`: the
 // faststart MP4 `video.mp4` (stream copy when can_remux, else encoded) and
 // the HLS renditions `hls/<name>/index.m3u8` + `seg_NNN.ts` (4 s segments).
+// The input is opened as the probed format and read for at most
+// `l.max_seconds`; decoders and encoders use at most k_ffmpeg_threads
+// threads each, so that memory does not grow with the machine's CPUs.
 std::vector<std::string> transcode_command(const paths& tools, const std::string& input, const probe_result& p,
-                                           const std::vector<rendition>& ladder, const std::string& work_dir);
+                                           const std::vector<rendition>& ladder, const std::string& work_dir,
+                                           const limits& l = {});
+inline constexpr int k_ffmpeg_threads = 4;
 
 // The master playlist for the ladder; `peak_bps`/`average_bps` measured
 // from the segments (one per rendition).

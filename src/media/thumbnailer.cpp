@@ -170,8 +170,9 @@ asio::awaitable<bool> thumbnailer::render(const fs::path& input, double at_sec, 
   // recreated for a video deleted meanwhile).
   auto mkdir_job = [&output] { fs::create_directory(output.parent_path()); };
   co_await pool_.offload(mkdir_job);
-  auto argv = frame_command(tools_, input.string(), at_sec, width, tmp.string());
-  child_process child(io_.get_executor());
+  // The input is always reel's own faststart MP4: its demuxer is forced.
+  auto argv = frame_command(tools_, input.string(), "mov", at_sec, width, tmp.string());
+  child_process child(io_.get_executor(), limits_);
   auto result = co_await child.run(argv, nullptr, std::chrono::seconds(60));
   auto finish_job = [&tmp, &output, ok = result.ok()] {
     std::error_code ec;

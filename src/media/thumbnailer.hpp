@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/offload.hpp"
+#include "media/child.hpp"
 #include "media/ffmpeg.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -58,8 +59,13 @@ class frame_cache {
 class thumbnailer {
  public:
   thumbnailer(boost::asio::io_context& io, worker_pool& pool, paths tools, unsigned max_running,
-              std::uint64_t cache_bytes = 256ULL << 20)
-      : io_(io), pool_(pool), tools_(std::move(tools)), max_running_(std::max(1u, max_running)), cache_(cache_bytes) {}
+              std::uint64_t cache_bytes = 256ULL << 20, child_limits limits = {})
+      : io_(io),
+        pool_(pool),
+        tools_(std::move(tools)),
+        max_running_(std::max(1u, max_running)),
+        limits_(limits),
+        cache_(cache_bytes) {}
 
   // Makes `output` (a frame of `input` at `at_sec`, `width` wide) unless it
   // exists. Returns false when ffmpeg could not make it.
@@ -89,6 +95,7 @@ class thumbnailer {
   worker_pool& pool_;
   paths tools_;
   unsigned max_running_;
+  child_limits limits_;
   unsigned running_ = 0;
   std::uint64_t runs_ = 0;
   std::unordered_map<std::string, std::shared_ptr<flight>> flights_;

@@ -8,9 +8,19 @@ constexpr const char* k_job_columns =
     "id, kind, organization_id, video_id, state, attempts, max_attempts, run_after, lease_owner, lease_expires_at, "
     "last_error, created_at, updated_at";
 
+// Fair among organizations: the runnable job of the organization with the
+// fewest running jobs (live leases); among equals, round-robin: the next
+// organization id after the one served last (bound twice), wrapping around,
+// that organization itself last; then its oldest job. Plain SQL (a
+// correlated subquery and CASE), for SQLite and PostgreSQL alike; the
+// subquery reads the few running rows through jobs_claimable.
 constexpr const char* k_claim_candidate =
-    "SELECT id FROM jobs WHERE (state = 'queued' AND run_after <= ?) OR (state = 'running' AND lease_expires_at < ?) "
-    "ORDER BY run_after, created_at LIMIT 1";
+    "SELECT j.id FROM jobs j "
+    "WHERE (j.state = 'queued' AND j.run_after <= ?) OR (j.state = 'running' AND j.lease_expires_at < ?) "
+    "ORDER BY (SELECT COUNT(*) FROM jobs r WHERE r.state = 'running' AND r.lease_expires_at >= ? "
+    "AND r.organization_id = j.organization_id), "
+    "CASE WHEN j.organization_id > ? THEN 0 WHEN j.organization_id < ? THEN 1 ELSE 2 END, "
+    "j.organization_id, j.run_after, j.created_at LIMIT 1";
 constexpr const char* k_claim =
     "UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, "
     "updated_at = ? WHERE id = ?";
@@ -67,8 +77,8 @@ std::optional<job> find_job(session& s, const std::string& job_id) {
 }
 
 std::optional<job> claim_job(session& s, const std::string& owner, const std::string& now,
-                             const std::string& lease_until) {
-  auto candidate = s.query_one(k_claim_candidate, {now, now});
+                             const std::string& lease_until, const std::string& after_org) {
+  auto candidate = s.query_one(k_claim_candidate, {now, now, now, after_org, after_org});
   if (!candidate) return std::nullopt;
   std::string id = candidate->text(0);
   s.exec(k_claim, {owner, lease_until, now, id});

@@ -8,11 +8,15 @@
 
 namespace reel::store {
 
-// The oldest runnable job: queued and due, or running with an expired
-// lease (its worker died). Marks it running for `owner` until
-// `lease_until` and counts the attempt. nullopt when there is none.
+// A runnable job (queued and due, or running with an expired lease: its
+// worker died), fairly among organizations so that one's burst cannot
+// starve the others: the organization with the fewest running jobs; among
+// equals, the next one after `after_org` (the organization the caller
+// served last; "" to start from the first) in a round of organization ids;
+// then its oldest job. Marks it running for `owner` until `lease_until` and
+// counts the attempt. nullopt when there is none.
 std::optional<job> claim_job(session& s, const std::string& owner, const std::string& now,
-                             const std::string& lease_until);
+                             const std::string& lease_until, const std::string& after_org = {});
 
 // Extends the lease; false when the job is no longer this owner's
 // (taken over, cancelled or deleted): the worker must stop.

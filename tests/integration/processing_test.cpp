@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -57,6 +58,64 @@ void wait_for_stage(unsigned short port, const std::string& token, const std::st
 }
 
 fs::path scratch() { return fs::temp_directory_path() / ("reel-proc-" + std::to_string(::getpid())); }
+
+// The files in a video's directory, by name (outputs of processing would show here).
+std::vector<std::string> files_in(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) out.push_back(fs::relative(e.path(), dir).string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// A clip at `fps` frames a second (make_clip's are 25).
+std::string make_clip_at(const fs::path& path, int width, int height, int fps, int seconds) {
+  std::string cmd = "ffmpeg -v error -y -f lavfi -i testsrc2=size=" + std::to_string(width) + "x" +
+                    std::to_string(height) + ":rate=" + std::to_string(fps) + ":duration=" + std::to_string(seconds) +
+                    " -c:v libx264 -preset ultrafast -pix_fmt yuv420p '" + path.string() + "'";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("ffmpeg could not make " + path.string());
+  return read_file(path);
+}
+
+// An error a user sees: words only, no server path, no ffmpeg output.
+void expect_words_only(const std::string& error) {
+  EXPECT_FALSE(error.empty());
+  EXPECT_EQ(error.find('/'), std::string::npos) << error;
+  for (const char* jargon : {"ffmpeg", "ffprobe", "@ 0x", "Invalid data", "moov", "demux", "whitelist", "errno",
+                             "original", "[", "Operation not permitted", "No such file"})
+    EXPECT_EQ(error.find(jargon), std::string::npos) << jargon << " in: " << error;
+}
+
+// A Socket.IO client over Engine.IO polling, enough to read an organization's events.
+class event_listener {
+ public:
+  event_listener(unsigned short port, const std::string& token) : port_(port) {
+    auto open = call(port_, "GET", "/socket.io/?EIO=4&transport=polling");
+    auto sid_at = open.raw.body().find("\"sid\":\"");
+    if (sid_at == std::string::npos) throw std::runtime_error("no handshake: " + open.raw.body());
+    sid_ = open.raw.body().substr(sid_at + 7, open.raw.body().find('"', sid_at + 7) - sid_at - 7);
+    auto sent = call(port_, "POST", path(), "", "40{\"token\":\"" + token + "\"}",
+                     {{"Content-Type", "text/plain;charset=UTF-8"}});
+    if (sent.status() != 200) throw std::runtime_error("connect refused: " + sent.raw.body());
+  }
+  // Polls until a packet containing `text` arrives; returns everything received.
+  std::string wait_for(const std::string& text, std::chrono::seconds timeout = std::chrono::seconds(30)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (received_.find(text) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      auto r = call(port_, "GET", path());
+      if (r.status() != 200) break;
+      const std::string sep = "\x1e";  // between packets
+      received_ += r.raw.body() + sep;
+      if ((sep + r.raw.body() + sep).find(sep + "2" + sep) != std::string::npos)  // a ping among them
+        call(port_, "POST", path(), "", "3", {{"Content-Type", "text/plain"}});
+    }
+    return received_;
+  }
+
+ private:
+  std::string path() const { return "/socket.io/?EIO=4&transport=polling&sid=" + sid_; }
+  unsigned short port_;
+  std::string sid_, received_;
+};
 
 std::string mp4_dimensions(const fs::path& p) {
   return shell("ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0:s=x '" + p.string() +
@@ -151,7 +210,7 @@ TEST(processing, corrupt_and_audio_only_files_fail_with_a_reason_and_no_retry_st
   auto corrupt = upload_clip(s.port(), a, junk, "video/mp4");
   auto v = wait_for_processing(s.port(), a.token, corrupt);
   EXPECT_EQ(v.at("status"), "failed");
-  EXPECT_NE(std::string(v.at("error").as_string()).find("not a readable video"), std::string::npos) << v.at("error");
+  EXPECT_EQ(v.at("error"), "This file is not a video, or not in a format reel can read.");
   std::system(
       ("ffmpeg -v error -y -f lavfi -i sine=frequency=300:duration=2 -c:a aac '" + (scratch() / "s.m4a").string() + "'")
           .c_str());
@@ -279,5 +338,184 @@ TEST(processing, reprocess_runs_again_and_refuses_while_busy) {
   EXPECT_EQ(busy.status(), 409);
   EXPECT_EQ(wait_for_processing(s.port(), a.token, id).at("status"), "ready");
   EXPECT_EQ(call(s.port(), "POST", "/api/videos/nope/reprocess", a.token).status(), 404);
+  fs::remove_all(scratch());
+}
+
+// Security issue, item 2: an "upload" that is a playlist, a manifest or a list
+// naming another organization's files through ../ paths made ffmpeg read
+// them, and the video came out ready in the wrong organization.
+TEST(processing, playlists_manifests_and_lists_cannot_read_another_organizations_files) {
+  server_process s({"--job-retry-base-ms", "100"});
+  auto a = register_account(s.port(), "victim@example.com", "Victim");
+  auto b = register_account(s.port(), "attacker@example.com", "Attacker");
+  fs::create_directories(scratch());
+  auto victim = upload_clip(s.port(), a, make_clip((scratch() / "v.mp4").string(), {.seconds = 3}), "video/mp4");
+  ASSERT_EQ(wait_for_processing(s.port(), a.token, victim).at("status"), "ready");
+  // From <data>/orgs/<B>/videos/<id>/original up to <data>/orgs, then down into A's video.
+  const std::string up = "../../../" + a.org_id + "/videos/" + victim + "/";
+  ASSERT_TRUE(fs::exists(video_dir(s, a, victim) / "hls/240p/seg_000.ts"));
+  const std::string hls =
+      "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:0\n"
+      "#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:3.0,\n" +
+      up + "hls/240p/seg_000.ts\n#EXT-X-ENDLIST\n";
+  const std::string dash =
+      "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" "
+      "profiles=\"urn:mpeg:dash:profile:isoff-on-demand:2011\" type=\"static\" mediaPresentationDuration=\"PT3.0S\" "
+      "minBufferTime=\"PT2.0S\">\n<Period id=\"0\" start=\"PT0.0S\"><AdaptationSet id=\"0\" contentType=\"video\">"
+      "<Representation id=\"0\" mimeType=\"video/mp4\" codecs=\"avc1.64000d\" bandwidth=\"300000\" width=\"320\" "
+      "height=\"240\"><BaseURL>" +
+      up + "video.mp4</BaseURL></Representation></AdaptationSet></Period>\n</MPD>\n";
+  const std::string concat = "ffconcat version 1.0\nfile " + up + "video.mp4\nfile " + up + "hls/240p/seg_000.ts\n";
+  ASSERT_EQ(std::system(("ffmpeg -v error -y -f lavfi -i testsrc2=size=64x48 -frames:v 1 '" +
+                         (scratch() / "still.png").string() + "'")
+                            .c_str()),
+            0);
+  struct attack {
+    const char* name;
+    std::string bytes;
+    const char* error;
+  };
+  const attack attacks[] = {
+      {"HLS playlist", hls, "This file is a playlist, not a video."},
+      {"DASH manifest", dash, "This file is a streaming manifest, not a video."},
+      {"ffconcat list", concat, "This file is a list of other files, not a video."},
+      {"single image", read_file(scratch() / "still.png"), "This file is an image, not a video."},
+  };
+  event_listener events(s.port(), b.token);
+  for (const auto& at : attacks) {
+    SCOPED_TRACE(at.name);
+    auto id = upload_clip(s.port(), b, at.bytes, "application/octet-stream");
+    auto v = wait_for_processing(s.port(), b.token, id);
+    EXPECT_EQ(v.at("status"), "failed") << json::serialize(v);
+    EXPECT_FALSE(fs::exists(video_dir(s, b, id) / "video.mp4"));
+    if (!v.at("error").is_string()) continue;
+    EXPECT_EQ(v.at("error"), at.error);
+    expect_words_only(std::string(v.at("error").as_string()));
+    EXPECT_TRUE(v.at("width").is_null());  // refused before anything was read from it
+    EXPECT_EQ(job_of(s.data_dir(), id).attempts, 1);
+    // Nothing was made from A's files: only the upload itself is in B's video directory.
+    EXPECT_EQ(files_in(video_dir(s, b, id)), std::vector<std::string>{"original"});
+    EXPECT_EQ(call(s.port(), "GET", "/api/stream/" + id + "/video", b.token).status(), 409);
+    // The event says the same words.
+    auto received = events.wait_for("\"video:failed\",{\"id\":\"" + id + "\"");
+    EXPECT_NE(received.find("\"id\":\"" + id + "\",\"error\":\"" + at.error + "\""), std::string::npos) << received;
+  }
+  // A's video is untouched and still only A's.
+  EXPECT_EQ(call(s.port(), "GET", "/api/stream/" + victim + "/video", a.token).status(), 200);
+  EXPECT_EQ(call(s.port(), "GET", "/api/stream/" + victim + "/video", b.token).status(), 404);
+  fs::remove_all(scratch());
+}
+
+// Security issue, item 8: errors showed server paths and ffmpeg's stderr.
+TEST(processing, failures_are_told_in_words_without_paths_or_ffmpeg_output) {
+  server_process s({"--job-retry-base-ms", "100"});
+  auto a = register_account(s.port(), "words@example.com", "Words");
+  fs::create_directories(scratch());
+  // An MP4 whose index (written at the end without faststart) was cut off.
+  make_clip((scratch() / "whole.mp4").string(), {.seconds = 3});
+  std::string whole = read_file(scratch() / "whole.mp4");
+  ASSERT_LT(whole.find("mdat"), whole.find("moov"));
+  auto truncated = upload_clip(s.port(), a, whole.substr(0, whole.size() / 2), "video/mp4");
+  auto garbage = upload_clip(s.port(), a, random_bytes(100'000, 7), "video/mp4");
+  auto v = wait_for_processing(s.port(), a.token, truncated);
+  EXPECT_EQ(v.at("status"), "failed");
+  EXPECT_EQ(v.at("error"), "The file ends early: it may be truncated.");
+  expect_words_only(std::string(v.at("error").as_string()));
+  auto w = wait_for_processing(s.port(), a.token, garbage);
+  EXPECT_EQ(w.at("status"), "failed");
+  expect_words_only(std::string(w.at("error").as_string()));
+  EXPECT_EQ(job_of(s.data_dir(), truncated).attempts, 1);
+  // The details are in the log, for the operator.
+  EXPECT_TRUE(s.wait_for_log("moov atom not found"));
+  fs::remove_all(scratch());
+}
+
+// Security issue, item 4: sources above the configured size, frame rate and
+// length are refused after the probe, in words, without retries.
+TEST(processing, sources_above_the_limits_are_refused_at_once_in_words) {
+  server_process s({"--job-retry-base-ms", "100", "--max-video-pixels", "320x240", "--max-video-fps", "30",
+                    "--max-video-seconds", "4"});
+  auto a = register_account(s.port(), "limits@example.com", "Limits");
+  fs::create_directories(scratch());
+  struct source {
+    const char* name;
+    std::string bytes;
+    const char* error;
+  };
+  const source sources[] = {
+      {"too large", make_clip_at(scratch() / "big.mp4", 640, 360, 25, 1),
+       "The picture is too large (640×360 pixels); this server accepts at most 76800 pixels a frame."},
+      {"too fast", make_clip_at(scratch() / "fast.mp4", 320, 240, 60, 1),
+       "The frame rate is too high (60 frames a second); this server accepts at most 30."},
+      {"too long", make_clip_at(scratch() / "long.mp4", 160, 120, 10, 6),
+       "The video is too long (6 s); this server accepts at most 4 s."},
+  };
+  for (const auto& src : sources) {
+    SCOPED_TRACE(src.name);
+    auto id = upload_clip(s.port(), a, src.bytes, "video/mp4");
+    auto v = wait_for_processing(s.port(), a.token, id);
+    EXPECT_EQ(v.at("status"), "failed") << json::serialize(v);
+    EXPECT_EQ(v.at("error"), src.error);
+    std::this_thread::sleep_for(300ms);  // longer than the retry delay: nothing comes back
+    EXPECT_EQ(job_of(s.data_dir(), id).attempts, 1);
+    EXPECT_EQ(job_of(s.data_dir(), id).state, "failed");
+    EXPECT_FALSE(fs::exists(video_dir(s, a, id) / "video.mp4"));
+  }
+  // At the limits: accepted.
+  auto ok = upload_clip(s.port(), a, make_clip_at(scratch() / "ok.mp4", 320, 240, 30, 3), "video/mp4");
+  EXPECT_EQ(wait_for_processing(s.port(), a.token, ok).at("status"), "ready");
+  fs::remove_all(scratch());
+}
+
+// Security issue, item 4: ffmpeg runs under an address-space and a CPU-time limit.
+TEST(processing, ffmpeg_runs_under_memory_and_cpu_limits) {
+  fs::create_directories(scratch());
+  auto clip = make_clip((scratch() / "m.mp4").string(), {.seconds = 20, .width = 640, .height = 360});
+  server_process s({"--ffmpeg-memory-mb", "2000"});
+  auto a = register_account(s.port(), "m@example.com", "M");
+  auto id = upload_clip(s.port(), a, clip, "video/mp4");
+  wait_for_stage(s.port(), a.token, id, "hls");
+  std::string pid = shell("pgrep -f '[v]ideos/" + id + "/original' | head -1");
+  ASSERT_FALSE(pid.empty());
+  pid.pop_back();
+  std::string limits = read_file("/proc/" + pid + "/limits");
+  auto line = [&](const std::string& name) {
+    auto at = limits.find(name);
+    return at == std::string::npos ? std::string() : limits.substr(at, limits.find('\n', at) - at);
+  };
+  EXPECT_NE(line("Max address space").find(std::to_string(2000ULL << 20)), std::string::npos) << limits;
+  EXPECT_EQ(line("Max cpu time").find("unlimited"), std::string::npos) << limits;
+  EXPECT_NE(line("Max core file size").find(" 0 "), std::string::npos) << limits;
+  EXPECT_EQ(wait_for_processing(s.port(), a.token, id).at("status"), "ready");
+  fs::remove_all(scratch());
+}
+
+// Security issue, item 4: one organization's burst must not starve the others.
+// With one worker, B's single upload runs right after A's current job, not
+// after A's whole backlog.
+TEST(processing, one_organizations_burst_does_not_starve_another) {
+  server_process s;  // one worker
+  auto a = register_account(s.port(), "burst@example.com", "Burst");
+  auto b = register_account(s.port(), "quiet@example.com", "Quiet");
+  fs::create_directories(scratch());
+  auto first = make_clip((scratch() / "first.mp4").string(), {.seconds = 6, .width = 320, .height = 240});
+  auto small = make_clip((scratch() / "small.mp4").string(), {.seconds = 1, .width = 160, .height = 120});
+  std::vector<std::string> burst{upload_clip(s.port(), a, first, "video/mp4")};
+  for (int i = 0; i < 4; ++i) burst.push_back(upload_clip(s.port(), a, small, "video/mp4"));
+  auto quiet = upload_clip(s.port(), b, small, "video/mp4");
+  std::vector<std::pair<std::string, std::string>> ready;  // readyAt, who
+  for (const auto& id : burst) {
+    auto v = wait_for_processing(s.port(), a.token, id);
+    ASSERT_EQ(v.at("status"), "ready");
+    ready.emplace_back(std::string(v.at("readyAt").as_string()), "A");
+  }
+  auto v = wait_for_processing(s.port(), b.token, quiet);
+  ASSERT_EQ(v.at("status"), "ready");
+  ready.emplace_back(std::string(v.at("readyAt").as_string()), "B");
+  std::sort(ready.begin(), ready.end());
+  // Second: right after the job A's first upload started (first only if the
+  // worker woke after every upload and B's organization came first in the round).
+  EXPECT_TRUE(ready[1].second == "B" || ready[0].second == "B") << ready[0].second << ready[1].second;
+  EXPECT_EQ(ready.back().second, "A");
   fs::remove_all(scratch());
 }

@@ -88,3 +88,45 @@ TEST(config, metrics_access_and_the_thumbnail_cache) {
   }
   EXPECT_NE(failure({}, {"--thumbnail-cache-bytes", "10"}).find("--thumbnail-cache-bytes"), std::string::npos);
 }
+
+TEST(config, processing_limits_default_to_4k_120_fps_6_hours_and_4096_mib) {
+  auto c = load_config({}, {});
+  EXPECT_EQ(c.max_video_pixels, 4096 * 2304);
+  EXPECT_EQ(c.max_video_fps, 120);
+  EXPECT_EQ(c.max_video_seconds, std::chrono::hours(6));
+  EXPECT_EQ(c.ffmpeg_memory_mb, 4096u);
+}
+
+TEST(config, processing_limits_are_read_as_sizes_numbers_and_seconds) {
+  auto c = load_config({{"REEL_MAX_VIDEO_PIXELS", "1920x1080"}, {"REEL_MAX_VIDEO_FPS", "59.94"}},
+                       {"--max-video-seconds", "3600", "--ffmpeg-memory-mb=2048"});
+  EXPECT_EQ(c.max_video_pixels, 1920 * 1080);
+  EXPECT_DOUBLE_EQ(c.max_video_fps, 59.94);
+  EXPECT_EQ(c.max_video_seconds, std::chrono::seconds(3600));
+  EXPECT_EQ(c.ffmpeg_memory_mb, 2048u);
+  EXPECT_EQ(load_config({{"REEL_MAX_VIDEO_PIXELS", "2073600"}}, {}).max_video_pixels, 2073600);
+  EXPECT_EQ(load_config({}, {"--max-video-pixels", "640X480"}).max_video_pixels, 640 * 480);
+  EXPECT_EQ(load_config({}, {"--max-video-fps", "30"}).max_video_fps, 30);
+}
+
+TEST(config, bad_processing_limits_stop_with_a_sentence) {
+  for (const char* bad : {"", "x", "4096x", "x2304", "0x100", "100x0", "-1", "4096x2304x2", "4096*2304", "1e6",
+                          "20000x10", "0", "4096 x 2304"})
+    EXPECT_NE(failure({{"REEL_MAX_VIDEO_PIXELS", bad}}, {})
+                  .find("The environment variable REEL_MAX_VIDEO_PIXELS must be a picture size like 4096x2304"),
+              std::string::npos)
+        << bad;
+  for (const char* bad : {"", "0", "fast", "-5", "1001", "nan", "inf", "30fps", "1e2"})
+    EXPECT_NE(
+        failure({}, {"--max-video-fps", bad}).find("The flag --max-video-fps must be a number of frames a second"),
+        std::string::npos)
+        << bad;
+  for (const char* bad : {"", "0", "6h", "1.5", "-1", "604801"})
+    EXPECT_NE(failure({{"REEL_MAX_VIDEO_SECONDS", bad}}, {}).find("REEL_MAX_VIDEO_SECONDS must be a number of seconds"),
+              std::string::npos)
+        << bad;
+  for (const char* bad : {"", "255", "4G", "-1"})
+    EXPECT_NE(failure({{"REEL_FFMPEG_MEMORY_MB", bad}}, {}).find("REEL_FFMPEG_MEMORY_MB must be a number of MiB"),
+              std::string::npos)
+        << bad;
+}

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 using namespace reel::media;
 
 namespace {
@@ -134,4 +136,141 @@ TEST(playlists, bandwidth_is_measured_from_segments) {
       m.find("BANDWIDTH=600000,AVERAGE-BANDWIDTH=500000,RESOLUTION=426x240,CODECS=\"avc1.4d402a\"\n240p/index.m3u8"),
       std::string::npos)
       << m;
+}
+
+namespace {
+// The value after `flag` in argv ("" when absent), and where it is.
+std::ptrdiff_t index_of(const std::vector<std::string>& argv, const std::string& arg) {
+  auto it = std::find(argv.begin(), argv.end(), arg);
+  return it == argv.end() ? -1 : it - argv.begin();
+}
+std::string after(const std::vector<std::string>& argv, const std::string& flag) {
+  auto i = index_of(argv, flag);
+  return i < 0 || i + 1 >= static_cast<std::ptrdiff_t>(argv.size()) ? "" : argv[i + 1];
+}
+// Security issue, item 2: every command on an upload is limited to local
+// files and real containers, before its input.
+void expect_input_guards(const std::vector<std::string>& argv) {
+  auto input = index_of(argv, "-i");
+  if (input < 0) input = static_cast<std::ptrdiff_t>(argv.size()) - 1;  // ffprobe: the input is last
+  EXPECT_EQ(after(argv, "-protocol_whitelist"), "file");
+  EXPECT_EQ(after(argv, "-format_whitelist"), std::string(accepted_formats()));
+  EXPECT_LT(index_of(argv, "-protocol_whitelist"), input);
+  EXPECT_LT(index_of(argv, "-format_whitelist"), input);
+  EXPECT_GE(index_of(argv, "-protocol_whitelist"), 0);
+}
+const paths k_tools{"/bin/ffmpeg", "/bin/ffprobe"};
+}  // namespace
+
+TEST(probe_command, allows_only_local_files_and_real_containers) {
+  auto argv = probe_command(k_tools, "/data/in");
+  expect_input_guards(argv);
+  EXPECT_EQ(argv.front(), "/bin/ffprobe");
+  EXPECT_EQ(argv.back(), "/data/in");
+}
+
+TEST(frame_command, forces_the_probed_demuxer_and_allows_only_local_real_containers) {
+  auto argv = frame_command(k_tools, "/data/in", "mov,mp4,m4a,3gp,3g2,mj2", 1.5, 160, "/out.jpg");
+  expect_input_guards(argv);
+  EXPECT_EQ(after(argv, "-f"), "mov");
+  EXPECT_LT(index_of(argv, "-f"), index_of(argv, "-i"));
+  EXPECT_EQ(after(argv, "-i"), "/data/in");
+  EXPECT_EQ(after(argv, "-threads"), std::to_string(k_ffmpeg_threads));
+  EXPECT_EQ(argv.back(), "/out.jpg");
+  // The on-demand thumbnails' overload (no probed format): the whitelists still apply.
+  auto unprobed = frame_command(k_tools, "/data/video.mp4", 2.0, std::nullopt, "/out.jpg");
+  expect_input_guards(unprobed);
+  EXPECT_EQ(after(unprobed, "-f"), "image2");  // only the output's
+  EXPECT_GT(index_of(unprobed, "-f"), index_of(unprobed, "-i"));
+}
+
+TEST(transcode_command, forces_the_probed_demuxer_reads_at_most_the_limit_and_bounds_threads) {
+  probe_result p;
+  p.width = 1280;
+  p.height = 720;
+  p.video_codec = "vp9";
+  p.format_name = "matroska,webm";
+  limits l;
+  l.max_seconds = 3600;
+  auto argv = transcode_command(k_tools, "/data/in", p, plan_ladder(p), "/w", l);
+  expect_input_guards(argv);
+  auto input = index_of(argv, "-i");
+  EXPECT_EQ(after(argv, "-f"), "matroska");
+  EXPECT_LT(index_of(argv, "-f"), input);
+  EXPECT_EQ(after(argv, "-t"), "3600.000");
+  EXPECT_LT(index_of(argv, "-t"), input);
+  EXPECT_EQ(after(argv, "-threads"), "4");
+  EXPECT_LT(index_of(argv, "-threads"), input);                    // the decoder's
+  EXPECT_EQ(std::count(argv.begin(), argv.end(), "-threads"), 3);  // decoder, MP4 encoder, HLS encoders
+  EXPECT_EQ(after(argv, "-filter_complex_threads"), "4");
+}
+
+TEST(refuse_format, accepts_containers_and_names_playlists_manifests_lists_and_images) {
+  for (const char* ok : {"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi", "mpegts", "mpeg", "flv", "ogg", "asf"})
+    EXPECT_EQ(refuse_format(ok), std::nullopt) << ok;
+  EXPECT_EQ(refuse_format("hls"), "This file is a playlist, not a video.");
+  EXPECT_EQ(refuse_format("dash"), "This file is a streaming manifest, not a video.");
+  EXPECT_EQ(refuse_format("webm_dash_manifest"), "This file is a streaming manifest, not a video.");
+  EXPECT_EQ(refuse_format("concat"), "This file is a list of other files, not a video.");
+  EXPECT_EQ(refuse_format("image2"), "This file is an image, not a video.");
+  EXPECT_EQ(refuse_format("png_pipe"), "This file is an image, not a video.");
+  EXPECT_EQ(refuse_format("gif"), "This file is an image, not a video.");
+  EXPECT_EQ(refuse_format("mp3"), "This file is audio, not a video.");
+  EXPECT_EQ(refuse_format("tty"), "This file is text or subtitles, not a video.");
+  EXPECT_EQ(refuse_format(""), "This file is not in a video format reel accepts.");
+  EXPECT_EQ(refuse_format("lavfi"), "This file is not in a video format reel accepts.");
+  // A name only resembling an accepted one is not accepted.
+  EXPECT_NE(refuse_format("mpegtsraw"), std::nullopt);
+  EXPECT_NE(refuse_format("webm_dash_manifest,webm"), std::nullopt);
+  EXPECT_EQ(demuxer_of("mov,mp4,m4a,3gp,3g2,mj2"), "mov");
+  EXPECT_EQ(demuxer_of("avi"), "avi");
+}
+
+TEST(parse_probe, reads_the_container_format) {
+  auto p = parse_probe(R"({"streams":[{"codec_type":"video","codec_name":"h264","width":64,"height":48}],
+                          "format":{"format_name":"mov,mp4,m4a,3gp,3g2,mj2","duration":"2.0"}})");
+  EXPECT_EQ(p.format_name, "mov,mp4,m4a,3gp,3g2,mj2");
+}
+
+TEST(check_limits, defaults_accept_4k_at_120_fps_for_6_hours_and_refuse_more_in_words) {
+  limits l;
+  EXPECT_EQ(l.max_pixels, 4096 * 2304);
+  EXPECT_EQ(l.max_fps, 120);
+  EXPECT_EQ(l.max_seconds, 6 * 3600);
+  probe_result p;
+  p.width = 4096;
+  p.height = 2304;
+  p.fps = 120;
+  p.duration_sec = 6 * 3600;
+  EXPECT_EQ(check_limits(p, l), std::nullopt);
+  p.width = p.height = 8192;
+  EXPECT_EQ(check_limits(p, l),
+            "The picture is too large (8192×8192 pixels); this server accepts at most 9.4 million pixels a frame.");
+  p.width = 1920;
+  p.height = 1080;
+  p.fps = 239.76;
+  EXPECT_EQ(check_limits(p, l),
+            "The frame rate is too high (239.76 frames a second); this server accepts at most 120.");
+  p.fps = 30;
+  p.duration_sec = 7.5 * 3600;
+  EXPECT_EQ(check_limits(p, l), "The video is too long (7 h 30 min); this server accepts at most 6 h.");
+  p.duration_sec = 6 * 3600 + 30;
+  EXPECT_EQ(check_limits(p, l), "The video is too long (6 h 30 s); this server accepts at most 6 h.");
+  l.max_seconds = 90;
+  p.duration_sec = 125;
+  EXPECT_EQ(check_limits(p, l), "The video is too long (2 min 5 s); this server accepts at most 1 min 30 s.");
+}
+
+TEST(transcode_timeout, follows_the_limit_not_the_files_claim) {
+  limits l;
+  probe_result p;
+  p.duration_sec = 60;
+  EXPECT_EQ(transcode_timeout(p, l), std::chrono::milliseconds(600'000 + 600'000));
+  // A file claiming a huge duration gets no more than the limit allows.
+  p.duration_sec = 1e9;
+  EXPECT_EQ(transcode_timeout(p, l), std::chrono::milliseconds(600'000 + 6 * 3600 * 10'000));
+  l.max_seconds = 10;
+  EXPECT_EQ(transcode_timeout(p, l), std::chrono::milliseconds(700'000));
+  p.duration_sec = -5;
+  EXPECT_EQ(transcode_timeout(p, l), std::chrono::milliseconds(600'000));
 }

@@ -1,0 +1,76 @@
+#include "media/child.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <exception>
+#include <thread>
+
+using namespace reel::media;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Runs argv to completion under `limits`; returns the result and stdout.
+std::pair<child_result, std::string> run_child(const std::vector<std::string>& argv, child_limits limits,
+                                               std::chrono::milliseconds timeout = 10s) {
+  boost::asio::io_context io;
+  child_process child(io.get_executor(), limits);
+  child_result result;
+  std::string out;
+  std::exception_ptr failure;
+  auto task = [&]() -> boost::asio::awaitable<void> {
+    result = co_await child.run(
+        argv, [&out](std::string_view line) { out.append(line).append("\n"); }, timeout);
+  };
+  boost::asio::co_spawn(io, task(), [&failure](std::exception_ptr e) { failure = e; });
+  io.run();
+  if (failure) std::rethrow_exception(failure);
+  return {result, out};
+}
+
+}  // namespace
+
+// Security issue, item 4: ffmpeg ran with no memory or CPU limit.
+TEST(child_process, runs_under_the_address_space_cpu_and_core_limits) {
+  child_limits limits;
+  limits.memory_bytes = std::uint64_t(1500) << 20;
+  limits.cpu = 77s;
+  auto [r, out] = run_child({"/bin/sh", "-c", "ulimit -H -v; ulimit -S -t; ulimit -H -t; ulimit -c"}, limits);
+  ASSERT_TRUE(r.ok()) << r.stderr_tail;
+  EXPECT_EQ(out, std::to_string(1500 * 1024) + "\n77\n82\n0\n");
+}
+
+TEST(child_process, default_limits_are_4096_mib_and_cpu_time_from_the_timeout) {
+  auto [r, out] = run_child({"/bin/sh", "-c", "ulimit -v; ulimit -t"}, {}, 20s);
+  ASSERT_TRUE(r.ok()) << r.stderr_tail;
+  unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  EXPECT_EQ(out, std::to_string(4096 * 1024) + "\n" + std::to_string(20 * cpus) + "\n");
+}
+
+TEST(child_process, an_allocation_past_the_memory_limit_fails) {
+  child_limits limits;
+  limits.memory_bytes = std::uint64_t(400) << 20;
+  // x264 needs more than 400 MiB for 1080p frames.
+  auto [r, out] = run_child({"/usr/bin/ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1920x1080",
+                             "-frames:v", "2", "-c:v", "libx264", "-threads", "4", "-f", "null", "-"},
+                            limits);
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.stderr_tail.find("malloc of size"), std::string::npos) << r.stderr_tail;
+}
+
+TEST(child_process, reports_the_signal_that_ended_it) {
+  auto [r, out] = run_child({"/bin/sh", "-c", "kill -SEGV $$"}, {});
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.signal, SIGSEGV);
+  EXPECT_FALSE(r.killed);
+  auto [spent, ignored] = run_child({"/bin/sh", "-c", "while :; do :; done"}, {.memory_bytes = 0, .cpu = 1s}, 120s);
+  EXPECT_EQ(spent.signal, SIGXCPU);  // past its CPU time
+  auto [fine, text] = run_child({"/bin/sh", "-c", "echo hi; exit 3"}, {});
+  EXPECT_EQ(fine.exit_code, 3);
+  EXPECT_EQ(fine.signal, 0);
+  EXPECT_EQ(text, "hi\n");
+}
