@@ -133,7 +133,8 @@ int run_serve(const config& cfg) {
   account_settings.session_ttl = cfg.session_ttl;
   auth::service accounts(db, wall_clock, account_settings);
   api::guard guard(accounts);
-  api::add_account_routes(routes, accounts, guard, {.secure_cookies = cfg.secure_cookies});
+  api::add_account_routes(routes, accounts, guard,
+                          {.secure_cookies = cfg.secure_cookies, .trusted_proxies = cfg.trusted_proxies});
 
   storage::layout files(cfg.data_dir);
   if (auto leftovers = files.prepare()) log::info("removed unfinished uploads", {{"count", leftovers}});

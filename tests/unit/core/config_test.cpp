@@ -61,3 +61,14 @@ TEST(config, unknown_settings_and_missing_values_are_refused) {
   EXPECT_NE(failure({}, {"--port"}).find("needs a value"), std::string::npos);
   EXPECT_NE(failure({}, {"serve"}).find("Unexpected argument"), std::string::npos);
 }
+
+TEST(config, trusted_proxies_are_addresses_or_cidr_networks) {
+  EXPECT_TRUE(load_config({}, {}).trusted_proxies.empty());
+  auto c = load_config({{"REEL_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7,fd00::/8"}}, {});
+  ASSERT_EQ(c.trusted_proxies.size(), 3u);
+  EXPECT_EQ(c.trusted_proxies[0], *reel::parse_ip_network("10.0.0.0/8"));
+  EXPECT_EQ(c.trusted_proxies[1].prefix, 32u);
+  EXPECT_EQ(failure({{"REEL_TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal"}}, {}),
+            "The environment variable REEL_TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDR "
+            "networks like 10.0.0.0/8, got \"proxy.internal\".");
+}
