@@ -181,7 +181,7 @@ void add_account_routes(http::router& r, auth::service& accounts, const guard& g
             case outcome::changed:
               break;
           }
-          svc->memberships_changed();
+          svc->membership_changed(org_id, target, role);
           co_return http::json_response(status::ok, json::object{{"member", member_json(*changed)}});
         }));
 
@@ -213,7 +213,7 @@ void add_account_routes(http::router& r, auth::service& accounts, const guard& g
             case outcome::removed:
               break;
           }
-          svc->memberships_changed();
+          svc->membership_changed(org_id, target, std::nullopt);  // their open sockets are cut at once
           co_return http::empty_response(status::no_content);
         }));
 }
