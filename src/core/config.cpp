@@ -145,6 +145,15 @@ const std::vector<setting>& settings() {
        [](config& c, const std::string& v, const std::string& s) { c.ping_interval = parse_ms(s, v, 100); }},
       {"REEL_PING_TIMEOUT_MS", "ping-timeout-ms", "Socket.IO heartbeat: how long a pong may take (default 20000)",
        [](config& c, const std::string& v, const std::string& s) { c.ping_timeout = parse_ms(s, v, 100); }},
+      {"REEL_REALTIME_MAX_PER_ADDRESS", "realtime-max-per-address",
+       "Socket.IO sessions one client address may hold open at once; 0 = no limit (default 64)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.realtime_max_per_address =
+             static_cast<unsigned>(parse_uint(s, v, 0, 1'000'000, "an integer from 0 to 1000000"));
+       }},
+      {"REEL_REALTIME_CONNECT_TIMEOUT_MS", "realtime-connect-timeout-ms",
+       "a Socket.IO session that has not connected (CONNECT) within this is closed (default 45000)",
+       [](config& c, const std::string& v, const std::string& s) { c.realtime_connect_timeout = parse_ms(s, v, 100); }},
       {"REEL_TRUSTED_PROXIES", "trusted-proxies",
        "comma-separated addresses or CIDR networks of proxies whose X-Forwarded-For is believed (default none)",
        [](config& c, const std::string& v, const std::string& s) {
