@@ -95,6 +95,7 @@ struct socketio_server::session final : heartbeat::member,
   ws_phase phase = ws_phase::none;
   nsp_state nsp = nsp_state::none;
   bool closed = false;
+  bool closing = false;         // disconnected while polling: the next GET takes the last packets, then it closes
   bool post_in_flight = false;  // a polling POST is being handled (one at a time)
   std::unique_ptr<polling_state> polling;
   std::shared_ptr<websocket_connection> ws;
@@ -246,10 +247,23 @@ void socketio_server::leave_namespace(session& s) {
 }
 
 void socketio_server::disconnect(session& s, std::string_view why) {
-  if (s.closed) return;
+  if (s.closed || s.closing) return;
   leave_namespace(s);  // nothing more reaches it from now on
   send(s, "41");       // Socket.IO disconnect: the client does not reconnect by itself
+  if (s.closed) return;
   auto victim = s.shared_from_this();
+  if (s.phase != ws_phase::open && s.polling && !s.polling->get_in_flight) {
+    // No poll waits to carry the 41: the next one does and then closes the
+    // session (Node sends its close with the next poll too). A client that
+    // does not poll again soon is closed anyway. Until then the session
+    // takes nothing from the client.
+    s.closing = true;
+    auto grace = std::make_shared<asio::steady_timer>(
+        io_, std::min<std::chrono::milliseconds>(options_.ping_timeout, std::chrono::seconds(5)));
+    grace->async_wait(
+        [this, victim, grace, reason = std::string(why)](boost::system::error_code) { close(*victim, reason); });
+    return;
+  }
   asio::post(io_, [this, victim, reason = std::string(why)] { close(*victim, reason); });
 }
 
@@ -379,7 +393,7 @@ bool socketio_server::on_packet(const std::shared_ptr<session>& s, std::string_v
 }
 
 void socketio_server::on_message(const std::shared_ptr<session>& s, std::string_view payload) {
-  if (payload.empty() || s->closed) return;
+  if (payload.empty() || s->closed || s->closing) return;
   char type = payload[0];
   std::string_view rest = payload.substr(1);
   std::string_view nsp = "/";
@@ -486,6 +500,7 @@ asio::awaitable<void> socketio_server::run_connect(std::shared_ptr<session> s, s
 
 asio::awaitable<http::response> socketio_server::receive_polling(const std::shared_ptr<session>& s,
                                                                  std::string_view body) {
+  if (s->closing) co_return eio_error(1, "Session ID unknown");  // disconnected: only its last poll is left
   if (s->post_in_flight) {  // at most one POST at a time (Node: "data request overlap")
     close(*s, "overlapping POST");
     co_return eio_error(3, "Bad request");
@@ -561,6 +576,7 @@ asio::awaitable<http::response> socketio_server::handle_polling(http::context& c
   }
   s->polling->queue.clear();
   s->polling->queued_bytes = 0;
+  if (s->closing) close(*s, "disconnected");  // that was its last poll
   co_return text(std::move(body));
 }
 
@@ -573,7 +589,7 @@ asio::awaitable<http::response> socketio_server::handle_websocket(http::context&
   if (auto sid = ctx.query("sid")) {
     s = find_session(*sid, address);
     if (!s) co_return eio_error(1, "Session ID unknown");
-    if (s->phase != ws_phase::none) co_return eio_error(3, "Bad request");  // one WebSocket per session
+    if (s->phase != ws_phase::none || s->closing) co_return eio_error(3, "Bad request");  // one WebSocket per session
     upgrade = true;
   } else {
     s = new_session(address);

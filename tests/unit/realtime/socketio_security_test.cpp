@@ -426,3 +426,37 @@ TEST(socketio_security, a_polling_post_of_many_packets_is_handled_in_batches_bet
     co_await c->close();
   }());
 }
+
+TEST(socketio_security, a_polling_client_that_is_not_polling_when_disconnected_gets_the_41_with_its_next_poll) {
+  realtime_server server(quiet_options());
+  server.run([&]() -> asio::awaitable<void> {
+    auto owner = co_await server.register_user("owner@example.com", "A");
+    auto m = co_await server.register_user("m@example.com", "M's own");
+    const std::string member = "member", org = owner.org_id, user = m.id;
+    co_await server.add_member(org, user, member);
+    // A raw client: every request by hand, so that no poll waits.
+    test::http_call handshake{boost::beast::http::verb::get, "/socket.io/?EIO=4&transport=polling", {}, {}};
+    auto opened = co_await test::fetch(server.port(), handshake);
+    std::string sid(json::parse(opened.body.substr(1)).at("sid").as_string());
+    const std::string query = "/socket.io/?EIO=4&transport=polling&sid=" + sid;
+    boost::json::object auth{{"token", m.token}, {"organizationId", org}};
+    test::http_call connect{boost::beast::http::verb::post, query, "40" + json::serialize(auth), {}};
+    EXPECT_EQ((co_await test::fetch(server.port(), connect)).status, 200u);
+    test::http_call poll{boost::beast::http::verb::get, query, {}, {}};
+    auto accepted = co_await test::fetch(server.port(), poll);
+    EXPECT_TRUE(accepted.body.starts_with("40{\"sid\"")) << accepted.body;
+
+    co_await server.db().write([&](store::session& s) { store::delete_membership(s, org, user); });
+    server.accounts().membership_changed(org, user, std::nullopt);
+    server.publish(org);
+    EXPECT_EQ(server.realtime().room_size(org), 0u);
+    test::http_call again{boost::beast::http::verb::post, query, "40" + json::serialize(auth), {}};
+    EXPECT_EQ((co_await test::fetch(server.port(), again)).status, 400u);  // takes nothing more
+    auto last = co_await test::fetch(server.port(), poll);
+    EXPECT_EQ(last.status, 200u);
+    EXPECT_EQ(last.body, "41");
+    auto after = co_await test::fetch(server.port(), poll);
+    EXPECT_EQ(after.status, 400u);
+    EXPECT_EQ(server.realtime().open_sessions(), 0u);
+  }());
+}
