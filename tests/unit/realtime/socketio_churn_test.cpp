@@ -10,6 +10,7 @@
 #include "realtime_fixture.hpp"
 
 #include <cstdlib>
+#include <deque>
 #include <random>
 #include <set>
 
@@ -32,10 +33,21 @@ struct client_model {
   std::string org_a, ab_user;   // organization A, and the user removed from it and added back now and then
   std::vector<std::string>* violations = nullptr;
   std::string name;
+  std::deque<std::string> trace;  // the session's last packets both ways, for the failure message
 
-  void violation(const std::string& what) { violations->push_back(name + ": " + what); }
+  void note(const std::string& what) {
+    trace.push_back(what.substr(0, 60));
+    if (trace.size() > 12) trace.pop_front();
+  }
+
+  void violation(const std::string& what) {
+    std::string history;
+    for (const auto& t : trace) history += "\n    " + t;
+    violations->push_back(name + ": " + what + "; last packets:" + history);
+  }
 
   void on_packet(const std::string& p) {
+    note("<- " + p);
     if (p.starts_with("40")) {
       if (ns == state::connected) {
         violation("a second namespace connection was accepted on one session");
@@ -100,14 +112,15 @@ TEST(socketio_churn, random_connects_disconnects_and_closes_never_leak_events_or
     co_await server.add_member(b.org_id, ab.id, member);
     const std::string org_a = a.org_id, org_b = b.org_id;
     // Credentials a CONNECT may carry, and the organization they join ("" = refused).
+    std::string forged = a.token;  // a well-formed token nobody holds
+    forged[0] = forged[0] == 'x' ? 'y' : 'x';
     struct credential {
       std::string token, org, joins, user;
     };
     const std::vector<credential> credentials = {
-        {a.token, org_a, org_a, a.id},   {b.token, org_b, org_b, b.id},
-        {ab.token, org_a, org_a, ab.id}, {ab.token, org_b, org_b, ab.id},
-        {ab.token, org_a, org_a, ab.id}, {a.token, org_b, "", a.id},
-        {b.token, org_a, "", b.id},      {"x" + a.token.substr(1), org_a, "", "nobody"},
+        {a.token, org_a, org_a, a.id},   {b.token, org_b, org_b, b.id},   {ab.token, org_a, org_a, ab.id},
+        {ab.token, org_b, org_b, ab.id}, {ab.token, org_a, org_a, ab.id}, {a.token, org_b, "", a.id},
+        {b.token, org_a, "", b.id},      {forged, org_a, "", "nobody"},
     };
     bool ab_in_a = true;  // ab's membership of A, as of the last change
 
@@ -161,11 +174,13 @@ TEST(socketio_churn, random_connects_disconnects_and_closes_never_leak_events_or
         if (!cred.joins.empty()) m.asked.insert(cred.joins);
         m.users.insert(cred.user);
         std::string packet = "40" + json::serialize(json::object{{"token", cred.token}, {"organizationId", cred.org}});
+        m.note("-> CONNECT as " + cred.user + " to " + cred.org);
         co_await c.io->send(packet);
         ++connects;
       } else if (roll < 50) {  // DISCONNECT, only when connected
         if (c.model.ns != client_model::state::connected) continue;
         c.model.ns = client_model::state::idle;
+        c.model.note("-> 41");
         co_await c.io->send("41");
       } else if (roll < 58) {  // close
         co_await c.io->close(pick(2) == 0);
