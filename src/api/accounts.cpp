@@ -3,6 +3,7 @@
 #include "api/input.hpp"
 #include "api/views.hpp"
 #include "core/ids.hpp"
+#include "http/client_address.hpp"
 
 #include <boost/json/array.hpp>
 
@@ -49,6 +50,7 @@ response no_store(response res) {
 void add_account_routes(http::router& r, auth::service& accounts, const guard& g, accounts_options options) {
   auth::service* svc = &accounts;
   bool secure = options.secure_cookies;
+  auto proxies = std::make_shared<const std::vector<ip_network>>(std::move(options.trusted_proxies));
 
   r.add(http::verb::post, "/api/auth/register", [svc, secure](context& ctx) -> asio::awaitable<response> {
     const auto& body = require_object(ctx.json_body());
@@ -64,13 +66,13 @@ void add_account_routes(http::router& r, auth::service& accounts, const guard& g
     co_return res;
   });
 
-  r.add(http::verb::post, "/api/auth/login", [svc, secure](context& ctx) -> asio::awaitable<response> {
+  r.add(http::verb::post, "/api/auth/login", [svc, secure, proxies](context& ctx) -> asio::awaitable<response> {
     const auto& body = require_object(ctx.json_body());
     std::string email = require_email(body);
     // Any non-empty string is checked against the store: a short password
     // is simply wrong here, not a validation error that reveals the rule.
     std::string password = require_text(body, "password", {.min_chars = 1, .max_chars = 1024, .trim = false});
-    std::string address = ctx.remote.address().to_string();
+    std::string address = http::client_address(ctx, *proxies);
     auto result = co_await svc->login(email, password, address);
     json::object out{{"user", user_json(result.user)},
                      {"organizations", organizations_json(result.memberships)},
@@ -179,7 +181,7 @@ void add_account_routes(http::router& r, auth::service& accounts, const guard& g
             case outcome::changed:
               break;
           }
-          svc->memberships_changed();
+          svc->membership_changed(org_id, target, role);
           co_return http::json_response(status::ok, json::object{{"member", member_json(*changed)}});
         }));
 
@@ -211,7 +213,7 @@ void add_account_routes(http::router& r, auth::service& accounts, const guard& g
             case outcome::removed:
               break;
           }
-          svc->memberships_changed();
+          svc->membership_changed(org_id, target, std::nullopt);  // their open sockets are cut at once
           co_return http::empty_response(status::no_content);
         }));
 }

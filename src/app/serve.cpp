@@ -141,7 +141,8 @@ int run_serve(const config& cfg) {
   account_settings.session_ttl = cfg.session_ttl;
   auth::service accounts(db, wall_clock, account_settings);
   api::guard guard(accounts);
-  api::add_account_routes(routes, accounts, guard, {.secure_cookies = cfg.secure_cookies});
+  api::add_account_routes(routes, accounts, guard,
+                          {.secure_cookies = cfg.secure_cookies, .trusted_proxies = cfg.trusted_proxies});
 
   storage::layout files(cfg.data_dir);
   if (auto leftovers = files.prepare()) log::info("removed unfinished uploads", {{"count", leftovers}});
@@ -170,9 +171,16 @@ int run_serve(const config& cfg) {
   realtime::socketio_options realtime_options;
   realtime_options.ping_interval = cfg.ping_interval;
   realtime_options.ping_timeout = cfg.ping_timeout;
+  realtime_options.connect_timeout = cfg.realtime_connect_timeout;
+  realtime_options.max_sessions_per_address = cfg.realtime_max_per_address;
+  realtime_options.trusted_proxies = cfg.trusted_proxies;
   realtime::socketio_server realtime(io, accounts, hub, realtime_options);
   realtime.add_routes(routes);
   accounts.on_logout = [&realtime](const std::string& session_id) { realtime.session_revoked(session_id); };
+  accounts.on_membership_changed = [&realtime](const std::string& org_id, const std::string& user_id,
+                                               std::optional<auth::role> role) {
+    realtime.membership_changed(org_id, user_id, role);
+  };
 
   std::vector<api::readiness_check> checks;
   checks.push_back({"database", [&db]() -> asio::awaitable<std::optional<std::string>> {

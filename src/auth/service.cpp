@@ -97,7 +97,14 @@ asio::awaitable<void> service::logout(const principal& p) {
   cache_.erase(p.token_hash);
   std::string now = to_iso8601(clock_.now());
   co_await db_.write([&](store::session& s) { store::revoke_session(s, p.session_id, now); });
+  ++generation_;
+  cache_.erase(p.token_hash);  // also what an authentication cached meanwhile
   if (on_logout) on_logout(p.session_id);
+}
+
+void service::membership_changed(const std::string& org_id, const std::string& user_id, std::optional<role> now) {
+  memberships_changed();
+  if (on_membership_changed) on_membership_changed(org_id, user_id, now);
 }
 
 asio::awaitable<std::shared_ptr<const principal>> service::authenticate(std::string_view token) {
@@ -109,6 +116,7 @@ asio::awaitable<std::shared_ptr<const principal>> service::authenticate(std::str
     cache_.erase(it);
   }
 
+  const auto generation = generation_;
   struct loaded {
     store::session_record session;
     store::user user;
@@ -133,6 +141,7 @@ asio::awaitable<std::shared_ptr<const principal>> service::authenticate(std::str
   p->token_hash = token_hash;
   p->expires_at = *expires;
   p->memberships = std::move(found->memberships);
+  if (generation != generation_) co_return p;  // what was read may predate a logout or membership change
   if (cache_.size() >= settings_.cache_capacity) cache_.clear();
   cache_[token_hash] = cached{p, now};
   co_return p;

@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -78,8 +79,21 @@ class service {
   // Called after a session is revoked (logout), with its id.
   std::function<void(const std::string& session_id)> on_logout;
 
+  // Called after a user's membership of an organization changed: its new
+  // role, or nullopt when they were removed. Open connections of that user
+  // in that organization must follow at once (the realtime server disconnects
+  // a removed member).
+  std::function<void(const std::string& org_id, const std::string& user_id, std::optional<role> now)>
+      on_membership_changed;
+
   // Membership rows changed: forget cached memberships.
-  void memberships_changed() { cache_.clear(); }
+  void memberships_changed() {
+    ++generation_;
+    cache_.clear();
+  }
+  // One user's membership of `org_id` changed (nullopt: removed): forget
+  // cached memberships and tell on_membership_changed.
+  void membership_changed(const std::string& org_id, const std::string& user_id, std::optional<role> now);
 
   // Deletes sessions that expired or were revoked long ago.
   boost::asio::awaitable<std::int64_t> sweep_sessions();
@@ -101,6 +115,9 @@ class service {
     sys_time cached_at;
   };
   std::unordered_map<std::string, cached> cache_;  // by token hash
+  // Bumped by every logout and membership change: an authentication whose
+  // store read began before one does not cache what it read.
+  std::uint64_t generation_ = 0;
 };
 
 }  // namespace reel::auth

@@ -169,6 +169,30 @@ const std::vector<setting>& settings() {
        [](config& c, const std::string& v, const std::string& s) { c.ping_interval = parse_ms(s, v, 100); }},
       {"REEL_PING_TIMEOUT_MS", "ping-timeout-ms", "Socket.IO heartbeat: how long a pong may take (default 20000)",
        [](config& c, const std::string& v, const std::string& s) { c.ping_timeout = parse_ms(s, v, 100); }},
+      {"REEL_REALTIME_MAX_PER_ADDRESS", "realtime-max-per-address",
+       "Socket.IO sessions one client address may hold open at once; 0 = no limit (default 64)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.realtime_max_per_address =
+             static_cast<unsigned>(parse_uint(s, v, 0, 1'000'000, "an integer from 0 to 1000000"));
+       }},
+      {"REEL_REALTIME_CONNECT_TIMEOUT_MS", "realtime-connect-timeout-ms",
+       "a Socket.IO session that has not connected (CONNECT) within this is closed (default 45000)",
+       [](config& c, const std::string& v, const std::string& s) { c.realtime_connect_timeout = parse_ms(s, v, 100); }},
+      {"REEL_TRUSTED_PROXIES", "trusted-proxies",
+       "comma-separated addresses or CIDR networks of proxies whose X-Forwarded-For is believed (default none)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.trusted_proxies.clear();
+         std::stringstream in(v);
+         std::string item;
+         while (std::getline(in, item, ',')) {
+           while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+           while (!item.empty() && item.back() == ' ') item.pop_back();
+           if (item.empty()) continue;
+           auto network = parse_ip_network(item);
+           if (!network) fail(s, "a comma-separated list of IP addresses or CIDR networks like 10.0.0.0/8", item);
+           c.trusted_proxies.push_back(*network);
+         }
+       }},
       {"REEL_THUMBNAIL_CONCURRENCY", "thumbnail-concurrency", "on-demand thumbnails rendered at once (default 2)",
        [](config& c, const std::string& v, const std::string& s) {
          c.thumbnail_concurrency = static_cast<unsigned>(parse_uint(s, v, 1, 32, "an integer from 1 to 32"));

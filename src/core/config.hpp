@@ -3,6 +3,7 @@
 // validated as a whole. docs/API.md, "Configuration", lists the names.
 #pragma once
 
+#include "core/ip_network.hpp"
 #include "core/log.hpp"
 
 #include <chrono>
@@ -43,6 +44,14 @@ struct config {
   // Engine.IO heartbeat: the server pings every interval; no pong within the timeout closes the session.
   std::chrono::milliseconds ping_interval{25'000};
   std::chrono::milliseconds ping_timeout{20'000};
+  // Socket.IO: Engine.IO sessions one client address may hold open at once
+  // (0: no limit), and how long a session may stay without a namespace
+  // connection (CONNECT) before it is closed.
+  unsigned realtime_max_per_address = 64;
+  std::chrono::milliseconds realtime_connect_timeout{45'000};
+  // Load balancers and reverse proxies whose X-Forwarded-For is believed
+  // (addresses or CIDR networks); empty: the TCP peer is the client.
+  std::vector<ip_network> trusted_proxies;
   // On-demand thumbnails rendered at once, at most.
   unsigned thumbnail_concurrency = 2;
   // Largest JSON/form body an ordinary API route accepts.

@@ -2,10 +2,12 @@
 
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "http/client_address.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/websocket.hpp>
@@ -42,10 +44,40 @@ struct socketio_server::polling_state {
   bool get_in_flight = false;
 };
 
+// Sessions per client address. Shared with the sessions' slots, which may
+// outlive the server by a moment at shutdown.
+struct socketio_server::address_counts {
+  std::unordered_map<std::string, std::size_t> by_address;
+};
+
+// One session's place in its client address's count: taken when the
+// session is made, given back when it goes.
+class address_slot {
+ public:
+  address_slot(std::shared_ptr<socketio_server::address_counts> counts, std::string address);
+  ~address_slot();
+  address_slot(const address_slot&) = delete;
+  address_slot& operator=(const address_slot&) = delete;
+  const std::string& address() const noexcept { return address_; }
+
+ private:
+  std::weak_ptr<socketio_server::address_counts> counts_;
+  std::string address_;
+};
+
+// Where a session's Socket.IO namespace connection stands.
+enum class nsp_state : std::uint8_t {
+  none,        // no CONNECT accepted (yet, or since DISCONNECT)
+  connecting,  // a CONNECT is being authenticated
+  connected,   // in its organization's room
+};
+
 struct socketio_server::session final : heartbeat::member,
                                         websocket_connection::listener,
                                         std::enable_shared_from_this<session> {
-  session(socketio_server& owner, std::string id) : server(owner), sid(std::move(id)) {}
+  session(socketio_server& owner, std::string id, std::uint64_t n, std::shared_ptr<address_counts> counts,
+          std::string address)
+      : server(owner), sid(std::move(id)), serial(n), slot(std::move(counts), std::move(address)) {}
   ~session() {
     if (ws) ws->close();
   }
@@ -58,13 +90,23 @@ struct socketio_server::session final : heartbeat::member,
 
   socketio_server& server;
   std::string sid;
+  const std::uint64_t serial;  // never reused: the session's key in its room
+  address_slot slot;           // the client address that opened the session; every later request must come from it
   ws_phase phase = ws_phase::none;
+  nsp_state nsp = nsp_state::none;
   bool closed = false;
-  bool connected = false;  // Socket.IO CONNECT accepted
+  bool closing = false;         // disconnected while polling: the next GET takes the last packets, then it closes
+  bool post_in_flight = false;  // a polling POST is being handled (one at a time)
   std::unique_ptr<polling_state> polling;
   std::shared_ptr<websocket_connection> ws;
   std::string cookie_token;
-  std::string org_id, login_session_id;
+  std::chrono::steady_clock::time_point connect_due{};  // close unless connected by then
+  // The namespace connection's principal while nsp is connected: who, in
+  // which organization, by which credential, until when.
+  credential_kind credential = credential_kind::login_session;
+  auth::role role = auth::role::viewer;
+  std::string credential_id, user_id, org_id;
+  sys_time expires_at{};
 };
 
 namespace {
@@ -86,6 +128,13 @@ http::response text(std::string body) {
   return res;
 }
 
+// Over the per-address limit: Engine.IO's error shape, with 429.
+http::response too_many_sessions() {
+  auto res = eio_error(4, "Too many connections from this address", http::status::too_many_requests);
+  res.set(http::field::retry_after, "10");
+  return res;
+}
+
 std::string open_packet(const std::string& sid, bool polling, const socketio_options& o) {
   json::array upgrades;
   if (polling) upgrades.push_back("websocket");
@@ -98,6 +147,18 @@ std::string open_packet(const std::string& sid, bool polling, const socketio_opt
 
 }  // namespace
 
+address_slot::address_slot(std::shared_ptr<socketio_server::address_counts> counts, std::string address)
+    : counts_(counts), address_(std::move(address)) {
+  ++counts->by_address[address_];
+}
+
+address_slot::~address_slot() {
+  auto counts = counts_.lock();
+  if (!counts) return;
+  auto it = counts->by_address.find(address_);
+  if (it != counts->by_address.end() && --it->second == 0) counts->by_address.erase(it);
+}
+
 socketio_server::socketio_server(asio::io_context& io, auth::service& accounts, event_hub& hub,
                                  socketio_options options)
     : io_(io),
@@ -109,8 +170,10 @@ socketio_server::socketio_server(asio::io_context& io, auth::service& accounts, 
                           .max_pending = options.max_queued_bytes,
                           .write_timeout = options.write_timeout,
                           .read_buffer = read_buffer_},
+      per_address_(std::make_shared<address_counts>()),
+      connect_timer_(io),
       heartbeat_(io, options.ping_interval, options.ping_timeout,
-                 {.ping = [this](heartbeat::member& m) { send(static_cast<session&>(m), "2"); },
+                 {.ping = [this](heartbeat::member& m) { on_heartbeat_ping(static_cast<session&>(m)); },
                   .timed_out = [this](heartbeat::member& m) { close(static_cast<session&>(m), "ping timeout"); }}) {
   subscription_ = hub_.subscribe([this](const event& e) { deliver(e); });
 }
@@ -160,13 +223,7 @@ void socketio_server::close(session& s, std::string_view why) {
   if (s.closed) return;
   s.closed = true;
   log::debug("socket.io session closed", {{"sid", s.sid}, {"why", why}});
-  if (!s.org_id.empty()) {
-    auto it = rooms_.find(s.org_id);
-    if (it != rooms_.end()) {
-      it->second.erase(&s);
-      if (it->second.empty()) rooms_.erase(it);
-    }
-  }
+  leave_namespace(s);
   heartbeat_.stop(s);
   s.signal();
   if (s.ws) s.ws->close();
@@ -176,30 +233,144 @@ void socketio_server::close(session& s, std::string_view why) {
   }  // the session may be gone now
 }
 
+void socketio_server::leave_namespace(session& s) {
+  if (s.nsp == nsp_state::connected) {
+    if (auto it = rooms_.find(s.org_id); it != rooms_.end()) {
+      it->second.erase(s.serial);
+      if (it->second.empty()) rooms_.erase(it);
+    }
+  }
+  s.nsp = nsp_state::none;
+  s.credential_id.clear();
+  s.user_id.clear();
+  s.org_id.clear();
+}
+
+void socketio_server::disconnect(session& s, std::string_view why) {
+  if (s.closed || s.closing) return;
+  leave_namespace(s);  // nothing more reaches it from now on
+  send(s, "41");       // Socket.IO disconnect: the client does not reconnect by itself
+  if (s.closed) return;
+  auto victim = s.shared_from_this();
+  if (s.phase != ws_phase::open && s.polling && !s.polling->get_in_flight) {
+    // No poll waits to carry the 41: the next one does and then closes the
+    // session (Node sends its close with the next poll too). A client that
+    // does not poll again soon is closed anyway. Until then the session
+    // takes nothing from the client.
+    s.closing = true;
+    auto grace = std::make_shared<asio::steady_timer>(
+        io_, std::min<std::chrono::milliseconds>(options_.ping_timeout, std::chrono::seconds(5)));
+    grace->async_wait(
+        [this, victim, grace, reason = std::string(why)](boost::system::error_code) { close(*victim, reason); });
+    return;
+  }
+  asio::post(io_, [this, victim, reason = std::string(why)] { close(*victim, reason); });
+}
+
 void socketio_server::stop() {
   std::vector<std::shared_ptr<session>> all;
   for (auto& [sid, s] : sessions_) all.push_back(s);
   for (auto& s : all) close(*s, "server shutdown");
+  connect_deadlines_.clear();
+  connect_timer_.cancel();
 }
 
 void socketio_server::session_revoked(const std::string& session_id) {
+  credential_revoked(credential_kind::login_session, session_id);
+}
+
+void socketio_server::credential_revoked(credential_kind kind, const std::string& id) {
+  ++revocations_;  // CONNECTs being authenticated now authenticate again
   std::vector<std::shared_ptr<session>> hit;
   for (auto& [sid, s] : sessions_)
-    if (s->login_session_id == session_id) hit.push_back(s);
+    if (s->nsp == nsp_state::connected && s->credential == kind && s->credential_id == id) hit.push_back(s);
+  for (auto& s : hit) disconnect(*s, "credential revoked");
+}
+
+void socketio_server::membership_changed(const std::string& org_id, const std::string& user_id,
+                                         std::optional<auth::role> role) {
+  ++revocations_;
+  auto room = rooms_.find(org_id);
+  if (room == rooms_.end()) return;
+  std::vector<std::shared_ptr<session>> hit;
+  for (auto& [serial, weak] : room->second)
+    if (auto s = weak.lock(); s && s->user_id == user_id) hit.push_back(std::move(s));
   for (auto& s : hit) {
-    send(*s, "41");  // Socket.IO disconnect: the client does not reconnect by itself
-    auto victim = s;
-    asio::post(io_, [this, victim] { close(*victim, "logged out"); });
+    if (role)
+      s->role = *role;  // still a member: listening is every role's right
+    else
+      disconnect(*s, "removed from the organization");
   }
+}
+
+std::size_t socketio_server::sessions_of(const std::string& address) const {
+  auto it = per_address_->by_address.find(address);
+  return it == per_address_->by_address.end() ? 0 : it->second;
+}
+
+std::size_t socketio_server::room_size(const std::string& org_id) const {
+  auto it = rooms_.find(org_id);
+  return it == rooms_.end() ? 0 : it->second.size();
 }
 
 void socketio_server::deliver(const event& e) {
   auto it = rooms_.find(e.organization_id);
   if (it == rooms_.end()) return;
   std::string packet = "42" + json::serialize(json::array{json::value(e.name), e.payload});
-  std::vector<session*> members(it->second.begin(), it->second.end());
-  for (auto* s : members)
-    if (s->connected) send(*s, packet);
+  // Sending may close sessions, and so change the room: walk a copy.
+  std::vector<std::shared_ptr<session>> members;
+  members.reserve(it->second.size());
+  for (auto& [serial, weak] : it->second)
+    if (auto s = weak.lock()) members.push_back(std::move(s));
+  for (auto& s : members)
+    if (!s->closed && s->nsp == nsp_state::connected && s->org_id == e.organization_id) send(*s, packet);
+}
+
+std::shared_ptr<socketio_server::session> socketio_server::new_session(const std::string& address) {
+  if (options_.max_sessions_per_address > 0 && sessions_of(address) >= options_.max_sessions_per_address)
+    return nullptr;
+  return std::make_shared<session>(*this, ids::random_id(15), ++next_serial_, per_address_, address);
+}
+
+std::shared_ptr<socketio_server::session> socketio_server::find_session(const std::string& sid,
+                                                                        const std::string& address) const {
+  auto it = sessions_.find(sid);
+  // A sid used from another address is unknown there: a leaked sid is of no use to anyone else.
+  if (it == sessions_.end() || it->second->slot.address() != address) return nullptr;
+  return it->second;
+}
+
+void socketio_server::expect_connect(session& s) {
+  s.connect_due = std::chrono::steady_clock::now() + options_.connect_timeout;
+  connect_deadlines_.push_back({s.connect_due, s.weak_from_this()});
+  arm_connect_timer();
+}
+
+void socketio_server::arm_connect_timer() {
+  if (connect_timer_armed_ || connect_deadlines_.empty()) return;
+  connect_timer_armed_ = true;
+  connect_timer_.expires_at(connect_deadlines_.front().due);
+  connect_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;  // cancelled (stop), or the server is going
+    connect_timer_armed_ = false;
+    const auto now = std::chrono::steady_clock::now();
+    while (!connect_deadlines_.empty() && connect_deadlines_.front().due <= now) {
+      auto s = connect_deadlines_.front().s.lock();
+      connect_deadlines_.pop_front();
+      // A later deadline of the same session (after a DISCONNECT) has its own entry.
+      if (s && !s->closed && s->nsp != nsp_state::connected && s->connect_due <= now)
+        close(*s, "no namespace connection in time");
+    }
+    arm_connect_timer();
+  });
+}
+
+void socketio_server::on_heartbeat_ping(session& s) {
+  if (s.nsp == nsp_state::connected && accounts_.time().now() >= s.expires_at) {
+    disconnect(s, "login session expired");
+    return;
+  }
+  send(s, "2");
 }
 
 bool socketio_server::on_packet(const std::shared_ptr<session>& s, std::string_view packet) {
@@ -211,18 +382,9 @@ bool socketio_server::on_packet(const std::shared_ptr<session>& s, std::string_v
     case '3':
       heartbeat_.pong(*s);
       return true;
-    case '4': {
-      std::string payload(packet.substr(1));
-      asio::co_spawn(io_, on_message(s, payload), [sid = s->sid](std::exception_ptr e) {
-        if (!e) return;
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          log::warn("socket.io message failed", {{"sid", sid}, {"error", ex.what()}});
-        }
-      });
+    case '4':
+      on_message(s, packet.substr(1));
       return true;
-    }
     case '6':
       return true;
     default:  // '2' from a client is the wrong heartbeat direction in v4
@@ -230,20 +392,28 @@ bool socketio_server::on_packet(const std::shared_ptr<session>& s, std::string_v
   }
 }
 
-asio::awaitable<void> socketio_server::on_message(std::shared_ptr<session> s, std::string payload) {
-  if (payload.empty() || s->closed) co_return;
+void socketio_server::on_message(const std::shared_ptr<session>& s, std::string_view payload) {
+  if (payload.empty() || s->closed || s->closing) return;
   char type = payload[0];
-  std::string_view rest = std::string_view(payload).substr(1);
-  std::string nsp = "/";
+  std::string_view rest = payload.substr(1);
+  std::string_view nsp = "/";
   if (!rest.empty() && rest.front() == '/') {
     auto comma = rest.find(',');
-    nsp = std::string(rest.substr(0, comma));
+    nsp = rest.substr(0, comma);
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
   }
   if (type == '0') {  // CONNECT
     if (nsp != "/") {
-      send(*s, "44" + nsp + "," + json::serialize(json::object{{"message", "Invalid namespace"}}));
-      co_return;
+      send(*s, "44" + std::string(nsp) + "," + json::serialize(json::object{{"message", "Invalid namespace"}}));
+      return;
+    }
+    // One namespace connection per session: a second CONNECT, while the
+    // first is being authenticated or after it was accepted, is a protocol
+    // error (Node's server closes the connection too). It never joins a
+    // second room nor changes the first one's organization.
+    if (s->nsp != nsp_state::none) {
+      close(*s, "second CONNECT");
+      return;
     }
     std::string token = s->cookie_token, org;
     if (!rest.empty()) {
@@ -251,84 +421,138 @@ asio::awaitable<void> socketio_server::on_message(std::shared_ptr<session> s, st
       auto auth = json::parse(rest, ec);
       if (ec || !auth.is_object()) {
         close(*s, "malformed CONNECT");
-        co_return;
+        return;
       }
       if (auto* t = auth.as_object().if_contains("token"); t && t->is_string()) token = std::string(t->as_string());
       if (auto* o = auth.as_object().if_contains("organizationId"); o && o->is_string())
         org = std::string(o->as_string());
     }
-    std::shared_ptr<const auth::principal> who;
-    if (!token.empty()) who = co_await accounts_.authenticate(token);
-    if (s->closed) co_return;
-    const store::membership* m = nullptr;
-    if (who)
-      m = org.empty() ? (who->memberships.empty() ? nullptr : &who->memberships.front()) : who->membership_in(org);
-    if (!who || !m) {
-      send(*s, "44" + json::serialize(json::object{{"message", "unauthorized"}}));
-      co_return;
-    }
-    s->org_id = m->org.id;
-    s->login_session_id = who->session_id;
-    s->connected = true;
-    rooms_[s->org_id].insert(s.get());
-    send(*s, "40" + json::serialize(json::object{{"sid", ids::random_id(12)}}));
-    co_return;
+    s->nsp = nsp_state::connecting;
+    asio::co_spawn(io_, run_connect(s, std::move(token), std::move(org)), [sid = s->sid](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        log::warn("socket.io CONNECT failed", {{"sid", sid}, {"error", ex.what()}});
+      }
+    });
+    return;
   }
-  if (!s->connected) {
+  if (s->nsp != nsp_state::connected) {
     close(*s, "packet before CONNECT");
-    co_return;
+    return;
   }
-  if (type == '1') {  // DISCONNECT
-    s->connected = false;
-    if (auto it = rooms_.find(s->org_id); it != rooms_.end()) it->second.erase(s.get());
-    co_return;
+  if (type == '1') {  // DISCONNECT: the session stays, without a namespace connection
+    leave_namespace(*s);
+    expect_connect(*s);
+    return;
   }
   if (type == '2') {  // EVENT, maybe asking for an ack
     std::size_t digits = 0;
     while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) ++digits;
-    std::string ack(rest.substr(0, digits));
+    std::string_view ack = rest.substr(0, digits);
     boost::system::error_code ec;
     auto args = json::parse(rest.substr(digits), ec);
     if (ec || !args.is_array() || args.as_array().empty() || !args.as_array()[0].is_string() || ack.size() > 9) {
       close(*s, "malformed EVENT");
-      co_return;
+      return;
     }
-    if (!ack.empty()) send(*s, "43" + ack + "[]");
+    if (!ack.empty()) send(*s, "43" + std::string(ack) + "[]");
+    return;
+  }
+  if (type == '3') return;  // ACK of something we never asked: ignore
+  close(*s, "unknown Socket.IO packet");
+}
+
+asio::awaitable<void> socketio_server::run_connect(std::shared_ptr<session> s, std::string token, std::string org) {
+  std::shared_ptr<const auth::principal> who;
+  // A revocation or membership change while the store was read may not be
+  // in what it returned: read again (the service caches nothing read across one).
+  for (int attempt = 0;; ++attempt) {
+    const auto revocations = revocations_;
+    who = nullptr;
+    if (!token.empty()) who = co_await accounts_.authenticate(token);
+    if (s->closed) co_return;
+    if (revocations == revocations_) break;
+    if (attempt == 2) {
+      who = nullptr;  // still changing: refuse; the client may try again
+      break;
+    }
+  }
+  const store::membership* m = nullptr;
+  if (who) m = org.empty() ? (who->memberships.empty() ? nullptr : &who->memberships.front()) : who->membership_in(org);
+  auto role = m ? auth::parse_role(m->role) : std::nullopt;
+  if (!who || !m || !role) {
+    s->nsp = nsp_state::none;
+    send(*s, "44" + json::serialize(json::object{{"message", "unauthorized"}}));
     co_return;
   }
-  if (type == '3') co_return;  // ACK of something we never asked: ignore
-  close(*s, "unknown Socket.IO packet");
+  s->nsp = nsp_state::connected;
+  s->credential = credential_kind::login_session;
+  s->credential_id = who->session_id;
+  s->user_id = who->user.id;
+  s->org_id = m->org.id;
+  s->role = *role;
+  s->expires_at = who->expires_at;
+  rooms_[s->org_id].insert_or_assign(s->serial, s->weak_from_this());
+  send(*s, "40" + json::serialize(json::object{{"sid", ids::random_id(12)}}));
+}
+
+asio::awaitable<http::response> socketio_server::receive_polling(const std::shared_ptr<session>& s,
+                                                                 std::string_view body) {
+  if (s->closing) co_return eio_error(1, "Session ID unknown");  // disconnected: only its last poll is left
+  if (s->post_in_flight) {  // at most one POST at a time (Node: "data request overlap")
+    close(*s, "overlapping POST");
+    co_return eio_error(3, "Bad request");
+  }
+  s->post_in_flight = true;
+  std::size_t packets = 0, bytes = 0;
+  while (!body.empty() && !s->closed) {
+    if (packets >= options_.batch_packets || bytes >= options_.batch_bytes) {
+      // Let the loop run: a body of many small packets must not hold it.
+      packets = bytes = 0;
+      ++batch_yields_;
+      co_await asio::post(io_, asio::use_awaitable);
+      if (s->closed) break;
+    }
+    auto sep = body.find('\x1e');
+    auto packet = body.substr(0, sep);
+    ++packets;
+    bytes += packet.size() + 1;
+    if (!on_packet(s, packet)) {
+      s->post_in_flight = false;
+      close(*s, "malformed packet");
+      co_return eio_error(3, "Bad request");
+    }
+    if (sep == std::string_view::npos) break;
+    body.remove_prefix(sep + 1);
+  }
+  s->post_in_flight = false;
+  co_return text("ok");
 }
 
 asio::awaitable<http::response> socketio_server::handle_polling(http::context& ctx) {
   if (ctx.query("EIO") != "4") co_return eio_error(5, "Unsupported protocol version");
   if (ctx.query("transport") != "polling") co_return eio_error(0, "Transport unknown");
+  const std::string address = http::client_address(ctx, options_.trusted_proxies);
   auto sid = ctx.query("sid");
   if (!sid) {
     if (ctx.req.method() != http::verb::get) co_return eio_error(2, "Bad handshake method");
-    auto s = std::make_shared<session>(*this, ids::random_id(15));
+    auto s = new_session(address);
+    if (!s) co_return too_many_sessions();
     s->polling = std::make_unique<polling_state>(io_);
     if (const auto* c = ctx.cookie("reel_session")) s->cookie_token = *c;
     sessions_.emplace(s->sid, s);
     heartbeat_.start(*s);
+    expect_connect(*s);
     co_return text(open_packet(s->sid, true, options_));
   }
-  auto it = sessions_.find(*sid);
-  if (it == sessions_.end()) co_return eio_error(1, "Session ID unknown");
-  auto s = it->second;
+  auto s = find_session(*sid, address);
+  if (!s) co_return eio_error(1, "Session ID unknown");
   if (s->phase == ws_phase::open) co_return eio_error(3, "Bad request");
   if (ctx.req.method() == http::verb::post) {
     std::string_view body = ctx.req.body();
-    while (!body.empty()) {
-      auto sep = body.find('\x1e');
-      if (!on_packet(s, body.substr(0, sep))) {
-        close(*s, "malformed packet");
-        co_return eio_error(3, "Bad request");
-      }
-      if (sep == std::string_view::npos) break;
-      body.remove_prefix(sep + 1);
-    }
-    co_return text("ok");
+    co_return co_await receive_polling(s, body);
   }
   if (s->polling->get_in_flight) {
     close(*s, "overlapping GET");
@@ -352,22 +576,24 @@ asio::awaitable<http::response> socketio_server::handle_polling(http::context& c
   }
   s->polling->queue.clear();
   s->polling->queued_bytes = 0;
+  if (s->closing) close(*s, "disconnected");  // that was its last poll
   co_return text(std::move(body));
 }
 
 asio::awaitable<http::response> socketio_server::handle_websocket(http::context& ctx) {
   if (ctx.query("EIO") != "4") co_return eio_error(5, "Unsupported protocol version");
   if (!websocket::is_upgrade(ctx.req)) co_return eio_error(3, "Bad request");
+  const std::string address = http::client_address(ctx, options_.trusted_proxies);
   std::shared_ptr<session> s;
   bool upgrade = false;
   if (auto sid = ctx.query("sid")) {
-    auto it = sessions_.find(*sid);
-    if (it == sessions_.end()) co_return eio_error(1, "Session ID unknown");
-    s = it->second;
-    if (s->phase != ws_phase::none) co_return eio_error(3, "Bad request");  // one WebSocket per session
+    s = find_session(*sid, address);
+    if (!s) co_return eio_error(1, "Session ID unknown");
+    if (s->phase != ws_phase::none || s->closing) co_return eio_error(3, "Bad request");  // one WebSocket per session
     upgrade = true;
   } else {
-    s = std::make_shared<session>(*this, ids::random_id(15));
+    s = new_session(address);
+    if (!s) co_return too_many_sessions();
     if (const auto* c = ctx.cookie("reel_session")) s->cookie_token = *c;
   }
   s->phase = ws_phase::handshake;
@@ -408,6 +634,7 @@ asio::awaitable<void> socketio_server::run_handshake(std::shared_ptr<session> s,
     s->phase = ws_phase::open;
     sessions_.emplace(s->sid, s);
     heartbeat_.start(*s);
+    expect_connect(*s);
     send(*s, open_packet(s->sid, false, options_));
   }
   s->ws->start();

@@ -244,3 +244,115 @@ test('upgrade: one WebSocket per session at a time; a failed probe leaves the se
     assert.equal(await (await fetch(`${base}&sid=${sid}`)).text(), '44{"message":"unauthorized"}');
   });
 });
+
+test('a member removed while connected hears nothing more of the organization and is disconnected', async () => {
+  await withServer(async (server, dir) => {
+    const owner = await register(server.port, 'owner@example.com', 'Owner Org');
+    const member = await register(server.port, 'member@example.com', 'Member Own');
+    const added = await api(server.port, 'POST', `/api/orgs/${owner.orgId}/members`, {
+      token: owner.token, body: { email: 'member@example.com', role: 'member' },
+    });
+    assert.equal(added.status, 201);
+    const auth = { token: member.token, organizationId: owner.orgId };
+    // One socket with the default transports (polling, then upgrade), one on websocket only.
+    const polling = connect(server.port, { auth });
+    const ws = connect(server.port, { transports: ['websocket'], auth });
+    const watcher = connect(server.port, { transports: ['websocket'], auth: { token: owner.token } });
+    const sockets = [polling, ws, watcher];
+    try {
+      await Promise.all([waitFor(polling, 'connect'), waitFor(ws, 'connect'), waitFor(watcher, 'connect')]);
+      const heard = { polling: [], ws: [] };
+      polling.onAny((name, payload) => heard.polling.push([name, payload]));
+      ws.onAny((name, payload) => heard.ws.push([name, payload]));
+
+      // Before: the member hears the organization.
+      const created = waitFor(ws, 'video:created');
+      const video = await upload(server.port, owner.token, Buffer.from('not really a video'), 'before');
+      assert.equal((await created)[0].video.id, video.id);
+
+      // The owner removes them: both sockets are told (the client does not reconnect).
+      const gone = [waitFor(polling, 'disconnect'), waitFor(ws, 'disconnect')];
+      const removed = await api(server.port, 'DELETE', `/api/orgs/${owner.orgId}/members/${member.userId}`, { token: owner.token });
+      assert.equal(removed.status, 204);
+      const seenBefore = { polling: heard.polling.length, ws: heard.ws.length };
+      const updated = waitFor(watcher, 'video:updated');
+      const patched = await api(server.port, 'PATCH', `/api/videos/${video.id}`, { token: owner.token, body: { title: 'a secret title' } });
+      assert.equal(patched.status, 200);
+      assert.equal((await updated)[0].video.title, 'a secret title');
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.deepEqual(heard.polling.slice(seenBefore.polling), []);
+      assert.deepEqual(heard.ws.slice(seenBefore.ws), []);
+      for (const [reason] of await Promise.all(gone)) assert.equal(reason, 'io server disconnect');
+      assert.ok(!JSON.stringify(heard).includes('a secret title'));
+
+      // Coming back to that organization is refused.
+      const again = connect(server.port, { auth, reconnection: false });
+      sockets.push(again);
+      assert.equal((await waitFor(again, 'connect_error'))[0].message, 'unauthorized');
+    } finally {
+      for (const s of sockets) s.close();
+    }
+  }, { args: ['--workers', '0'] });
+});
+
+test('a second CONNECT on one session closes that session and joins nothing', async () => {
+  const { WebSocket } = await import('ws');
+  await withServer(async (server, dir) => {
+    const alice = await register(server.port, 'alice@example.com', 'A');
+    const bob = await register(server.port, 'bob@example.com', 'B');
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);
+    const frames = [];
+    ws.on('message', (data) => frames.push(String(data)));
+    const closed = new Promise((r) => ws.once('close', r));
+    await new Promise((r) => ws.once('open', r));
+    ws.send(`40${JSON.stringify({ token: alice.token })}`);
+    const deadline = Date.now() + 5000;
+    while (!frames.some((f) => f.startsWith('40{"sid"')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(frames.some((f) => f.startsWith('40{"sid"')), frames.join(' | '));
+    ws.send(`40${JSON.stringify({ token: bob.token })}`);
+    const timeout = new Promise((r) => setTimeout(() => r('still open'), 3000));
+    assert.notEqual(await Promise.race([closed, timeout]), 'still open');
+    assert.equal(frames.filter((f) => f.startsWith('40')).length, 1);
+    // Bob's organization never reached it.
+    await upload(server.port, bob.token, Buffer.from('bytes'), 'bob only');
+    assert.ok(!frames.some((f) => f.includes('bob only')));
+    ws.terminate();
+  }, { args: ['--workers', '0'] });
+});
+
+test('realtime limits: no CONNECT in time closes the session; sessions per address are capped; a sid is bound to its client', async () => {
+  const { WebSocket } = await import('ws');
+  await withServer(async (server, dir) => {
+    const base = `http://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=polling`;
+    const from = (address) => ({ headers: { 'X-Forwarded-For': address } });
+    // A WebSocket that never sends CONNECT is closed.
+    const idle = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`, from('198.51.100.9'));
+    const started = Date.now();
+    await new Promise((r) => idle.once('close', r));
+    assert.ok(Date.now() - started < 3000);
+
+    // Two sessions per client address (behind the trusted proxy, each forwarded address counts alone).
+    const open = async (address) => {
+      const res = await fetch(base, from(address));
+      return { status: res.status, body: await res.text() };
+    };
+    const first = await open('203.0.113.5');
+    assert.equal(first.status, 200);
+    assert.equal((await open('203.0.113.5')).status, 200);
+    const third = await open('203.0.113.5');
+    assert.equal(third.status, 429);
+    assert.equal(JSON.parse(third.body).code, 4);
+    assert.equal((await open('203.0.113.6')).status, 200);
+
+    // A sid from another client is unknown; its owner is unaffected.
+    const { sid } = JSON.parse(first.body.slice(1));
+    const stolen = await fetch(`${base}&sid=${sid}`, from('203.0.113.6'));
+    assert.equal(stolen.status, 400);
+    assert.deepEqual(await stolen.json(), { code: 1, message: 'Session ID unknown' });
+    const own = await fetch(`${base}&sid=${sid}`, {
+      method: 'POST', body: '40', headers: { 'Content-Type': 'text/plain;charset=UTF-8', 'X-Forwarded-For': '203.0.113.5' },
+    });
+    assert.equal(own.status, 200);
+    assert.equal(await (await fetch(`${base}&sid=${sid}`, from('203.0.113.5'))).text(), '44{"message":"unauthorized"}');
+  }, { args: ['--realtime-connect-timeout-ms', '300', '--realtime-max-per-address', '2', '--trusted-proxies', '127.0.0.1'] });
+});

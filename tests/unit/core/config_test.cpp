@@ -130,3 +130,25 @@ TEST(config, bad_processing_limits_stop_with_a_sentence) {
               std::string::npos)
         << bad;
 }
+
+TEST(config, realtime_limits_and_trusted_proxies) {
+  auto d = load_config({}, {});
+  EXPECT_EQ(d.realtime_max_per_address, 64u);
+  EXPECT_EQ(d.realtime_connect_timeout, std::chrono::milliseconds(45'000));
+  EXPECT_TRUE(d.trusted_proxies.empty());
+  auto c = load_config(
+      {{"REEL_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7,fd00::/8"}, {"REEL_REALTIME_MAX_PER_ADDRESS", "0"}},
+      {"--realtime-connect-timeout-ms", "500"});
+  ASSERT_EQ(c.trusted_proxies.size(), 3u);
+  EXPECT_EQ(c.trusted_proxies[0], *reel::parse_ip_network("10.0.0.0/8"));
+  EXPECT_EQ(c.trusted_proxies[1].prefix, 32u);
+  EXPECT_EQ(c.realtime_max_per_address, 0u);
+  EXPECT_EQ(c.realtime_connect_timeout, std::chrono::milliseconds(500));
+  EXPECT_EQ(failure({{"REEL_TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal"}}, {}),
+            "The environment variable REEL_TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDR "
+            "networks like 10.0.0.0/8, got \"proxy.internal\".");
+  EXPECT_NE(failure({{"REEL_REALTIME_MAX_PER_ADDRESS", "-1"}}, {}).find("REEL_REALTIME_MAX_PER_ADDRESS"),
+            std::string::npos);
+  EXPECT_NE(failure({}, {"--realtime-connect-timeout-ms", "5"}).find("--realtime-connect-timeout-ms"),
+            std::string::npos);
+}
