@@ -24,10 +24,11 @@ wait_http() {  # url
 }
 
 # start_reel PORT DATA_DIR [extra env...]: starts reel in the background;
-# STARTED_PID is its process id (env execs reel).
+# STARTED_PID is its process id (env execs reel). Every load comes from
+# 127.0.0.1 here, so the per-address connection limit is off.
 start_reel() {
   local port=$1 dir=$2; shift 2
-  env "$@" "$REEL" serve --host 127.0.0.1 --port "$port" --data-dir "$dir" 2>"$dir.log" &
+  env REEL_MAX_CONNECTIONS_PER_ADDRESS=0 "$@" "$REEL" serve --host 127.0.0.1 --port "$port" --data-dir "$dir" 2>"$dir.log" &
   STARTED_PID=$!; PIDS+=($!)
   wait_http "http://127.0.0.1:$port/healthz"
 }

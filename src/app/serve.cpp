@@ -229,6 +229,8 @@ int run_serve(const config& cfg) {
   options.keepalive_timeout = cfg.keepalive_timeout;
   options.shutdown_timeout = cfg.shutdown_timeout;
   options.default_body_limit = cfg.max_json_bytes;
+  options.max_connections_per_address = cfg.max_connections_per_address;
+  options.unlimited_peers = cfg.trusted_proxies;
   http::server server(io, routes, chain, options);
   metrics.add_gauge("reel_open_connections", "HTTP connections open now.", "",
                     [&server] { return static_cast<double>(server.open_connections()); });

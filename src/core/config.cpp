@@ -175,6 +175,12 @@ const std::vector<setting>& settings() {
          c.realtime_max_per_address =
              static_cast<unsigned>(parse_uint(s, v, 0, 1'000'000, "an integer from 0 to 1000000"));
        }},
+      {"REEL_MAX_CONNECTIONS_PER_ADDRESS", "max-connections-per-address",
+       "open HTTP connections one client address may hold; trusted proxies are not limited; 0 = no limit (default 256)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.max_connections_per_address =
+             static_cast<unsigned>(parse_uint(s, v, 0, 1'000'000, "an integer from 0 to 1000000"));
+       }},
       {"REEL_REALTIME_CONNECT_TIMEOUT_MS", "realtime-connect-timeout-ms",
        "a Socket.IO session that has not connected (CONNECT) within this is closed (default 45000)",
        [](config& c, const std::string& v, const std::string& s) { c.realtime_connect_timeout = parse_ms(s, v, 100); }},

@@ -48,6 +48,9 @@ struct config {
   // (0: no limit), and how long a session may stay without a namespace
   // connection (CONNECT) before it is closed.
   unsigned realtime_max_per_address = 64;
+  // Open HTTP connections one client address may hold (trusted proxies are
+  // not limited); 0 = no limit.
+  unsigned max_connections_per_address = 256;
   std::chrono::milliseconds realtime_connect_timeout{45'000};
   // Load balancers and reverse proxies whose X-Forwarded-For is believed
   // (addresses or CIDR networks); empty: the TCP peer is the client.

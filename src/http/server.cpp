@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 
@@ -59,6 +60,27 @@ void server::start() {
   });
 }
 
+namespace {
+
+// One address holds too many connections: a short answer, written without
+// waiting (it fits an empty socket buffer), and the connection is closed.
+void refuse_busy_peer(tcp::socket& socket) {
+  static const std::string k_busy = [] {
+    std::string body =
+        R"({"error":{"code":"too_many_requests","message":"Too many connections from this address; try again later."}})";
+    return "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nRetry-After: 5\r\n"
+           "Connection: close\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  ::send(socket.native_handle(), k_busy.data(), k_busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+}
+
+}  // namespace
+
 asio::awaitable<void> server::run_acceptor() {
   asio::steady_timer backoff(io_);
   while (acceptor_.is_open()) {
@@ -72,6 +94,14 @@ asio::awaitable<void> server::run_acceptor() {
       continue;
     }
     boost::system::error_code ignored;
+    if (options_.max_connections_per_address > 0) {
+      auto peer = socket.remote_endpoint(ignored).address();
+      if (!ignored && !any_contains(options_.unlimited_peers, peer) &&
+          per_address_[peer.to_string()] >= options_.max_connections_per_address) {
+        refuse_busy_peer(socket);
+        continue;
+      }
+    }
     socket.set_option(tcp::no_delay(true), ignored);
     asio::co_spawn(io_, run_session(std::move(socket)), [](std::exception_ptr e) {
       if (!e) return;
@@ -303,11 +333,18 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   connection conn{&stream, false};
   connections_.insert(&conn);
+  std::string peer = ec ? std::string() : remote.address().to_string();
+  ++per_address_[peer];
   struct on_exit {
     server* s;
     connection* c;
-    ~on_exit() { s->connection_ended(c); }
-  } guard{this, &conn};
+    const std::string& peer;
+    ~on_exit() {
+      if (auto it = s->per_address_.find(peer); it != s->per_address_.end() && --it->second == 0)
+        s->per_address_.erase(it);
+      s->connection_ended(c);
+    }
+  } guard{this, &conn, peer};
 
   beast::flat_buffer buffer;
   bool first = true;

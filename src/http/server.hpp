@@ -4,6 +4,7 @@
 // gracefully. Loop thread only.
 #pragma once
 
+#include "core/ip_network.hpp"
 #include "http/message.hpp"
 #include "http/router.hpp"
 
@@ -14,7 +15,10 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace reel::http {
 
@@ -26,6 +30,11 @@ struct server_options {
   std::chrono::milliseconds body_timeout{60'000};
   std::uint64_t default_body_limit = 1 << 20;
   std::uint32_t header_limit = 16 * 1024;
+  // Open HTTP connections one client address may hold (0: no limit); more
+  // are answered 429 and closed at once. Peers in `unlimited_peers` (the
+  // trusted proxies, which carry many clients) are not limited here.
+  std::size_t max_connections_per_address = 0;
+  std::vector<ip_network> unlimited_peers;
 };
 
 class server {
@@ -64,6 +73,7 @@ class server {
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer shutdown_timer_;
   std::unordered_set<connection*> connections_;
+  std::unordered_map<std::string, std::size_t> per_address_;  // open connections by peer address
   std::function<void()> on_drained_;
   bool stopping_ = false;
 };

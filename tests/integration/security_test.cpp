@@ -9,10 +9,12 @@
 
 #include <sys/stat.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <thread>
+#include <vector>
 
 using namespace reel::test;
 namespace fs = std::filesystem;
@@ -169,4 +171,33 @@ TEST(security, thumbnail_cache_holds_few_files_per_video_and_stays_under_its_siz
   EXPECT_GT(files_under(thumbs), 1u);
   s.stop(SIGTERM);
   fs::remove_all(scratch);
+}
+
+TEST(security, one_address_cannot_hold_every_connection) {
+  server_process s({"--max-connections-per-address", "8"});
+  std::vector<std::unique_ptr<connection>> held;
+  for (int i = 0; i < 8; ++i) {
+    held.push_back(std::make_unique<connection>(s.port()));
+    held.back()->write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_EQ(held.back()->read_response().result_int(), 200);  // kept alive, still open
+  }
+  // The ninth is refused at once in the error shape, and closed.
+  connection extra(s.port());
+  auto r = extra.read_response();
+  EXPECT_EQ(r.result_int(), 429);
+  EXPECT_EQ(r["Retry-After"], "5");
+  EXPECT_NE(r.body().find("\"too_many_requests\""), std::string::npos);
+  EXPECT_TRUE(extra.closed_by_server());
+  // Closing one frees a place.
+  held.pop_back();
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(request(s.port(), "GET", "/healthz").result_int(), 200);
+  // A trusted proxy carries many clients: it is not limited here.
+  server_process proxied({"--max-connections-per-address", "2", "--trusted-proxies", "127.0.0.1"});
+  std::vector<std::unique_ptr<connection>> many;
+  for (int i = 0; i < 5; ++i) {
+    many.push_back(std::make_unique<connection>(proxied.port()));
+    many.back()->write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(many.back()->read_response().result_int(), 200);
+  }
 }

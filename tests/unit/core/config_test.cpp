@@ -67,6 +67,10 @@ TEST(config, metrics_access_and_the_thumbnail_cache) {
   EXPECT_TRUE(c.metrics_token.empty());
   EXPECT_EQ(c.metrics_port, 0);
   EXPECT_EQ(c.thumbnail_cache_bytes, 256ULL << 20);
+  EXPECT_EQ(c.max_connections_per_address, 256u);
+  EXPECT_EQ(load_config({{"REEL_MAX_CONNECTIONS_PER_ADDRESS", "0"}}, {}).max_connections_per_address, 0u);
+  EXPECT_NE(failure({}, {"--max-connections-per-address", "-1"}).find("--max-connections-per-address"),
+            std::string::npos);
   c = load_config({{"REEL_METRICS_ADDRESS", "127.0.0.1:9464"}, {"REEL_METRICS_TOKEN", "0123456789abcdef"}},
                   {"--thumbnail-cache-bytes", "1048576"});
   EXPECT_EQ(c.metrics_host, "127.0.0.1");
