@@ -1,21 +1,16 @@
 #include "http/client_address.hpp"
 
+#include "core/strings.hpp"
 namespace reel::http {
 
 namespace ip = boost::asio::ip;
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // One X-Forwarded-For entry: "1.2.3.4", "1.2.3.4:5678", "2001:db8::1" or
 // "[2001:db8::1]:5678".
 std::optional<ip::address> parse_entry(std::string_view entry) {
-  entry = trim(entry);
+  entry = trim_ows(entry);
   if (entry.starts_with('[')) {
     auto close = entry.find(']');
     if (close == std::string_view::npos) return std::nullopt;
@@ -42,7 +37,7 @@ std::string client_address(const ip::address& peer, std::string_view forwarded_f
     auto comma = forwarded_for.rfind(',');
     std::string_view entry = comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1);
     forwarded_for = comma == std::string_view::npos ? std::string_view{} : forwarded_for.substr(0, comma);
-    if (trim(entry).empty()) continue;
+    if (trim_ows(entry).empty()) continue;
     auto a = parse_entry(entry);
     if (!a) break;
     client = *a;

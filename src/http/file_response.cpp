@@ -2,6 +2,7 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "core/strings.hpp"
 #include "http/range.hpp"
 
 #include <fcntl.h>
@@ -42,9 +43,7 @@ bool none_match(std::string_view header, const std::string& etag) {
   std::string_view strong = std::string_view(etag);
   while (!header.empty()) {
     auto comma = header.find(',');
-    std::string_view tag = header.substr(0, comma);
-    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
-    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
+    std::string_view tag = trim_ows(header.substr(0, comma));
     if (tag == "*") return true;
     if (tag.starts_with("W/")) tag.remove_prefix(2);
     if (tag == strong) return true;

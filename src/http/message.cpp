@@ -1,8 +1,10 @@
 #include "http/message.hpp"
 
+#include "core/strings.hpp"
+#include "http/router.hpp"
+
 #include <boost/json/serialize.hpp>
 #include <boost/json/stream_parser.hpp>
-#include "http/router.hpp"
 
 #include <unistd.h>
 
@@ -66,8 +68,7 @@ const std::string* context::cookie(std::string_view name) const {
         auto semi = s.find(';');
         std::string_view pair = s.substr(0, semi);
         s = semi == std::string_view::npos ? std::string_view{} : s.substr(semi + 1);
-        while (!pair.empty() && (pair.front() == ' ' || pair.front() == '\t')) pair.remove_prefix(1);
-        while (!pair.empty() && (pair.back() == ' ' || pair.back() == '\t')) pair.remove_suffix(1);
+        pair = trim_ows(pair);
         auto eq = pair.find('=');
         if (eq == 0 || eq == std::string_view::npos) continue;
         std::string_view k = pair.substr(0, eq), v = pair.substr(eq + 1);

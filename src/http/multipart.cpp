@@ -1,6 +1,7 @@
 #include "http/multipart.hpp"
 
 #include "core/errors.hpp"
+#include "core/strings.hpp"
 #include "http/router.hpp"
 
 #include <algorithm>
@@ -20,12 +21,6 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // Splits `type; a=1; b="x;y"` into its parameters, honouring quotes.
 // Calls fn(name, value) for each; returns false on broken quoting.
 template <class F>
@@ -34,12 +29,12 @@ bool for_each_param(std::string_view s, F fn) {
   if (semi == std::string_view::npos) return true;
   s.remove_prefix(semi + 1);
   while (!s.empty()) {
-    s = trim(s);
+    s = trim_ows(s);
     auto eq = s.find('=');
     if (eq == std::string_view::npos) return true;
-    std::string_view name = trim(s.substr(0, eq));
+    std::string_view name = trim_ows(s.substr(0, eq));
     s.remove_prefix(eq + 1);
-    s = trim(s);
+    s = trim_ows(s);
     std::string value;
     if (!s.empty() && s.front() == '"') {
       std::size_t i = 1;
@@ -60,7 +55,7 @@ bool for_each_param(std::string_view s, F fn) {
       s = next == std::string_view::npos ? std::string_view{} : s.substr(next + 1);
     } else {
       auto next = s.find(';');
-      value = std::string(trim(s.substr(0, next)));
+      value = std::string(trim_ows(s.substr(0, next)));
       s = next == std::string_view::npos ? std::string_view{} : s.substr(next + 1);
     }
     fn(name, std::move(value));
@@ -71,7 +66,7 @@ bool for_each_param(std::string_view s, F fn) {
 }  // namespace
 
 std::optional<std::string> multipart_boundary(std::string_view content_type) {
-  std::string_view type = trim(content_type.substr(0, content_type.find(';')));
+  std::string_view type = trim_ows(content_type.substr(0, content_type.find(';')));
   if (!iequals(type, "multipart/form-data")) return std::nullopt;
   std::optional<std::string> boundary;
   bool ok = for_each_param(content_type, [&](std::string_view name, std::string value) {
@@ -99,9 +94,9 @@ void multipart_parser::parse_headers(std::string_view block) {
     if (line.empty()) continue;
     auto colon = line.find(':');
     if (colon == std::string_view::npos) malformed("a part header has no colon");
-    std::string_view name = trim(line.substr(0, colon)), value = trim(line.substr(colon + 1));
+    std::string_view name = trim_ows(line.substr(0, colon)), value = trim_ows(line.substr(colon + 1));
     if (iequals(name, "Content-Disposition")) {
-      if (!iequals(trim(value.substr(0, value.find(';'))), "form-data")) malformed("a part is not form-data");
+      if (!iequals(trim_ows(value.substr(0, value.find(';'))), "form-data")) malformed("a part is not form-data");
       has_disposition = true;
       std::optional<std::string> ext_filename;
       bool ok = for_each_param(value, [&](std::string_view pname, std::string pvalue) {

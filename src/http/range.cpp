@@ -1,17 +1,13 @@
 #include "http/range.hpp"
 
+#include "core/strings.hpp"
+
 #include <limits>
 #include <optional>
 
 namespace reel::http {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // Digits only; saturates at the maximum instead of overflowing.
 std::optional<std::uint64_t> parse_number(std::string_view s) {
@@ -30,7 +26,7 @@ std::optional<std::uint64_t> parse_number(std::string_view s) {
 
 range_request parse_range(std::string_view header, std::uint64_t length, std::size_t max_ranges) {
   range_request out;
-  header = trim(header);
+  header = trim_ows(header);
   if (header.size() < 6) return out;
   for (std::size_t i = 0; i < 5; ++i)
     if (std::tolower(static_cast<unsigned char>(header[i])) != "bytes"[i]) return out;
@@ -42,12 +38,12 @@ range_request parse_range(std::string_view header, std::uint64_t length, std::si
   bool any_satisfiable = false;
   while (true) {
     auto comma = header.find(',');
-    std::string_view spec = trim(header.substr(0, comma));
+    std::string_view spec = trim_ows(header.substr(0, comma));
     if (!spec.empty()) {
       if (++specs > max_ranges) return {};
       auto dash = spec.find('-');
       if (dash == std::string_view::npos) return {};
-      std::string_view a = trim(spec.substr(0, dash)), b = trim(spec.substr(dash + 1));
+      std::string_view a = trim_ows(spec.substr(0, dash)), b = trim_ows(spec.substr(dash + 1));
       if (a.empty()) {  // suffix: -n
         auto n = parse_number(b);
         if (!n) return {};

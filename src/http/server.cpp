@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 
 #include "core/log.hpp"
+#include "core/strings.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -211,9 +212,7 @@ std::optional<std::string> framing_problem(const beast_http::request_header<>& h
   auto range = h.equal_range(field::transfer_encoding);
   if (range.first == range.second) return std::nullopt;
   if (std::next(range.first) != range.second) return "The request has more than one Transfer-Encoding header.";
-  std::string te(range.first->value());
-  while (!te.empty() && (te.back() == ' ' || te.back() == '\t')) te.pop_back();
-  while (!te.empty() && (te.front() == ' ' || te.front() == '\t')) te.erase(0, 1);
+  std::string te(trim_ows(range.first->value()));
   if (!beast::iequals(te, "chunked"))
     return "Transfer-Encoding \"" + te.substr(0, 64) + "\" is not supported; send chunked or a Content-Length.";
   if (h.count(field::content_length)) return "A request must not have both Transfer-Encoding and Content-Length.";

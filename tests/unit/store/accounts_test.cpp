@@ -1,7 +1,6 @@
 #include "store/accounts.hpp"
 
-#include "store/migrations.hpp"
-#include "store/sqlite.hpp"
+#include "support/store_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,28 +10,7 @@ using namespace reel::store;
 
 namespace {
 
-class store_test : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("reel-store-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    db_ = open_database("", dir_.string(), 2);
-    migrate(*db_, "2026-01-01T00:00:00.000Z");
-  }
-  void TearDown() override {
-    db_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  template <class F>
-  void write(F&& f) {
-    db_->transact(true, f);
-  }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<database> db_;
-};
+using store_test = reel::test::store_fixture;
 
 user make_user(std::string id, std::string email) {
   return {id, email, "Name " + id, "$argon2id$fake", "2026-01-01T00:00:00.000Z"};

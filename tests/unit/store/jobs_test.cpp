@@ -1,7 +1,6 @@
 #include "store/jobs.hpp"
 
-#include "store/migrations.hpp"
-#include "store/sqlite.hpp"
+#include "support/store_fixture.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,20 +10,8 @@ using namespace reel::store;
 
 namespace {
 
-class jobs_test : public ::testing::Test {
+class jobs_test : public reel::test::store_fixture {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("reel-jobs-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    db_ = open_database("", dir_.string(), 2);
-    migrate(*db_, "2026-01-01T00:00:00.000Z");
-  }
-  void TearDown() override {
-    db_.reset();
-    std::filesystem::remove_all(dir_);
-  }
   // A queued job of `org`, enqueued at second `at` of the test's clock.
   void enqueue(const std::string& id, const std::string& org, int at) {
     job j;
@@ -59,9 +46,6 @@ class jobs_test : public ::testing::Test {
     std::snprintf(buf, sizeof buf, "2026-01-01T%02d:%02d:%02d.000Z", second / 3600, second / 60 % 60, second % 60);
     return buf;
   }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<database> db_;
 };
 
 }  // namespace

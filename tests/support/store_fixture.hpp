@@ -1,0 +1,40 @@
+// A fresh, migrated SQLite store in a temporary directory per test, for the
+// store's unit tests.
+#pragma once
+
+#include "store/migrations.hpp"
+#include "store/sqlite.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace reel::test {
+
+class store_fixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("reel-store-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    db_ = store::open_database("", dir_.string(), 2);
+    store::migrate(*db_, "2026-01-01T00:00:00.000Z");
+  }
+  void TearDown() override {
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  template <class F>
+  void write(F&& f) {
+    db_->transact(true, f);
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<store::database> db_;
+};
+
+}  // namespace reel::test
