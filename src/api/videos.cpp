@@ -510,7 +510,6 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
     double seek = static_cast<double>(ms) / 1000.0;
     char shown[32];
     std::snprintf(shown, sizeof shown, "%.3f", seek);
-
     if (!co_await s->thumbnails.make(input, seek, width, output)) {
       // Deleted or reprocessed while the frame was being made: answer as if asked now.
       co_await find_streamable(*s, ctx, id);  // 404 or 409 when so

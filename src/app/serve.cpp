@@ -49,6 +49,9 @@ media::paths find_tools() {
   return tools;
 }
 
+// What every ffmpeg/ffprobe child may use (its CPU time follows its timeout).
+media::child_limits child_limits_of(const config& cfg) { return {.memory_bytes = cfg.ffmpeg_memory_mb << 20}; }
+
 jobs::processor_settings processor_settings_of(const config& cfg, unsigned workers) {
   jobs::processor_settings s;
   s.workers = workers;
@@ -59,7 +62,7 @@ jobs::processor_settings processor_settings_of(const config& cfg, unsigned worke
   s.limits.max_pixels = cfg.max_video_pixels;
   s.limits.max_fps = cfg.max_video_fps;
   s.limits.max_seconds = static_cast<double>(cfg.max_video_seconds.count());
-  s.child_limits.memory_bytes = cfg.ffmpeg_memory_mb << 20;
+  s.child_limits = child_limits_of(cfg);
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
   s.owner = std::string(host) + ":" + std::to_string(::getpid()) + ":" + ids::fast_id().substr(0, 6);
@@ -151,7 +154,7 @@ int run_serve(const config& cfg) {
   jobs::processor processor(io, db, files, tools, hub, wall_clock, api::video_json,
                             processor_settings_of(cfg, cfg.workers));
   media::thumbnailer thumbnails(io, pool, tools, cfg.thumbnail_concurrency, cfg.thumbnail_cache_bytes,
-                                {.memory_bytes = cfg.ffmpeg_memory_mb << 20});
+                                child_limits_of(cfg));
   asio::co_spawn(io, thumbnails.load(files.root()), [](std::exception_ptr e) {
     if (e) log::warn("the thumbnail cache could not be read; it starts empty");
   });

@@ -87,16 +87,23 @@ asio::awaitable<void> thumbnailer::load(const fs::path& root) {
   };
   auto scan_job = [&root] {
     std::vector<found> out;
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      const auto& p = it->path();
-      if (p.parent_path().filename() != "thumbs" || p.extension() != ".jpg") continue;
-      std::error_code fec;
-      auto size = fs::file_size(p, fec);
-      auto at = fs::last_write_time(p, fec);
-      if (!fec) out.push_back({p.string(), size, at});
-    }
+    // Only orgs/*/videos/*/thumbs/*.jpg: the HLS segments beside them are
+    // never walked. Errors (a video removed meanwhile) just skip a folder.
+    auto each = [](const fs::path& dir, auto&& fn) {
+      std::error_code ec;
+      for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) fn(it->path());
+    };
+    each(root / "orgs", [&](const fs::path& org) {
+      each(org / "videos", [&](const fs::path& video) {
+        each(video / "thumbs", [&](const fs::path& p) {
+          if (p.extension() != ".jpg") return;
+          std::error_code fec;
+          auto size = fs::file_size(p, fec);
+          auto at = fs::last_write_time(p, fec);
+          if (!fec) out.push_back({p.string(), size, at});
+        });
+      });
+    });
     std::sort(out.begin(), out.end(), [](const found& a, const found& b) { return a.at < b.at; });
     return out;
   };

@@ -72,8 +72,9 @@ class thumbnailer {
   boost::asio::awaitable<bool> make(const std::filesystem::path& input, double at_sec, std::optional<int> width,
                                     const std::filesystem::path& output);
 
-  // Learns the frames already cached under `root` (every `*/thumbs/*.jpg`
-  // below it, as left by an earlier run), oldest first, and trims to the limit.
+  // Learns the frames already cached in the data directory `root`
+  // (`orgs/*/videos/*/thumbs/*.jpg`, as left by an earlier run), oldest
+  // first, and trims to the limit.
   boost::asio::awaitable<void> load(const std::filesystem::path& root);
 
   std::uint64_t runs() const noexcept { return runs_; }

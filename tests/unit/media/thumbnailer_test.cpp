@@ -3,7 +3,13 @@
 #include "media/thumbnailer.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 using namespace reel::media;
@@ -66,4 +72,34 @@ TEST(frames, cache_evicts_least_recently_used_beyond_its_limit) {
   // A file re-made with another size is counted once.
   c.touch("huge", 10);
   EXPECT_EQ(c.bytes(), 10u);
+}
+
+TEST(frames, a_restarted_server_learns_its_cached_frames_oldest_first_and_trims_them) {
+  namespace fs = std::filesystem;
+  fs::path root = fs::temp_directory_path() / ("reel-frames-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  auto put = [&](const fs::path& rel, std::size_t size, int hours_ago) {
+    fs::create_directories((root / rel).parent_path());
+    std::ofstream(root / rel) << std::string(size, 'j');
+    fs::last_write_time(root / rel, fs::file_time_type::clock::now() - std::chrono::hours(hours_ago));
+  };
+  put("orgs/o1/videos/v1/thumbs/t1000_w160.jpg", 3000, 3);  // the oldest: goes
+  put("orgs/o1/videos/v1/thumbs/t2000_w160.jpg", 3000, 2);
+  put("orgs/o2/videos/v2/thumbs/t0_w80.jpg", 3000, 1);
+  put("orgs/o1/videos/v1/hls/240p/cover.jpg", 5000, 9);  // not a cached frame: neither counted nor removed
+  put("orgs/o1/videos/v1/thumbs/notes.txt", 5000, 9);
+  boost::asio::io_context io;
+  reel::worker_pool pool(1);
+  thumbnailer t(io, pool, {}, 1, 6500);
+  std::exception_ptr failure;
+  boost::asio::co_spawn(io, t.load(root), [&](std::exception_ptr e) { failure = e; });
+  io.run();
+  ASSERT_FALSE(failure);
+  EXPECT_EQ(t.cached_bytes(), 6000u);
+  EXPECT_FALSE(fs::exists(root / "orgs/o1/videos/v1/thumbs/t1000_w160.jpg"));
+  EXPECT_TRUE(fs::exists(root / "orgs/o1/videos/v1/thumbs/t2000_w160.jpg"));
+  EXPECT_TRUE(fs::exists(root / "orgs/o2/videos/v2/thumbs/t0_w80.jpg"));
+  EXPECT_TRUE(fs::exists(root / "orgs/o1/videos/v1/hls/240p/cover.jpg"));
+  EXPECT_TRUE(fs::exists(root / "orgs/o1/videos/v1/thumbs/notes.txt"));
+  fs::remove_all(root);
 }
