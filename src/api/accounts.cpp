@@ -34,7 +34,7 @@ auth::role role_field(const json::object& body) {
   return *role;
 }
 
-json::array organizations_json(const std::vector<store::membership>& ms) {
+json::array organizations_json(const std::vector<db::membership>& ms) {
   json::array out;
   for (const auto& m : ms) out.push_back(organization_json(m));
   return out;
@@ -103,11 +103,11 @@ void add_account_routes(http::router& r, auth::service& accounts, const guard& g
   r.add(http::verb::post, "/api/orgs", g.user([svc](context& ctx) -> asio::awaitable<response> {
     const auto& body = require_object(ctx.json_body());
     std::string now = to_iso8601(svc->time().now());
-    store::organization org{ids::random_id(12), require_text(body, "name"), now};
+    db::organization org{ids::random_id(12), require_text(body, "name"), now};
     const std::string& user_id = ctx.principal->user.id;
-    co_await svc->database().write([&](store::session& s) {
-      store::insert_organization(s, org);
-      store::insert_membership(s, org.id, user_id, "owner", now);
+    co_await svc->database().write([&](db::transaction& s) {
+      db::insert_organization(s, org);
+      db::insert_membership(s, org.id, user_id, "owner", now);
     });
     svc->memberships_changed();
     co_return http::json_response(status::created, json::object{{"organization", organization_json(org, "owner")}});
@@ -116,8 +116,7 @@ void add_account_routes(http::router& r, auth::service& accounts, const guard& g
   r.add(http::verb::get, "/api/orgs/:orgId/members",
         g.org(auth::role::viewer, [svc](context& ctx) -> asio::awaitable<response> {
           const std::string& org_id = ctx.org->id;
-          auto members =
-              co_await svc->database().read([&](store::session& s) { return store::list_members(s, org_id); });
+          auto members = co_await svc->database().read([&](db::transaction& s) { return db::list_members(s, org_id); });
           json::array out;
           for (const auto& m : members) out.push_back(member_json(m));
           co_return no_store(http::json_response(status::ok, json::object{{"members", std::move(out)}}));
@@ -132,15 +131,15 @@ void add_account_routes(http::router& r, auth::service& accounts, const guard& g
             throw error(errc::forbidden, "Only an owner can add another owner.");
           const std::string& org_id = ctx.org->id;
           std::string now = to_iso8601(svc->time().now());
-          std::optional<store::member> added;
+          std::optional<db::member> added;
           try {
-            added = co_await svc->database().write([&](store::session& s) -> std::optional<store::member> {
-              auto u = store::find_user_by_email(s, email);
+            added = co_await svc->database().write([&](db::transaction& s) -> std::optional<db::member> {
+              auto u = db::find_user_by_email(s, email);
               if (!u) return std::nullopt;
-              store::insert_membership(s, org_id, u->id, std::string(auth::role_name(role)), now);
-              return store::find_member(s, org_id, u->id);
+              db::insert_membership(s, org_id, u->id, std::string(auth::role_name(role)), now);
+              return db::find_member(s, org_id, u->id);
             });
-          } catch (const store::db_error& e) {
+          } catch (const db::db_error& e) {
             if (e.code() != errc::conflict) throw;
             throw error(errc::conflict, "That user is a member of this organization already.");
           }
@@ -160,15 +159,15 @@ void add_account_routes(http::router& r, auth::service& accounts, const guard& g
           bool caller_is_owner = ctx.org->role == auth::role::owner;
           std::string new_role(auth::role_name(role));
           enum class outcome { changed, not_found, owner_needed, last_owner };
-          std::optional<store::member> changed;
-          auto result = co_await svc->database().write([&](store::session& s) {
-            auto m = store::find_member(s, org_id, target);
+          std::optional<db::member> changed;
+          auto result = co_await svc->database().write([&](db::transaction& s) {
+            auto m = db::find_member(s, org_id, target);
             if (!m) return outcome::not_found;
             if ((m->role == "owner" || role == auth::role::owner) && !caller_is_owner) return outcome::owner_needed;
-            if (m->role == "owner" && role != auth::role::owner && store::count_owners(s, org_id) <= 1)
+            if (m->role == "owner" && role != auth::role::owner && db::count_owners(s, org_id) <= 1)
               return outcome::last_owner;
-            store::set_membership_role(s, org_id, target, new_role);
-            changed = store::find_member(s, org_id, target);
+            db::set_membership_role(s, org_id, target, new_role);
+            changed = db::find_member(s, org_id, target);
             return outcome::changed;
           });
           switch (result) {
@@ -193,14 +192,14 @@ void add_account_routes(http::router& r, auth::service& accounts, const guard& g
           if (!self) require_role(ctx, auth::role::admin);
           auth::role caller = ctx.org->role;
           enum class outcome { removed, not_found, last_owner, owner_needed };
-          auto result = co_await svc->database().write([&](store::session& s) {
-            auto m = store::find_member(s, org_id, target);
+          auto result = co_await svc->database().write([&](db::transaction& s) {
+            auto m = db::find_member(s, org_id, target);
             if (!m) return outcome::not_found;
             if (m->role == "owner") {
               if (!self && caller != auth::role::owner) return outcome::owner_needed;
-              if (store::count_owners(s, org_id) <= 1) return outcome::last_owner;
+              if (db::count_owners(s, org_id) <= 1) return outcome::last_owner;
             }
-            store::delete_membership(s, org_id, target);
+            db::delete_membership(s, org_id, target);
             return outcome::removed;
           });
           switch (result) {

@@ -33,7 +33,7 @@ http::handler guard::user(http::handler h) const {
   };
 }
 
-const store::membership* resource_membership(const http::context& ctx, const std::string& org_id) {
+const db::membership* resource_membership(const http::context& ctx, const std::string& org_id) {
   std::string_view named_org = ctx.header("X-Organization-Id");
   if (!named_org.empty() && named_org != org_id) return nullptr;
   return ctx.principal->membership_in(org_id);
@@ -49,7 +49,7 @@ http::handler guard::org(auth::role min, http::handler h) const {
   return [this, min, h = std::move(h)](http::context& ctx) -> asio::awaitable<http::response> {
     co_await authenticate(ctx);
     const auth::principal& p = *ctx.principal;
-    const store::membership* m = nullptr;
+    const db::membership* m = nullptr;
     if (const auto* named = ctx.params.find("orgId")) {
       m = p.membership_in(*named);
     } else if (auto header = ctx.header("X-Organization-Id"); !header.empty()) {

@@ -36,7 +36,7 @@ std::optional<std::string> request_token(const http::context& ctx);
 // by its own id (a video, an upload): null when the caller is not a member,
 // or when X-Organization-Id names another organization. Callers answer null
 // as "not found", so that nothing of other tenants leaks.
-const store::membership* resource_membership(const http::context& ctx, const std::string& org_id);
+const db::membership* resource_membership(const http::context& ctx, const std::string& org_id);
 
 // Throws error(forbidden) unless the request's role is at least `min`.
 void require_role(const http::context& ctx, auth::role min);

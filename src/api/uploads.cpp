@@ -5,9 +5,9 @@
 #include "core/digest.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
-#include "store/jobs.hpp"
-#include "store/uploads.hpp"
-#include "store/videos.hpp"
+#include "db/jobs.hpp"
+#include "db/uploads.hpp"
+#include "db/videos.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -114,12 +114,12 @@ asio::awaitable<void> stop_writer(upload_services& s, const std::string& id) {
 // another organization's upload (and when X-Organization-Id names another
 // organization), 403 below the member role, 410 once an unfinished upload
 // has expired (unless `allow_expired`).
-asio::awaitable<store::upload> find_writable(upload_services& s, const context& ctx, const std::string& id,
-                                             bool allow_expired = false) {
+asio::awaitable<db::upload> find_writable(upload_services& s, const context& ctx, const std::string& id,
+                                          bool allow_expired = false) {
   if (!storage::is_valid_id(id)) throw error(errc::not_found, "No such upload.");
-  auto u = co_await s.db.read([&](store::session& st) { return store::find_upload(st, id); });
+  auto u = co_await s.db.read([&](db::transaction& st) { return db::find_upload(st, id); });
   if (!u) throw error(errc::not_found, "No such upload.");
-  const store::membership* m = resource_membership(ctx, u->organization_id);
+  const db::membership* m = resource_membership(ctx, u->organization_id);
   if (!m) throw error(errc::not_found, "No such upload.");
   if (!auth::at_least(auth::parse_role(m->role).value_or(auth::role::viewer), auth::role::member))
     throw error(errc::forbidden, "Your role in this organization does not allow uploading; it needs member or higher.");
@@ -135,7 +135,7 @@ asio::awaitable<store::upload> find_writable(upload_services& s, const context& 
 // away, what arrived is kept and recorded; a body that fails its checksum,
 // runs past the upload's length or is malformed is discarded back to the last
 // recorded offset.
-asio::awaitable<std::int64_t> receive_bytes(upload_services& s, context& ctx, const store::upload& u) {
+asio::awaitable<std::int64_t> receive_bytes(upload_services& s, context& ctx, const db::upload& u) {
   auto checksum = expected_checksum(ctx);
   const auto start = static_cast<std::uint64_t>(u.received);
   const auto length = static_cast<std::uint64_t>(u.length);
@@ -181,8 +181,8 @@ asio::awaitable<std::int64_t> receive_bytes(upload_services& s, context& ctx, co
   auto sync_file = [&file] { file->sync(); };
   const std::string& id = u.id;
   std::string now, expires;
-  auto record = [&](store::session& st) {
-    return store::set_upload_received(st, id, static_cast<std::int64_t>(written), now, expires);
+  auto record = [&](db::transaction& st) {
+    return db::set_upload_received(st, id, static_cast<std::int64_t>(written), now, expires);
   };
 
   std::exception_ptr failure;
@@ -268,29 +268,29 @@ asio::awaitable<std::int64_t> receive_bytes(upload_services& s, context& ctx, co
 // Records the offset `received` reached by a request. The last byte
 // completes the upload: the video becomes `queued` with its processing job,
 // in one transaction. Returns the video when that happened.
-asio::awaitable<std::optional<store::video>> record_received(upload_services& s, const store::upload& u,
-                                                             std::int64_t received) {
+asio::awaitable<std::optional<db::video>> record_received(upload_services& s, const db::upload& u,
+                                                          std::int64_t received) {
   std::string now = to_iso8601(s.time.now());
   std::string expires = to_iso8601(s.time.now() + s.expiry);
   if (received < u.length) {
-    auto record = [&](store::session& st) { return store::set_upload_received(st, u.id, received, now, expires); };
+    auto record = [&](db::transaction& st) { return db::set_upload_received(st, u.id, received, now, expires); };
     if (!co_await s.db.write(record)) throw error(errc::not_found, "No such upload.");
     co_return std::nullopt;
   }
-  store::job j;
+  db::job j;
   j.id = ids::random_id(12);
   j.kind = "process_video";
   j.organization_id = u.organization_id;
   j.video_id = u.video_id;
   j.max_attempts = s.max_job_attempts;
   j.run_after = j.created_at = j.updated_at = now;
-  auto complete = [&](store::session& st) -> std::optional<store::video> {
-    auto v = store::find_video(st, u.organization_id, u.video_id);
-    if (!v || !store::find_upload(st, u.id)) return std::nullopt;
-    store::complete_upload(st, u.id, now, expires);
-    store::set_video_status(st, u.video_id, "queued", std::nullopt, now);
-    store::insert_job(st, j);
-    return store::find_video(st, u.organization_id, u.video_id);
+  auto complete = [&](db::transaction& st) -> std::optional<db::video> {
+    auto v = db::find_video(st, u.organization_id, u.video_id);
+    if (!v || !db::find_upload(st, u.id)) return std::nullopt;
+    db::complete_upload(st, u.id, now, expires);
+    db::set_video_status(st, u.video_id, "queued", std::nullopt, now);
+    db::insert_job(st, j);
+    return db::find_video(st, u.organization_id, u.video_id);
   };
   auto v = co_await s.db.write(complete);
   if (!v) throw error(errc::not_found, "No such upload.");
@@ -302,7 +302,7 @@ asio::awaitable<std::optional<store::video>> record_received(upload_services& s,
 
 // The headers every answer about an existing upload carries. `expires`:
 // when it expires if no more bytes come (unfinished uploads only).
-void set_upload_headers(response& res, const store::upload& u, std::int64_t received, sys_time expires) {
+void set_upload_headers(response& res, const db::upload& u, std::int64_t received, sys_time expires) {
   res.set("Upload-Offset", std::to_string(received));
   res.set("X-Video-Id", u.video_id);
   if (received < u.length) res.set("Upload-Expires", to_http_date(expires));
@@ -353,7 +353,7 @@ asio::awaitable<response> create_upload(upload_services& s, context& ctx) {
   std::string filename = clean_filename(meta("filename").value_or(""));
   auto [title, description] = video_text_fields(meta("title"), meta("description"), filename);
   std::string now = to_iso8601(s.time.now());
-  store::video v;
+  db::video v;
   v.id = ids::random_id(12);
   v.organization_id = ctx.org->id;
   v.title = title;
@@ -364,7 +364,7 @@ asio::awaitable<response> create_upload(upload_services& s, context& ctx) {
   v.size_bytes = static_cast<std::int64_t>(*length);
   v.created_by = ctx.principal->user.id;
   v.created_at = v.updated_at = now;
-  store::upload u;
+  db::upload u;
   u.id = ids::random_id(18);
   u.organization_id = v.organization_id;
   u.video_id = v.id;
@@ -379,9 +379,9 @@ asio::awaitable<response> create_upload(upload_services& s, context& ctx) {
   co_await s.pool.offload(create_file);
   std::exception_ptr failure;
   try {
-    co_await s.db.write([&](store::session& st) {
-      store::insert_video(st, v);
-      store::insert_upload(st, u);
+    co_await s.db.write([&](db::transaction& st) {
+      db::insert_video(st, v);
+      db::insert_upload(st, u);
     });
   } catch (...) {
     failure = std::current_exception();
@@ -461,11 +461,11 @@ asio::awaitable<response> terminate_upload(upload_services& s, context& ctx) {
   upload_lock lock(s.busy, id);
   auto u = co_await find_writable(s, ctx, id, /*allow_expired=*/true);
   bool finished = u.completed_at.has_value();
-  co_await s.db.write([&](store::session& st) {
+  co_await s.db.write([&](db::transaction& st) {
     if (finished)
-      store::delete_upload(st, u.id);
+      db::delete_upload(st, u.id);
     else
-      store::delete_video(st, u.organization_id, u.video_id);  // the upload goes with it
+      db::delete_video(st, u.organization_id, u.video_id);  // the upload goes with it
   });
   if (!finished) {
     auto dir = s.files.video_dir(u.organization_id, u.video_id);
@@ -522,20 +522,20 @@ http::middleware tus_headers() {
 
 asio::awaitable<std::size_t> remove_expired_uploads(upload_services& s) {
   std::string now = to_iso8601(s.time.now());
-  auto expired = co_await s.db.read([&](store::session& st) { return store::expired_uploads(st, now, 100); });
+  auto expired = co_await s.db.read([&](db::transaction& st) { return db::expired_uploads(st, now, 100); });
   // Uploads a request is writing are left for the next sweep; the others are
   // held busy meanwhile, so that no request starts on them.
-  std::vector<store::upload> taken;
+  std::vector<db::upload> taken;
   for (auto& u : expired)
     if (s.busy.emplace(u.id, nullptr).second) taken.push_back(std::move(u));
   std::size_t removed = 0;
   try {
-    co_await s.db.write([&](store::session& st) {
+    co_await s.db.write([&](db::transaction& st) {
       for (const auto& u : taken) {
         if (u.completed_at)
-          store::delete_upload(st, u.id);
+          db::delete_upload(st, u.id);
         else
-          store::delete_video(st, u.organization_id, u.video_id);
+          db::delete_video(st, u.organization_id, u.video_id);
       }
     });
     for (const auto& u : taken) {

@@ -14,11 +14,11 @@
 #include "core/clock.hpp"
 #include "core/events.hpp"
 #include "core/offload.hpp"
+#include "db/database.hpp"
 #include "http/middleware.hpp"
 #include "http/router.hpp"
 #include "jobs/processor.hpp"
 #include "storage/blobs.hpp"
-#include "store/database.hpp"
 
 #include <chrono>
 #include <optional>
@@ -30,7 +30,7 @@
 namespace reel::api {
 
 struct upload_services {
-  store::db& db;
+  db::gateway& db;
   worker_pool& pool;
   const storage::layout& files;
   const clock& time;

@@ -74,7 +74,7 @@ bool is_raw_upload_type(std::string_view type) {
 }
 
 struct page_cursor_codec {
-  static std::string encode(const store::video& v) {
+  static std::string encode(const db::video& v) {
     std::string raw = v.created_at + "|" + v.id;
     std::string out;
     static constexpr char hex[] = "0123456789abcdef";
@@ -84,7 +84,7 @@ struct page_cursor_codec {
     }
     return out;
   }
-  static store::video_page_cursor decode(const std::string& text) {
+  static db::video_page_cursor decode(const std::string& text) {
     auto bad = [] { return error(errc::bad_request, "The parameter \"cursor\" is not a cursor this server made."); };
     if (text.size() % 2 || text.size() > 400) throw bad();
     std::string raw;
@@ -98,7 +98,7 @@ struct page_cursor_codec {
     }
     auto bar = raw.find('|');
     if (bar == std::string::npos) throw bad();
-    store::video_page_cursor c{raw.substr(0, bar), raw.substr(bar + 1)};
+    db::video_page_cursor c{raw.substr(0, bar), raw.substr(bar + 1)};
     if (!from_iso8601(c.created_at) || !storage::is_valid_id(c.id)) throw bad();
     return c;
   }
@@ -120,15 +120,15 @@ std::optional<int> query_int(const context& ctx, const char* name, long min, lon
 // The caller may stream videos of organizations they belong to; the
 // organization is the video's own (a <video> element cannot send
 // X-Organization-Id), and an explicit X-Organization-Id must match it.
-void check_stream_access(const context& ctx, const store::video& v) {
+void check_stream_access(const context& ctx, const db::video& v) {
   if (!resource_membership(ctx, v.organization_id)) throw error(errc::not_found, "No such video.");
 }
 
 // The video `id` if the caller may stream it and it is ready: 404 for an
 // unknown or foreign video, 409 while it is not ready.
-asio::awaitable<store::video> find_streamable(video_services& s, const context& ctx, const std::string& id) {
+asio::awaitable<db::video> find_streamable(video_services& s, const context& ctx, const std::string& id) {
   if (!storage::is_valid_id(id)) throw error(errc::not_found, "No such video.");
-  auto v = co_await s.db.read([&](store::session& st) { return store::find_video_any_org(st, id); });
+  auto v = co_await s.db.read([&](db::transaction& st) { return db::find_video_any_org(st, id); });
   if (!v) throw error(errc::not_found, "No such video.");
   check_stream_access(ctx, *v);
   if (v->status != "ready")
@@ -157,7 +157,7 @@ const stream_cache::entry* stream_cache::find(const std::string& id) {
   return &it->second;
 }
 
-void stream_cache::put(const store::video& v, http::file_info f) {
+void stream_cache::put(const db::video& v, http::file_info f) {
   if (entries_.size() >= capacity_) entries_.clear();
   entries_[v.id] = entry{v, std::move(f), std::chrono::steady_clock::now() + ttl_};
 }
@@ -315,7 +315,7 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
                 auto [final_title, final_description] = video_text_fields(title, description, filename);
 
                 std::string now = to_iso8601(s->time.now());
-                store::video v;
+                db::video v;
                 v.id = video_id;
                 v.organization_id = ctx.org->id;
                 v.title = final_title;
@@ -326,7 +326,7 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
                 v.size_bytes = static_cast<std::int64_t>(tmp->size());
                 v.created_by = ctx.principal->user.id;
                 v.created_at = v.updated_at = now;
-                store::job j;
+                db::job j;
                 j.id = ids::random_id(12);
                 j.kind = "process_video";
                 j.organization_id = v.organization_id;
@@ -338,9 +338,9 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
                 auto commit_job = [&tmp, &final_path] { tmp->commit(final_path); };
                 co_await s->pool.offload(commit_job);
                 try {
-                  co_await s->db.write([&](store::session& st) {
-                    store::insert_video(st, v);
-                    store::insert_job(st, j);
+                  co_await s->db.write([&](db::transaction& st) {
+                    db::insert_video(st, v);
+                    db::insert_job(st, j);
                   });
                 } catch (...) {
                   failure = std::current_exception();
@@ -367,7 +367,7 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
                   "The parameter \"status\" must be one of uploading, queued, processing, ready, failed.");
     int limit = query_int(ctx, "limit", 1, 100).value_or(20);
     std::optional<std::string> cursor_text = ctx.query("cursor");
-    std::optional<store::video_page_cursor> after;
+    std::optional<db::video_page_cursor> after;
     if (cursor_text && !cursor_text->empty()) after = page_cursor_codec::decode(*cursor_text);
     const std::string& org_id = ctx.org->id;
     std::string key = org_id + "|" + status_filter.value_or("") + "|" + std::to_string(limit) + "|" +
@@ -379,8 +379,8 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
     } else {
       std::uint64_t generation = s->lists.generation(org_id);
       // The page is built and serialized on the pool: the loop only sends it.
-      auto page = [&](store::session& st) {
-        auto rows = store::list_videos(st, org_id, status_filter, after, limit);
+      auto page = [&](db::transaction& st) {
+        auto rows = db::list_videos(st, org_id, status_filter, after, limit);
         json::array videos;
         videos.reserve(rows.size());
         json::value next = nullptr;
@@ -400,7 +400,7 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
   r.add(http::verb::get, "/api/videos/:id", g.org(auth::role::viewer, [s](context& ctx) -> asio::awaitable<response> {
     const std::string& org_id = ctx.org->id;
     const std::string& id = ctx.params.at("id");
-    auto v = co_await s->db.read([&](store::session& st) { return store::find_video(st, org_id, id); });
+    auto v = co_await s->db.read([&](db::transaction& st) { return db::find_video(st, org_id, id); });
     if (!v) throw error(errc::not_found, "No such video.");
     response res = http::json_response(status::ok, json::object{{"video", video_json(*v)}});
     res.set(http::field::cache_control, "no-store");
@@ -416,9 +416,9 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
     const std::string& org_id = ctx.org->id;
     const std::string& id = ctx.params.at("id");
     std::string now = to_iso8601(s->time.now());
-    auto v = co_await s->db.write([&](store::session& st) -> std::optional<store::video> {
-      if (!store::update_video_text(st, org_id, id, title, description, now)) return std::nullopt;
-      return store::find_video(st, org_id, id);
+    auto v = co_await s->db.write([&](db::transaction& st) -> std::optional<db::video> {
+      if (!db::update_video_text(st, org_id, id, title, description, now)) return std::nullopt;
+      return db::find_video(st, org_id, id);
     });
     if (!v) throw error(errc::not_found, "No such video.");
     s->streams.invalidate(v->id);
@@ -430,9 +430,9 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
         g.org(auth::role::member, [s](context& ctx) -> asio::awaitable<response> {
           const std::string& org_id = ctx.org->id;
           const std::string& id = ctx.params.at("id");
-          auto v = co_await s->db.write([&](store::session& st) -> std::optional<store::video> {
-            auto found = store::find_video(st, org_id, id);
-            if (found) store::delete_video(st, org_id, id);
+          auto v = co_await s->db.write([&](db::transaction& st) -> std::optional<db::video> {
+            auto found = db::find_video(st, org_id, id);
+            if (found) db::delete_video(st, org_id, id);
             return found;
           });
           if (!v) throw error(errc::not_found, "No such video.");
@@ -526,22 +526,22 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
           const std::string& id = ctx.params.at("id");
           std::string now = to_iso8601(s->time.now());
           enum class outcome { ok, missing, busy, uploading };
-          store::job j;
+          db::job j;
           j.id = ids::random_id(12);
           j.kind = "process_video";
           j.organization_id = org_id;
           j.video_id = id;
           j.max_attempts = s->max_job_attempts;
           j.run_after = j.created_at = j.updated_at = now;
-          std::optional<store::video> v;
-          auto result = co_await s->db.write([&](store::session& st) {
-            auto current = store::find_video(st, org_id, id);
+          std::optional<db::video> v;
+          auto result = co_await s->db.write([&](db::transaction& st) {
+            auto current = db::find_video(st, org_id, id);
             if (!current) return outcome::missing;
             if (current->status == "uploading") return outcome::uploading;
-            if (store::active_job_for_video(st, id)) return outcome::busy;
-            store::reset_video_for_processing(st, id, now);
-            store::insert_job(st, j);
-            v = store::find_video(st, org_id, id);
+            if (db::active_job_for_video(st, id)) return outcome::busy;
+            db::reset_video_for_processing(st, id, now);
+            db::insert_job(st, j);
+            v = db::find_video(st, org_id, id);
             return outcome::ok;
           });
           if (result == outcome::missing) throw error(errc::not_found, "No such video.");

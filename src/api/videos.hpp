@@ -5,13 +5,13 @@
 #include "core/clock.hpp"
 #include "core/events.hpp"
 #include "core/offload.hpp"
+#include "db/database.hpp"
+#include "db/videos.hpp"
 #include "http/file_response.hpp"
 #include "http/router.hpp"
 #include "jobs/processor.hpp"
 #include "media/thumbnailer.hpp"
 #include "storage/blobs.hpp"
-#include "store/database.hpp"
-#include "store/videos.hpp"
 
 #include <functional>
 #include <unordered_map>
@@ -25,7 +25,7 @@ namespace reel::api {
 class stream_cache {
  public:
   struct entry {
-    store::video video;
+    db::video video;
     http::file_info file;
     std::chrono::steady_clock::time_point until;
   };
@@ -33,7 +33,7 @@ class stream_cache {
       : ttl_(ttl), capacity_(capacity) {}
   // The fresh entry for `id`, or null. Valid until the next call.
   const entry* find(const std::string& id);
-  void put(const store::video& v, http::file_info f);
+  void put(const db::video& v, http::file_info f);
   void invalidate(const std::string& id) { entries_.erase(id); }
 
  private:
@@ -75,7 +75,7 @@ class list_cache {
 };
 
 struct video_services {
-  store::db& db;
+  db::gateway& db;
   worker_pool& pool;
   const storage::layout& files;
   const clock& time;

@@ -2,17 +2,17 @@
 
 namespace reel::api {
 
-boost::json::object user_json(const store::user& u) {
+boost::json::object user_json(const db::user& u) {
   return {{"id", u.id}, {"email", u.email}, {"name", u.name}, {"createdAt", u.created_at}};
 }
 
-boost::json::object organization_json(const store::organization& o, std::string_view role) {
+boost::json::object organization_json(const db::organization& o, std::string_view role) {
   return {{"id", o.id}, {"name", o.name}, {"role", role}, {"createdAt", o.created_at}};
 }
 
-boost::json::object organization_json(const store::membership& m) { return organization_json(m.org, m.role); }
+boost::json::object organization_json(const db::membership& m) { return organization_json(m.org, m.role); }
 
-boost::json::object member_json(const store::member& m) {
+boost::json::object member_json(const db::member& m) {
   return {
       {"user", {{"id", m.user_id}, {"email", m.email}, {"name", m.name}}}, {"role", m.role}, {"joinedAt", m.joined_at}};
 }
@@ -30,7 +30,7 @@ boost::json::value nullable(const std::optional<T>& v) {
 }
 }  // namespace
 
-boost::json::object video_json(const store::video& v) {
+boost::json::object video_json(const db::video& v) {
   boost::json::object o;
   o.reserve(24);
   o["id"] = v.id;

@@ -13,6 +13,8 @@
 #include "core/log.hpp"
 #include "core/offload.hpp"
 #include "core/system.hpp"
+#include "db/jobs.hpp"
+#include "db/migrations.hpp"
 #include "http/loop_monitor.hpp"
 #include "http/metrics.hpp"
 #include "http/middleware.hpp"
@@ -22,8 +24,6 @@
 #include "media/thumbnailer.hpp"
 #include "realtime/socketio.hpp"
 #include "storage/blobs.hpp"
-#include "store/jobs.hpp"
-#include "store/migrations.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -69,13 +69,13 @@ jobs::processor_settings processor_settings_of(const config& cfg, unsigned worke
   return s;
 }
 
-std::unique_ptr<store::database> open_store(const config& cfg, const clock& c) {
+std::unique_ptr<db::database> open_store(const config& cfg, const clock& c) {
   try {
-    auto database = store::open_database(cfg.database_url, cfg.data_dir, cfg.threadpool_size + 2);
-    int applied = store::migrate(*database, to_iso8601(c.now()));
+    auto database = db::open_database(cfg.database_url, cfg.data_dir, cfg.threadpool_size + 2);
+    int applied = db::migrate(*database, to_iso8601(c.now()));
     if (applied > 0) log::info("database migrated", {{"applied", applied}, {"backend", database->backend()}});
     return database;
-  } catch (const store::db_error& e) {
+  } catch (const db::db_error& e) {
     throw config_error(std::string("The database cannot be used: ") + e.what() + ".");
   }
 }
@@ -93,7 +93,7 @@ int run_worker(const config& cfg) {
   worker_pool pool(cfg.threadpool_size);
   system_clock wall_clock;
   auto database = open_store(cfg, wall_clock);
-  store::db db(pool, *database);
+  db::gateway db(pool, *database);
   storage::layout files(cfg.data_dir);
   local_event_hub hub;  // events of a worker process reach clients through Redis in a scale-out setup
   jobs::processor processor(io, db, files, find_tools(), hub, wall_clock, api::video_json,
@@ -117,7 +117,7 @@ int run_migrate(const config& cfg) {
   prepare_data_dir(cfg);
   system_clock c;
   auto database = open_store(cfg, c);
-  std::printf("database schema at version %d\n", store::schema_version(*database));
+  std::printf("database schema at version %d\n", db::schema_version(*database));
   log::flush();
   return 0;
 }
@@ -136,7 +136,7 @@ int run_serve(const config& cfg) {
   worker_pool pool(cfg.threadpool_size);
   system_clock wall_clock;
   auto database = open_store(cfg, wall_clock);
-  store::db db(pool, *database);
+  db::gateway db(pool, *database);
   http::metrics metrics;
   http::router routes;
 
@@ -188,7 +188,7 @@ int run_serve(const config& cfg) {
   std::vector<api::readiness_check> checks;
   checks.push_back({"database", [&db]() -> asio::awaitable<std::optional<std::string>> {
                       try {
-                        co_await db.read([](store::session& s) { s.query("SELECT 1"); });
+                        co_await db.read([](db::transaction& s) { s.query("SELECT 1"); });
                       } catch (const std::exception& e) {
                         // /readyz is public: the detail (paths, server messages) goes to the log only.
                         log::warn("readiness: the database is not usable", {{"error", e.what()}});
@@ -260,7 +260,7 @@ int run_serve(const config& cfg) {
     asio::co_spawn(
         io,
         [&db, job_counts]() -> asio::awaitable<void> {
-          auto rows = co_await db.read([](store::session& s) { return store::count_jobs_by_state(s); });
+          auto rows = co_await db.read([](db::transaction& s) { return db::count_jobs_by_state(s); });
           job_counts->clear();
           for (const auto& [state, n] : rows) (*job_counts)[state] = static_cast<double>(n);
         },

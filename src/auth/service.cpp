@@ -7,13 +7,13 @@ namespace reel::auth {
 
 namespace asio = boost::asio;
 
-const store::membership* principal::membership_in(const std::string& org_id) const {
+const db::membership* principal::membership_in(const std::string& org_id) const {
   for (const auto& m : memberships)
     if (m.org.id == org_id) return &m;
   return nullptr;
 }
 
-service::service(store::db& db, const clock& c, account_settings settings)
+service::service(db::gateway& db, const clock& c, account_settings settings)
     : db_(db), clock_(c), settings_(settings), throttle_(c, settings.throttle) {}
 
 asio::awaitable<service::registration> service::register_account(const std::string& email, const std::string& password,
@@ -29,16 +29,16 @@ asio::awaitable<service::registration> service::register_account(const std::stri
   out.org = {ids::random_id(12), org_name, now_iso};
   out.token = new_token();
   out.expires_at = now + settings_.session_ttl;
-  store::session_record session{ids::random_id(12),         out.user.id, hash_token(out.token), now_iso,
-                                to_iso8601(out.expires_at), std::nullopt};
+  db::session_record session{ids::random_id(12),         out.user.id, hash_token(out.token), now_iso,
+                             to_iso8601(out.expires_at), std::nullopt};
   try {
-    co_await db_.write([&](store::session& s) {
-      store::insert_user(s, out.user);
-      store::insert_organization(s, out.org);
-      store::insert_membership(s, out.org.id, out.user.id, "owner", now_iso);
-      store::insert_session(s, session);
+    co_await db_.write([&](db::transaction& s) {
+      db::insert_user(s, out.user);
+      db::insert_organization(s, out.org);
+      db::insert_membership(s, out.org.id, out.user.id, "owner", now_iso);
+      db::insert_session(s, session);
     });
-  } catch (const store::db_error& e) {
+  } catch (const db::db_error& e) {
     if (e.code() != errc::conflict) throw;
     throw error(errc::conflict, "An account with this email exists already.");
   }
@@ -62,7 +62,7 @@ asio::awaitable<service::login_result> service::login(const std::string& email, 
     throw error(errc::too_many_requests,
                 "Too many failed logins; try again in " + std::to_string(wait->count()) + " seconds.", *wait);
 
-  auto found = co_await db_.read([&](store::session& s) { return store::find_user_by_email(s, email); });
+  auto found = co_await db_.read([&](db::transaction& s) { return db::find_user_by_email(s, email); });
   // An unknown email still costs one argon2id verification, so that the
   // answer takes as long as for a wrong password.
   const std::string* stored = nullptr;
@@ -84,11 +84,11 @@ asio::awaitable<service::login_result> service::login(const std::string& email, 
   out.user.password_hash.clear();
   out.token = new_token();
   out.expires_at = now + settings_.session_ttl;
-  store::session_record session{ids::random_id(12),         out.user.id, hash_token(out.token), to_iso8601(now),
-                                to_iso8601(out.expires_at), std::nullopt};
-  out.memberships = co_await db_.write([&](store::session& s) {
-    store::insert_session(s, session);
-    return store::list_memberships(s, out.user.id);
+  db::session_record session{ids::random_id(12),         out.user.id, hash_token(out.token), to_iso8601(now),
+                             to_iso8601(out.expires_at), std::nullopt};
+  out.memberships = co_await db_.write([&](db::transaction& s) {
+    db::insert_session(s, session);
+    return db::list_memberships(s, out.user.id);
   });
   co_return out;
 }
@@ -96,7 +96,7 @@ asio::awaitable<service::login_result> service::login(const std::string& email, 
 asio::awaitable<void> service::logout(const principal& p) {
   cache_.erase(p.token_hash);
   std::string now = to_iso8601(clock_.now());
-  co_await db_.write([&](store::session& s) { store::revoke_session(s, p.session_id, now); });
+  co_await db_.write([&](db::transaction& s) { db::revoke_session(s, p.session_id, now); });
   ++generation_;
   cache_.erase(p.token_hash);  // also what an authentication cached meanwhile
   if (on_logout) on_logout(p.session_id);
@@ -118,16 +118,16 @@ asio::awaitable<std::shared_ptr<const principal>> service::authenticate(std::str
 
   const auto generation = generation_;
   struct loaded {
-    store::session_record session;
-    store::user user;
-    std::vector<store::membership> memberships;
+    db::session_record session;
+    db::user user;
+    std::vector<db::membership> memberships;
   };
-  auto found = co_await db_.read([&](store::session& s) -> std::optional<loaded> {
-    auto rec = store::find_session_by_token_hash(s, token_hash);
+  auto found = co_await db_.read([&](db::transaction& s) -> std::optional<loaded> {
+    auto rec = db::find_session_by_token_hash(s, token_hash);
     if (!rec || rec->revoked_at) return std::nullopt;
-    auto u = store::find_user_by_id(s, rec->user_id);
+    auto u = db::find_user_by_id(s, rec->user_id);
     if (!u) return std::nullopt;
-    auto memberships = store::list_memberships(s, rec->user_id);
+    auto memberships = db::list_memberships(s, rec->user_id);
     return loaded{std::move(*rec), std::move(*u), std::move(memberships)};
   });
   if (!found) co_return nullptr;
@@ -149,7 +149,7 @@ asio::awaitable<std::shared_ptr<const principal>> service::authenticate(std::str
 
 asio::awaitable<std::int64_t> service::sweep_sessions() {
   std::string before = to_iso8601(clock_.now());
-  co_return co_await db_.write([&](store::session& s) { return store::delete_stale_sessions(s, before); });
+  co_return co_await db_.write([&](db::transaction& s) { return db::delete_stale_sessions(s, before); });
 }
 
 }  // namespace reel::auth

@@ -6,7 +6,7 @@
 #include "auth/roles.hpp"
 #include "auth/throttle.hpp"
 #include "core/clock.hpp"
-#include "store/accounts.hpp"
+#include "db/accounts.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -33,22 +33,22 @@ struct account_settings {
 
 // The authenticated caller of a request.
 struct principal {
-  store::user user;  // password_hash cleared
+  db::user user;  // password_hash cleared
   std::string session_id;
   std::string token_hash;
   sys_time expires_at;
-  std::vector<store::membership> memberships;  // oldest first
+  std::vector<db::membership> memberships;  // oldest first
 
-  const store::membership* membership_in(const std::string& org_id) const;
+  const db::membership* membership_in(const std::string& org_id) const;
 };
 
 class service {
  public:
-  service(store::db& db, const clock& c, account_settings settings = {});
+  service(db::gateway& db, const clock& c, account_settings settings = {});
 
   struct registration {
-    store::user user;
-    store::organization org;
+    db::user user;
+    db::organization org;
     std::string token;
     sys_time expires_at;
   };
@@ -58,8 +58,8 @@ class service {
                                                         const std::string& name, const std::string& org_name);
 
   struct login_result {
-    store::user user;
-    std::vector<store::membership> memberships;
+    db::user user;
+    std::vector<db::membership> memberships;
     std::string token;
     sys_time expires_at;
   };
@@ -99,13 +99,13 @@ class service {
   boost::asio::awaitable<std::int64_t> sweep_sessions();
 
   std::chrono::seconds session_ttl() const noexcept { return settings_.session_ttl; }
-  store::db& database() noexcept { return db_; }
+  db::gateway& database() noexcept { return db_; }
   const clock& time() const noexcept { return clock_; }
 
  private:
   boost::asio::awaitable<const std::string*> dummy_hash();
 
-  store::db& db_;
+  db::gateway& db_;
   const clock& clock_;
   account_settings settings_;
   login_throttle throttle_;

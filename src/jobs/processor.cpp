@@ -68,7 +68,7 @@ std::string read_text(const fs::path& p) {
 }  // namespace
 
 struct processor::job_run {
-  store::job job;
+  db::job job;
   std::string owner;
   std::string video_id, org_id;
   std::shared_ptr<media::child_process> child;
@@ -92,8 +92,8 @@ struct processor::job_run {
   }
 };
 
-processor::processor(asio::io_context& io, store::db& db, const storage::layout& files, media::paths tools,
-                     event_hub& hub, const clock& c, std::function<json::object(const store::video&)> video_view,
+processor::processor(asio::io_context& io, db::gateway& db, const storage::layout& files, media::paths tools,
+                     event_hub& hub, const clock& c, std::function<json::object(const db::video&)> video_view,
                      processor_settings settings)
     : io_(io),
       db_(db),
@@ -162,11 +162,11 @@ asio::awaitable<void> processor::run_worker(unsigned index) {
   while (!stopping_) {
     std::string now = to_iso8601(clock_.now());
     std::string lease_until = to_iso8601(clock_.now() + settings_.lease);
-    std::optional<store::job> claimed;
+    std::optional<db::job> claimed;
     try {
       const std::string& after = last_claimed_org_;
       claimed = co_await db_.write(
-          [&](store::session& s) { return store::claim_job(s, settings_.owner, now, lease_until, after); });
+          [&](db::transaction& s) { return db::claim_job(s, settings_.owner, now, lease_until, after); });
     } catch (const std::exception& e) {
       log::warn("claiming a job failed", {{"error", e.what()}});
     }
@@ -193,15 +193,14 @@ asio::awaitable<void> processor::run_heartbeat(std::shared_ptr<job_run> run) {
     std::string until = to_iso8601(clock_.now() + settings_.lease);
     bool held = false;
     try {
-      held =
-          co_await db_.write([&](store::session& s) { return store::renew_lease(s, run->job.id, run->owner, until); });
+      held = co_await db_.write([&](db::transaction& s) { return db::renew_lease(s, run->job.id, run->owner, until); });
     } catch (const std::exception& e) {
       log::warn("lease renewal failed", {{"job", run->job.id}, {"error", e.what()}});
       continue;
     }
     if (!held && !run->finished) {
       // Deleted with its video, or taken over by another worker.
-      bool exists = co_await db_.read([&](store::session& s) { return store::find_job(s, run->job.id).has_value(); });
+      bool exists = co_await db_.read([&](db::transaction& s) { return db::find_job(s, run->job.id).has_value(); });
       run->stop(exists ? stop_reason::lease_lost : stop_reason::deleted);
     }
   }
@@ -236,7 +235,7 @@ asio::awaitable<void> processor::run_job(std::shared_ptr<job_run> run) {
     permanent = true;
   } catch (const transient_failure& e) {
     failure = e.what();
-  } catch (const store::db_error& e) {
+  } catch (const db::db_error& e) {
     failure = "The database failed during processing.";
     log::error("job database error", {{"job", job_id}, {"error", e.what()}});
   } catch (const std::exception& e) {
@@ -257,18 +256,17 @@ asio::awaitable<void> processor::run_job(std::shared_ptr<job_run> run) {
   const std::string& vid = run->video_id;
   try {
     if (stopped == stop_reason::deleted) {
-      co_await db_.write(
-          [&](store::session& s) { store::finish_job(s, job_id, owner, "cancelled", std::nullopt, now); });
+      co_await db_.write([&](db::transaction& s) { db::finish_job(s, job_id, owner, "cancelled", std::nullopt, now); });
       auto remove_video = [&video_dir] { storage::remove_tree(video_dir); };
       if (!vid.empty()) co_await db_.pool().offload(remove_video);
       log::info("job cancelled", {{"job", job_id}, {"video", vid}});
     } else if (stopped == stop_reason::lease_lost) {
       log::warn("job lease lost; another worker has it", {{"job", job_id}});
     } else if (stopped == stop_reason::shutdown) {
-      co_await db_.write([&](store::session& s) {
-        store::requeue_job(s, job_id, owner, "interrupted by a shutdown", now, now);
-        store::set_video_progress(s, vid, std::nullopt, std::nullopt, now);
-        store::set_video_status(s, vid, "queued", std::nullopt, now);
+      co_await db_.write([&](db::transaction& s) {
+        db::requeue_job(s, job_id, owner, "interrupted by a shutdown", now, now);
+        db::set_video_progress(s, vid, std::nullopt, std::nullopt, now);
+        db::set_video_status(s, vid, "queued", std::nullopt, now);
       });
       log::info("job put back for after the restart", {{"job", job_id}});
     } else if (failure) {
@@ -276,13 +274,13 @@ asio::awaitable<void> processor::run_job(std::shared_ptr<job_run> run) {
       auto backoff = settings_.retry_base * (1 << std::min<std::int64_t>(run->job.attempts - 1, 10));
       std::string run_after = to_iso8601(clock_.now() + backoff);
       const std::string& reason = *failure;
-      co_await db_.write([&](store::session& s) {
+      co_await db_.write([&](db::transaction& s) {
         if (retry)
-          store::requeue_job(s, job_id, owner, reason, run_after, now);
+          db::requeue_job(s, job_id, owner, reason, run_after, now);
         else
-          store::finish_job(s, job_id, owner, "failed", reason, now);
-        store::set_video_progress(s, vid, std::nullopt, std::nullopt, now);
-        store::set_video_status(s, vid, retry ? "queued" : "failed", reason, now);
+          db::finish_job(s, job_id, owner, "failed", reason, now);
+        db::set_video_progress(s, vid, std::nullopt, std::nullopt, now);
+        db::set_video_status(s, vid, retry ? "queued" : "failed", reason, now);
       });
       if (on_video_changed) on_video_changed(vid);
       log::warn(retry ? "job failed; will retry" : "job failed",
@@ -303,7 +301,7 @@ asio::awaitable<void> processor::process_video(job_run& run) {
   const std::string org = run.org_id;
   auto now_iso = [this] { return to_iso8601(clock_.now()); };
 
-  auto video = co_await db_.read([&](store::session& s) { return store::find_video(s, org, vid); });
+  auto video = co_await db_.read([&](db::transaction& s) { return db::find_video(s, org, vid); });
   if (!video) throw job_stopped(stop_reason::deleted);
   const fs::path dir = files_.video_dir(org, vid);
   const fs::path work = dir / ("work-" + run.job.id);
@@ -327,14 +325,14 @@ asio::awaitable<void> processor::process_video(job_run& run) {
       run.last_store = t;
       std::string now = now_iso();
       std::string stage_text(stage);
-      co_await db_.write([&](store::session& s) { store::set_video_progress(s, vid, stage_text, percent, now); });
+      co_await db_.write([&](db::transaction& s) { db::set_video_progress(s, vid, stage_text, percent, now); });
       if (on_video_changed) on_video_changed(vid);
     }
   };
 
   {
     std::string now = now_iso();
-    co_await db_.write([&](store::session& s) { store::set_video_status(s, vid, "processing", std::nullopt, now); });
+    co_await db_.write([&](db::transaction& s) { db::set_video_status(s, vid, "processing", std::nullopt, now); });
   }
   co_await report("probe", 0, true);
   // The work directory goes inside the video's directory, which is never
@@ -379,9 +377,9 @@ asio::awaitable<void> processor::process_video(job_run& run) {
     throw permanent_failure(*refused);
   }
   {
-    store::probe_fields f{probe.duration_sec, probe.width, probe.height, probe.video_codec, probe.audio_codec};
+    db::probe_fields f{probe.duration_sec, probe.width, probe.height, probe.video_codec, probe.audio_codec};
     std::string now = now_iso();
-    co_await db_.write([&](store::session& s) { store::set_video_probe(s, vid, f, now); });
+    co_await db_.write([&](db::transaction& s) { db::set_video_probe(s, vid, f, now); });
   }
   co_await report("probe", 100, true);
 
@@ -470,10 +468,10 @@ asio::awaitable<void> processor::process_video(job_run& run) {
   std::string now = now_iso();
   const std::string& job_id = run.job.id;
   const std::string& owner = run.owner;
-  auto ready = co_await db_.write([&](store::session& s) -> std::optional<store::video> {
-    if (!store::finish_job(s, job_id, owner, "succeeded", std::nullopt, now)) return std::nullopt;
-    store::set_video_ready(s, vid, renditions, now);
-    return store::find_video(s, org, vid);
+  auto ready = co_await db_.write([&](db::transaction& s) -> std::optional<db::video> {
+    if (!db::finish_job(s, job_id, owner, "succeeded", std::nullopt, now)) return std::nullopt;
+    db::set_video_ready(s, vid, renditions, now);
+    return db::find_video(s, org, vid);
   });
   if (!ready) throw job_stopped(run.stopped == stop_reason::none ? stop_reason::lease_lost : run.stopped);
   if (on_video_changed) on_video_changed(vid);

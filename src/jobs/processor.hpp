@@ -7,11 +7,11 @@
 
 #include "core/clock.hpp"
 #include "core/events.hpp"
+#include "db/database.hpp"
+#include "db/jobs.hpp"
 #include "media/child.hpp"
 #include "media/ffmpeg.hpp"
 #include "storage/blobs.hpp"
-#include "store/database.hpp"
-#include "store/jobs.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -42,8 +42,8 @@ struct processor_settings {
 class processor {
  public:
   // `video_view` turns a video row into the API's JSON (for events).
-  processor(boost::asio::io_context& io, store::db& db, const storage::layout& files, media::paths tools,
-            event_hub& hub, const clock& c, std::function<boost::json::object(const store::video&)> video_view,
+  processor(boost::asio::io_context& io, db::gateway& db, const storage::layout& files, media::paths tools,
+            event_hub& hub, const clock& c, std::function<boost::json::object(const db::video&)> video_view,
             processor_settings settings);
   processor(const processor&) = delete;
   processor& operator=(const processor&) = delete;
@@ -73,12 +73,12 @@ class processor {
   void worker_exited();
 
   boost::asio::io_context& io_;
-  store::db& db_;
+  db::gateway& db_;
   const storage::layout& files_;
   media::paths tools_;
   event_hub& hub_;
   const clock& clock_;
-  std::function<boost::json::object(const store::video&)> video_view_;
+  std::function<boost::json::object(const db::video&)> video_view_;
   processor_settings settings_;
   bool stopping_ = false;
   unsigned active_workers_ = 0;

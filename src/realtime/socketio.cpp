@@ -479,7 +479,7 @@ asio::awaitable<void> socketio_server::run_connect(std::shared_ptr<session> s, s
       break;
     }
   }
-  const store::membership* m = nullptr;
+  const db::membership* m = nullptr;
   if (who) m = org.empty() ? (who->memberships.empty() ? nullptr : &who->memberships.front()) : who->membership_in(org);
   auto role = m ? auth::parse_role(m->role) : std::nullopt;
   if (!who || !m || !role) {

@@ -3,7 +3,7 @@
 #include "support/media.hpp"
 #include "support/process.hpp"
 
-#include "store/sqlite.hpp"
+#include "db/sqlite.hpp"
 
 #include <gtest/gtest.h>
 
@@ -27,9 +27,9 @@ struct job_row {
 };
 
 job_row job_of(const std::string& data_dir, const std::string& video_id) {
-  reel::store::sqlite_database db(data_dir + "/reel.db", 1);
+  reel::db::sqlite_database db(data_dir + "/reel.db", 1);
   job_row j;
-  db.transact(false, [&](reel::store::session& s) {
+  db.transact(false, [&](reel::db::transaction& s) {
     auto r =
         s.query_one("SELECT state, attempts FROM jobs WHERE video_id = ? ORDER BY created_at DESC LIMIT 1", {video_id});
     if (r) j = {r->text(0), r->int64(1)};

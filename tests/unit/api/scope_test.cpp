@@ -1,7 +1,7 @@
 #include "api/scope.hpp"
 
 #include "api/input.hpp"
-#include "store/migrations.hpp"
+#include "db/migrations.hpp"
 #include "support/run.hpp"
 
 #include <gtest/gtest.h>
@@ -20,7 +20,7 @@ class scope_test : public ::testing::Test {
   scope_test()
       : dir_(std::filesystem::temp_directory_path() / ("reel-scope-" + std::to_string(::getpid()))),
         pool_(1),
-        database_((std::filesystem::create_directories(dir_), store::open_database("", dir_.string(), 1))),
+        database_((std::filesystem::create_directories(dir_), db::open_database("", dir_.string(), 1))),
         db_(pool_, *database_),
         accounts_(db_, clock_),
         guard_(accounts_) {}
@@ -50,8 +50,8 @@ class scope_test : public ::testing::Test {
   std::filesystem::path dir_;
   worker_pool pool_;
   manual_clock clock_;
-  std::unique_ptr<store::database> database_;
-  store::db db_;
+  std::unique_ptr<db::database> database_;
+  db::gateway db_;
   auth::service accounts_;
   api::guard guard_;
 };

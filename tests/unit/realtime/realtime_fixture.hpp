@@ -12,13 +12,13 @@
 #include "core/clock.hpp"
 #include "core/events.hpp"
 #include "core/offload.hpp"
+#include "db/accounts.hpp"
+#include "db/database.hpp"
+#include "db/migrations.hpp"
 #include "http/middleware.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "realtime/socketio.hpp"
-#include "store/accounts.hpp"
-#include "store/database.hpp"
-#include "store/migrations.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
@@ -129,7 +129,7 @@ class realtime_server {
   // (Arguments are references: pass named values that outlive the call.)
   rt_asio::awaitable<void> add_member(const std::string& org_id, const std::string& user_id, const std::string& role) {
     std::string now = to_iso8601(clock_.now());
-    co_await db_.write([&](store::session& s) { store::insert_membership(s, org_id, user_id, role, now); });
+    co_await db_.write([&](db::transaction& s) { db::insert_membership(s, org_id, user_id, role, now); });
     accounts_.memberships_changed();
   }
 
@@ -138,7 +138,7 @@ class realtime_server {
   realtime::socketio_server& realtime() { return *realtime_; }
   auth::service& accounts() { return accounts_; }
   event_hub& hub() { return hub_; }
-  store::db& db() { return db_; }
+  db::gateway& db() { return db_; }
 
   // Publishes `video:updated` for organization `org` with `extra` in the video.
   void publish(const std::string& org, boost::json::object extra = {}) {
@@ -147,10 +147,10 @@ class realtime_server {
   }
 
  private:
-  static std::unique_ptr<store::database> open(const std::filesystem::path& dir) {
+  static std::unique_ptr<db::database> open(const std::filesystem::path& dir) {
     std::filesystem::create_directories(dir);
-    auto d = store::open_database("", dir.string(), 2);
-    store::migrate(*d, to_iso8601(system_clock{}.now()));
+    auto d = db::open_database("", dir.string(), 2);
+    db::migrate(*d, to_iso8601(system_clock{}.now()));
     return d;
   }
   static auth::account_settings cheap_accounts() {
@@ -163,8 +163,8 @@ class realtime_server {
   rt_asio::io_context io_{1};
   std::filesystem::path dir_;
   worker_pool pool_;
-  std::unique_ptr<store::database> database_;
-  store::db db_;
+  std::unique_ptr<db::database> database_;
+  db::gateway db_;
   system_clock wall_clock_;
   const clock& clock_;
   auth::service accounts_;

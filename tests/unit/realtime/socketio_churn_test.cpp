@@ -191,7 +191,7 @@ TEST(socketio_churn, random_connects_disconnects_and_closes_never_leak_events_or
       } else if (roll < 70) {  // ab leaves A, or joins it again
         const std::string ab_id = ab.id;
         if (ab_in_a) {
-          co_await server.db().write([&](store::session& s) { store::delete_membership(s, org_a, ab_id); });
+          co_await server.db().write([&](db::transaction& s) { db::delete_membership(s, org_a, ab_id); });
           server.accounts().membership_changed(org_a, ab_id, std::nullopt);
         } else {
           const std::string viewer_role = "viewer";

@@ -183,7 +183,7 @@ TEST(socketio_security, a_connect_racing_a_removal_never_ends_in_the_room) {
       boost::json::object auth{{"token", m.token}, {"organizationId", org}};
       std::string connect = "40" + json::serialize(auth);
       co_await c->send(connect);  // its authentication may still be under way
-      co_await server.db().write([&](store::session& s) { store::delete_membership(s, org, user); });
+      co_await server.db().write([&](db::transaction& s) { db::delete_membership(s, org, user); });
       server.accounts().membership_changed(org, user, std::nullopt);
       auto settled = [&] {
         for (const auto& p : c->received)
@@ -446,7 +446,7 @@ TEST(socketio_security, a_polling_client_that_is_not_polling_when_disconnected_g
     auto accepted = co_await test::fetch(server.port(), poll);
     EXPECT_TRUE(accepted.body.starts_with("40{\"sid\"")) << accepted.body;
 
-    co_await server.db().write([&](store::session& s) { store::delete_membership(s, org, user); });
+    co_await server.db().write([&](db::transaction& s) { db::delete_membership(s, org, user); });
     server.accounts().membership_changed(org, user, std::nullopt);
     server.publish(org);
     EXPECT_EQ(server.realtime().room_size(org), 0u);

@@ -1,10 +1,10 @@
-#include "store/sqlite.hpp"
+#include "db/sqlite.hpp"
 
 #include <sqlite3.h>
 
 #include <unordered_map>
 
-namespace reel::store {
+namespace reel::db {
 
 namespace {
 
@@ -31,7 +31,7 @@ errc classify(int rc) {
 
 }  // namespace
 
-class sqlite_database::connection final : public session {
+class sqlite_database::connection final : public transaction {
  public:
   explicit connection(const std::string& path) {
     int rc =
@@ -178,7 +178,7 @@ void sqlite_database::release(connection* c) {
   available_.notify_one();
 }
 
-void sqlite_database::transact(bool write, const std::function<void(session&)>& fn) {
+void sqlite_database::transact(bool write, const std::function<void(transaction&)>& fn) {
   connection* c = acquire();
   struct releaser {
     sqlite_database* self;
@@ -212,4 +212,4 @@ std::unique_ptr<database> open_database(const std::string& url, const std::strin
   return std::make_unique<sqlite_database>(path, connections);
 }
 
-}  // namespace reel::store
+}  // namespace reel::db

@@ -1,9 +1,9 @@
 // Numbered schema migrations, applied in order at start-up and by `reel migrate`.
 #pragma once
 
-#include "store/database.hpp"
+#include "db/database.hpp"
 
-namespace reel::store {
+namespace reel::db {
 
 struct migration {
   int version;
@@ -22,4 +22,4 @@ int migrate(database& db, const std::string& now_iso);
 // The newest version applied, 0 for an empty database.
 int schema_version(database& db);
 
-}  // namespace reel::store
+}  // namespace reel::db

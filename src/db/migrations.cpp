@@ -1,6 +1,6 @@
-#include "store/migrations.hpp"
+#include "db/migrations.hpp"
 
-namespace reel::store {
+namespace reel::db {
 
 const std::vector<migration>& all_migrations() {
   static const std::vector<migration> all = {
@@ -109,7 +109,7 @@ constexpr const char* k_record_version = "INSERT INTO schema_migrations (version
 
 int migrate(database& db, const std::string& now_iso) {
   int applied = 0;
-  db.transact(true, [&](session& s) {
+  db.transact(true, [&](transaction& s) {
     s.exec(k_create_versions);
     int current = static_cast<int>(s.query_one(k_max_version)->int64(0));
     int newest = all_migrations().back().version;
@@ -129,11 +129,11 @@ int migrate(database& db, const std::string& now_iso) {
 
 int schema_version(database& db) {
   int v = 0;
-  db.transact(false, [&](session& s) {
+  db.transact(false, [&](transaction& s) {
     s.exec(k_create_versions);
     v = static_cast<int>(s.query_one(k_max_version)->int64(0));
   });
   return v;
 }
 
-}  // namespace reel::store
+}  // namespace reel::db

@@ -1,6 +1,6 @@
-#include "store/accounts.hpp"
+#include "db/accounts.hpp"
 
-namespace reel::store {
+namespace reel::db {
 
 namespace {
 
@@ -42,81 +42,82 @@ member to_member(const row& r) { return {r.text(0), r.text(1), r.text(2), r.text
 
 }  // namespace
 
-void insert_user(session& s, const user& u) {
+void insert_user(transaction& s, const user& u) {
   s.exec(k_insert_user, {u.id, u.email, u.name, u.password_hash, u.created_at});
 }
 
-std::optional<user> find_user_by_email(session& s, const std::string& email) {
+std::optional<user> find_user_by_email(transaction& s, const std::string& email) {
   auto r = s.query_one(k_user_by_email, {email});
   if (!r) return std::nullopt;
   return to_user(*r);
 }
 
-std::optional<user> find_user_by_id(session& s, const std::string& id) {
+std::optional<user> find_user_by_id(transaction& s, const std::string& id) {
   auto r = s.query_one(k_user_by_id, {id});
   if (!r) return std::nullopt;
   return to_user(*r);
 }
 
-void insert_organization(session& s, const organization& o) { s.exec(k_insert_org, {o.id, o.name, o.created_at}); }
+void insert_organization(transaction& s, const organization& o) { s.exec(k_insert_org, {o.id, o.name, o.created_at}); }
 
-void insert_membership(session& s, const std::string& org_id, const std::string& user_id, const std::string& role,
+void insert_membership(transaction& s, const std::string& org_id, const std::string& user_id, const std::string& role,
                        const std::string& now) {
   s.exec(k_insert_membership, {org_id, user_id, role, now});
 }
 
-std::vector<membership> list_memberships(session& s, const std::string& user_id) {
+std::vector<membership> list_memberships(transaction& s, const std::string& user_id) {
   std::vector<membership> out;
   for (const auto& r : s.query(k_memberships_of_user, {user_id})) out.push_back(to_membership(r));
   return out;
 }
 
-std::optional<membership> find_membership(session& s, const std::string& org_id, const std::string& user_id) {
+std::optional<membership> find_membership(transaction& s, const std::string& org_id, const std::string& user_id) {
   auto r = s.query_one(k_membership, {org_id, user_id});
   if (!r) return std::nullopt;
   return to_membership(*r);
 }
 
-std::vector<member> list_members(session& s, const std::string& org_id) {
+std::vector<member> list_members(transaction& s, const std::string& org_id) {
   std::vector<member> out;
   for (const auto& r : s.query(k_members_of_org, {org_id})) out.push_back(to_member(r));
   return out;
 }
 
-std::optional<member> find_member(session& s, const std::string& org_id, const std::string& user_id) {
+std::optional<member> find_member(transaction& s, const std::string& org_id, const std::string& user_id) {
   auto r = s.query_one(k_member, {org_id, user_id});
   if (!r) return std::nullopt;
   return to_member(*r);
 }
 
-bool delete_membership(session& s, const std::string& org_id, const std::string& user_id) {
+bool delete_membership(transaction& s, const std::string& org_id, const std::string& user_id) {
   return s.exec(k_delete_membership, {org_id, user_id}) > 0;
 }
 
-bool set_membership_role(session& s, const std::string& org_id, const std::string& user_id, const std::string& role) {
+bool set_membership_role(transaction& s, const std::string& org_id, const std::string& user_id,
+                         const std::string& role) {
   return s.exec(k_set_role, {role, org_id, user_id}) > 0;
 }
 
-std::int64_t count_owners(session& s, const std::string& org_id) {
+std::int64_t count_owners(transaction& s, const std::string& org_id) {
   return s.query_one(k_count_owners, {org_id})->int64(0);
 }
 
-void insert_session(session& s, const session_record& r) {
+void insert_session(transaction& s, const session_record& r) {
   s.exec(k_insert_session, {r.id, r.user_id, r.token_hash, r.created_at, r.expires_at});
 }
 
-std::optional<session_record> find_session_by_token_hash(session& s, const std::string& token_hash) {
+std::optional<session_record> find_session_by_token_hash(transaction& s, const std::string& token_hash) {
   auto r = s.query_one(k_session_by_hash, {token_hash});
   if (!r) return std::nullopt;
   return session_record{r->text(0), r->text(1), r->text(2), r->text(3), r->text(4), r->opt_text(5)};
 }
 
-bool revoke_session(session& s, const std::string& id, const std::string& now) {
+bool revoke_session(transaction& s, const std::string& id, const std::string& now) {
   return s.exec(k_revoke_session, {now, id}) > 0;
 }
 
-std::int64_t delete_stale_sessions(session& s, const std::string& before) {
+std::int64_t delete_stale_sessions(transaction& s, const std::string& before) {
   return s.exec(k_delete_stale_sessions, {before, before});
 }
 
-}  // namespace reel::store
+}  // namespace reel::db

@@ -4,9 +4,9 @@
 // SQLite, FOR UPDATE SKIP LOCKED in PostgreSQL later).
 #pragma once
 
-#include "store/videos.hpp"
+#include "db/videos.hpp"
 
-namespace reel::store {
+namespace reel::db {
 
 // A runnable job (queued and due, or running with an expired lease: its
 // worker died), fairly among organizations so that one's burst cannot
@@ -15,40 +15,40 @@ namespace reel::store {
 // served last; "" to start from the first) in a round of organization ids;
 // then its oldest job. Marks it running for `owner` until `lease_until` and
 // counts the attempt. nullopt when there is none.
-std::optional<job> claim_job(session& s, const std::string& owner, const std::string& now,
+std::optional<job> claim_job(transaction& s, const std::string& owner, const std::string& now,
                              const std::string& lease_until, const std::string& after_org = {});
 
 // Extends the lease; false when the job is no longer this owner's
 // (taken over, cancelled or deleted): the worker must stop.
-bool renew_lease(session& s, const std::string& job_id, const std::string& owner, const std::string& lease_until);
+bool renew_lease(transaction& s, const std::string& job_id, const std::string& owner, const std::string& lease_until);
 
 // Ends the job (state succeeded, failed or cancelled) if `owner` still holds it.
-bool finish_job(session& s, const std::string& job_id, const std::string& owner, const std::string& state,
+bool finish_job(transaction& s, const std::string& job_id, const std::string& owner, const std::string& state,
                 const std::optional<std::string>& error, const std::string& now);
 
 // Puts the job back in the queue to run after `run_after` (a retry).
-bool requeue_job(session& s, const std::string& job_id, const std::string& owner, const std::string& error,
+bool requeue_job(transaction& s, const std::string& job_id, const std::string& owner, const std::string& error,
                  const std::string& run_after, const std::string& now);
 
-std::optional<job> find_job(session& s, const std::string& job_id);
+std::optional<job> find_job(transaction& s, const std::string& job_id);
 // The queued or running job of a video, if any.
-std::optional<job> active_job_for_video(session& s, const std::string& video_id);
+std::optional<job> active_job_for_video(transaction& s, const std::string& video_id);
 // Jobs by state, for /metrics.
-std::vector<std::pair<std::string, std::int64_t>> count_jobs_by_state(session& s);
+std::vector<std::pair<std::string, std::int64_t>> count_jobs_by_state(transaction& s);
 
 // Video fields the pipeline sets.
-void set_video_status(session& s, const std::string& id, const std::string& status,
+void set_video_status(transaction& s, const std::string& id, const std::string& status,
                       const std::optional<std::string>& error, const std::string& now);
-void set_video_progress(session& s, const std::string& id, const std::optional<std::string>& stage,
+void set_video_progress(transaction& s, const std::string& id, const std::optional<std::string>& stage,
                         const std::optional<double>& percent, const std::string& now);
 struct probe_fields {
   std::optional<double> duration_sec;
   std::optional<std::int64_t> width, height;
   std::optional<std::string> video_codec, audio_codec;
 };
-void set_video_probe(session& s, const std::string& id, const probe_fields& p, const std::string& now);
-void set_video_ready(session& s, const std::string& id, const std::string& renditions_json, const std::string& now);
+void set_video_probe(transaction& s, const std::string& id, const probe_fields& p, const std::string& now);
+void set_video_ready(transaction& s, const std::string& id, const std::string& renditions_json, const std::string& now);
 // Resets a video for processing again: queued, no error, no progress.
-void reset_video_for_processing(session& s, const std::string& id, const std::string& now);
+void reset_video_for_processing(transaction& s, const std::string& id, const std::string& now);
 
-}  // namespace reel::store
+}  // namespace reel::db

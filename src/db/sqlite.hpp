@@ -3,14 +3,14 @@
 // timeout, and prepared statements cached per connection.
 #pragma once
 
-#include "store/database.hpp"
+#include "db/database.hpp"
 
 #include <condition_variable>
 #include <mutex>
 
 struct sqlite3;
 
-namespace reel::store {
+namespace reel::db {
 
 class sqlite_database final : public database {
  public:
@@ -19,7 +19,7 @@ class sqlite_database final : public database {
   sqlite_database(const std::string& path, unsigned connections);
   ~sqlite_database() override;
 
-  void transact(bool write, const std::function<void(session&)>& fn) override;
+  void transact(bool write, const std::function<void(transaction&)>& fn) override;
   std::string_view backend() const noexcept override { return "sqlite"; }
 
  private:
@@ -33,4 +33,4 @@ class sqlite_database final : public database {
   std::condition_variable available_;
 };
 
-}  // namespace reel::store
+}  // namespace reel::db

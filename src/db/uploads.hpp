@@ -3,13 +3,13 @@
 // inside the caller's transaction.
 #pragma once
 
-#include "store/database.hpp"
+#include "db/database.hpp"
 
 #include <optional>
 #include <string>
 #include <vector>
 
-namespace reel::store {
+namespace reel::db {
 
 struct upload {
   std::string id, organization_id, video_id;
@@ -23,17 +23,17 @@ struct upload {
   std::optional<std::string> completed_at;
 };
 
-void insert_upload(session& s, const upload& u);
-std::optional<upload> find_upload(session& s, const std::string& id);
+void insert_upload(transaction& s, const upload& u);
+std::optional<upload> find_upload(transaction& s, const std::string& id);
 // Records newly stored bytes and pushes the expiry back; false when the
 // upload no longer exists.
-bool set_upload_received(session& s, const std::string& id, std::int64_t received, const std::string& now,
+bool set_upload_received(transaction& s, const std::string& id, std::int64_t received, const std::string& now,
                          const std::string& expires_at);
 // All bytes are stored: the upload is complete; its record is kept until `expires_at`
 // so that a client resuming it learns it is done.
-void complete_upload(session& s, const std::string& id, const std::string& now, const std::string& expires_at);
-void delete_upload(session& s, const std::string& id);
+void complete_upload(transaction& s, const std::string& id, const std::string& now, const std::string& expires_at);
+void delete_upload(transaction& s, const std::string& id);
 // Uploads whose expiry is before `now`, oldest first.
-std::vector<upload> expired_uploads(session& s, const std::string& now, int limit);
+std::vector<upload> expired_uploads(transaction& s, const std::string& now, int limit);
 
-}  // namespace reel::store
+}  // namespace reel::db

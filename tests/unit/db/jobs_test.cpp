@@ -1,16 +1,16 @@
-#include "store/jobs.hpp"
+#include "db/jobs.hpp"
 
-#include "support/store_fixture.hpp"
+#include "support/db_fixture.hpp"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
-using namespace reel::store;
+using namespace reel::db;
 
 namespace {
 
-class jobs_test : public reel::test::store_fixture {
+class jobs_test : public reel::test::db_fixture {
  protected:
   // A queued job of `org`, enqueued at second `at` of the test's clock.
   void enqueue(const std::string& id, const std::string& org, int at) {
@@ -19,15 +19,16 @@ class jobs_test : public reel::test::store_fixture {
     j.kind = "process_video";
     j.organization_id = org;
     j.run_after = j.created_at = j.updated_at = time(at);
-    db_->transact(true, [&](session& s) { insert_job(s, j); });
+    db_->transact(true, [&](transaction& s) { insert_job(s, j); });
   }
   std::optional<job> claim(const std::string& owner, int at, const std::string& after_org = {}) {
     std::optional<job> out;
-    db_->transact(true, [&](session& s) { out = claim_job(s, owner, time(at), time(at + 30), after_org); });
+    db_->transact(true, [&](transaction& s) { out = claim_job(s, owner, time(at), time(at + 30), after_org); });
     return out;
   }
   void finish(const job& j, int at) {
-    db_->transact(true, [&](session& s) { finish_job(s, j.id, *j.lease_owner, "succeeded", std::nullopt, time(at)); });
+    db_->transact(true,
+                  [&](transaction& s) { finish_job(s, j.id, *j.lease_owner, "succeeded", std::nullopt, time(at)); });
   }
   // One worker: claims, runs (1 s) and finishes jobs until none is left,
   // going round the organizations like jobs::processor; returns the order.
@@ -100,7 +101,7 @@ TEST_F(jobs_test, delayed_jobs_wait_and_jobs_of_dead_workers_are_taken_over) {
   later.organization_id = "org-a";
   later.created_at = later.updated_at = time(1);
   later.run_after = time(100);
-  db_->transact(true, [&](session& s) { insert_job(s, later); });
+  db_->transact(true, [&](transaction& s) { insert_job(s, later); });
   enqueue("now", "org-b", 2);
   auto j = claim("dies", 10);  // lease until 40
   ASSERT_EQ(j->id, "now");

@@ -1,6 +1,6 @@
-#include "store/database.hpp"
+#include "db/database.hpp"
 
-namespace reel::store {
+namespace reel::db {
 
 namespace {
 [[noreturn]] void mismatch(std::size_t i, const char* want) {
@@ -43,4 +43,4 @@ std::optional<double> row::opt_real(std::size_t i) const {
   return real(i);
 }
 
-}  // namespace reel::store
+}  // namespace reel::db

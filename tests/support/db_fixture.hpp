@@ -2,8 +2,8 @@
 // store's unit tests.
 #pragma once
 
-#include "store/migrations.hpp"
-#include "store/sqlite.hpp"
+#include "db/migrations.hpp"
+#include "db/sqlite.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -14,15 +14,15 @@
 
 namespace reel::test {
 
-class store_fixture : public ::testing::Test {
+class db_fixture : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() / ("reel-store-" + std::to_string(::getpid()) + "-" +
                                                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    db_ = store::open_database("", dir_.string(), 2);
-    store::migrate(*db_, "2026-01-01T00:00:00.000Z");
+    db_ = db::open_database("", dir_.string(), 2);
+    db::migrate(*db_, "2026-01-01T00:00:00.000Z");
   }
   void TearDown() override {
     db_.reset();
@@ -34,7 +34,7 @@ class store_fixture : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
-  std::unique_ptr<store::database> db_;
+  std::unique_ptr<db::database> db_;
 };
 
 }  // namespace reel::test

@@ -1,6 +1,6 @@
-#include "store/uploads.hpp"
+#include "db/uploads.hpp"
 
-namespace reel::store {
+namespace reel::db {
 
 namespace {
 
@@ -38,32 +38,32 @@ upload to_upload(const row& r) {
 
 }  // namespace
 
-void insert_upload(session& s, const upload& u) {
+void insert_upload(transaction& s, const upload& u) {
   s.exec(k_insert, {u.id, u.organization_id, u.video_id, u.created_by, u.length, u.received, u.metadata, u.created_at,
                     u.updated_at, u.expires_at, u.completed_at});
 }
 
-std::optional<upload> find_upload(session& s, const std::string& id) {
+std::optional<upload> find_upload(transaction& s, const std::string& id) {
   auto r = s.query_one(k_find, {id});
   if (!r) return std::nullopt;
   return to_upload(*r);
 }
 
-bool set_upload_received(session& s, const std::string& id, std::int64_t received, const std::string& now,
+bool set_upload_received(transaction& s, const std::string& id, std::int64_t received, const std::string& now,
                          const std::string& expires_at) {
   return s.exec(k_set_received, {received, now, expires_at, id}) > 0;
 }
 
-void complete_upload(session& s, const std::string& id, const std::string& now, const std::string& expires_at) {
+void complete_upload(transaction& s, const std::string& id, const std::string& now, const std::string& expires_at) {
   s.exec(k_complete, {now, now, expires_at, id});
 }
 
-void delete_upload(session& s, const std::string& id) { s.exec(k_delete, {id}); }
+void delete_upload(transaction& s, const std::string& id) { s.exec(k_delete, {id}); }
 
-std::vector<upload> expired_uploads(session& s, const std::string& now, int limit) {
+std::vector<upload> expired_uploads(transaction& s, const std::string& now, int limit) {
   std::vector<upload> out;
   for (const auto& r : s.query(k_expired, {now, limit})) out.push_back(to_upload(r));
   return out;
 }
 
-}  // namespace reel::store
+}  // namespace reel::db

@@ -2,13 +2,13 @@
 // Each function runs inside the caller's transaction.
 #pragma once
 
-#include "store/database.hpp"
+#include "db/database.hpp"
 
 #include <optional>
 #include <string>
 #include <vector>
 
-namespace reel::store {
+namespace reel::db {
 
 struct video {
   std::string id, organization_id, title, description, status;
@@ -36,25 +36,25 @@ struct job {
   std::string created_at, updated_at;
 };
 
-void insert_video(session& s, const video& v);
-void insert_job(session& s, const job& j);
+void insert_video(transaction& s, const video& v);
+void insert_job(transaction& s, const job& j);
 
 // The video `id` in organization `org_id` (nullopt for another tenant's).
-std::optional<video> find_video(session& s, const std::string& org_id, const std::string& id);
+std::optional<video> find_video(transaction& s, const std::string& org_id, const std::string& id);
 // The video `id` in any organization (callers check membership).
-std::optional<video> find_video_any_org(session& s, const std::string& id);
+std::optional<video> find_video_any_org(transaction& s, const std::string& id);
 
 struct video_page_cursor {
   std::string created_at, id;
 };
 // Newest first; `after` continues a previous page. Returns up to `limit` + 1
 // rows so the caller can tell whether there is a next page.
-std::vector<video> list_videos(session& s, const std::string& org_id, const std::optional<std::string>& status,
+std::vector<video> list_videos(transaction& s, const std::string& org_id, const std::optional<std::string>& status,
                                const std::optional<video_page_cursor>& after, int limit);
 
-bool update_video_text(session& s, const std::string& org_id, const std::string& id,
+bool update_video_text(transaction& s, const std::string& org_id, const std::string& id,
                        const std::optional<std::string>& title, const std::optional<std::string>& description,
                        const std::string& now);
-bool delete_video(session& s, const std::string& org_id, const std::string& id);
+bool delete_video(transaction& s, const std::string& org_id, const std::string& id);
 
-}  // namespace reel::store
+}  // namespace reel::db

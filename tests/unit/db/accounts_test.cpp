@@ -1,16 +1,16 @@
-#include "store/accounts.hpp"
+#include "db/accounts.hpp"
 
-#include "support/store_fixture.hpp"
+#include "support/db_fixture.hpp"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
-using namespace reel::store;
+using namespace reel::db;
 
 namespace {
 
-using store_test = reel::test::store_fixture;
+using store_test = reel::test::db_fixture;
 
 user make_user(std::string id, std::string email) {
   return {id, email, "Name " + id, "$argon2id$fake", "2026-01-01T00:00:00.000Z"};
@@ -24,9 +24,9 @@ TEST_F(store_test, migrations_are_applied_once) {
 }
 
 TEST_F(store_test, duplicate_email_is_a_conflict) {
-  write([](session& s) { insert_user(s, make_user("u1", "a@b.c")); });
+  write([](transaction& s) { insert_user(s, make_user("u1", "a@b.c")); });
   try {
-    write([](session& s) { insert_user(s, make_user("u2", "a@b.c")); });
+    write([](transaction& s) { insert_user(s, make_user("u2", "a@b.c")); });
     FAIL() << "no conflict";
   } catch (const db_error& e) {
     EXPECT_EQ(e.code(), reel::errc::conflict);
@@ -34,23 +34,23 @@ TEST_F(store_test, duplicate_email_is_a_conflict) {
 }
 
 TEST_F(store_test, failed_transaction_is_rolled_back) {
-  EXPECT_THROW(write([](session& s) {
+  EXPECT_THROW(write([](transaction& s) {
                  insert_user(s, make_user("u1", "a@b.c"));
                  throw std::runtime_error("boom");
                }),
                std::runtime_error);
-  db_->transact(false, [](session& s) { EXPECT_FALSE(find_user_by_id(s, "u1")); });
+  db_->transact(false, [](transaction& s) { EXPECT_FALSE(find_user_by_id(s, "u1")); });
 }
 
 TEST_F(store_test, memberships_list_oldest_first_with_roles) {
-  write([](session& s) {
+  write([](transaction& s) {
     insert_user(s, make_user("u1", "a@b.c"));
     insert_organization(s, {"o1", "First", "2026-01-01T00:00:00.000Z"});
     insert_organization(s, {"o2", "Second", "2026-01-01T00:00:00.000Z"});
     insert_membership(s, "o2", "u1", "viewer", "2026-01-03T00:00:00.000Z");
     insert_membership(s, "o1", "u1", "owner", "2026-01-02T00:00:00.000Z");
   });
-  db_->transact(false, [](session& s) {
+  db_->transact(false, [](transaction& s) {
     auto ms = list_memberships(s, "u1");
     ASSERT_EQ(ms.size(), 2u);
     EXPECT_EQ(ms[0].org.id, "o1");
@@ -65,22 +65,22 @@ TEST_F(store_test, memberships_list_oldest_first_with_roles) {
 }
 
 TEST_F(store_test, role_outside_the_known_four_is_refused) {
-  write([](session& s) {
+  write([](transaction& s) {
     insert_user(s, make_user("u1", "a@b.c"));
     insert_organization(s, {"o1", "First", "2026-01-01T00:00:00.000Z"});
   });
-  EXPECT_THROW(write([](session& s) { insert_membership(s, "o1", "u1", "god", "2026-01-01T00:00:00.000Z"); }),
+  EXPECT_THROW(write([](transaction& s) { insert_membership(s, "o1", "u1", "god", "2026-01-01T00:00:00.000Z"); }),
                db_error);
-  EXPECT_THROW(write([](session& s) { insert_membership(s, "nope", "u1", "viewer", "2026-01-01T00:00:00.000Z"); }),
+  EXPECT_THROW(write([](transaction& s) { insert_membership(s, "nope", "u1", "viewer", "2026-01-01T00:00:00.000Z"); }),
                db_error);
 }
 
 TEST_F(store_test, sessions_are_found_by_hash_and_revoked_once) {
-  write([](session& s) {
+  write([](transaction& s) {
     insert_user(s, make_user("u1", "a@b.c"));
     insert_session(s, {"s1", "u1", "hash1", "2026-01-01T00:00:00.000Z", "2026-02-01T00:00:00.000Z", std::nullopt});
   });
-  write([](session& s) {
+  write([](transaction& s) {
     auto r = find_session_by_token_hash(s, "hash1");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->user_id, "u1");

@@ -1,6 +1,6 @@
-#include "store/videos.hpp"
+#include "db/videos.hpp"
 
-namespace reel::store {
+namespace reel::db {
 
 namespace {
 
@@ -63,7 +63,7 @@ video to_video(const row& r) {
 
 }  // namespace
 
-void insert_video(session& s, const video& v) {
+void insert_video(transaction& s, const video& v) {
   s.exec(k_insert_video, {v.id,
                           v.organization_id,
                           v.title,
@@ -87,24 +87,24 @@ void insert_video(session& s, const video& v) {
                           v.ready_at});
 }
 
-void insert_job(session& s, const job& j) {
+void insert_job(transaction& s, const job& j) {
   s.exec(k_insert_job, {j.id, j.kind, j.organization_id, j.video_id, j.state, j.attempts, j.max_attempts, j.run_after,
                         j.lease_owner, j.lease_expires_at, j.last_error, j.created_at, j.updated_at});
 }
 
-std::optional<video> find_video(session& s, const std::string& org_id, const std::string& id) {
+std::optional<video> find_video(transaction& s, const std::string& org_id, const std::string& id) {
   auto r = s.query_one(k_find_video, {org_id, id});
   if (!r) return std::nullopt;
   return to_video(*r);
 }
 
-std::optional<video> find_video_any_org(session& s, const std::string& id) {
+std::optional<video> find_video_any_org(transaction& s, const std::string& id) {
   auto r = s.query_one(k_find_video_any, {id});
   if (!r) return std::nullopt;
   return to_video(*r);
 }
 
-std::vector<video> list_videos(session& s, const std::string& org_id, const std::optional<std::string>& status,
+std::vector<video> list_videos(transaction& s, const std::string& org_id, const std::optional<std::string>& status,
                                const std::optional<video_page_cursor>& after, int limit) {
   std::vector<row> rows;
   int n = limit + 1;
@@ -122,14 +122,14 @@ std::vector<video> list_videos(session& s, const std::string& org_id, const std:
   return out;
 }
 
-bool update_video_text(session& s, const std::string& org_id, const std::string& id,
+bool update_video_text(transaction& s, const std::string& org_id, const std::string& id,
                        const std::optional<std::string>& title, const std::optional<std::string>& description,
                        const std::string& now) {
   return s.exec(k_update_text, {title, description, now, org_id, id}) > 0;
 }
 
-bool delete_video(session& s, const std::string& org_id, const std::string& id) {
+bool delete_video(transaction& s, const std::string& org_id, const std::string& id) {
   return s.exec(k_delete_video, {org_id, id}) > 0;
 }
 
-}  // namespace reel::store
+}  // namespace reel::db

@@ -1,6 +1,6 @@
-#include "store/jobs.hpp"
+#include "db/jobs.hpp"
 
-namespace reel::store {
+namespace reel::db {
 
 namespace {
 
@@ -69,14 +69,14 @@ job to_job(const row& r) {
 
 }  // namespace
 
-std::optional<job> find_job(session& s, const std::string& job_id) {
+std::optional<job> find_job(transaction& s, const std::string& job_id) {
   static const std::string sql = std::string("SELECT ") + k_job_columns + " FROM jobs WHERE id = ?";
   auto r = s.query_one(sql, {job_id});
   if (!r) return std::nullopt;
   return to_job(*r);
 }
 
-std::optional<job> claim_job(session& s, const std::string& owner, const std::string& now,
+std::optional<job> claim_job(transaction& s, const std::string& owner, const std::string& now,
                              const std::string& lease_until, const std::string& after_org) {
   auto candidate = s.query_one(k_claim_candidate, {now, now, now, after_org, after_org});
   if (!candidate) return std::nullopt;
@@ -85,52 +85,53 @@ std::optional<job> claim_job(session& s, const std::string& owner, const std::st
   return find_job(s, id);
 }
 
-bool renew_lease(session& s, const std::string& job_id, const std::string& owner, const std::string& lease_until) {
+bool renew_lease(transaction& s, const std::string& job_id, const std::string& owner, const std::string& lease_until) {
   return s.exec(k_renew, {lease_until, job_id, owner}) > 0;
 }
 
-bool finish_job(session& s, const std::string& job_id, const std::string& owner, const std::string& state,
+bool finish_job(transaction& s, const std::string& job_id, const std::string& owner, const std::string& state,
                 const std::optional<std::string>& error, const std::string& now) {
   return s.exec(k_finish, {state, error, now, job_id, owner}) > 0;
 }
 
-bool requeue_job(session& s, const std::string& job_id, const std::string& owner, const std::string& error,
+bool requeue_job(transaction& s, const std::string& job_id, const std::string& owner, const std::string& error,
                  const std::string& run_after, const std::string& now) {
   return s.exec(k_requeue, {error, run_after, now, job_id, owner}) > 0;
 }
 
-std::optional<job> active_job_for_video(session& s, const std::string& video_id) {
+std::optional<job> active_job_for_video(transaction& s, const std::string& video_id) {
   auto r = s.query_one(k_active_for_video, {video_id});
   if (!r) return std::nullopt;
   return find_job(s, r->text(0));
 }
 
-std::vector<std::pair<std::string, std::int64_t>> count_jobs_by_state(session& s) {
+std::vector<std::pair<std::string, std::int64_t>> count_jobs_by_state(transaction& s) {
   std::vector<std::pair<std::string, std::int64_t>> out;
   for (const auto& r : s.query(k_count_by_state)) out.emplace_back(r.text(0), r.int64(1));
   return out;
 }
 
-void set_video_status(session& s, const std::string& id, const std::string& status,
+void set_video_status(transaction& s, const std::string& id, const std::string& status,
                       const std::optional<std::string>& error, const std::string& now) {
   s.exec(k_set_status, {status, error, now, id});
 }
 
-void set_video_progress(session& s, const std::string& id, const std::optional<std::string>& stage,
+void set_video_progress(transaction& s, const std::string& id, const std::optional<std::string>& stage,
                         const std::optional<double>& percent, const std::string& now) {
   s.exec(k_set_progress, {stage, percent, now, id});
 }
 
-void set_video_probe(session& s, const std::string& id, const probe_fields& p, const std::string& now) {
+void set_video_probe(transaction& s, const std::string& id, const probe_fields& p, const std::string& now) {
   s.exec(k_set_probe, {p.duration_sec, p.width, p.height, p.video_codec, p.audio_codec, now, id});
 }
 
-void set_video_ready(session& s, const std::string& id, const std::string& renditions_json, const std::string& now) {
+void set_video_ready(transaction& s, const std::string& id, const std::string& renditions_json,
+                     const std::string& now) {
   s.exec(k_set_ready, {renditions_json, now, now, id});
 }
 
-void reset_video_for_processing(session& s, const std::string& id, const std::string& now) {
+void reset_video_for_processing(transaction& s, const std::string& id, const std::string& now) {
   s.exec(k_reset, {now, id});
 }
 
-}  // namespace reel::store
+}  // namespace reel::db

@@ -1,7 +1,7 @@
 // The database interface every backend implements (SQLite now, PostgreSQL
-// later), and the async bridge that runs store work on the thread pool.
+// later), and the async bridge that runs database work on the thread pool.
 //
-// SQL lives in the repositories (src/store/*.cpp) as constants with bound
+// SQL lives in the repositories (src/db/*.cpp) as constants with bound
 // parameters, written in the SQL both backends accept, with `?` placeholders
 // (a PostgreSQL backend numbers them $1, $2, ... when it prepares them).
 // Driver error codes become `db_error` with an errc here, nowhere else.
@@ -22,7 +22,7 @@
 #include <variant>
 #include <vector>
 
-namespace reel::store {
+namespace reel::db {
 
 // One bound parameter or result column.
 class value {
@@ -77,9 +77,9 @@ class db_error : public std::runtime_error {
 };
 
 // One connection inside one transaction. Blocking; used by one thread at a time.
-class session {
+class transaction {
  public:
-  virtual ~session() = default;
+  virtual ~transaction() = default;
   // Runs a statement; returns the number of rows it changed.
   virtual std::int64_t exec(std::string_view sql, std::initializer_list<value> params = {}) = 0;
   virtual std::vector<row> query(std::string_view sql, std::initializer_list<value> params = {}) = 0;
@@ -96,7 +96,7 @@ class database {
   // Blocking: call on the thread pool. Runs `fn` in a transaction (`write`
   // takes the write lock up front); commits when fn returns, rolls back and
   // rethrows when it throws.
-  virtual void transact(bool write, const std::function<void(session&)>& fn) = 0;
+  virtual void transact(bool write, const std::function<void(transaction&)>& fn) = 0;
   virtual std::string_view backend() const noexcept = 0;
 };
 
@@ -104,20 +104,20 @@ class database {
 // Throws db_error (unavailable) when it cannot, with the reason in what().
 std::unique_ptr<database> open_database(const std::string& url, const std::string& data_dir, unsigned connections);
 
-// The bridge from the loop to the database: runs store work on the thread
+// The bridge from the loop to the database: runs database work on the thread
 // pool inside a transaction and resumes on the loop with its result.
-class db {
+class gateway {
  public:
-  db(worker_pool& pool, database& database) : pool_(pool), database_(database) {}
+  gateway(worker_pool& pool, database& database) : pool_(pool), database_(database) {}
 
-  // `fn(session&)` in a read transaction. Same rule as offload: pass a named
+  // `fn(transaction&)` in a read transaction. Same rule as offload: pass a named
   // lambda or one that captures only by reference, awaited at once.
   template <class F>
-  auto read(F&& fn) -> boost::asio::awaitable<std::invoke_result_t<F&, session&>> {
+  auto read(F&& fn) -> boost::asio::awaitable<std::invoke_result_t<F&, transaction&>> {
     return run(false, fn);
   }
   template <class F>
-  auto write(F&& fn) -> boost::asio::awaitable<std::invoke_result_t<F&, session&>> {
+  auto write(F&& fn) -> boost::asio::awaitable<std::invoke_result_t<F&, transaction&>> {
     return run(true, fn);
   }
   database& raw() noexcept { return database_; }
@@ -125,16 +125,16 @@ class db {
 
  private:
   template <class F>
-  auto run(bool write, F& fn) -> boost::asio::awaitable<std::invoke_result_t<F&, session&>> {
-    using R = std::invoke_result_t<F&, session&>;
+  auto run(bool write, F& fn) -> boost::asio::awaitable<std::invoke_result_t<F&, transaction&>> {
+    using R = std::invoke_result_t<F&, transaction&>;
     database* d = &database_;
     if constexpr (std::is_void_v<R>) {
-      auto job = [d, write, &fn] { d->transact(write, [&fn](session& s) { fn(s); }); };
+      auto job = [d, write, &fn] { d->transact(write, [&fn](transaction& s) { fn(s); }); };
       co_await pool_.offload(job);
     } else {
       auto job = [d, write, &fn] {
         std::optional<R> out;
-        d->transact(write, [&fn, &out](session& s) { out.emplace(fn(s)); });
+        d->transact(write, [&fn, &out](transaction& s) { out.emplace(fn(s)); });
         return std::move(*out);
       };
       co_return co_await pool_.offload(job);
@@ -145,4 +145,4 @@ class db {
   database& database_;
 };
 
-}  // namespace reel::store
+}  // namespace reel::db

@@ -1,0 +1,66 @@
+// Repositories of the accounts aggregate: users, organizations, memberships
+// and sessions. Each function runs inside the caller's transaction.
+#pragma once
+
+#include "db/database.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace reel::db {
+
+struct user {
+  std::string id, email, name, password_hash, created_at;
+};
+
+struct organization {
+  std::string id, name, created_at;
+};
+
+// An organization as one of its members sees it.
+struct membership {
+  organization org;
+  std::string role;
+  std::string joined_at;
+};
+
+struct member {
+  std::string user_id, email, name, role, joined_at;
+};
+
+struct session_record {
+  std::string id, user_id, token_hash, created_at, expires_at;
+  std::optional<std::string> revoked_at;
+};
+
+// users
+// Throws db_error(conflict) when the email is taken.
+void insert_user(transaction& s, const user& u);
+std::optional<user> find_user_by_email(transaction& s, const std::string& email);
+std::optional<user> find_user_by_id(transaction& s, const std::string& id);
+
+// organizations and memberships
+void insert_organization(transaction& s, const organization& o);
+// Throws db_error(conflict) when the user is a member already.
+void insert_membership(transaction& s, const std::string& org_id, const std::string& user_id, const std::string& role,
+                       const std::string& now);
+// Oldest membership first.
+std::vector<membership> list_memberships(transaction& s, const std::string& user_id);
+std::optional<membership> find_membership(transaction& s, const std::string& org_id, const std::string& user_id);
+std::vector<member> list_members(transaction& s, const std::string& org_id);
+std::optional<member> find_member(transaction& s, const std::string& org_id, const std::string& user_id);
+bool delete_membership(transaction& s, const std::string& org_id, const std::string& user_id);
+bool set_membership_role(transaction& s, const std::string& org_id, const std::string& user_id,
+                         const std::string& role);
+std::int64_t count_owners(transaction& s, const std::string& org_id);
+
+// sessions
+void insert_session(transaction& s, const session_record& r);
+std::optional<session_record> find_session_by_token_hash(transaction& s, const std::string& token_hash);
+// Marks the session revoked; false when it was unknown or revoked already.
+bool revoke_session(transaction& s, const std::string& id, const std::string& now);
+// Removes sessions that expired or were revoked before `before`.
+std::int64_t delete_stale_sessions(transaction& s, const std::string& before);
+
+}  // namespace reel::db
