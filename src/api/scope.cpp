@@ -33,23 +33,23 @@ http::handler guard::user(http::handler h) const {
   };
 }
 
-const db::membership* resource_membership(const http::context& ctx, const std::string& org_id) {
+const model::membership* resource_membership(const http::context& ctx, const std::string& org_id) {
   std::string_view named_org = ctx.header("X-Organization-Id");
   if (!named_org.empty() && named_org != org_id) return nullptr;
   return ctx.principal->membership_in(org_id);
 }
 
-void require_role(const http::context& ctx, auth::role min) {
-  if (!ctx.org || !auth::at_least(ctx.org->role, min))
+void require_role(const http::context& ctx, model::role min) {
+  if (!ctx.org || !model::at_least(ctx.org->role, min))
     throw error(errc::forbidden, "Your role in this organization does not allow this; it needs " +
-                                     std::string(auth::role_name(min)) + " or higher.");
+                                     std::string(model::role_name(min)) + " or higher.");
 }
 
-http::handler guard::org(auth::role min, http::handler h) const {
+http::handler guard::org(model::role min, http::handler h) const {
   return [this, min, h = std::move(h)](http::context& ctx) -> asio::awaitable<http::response> {
     co_await authenticate(ctx);
-    const auth::principal& p = *ctx.principal;
-    const db::membership* m = nullptr;
+    const model::principal& p = *ctx.principal;
+    const model::membership* m = nullptr;
     if (const auto* named = ctx.params.find("orgId")) {
       m = p.membership_in(*named);
     } else if (auto header = ctx.header("X-Organization-Id"); !header.empty()) {
@@ -60,7 +60,7 @@ http::handler guard::org(auth::role min, http::handler h) const {
       throw error(errc::forbidden, "You are not a member of any organization.");
     }
     if (!m) throw error(errc::forbidden, "You are not a member of this organization.");
-    ctx.org = http::context::org_scope{m->org.id, m->org.name, auth::parse_role(m->role).value_or(auth::role::viewer)};
+    ctx.org = http::context::org_scope{m->org.id, m->org.name, m->role};
     require_role(ctx, min);
     co_return co_await h(ctx);
   };

@@ -3,9 +3,9 @@
 // selects the organization the request acts in and checks the caller's role.
 #pragma once
 
-#include "auth/roles.hpp"
 #include "auth/service.hpp"
 #include "http/message.hpp"
+#include "model/accounts.hpp"
 
 namespace reel::api {
 
@@ -20,7 +20,7 @@ class guard {
   // X-Organization-Id header, else the caller's oldest membership. 403 when
   // the caller is not a member of it, or their role is below `min`.
   // Sets ctx.org.
-  http::handler org(auth::role min, http::handler h) const;
+  http::handler org(model::role min, http::handler h) const;
 
   // Authenticates ctx (sets ctx.principal) or throws error(unauthorized).
   boost::asio::awaitable<void> authenticate(http::context& ctx) const;
@@ -36,9 +36,9 @@ std::optional<std::string> request_token(const http::context& ctx);
 // by its own id (a video, an upload): null when the caller is not a member,
 // or when X-Organization-Id names another organization. Callers answer null
 // as "not found", so that nothing of other tenants leaks.
-const db::membership* resource_membership(const http::context& ctx, const std::string& org_id);
+const model::membership* resource_membership(const http::context& ctx, const std::string& org_id);
 
 // Throws error(forbidden) unless the request's role is at least `min`.
-void require_role(const http::context& ctx, auth::role min);
+void require_role(const http::context& ctx, model::role min);
 
 }  // namespace reel::api

@@ -1,13 +1,13 @@
 #include "api/uploads.hpp"
 
 #include "api/videos.hpp"
-#include "api/views.hpp"
 #include "core/digest.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "db/jobs.hpp"
 #include "db/uploads.hpp"
 #include "db/videos.hpp"
+#include "model/json.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -114,14 +114,14 @@ asio::awaitable<void> stop_writer(upload_services& s, const std::string& id) {
 // another organization's upload (and when X-Organization-Id names another
 // organization), 403 below the member role, 410 once an unfinished upload
 // has expired (unless `allow_expired`).
-asio::awaitable<db::upload> find_writable(upload_services& s, const context& ctx, const std::string& id,
-                                          bool allow_expired = false) {
+asio::awaitable<model::upload> find_writable(upload_services& s, const context& ctx, const std::string& id,
+                                             bool allow_expired = false) {
   if (!storage::is_valid_id(id)) throw error(errc::not_found, "No such upload.");
   auto u = co_await s.db.read([&](db::transaction& st) { return db::find_upload(st, id); });
   if (!u) throw error(errc::not_found, "No such upload.");
-  const db::membership* m = resource_membership(ctx, u->organization_id);
+  const model::membership* m = resource_membership(ctx, u->organization_id);
   if (!m) throw error(errc::not_found, "No such upload.");
-  if (!auth::at_least(auth::parse_role(m->role).value_or(auth::role::viewer), auth::role::member))
+  if (!model::at_least(m->role, model::role::member))
     throw error(errc::forbidden, "Your role in this organization does not allow uploading; it needs member or higher.");
   if (!allow_expired && !u->completed_at && u->expires_at < to_iso8601(s.time.now()))
     throw error(errc::gone, "This upload expired and was discarded; start a new one.");
@@ -135,7 +135,7 @@ asio::awaitable<db::upload> find_writable(upload_services& s, const context& ctx
 // away, what arrived is kept and recorded; a body that fails its checksum,
 // runs past the upload's length or is malformed is discarded back to the last
 // recorded offset.
-asio::awaitable<std::int64_t> receive_bytes(upload_services& s, context& ctx, const db::upload& u) {
+asio::awaitable<std::int64_t> receive_bytes(upload_services& s, context& ctx, const model::upload& u) {
   auto checksum = expected_checksum(ctx);
   const auto start = static_cast<std::uint64_t>(u.received);
   const auto length = static_cast<std::uint64_t>(u.length);
@@ -268,8 +268,8 @@ asio::awaitable<std::int64_t> receive_bytes(upload_services& s, context& ctx, co
 // Records the offset `received` reached by a request. The last byte
 // completes the upload: the video becomes `queued` with its processing job,
 // in one transaction. Returns the video when that happened.
-asio::awaitable<std::optional<db::video>> record_received(upload_services& s, const db::upload& u,
-                                                          std::int64_t received) {
+asio::awaitable<std::optional<model::video>> record_received(upload_services& s, const model::upload& u,
+                                                             std::int64_t received) {
   std::string now = to_iso8601(s.time.now());
   std::string expires = to_iso8601(s.time.now() + s.expiry);
   if (received < u.length) {
@@ -277,32 +277,32 @@ asio::awaitable<std::optional<db::video>> record_received(upload_services& s, co
     if (!co_await s.db.write(record)) throw error(errc::not_found, "No such upload.");
     co_return std::nullopt;
   }
-  db::job j;
+  model::job j;
   j.id = ids::random_id(12);
   j.kind = "process_video";
   j.organization_id = u.organization_id;
   j.video_id = u.video_id;
   j.max_attempts = s.max_job_attempts;
   j.run_after = j.created_at = j.updated_at = now;
-  auto complete = [&](db::transaction& st) -> std::optional<db::video> {
+  auto complete = [&](db::transaction& st) -> std::optional<model::video> {
     auto v = db::find_video(st, u.organization_id, u.video_id);
     if (!v || !db::find_upload(st, u.id)) return std::nullopt;
     db::complete_upload(st, u.id, now, expires);
-    db::set_video_status(st, u.video_id, "queued", std::nullopt, now);
+    db::set_video_status(st, u.video_id, model::video_status::queued, std::nullopt, now);
     db::insert_job(st, j);
     return db::find_video(st, u.organization_id, u.video_id);
   };
   auto v = co_await s.db.write(complete);
   if (!v) throw error(errc::not_found, "No such upload.");
   log::info("video uploaded", {{"video", v->id}, {"org", v->organization_id}, {"bytes", v->size_bytes}});
-  s.hub.publish(event{v->organization_id, "video:updated", json::object{{"video", video_json(*v)}}});
+  s.hub.publish(event{v->organization_id, "video:updated", json::object{{"video", model::video_json(*v)}}});
   s.processor.notify();
   co_return v;
 }
 
 // The headers every answer about an existing upload carries. `expires`:
 // when it expires if no more bytes come (unfinished uploads only).
-void set_upload_headers(response& res, const db::upload& u, std::int64_t received, sys_time expires) {
+void set_upload_headers(response& res, const model::upload& u, std::int64_t received, sys_time expires) {
   res.set("Upload-Offset", std::to_string(received));
   res.set("X-Video-Id", u.video_id);
   if (received < u.length) res.set("Upload-Expires", to_http_date(expires));
@@ -353,18 +353,18 @@ asio::awaitable<response> create_upload(upload_services& s, context& ctx) {
   std::string filename = clean_filename(meta("filename").value_or(""));
   auto [title, description] = video_text_fields(meta("title"), meta("description"), filename);
   std::string now = to_iso8601(s.time.now());
-  db::video v;
+  model::video v;
   v.id = ids::random_id(12);
   v.organization_id = ctx.org->id;
   v.title = title;
   v.description = description;
-  v.status = "uploading";
+  v.status = model::video_status::uploading;
   v.original_filename = filename;
   v.content_type = clean_media_type(meta("filetype").value_or(""));
   v.size_bytes = static_cast<std::int64_t>(*length);
   v.created_by = ctx.principal->user.id;
   v.created_at = v.updated_at = now;
-  db::upload u;
+  model::upload u;
   u.id = ids::random_id(18);
   u.organization_id = v.organization_id;
   u.video_id = v.id;
@@ -393,7 +393,7 @@ asio::awaitable<response> create_upload(upload_services& s, context& ctx) {
     std::rethrow_exception(failure);
   }
   log::info("upload created", {{"upload", u.id}, {"video", v.id}, {"length", u.length}});
-  s.hub.publish(event{v.organization_id, "video:created", json::object{{"video", video_json(v)}}});
+  s.hub.publish(event{v.organization_id, "video:created", json::object{{"video", model::video_json(v)}}});
 
   std::int64_t received = 0;
   if (with_body) {
@@ -401,7 +401,7 @@ asio::awaitable<response> create_upload(upload_services& s, context& ctx) {
     received = co_await receive_bytes(s, ctx, u);
     if (auto done = co_await record_received(s, u, received)) v = std::move(*done);
   }
-  response res = http::json_response(status::created, json::object{{"video", video_json(v)}});
+  response res = http::json_response(status::created, json::object{{"video", model::video_json(v)}});
   res.set(http::field::location, "/api/uploads/" + u.id);
   set_upload_headers(res, u, received, s.time.now() + s.expiry);
   co_return res;
@@ -525,7 +525,7 @@ asio::awaitable<std::size_t> remove_expired_uploads(upload_services& s) {
   auto expired = co_await s.db.read([&](db::transaction& st) { return db::expired_uploads(st, now, 100); });
   // Uploads a request is writing are left for the next sweep; the others are
   // held busy meanwhile, so that no request starts on them.
-  std::vector<db::upload> taken;
+  std::vector<model::upload> taken;
   for (auto& u : expired)
     if (s.busy.emplace(u.id, nullptr).second) taken.push_back(std::move(u));
   std::size_t removed = 0;
@@ -565,7 +565,7 @@ void add_upload_routes(http::router& r, const guard& g, upload_services& svc) {
     co_return capabilities("OPTIONS, HEAD, PATCH, DELETE, POST", s->max_upload_bytes);
   });
   r.add(http::verb::post, "/api/uploads",
-        g.org(auth::role::member, [s](context& ctx) { return create_upload(*s, ctx); }), streamed);
+        g.org(model::role::member, [s](context& ctx) { return create_upload(*s, ctx); }), streamed);
   r.add(http::verb::head, "/api/uploads/:id", g.user([s](context& ctx) { return upload_status(*s, ctx); }));
   r.add(http::verb::patch, "/api/uploads/:id", g.user([s](context& ctx) { return append_bytes(*s, ctx); }), streamed);
   r.add(http::verb::delete_, "/api/uploads/:id", g.user([s](context& ctx) { return terminate_upload(*s, ctx); }));

@@ -1,11 +1,11 @@
 #include "api/videos.hpp"
 
 #include "api/input.hpp"
-#include "api/views.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "http/file_response.hpp"
 #include "http/multipart.hpp"
+#include "model/json.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
@@ -26,7 +26,6 @@ namespace {
 constexpr std::size_t k_read_chunk = 64 * 1024;
 constexpr std::size_t k_write_batch = 1 << 20;
 constexpr std::size_t k_max_field_bytes = 16 * 1024;
-const std::array<std::string_view, 5> k_statuses = {"uploading", "queued", "processing", "ready", "failed"};
 
 // Collects an upload: file bytes batched for the pool, text fields kept.
 class upload_sink final : public http::multipart_parser::sink {
@@ -74,7 +73,7 @@ bool is_raw_upload_type(std::string_view type) {
 }
 
 struct page_cursor_codec {
-  static std::string encode(const db::video& v) {
+  static std::string encode(const model::video& v) {
     std::string raw = v.created_at + "|" + v.id;
     std::string out;
     static constexpr char hex[] = "0123456789abcdef";
@@ -120,19 +119,20 @@ std::optional<int> query_int(const context& ctx, const char* name, long min, lon
 // The caller may stream videos of organizations they belong to; the
 // organization is the video's own (a <video> element cannot send
 // X-Organization-Id), and an explicit X-Organization-Id must match it.
-void check_stream_access(const context& ctx, const db::video& v) {
+void check_stream_access(const context& ctx, const model::video& v) {
   if (!resource_membership(ctx, v.organization_id)) throw error(errc::not_found, "No such video.");
 }
 
 // The video `id` if the caller may stream it and it is ready: 404 for an
 // unknown or foreign video, 409 while it is not ready.
-asio::awaitable<db::video> find_streamable(video_services& s, const context& ctx, const std::string& id) {
+asio::awaitable<model::video> find_streamable(video_services& s, const context& ctx, const std::string& id) {
   if (!storage::is_valid_id(id)) throw error(errc::not_found, "No such video.");
   auto v = co_await s.db.read([&](db::transaction& st) { return db::find_video_any_org(st, id); });
   if (!v) throw error(errc::not_found, "No such video.");
   check_stream_access(ctx, *v);
-  if (v->status != "ready")
-    throw error(errc::conflict, "The video is not ready to play yet (it is " + v->status + ").");
+  if (v->status != model::video_status::ready)
+    throw error(errc::conflict,
+                "The video is not ready to play yet (it is " + std::string(model::status_name(v->status)) + ").");
   co_return std::move(*v);
 }
 
@@ -157,7 +157,7 @@ const stream_cache::entry* stream_cache::find(const std::string& id) {
   return &it->second;
 }
 
-void stream_cache::put(const db::video& v, http::file_info f) {
+void stream_cache::put(const model::video& v, http::file_info f) {
   if (entries_.size() >= capacity_) entries_.clear();
   entries_[v.id] = entry{v, std::move(f), std::chrono::steady_clock::now() + ttl_};
 }
@@ -243,134 +243,138 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
   video_services* s = &svc;
 
   // POST /api/videos: multipart/form-data or a raw body, streamed to disk.
-  r.add(http::verb::post, "/api/videos",
-        g.org(auth::role::member,
-              [s](context& ctx) -> asio::awaitable<response> {
-                std::string_view type = ctx.header(http::field::content_type);
-                auto boundary = http::multipart_boundary(type);
-                if (!boundary && !is_raw_upload_type(type))
-                  throw error(errc::unsupported_media_type,
-                              "Upload a video as multipart/form-data with a part \"file\", or as a raw body with "
-                              "Content-Type video/* or application/octet-stream.");
-                upload_sink sink;
-                std::optional<http::multipart_parser> parser;
-                if (boundary) parser.emplace(*boundary, sink);
+  r.add(
+      http::verb::post, "/api/videos",
+      g.org(model::role::member,
+            [s](context& ctx) -> asio::awaitable<response> {
+              std::string_view type = ctx.header(http::field::content_type);
+              auto boundary = http::multipart_boundary(type);
+              if (!boundary && !is_raw_upload_type(type))
+                throw error(errc::unsupported_media_type,
+                            "Upload a video as multipart/form-data with a part \"file\", or as a raw body with "
+                            "Content-Type video/* or application/octet-stream.");
+              upload_sink sink;
+              std::optional<http::multipart_parser> parser;
+              if (boundary) parser.emplace(*boundary, sink);
 
-                auto open_job = [s] { return std::make_unique<storage::temp_file>(s->files); };
-                std::unique_ptr<storage::temp_file> tmp = co_await s->pool.offload(open_job);
-                std::exception_ptr failure;
-                std::string video_id = ids::random_id(12);
-                // Batches are written on the pool while the next one is read from the socket.
-                auto loop = co_await asio::this_coro::executor;
-                background_job writer(s->pool, loop);
+              auto open_job = [s] { return std::make_unique<storage::temp_file>(s->files); };
+              std::unique_ptr<storage::temp_file> tmp = co_await s->pool.offload(open_job);
+              std::exception_ptr failure;
+              std::string video_id = ids::random_id(12);
+              // Batches are written on the pool while the next one is read from the socket.
+              auto loop = co_await asio::this_coro::executor;
+              background_job writer(s->pool, loop);
+              try {
+                std::vector<char> chunk(k_read_chunk);
+                auto write_pending = [&tmp, &sink] { tmp->write(sink.pending); };
+                for (;;) {
+                  std::size_t n = co_await ctx.body->read_some(asio::buffer(chunk));
+                  if (n == 0) break;
+                  std::string_view bytes(chunk.data(), n);
+                  if (parser)
+                    parser->feed(bytes);
+                  else
+                    sink.file_bytes(bytes);
+                  if (sink.pending.size() >= k_write_batch) {
+                    co_await writer.wait();
+                    writer.start([t = tmp.get(), batch = std::move(sink.pending)] { t->write(batch); });
+                    sink.pending = std::string();
+                  }
+                }
+                if (parser) parser->finish();
+                co_await writer.wait();
+                if (!sink.pending.empty()) {
+                  co_await s->pool.offload(write_pending);
+                  sink.pending.clear();
+                }
+                if (parser && !sink.saw_file) throw error(errc::bad_request, "The upload has no part named \"file\".");
+                if (tmp->size() == 0) throw error(errc::bad_request, "The uploaded file is empty.");
+              } catch (...) {
+                failure = std::current_exception();
+              }
+              if (failure) {
                 try {
-                  std::vector<char> chunk(k_read_chunk);
-                  auto write_pending = [&tmp, &sink] { tmp->write(sink.pending); };
-                  for (;;) {
-                    std::size_t n = co_await ctx.body->read_some(asio::buffer(chunk));
-                    if (n == 0) break;
-                    std::string_view bytes(chunk.data(), n);
-                    if (parser)
-                      parser->feed(bytes);
-                    else
-                      sink.file_bytes(bytes);
-                    if (sink.pending.size() >= k_write_batch) {
-                      co_await writer.wait();
-                      writer.start([t = tmp.get(), batch = std::move(sink.pending)] { t->write(batch); });
-                      sink.pending = std::string();
-                    }
-                  }
-                  if (parser) parser->finish();
-                  co_await writer.wait();
-                  if (!sink.pending.empty()) {
-                    co_await s->pool.offload(write_pending);
-                    sink.pending.clear();
-                  }
-                  if (parser && !sink.saw_file)
-                    throw error(errc::bad_request, "The upload has no part named \"file\".");
-                  if (tmp->size() == 0) throw error(errc::bad_request, "The uploaded file is empty.");
-                } catch (...) {
-                  failure = std::current_exception();
+                  co_await writer.wait();  // the write in flight uses tmp
+                } catch (const std::exception&) {
+                  // the upload fails anyway; its own error is the one to report
                 }
-                if (failure) {
-                  try {
-                    co_await writer.wait();  // the write in flight uses tmp
-                  } catch (const std::exception&) {
-                    // the upload fails anyway; its own error is the one to report
-                  }
-                  auto discard = [&tmp] { tmp.reset(); };
-                  co_await s->pool.offload(discard);
-                  std::rethrow_exception(failure);
-                }
+                auto discard = [&tmp] { tmp.reset(); };
+                co_await s->pool.offload(discard);
+                std::rethrow_exception(failure);
+              }
 
-                std::string filename = clean_filename(parser ? sink.filename : ctx.query("filename").value_or(""));
-                std::optional<std::string> title, description;
-                if (parser) {
-                  if (sink.fields.count("title")) title = sink.fields["title"];
-                  if (sink.fields.count("description")) description = sink.fields["description"];
-                } else {
-                  title = ctx.query("title");
-                  description = ctx.query("description");
-                }
-                auto [final_title, final_description] = video_text_fields(title, description, filename);
+              std::string filename = clean_filename(parser ? sink.filename : ctx.query("filename").value_or(""));
+              std::optional<std::string> title, description;
+              if (parser) {
+                if (sink.fields.count("title")) title = sink.fields["title"];
+                if (sink.fields.count("description")) description = sink.fields["description"];
+              } else {
+                title = ctx.query("title");
+                description = ctx.query("description");
+              }
+              auto [final_title, final_description] = video_text_fields(title, description, filename);
 
-                std::string now = to_iso8601(s->time.now());
-                db::video v;
-                v.id = video_id;
-                v.organization_id = ctx.org->id;
-                v.title = final_title;
-                v.description = final_description;
-                v.status = "queued";
-                v.original_filename = filename;
-                v.content_type = clean_media_type(parser ? sink.content_type : std::string(type));
-                v.size_bytes = static_cast<std::int64_t>(tmp->size());
-                v.created_by = ctx.principal->user.id;
-                v.created_at = v.updated_at = now;
-                db::job j;
-                j.id = ids::random_id(12);
-                j.kind = "process_video";
-                j.organization_id = v.organization_id;
-                j.video_id = v.id;
-                j.max_attempts = s->max_job_attempts;
-                j.run_after = j.created_at = j.updated_at = now;
+              std::string now = to_iso8601(s->time.now());
+              model::video v;
+              v.id = video_id;
+              v.organization_id = ctx.org->id;
+              v.title = final_title;
+              v.description = final_description;
+              v.status = model::video_status::queued;
+              v.original_filename = filename;
+              v.content_type = clean_media_type(parser ? sink.content_type : std::string(type));
+              v.size_bytes = static_cast<std::int64_t>(tmp->size());
+              v.created_by = ctx.principal->user.id;
+              v.created_at = v.updated_at = now;
+              model::job j;
+              j.id = ids::random_id(12);
+              j.kind = "process_video";
+              j.organization_id = v.organization_id;
+              j.video_id = v.id;
+              j.max_attempts = s->max_job_attempts;
+              j.run_after = j.created_at = j.updated_at = now;
 
-                auto final_path = s->files.original(v.organization_id, v.id);
-                auto commit_job = [&tmp, &final_path] { tmp->commit(final_path); };
-                co_await s->pool.offload(commit_job);
-                try {
-                  co_await s->db.write([&](db::transaction& st) {
-                    db::insert_video(st, v);
-                    db::insert_job(st, j);
-                  });
-                } catch (...) {
-                  failure = std::current_exception();
-                }
-                if (failure) {
-                  auto dir = s->files.video_dir(v.organization_id, v.id);
-                  auto remove_job = [&dir] { storage::remove_tree(dir); };
-                  co_await s->pool.offload(remove_job);
-                  std::rethrow_exception(failure);
-                }
-                log::info("video uploaded", {{"video", v.id}, {"org", v.organization_id}, {"bytes", v.size_bytes}});
-                s->hub.publish(event{v.organization_id, "video:created", json::object{{"video", video_json(v)}}});
-                s->processor.notify();
-                response res = http::json_response(status::created, json::object{{"video", video_json(v)}});
-                res.set(http::field::location, "/api/videos/" + v.id);
-                co_return res;
-              }),
-        {.body_limit = svc.max_upload_bytes, .stream_body = true});
+              auto final_path = s->files.original(v.organization_id, v.id);
+              auto commit_job = [&tmp, &final_path] { tmp->commit(final_path); };
+              co_await s->pool.offload(commit_job);
+              try {
+                co_await s->db.write([&](db::transaction& st) {
+                  db::insert_video(st, v);
+                  db::insert_job(st, j);
+                });
+              } catch (...) {
+                failure = std::current_exception();
+              }
+              if (failure) {
+                auto dir = s->files.video_dir(v.organization_id, v.id);
+                auto remove_job = [&dir] { storage::remove_tree(dir); };
+                co_await s->pool.offload(remove_job);
+                std::rethrow_exception(failure);
+              }
+              log::info("video uploaded", {{"video", v.id}, {"org", v.organization_id}, {"bytes", v.size_bytes}});
+              s->hub.publish(event{v.organization_id, "video:created", json::object{{"video", model::video_json(v)}}});
+              s->processor.notify();
+              response res = http::json_response(status::created, json::object{{"video", model::video_json(v)}});
+              res.set(http::field::location, "/api/videos/" + v.id);
+              co_return res;
+            }),
+      {.body_limit = svc.max_upload_bytes, .stream_body = true});
 
-  r.add(http::verb::get, "/api/videos", g.org(auth::role::viewer, [s](context& ctx) -> asio::awaitable<response> {
-    std::optional<std::string> status_filter = ctx.query("status");
-    if (status_filter && std::find(k_statuses.begin(), k_statuses.end(), *status_filter) == k_statuses.end())
-      throw error(errc::bad_request,
-                  "The parameter \"status\" must be one of uploading, queued, processing, ready, failed.");
+  r.add(http::verb::get, "/api/videos", g.org(model::role::viewer, [s](context& ctx) -> asio::awaitable<response> {
+    std::optional<std::string> status_text = ctx.query("status");
+    std::optional<model::video_status> status_filter;
+    if (status_text) {
+      status_filter = model::parse_video_status(*status_text);
+      if (!status_filter)
+        throw error(errc::bad_request,
+                    "The parameter \"status\" must be one of uploading, queued, processing, ready, failed.");
+    }
     int limit = query_int(ctx, "limit", 1, 100).value_or(20);
     std::optional<std::string> cursor_text = ctx.query("cursor");
     std::optional<db::video_page_cursor> after;
     if (cursor_text && !cursor_text->empty()) after = page_cursor_codec::decode(*cursor_text);
     const std::string& org_id = ctx.org->id;
-    std::string key = org_id + "|" + status_filter.value_or("") + "|" + std::to_string(limit) + "|" +
+    std::string key = org_id + "|" + status_text.value_or("") + "|" + std::to_string(limit) + "|" +
                       (after ? *cursor_text : std::string());
     const std::string* cached = s->lists.enabled() ? s->lists.find(key, org_id) : nullptr;
     std::string body;
@@ -385,7 +389,7 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
         videos.reserve(rows.size());
         json::value next = nullptr;
         for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i)
-          videos.push_back(video_json(rows[i]));
+          videos.push_back(model::video_json(rows[i]));
         if (rows.size() > static_cast<std::size_t>(limit)) next = page_cursor_codec::encode(rows[limit - 1]);
         return json::serialize(json::object{{"videos", std::move(videos)}, {"nextCursor", next}});
       };
@@ -397,40 +401,41 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
     co_return res;
   }));
 
-  r.add(http::verb::get, "/api/videos/:id", g.org(auth::role::viewer, [s](context& ctx) -> asio::awaitable<response> {
+  r.add(http::verb::get, "/api/videos/:id", g.org(model::role::viewer, [s](context& ctx) -> asio::awaitable<response> {
     const std::string& org_id = ctx.org->id;
     const std::string& id = ctx.params.at("id");
     auto v = co_await s->db.read([&](db::transaction& st) { return db::find_video(st, org_id, id); });
     if (!v) throw error(errc::not_found, "No such video.");
-    response res = http::json_response(status::ok, json::object{{"video", video_json(*v)}});
+    response res = http::json_response(status::ok, json::object{{"video", model::video_json(*v)}});
     res.set(http::field::cache_control, "no-store");
     co_return res;
   }));
 
-  r.add(http::verb::patch, "/api/videos/:id", g.org(auth::role::member, [s](context& ctx) -> asio::awaitable<response> {
-    const auto& body = require_object(ctx.json_body());
-    auto title = optional_text(body, "title", {.min_chars = 1, .max_chars = 200});
-    auto description = optional_text(body, "description", {.min_chars = 0, .max_chars = 5000});
-    if (!title && !description)
-      throw error(errc::bad_request, "Send \"title\" or \"description\" (or both) to change.");
-    const std::string& org_id = ctx.org->id;
-    const std::string& id = ctx.params.at("id");
-    std::string now = to_iso8601(s->time.now());
-    auto v = co_await s->db.write([&](db::transaction& st) -> std::optional<db::video> {
-      if (!db::update_video_text(st, org_id, id, title, description, now)) return std::nullopt;
-      return db::find_video(st, org_id, id);
-    });
-    if (!v) throw error(errc::not_found, "No such video.");
-    s->streams.invalidate(v->id);
-    s->hub.publish(event{v->organization_id, "video:updated", json::object{{"video", video_json(*v)}}});
-    co_return http::json_response(status::ok, json::object{{"video", video_json(*v)}});
-  }));
-
-  r.add(http::verb::delete_, "/api/videos/:id",
-        g.org(auth::role::member, [s](context& ctx) -> asio::awaitable<response> {
+  r.add(http::verb::patch, "/api/videos/:id",
+        g.org(model::role::member, [s](context& ctx) -> asio::awaitable<response> {
+          const auto& body = require_object(ctx.json_body());
+          auto title = optional_text(body, "title", {.min_chars = 1, .max_chars = 200});
+          auto description = optional_text(body, "description", {.min_chars = 0, .max_chars = 5000});
+          if (!title && !description)
+            throw error(errc::bad_request, "Send \"title\" or \"description\" (or both) to change.");
           const std::string& org_id = ctx.org->id;
           const std::string& id = ctx.params.at("id");
-          auto v = co_await s->db.write([&](db::transaction& st) -> std::optional<db::video> {
+          std::string now = to_iso8601(s->time.now());
+          auto v = co_await s->db.write([&](db::transaction& st) -> std::optional<model::video> {
+            if (!db::update_video_text(st, org_id, id, title, description, now)) return std::nullopt;
+            return db::find_video(st, org_id, id);
+          });
+          if (!v) throw error(errc::not_found, "No such video.");
+          s->streams.invalidate(v->id);
+          s->hub.publish(event{v->organization_id, "video:updated", json::object{{"video", model::video_json(*v)}}});
+          co_return http::json_response(status::ok, json::object{{"video", model::video_json(*v)}});
+        }));
+
+  r.add(http::verb::delete_, "/api/videos/:id",
+        g.org(model::role::member, [s](context& ctx) -> asio::awaitable<response> {
+          const std::string& org_id = ctx.org->id;
+          const std::string& id = ctx.params.at("id");
+          auto v = co_await s->db.write([&](db::transaction& st) -> std::optional<model::video> {
             auto found = db::find_video(st, org_id, id);
             if (found) db::delete_video(st, org_id, id);
             return found;
@@ -521,23 +526,23 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
   }));
 
   r.add(http::verb::post, "/api/videos/:id/reprocess",
-        g.org(auth::role::member, [s](context& ctx) -> asio::awaitable<response> {
+        g.org(model::role::member, [s](context& ctx) -> asio::awaitable<response> {
           const std::string& org_id = ctx.org->id;
           const std::string& id = ctx.params.at("id");
           std::string now = to_iso8601(s->time.now());
           enum class outcome { ok, missing, busy, uploading };
-          db::job j;
+          model::job j;
           j.id = ids::random_id(12);
           j.kind = "process_video";
           j.organization_id = org_id;
           j.video_id = id;
           j.max_attempts = s->max_job_attempts;
           j.run_after = j.created_at = j.updated_at = now;
-          std::optional<db::video> v;
+          std::optional<model::video> v;
           auto result = co_await s->db.write([&](db::transaction& st) {
             auto current = db::find_video(st, org_id, id);
             if (!current) return outcome::missing;
-            if (current->status == "uploading") return outcome::uploading;
+            if (current->status == model::video_status::uploading) return outcome::uploading;
             if (db::active_job_for_video(st, id)) return outcome::busy;
             db::reset_video_for_processing(st, id, now);
             db::insert_job(st, j);
@@ -550,8 +555,8 @@ void add_video_routes(http::router& r, const guard& g, video_services& svc) {
             throw error(errc::conflict, "The video is still being uploaded; it is processed once the upload ends.");
           s->streams.invalidate(id);
           s->processor.notify();
-          s->hub.publish(event{org_id, "video:updated", json::object{{"video", video_json(*v)}}});
-          co_return http::json_response(status::accepted, json::object{{"video", video_json(*v)}});
+          s->hub.publish(event{org_id, "video:updated", json::object{{"video", model::video_json(*v)}}});
+          co_return http::json_response(status::accepted, json::object{{"video", model::video_json(*v)}});
         }));
 }
 

@@ -25,7 +25,7 @@ namespace reel::api {
 class stream_cache {
  public:
   struct entry {
-    db::video video;
+    model::video video;
     http::file_info file;
     std::chrono::steady_clock::time_point until;
   };
@@ -33,7 +33,7 @@ class stream_cache {
       : ttl_(ttl), capacity_(capacity) {}
   // The fresh entry for `id`, or null. Valid until the next call.
   const entry* find(const std::string& id);
-  void put(const db::video& v, http::file_info f);
+  void put(const model::video& v, http::file_info f);
   void invalidate(const std::string& id) { entries_.erase(id); }
 
  private:

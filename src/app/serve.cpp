@@ -5,7 +5,6 @@
 #include "api/scope.hpp"
 #include "api/uploads.hpp"
 #include "api/videos.hpp"
-#include "api/views.hpp"
 #include "api/web.hpp"
 #include "auth/service.hpp"
 #include "core/events.hpp"
@@ -22,6 +21,7 @@
 #include "http/server.hpp"
 #include "jobs/processor.hpp"
 #include "media/thumbnailer.hpp"
+#include "model/json.hpp"
 #include "realtime/socketio.hpp"
 #include "storage/blobs.hpp"
 
@@ -96,7 +96,7 @@ int run_worker(const config& cfg) {
   db::gateway db(pool, *database);
   storage::layout files(cfg.data_dir);
   local_event_hub hub;  // events of a worker process reach clients through Redis in a scale-out setup
-  jobs::processor processor(io, db, files, find_tools(), hub, wall_clock, api::video_json,
+  jobs::processor processor(io, db, files, find_tools(), hub, wall_clock, model::video_json,
                             processor_settings_of(cfg, std::max(1u, cfg.workers)));
   processor.start();
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -151,7 +151,7 @@ int run_serve(const config& cfg) {
   if (auto leftovers = files.prepare()) log::info("removed unfinished uploads", {{"count", leftovers}});
   local_event_hub hub;
   media::paths tools = find_tools();
-  jobs::processor processor(io, db, files, tools, hub, wall_clock, api::video_json,
+  jobs::processor processor(io, db, files, tools, hub, wall_clock, model::video_json,
                             processor_settings_of(cfg, cfg.workers));
   media::thumbnailer thumbnails(io, pool, tools, cfg.thumbnail_concurrency, cfg.thumbnail_cache_bytes,
                                 child_limits_of(cfg));
@@ -181,7 +181,7 @@ int run_serve(const config& cfg) {
   realtime.add_routes(routes);
   accounts.on_logout = [&realtime](const std::string& session_id) { realtime.session_revoked(session_id); };
   accounts.on_membership_changed = [&realtime](const std::string& org_id, const std::string& user_id,
-                                               std::optional<auth::role> role) {
+                                               std::optional<model::role> role) {
     realtime.membership_changed(org_id, user_id, role);
   };
 
@@ -262,7 +262,8 @@ int run_serve(const config& cfg) {
         [&db, job_counts]() -> asio::awaitable<void> {
           auto rows = co_await db.read([](db::transaction& s) { return db::count_jobs_by_state(s); });
           job_counts->clear();
-          for (const auto& [state, n] : rows) (*job_counts)[state] = static_cast<double>(n);
+          for (const auto& [state, n] : rows)
+            (*job_counts)[std::string(model::state_name(state))] = static_cast<double>(n);
         },
         [&](std::exception_ptr) {
           job_count_timer.expires_after(std::chrono::seconds(5));

@@ -7,12 +7,6 @@ namespace reel::auth {
 
 namespace asio = boost::asio;
 
-const db::membership* principal::membership_in(const std::string& org_id) const {
-  for (const auto& m : memberships)
-    if (m.org.id == org_id) return &m;
-  return nullptr;
-}
-
 service::service(db::gateway& db, const clock& c, account_settings settings)
     : db_(db), clock_(c), settings_(settings), throttle_(c, settings.throttle) {}
 
@@ -29,13 +23,13 @@ asio::awaitable<service::registration> service::register_account(const std::stri
   out.org = {ids::random_id(12), org_name, now_iso};
   out.token = new_token();
   out.expires_at = now + settings_.session_ttl;
-  db::session_record session{ids::random_id(12),         out.user.id, hash_token(out.token), now_iso,
-                             to_iso8601(out.expires_at), std::nullopt};
+  model::session_record session{ids::random_id(12),         out.user.id, hash_token(out.token), now_iso,
+                                to_iso8601(out.expires_at), std::nullopt};
   try {
     co_await db_.write([&](db::transaction& s) {
       db::insert_user(s, out.user);
       db::insert_organization(s, out.org);
-      db::insert_membership(s, out.org.id, out.user.id, "owner", now_iso);
+      db::insert_membership(s, out.org.id, out.user.id, model::role::owner, now_iso);
       db::insert_session(s, session);
     });
   } catch (const db::db_error& e) {
@@ -84,8 +78,8 @@ asio::awaitable<service::login_result> service::login(const std::string& email, 
   out.user.password_hash.clear();
   out.token = new_token();
   out.expires_at = now + settings_.session_ttl;
-  db::session_record session{ids::random_id(12),         out.user.id, hash_token(out.token), to_iso8601(now),
-                             to_iso8601(out.expires_at), std::nullopt};
+  model::session_record session{ids::random_id(12),         out.user.id, hash_token(out.token), to_iso8601(now),
+                                to_iso8601(out.expires_at), std::nullopt};
   out.memberships = co_await db_.write([&](db::transaction& s) {
     db::insert_session(s, session);
     return db::list_memberships(s, out.user.id);
@@ -102,7 +96,8 @@ asio::awaitable<void> service::logout(const principal& p) {
   if (on_logout) on_logout(p.session_id);
 }
 
-void service::membership_changed(const std::string& org_id, const std::string& user_id, std::optional<role> now) {
+void service::membership_changed(const std::string& org_id, const std::string& user_id,
+                                 std::optional<model::role> now) {
   memberships_changed();
   if (on_membership_changed) on_membership_changed(org_id, user_id, now);
 }
@@ -118,9 +113,9 @@ asio::awaitable<std::shared_ptr<const principal>> service::authenticate(std::str
 
   const auto generation = generation_;
   struct loaded {
-    db::session_record session;
-    db::user user;
-    std::vector<db::membership> memberships;
+    model::session_record session;
+    model::user user;
+    std::vector<model::membership> memberships;
   };
   auto found = co_await db_.read([&](db::transaction& s) -> std::optional<loaded> {
     auto rec = db::find_session_by_token_hash(s, token_hash);

@@ -3,10 +3,10 @@
 #pragma once
 
 #include "auth/passwords.hpp"
-#include "auth/roles.hpp"
 #include "auth/throttle.hpp"
 #include "core/clock.hpp"
 #include "db/accounts.hpp"
+#include "model/principal.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -31,24 +31,15 @@ struct account_settings {
   std::size_t cache_capacity = 100'000;
 };
 
-// The authenticated caller of a request.
-struct principal {
-  db::user user;  // password_hash cleared
-  std::string session_id;
-  std::string token_hash;
-  sys_time expires_at;
-  std::vector<db::membership> memberships;  // oldest first
-
-  const db::membership* membership_in(const std::string& org_id) const;
-};
+using model::principal;
 
 class service {
  public:
   service(db::gateway& db, const clock& c, account_settings settings = {});
 
   struct registration {
-    db::user user;
-    db::organization org;
+    model::user user;
+    model::organization org;
     std::string token;
     sys_time expires_at;
   };
@@ -58,8 +49,8 @@ class service {
                                                         const std::string& name, const std::string& org_name);
 
   struct login_result {
-    db::user user;
-    std::vector<db::membership> memberships;
+    model::user user;
+    std::vector<model::membership> memberships;
     std::string token;
     sys_time expires_at;
   };
@@ -83,7 +74,7 @@ class service {
   // role, or nullopt when they were removed. Open connections of that user
   // in that organization must follow at once (the realtime server disconnects
   // a removed member).
-  std::function<void(const std::string& org_id, const std::string& user_id, std::optional<role> now)>
+  std::function<void(const std::string& org_id, const std::string& user_id, std::optional<model::role> now)>
       on_membership_changed;
 
   // Membership rows changed: forget cached memberships.
@@ -93,7 +84,7 @@ class service {
   }
   // One user's membership of `org_id` changed (nullopt: removed): forget
   // cached memberships and tell on_membership_changed.
-  void membership_changed(const std::string& org_id, const std::string& user_id, std::optional<role> now);
+  void membership_changed(const std::string& org_id, const std::string& user_id, std::optional<model::role> now);
 
   // Deletes sessions that expired or were revoked long ago.
   boost::asio::awaitable<std::int64_t> sweep_sessions();

@@ -1,5 +1,7 @@
 #include "db/accounts.hpp"
 
+#include "db/columns.hpp"
+
 namespace reel::db {
 
 namespace {
@@ -37,8 +39,8 @@ constexpr const char* k_delete_stale_sessions =
     "DELETE FROM sessions WHERE expires_at < ? OR (revoked_at IS NOT NULL AND revoked_at < ?)";
 
 user to_user(const row& r) { return {r.text(0), r.text(1), r.text(2), r.text(3), r.text(4)}; }
-membership to_membership(const row& r) { return {{r.text(0), r.text(1), r.text(2)}, r.text(3), r.text(4)}; }
-member to_member(const row& r) { return {r.text(0), r.text(1), r.text(2), r.text(3), r.text(4)}; }
+membership to_membership(const row& r) { return {{r.text(0), r.text(1), r.text(2)}, role_column(r, 3), r.text(4)}; }
+member to_member(const row& r) { return {r.text(0), r.text(1), r.text(2), role_column(r, 3), r.text(4)}; }
 
 }  // namespace
 
@@ -60,9 +62,9 @@ std::optional<user> find_user_by_id(transaction& s, const std::string& id) {
 
 void insert_organization(transaction& s, const organization& o) { s.exec(k_insert_org, {o.id, o.name, o.created_at}); }
 
-void insert_membership(transaction& s, const std::string& org_id, const std::string& user_id, const std::string& role,
+void insert_membership(transaction& s, const std::string& org_id, const std::string& user_id, model::role role,
                        const std::string& now) {
-  s.exec(k_insert_membership, {org_id, user_id, role, now});
+  s.exec(k_insert_membership, {org_id, user_id, model::role_name(role), now});
 }
 
 std::vector<membership> list_memberships(transaction& s, const std::string& user_id) {
@@ -93,9 +95,8 @@ bool delete_membership(transaction& s, const std::string& org_id, const std::str
   return s.exec(k_delete_membership, {org_id, user_id}) > 0;
 }
 
-bool set_membership_role(transaction& s, const std::string& org_id, const std::string& user_id,
-                         const std::string& role) {
-  return s.exec(k_set_role, {role, org_id, user_id}) > 0;
+bool set_membership_role(transaction& s, const std::string& org_id, const std::string& user_id, model::role role) {
+  return s.exec(k_set_role, {model::role_name(role), org_id, user_id}) > 0;
 }
 
 std::int64_t count_owners(transaction& s, const std::string& org_id) {

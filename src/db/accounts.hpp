@@ -3,6 +3,7 @@
 #pragma once
 
 #include "db/database.hpp"
+#include "model/accounts.hpp"
 
 #include <optional>
 #include <string>
@@ -10,29 +11,11 @@
 
 namespace reel::db {
 
-struct user {
-  std::string id, email, name, password_hash, created_at;
-};
-
-struct organization {
-  std::string id, name, created_at;
-};
-
-// An organization as one of its members sees it.
-struct membership {
-  organization org;
-  std::string role;
-  std::string joined_at;
-};
-
-struct member {
-  std::string user_id, email, name, role, joined_at;
-};
-
-struct session_record {
-  std::string id, user_id, token_hash, created_at, expires_at;
-  std::optional<std::string> revoked_at;
-};
+using model::member;
+using model::membership;
+using model::organization;
+using model::session_record;
+using model::user;
 
 // users
 // Throws db_error(conflict) when the email is taken.
@@ -43,7 +26,7 @@ std::optional<user> find_user_by_id(transaction& s, const std::string& id);
 // organizations and memberships
 void insert_organization(transaction& s, const organization& o);
 // Throws db_error(conflict) when the user is a member already.
-void insert_membership(transaction& s, const std::string& org_id, const std::string& user_id, const std::string& role,
+void insert_membership(transaction& s, const std::string& org_id, const std::string& user_id, model::role role,
                        const std::string& now);
 // Oldest membership first.
 std::vector<membership> list_memberships(transaction& s, const std::string& user_id);
@@ -51,8 +34,7 @@ std::optional<membership> find_membership(transaction& s, const std::string& org
 std::vector<member> list_members(transaction& s, const std::string& org_id);
 std::optional<member> find_member(transaction& s, const std::string& org_id, const std::string& user_id);
 bool delete_membership(transaction& s, const std::string& org_id, const std::string& user_id);
-bool set_membership_role(transaction& s, const std::string& org_id, const std::string& user_id,
-                         const std::string& role);
+bool set_membership_role(transaction& s, const std::string& org_id, const std::string& user_id, model::role role);
 std::int64_t count_owners(transaction& s, const std::string& org_id);
 
 // sessions

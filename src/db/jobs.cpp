@@ -1,5 +1,7 @@
 #include "db/jobs.hpp"
 
+#include "db/columns.hpp"
+
 namespace reel::db {
 
 namespace {
@@ -55,7 +57,7 @@ job to_job(const row& r) {
   j.kind = r.text(1);
   j.organization_id = r.text(2);
   j.video_id = r.opt_text(3);
-  j.state = r.text(4);
+  j.state = state_column(r, 4);
   j.attempts = r.int64(5);
   j.max_attempts = r.int64(6);
   j.run_after = r.text(7);
@@ -89,9 +91,9 @@ bool renew_lease(transaction& s, const std::string& job_id, const std::string& o
   return s.exec(k_renew, {lease_until, job_id, owner}) > 0;
 }
 
-bool finish_job(transaction& s, const std::string& job_id, const std::string& owner, const std::string& state,
+bool finish_job(transaction& s, const std::string& job_id, const std::string& owner, model::job_state state,
                 const std::optional<std::string>& error, const std::string& now) {
-  return s.exec(k_finish, {state, error, now, job_id, owner}) > 0;
+  return s.exec(k_finish, {model::state_name(state), error, now, job_id, owner}) > 0;
 }
 
 bool requeue_job(transaction& s, const std::string& job_id, const std::string& owner, const std::string& error,
@@ -105,15 +107,15 @@ std::optional<job> active_job_for_video(transaction& s, const std::string& video
   return find_job(s, r->text(0));
 }
 
-std::vector<std::pair<std::string, std::int64_t>> count_jobs_by_state(transaction& s) {
-  std::vector<std::pair<std::string, std::int64_t>> out;
-  for (const auto& r : s.query(k_count_by_state)) out.emplace_back(r.text(0), r.int64(1));
+std::vector<std::pair<model::job_state, std::int64_t>> count_jobs_by_state(transaction& s) {
+  std::vector<std::pair<model::job_state, std::int64_t>> out;
+  for (const auto& r : s.query(k_count_by_state)) out.emplace_back(state_column(r, 0), r.int64(1));
   return out;
 }
 
-void set_video_status(transaction& s, const std::string& id, const std::string& status,
+void set_video_status(transaction& s, const std::string& id, model::video_status status,
                       const std::optional<std::string>& error, const std::string& now) {
-  s.exec(k_set_status, {status, error, now, id});
+  s.exec(k_set_status, {model::status_name(status), error, now, id});
 }
 
 void set_video_progress(transaction& s, const std::string& id, const std::optional<std::string>& stage,

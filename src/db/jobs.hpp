@@ -23,7 +23,7 @@ std::optional<job> claim_job(transaction& s, const std::string& owner, const std
 bool renew_lease(transaction& s, const std::string& job_id, const std::string& owner, const std::string& lease_until);
 
 // Ends the job (state succeeded, failed or cancelled) if `owner` still holds it.
-bool finish_job(transaction& s, const std::string& job_id, const std::string& owner, const std::string& state,
+bool finish_job(transaction& s, const std::string& job_id, const std::string& owner, model::job_state state,
                 const std::optional<std::string>& error, const std::string& now);
 
 // Puts the job back in the queue to run after `run_after` (a retry).
@@ -34,10 +34,10 @@ std::optional<job> find_job(transaction& s, const std::string& job_id);
 // The queued or running job of a video, if any.
 std::optional<job> active_job_for_video(transaction& s, const std::string& video_id);
 // Jobs by state, for /metrics.
-std::vector<std::pair<std::string, std::int64_t>> count_jobs_by_state(transaction& s);
+std::vector<std::pair<model::job_state, std::int64_t>> count_jobs_by_state(transaction& s);
 
 // Video fields the pipeline sets.
-void set_video_status(transaction& s, const std::string& id, const std::string& status,
+void set_video_status(transaction& s, const std::string& id, model::video_status status,
                       const std::optional<std::string>& error, const std::string& now);
 void set_video_progress(transaction& s, const std::string& id, const std::optional<std::string>& stage,
                         const std::optional<double>& percent, const std::string& now);

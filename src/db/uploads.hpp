@@ -4,6 +4,7 @@
 #pragma once
 
 #include "db/database.hpp"
+#include "model/videos.hpp"
 
 #include <optional>
 #include <string>
@@ -11,17 +12,7 @@
 
 namespace reel::db {
 
-struct upload {
-  std::string id, organization_id, video_id;
-  std::optional<std::string> created_by;
-  std::int64_t length = 0;
-  // Bytes stored and fsynced: the offset the client resumes from.
-  std::int64_t received = 0;
-  // The Upload-Metadata header as the client sent it (echoed on HEAD).
-  std::string metadata;
-  std::string created_at, updated_at, expires_at;
-  std::optional<std::string> completed_at;
-};
+using model::upload;
 
 void insert_upload(transaction& s, const upload& u);
 std::optional<upload> find_upload(transaction& s, const std::string& id);

@@ -1,5 +1,7 @@
 #include "db/videos.hpp"
 
+#include "db/columns.hpp"
+
 namespace reel::db {
 
 namespace {
@@ -41,7 +43,7 @@ video to_video(const row& r) {
   v.organization_id = r.text(1);
   v.title = r.text(2);
   v.description = r.text(3);
-  v.status = r.text(4);
+  v.status = status_column(r, 4);
   v.progress_stage = r.opt_text(5);
   v.progress_percent = r.opt_real(6);
   v.error = r.opt_text(7);
@@ -68,7 +70,7 @@ void insert_video(transaction& s, const video& v) {
                           v.organization_id,
                           v.title,
                           v.description,
-                          v.status,
+                          model::status_name(v.status),
                           v.progress_stage,
                           v.progress_percent,
                           v.error,
@@ -88,8 +90,9 @@ void insert_video(transaction& s, const video& v) {
 }
 
 void insert_job(transaction& s, const job& j) {
-  s.exec(k_insert_job, {j.id, j.kind, j.organization_id, j.video_id, j.state, j.attempts, j.max_attempts, j.run_after,
-                        j.lease_owner, j.lease_expires_at, j.last_error, j.created_at, j.updated_at});
+  s.exec(k_insert_job,
+         {j.id, j.kind, j.organization_id, j.video_id, model::state_name(j.state), j.attempts, j.max_attempts,
+          j.run_after, j.lease_owner, j.lease_expires_at, j.last_error, j.created_at, j.updated_at});
 }
 
 std::optional<video> find_video(transaction& s, const std::string& org_id, const std::string& id) {
@@ -104,14 +107,15 @@ std::optional<video> find_video_any_org(transaction& s, const std::string& id) {
   return to_video(*r);
 }
 
-std::vector<video> list_videos(transaction& s, const std::string& org_id, const std::optional<std::string>& status,
+std::vector<video> list_videos(transaction& s, const std::string& org_id,
+                               const std::optional<model::video_status>& status,
                                const std::optional<video_page_cursor>& after, int limit) {
   std::vector<row> rows;
   int n = limit + 1;
   if (status && after)
-    rows = s.query(k_list_status_after, {org_id, *status, after->created_at, after->id, n});
+    rows = s.query(k_list_status_after, {org_id, model::status_name(*status), after->created_at, after->id, n});
   else if (status)
-    rows = s.query(k_list_status, {org_id, *status, n});
+    rows = s.query(k_list_status, {org_id, model::status_name(*status), n});
   else if (after)
     rows = s.query(k_list_after, {org_id, after->created_at, after->id, n});
   else

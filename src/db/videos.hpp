@@ -3,6 +3,7 @@
 #pragma once
 
 #include "db/database.hpp"
+#include "model/videos.hpp"
 
 #include <optional>
 #include <string>
@@ -10,31 +11,8 @@
 
 namespace reel::db {
 
-struct video {
-  std::string id, organization_id, title, description, status;
-  std::optional<std::string> progress_stage;
-  std::optional<double> progress_percent;
-  std::optional<std::string> error;
-  std::string original_filename, content_type;
-  std::int64_t size_bytes = 0;
-  std::optional<double> duration_sec;
-  std::optional<std::int64_t> width, height;
-  std::optional<std::string> video_codec, audio_codec;
-  std::string renditions = "[]";  // JSON array
-  std::optional<std::string> created_by;
-  std::string created_at, updated_at;
-  std::optional<std::string> ready_at;
-};
-
-struct job {
-  std::string id, kind, organization_id;
-  std::optional<std::string> video_id;
-  std::string state = "queued";
-  std::int64_t attempts = 0, max_attempts = 3;
-  std::string run_after;
-  std::optional<std::string> lease_owner, lease_expires_at, last_error;
-  std::string created_at, updated_at;
-};
+using model::job;
+using model::video;
 
 void insert_video(transaction& s, const video& v);
 void insert_job(transaction& s, const job& j);
@@ -49,7 +27,8 @@ struct video_page_cursor {
 };
 // Newest first; `after` continues a previous page. Returns up to `limit` + 1
 // rows so the caller can tell whether there is a next page.
-std::vector<video> list_videos(transaction& s, const std::string& org_id, const std::optional<std::string>& status,
+std::vector<video> list_videos(transaction& s, const std::string& org_id,
+                               const std::optional<model::video_status>& status,
                                const std::optional<video_page_cursor>& after, int limit);
 
 bool update_video_text(transaction& s, const std::string& org_id, const std::string& id,

@@ -2,8 +2,8 @@
 // they produce, with helpers for API.md's JSON shapes.
 #pragma once
 
-#include "auth/roles.hpp"
 #include "core/errors.hpp"
+#include "model/accounts.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-namespace reel::auth {
+namespace reel::model {
 struct principal;
 }
 
@@ -145,11 +145,11 @@ struct context {
 
   // Set by the authentication wrappers (src/api/scope.hpp): who is calling,
   // and the organization the request acts in with the caller's role there.
-  std::shared_ptr<const auth::principal> principal;
+  std::shared_ptr<const model::principal> principal;
   struct org_scope {
     std::string id;
     std::string name;
-    auth::role role;
+    model::role role;
   };
   std::optional<org_scope> org;
 

@@ -68,7 +68,7 @@ std::string read_text(const fs::path& p) {
 }  // namespace
 
 struct processor::job_run {
-  db::job job;
+  model::job job;
   std::string owner;
   std::string video_id, org_id;
   std::shared_ptr<media::child_process> child;
@@ -93,7 +93,7 @@ struct processor::job_run {
 };
 
 processor::processor(asio::io_context& io, db::gateway& db, const storage::layout& files, media::paths tools,
-                     event_hub& hub, const clock& c, std::function<json::object(const db::video&)> video_view,
+                     event_hub& hub, const clock& c, std::function<json::object(const model::video&)> video_view,
                      processor_settings settings)
     : io_(io),
       db_(db),
@@ -162,7 +162,7 @@ asio::awaitable<void> processor::run_worker(unsigned index) {
   while (!stopping_) {
     std::string now = to_iso8601(clock_.now());
     std::string lease_until = to_iso8601(clock_.now() + settings_.lease);
-    std::optional<db::job> claimed;
+    std::optional<model::job> claimed;
     try {
       const std::string& after = last_claimed_org_;
       claimed = co_await db_.write(
@@ -256,7 +256,9 @@ asio::awaitable<void> processor::run_job(std::shared_ptr<job_run> run) {
   const std::string& vid = run->video_id;
   try {
     if (stopped == stop_reason::deleted) {
-      co_await db_.write([&](db::transaction& s) { db::finish_job(s, job_id, owner, "cancelled", std::nullopt, now); });
+      co_await db_.write([&](db::transaction& s) {
+        db::finish_job(s, job_id, owner, model::job_state::cancelled, std::nullopt, now);
+      });
       auto remove_video = [&video_dir] { storage::remove_tree(video_dir); };
       if (!vid.empty()) co_await db_.pool().offload(remove_video);
       log::info("job cancelled", {{"job", job_id}, {"video", vid}});
@@ -266,7 +268,7 @@ asio::awaitable<void> processor::run_job(std::shared_ptr<job_run> run) {
       co_await db_.write([&](db::transaction& s) {
         db::requeue_job(s, job_id, owner, "interrupted by a shutdown", now, now);
         db::set_video_progress(s, vid, std::nullopt, std::nullopt, now);
-        db::set_video_status(s, vid, "queued", std::nullopt, now);
+        db::set_video_status(s, vid, model::video_status::queued, std::nullopt, now);
       });
       log::info("job put back for after the restart", {{"job", job_id}});
     } else if (failure) {
@@ -278,9 +280,9 @@ asio::awaitable<void> processor::run_job(std::shared_ptr<job_run> run) {
         if (retry)
           db::requeue_job(s, job_id, owner, reason, run_after, now);
         else
-          db::finish_job(s, job_id, owner, "failed", reason, now);
+          db::finish_job(s, job_id, owner, model::job_state::failed, reason, now);
         db::set_video_progress(s, vid, std::nullopt, std::nullopt, now);
-        db::set_video_status(s, vid, retry ? "queued" : "failed", reason, now);
+        db::set_video_status(s, vid, retry ? model::video_status::queued : model::video_status::failed, reason, now);
       });
       if (on_video_changed) on_video_changed(vid);
       log::warn(retry ? "job failed; will retry" : "job failed",
@@ -332,7 +334,8 @@ asio::awaitable<void> processor::process_video(job_run& run) {
 
   {
     std::string now = now_iso();
-    co_await db_.write([&](db::transaction& s) { db::set_video_status(s, vid, "processing", std::nullopt, now); });
+    co_await db_.write(
+        [&](db::transaction& s) { db::set_video_status(s, vid, model::video_status::processing, std::nullopt, now); });
   }
   co_await report("probe", 0, true);
   // The work directory goes inside the video's directory, which is never
@@ -468,8 +471,8 @@ asio::awaitable<void> processor::process_video(job_run& run) {
   std::string now = now_iso();
   const std::string& job_id = run.job.id;
   const std::string& owner = run.owner;
-  auto ready = co_await db_.write([&](db::transaction& s) -> std::optional<db::video> {
-    if (!db::finish_job(s, job_id, owner, "succeeded", std::nullopt, now)) return std::nullopt;
+  auto ready = co_await db_.write([&](db::transaction& s) -> std::optional<model::video> {
+    if (!db::finish_job(s, job_id, owner, model::job_state::succeeded, std::nullopt, now)) return std::nullopt;
     db::set_video_ready(s, vid, renditions, now);
     return db::find_video(s, org, vid);
   });

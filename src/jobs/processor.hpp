@@ -43,7 +43,7 @@ class processor {
  public:
   // `video_view` turns a video row into the API's JSON (for events).
   processor(boost::asio::io_context& io, db::gateway& db, const storage::layout& files, media::paths tools,
-            event_hub& hub, const clock& c, std::function<boost::json::object(const db::video&)> video_view,
+            event_hub& hub, const clock& c, std::function<boost::json::object(const model::video&)> video_view,
             processor_settings settings);
   processor(const processor&) = delete;
   processor& operator=(const processor&) = delete;
@@ -78,7 +78,7 @@ class processor {
   media::paths tools_;
   event_hub& hub_;
   const clock& clock_;
-  std::function<boost::json::object(const db::video&)> video_view_;
+  std::function<boost::json::object(const model::video&)> video_view_;
   processor_settings settings_;
   bool stopping_ = false;
   unsigned active_workers_ = 0;

@@ -104,7 +104,7 @@ struct socketio_server::session final : heartbeat::member,
   // The namespace connection's principal while nsp is connected: who, in
   // which organization, by which credential, until when.
   credential_kind credential = credential_kind::login_session;
-  auth::role role = auth::role::viewer;
+  model::role role = model::role::viewer;
   std::string credential_id, user_id, org_id;
   sys_time expires_at{};
 };
@@ -288,7 +288,7 @@ void socketio_server::credential_revoked(credential_kind kind, const std::string
 }
 
 void socketio_server::membership_changed(const std::string& org_id, const std::string& user_id,
-                                         std::optional<auth::role> role) {
+                                         std::optional<model::role> role) {
   ++revocations_;
   auto room = rooms_.find(org_id);
   if (room == rooms_.end()) return;
@@ -465,7 +465,7 @@ void socketio_server::on_message(const std::shared_ptr<session>& s, std::string_
 }
 
 asio::awaitable<void> socketio_server::run_connect(std::shared_ptr<session> s, std::string token, std::string org) {
-  std::shared_ptr<const auth::principal> who;
+  std::shared_ptr<const model::principal> who;
   // A revocation or membership change while the store was read may not be
   // in what it returned: read again (the service caches nothing read across one).
   for (int attempt = 0;; ++attempt) {
@@ -479,10 +479,9 @@ asio::awaitable<void> socketio_server::run_connect(std::shared_ptr<session> s, s
       break;
     }
   }
-  const db::membership* m = nullptr;
+  const model::membership* m = nullptr;
   if (who) m = org.empty() ? (who->memberships.empty() ? nullptr : &who->memberships.front()) : who->membership_in(org);
-  auto role = m ? auth::parse_role(m->role) : std::nullopt;
-  if (!who || !m || !role) {
+  if (!who || !m) {
     s->nsp = nsp_state::none;
     send(*s, "44" + json::serialize(json::object{{"message", "unauthorized"}}));
     co_return;
@@ -492,7 +491,7 @@ asio::awaitable<void> socketio_server::run_connect(std::shared_ptr<session> s, s
   s->credential_id = who->session_id;
   s->user_id = who->user.id;
   s->org_id = m->org.id;
-  s->role = *role;
+  s->role = m->role;
   s->expires_at = who->expires_at;
   rooms_[s->org_id].insert_or_assign(s->serial, s->weak_from_this());
   send(*s, "40" + json::serialize(json::object{{"sid", ids::random_id(12)}}));

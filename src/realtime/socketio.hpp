@@ -64,7 +64,7 @@ struct socketio_options {
 
 // What authenticated a namespace connection; revoking it ends the connection.
 enum class credential_kind : std::uint8_t {
-  login_session,  // a login's token or cookie (auth::principal::session_id)
+  login_session,  // a login's token or cookie (model::principal::session_id)
 };
 
 class socketio_server {
@@ -88,7 +88,7 @@ class socketio_server {
   // `user_id`'s membership of `org_id` changed: removed (nullopt), their
   // connections to that organization are disconnected at once; otherwise
   // they carry the new role.
-  void membership_changed(const std::string& org_id, const std::string& user_id, std::optional<auth::role> role);
+  void membership_changed(const std::string& org_id, const std::string& user_id, std::optional<model::role> role);
 
   std::size_t open_sessions() const noexcept { return sessions_.size(); }
   // Sessions counted against `address` now (tests, metrics).

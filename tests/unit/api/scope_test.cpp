@@ -28,14 +28,15 @@ class scope_test : public ::testing::Test {
 
   http::context ctx_with(std::vector<std::pair<std::string, std::string>> memberships) {
     http::context ctx;
-    auto p = std::make_shared<auth::principal>();
+    auto p = std::make_shared<model::principal>();
     p->user.id = "u1";
-    for (auto& [org, role] : memberships) p->memberships.push_back({{org, "Org " + org, ""}, role, ""});
+    for (auto& [org, role] : memberships)
+      p->memberships.push_back({{org, "Org " + org, ""}, *model::parse_role(role), ""});
     ctx.principal = p;
     return ctx;
   }
 
-  std::pair<unsigned, std::string> run_org(http::context& ctx, auth::role min) {
+  std::pair<unsigned, std::string> run_org(http::context& ctx, model::role min) {
     auto h = guard_.org(min, [](http::context&) -> asio::awaitable<http::response> {
       co_return http::empty_response(http::status::no_content);
     });
@@ -60,30 +61,30 @@ class scope_test : public ::testing::Test {
 
 TEST_F(scope_test, without_a_header_the_oldest_membership_is_used) {
   auto ctx = ctx_with({{"o1", "viewer"}, {"o2", "owner"}});
-  EXPECT_EQ(run_org(ctx, auth::role::viewer), std::make_pair(204u, std::string("o1")));
+  EXPECT_EQ(run_org(ctx, model::role::viewer), std::make_pair(204u, std::string("o1")));
   auto ctx2 = ctx_with({{"o1", "viewer"}, {"o2", "owner"}});
-  EXPECT_EQ(run_org(ctx2, auth::role::member).first, 403u);
+  EXPECT_EQ(run_org(ctx2, model::role::member).first, 403u);
 }
 
 TEST_F(scope_test, header_selects_a_membership_or_is_forbidden) {
   auto ctx = ctx_with({{"o1", "viewer"}, {"o2", "owner"}});
   ctx.req.set("X-Organization-Id", "o2");
-  EXPECT_EQ(run_org(ctx, auth::role::admin), std::make_pair(204u, std::string("o2")));
+  EXPECT_EQ(run_org(ctx, model::role::admin), std::make_pair(204u, std::string("o2")));
   auto other = ctx_with({{"o1", "owner"}});
   other.req.set("X-Organization-Id", "o9");
-  EXPECT_EQ(run_org(other, auth::role::viewer).first, 403u);
+  EXPECT_EQ(run_org(other, model::role::viewer).first, 403u);
 }
 
 TEST_F(scope_test, path_parameter_wins_over_the_header) {
   auto ctx = ctx_with({{"o1", "admin"}, {"o2", "viewer"}});
   ctx.req.set("X-Organization-Id", "o2");
   ctx.params.add("orgId", "o1");
-  EXPECT_EQ(run_org(ctx, auth::role::admin), std::make_pair(204u, std::string("o1")));
+  EXPECT_EQ(run_org(ctx, model::role::admin), std::make_pair(204u, std::string("o1")));
 }
 
 TEST_F(scope_test, no_membership_at_all_is_forbidden) {
   auto ctx = ctx_with({});
-  EXPECT_EQ(run_org(ctx, auth::role::viewer).first, 403u);
+  EXPECT_EQ(run_org(ctx, model::role::viewer).first, 403u);
 }
 
 TEST(input, email_is_trimmed_lowercased_and_checked) {

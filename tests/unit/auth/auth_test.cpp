@@ -1,5 +1,4 @@
 #include "auth/passwords.hpp"
-#include "auth/roles.hpp"
 #include "auth/throttle.hpp"
 #include "auth/tokens.hpp"
 
@@ -34,17 +33,6 @@ TEST(tokens, new_tokens_are_unique_well_formed_and_hashed) {
   EXPECT_EQ(hash_token(a), hash_token(a));
   EXPECT_NE(hash_token(a), hash_token(b));
   EXPECT_EQ(hash_token("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-}
-
-TEST(roles, order_is_owner_admin_member_viewer) {
-  EXPECT_TRUE(at_least(role::owner, role::admin));
-  EXPECT_TRUE(at_least(role::admin, role::member));
-  EXPECT_TRUE(at_least(role::member, role::viewer));
-  EXPECT_FALSE(at_least(role::viewer, role::member));
-  EXPECT_FALSE(at_least(role::admin, role::owner));
-  EXPECT_EQ(parse_role("admin"), role::admin);
-  EXPECT_EQ(parse_role("Admin"), std::nullopt);
-  EXPECT_EQ(role_name(role::viewer), "viewer");
 }
 
 TEST(login_throttle, blocks_an_email_after_five_failures_until_the_window_passes) {

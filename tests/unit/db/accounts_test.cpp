@@ -7,6 +7,7 @@
 #include <filesystem>
 
 using namespace reel::db;
+namespace model = reel::model;
 
 namespace {
 
@@ -47,14 +48,14 @@ TEST_F(store_test, memberships_list_oldest_first_with_roles) {
     insert_user(s, make_user("u1", "a@b.c"));
     insert_organization(s, {"o1", "First", "2026-01-01T00:00:00.000Z"});
     insert_organization(s, {"o2", "Second", "2026-01-01T00:00:00.000Z"});
-    insert_membership(s, "o2", "u1", "viewer", "2026-01-03T00:00:00.000Z");
-    insert_membership(s, "o1", "u1", "owner", "2026-01-02T00:00:00.000Z");
+    insert_membership(s, "o2", "u1", model::role::viewer, "2026-01-03T00:00:00.000Z");
+    insert_membership(s, "o1", "u1", model::role::owner, "2026-01-02T00:00:00.000Z");
   });
   db_->transact(false, [](transaction& s) {
     auto ms = list_memberships(s, "u1");
     ASSERT_EQ(ms.size(), 2u);
     EXPECT_EQ(ms[0].org.id, "o1");
-    EXPECT_EQ(ms[0].role, "owner");
+    EXPECT_EQ(ms[0].role, model::role::owner);
     EXPECT_EQ(ms[1].org.name, "Second");
     EXPECT_EQ(count_owners(s, "o1"), 1);
     EXPECT_EQ(count_owners(s, "o2"), 0);
@@ -69,9 +70,13 @@ TEST_F(store_test, role_outside_the_known_four_is_refused) {
     insert_user(s, make_user("u1", "a@b.c"));
     insert_organization(s, {"o1", "First", "2026-01-01T00:00:00.000Z"});
   });
-  EXPECT_THROW(write([](transaction& s) { insert_membership(s, "o1", "u1", "god", "2026-01-01T00:00:00.000Z"); }),
+  EXPECT_THROW(write([](transaction& s) {
+                 insert_membership(s, "o1", "u1", static_cast<model::role>(9), "2026-01-01T00:00:00.000Z");
+               }),
                db_error);
-  EXPECT_THROW(write([](transaction& s) { insert_membership(s, "nope", "u1", "viewer", "2026-01-01T00:00:00.000Z"); }),
+  EXPECT_THROW(write([](transaction& s) {
+                 insert_membership(s, "nope", "u1", model::role::viewer, "2026-01-01T00:00:00.000Z");
+               }),
                db_error);
 }
 

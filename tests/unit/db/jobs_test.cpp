@@ -7,6 +7,7 @@
 #include <filesystem>
 
 using namespace reel::db;
+namespace model = reel::model;
 
 namespace {
 
@@ -27,8 +28,9 @@ class jobs_test : public reel::test::db_fixture {
     return out;
   }
   void finish(const job& j, int at) {
-    db_->transact(true,
-                  [&](transaction& s) { finish_job(s, j.id, *j.lease_owner, "succeeded", std::nullopt, time(at)); });
+    db_->transact(true, [&](transaction& s) {
+      finish_job(s, j.id, *j.lease_owner, model::job_state::succeeded, std::nullopt, time(at));
+    });
   }
   // One worker: claims, runs (1 s) and finishes jobs until none is left,
   // going round the organizations like jobs::processor; returns the order.

@@ -72,7 +72,7 @@ class realtime_server {
     realtime_->add_routes(routes_);
     accounts_.on_logout = [this](const std::string& id) { realtime_->session_revoked(id); };
     accounts_.on_membership_changed = [this](const std::string& org, const std::string& user,
-                                             std::optional<auth::role> role) {
+                                             std::optional<model::role> role) {
       realtime_->membership_changed(org, user, role);
     };
     chain_ = http::compose({http::error_handler()}, http::dispatch_route());
@@ -129,7 +129,8 @@ class realtime_server {
   // (Arguments are references: pass named values that outlive the call.)
   rt_asio::awaitable<void> add_member(const std::string& org_id, const std::string& user_id, const std::string& role) {
     std::string now = to_iso8601(clock_.now());
-    co_await db_.write([&](db::transaction& s) { db::insert_membership(s, org_id, user_id, role, now); });
+    co_await db_.write(
+        [&](db::transaction& s) { db::insert_membership(s, org_id, user_id, *model::parse_role(role), now); });
     accounts_.memberships_changed();
   }
 

@@ -196,7 +196,7 @@ TEST(socketio_churn, random_connects_disconnects_and_closes_never_leak_events_or
         } else {
           const std::string viewer_role = "viewer";
           co_await server.add_member(org_a, ab_id, viewer_role);
-          server.accounts().membership_changed(org_a, ab_id, auth::role::viewer);
+          server.accounts().membership_changed(org_a, ab_id, model::role::viewer);
         }
         ab_in_a = !ab_in_a;
         ++membership_changes;

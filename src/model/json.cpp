@@ -1,27 +1,24 @@
-#include "api/views.hpp"
-
-namespace reel::api {
-
-boost::json::object user_json(const db::user& u) {
-  return {{"id", u.id}, {"email", u.email}, {"name", u.name}, {"createdAt", u.created_at}};
-}
-
-boost::json::object organization_json(const db::organization& o, std::string_view role) {
-  return {{"id", o.id}, {"name", o.name}, {"role", role}, {"createdAt", o.created_at}};
-}
-
-boost::json::object organization_json(const db::membership& m) { return organization_json(m.org, m.role); }
-
-boost::json::object member_json(const db::member& m) {
-  return {
-      {"user", {{"id", m.user_id}, {"email", m.email}, {"name", m.name}}}, {"role", m.role}, {"joinedAt", m.joined_at}};
-}
-
-}  // namespace reel::api
+#include "model/json.hpp"
 
 #include <boost/json/parse.hpp>
 
-namespace reel::api {
+namespace reel::model {
+
+boost::json::object user_json(const user& u) {
+  return {{"id", u.id}, {"email", u.email}, {"name", u.name}, {"createdAt", u.created_at}};
+}
+
+boost::json::object organization_json(const organization& o, role r) {
+  return {{"id", o.id}, {"name", o.name}, {"role", role_name(r)}, {"createdAt", o.created_at}};
+}
+
+boost::json::object organization_json(const membership& m) { return organization_json(m.org, m.role); }
+
+boost::json::object member_json(const member& m) {
+  return {{"user", {{"id", m.user_id}, {"email", m.email}, {"name", m.name}}},
+          {"role", role_name(m.role)},
+          {"joinedAt", m.joined_at}};
+}
 
 namespace {
 template <class T>
@@ -30,14 +27,14 @@ boost::json::value nullable(const std::optional<T>& v) {
 }
 }  // namespace
 
-boost::json::object video_json(const db::video& v) {
+boost::json::object video_json(const video& v) {
   boost::json::object o;
   o.reserve(24);
   o["id"] = v.id;
   o["organizationId"] = v.organization_id;
   o["title"] = v.title;
   o["description"] = v.description;
-  o["status"] = v.status;
+  o["status"] = status_name(v.status);
   if (v.progress_stage)
     o["progress"] = {{"stage", *v.progress_stage}, {"percent", v.progress_percent.value_or(0)}};
   else
@@ -53,7 +50,7 @@ boost::json::object video_json(const db::video& v) {
   boost::system::error_code ec;
   auto renditions = boost::json::parse(v.renditions, ec);
   o["renditions"] = ec || !renditions.is_array() ? boost::json::value(boost::json::array()) : renditions;
-  bool ready = v.status == "ready";
+  bool ready = v.status == video_status::ready;
   std::string base = "/api/stream/" + v.id;
   o["thumbnailUrl"] = ready ? boost::json::value(base + "/thumbnail.jpg") : boost::json::value(nullptr);
   o["streamUrl"] = ready ? boost::json::value(base + "/video") : boost::json::value(nullptr);
@@ -65,4 +62,4 @@ boost::json::object video_json(const db::video& v) {
   return o;
 }
 
-}  // namespace reel::api
+}  // namespace reel::model

@@ -1,0 +1,49 @@
+// The accounts records: users, organizations, their members with roles,
+// and login sessions. Plain values: the database (src/db) stores them, the
+// domain (src/domain) decides what may happen to them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace reel::model {
+
+// Organization roles, ordered: owner > admin > member > viewer.
+enum class role { viewer = 0, member = 1, admin = 2, owner = 3 };
+
+// "owner", "admin", "member", "viewer"; nullopt for anything else.
+std::optional<role> parse_role(std::string_view text) noexcept;
+std::string_view role_name(role r) noexcept;
+inline bool at_least(role have, role need) noexcept { return static_cast<int>(have) >= static_cast<int>(need); }
+
+struct user {
+  std::string id, email, name, password_hash, created_at;
+};
+
+struct organization {
+  std::string id, name, created_at;
+};
+
+// An organization as one of its members sees it.
+struct membership {
+  organization org;
+  model::role role = role::viewer;
+  std::string joined_at;
+};
+
+// A member as the organization sees them.
+struct member {
+  std::string user_id, email, name;
+  model::role role = role::viewer;
+  std::string joined_at;
+};
+
+// A login session: the token itself is never stored, only its hash.
+struct session_record {
+  std::string id, user_id, token_hash, created_at, expires_at;
+  std::optional<std::string> revoked_at;
+};
+
+}  // namespace reel::model
