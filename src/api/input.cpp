@@ -2,6 +2,10 @@
 
 #include "auth/passwords.hpp"
 #include "core/errors.hpp"
+#include "core/strings.hpp"
+#include "http/message.hpp"
+
+#include <boost/json/object.hpp>
 
 #include <algorithm>
 
@@ -141,6 +145,77 @@ std::string require_password(const boost::json::object& o, const char* field) {
     bad(std::string("The field \"") + field + "\" must be at most " + std::to_string(auth::k_max_password_length) +
         " characters long.");
   return v;
+}
+
+std::optional<int> query_int(const http::context& ctx, const char* name, long min, long max) {
+  auto text = ctx.query(name);
+  if (!text) return std::nullopt;
+  char* end = nullptr;
+  long v = std::strtol(text->c_str(), &end, 10);
+  if (text->empty() || *end != '\0' || v < min || v > max)
+    throw error(errc::bad_request, std::string("The parameter \"") + name + "\" must be an integer from " +
+                                       std::to_string(min) + " to " + std::to_string(max) + ".");
+  return static_cast<int>(v);
+}
+
+std::string media_type(std::string_view content_type) {
+  std::string t(trim_ows(content_type.substr(0, content_type.find(';'))));
+  for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return t;
+}
+
+std::string default_title(std::string_view filename) {
+  auto dot = filename.rfind('.');
+  std::string stem(dot == std::string_view::npos || dot == 0 ? filename : filename.substr(0, dot));
+  if (stem.empty() || stem == "upload") return "Untitled";
+  std::size_t chars = 0, i = 0;
+  for (; i < stem.size(); ++i)
+    if ((static_cast<unsigned char>(stem[i]) & 0xC0) != 0x80 && ++chars > 200) break;
+  return stem.substr(0, i);
+}
+
+std::string clean_filename(std::string_view name) {
+  auto slash = name.find_last_of("/\\");
+  if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
+  // Drop invalid UTF-8, control characters and bidirectional overrides (a
+  // name like "clip\u202Egpj.exe" shows as "clipexe.jpg"), and cut at 255
+  // bytes on a character boundary.
+  std::string valid;
+  for (std::size_t i = 0; i < name.size();) {
+    auto u = static_cast<unsigned char>(name[i]);
+    std::size_t len = u < 0x80 ? 1 : (u >> 5) == 6 ? 2 : (u >> 4) == 14 ? 3 : (u >> 3) == 30 ? 4 : 1;
+    std::string_view one = name.substr(i, len);
+    if (one.size() != len || !utf8_check(one) || has_unsafe_char(one)) {
+      ++i;
+      continue;
+    }
+    if (valid.size() + len > 255) break;
+    valid.append(one);
+    i += len;
+  }
+  while (!valid.empty() && (valid.front() == ' ' || valid.front() == '.')) valid.erase(0, 1);
+  if (valid.empty()) return "upload";
+  return valid;
+}
+
+std::string clean_media_type(std::string_view type) {
+  std::string t = media_type(type);
+  bool ok =
+      !t.empty() && t.size() < 100 && t.find('/') != std::string::npos && std::all_of(t.begin(), t.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '-' || c == '+' || c == '.';
+      });
+  return ok ? t : "application/octet-stream";
+}
+
+std::pair<std::string, std::string> video_text_fields(const std::optional<std::string>& title,
+                                                      const std::optional<std::string>& description,
+                                                      const std::string& filename) {
+  boost::json::object o;
+  if (title) o["title"] = *title;
+  if (description) o["description"] = *description;
+  auto t = optional_text(o, "title", {.min_chars = 1, .max_chars = 200});
+  auto d = optional_text(o, "description", {.min_chars = 0, .max_chars = 5000});
+  return {t.value_or(default_title(filename)), d.value_or("")};
 }
 
 }  // namespace reel::api

@@ -1,5 +1,6 @@
-// Parsing untrusted JSON bodies into typed values once, at the edge. Every
-// failure is error(bad_request) whose message names the field.
+// Parsing untrusted input (JSON bodies, query parameters, media types, file
+// names) into typed, clean values once, at the edge. Every failure is
+// error(bad_request) whose message names the field.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -9,6 +10,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+
+namespace reel::http {
+class context;
+}
 
 namespace reel::api {
 
@@ -45,5 +51,32 @@ std::optional<std::size_t> utf8_check(std::string_view s);
 bool is_unsafe_char(char32_t cp);
 // True when valid UTF-8 `s` holds one of them.
 bool has_unsafe_char(std::string_view s);
+
+// The query parameter `name` as an integer in [min, max]; nullopt when it
+// is absent, error(bad_request) naming it when it is anything else.
+std::optional<int> query_int(const http::context& ctx, const char* name, long min, long max);
+
+// A Content-Type's "type/subtype" in lower case, without parameters or
+// surrounding spaces ("Video/MP4; codecs=x" → "video/mp4").
+std::string media_type(std::string_view content_type);
+
+// The title a new upload gets when none is given: the file name without
+// its extension, or "Untitled".
+std::string default_title(std::string_view filename);
+
+// A client's file name made safe to store and show: no directories, no
+// control characters, at most 255 bytes of valid UTF-8; "upload" if nothing is left.
+std::string clean_filename(std::string_view name);
+
+// A client's media type reduced to "type/subtype" in lower case, or
+// application/octet-stream when it is not one.
+std::string clean_media_type(std::string_view type);
+
+// An upload's title and description, validated like the JSON fields
+// (error(bad_request) naming the field); the title defaults to
+// default_title(filename), the description to "".
+std::pair<std::string, std::string> video_text_fields(const std::optional<std::string>& title,
+                                                      const std::optional<std::string>& description,
+                                                      const std::string& filename);
 
 }  // namespace reel::api

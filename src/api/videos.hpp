@@ -1,112 +1,33 @@
-// Handlers of docs/API.md "Videos" and "Streaming".
+// Handlers of docs/API.md "Videos" (src/api/videos.cpp) and "Streaming"
+// (src/api/streaming.cpp): parse and validate the request, call the domain
+// (src/domain/videos.hpp), render the answer.
 #pragma once
 
-#include "api/scope.hpp"
-#include "core/clock.hpp"
-#include "core/events.hpp"
+#include "api/caches.hpp"
+#include "api/guard.hpp"
 #include "core/offload.hpp"
-#include "db/database.hpp"
-#include "db/videos.hpp"
-#include "http/file_response.hpp"
+#include "domain/videos.hpp"
 #include "http/router.hpp"
-#include "jobs/processor.hpp"
 #include "media/thumbnailer.hpp"
 #include "storage/blobs.hpp"
 
-#include <functional>
-#include <unordered_map>
+#include <cstdint>
 
 namespace reel::api {
 
-// Recently streamed videos: the row and the open file, so that a player's
-// run of range requests costs neither a database query nor an open(2) each
-// (nginx's open_file_cache, keyed by video). Entries live `ttl`; changes
-// made in this process invalidate them at once. Loop thread only.
-class stream_cache {
- public:
-  struct entry {
-    model::video video;
-    http::file_info file;
-    std::chrono::steady_clock::time_point until;
-  };
-  explicit stream_cache(std::chrono::milliseconds ttl = std::chrono::seconds(2), std::size_t capacity = 10'000)
-      : ttl_(ttl), capacity_(capacity) {}
-  // The fresh entry for `id`, or null. Valid until the next call.
-  const entry* find(const std::string& id);
-  void put(const model::video& v, http::file_info f);
-  void invalidate(const std::string& id) { entries_.erase(id); }
-
- private:
-  std::chrono::milliseconds ttl_;
-  std::size_t capacity_;
-  std::unordered_map<std::string, entry> entries_;
-};
-
-// Recently answered video lists, by organization and query, as the JSON
-// sent: a burst of identical list requests (clients polling a library)
-// costs one query. Any event of an organization (created, progress,
-// updated, deleted, ...) drops its entries at once, so a client sees its own
-// changes; `ttl` bounds how stale a list can be after changes this process
-// hears nothing of (a separate `reel worker`). 0 disables. Loop thread only.
-class list_cache {
- public:
-  explicit list_cache(std::chrono::milliseconds ttl = std::chrono::seconds(1), std::size_t capacity = 2'000)
-      : ttl_(ttl), capacity_(capacity) {}
-  // The organization's current generation: take it before querying.
-  std::uint64_t generation(const std::string& org) const;
-  // The body stored for `key`, if it is fresh and no change came since.
-  const std::string* find(const std::string& key, const std::string& org);
-  // Stores a body computed from data read at `generation`.
-  void put(const std::string& key, const std::string& org, std::uint64_t generation, std::string body);
-  // Something in `org` changed.
-  void changed(const std::string& org) { ++generations_[org]; }
-  bool enabled() const noexcept { return ttl_.count() > 0; }
-
- private:
-  struct entry {
-    std::string org, body;
-    std::uint64_t generation;
-    std::chrono::steady_clock::time_point until;
-  };
-  std::chrono::milliseconds ttl_;
-  std::size_t capacity_;
-  std::unordered_map<std::string, entry> entries_;
-  std::unordered_map<std::string, std::uint64_t> generations_;
-};
-
-struct video_services {
-  db::gateway& db;
+struct video_api {
+  domain::videos& videos;
   worker_pool& pool;
   const storage::layout& files;
-  const clock& time;
-  std::uint64_t max_upload_bytes;
-  int max_job_attempts = 3;
-  event_hub& hub;
-  jobs::processor& processor;
   media::thumbnailer& thumbnails;
+  std::uint64_t max_upload_bytes;
   stream_cache streams{};
   list_cache lists{};
 };
 
-void add_video_routes(http::router& r, const guard& g, video_services& services);
-
-// The title a new upload gets when none is given: the file name without
-// its extension, or "Untitled".
-std::string default_title(std::string_view filename);
-
-// A client's file name made safe to store and show: no directories, no
-// control characters, at most 255 bytes of valid UTF-8; "upload" if nothing is left.
-std::string clean_filename(std::string_view name);
-
-// A client's media type reduced to "type/subtype" in lower case, or
-// application/octet-stream when it is not one.
-std::string clean_media_type(std::string_view type);
-
-// An upload's title and description, validated like the JSON fields
-// (error(bad_request) naming the field); the title defaults to
-// default_title(filename), the description to "".
-std::pair<std::string, std::string> video_text_fields(const std::optional<std::string>& title,
-                                                      const std::optional<std::string>& description,
-                                                      const std::string& filename);
+// /api/videos and /api/videos/:id[/reprocess].
+void add_video_routes(http::router& r, const guard& g, video_api& api);
+// /api/stream/:id/{video,hls/*,thumbnail.jpg}.
+void add_stream_routes(http::router& r, const guard& g, video_api& api);
 
 }  // namespace reel::api

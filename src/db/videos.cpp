@@ -109,7 +109,7 @@ std::optional<video> find_video_any_org(transaction& s, const std::string& id) {
 
 std::vector<video> list_videos(transaction& s, const std::string& org_id,
                                const std::optional<model::video_status>& status,
-                               const std::optional<video_page_cursor>& after, int limit) {
+                               const std::optional<model::video_cursor>& after, int limit) {
   std::vector<row> rows;
   int n = limit + 1;
   if (status && after)

@@ -22,14 +22,11 @@ std::optional<video> find_video(transaction& s, const std::string& org_id, const
 // The video `id` in any organization (callers check membership).
 std::optional<video> find_video_any_org(transaction& s, const std::string& id);
 
-struct video_page_cursor {
-  std::string created_at, id;
-};
 // Newest first; `after` continues a previous page. Returns up to `limit` + 1
 // rows so the caller can tell whether there is a next page.
 std::vector<video> list_videos(transaction& s, const std::string& org_id,
                                const std::optional<model::video_status>& status,
-                               const std::optional<video_page_cursor>& after, int limit);
+                               const std::optional<model::video_cursor>& after, int limit);
 
 bool update_video_text(transaction& s, const std::string& org_id, const std::string& id,
                        const std::optional<std::string>& title, const std::optional<std::string>& description,

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "core/errors.hpp"
-#include "model/accounts.hpp"
+#include "model/principal.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
@@ -22,10 +22,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-namespace reel::model {
-struct principal;
-}
 
 namespace reel::http {
 
@@ -143,15 +139,10 @@ struct context {
   // For routes with stream_body: the body, still on the socket.
   body_reader* body = nullptr;
 
-  // Set by the authentication wrappers (src/api/scope.hpp): who is calling,
+  // Set by the authentication wrappers (src/api/guard.hpp): who is calling,
   // and the organization the request acts in with the caller's role there.
   std::shared_ptr<const model::principal> principal;
-  struct org_scope {
-    std::string id;
-    std::string name;
-    model::role role;
-  };
-  std::optional<org_scope> org;
+  std::optional<model::org_scope> org;
 
   // The request target's path (without the query), as sent.
   std::string_view path() const noexcept;

@@ -69,4 +69,11 @@ bool split_path(std::string_view path, std::vector<std::string_view>& parts);
 // `plus_is_space`). Returns false on a malformed escape or a decoded NUL.
 bool percent_decode(std::string_view in, std::string& out, bool plus_is_space = false);
 
+// A handler that calls `fn(state, ctx)`, so that route tables can name plain
+// functions: `r.add(verb::get, "/x", bind_handler(api, get_x))`.
+template <class State, class Fn>
+handler bind_handler(State& state, Fn fn) {
+  return [&state, fn](context& ctx) { return fn(state, ctx); };
+}
+
 }  // namespace reel::http

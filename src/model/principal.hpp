@@ -25,4 +25,11 @@ struct principal {
   }
 };
 
+// The organization a request acts in, with the caller's role there.
+struct org_scope {
+  std::string id;
+  std::string name;
+  model::role role = role::viewer;
+};
+
 }  // namespace reel::model

@@ -35,6 +35,11 @@ struct video {
   std::optional<std::string> ready_at;
 };
 
+// Where a page of a video list (newest first) continues: after this video.
+struct video_cursor {
+  std::string created_at, id;
+};
+
 // queued → running → succeeded | failed | cancelled (and back to queued on a retry).
 enum class job_state { queued, running, succeeded, failed, cancelled };
 

@@ -1,5 +1,7 @@
 #include "realtime/socketio.hpp"
 
+#include "domain/permissions.hpp"
+
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "http/client_address.hpp"
@@ -159,7 +161,7 @@ address_slot::~address_slot() {
   if (it != counts->by_address.end() && --it->second == 0) counts->by_address.erase(it);
 }
 
-socketio_server::socketio_server(asio::io_context& io, auth::service& accounts, event_hub& hub,
+socketio_server::socketio_server(asio::io_context& io, domain::accounts& accounts, event_hub& hub,
                                  socketio_options options)
     : io_(io),
       accounts_(accounts),
@@ -479,8 +481,7 @@ asio::awaitable<void> socketio_server::run_connect(std::shared_ptr<session> s, s
       break;
     }
   }
-  const model::membership* m = nullptr;
-  if (who) m = org.empty() ? (who->memberships.empty() ? nullptr : &who->memberships.front()) : who->membership_in(org);
+  const model::membership* m = who ? domain::listening_membership(*who, org) : nullptr;
   if (!who || !m) {
     s->nsp = nsp_state::none;
     send(*s, "44" + json::serialize(json::object{{"message", "unauthorized"}}));

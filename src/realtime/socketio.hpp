@@ -19,9 +19,9 @@
 // POST is handled in bounded batches so that the loop never waits long.
 #pragma once
 
-#include "auth/service.hpp"
 #include "core/events.hpp"
 #include "core/ip_network.hpp"
+#include "domain/accounts.hpp"
 #include "http/router.hpp"
 #include "realtime/heartbeat.hpp"
 #include "realtime/websocket_connection.hpp"
@@ -69,7 +69,8 @@ enum class credential_kind : std::uint8_t {
 
 class socketio_server {
  public:
-  socketio_server(boost::asio::io_context& io, auth::service& accounts, event_hub& hub, socketio_options options = {});
+  socketio_server(boost::asio::io_context& io, domain::accounts& accounts, event_hub& hub,
+                  socketio_options options = {});
   ~socketio_server();
   socketio_server(const socketio_server&) = delete;
   socketio_server& operator=(const socketio_server&) = delete;
@@ -144,7 +145,7 @@ class socketio_server {
   std::shared_ptr<session> find_session(const std::string& sid, const std::string& address) const;
 
   boost::asio::io_context& io_;
-  auth::service& accounts_;
+  domain::accounts& accounts_;
   event_hub& hub_;
   socketio_options options_;
   std::size_t subscription_ = 0;

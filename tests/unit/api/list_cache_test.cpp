@@ -1,4 +1,4 @@
-#include "api/videos.hpp"
+#include "api/caches.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // An in-process realtime server for tests, wired as `reel serve` wires it:
-// a real socketio_server and auth::service (with the account routes) on a
+// a real socketio_server and domain::accounts (with the account routes) on a
 // temporary SQLite database, served by the real HTTP server on 127.0.0.1:0.
 // Everything runs on one io_context on the test's thread, beside a small raw
 // Engine.IO client (polling and WebSocket) written with coroutines, so that
@@ -7,14 +7,14 @@
 #pragma once
 
 #include "api/accounts.hpp"
-#include "api/scope.hpp"
-#include "auth/service.hpp"
+#include "api/guard.hpp"
 #include "core/clock.hpp"
 #include "core/events.hpp"
 #include "core/offload.hpp"
 #include "db/accounts.hpp"
 #include "db/database.hpp"
 #include "db/migrations.hpp"
+#include "domain/accounts.hpp"
 #include "http/middleware.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
@@ -66,8 +66,11 @@ class realtime_server {
         db_(pool_, *database_),
         clock_(time ? *time : wall_clock_),
         accounts_(db_, clock_, cheap_accounts()),
-        guard_(accounts_) {
-    api::add_account_routes(routes_, accounts_, guard_, {});
+        guard_(accounts_),
+        account_api_{accounts_},
+        organizations_(db_, accounts_, clock_) {
+    api::add_account_routes(routes_, guard_, account_api_);
+    api::add_organization_routes(routes_, guard_, organizations_);
     realtime_ = std::make_unique<realtime::socketio_server>(io_, accounts_, hub_, options);
     realtime_->add_routes(routes_);
     accounts_.on_logout = [this](const std::string& id) { realtime_->session_revoked(id); };
@@ -137,7 +140,7 @@ class realtime_server {
   rt_asio::io_context& io() { return io_; }
   unsigned short port() const { return port_; }
   realtime::socketio_server& realtime() { return *realtime_; }
-  auth::service& accounts() { return accounts_; }
+  domain::accounts& accounts() { return accounts_; }
   event_hub& hub() { return hub_; }
   db::gateway& db() { return db_; }
 
@@ -154,8 +157,8 @@ class realtime_server {
     db::migrate(*d, to_iso8601(system_clock{}.now()));
     return d;
   }
-  static auth::account_settings cheap_accounts() {
-    auth::account_settings s;
+  static domain::account_settings cheap_accounts() {
+    domain::account_settings s;
     s.cost = {1, std::size_t(8) << 20};
     return s;
   }
@@ -168,8 +171,10 @@ class realtime_server {
   db::gateway db_;
   system_clock wall_clock_;
   const clock& clock_;
-  auth::service accounts_;
+  domain::accounts accounts_;
   api::guard guard_;
+  api::account_api account_api_;
+  domain::organizations organizations_;
   local_event_hub hub_;
   http::router routes_;
   std::unique_ptr<realtime::socketio_server> realtime_;

@@ -1,4 +1,4 @@
-#include "api/scope.hpp"
+#include "api/guard.hpp"
 
 #include "api/input.hpp"
 #include "db/migrations.hpp"
@@ -15,16 +15,16 @@ namespace asio = boost::asio;
 namespace {
 
 // A guard whose principal is set on the context beforehand, so the store is never asked.
-class scope_test : public ::testing::Test {
+class guard_test : public ::testing::Test {
  protected:
-  scope_test()
-      : dir_(std::filesystem::temp_directory_path() / ("reel-scope-" + std::to_string(::getpid()))),
+  guard_test()
+      : dir_(std::filesystem::temp_directory_path() / ("reel-guard-" + std::to_string(::getpid()))),
         pool_(1),
         database_((std::filesystem::create_directories(dir_), db::open_database("", dir_.string(), 1))),
         db_(pool_, *database_),
         accounts_(db_, clock_),
         guard_(accounts_) {}
-  ~scope_test() override { std::filesystem::remove_all(dir_); }
+  ~guard_test() override { std::filesystem::remove_all(dir_); }
 
   http::context ctx_with(std::vector<std::pair<std::string, std::string>> memberships) {
     http::context ctx;
@@ -36,8 +36,15 @@ class scope_test : public ::testing::Test {
     return ctx;
   }
 
+  // An action that needs exactly `min` (the guard checks actions; the domain maps them to roles).
+  static domain::action action_needing(model::role min) {
+    for (auto a : {domain::action::view_videos, domain::action::upload_video, domain::action::manage_members})
+      if (domain::required_role(a) == min) return a;
+    throw std::logic_error("no action needs that role");
+  }
+
   std::pair<unsigned, std::string> run_org(http::context& ctx, model::role min) {
-    auto h = guard_.org(min, [](http::context&) -> asio::awaitable<http::response> {
+    auto h = guard_.org(action_needing(min), [](http::context&) -> asio::awaitable<http::response> {
       co_return http::empty_response(http::status::no_content);
     });
     try {
@@ -53,20 +60,20 @@ class scope_test : public ::testing::Test {
   manual_clock clock_;
   std::unique_ptr<db::database> database_;
   db::gateway db_;
-  auth::service accounts_;
+  domain::accounts accounts_;
   api::guard guard_;
 };
 
 }  // namespace
 
-TEST_F(scope_test, without_a_header_the_oldest_membership_is_used) {
+TEST_F(guard_test, without_a_header_the_oldest_membership_is_used) {
   auto ctx = ctx_with({{"o1", "viewer"}, {"o2", "owner"}});
   EXPECT_EQ(run_org(ctx, model::role::viewer), std::make_pair(204u, std::string("o1")));
   auto ctx2 = ctx_with({{"o1", "viewer"}, {"o2", "owner"}});
   EXPECT_EQ(run_org(ctx2, model::role::member).first, 403u);
 }
 
-TEST_F(scope_test, header_selects_a_membership_or_is_forbidden) {
+TEST_F(guard_test, header_selects_a_membership_or_is_forbidden) {
   auto ctx = ctx_with({{"o1", "viewer"}, {"o2", "owner"}});
   ctx.req.set("X-Organization-Id", "o2");
   EXPECT_EQ(run_org(ctx, model::role::admin), std::make_pair(204u, std::string("o2")));
@@ -75,14 +82,14 @@ TEST_F(scope_test, header_selects_a_membership_or_is_forbidden) {
   EXPECT_EQ(run_org(other, model::role::viewer).first, 403u);
 }
 
-TEST_F(scope_test, path_parameter_wins_over_the_header) {
+TEST_F(guard_test, path_parameter_wins_over_the_header) {
   auto ctx = ctx_with({{"o1", "admin"}, {"o2", "viewer"}});
   ctx.req.set("X-Organization-Id", "o2");
   ctx.params.add("orgId", "o1");
   EXPECT_EQ(run_org(ctx, model::role::admin), std::make_pair(204u, std::string("o1")));
 }
 
-TEST_F(scope_test, no_membership_at_all_is_forbidden) {
+TEST_F(guard_test, no_membership_at_all_is_forbidden) {
   auto ctx = ctx_with({});
   EXPECT_EQ(run_org(ctx, model::role::viewer).first, 403u);
 }

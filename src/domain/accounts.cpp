@@ -1,17 +1,23 @@
-#include "auth/service.hpp"
+#include "domain/accounts.hpp"
 
+#include "auth/passwords.hpp"
 #include "auth/tokens.hpp"
 #include "core/ids.hpp"
+#include "db/accounts.hpp"
+#include "db/database.hpp"
 
-namespace reel::auth {
+namespace reel::domain {
+
+using namespace auth;
 
 namespace asio = boost::asio;
 
-service::service(db::gateway& db, const clock& c, account_settings settings)
+accounts::accounts(db::gateway& db, const clock& c, account_settings settings)
     : db_(db), clock_(c), settings_(settings), throttle_(c, settings.throttle) {}
 
-asio::awaitable<service::registration> service::register_account(const std::string& email, const std::string& password,
-                                                                 const std::string& name, const std::string& org_name) {
+asio::awaitable<accounts::registration> accounts::register_account(const std::string& email,
+                                                                   const std::string& password, const std::string& name,
+                                                                   const std::string& org_name) {
   auto cost = settings_.cost;
   auto hash_job = [&password, cost] { return hash_password(password, cost); };
   std::string hash = co_await db_.pool().offload(hash_job);
@@ -40,7 +46,7 @@ asio::awaitable<service::registration> service::register_account(const std::stri
   co_return out;
 }
 
-asio::awaitable<const std::string*> service::dummy_hash() {
+asio::awaitable<const std::string*> accounts::dummy_hash() {
   if (!dummy_hash_) {
     auto cost = settings_.cost;
     auto job = [cost] { return hash_password(new_token(), cost); };
@@ -50,8 +56,8 @@ asio::awaitable<const std::string*> service::dummy_hash() {
   co_return &*dummy_hash_;
 }
 
-asio::awaitable<service::login_result> service::login(const std::string& email, const std::string& password,
-                                                      const std::string& address) {
+asio::awaitable<accounts::login_result> accounts::login(const std::string& email, const std::string& password,
+                                                        const std::string& address) {
   if (auto wait = throttle_.retry_after(email, address))
     throw error(errc::too_many_requests,
                 "Too many failed logins; try again in " + std::to_string(wait->count()) + " seconds.", *wait);
@@ -87,7 +93,7 @@ asio::awaitable<service::login_result> service::login(const std::string& email, 
   co_return out;
 }
 
-asio::awaitable<void> service::logout(const principal& p) {
+asio::awaitable<void> accounts::logout(const principal& p) {
   cache_.erase(p.token_hash);
   std::string now = to_iso8601(clock_.now());
   co_await db_.write([&](db::transaction& s) { db::revoke_session(s, p.session_id, now); });
@@ -96,13 +102,13 @@ asio::awaitable<void> service::logout(const principal& p) {
   if (on_logout) on_logout(p.session_id);
 }
 
-void service::membership_changed(const std::string& org_id, const std::string& user_id,
-                                 std::optional<model::role> now) {
+void accounts::membership_changed(const std::string& org_id, const std::string& user_id,
+                                  std::optional<model::role> now) {
   memberships_changed();
   if (on_membership_changed) on_membership_changed(org_id, user_id, now);
 }
 
-asio::awaitable<std::shared_ptr<const principal>> service::authenticate(std::string_view token) {
+asio::awaitable<std::shared_ptr<const principal>> accounts::authenticate(std::string_view token) {
   if (!is_token_shaped(token)) co_return nullptr;
   std::string token_hash = hash_token(token);
   auto now = clock_.now();
@@ -142,9 +148,9 @@ asio::awaitable<std::shared_ptr<const principal>> service::authenticate(std::str
   co_return p;
 }
 
-asio::awaitable<std::int64_t> service::sweep_sessions() {
+asio::awaitable<std::int64_t> accounts::sweep_sessions() {
   std::string before = to_iso8601(clock_.now());
   co_return co_await db_.write([&](db::transaction& s) { return db::delete_stale_sessions(s, before); });
 }
 
-}  // namespace reel::auth
+}  // namespace reel::domain

@@ -1,11 +1,11 @@
-// Accounts: registration, login, logout and authentication of tokens.
-// Coroutines on the loop thread; hashing and the store run on the pool.
+// Accounts and sessions: registration, login, logout, and who a token
+// belongs to (cached briefly, invalidated at once by logout and membership
+// changes). Coroutines on the loop thread; hashing and the database run on the pool.
 #pragma once
 
 #include "auth/passwords.hpp"
 #include "auth/throttle.hpp"
 #include "core/clock.hpp"
-#include "db/accounts.hpp"
 #include "model/principal.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -19,7 +19,15 @@
 #include <unordered_map>
 #include <vector>
 
-namespace reel::auth {
+namespace reel::db {
+class gateway;
+}
+
+namespace reel::domain {
+
+using auth::password_cost;
+using auth::throttle_limits;
+using model::principal;
 
 struct account_settings {
   std::chrono::seconds session_ttl{30 * 24 * 3600};
@@ -31,11 +39,9 @@ struct account_settings {
   std::size_t cache_capacity = 100'000;
 };
 
-using model::principal;
-
-class service {
+class accounts {
  public:
-  service(db::gateway& db, const clock& c, account_settings settings = {});
+  accounts(db::gateway& db, const clock& c, account_settings settings = {});
 
   struct registration {
     model::user user;
@@ -90,7 +96,7 @@ class service {
   boost::asio::awaitable<std::int64_t> sweep_sessions();
 
   std::chrono::seconds session_ttl() const noexcept { return settings_.session_ttl; }
-  db::gateway& database() noexcept { return db_; }
+  // The clock sessions expire by.
   const clock& time() const noexcept { return clock_; }
 
  private:
@@ -99,7 +105,7 @@ class service {
   db::gateway& db_;
   const clock& clock_;
   account_settings settings_;
-  login_throttle throttle_;
+  auth::login_throttle throttle_;
   std::optional<std::string> dummy_hash_;
   struct cached {
     std::shared_ptr<const principal> p;
@@ -111,4 +117,4 @@ class service {
   std::uint64_t generation_ = 0;
 };
 
-}  // namespace reel::auth
+}  // namespace reel::domain

@@ -1,0 +1,50 @@
+#include "api/guard.hpp"
+
+#include <strings.h>
+
+namespace reel::api {
+
+namespace asio = boost::asio;
+
+std::optional<std::string> request_token(const http::context& ctx) {
+  std::string_view authz = ctx.header(http::field::authorization);
+  if (!authz.empty()) {
+    constexpr std::string_view scheme = "Bearer ";
+    if (authz.size() > scheme.size() && strncasecmp(authz.data(), scheme.data(), scheme.size()) == 0)
+      return std::string(authz.substr(scheme.size()));
+    return std::string();  // present but not a Bearer token: never fall back to the cookie
+  }
+  if (const auto* c = ctx.cookie("reel_session")) return *c;
+  return std::nullopt;
+}
+
+asio::awaitable<void> guard::authenticate(http::context& ctx) const {
+  if (ctx.principal) co_return;
+  auto token = request_token(ctx);
+  if (!token) throw error(errc::unauthorized, "Sign in first: no session token or cookie was sent.");
+  ctx.principal = co_await accounts_.authenticate(*token);
+  if (!ctx.principal) throw error(errc::unauthorized, "The session is invalid or has expired; sign in again.");
+}
+
+http::handler guard::user(http::handler h) const {
+  return [this, h = std::move(h)](http::context& ctx) -> asio::awaitable<http::response> {
+    co_await authenticate(ctx);
+    co_return co_await h(ctx);
+  };
+}
+
+http::handler guard::org(domain::action a, http::handler h) const {
+  return [this, a, h = std::move(h)](http::context& ctx) -> asio::awaitable<http::response> {
+    co_await authenticate(ctx);
+    std::optional<std::string_view> requested;
+    if (const auto* in_path = ctx.params.find("orgId"))
+      requested = *in_path;
+    else if (auto header = named_org(ctx); !header.empty())
+      requested = header;
+    ctx.org = domain::acting_org(*ctx.principal, requested);
+    domain::require(*ctx.org, a);
+    co_return co_await h(ctx);
+  };
+}
+
+}  // namespace reel::api

@@ -1,0 +1,92 @@
+#include "api/accounts.hpp"
+#include "api/input.hpp"
+#include "model/json.hpp"
+
+#include <boost/json/array.hpp>
+
+namespace reel::api {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using domain::action;
+using http::context;
+using http::response;
+using http::status;
+
+namespace {
+
+// The body's "role": one of owner, admin, member, viewer, else error(bad_request).
+model::role role_field(const json::object& body) {
+  std::string text = require_text(body, "role", {.min_chars = 1, .max_chars = 16});
+  auto role = model::parse_role(text);
+  if (!role) throw error(errc::bad_request, "The field \"role\" must be one of owner, admin, member, viewer.");
+  return *role;
+}
+
+response no_store(response res) {
+  res.set(http::field::cache_control, "no-store");
+  return res;
+}
+
+// GET /api/orgs: the caller's organizations, oldest membership first.
+asio::awaitable<response> list_organizations(domain::organizations&, context& ctx) {
+  json::array out;
+  for (const auto& m : ctx.principal->memberships) out.push_back(model::organization_json(m));
+  co_return no_store(http::json_response(status::ok, json::object{{"organizations", std::move(out)}}));
+}
+
+// POST /api/orgs {name}
+asio::awaitable<response> create_organization(domain::organizations& orgs, context& ctx) {
+  const auto& body = require_object(ctx.json_body());
+  std::string name = require_text(body, "name");
+  auto org = co_await orgs.create(*ctx.principal, name);
+  co_return http::json_response(status::created,
+                                json::object{{"organization", model::organization_json(org, model::role::owner)}});
+}
+
+// GET /api/orgs/:orgId/members
+asio::awaitable<response> list_members(domain::organizations& orgs, context& ctx) {
+  auto members = co_await orgs.members(*ctx.org);
+  json::array out;
+  for (const auto& m : members) out.push_back(model::member_json(m));
+  co_return no_store(http::json_response(status::ok, json::object{{"members", std::move(out)}}));
+}
+
+// POST /api/orgs/:orgId/members {email, role}
+asio::awaitable<response> add_member(domain::organizations& orgs, context& ctx) {
+  const auto& body = require_object(ctx.json_body());
+  std::string email = require_email(body);
+  auto role = role_field(body);
+  auto added = co_await orgs.add_member(*ctx.org, email, role);
+  co_return http::json_response(status::created, json::object{{"member", model::member_json(added)}});
+}
+
+// PATCH /api/orgs/:orgId/members/:userId {role}
+asio::awaitable<response> change_member_role(domain::organizations& orgs, context& ctx) {
+  const auto& body = require_object(ctx.json_body());
+  auto role = role_field(body);
+  auto changed = co_await orgs.change_role(*ctx.org, ctx.params.at("userId"), role);
+  co_return http::json_response(status::ok, json::object{{"member", model::member_json(changed)}});
+}
+
+// DELETE /api/orgs/:orgId/members/:userId (leaving is removing yourself)
+asio::awaitable<response> remove_member(domain::organizations& orgs, context& ctx) {
+  co_await orgs.remove_member(*ctx.principal, *ctx.org, ctx.params.at("userId"));
+  co_return http::empty_response(status::no_content);
+}
+
+}  // namespace
+
+void add_organization_routes(http::router& r, const guard& g, domain::organizations& orgs) {
+  auto h = [&orgs](auto fn) { return http::bind_handler(orgs, fn); };
+  using http::verb;
+  r.add(verb::get, "/api/orgs", g.user(h(list_organizations)));
+  r.add(verb::post, "/api/orgs", g.user(h(create_organization)));
+  r.add(verb::get, "/api/orgs/:orgId/members", g.org(action::view_members, h(list_members)));
+  r.add(verb::post, "/api/orgs/:orgId/members", g.org(action::manage_members, h(add_member)));
+  r.add(verb::patch, "/api/orgs/:orgId/members/:userId", g.org(action::manage_members, h(change_member_role)));
+  // Leaving is every member's right; removing someone else is checked by the domain.
+  r.add(verb::delete_, "/api/orgs/:orgId/members/:userId", g.org(action::view_members, h(remove_member)));
+}
+
+}  // namespace reel::api

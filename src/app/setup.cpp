@@ -1,0 +1,54 @@
+#include "app/setup.hpp"
+
+#include "core/ids.hpp"
+#include "core/log.hpp"
+#include "core/system.hpp"
+#include "db/migrations.hpp"
+
+#include <unistd.h>
+
+namespace reel::app {
+
+void prepare_data_dir(const config& cfg) {
+  if (auto problem = sys::make_private_dir(cfg.data_dir))
+    throw config_error("The data directory " + cfg.data_dir + " cannot be used: " + *problem + ".");
+}
+
+std::unique_ptr<db::database> open_database(const config& cfg, const clock& c) {
+  try {
+    auto database = db::open_database(cfg.database_url, cfg.data_dir, cfg.threadpool_size + 2);
+    int applied = db::migrate(*database, to_iso8601(c.now()));
+    if (applied > 0) log::info("database migrated", {{"applied", applied}, {"backend", database->backend()}});
+    return database;
+  } catch (const db::db_error& e) {
+    throw config_error(std::string("The database cannot be used: ") + e.what() + ".");
+  }
+}
+
+media::paths find_tools() {
+  media::paths tools;
+  tools.ffmpeg = sys::find_executable("ffmpeg").value_or("ffmpeg");
+  tools.ffprobe = sys::find_executable("ffprobe").value_or("ffprobe");
+  return tools;
+}
+
+media::child_limits child_limits_of(const config& cfg) { return {.memory_bytes = cfg.ffmpeg_memory_mb << 20}; }
+
+jobs::processor_settings processor_settings_of(const config& cfg, unsigned workers) {
+  jobs::processor_settings s;
+  s.workers = workers;
+  s.lease = cfg.job_lease;
+  s.poll = cfg.job_poll;
+  s.retry_base = cfg.job_retry_base;
+  s.max_attempts = static_cast<int>(cfg.job_max_attempts);
+  s.limits.max_pixels = cfg.max_video_pixels;
+  s.limits.max_fps = cfg.max_video_fps;
+  s.limits.max_seconds = static_cast<double>(cfg.max_video_seconds.count());
+  s.child_limits = child_limits_of(cfg);
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  s.owner = std::string(host) + ":" + std::to_string(::getpid()) + ":" + ids::fast_id().substr(0, 6);
+  return s;
+}
+
+}  // namespace reel::app

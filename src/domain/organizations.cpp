@@ -1,0 +1,131 @@
+#include "domain/organizations.hpp"
+
+#include "core/errors.hpp"
+#include "core/ids.hpp"
+#include "db/accounts.hpp"
+#include "db/database.hpp"
+#include "domain/accounts.hpp"
+#include "domain/permissions.hpp"
+
+namespace reel::domain {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// What a membership change may not do, checked inside its transaction.
+enum class refusal { none, not_a_member, owner_needed, last_owner };
+
+// The owner rules for changing `target` (currently `target_role`) to
+// `new_role` (nullopt: removing them), by a caller with `caller_role`
+// (`self`: the caller is the target).
+refusal owner_rules(db::transaction& tx, const std::string& org_id, model::role target_role,
+                    std::optional<model::role> new_role, model::role caller_role, bool self) {
+  bool caller_is_owner = caller_role == model::role::owner;
+  bool touches_owner = target_role == model::role::owner || new_role == model::role::owner;
+  if (touches_owner && !caller_is_owner && !(self && !new_role)) return refusal::owner_needed;
+  // An organization keeps at least one owner.
+  bool loses_an_owner = target_role == model::role::owner && new_role != model::role::owner;
+  if (loses_an_owner && db::count_owners(tx, org_id) <= 1) return refusal::last_owner;
+  return refusal::none;
+}
+
+}  // namespace
+
+asio::awaitable<model::organization> organizations::create(const model::principal& who, std::string name) {
+  std::string now = to_iso8601(clock_.now());
+  model::organization org{ids::random_id(12), std::move(name), now};
+  const std::string& user_id = who.user.id;
+  co_await db_.write([&](db::transaction& tx) {
+    db::insert_organization(tx, org);
+    db::insert_membership(tx, org.id, user_id, model::role::owner, now);
+  });
+  accounts_.memberships_changed();
+  co_return org;
+}
+
+asio::awaitable<std::vector<model::member>> organizations::members(const model::org_scope& in) {
+  require(in, action::view_members);
+  const std::string& org_id = in.id;
+  co_return co_await db_.read([&](db::transaction& tx) { return db::list_members(tx, org_id); });
+}
+
+asio::awaitable<model::member> organizations::add_member(const model::org_scope& in, const std::string& email,
+                                                         model::role role) {
+  require(in, action::manage_members);
+  if (role == model::role::owner && in.role != model::role::owner)
+    throw error(errc::forbidden, "Only an owner can add another owner.");
+  const std::string& org_id = in.id;
+  std::string now = to_iso8601(clock_.now());
+  std::optional<model::member> added;
+  try {
+    added = co_await db_.write([&](db::transaction& tx) -> std::optional<model::member> {
+      auto u = db::find_user_by_email(tx, email);
+      if (!u) return std::nullopt;
+      db::insert_membership(tx, org_id, u->id, role, now);
+      return db::find_member(tx, org_id, u->id);
+    });
+  } catch (const db::db_error& e) {
+    if (e.code() != errc::conflict) throw;
+    throw error(errc::conflict, "That user is a member of this organization already.");
+  }
+  if (!added) throw error(errc::not_found, "No user has that email; they must register first.");
+  accounts_.memberships_changed();
+  co_return std::move(*added);
+}
+
+asio::awaitable<model::member> organizations::change_role(const model::org_scope& in, const std::string& user_id,
+                                                          model::role role) {
+  require(in, action::manage_members);
+  const std::string& org_id = in.id;
+  std::optional<model::member> changed;
+  auto result = co_await db_.write([&](db::transaction& tx) {
+    auto m = db::find_member(tx, org_id, user_id);
+    if (!m) return refusal::not_a_member;
+    auto refused = owner_rules(tx, org_id, m->role, role, in.role, /*self=*/false);
+    if (refused != refusal::none) return refused;
+    db::set_membership_role(tx, org_id, user_id, role);
+    changed = db::find_member(tx, org_id, user_id);
+    return refusal::none;
+  });
+  switch (result) {
+    case refusal::not_a_member:
+      throw error(errc::not_found, "That user is not a member of this organization.");
+    case refusal::owner_needed:
+      throw error(errc::forbidden, "Only an owner can make or unmake an owner.");
+    case refusal::last_owner:
+      throw error(errc::conflict, "The last owner must stay an owner; make someone else an owner first.");
+    case refusal::none:
+      break;
+  }
+  accounts_.membership_changed(org_id, user_id, role);
+  co_return std::move(*changed);
+}
+
+asio::awaitable<void> organizations::remove_member(const model::principal& who, const model::org_scope& in,
+                                                   const std::string& user_id) {
+  bool self = user_id == who.user.id;
+  if (!self) require(in, action::manage_members);
+  const std::string& org_id = in.id;
+  auto result = co_await db_.write([&](db::transaction& tx) {
+    auto m = db::find_member(tx, org_id, user_id);
+    if (!m) return refusal::not_a_member;
+    auto refused = owner_rules(tx, org_id, m->role, std::nullopt, in.role, self);
+    if (refused != refusal::none) return refused;
+    db::delete_membership(tx, org_id, user_id);
+    return refusal::none;
+  });
+  switch (result) {
+    case refusal::not_a_member:
+      throw error(errc::not_found, "That user is not a member of this organization.");
+    case refusal::owner_needed:
+      throw error(errc::forbidden, "Only an owner can remove an owner.");
+    case refusal::last_owner:
+      throw error(errc::conflict, "The last owner cannot be removed; add another owner first.");
+    case refusal::none:
+      break;
+  }
+  accounts_.membership_changed(org_id, user_id, std::nullopt);  // their open sockets are cut at once
+}
+
+}  // namespace reel::domain

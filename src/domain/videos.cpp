@@ -1,0 +1,161 @@
+#include "domain/videos.hpp"
+
+#include "core/errors.hpp"
+#include "core/ids.hpp"
+#include "core/log.hpp"
+#include "db/database.hpp"
+#include "db/jobs.hpp"
+#include "db/videos.hpp"
+#include "domain/permissions.hpp"
+#include "domain/processing.hpp"
+#include "jobs/processor.hpp"
+#include "model/events.hpp"
+#include "storage/blobs.hpp"
+
+namespace reel::domain {
+
+namespace asio = boost::asio;
+
+namespace {
+
+error no_such_video() { return error(errc::not_found, "No such video."); }
+
+}  // namespace
+
+asio::awaitable<void> record_or_remove(video_context& c, const std::filesystem::path& dir,
+                                       const std::function<void(db::transaction&)>& record) {
+  std::exception_ptr failure;
+  try {
+    co_await c.db.write(record);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (!failure) co_return;
+  auto remove_job = [&dir] { storage::remove_tree(dir); };
+  co_await c.pool.offload(remove_job);
+  std::rethrow_exception(failure);
+}
+
+asio::awaitable<model::video> videos::add(const model::principal& who, const model::org_scope& in,
+                                          storage::temp_file& file, const new_video& fields) {
+  require(in, action::upload_video);
+  std::string now = to_iso8601(c_.time.now());
+  model::video v;
+  v.id = ids::random_id(12);
+  v.organization_id = in.id;
+  v.title = fields.title;
+  v.description = fields.description;
+  v.status = model::video_status::queued;
+  v.original_filename = fields.original_filename;
+  v.content_type = fields.content_type;
+  v.size_bytes = static_cast<std::int64_t>(file.size());
+  v.created_by = who.user.id;
+  v.created_at = v.updated_at = now;
+
+  auto final_path = c_.files.original(v.organization_id, v.id);
+  auto commit_job = [&file, &final_path] { file.commit(final_path); };
+  co_await c_.pool.offload(commit_job);
+  int attempts = c_.max_job_attempts;
+  auto dir = c_.files.video_dir(v.organization_id, v.id);
+  co_await record_or_remove(c_, dir, [&](db::transaction& tx) {
+    db::insert_video(tx, v);
+    enqueue_processing(tx, v, now, attempts);
+  });
+  log::info("video uploaded", {{"video", v.id}, {"org", v.organization_id}, {"bytes", v.size_bytes}});
+  c_.hub.publish(model::video_created(v));
+  c_.processor.notify();
+  co_return v;
+}
+
+asio::awaitable<std::string> videos::list(const model::org_scope& in, const list_query& q,
+                                          const page_renderer& render) {
+  require(in, action::view_videos);
+  const std::string& org_id = in.id;
+  auto page = [&](db::transaction& tx) { return render(db::list_videos(tx, org_id, q.status, q.after, q.limit)); };
+  co_return co_await c_.db.read(page);
+}
+
+asio::awaitable<model::video> videos::get(const model::org_scope& in, const std::string& id) {
+  require(in, action::view_videos);
+  const std::string& org_id = in.id;
+  auto v = co_await c_.db.read([&](db::transaction& tx) { return db::find_video(tx, org_id, id); });
+  if (!v) throw no_such_video();
+  co_return std::move(*v);
+}
+
+asio::awaitable<model::video> videos::update_text(const model::org_scope& in, const std::string& id,
+                                                  const std::optional<std::string>& title,
+                                                  const std::optional<std::string>& description) {
+  require(in, action::edit_video);
+  const std::string& org_id = in.id;
+  std::string now = to_iso8601(c_.time.now());
+  auto v = co_await c_.db.write([&](db::transaction& tx) -> std::optional<model::video> {
+    if (!db::update_video_text(tx, org_id, id, title, description, now)) return std::nullopt;
+    return db::find_video(tx, org_id, id);
+  });
+  if (!v) throw no_such_video();
+  changed(id);
+  c_.hub.publish(model::video_updated(*v));
+  co_return std::move(*v);
+}
+
+asio::awaitable<void> videos::remove(const model::org_scope& in, const std::string& id) {
+  require(in, action::delete_video);
+  const std::string& org_id = in.id;
+  bool found = co_await c_.db.write([&](db::transaction& tx) { return db::delete_video(tx, org_id, id); });
+  if (!found) throw no_such_video();
+  changed(id);
+  co_await c_.processor.cancel_video(id);  // kills its ffmpeg, if one runs here, and waits
+  auto dir = c_.files.video_dir(org_id, id);
+  auto remove_job = [&dir] { return storage::remove_tree(dir); };
+  if (!co_await c_.pool.offload(remove_job)) log::warn("video files not fully removed", {{"video", id}});
+  c_.hub.publish(model::video_deleted(org_id, id));
+}
+
+asio::awaitable<model::video> videos::reprocess(const model::org_scope& in, const std::string& id) {
+  require(in, action::edit_video);
+  const std::string& org_id = in.id;
+  std::string now = to_iso8601(c_.time.now());
+  int attempts = c_.max_job_attempts;
+  enum class outcome { ok, missing, busy, uploading };
+  std::optional<model::video> v;
+  auto result = co_await c_.db.write([&](db::transaction& tx) {
+    auto current = db::find_video(tx, org_id, id);
+    if (!current) return outcome::missing;
+    if (current->status == model::video_status::uploading) return outcome::uploading;
+    if (db::active_job_for_video(tx, id)) return outcome::busy;
+    db::reset_video_for_processing(tx, id, now);
+    enqueue_processing(tx, *current, now, attempts);
+    v = db::find_video(tx, org_id, id);
+    return outcome::ok;
+  });
+  if (result == outcome::missing) throw no_such_video();
+  if (result == outcome::busy) throw error(errc::conflict, "The video is being processed already.");
+  if (result == outcome::uploading)
+    throw error(errc::conflict, "The video is still being uploaded; it is processed once the upload ends.");
+  changed(id);
+  c_.processor.notify();
+  c_.hub.publish(model::video_updated(*v));
+  co_return std::move(*v);
+}
+
+void videos::changed(const std::string& id) const {
+  if (on_video_changed) on_video_changed(id);
+}
+
+bool videos::may_play(const model::principal& who, std::string_view named_org, const model::video& v) {
+  return resource_membership(who, v.organization_id, named_org) != nullptr;
+}
+
+asio::awaitable<model::video> videos::playable(const model::principal& who, std::string_view named_org,
+                                               const std::string& id) {
+  if (!storage::is_valid_id(id)) throw no_such_video();
+  auto v = co_await c_.db.read([&](db::transaction& tx) { return db::find_video_any_org(tx, id); });
+  if (!v || !may_play(who, named_org, *v)) throw no_such_video();
+  if (v->status != model::video_status::ready)
+    throw error(errc::conflict,
+                "The video is not ready to play yet (it is " + std::string(model::status_name(v->status)) + ").");
+  co_return std::move(*v);
+}
+
+}  // namespace reel::domain
