@@ -30,6 +30,20 @@ refusal owner_rules(db::transaction& tx, const std::string& org_id, model::role 
   return refusal::none;
 }
 
+// Answers a refusal; `owner_needed` and `last_owner` say what the change was.
+void refuse(refusal r, const char* owner_needed, const char* last_owner) {
+  switch (r) {
+    case refusal::not_a_member:
+      throw error(errc::not_found, "That user is not a member of this organization.");
+    case refusal::owner_needed:
+      throw error(errc::forbidden, owner_needed);
+    case refusal::last_owner:
+      throw error(errc::conflict, last_owner);
+    case refusal::none:
+      break;
+  }
+}
+
 }  // namespace
 
 asio::awaitable<model::organization> organizations::create(const model::principal& who, std::string name) {
@@ -88,16 +102,8 @@ asio::awaitable<model::member> organizations::change_role(const model::org_scope
     changed = db::find_member(tx, org_id, user_id);
     return refusal::none;
   });
-  switch (result) {
-    case refusal::not_a_member:
-      throw error(errc::not_found, "That user is not a member of this organization.");
-    case refusal::owner_needed:
-      throw error(errc::forbidden, "Only an owner can make or unmake an owner.");
-    case refusal::last_owner:
-      throw error(errc::conflict, "The last owner must stay an owner; make someone else an owner first.");
-    case refusal::none:
-      break;
-  }
+  refuse(result, "Only an owner can make or unmake an owner.",
+         "The last owner must stay an owner; make someone else an owner first.");
   accounts_.membership_changed(org_id, user_id, role);
   co_return std::move(*changed);
 }
@@ -115,16 +121,7 @@ asio::awaitable<void> organizations::remove_member(const model::principal& who, 
     db::delete_membership(tx, org_id, user_id);
     return refusal::none;
   });
-  switch (result) {
-    case refusal::not_a_member:
-      throw error(errc::not_found, "That user is not a member of this organization.");
-    case refusal::owner_needed:
-      throw error(errc::forbidden, "Only an owner can remove an owner.");
-    case refusal::last_owner:
-      throw error(errc::conflict, "The last owner cannot be removed; add another owner first.");
-    case refusal::none:
-      break;
-  }
+  refuse(result, "Only an owner can remove an owner.", "The last owner cannot be removed; add another owner first.");
   accounts_.membership_changed(org_id, user_id, std::nullopt);  // their open sockets are cut at once
 }
 

@@ -23,4 +23,12 @@ T run(boost::asio::awaitable<T> task) {
   return std::move(*out);
 }
 
+inline void run(boost::asio::awaitable<void> task) {
+  boost::asio::io_context io;
+  std::exception_ptr failure;
+  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e) { failure = e; });
+  io.run();
+  if (failure) std::rethrow_exception(failure);
+}
+
 }  // namespace reel::test

@@ -1,0 +1,108 @@
+// The membership rules, on the real database without HTTP: an organization
+// keeps at least one owner, only owners touch owners, anyone may leave.
+#include "domain/organizations.hpp"
+
+#include "core/errors.hpp"
+#include "db/accounts.hpp"
+#include "domain/accounts.hpp"
+#include "support/db_fixture.hpp"
+#include "support/run.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace reel;
+namespace asio = boost::asio;
+using model::role;
+
+namespace {
+
+class organizations_test : public test::db_fixture {
+ protected:
+  void SetUp() override {
+    db_fixture::SetUp();
+    gateway_.emplace(pool_, *db_);
+    domain::account_settings cheap;
+    cheap.cost = {1, 8 << 10};
+    accounts_.emplace(*gateway_, clock_, cheap);
+    orgs_.emplace(*gateway_, *accounts_, clock_);
+    write([](db::transaction& s) {
+      for (const char* u : {"ann", "bob", "cat"})
+        db::insert_user(s, {u, std::string(u) + "@example.com", u, "x", "2026-01-01T00:00:00.000Z"});
+      db::insert_organization(s, {"o1", "Org", "2026-01-01T00:00:00.000Z"});
+      db::insert_membership(s, "o1", "ann", role::owner, "2026-01-01T00:00:00.000Z");
+      db::insert_membership(s, "o1", "bob", role::admin, "2026-01-01T00:00:01.000Z");
+      db::insert_membership(s, "o1", "cat", role::viewer, "2026-01-01T00:00:02.000Z");
+    });
+  }
+
+  model::principal who(const std::string& id) {
+    model::principal p;
+    p.user.id = id;
+    return p;
+  }
+  static model::org_scope as(role r) { return {"o1", "Org", r}; }
+
+  // The errc a domain call throws, or internal when it succeeds.
+  template <class F>
+  errc refusal(F f) {
+    try {
+      test::run(f());
+    } catch (const error& e) {
+      return e.code();
+    }
+    return errc::internal;
+  }
+
+  worker_pool pool_{1};
+  system_clock clock_;
+  std::optional<db::gateway> gateway_;
+  std::optional<domain::accounts> accounts_;
+  std::optional<domain::organizations> orgs_;
+};
+
+}  // namespace
+
+TEST_F(organizations_test, the_last_owner_can_be_neither_demoted_nor_removed_nor_leave) {
+  EXPECT_EQ(refusal([&] { return orgs_->change_role(as(role::owner), "ann", role::admin); }), errc::conflict);
+  EXPECT_EQ(refusal([&] { return orgs_->remove_member(who("ann"), as(role::owner), "ann"); }), errc::conflict);
+  // With a second owner, the first may step down.
+  test::run(orgs_->change_role(as(role::owner), "bob", role::owner));
+  auto ann = test::run(orgs_->change_role(as(role::owner), "ann", role::member));
+  EXPECT_EQ(ann.role, role::member);
+}
+
+TEST_F(organizations_test, only_an_owner_makes_unmakes_or_removes_an_owner) {
+  EXPECT_EQ(refusal([&] { return orgs_->change_role(as(role::admin), "cat", role::owner); }), errc::forbidden);
+  EXPECT_EQ(refusal([&] { return orgs_->change_role(as(role::admin), "ann", role::viewer); }), errc::forbidden);
+  EXPECT_EQ(refusal([&] { return orgs_->remove_member(who("bob"), as(role::admin), "ann"); }), errc::forbidden);
+  EXPECT_EQ(refusal([&] { return orgs_->add_member(as(role::admin), "cat@example.com", role::owner); }),
+            errc::forbidden);
+}
+
+TEST_F(organizations_test, anyone_may_leave_but_only_admins_remove_others) {
+  EXPECT_EQ(refusal([&] { return orgs_->remove_member(who("cat"), as(role::viewer), "bob"); }), errc::forbidden);
+  test::run(orgs_->remove_member(who("cat"), as(role::viewer), "cat"));
+  auto members = test::run(orgs_->members(as(role::viewer)));
+  EXPECT_EQ(members.size(), 2u);
+}
+
+TEST_F(organizations_test, adding_needs_a_registered_email_and_a_new_member) {
+  EXPECT_EQ(refusal([&] { return orgs_->add_member(as(role::admin), "nobody@example.com", role::viewer); }),
+            errc::not_found);
+  EXPECT_EQ(refusal([&] { return orgs_->add_member(as(role::admin), "cat@example.com", role::viewer); }),
+            errc::conflict);
+  EXPECT_EQ(refusal([&] { return orgs_->add_member(as(role::member), "cat@example.com", role::viewer); }),
+            errc::forbidden);
+}
+
+TEST_F(organizations_test, a_role_change_reaches_open_connections_through_the_accounts_hook) {
+  std::vector<std::pair<std::string, std::optional<role>>> told;
+  accounts_->on_membership_changed = [&](const std::string&, const std::string& user, std::optional<role> r) {
+    told.emplace_back(user, r);
+  };
+  test::run(orgs_->change_role(as(role::owner), "cat", role::member));
+  test::run(orgs_->remove_member(who("ann"), as(role::owner), "cat"));
+  ASSERT_EQ(told.size(), 2u);
+  EXPECT_EQ(told[0], std::make_pair(std::string("cat"), std::optional<role>(role::member)));
+  EXPECT_EQ(told[1], std::make_pair(std::string("cat"), std::optional<role>()));
+}
