@@ -1,4 +1,4 @@
-// Session tokens: 256 random bits, given to the client once; the store keeps
+// Session tokens: 256 random bits, given to the client once; the database keeps
 // only their SHA-256, so a leaked database does not leak usable tokens.
 #pragma once
 

@@ -33,7 +33,7 @@ struct account_settings {
   std::chrono::seconds session_ttl{30 * 24 * 3600};
   password_cost cost;
   throttle_limits throttle;
-  // How long an authenticated token is trusted without asking the store.
+  // How long an authenticated token is trusted without asking the database.
   // Logout and membership changes in this process invalidate at once.
   std::chrono::seconds cache_ttl{60};
   std::size_t cache_capacity = 100'000;
@@ -113,7 +113,7 @@ class accounts {
   };
   std::unordered_map<std::string, cached> cache_;  // by token hash
   // Bumped by every logout and membership change: an authentication whose
-  // store read began before one does not cache what it read.
+  // database read began before one does not cache what it read.
   std::uint64_t generation_ = 0;
 };
 

@@ -2,6 +2,7 @@
 
 #include "domain/permissions.hpp"
 
+#include "core/async.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "http/client_address.hpp"
@@ -430,14 +431,7 @@ void socketio_server::on_message(const std::shared_ptr<session>& s, std::string_
         org = std::string(o->as_string());
     }
     s->nsp = nsp_state::connecting;
-    asio::co_spawn(io_, run_connect(s, std::move(token), std::move(org)), [sid = s->sid](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        log::warn("socket.io CONNECT failed", {{"sid", sid}, {"error", ex.what()}});
-      }
-    });
+    asio::co_spawn(io_, run_connect(s, std::move(token), std::move(org)), log_failure("socket.io CONNECT (sid " + s->sid + ")"));
     return;
   }
   if (s->nsp != nsp_state::connected) {
@@ -468,7 +462,7 @@ void socketio_server::on_message(const std::shared_ptr<session>& s, std::string_
 
 asio::awaitable<void> socketio_server::run_connect(std::shared_ptr<session> s, std::string token, std::string org) {
   std::shared_ptr<const model::principal> who;
-  // A revocation or membership change while the store was read may not be
+  // A revocation or membership change while the database was read may not be
   // in what it returned: read again (the service caches nothing read across one).
   for (int attempt = 0;; ++attempt) {
     const auto revocations = revocations_;

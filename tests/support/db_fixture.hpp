@@ -1,5 +1,5 @@
-// A fresh, migrated SQLite store in a temporary directory per test, for the
-// store's unit tests.
+// A fresh, migrated SQLite database in a temporary directory per test, for the
+// tests of the database and the domain.
 #pragma once
 
 #include "db/migrations.hpp"

@@ -14,7 +14,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-// A guard whose principal is set on the context beforehand, so the store is never asked.
+// A guard whose principal is set on the context beforehand, so the database is never asked.
 class guard_test : public ::testing::Test {
  protected:
   guard_test()

@@ -59,7 +59,7 @@ TEST(socketio_security, a_second_connect_closes_the_session_and_joins_no_second_
     for (const auto& p : c->received) EXPECT_FALSE(p.starts_with("40")) << p;
 
     // While the first is still being authenticated: both in one POST, with
-    // a token not seen before (its authentication reads the store).
+    // a token not seen before (its authentication reads the database).
     auto x = co_await server.register_user("x@example.com", "X");
     co_await server.add_member(a.org_id, x.id, member);
     co_await server.add_member(b.org_id, x.id, member);
