@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include "core/async.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
 
@@ -50,16 +51,7 @@ tcp::endpoint server::listen(const std::string& host, std::uint16_t port) {
   return acceptor_.local_endpoint();
 }
 
-void server::start() {
-  asio::co_spawn(io_, run_acceptor(), [](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      log::error("acceptor failed", {{"error", ex.what()}});
-    }
-  });
-}
+void server::start() { asio::co_spawn(io_, run_acceptor(), log_failure("acceptor")); }
 
 namespace {
 
@@ -104,14 +96,7 @@ asio::awaitable<void> server::run_acceptor() {
       }
     }
     socket.set_option(tcp::no_delay(true), ignored);
-    asio::co_spawn(io_, run_session(std::move(socket)), [](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        log::error("connection failed", {{"error", ex.what()}});
-      }
-    });
+    asio::co_spawn(io_, run_session(std::move(socket)), log_failure("connection"));
   }
 }
 
@@ -447,14 +432,7 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
     if (res.takeover && !ctx.rejection) {
       // The connection lives on in its own coroutine; this one (and its
       // request buffers) ends here, so an idle WebSocket costs only itself.
-      asio::co_spawn(io_, res.takeover(std::move(stream), std::move(ctx.req)), [](std::exception_ptr e) {
-        if (!e) return;
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          log::warn("taken-over connection failed", {{"error", ex.what()}});
-        }
-      });
+      asio::co_spawn(io_, res.takeover(std::move(stream), std::move(ctx.req)), log_failure("taken-over connection"));
       co_return;
     }
 
