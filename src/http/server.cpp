@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include "core/async.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
 
@@ -50,16 +51,7 @@ tcp::endpoint server::listen(const std::string& host, std::uint16_t port) {
   return acceptor_.local_endpoint();
 }
 
-void server::start() {
-  asio::co_spawn(io_, run_acceptor(), [](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      log::error("acceptor failed", {{"error", ex.what()}});
-    }
-  });
-}
+void server::start() { asio::co_spawn(io_, run_acceptor(), log_failure("acceptor")); }
 
 namespace {
 
@@ -104,14 +96,7 @@ asio::awaitable<void> server::run_acceptor() {
       }
     }
     socket.set_option(tcp::no_delay(true), ignored);
-    asio::co_spawn(io_, run_session(std::move(socket)), [](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        log::error("connection failed", {{"error", ex.what()}});
-      }
-    });
+    asio::co_spawn(io_, run_session(std::move(socket)), log_failure("connection"));
   }
 }
 
@@ -153,6 +138,8 @@ void server::shutdown(std::function<void()> done) {
 }
 
 namespace {
+
+constexpr std::string_view k_continue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 bool is_100_continue(std::string_view v) {
   return v.size() == 12 && std::equal(v.begin(), v.end(), "100-continue",
@@ -242,7 +229,6 @@ class streamed_body final : public body_reader {
     if (parser_.is_done() || out.size() == 0) co_return 0;
     if (expect_continue_) {
       expect_continue_ = false;
-      static constexpr std::string_view k_continue = "HTTP/1.1 100 Continue\r\n\r\n";
       stream_.expires_after(timeout_);
       auto [wec, wn] = co_await asio::async_write(stream_, asio::buffer(k_continue), use_tuple);
       if (wec) throw client_gone("connection lost before the body");
@@ -324,114 +310,207 @@ asio::awaitable<bool> send_file_range(beast::tcp_stream& stream, int fd, std::ui
   co_return true;
 }
 
+using head_parser = beast_http::request_parser<beast_http::empty_body>;
+using whole_body_parser = beast_http::request_parser<beast_http::string_body>;
+
+// How the body of a request is read once its head is in.
+enum class body_mode {
+  refused,   // the request is rejected (ctx.rejection): its body is not read
+  whole,     // read whole, within the limit, before the handler runs
+  streamed,  // left on the socket for the handler to read (routes with stream_body)
+};
+
+struct body_plan {
+  body_mode mode = body_mode::whole;
+  std::uint64_t limit = 0;
+};
+
+std::string body_too_large(std::uint64_t limit) {
+  return "The request body is larger than this endpoint accepts (" + std::to_string(limit) + " bytes).";
+}
+
+// A head that could not be read, for another reason than the client leaving:
+// 431 past the size limit, else 400. The request line was never parsed, so
+// logs and metrics show "-" for its method.
+body_plan refuse_unreadable_head(const boost::system::error_code& ec, std::uint32_t header_limit, context& ctx) {
+  if (ec == beast_http::error::header_limit)
+    ctx.rejection.emplace(errc::request_header_fields_too_large,
+                          "The request head is larger than " + std::to_string(header_limit) + " bytes.");
+  else
+    ctx.rejection.emplace(errc::bad_request, "The request is not valid HTTP/1.1 (" + ec.message() + ").");
+  ctx.req.method_string("-");
+  return {body_mode::refused, 0};
+}
+
+// Fills `ctx` from a head read without error: the request line and fields,
+// the matched route (or the Allow list for 405 and OPTIONS), and a rejection
+// for ambiguous framing (400) or a declared body over the route's limit
+// (413). Returns how the body is to be read, within which limit.
+body_plan route_request(const router& routes, std::uint64_t default_limit, const head_parser& header, context& ctx) {
+  ctx.req.base() = header.get().base();
+  body_plan plan{body_mode::whole, default_limit};
+  auto m = routes.find(ctx.req.method(), ctx.path(), ctx.params);
+  if (m.outcome == router::match::kind::found) {
+    ctx.matched = m.matched;
+    ctx.route = m.matched->pattern;
+    if (m.matched->options.body_limit) plan.limit = m.matched->options.body_limit;
+    if (m.matched->options.stream_body) plan.mode = body_mode::streamed;
+  } else if (m.outcome == router::match::kind::method_not_allowed) {
+    ctx.allow = m.allow;
+  } else if (ctx.req.method() == verb::options) {
+    ctx.allow = routes.allowed_methods(ctx.path());
+  }
+  if (auto problem = framing_problem(header.get())) ctx.rejection.emplace(errc::bad_request, *problem);
+  if (header.content_length() && *header.content_length() > plan.limit)
+    ctx.rejection.emplace(errc::payload_too_large, body_too_large(plan.limit));
+  if (ctx.rejection) plan.mode = body_mode::refused;
+  return plan;
+}
+
+// Reads the rest of a body that the handler gets whole, within `limit`,
+// answering "Expect: 100-continue" first; each step has `timeout`. A body
+// over the limit (413) or malformed (400) becomes ctx.rejection. Returns
+// false when the client is gone and nothing can be answered. Called only
+// when some body remains (no coroutine frame for a request without one).
+asio::awaitable<bool> read_whole_body(beast::tcp_stream& stream, beast::flat_buffer& buffer, whole_body_parser& parser,
+                                      std::uint64_t limit, std::chrono::milliseconds timeout, context& ctx) {
+  parser.body_limit(limit);
+  if (is_100_continue(parser.get()[field::expect])) {
+    stream.expires_after(timeout);
+    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(k_continue), use_tuple);
+    if (wec) co_return false;
+  }
+  stream.expires_after(timeout);
+  auto [ec, n] = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
+  if (ec == beast_http::error::body_limit) {
+    ctx.rejection.emplace(errc::payload_too_large, body_too_large(limit));
+  } else if (is_disconnect(ec)) {
+    co_return false;
+  } else if (ec) {
+    ctx.rejection.emplace(errc::bad_request, "The request body is malformed (" + ec.message() + ").");
+  }
+  co_return true;
+}
+
+// Whether the connection carries another request after this one. Not after
+// a rejection, nor after a streamed body the handler did not finish reading:
+// the stream position is unknown. Nor when the client or a shutdown says so.
+bool may_keep_alive(const context& ctx, const std::optional<streamed_body>& streamed, bool stopping) {
+  return !ctx.rejection && (!streamed || streamed->done()) && ctx.req.keep_alive() && !stopping;
+}
+
+// Writes a response whose body comes from a file: the head, then each part's
+// own head and its range of the file, then the tail. The socket is corked
+// meanwhile so that the head and the first file bytes leave in full segments
+// (nginx's tcp_nopush). Each write has `timeout` (the stream's deadline is
+// already set for the head). Returns false when the client is gone or stalled.
+asio::awaitable<bool> write_file_response(beast::tcp_stream& stream, const response& res,
+                                          std::chrono::milliseconds timeout) {
+  std::string head = serialize(res, false);
+  const bool corked = set_cork(stream, true);
+  auto [hec, hn] = co_await asio::async_write(stream, asio::buffer(head), use_tuple);
+  if (hec) co_return false;
+  const file_payload& file = *res.file;
+  for (const auto& part : file.parts) {
+    if (!part.head.empty()) {
+      stream.expires_after(timeout);
+      auto [ec, n] = co_await asio::async_write(stream, asio::buffer(part.head), use_tuple);
+      if (ec) co_return false;
+    }
+    if (!co_await send_file_range(stream, file.file->fd(), part.offset, part.length, timeout)) co_return false;
+  }
+  if (!file.tail.empty()) {
+    stream.expires_after(timeout);
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(file.tail), use_tuple);
+    if (ec) co_return false;
+  }
+  if (corked) set_cork(stream, false);
+  co_return true;
+}
+
+// Hands the connection to the protocol it upgraded to (a WebSocket): it
+// lives on in a coroutine of its own, while the session, and its request
+// buffers, ends, so that an idle WebSocket costs only itself.
+void take_over_connection(asio::io_context& io, beast::tcp_stream&& stream, request&& req,
+                          const decltype(response::takeover)& takeover) {
+  asio::co_spawn(io, takeover(std::move(stream), std::move(req)), log_failure("taken-over connection"));
+}
+
 }  // namespace
 
+// Counts a session in connections_ (which shutdown() walks) and in
+// per_address_ (the per-address connection limit) for as long as it lives.
+class server::connection_registration {
+ public:
+  connection_registration(server& s, connection& c, std::string peer) : s_(s), c_(c), peer_(std::move(peer)) {
+    s_.connections_.insert(&c_);
+    ++s_.per_address_[peer_];
+  }
+  ~connection_registration() {
+    if (auto it = s_.per_address_.find(peer_); it != s_.per_address_.end() && --it->second == 0)
+      s_.per_address_.erase(it);
+    s_.connection_ended(&c_);
+  }
+  connection_registration(const connection_registration&) = delete;
+  connection_registration& operator=(const connection_registration&) = delete;
+
+ private:
+  server& s_;
+  connection& c_;
+  std::string peer_;
+};
+
+// Serves the requests of one connection in turn (keep-alive, pipelining)
+// until the client or the server ends it. A new connection has
+// headers_timeout for its whole first head; an idle keep-alive connection
+// keepalive_timeout for its first byte, then headers_timeout for the rest of
+// the head. (On a timeout beast::tcp_stream closes the socket: a late client
+// is simply disconnected, as nginx does with client_header_timeout.) Reading
+// a body and writing a response have body_timeout for each step.
+// The steps that do not suspend are plain functions: a request without a body
+// that is answered from memory costs no coroutine frame beyond the session's
+// and the operations' own; only a body read whole and a file body take one.
 asio::awaitable<void> server::run_session(tcp::socket socket) {
   boost::system::error_code ec;
   tcp::endpoint remote = socket.remote_endpoint(ec);
   beast::tcp_stream stream(std::move(socket));
   connection conn{&stream, false};
-  connections_.insert(&conn);
-  std::string peer = ec ? std::string() : remote.address().to_string();
-  ++per_address_[peer];
-  struct on_exit {
-    server* s;
-    connection* c;
-    const std::string& peer;
-    ~on_exit() {
-      if (auto it = s->per_address_.find(peer); it != s->per_address_.end() && --it->second == 0)
-        s->per_address_.erase(it);
-      s->connection_ended(c);
-    }
-  } guard{this, &conn, peer};
-
+  connection_registration registration(*this, conn, ec ? std::string() : remote.address().to_string());
   beast::flat_buffer buffer;
-  bool first = true;
-  for (;;) {
+  for (bool first = true;; first = false) {
     conn.busy = false;
     if (stopping_) co_return;
-    // Wait for the next request. A new connection has headers_timeout for
-    // its whole first head; an idle keep-alive connection keepalive_timeout
-    // for its first byte, then headers_timeout for the rest of the head.
-    if (buffer.size() == 0) {
+    if (buffer.size() == 0) {  // wait for the next request
       stream.expires_after(first ? options_.headers_timeout : options_.keepalive_timeout);
       auto [rec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
       if (rec) co_return;  // closed, reset, idle timeout or shutdown
-      // (On a timeout beast::tcp_stream has closed the socket: a late client
-      // is simply disconnected, as nginx does with client_header_timeout.)
       buffer.commit(n);
-      if (!first) stream.expires_after(options_.headers_timeout);
-    } else if (!first) {
-      stream.expires_after(options_.headers_timeout);
     }
-    first = false;
+    if (!first) stream.expires_after(options_.headers_timeout);
     conn.busy = true;
 
     context ctx;
     ctx.remote = remote;
-    beast_http::request_parser<beast_http::empty_body> header;
+    head_parser header;
     header.header_limit(options_.header_limit);
     header.body_limit(boost::none);
-
     auto [hec, hn] = co_await beast_http::async_read_header(stream, buffer, header, use_tuple);
     ctx.started = std::chrono::steady_clock::now();
-    std::uint64_t limit = options_.default_body_limit;
-    bool stream_body = false;
-    if (!hec) {
-      ctx.req.base() = header.get().base();
-      auto m = routes_.find(ctx.req.method(), ctx.path(), ctx.params);
-      if (m.outcome == router::match::kind::found) {
-        ctx.matched = m.matched;
-        ctx.route = m.matched->pattern;
-        if (m.matched->options.body_limit) limit = m.matched->options.body_limit;
-        stream_body = m.matched->options.stream_body;
-      } else if (m.outcome == router::match::kind::method_not_allowed) {
-        ctx.allow = m.allow;
-      } else if (ctx.req.method() == verb::options) {
-        ctx.allow = routes_.allowed_methods(ctx.path());
-      }
-      if (auto problem = framing_problem(header.get())) ctx.rejection.emplace(errc::bad_request, *problem);
-      if (header.content_length() && *header.content_length() > limit)
-        ctx.rejection.emplace(errc::payload_too_large, "The request body is larger than this endpoint accepts (" +
-                                                           std::to_string(limit) + " bytes).");
-    } else if (hec == beast_http::error::header_limit) {
-      ctx.rejection.emplace(errc::request_header_fields_too_large,
-                            "The request head is larger than " + std::to_string(options_.header_limit) + " bytes.");
-    } else if (is_disconnect(hec)) {
-      co_return;
-    } else {
-      ctx.rejection.emplace(errc::bad_request, "The request is not valid HTTP/1.1 (" + hec.message() + ").");
-    }
+    if (is_disconnect(hec)) co_return;
+    const body_plan plan = hec ? refuse_unreadable_head(hec, options_.header_limit, ctx)
+                               : route_request(routes_, options_.default_body_limit, header, ctx);
 
-    std::optional<streamed_body> body;
-    if (!ctx.rejection && stream_body) {
-      body.emplace(stream, buffer, std::move(header), limit, options_.body_timeout);
-      ctx.body = &*body;
-    } else if (!ctx.rejection) {
-      // The body, within the route's limit, read whole before the handler runs.
-      beast_http::request_parser<beast_http::string_body> parser(std::move(header));
-      if (!parser.is_done()) {
-        parser.body_limit(limit);
-        if (is_100_continue(parser.get()[field::expect])) {
-          static constexpr std::string_view k_continue = "HTTP/1.1 100 Continue\r\n\r\n";
-          stream.expires_after(options_.body_timeout);
-          auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(k_continue), use_tuple);
-          if (wec) co_return;
-        }
-        stream.expires_after(options_.body_timeout);
-        auto [bec, bn] = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
-        if (bec == beast_http::error::body_limit) {
-          ctx.rejection.emplace(errc::payload_too_large, "The request body is larger than this endpoint accepts (" +
-                                                             std::to_string(limit) + " bytes).");
-        } else if (is_disconnect(bec)) {
-          co_return;
-        } else if (bec) {
-          ctx.rejection.emplace(errc::bad_request, "The request body is malformed (" + bec.message() + ").");
-        }
+    std::optional<streamed_body> streamed;
+    if (plan.mode == body_mode::streamed) {
+      streamed.emplace(stream, buffer, std::move(header), plan.limit, options_.body_timeout);
+      ctx.body = &*streamed;
+    } else if (plan.mode == body_mode::whole) {
+      whole_body_parser parser(std::move(header));
+      if (!parser.is_done()) {  // some body remains on the socket
+        if (!co_await read_whole_body(stream, buffer, parser, plan.limit, options_.body_timeout, ctx)) co_return;
       }
       if (!ctx.rejection) ctx.req = parser.release();
     }
-    if (ctx.rejection && hec) ctx.req.method_string("-");
 
     response res;
     try {
@@ -443,56 +522,26 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
       log::error("handler chain failed", {{"error", e.what()}});
       res = error_response(errc::internal, "Something went wrong on our side.");
     }
-
     if (res.takeover && !ctx.rejection) {
-      // The connection lives on in its own coroutine; this one (and its
-      // request buffers) ends here, so an idle WebSocket costs only itself.
-      asio::co_spawn(io_, res.takeover(std::move(stream), std::move(ctx.req)), [](std::exception_ptr e) {
-        if (!e) return;
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          log::warn("taken-over connection failed", {{"error", ex.what()}});
-        }
-      });
+      take_over_connection(io_, std::move(stream), std::move(ctx.req), res.takeover);
       co_return;
     }
 
-    // After a rejection, or a streamed body the handler did not finish
-    // reading, the stream position is unknown: close.
-    bool keep = !ctx.rejection && (!body || body->done()) && ctx.req.keep_alive() && !stopping_;
+    const bool keep = may_keep_alive(ctx, streamed, stopping_);
     res.keep_alive(keep);
     stream.expires_after(options_.body_timeout);
     // HEAD: the GET headers (Content-Length included), no body.
-    bool with_body = ctx.req.method() != verb::head;
-    std::string wire = serialize(res, with_body && !res.file);
-    // With a file body, cork the socket so that the head and the first file
-    // bytes leave in full segments (nginx's tcp_nopush).
-    bool corked = with_body && res.file && set_cork(stream, true);
-    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(wire), use_tuple);
-    if (wec) co_return;
+    const bool with_body = ctx.req.method() != verb::head;
     if (with_body && res.file) {
-      for (const auto& part : res.file->parts) {
-        if (!part.head.empty()) {
-          stream.expires_after(options_.body_timeout);
-          auto [pec, pn] = co_await asio::async_write(stream, asio::buffer(part.head), use_tuple);
-          if (pec) co_return;
-        }
-        if (!co_await send_file_range(stream, res.file->file->fd(), part.offset, part.length, options_.body_timeout))
-          co_return;
-      }
-      if (!res.file->tail.empty()) {
-        stream.expires_after(options_.body_timeout);
-        auto [tec, tn] = co_await asio::async_write(stream, asio::buffer(res.file->tail), use_tuple);
-        if (tec) co_return;
-      }
+      if (!co_await write_file_response(stream, res, options_.body_timeout)) co_return;
+    } else {
+      std::string wire = serialize(res, with_body);  // one buffer, one write(2)
+      auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(wire), use_tuple);
+      if (wec) co_return;
     }
-    if (corked) set_cork(stream, false);
-    if (!keep) {
-      co_await linger_close(stream);
-      co_return;
-    }
+    if (!keep) break;
   }
+  co_await linger_close(stream);
 }
 
 }  // namespace reel::http

@@ -61,6 +61,7 @@ class server {
 
  private:
   struct connection;
+  class connection_registration;
 
   boost::asio::awaitable<void> run_acceptor();
   boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket);
