@@ -96,7 +96,7 @@ int run_worker(const config& cfg) {
   db::gateway db(pool, *database);
   storage::layout files(cfg.data_dir);
   local_event_hub hub;  // events of a worker process reach clients through Redis in a scale-out setup
-  jobs::processor processor(io, db, files, find_tools(), hub, wall_clock, model::video_json,
+  jobs::processor processor(io, db, files, find_tools(), hub, wall_clock,
                             processor_settings_of(cfg, std::max(1u, cfg.workers)));
   processor.start();
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -151,8 +151,7 @@ int run_serve(const config& cfg) {
   if (auto leftovers = files.prepare()) log::info("removed unfinished uploads", {{"count", leftovers}});
   local_event_hub hub;
   media::paths tools = find_tools();
-  jobs::processor processor(io, db, files, tools, hub, wall_clock, model::video_json,
-                            processor_settings_of(cfg, cfg.workers));
+  jobs::processor processor(io, db, files, tools, hub, wall_clock, processor_settings_of(cfg, cfg.workers));
   media::thumbnailer thumbnails(io, pool, tools, cfg.thumbnail_concurrency, cfg.thumbnail_cache_bytes,
                                 child_limits_of(cfg));
   asio::co_spawn(io, thumbnails.load(files.root()), [](std::exception_ptr e) {
