@@ -111,7 +111,7 @@ class server_node {
         guard_(accounts_),
         files_(cfg.data_dir),
         tools_(find_tools()),
-        processor_(io, db_, files_, tools_, hub_, clock_, model::video_json, processor_settings_of(cfg, cfg.workers)),
+        processor_(io, db_, files_, tools_, hub_, clock_, processor_settings_of(cfg, cfg.workers)),
         thumbnails_(io, pool, tools_, cfg.thumbnail_concurrency, cfg.thumbnail_cache_bytes, child_limits_of(cfg)),
         videos_(video_context()),
         uploads_(video_context(), cfg.upload_expiry),

@@ -28,7 +28,7 @@ int run_worker(const config& cfg) {
   db::gateway db(pool, *database);
   storage::layout files(cfg.data_dir);
   local_event_hub hub;  // events of a worker process reach clients through Redis in a scale-out setup
-  jobs::processor processor(io, db, files, find_tools(), hub, wall_clock, model::video_json,
+  jobs::processor processor(io, db, files, find_tools(), hub, wall_clock,
                             processor_settings_of(cfg, std::max(1u, cfg.workers)));
   processor.start();
   asio::signal_set signals(io, SIGINT, SIGTERM);

@@ -1,8 +1,10 @@
 #include "jobs/processor.hpp"
 
+#include "core/async.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "media/failure.hpp"
+#include "model/events.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -65,12 +67,76 @@ std::string read_text(const fs::path& p) {
   return ss.str();
 }
 
+constexpr std::chrono::seconds k_probe_timeout{60};
+constexpr std::chrono::seconds k_poster_timeout{120};
+constexpr std::string_view k_transcode_stage = "hls";
+
+// The probe of a source we accept: parsed, a real media container, within
+// the limits. Throws permanent_failure (in words) otherwise.
+media::probe_result accept_probe(const std::string& probe_json, const media::limits& limits,
+                                 const std::string& video_id) {
+  media::probe_result probe;
+  try {
+    probe = media::parse_probe(probe_json);
+  } catch (const std::exception& e) {
+    throw permanent_failure(e.what());
+  }
+  if (auto refused = media::refuse_format(probe.format_name)) {
+    log::warn("upload refused", {{"video", video_id}, {"format", probe.format_name}});
+    throw permanent_failure(*refused);
+  }
+  if (auto refused = media::check_limits(probe, limits)) {
+    log::warn("upload over the limits", {{"video", video_id},
+                                         {"width", probe.width},
+                                         {"height", probe.height},
+                                         {"fps", probe.fps},
+                                         {"duration", probe.duration_sec}});
+    throw permanent_failure(*refused);
+  }
+  return probe;
+}
+
+// Blocking (pool). Writes the master playlist into `work`/hls with the
+// bandwidths measured from the renditions' segments; returns the
+// renditions as the JSON stored with the video.
+std::string write_master_playlist(const fs::path& work, const std::vector<media::rendition>& ladder, bool has_audio) {
+  std::vector<std::int64_t> peak, average;
+  json::array renditions;
+  for (const auto& r : ladder) {
+    fs::path rdir = work / "hls" / r.name;
+    std::string playlist = read_text(rdir / "index.m3u8");
+    std::vector<std::uint64_t> sizes;
+    for (const auto& seg : media::playlist_segments(playlist)) sizes.push_back(fs::file_size(rdir / seg));
+    auto stats = media::measure_playlist(playlist, sizes);
+    peak.push_back(stats.peak_bps);
+    average.push_back(stats.average_bps);
+    renditions.push_back(
+        json::object{{"name", r.name}, {"width", r.width}, {"height", r.height}, {"bandwidth", stats.peak_bps}});
+  }
+  storage::write_file_atomic(work / "hls" / "master.m3u8", media::master_playlist(ladder, peak, average, has_audio));
+  return json::serialize(renditions);
+}
+
+// Blocking (pool). Moves the outputs from `work` into the video's
+// directory `dir`, replacing those of any earlier processing.
+void move_outputs_into_place(const fs::path& work, const fs::path& dir) {
+  storage::remove_tree(dir / "hls");
+  storage::remove_tree(dir / "thumbs");
+  fs::rename(work / "hls", dir / "hls");
+  fs::rename(work / "video.mp4", dir / "video.mp4");
+  fs::rename(work / "poster.jpg", dir / "poster.jpg");
+}
+
 }  // namespace
 
 struct processor::job_run {
   model::job job;
   std::string owner;
   std::string video_id, org_id;
+  // The video's directory, its source, and this job's work directory inside
+  // it (all empty for a job without a video).
+  fs::path dir, work;
+  std::string original;
   std::shared_ptr<media::child_process> child;
   stop_reason stopped = stop_reason::none;
   bool finished = false;
@@ -92,30 +158,38 @@ struct processor::job_run {
   }
 };
 
+// How a job's pipeline ended: stopped (and why), failed (and whether a
+// retry can help), or neither (done).
+struct processor::job_outcome {
+  stop_reason stopped = stop_reason::none;
+  std::optional<std::string> failure;  // the reason, in words for the user
+  bool permanent = false;
+};
+
+// Shared by the transcode step, the ffmpeg output it parses, and the
+// reporter coroutine beside the child that reports what was parsed.
+struct processor::transcode_progress {
+  media::progress_parser parser;
+  std::optional<double> pending;  // the latest percent, not reported yet
+  bool done = false;              // the child has exited
+  asio::steady_timer tick;
+  // An event: its expiry moves to the past when the reporter has ended, so
+  // that one wait on it completes whether it started before or after.
+  asio::steady_timer reporter_ended;
+  transcode_progress(asio::io_context& io, double duration_sec)
+      : parser(duration_sec), tick(io), reporter_ended(io, asio::steady_timer::time_point::max()) {}
+};
+
 processor::processor(asio::io_context& io, db::gateway& db, const storage::layout& files, media::paths tools,
-                     event_hub& hub, const clock& c, std::function<json::object(const model::video&)> video_view,
-                     processor_settings settings)
-    : io_(io),
-      db_(db),
-      files_(files),
-      tools_(std::move(tools)),
-      hub_(hub),
-      clock_(c),
-      video_view_(std::move(video_view)),
-      settings_(std::move(settings)) {}
+                     event_hub& hub, const clock& c, processor_settings settings)
+    : io_(io), db_(db), files_(files), tools_(std::move(tools)), hub_(hub), clock_(c), settings_(std::move(settings)) {}
 
 void processor::start() {
   for (unsigned i = 0; i < settings_.workers; ++i) {
     idle_timers_.push_back(std::make_unique<asio::steady_timer>(io_));
     ++active_workers_;
-    asio::co_spawn(io_, run_worker(i), [this](std::exception_ptr e) {
-      if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          log::error("worker failed", {{"error", ex.what()}});
-        }
-      }
+    asio::co_spawn(io_, run_worker(i), [this, log = log_failure("worker")](std::exception_ptr e) {
+      log(e);
       worker_exited();
     });
   }
@@ -153,10 +227,6 @@ asio::awaitable<void> processor::cancel_video(const std::string& video_id) {
   if (!run->over) co_await run->ended.async_wait(use_tuple);
 }
 
-void processor::publish(const std::string& org, const std::string& name, json::value payload) {
-  hub_.publish(event{org, name, std::move(payload)});
-}
-
 asio::awaitable<void> processor::run_worker(unsigned index) {
   auto& idle = *idle_timers_[index];
   while (!stopping_) {
@@ -181,6 +251,11 @@ asio::awaitable<void> processor::run_worker(unsigned index) {
     run->owner = settings_.owner;
     run->video_id = run->job.video_id.value_or("");
     run->org_id = run->job.organization_id;
+    if (!run->video_id.empty()) {
+      run->dir = files_.video_dir(run->org_id, run->video_id);
+      run->work = run->dir / ("work-" + run->job.id);
+      run->original = (run->dir / "original").string();
+    }
     co_await run_job(run);
   }
 }
@@ -207,141 +282,127 @@ asio::awaitable<void> processor::run_heartbeat(std::shared_ptr<job_run> run) {
 }
 
 asio::awaitable<void> processor::run_job(std::shared_ptr<job_run> run) {
-  const std::string job_id = run->job.id;
-  log::info("job started", {{"job", job_id}, {"video", run->video_id}, {"attempt", run->job.attempts}});
+  log::info("job started", {{"job", run->job.id}, {"video", run->video_id}, {"attempt", run->job.attempts}});
   if (!run->video_id.empty()) running_[run->video_id] = run;
-  asio::co_spawn(io_, run_heartbeat(run), [job_id](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      log::error("heartbeat failed", {{"job", job_id}, {"error", ex.what()}});
-    }
-  });
+  asio::co_spawn(io_, run_heartbeat(run), log_failure("heartbeat"));
 
-  std::optional<std::string> failure;
-  bool permanent = false;
-  stop_reason stopped = stop_reason::none;
-  try {
-    if (run->job.kind != "process_video") {
-      log::error("unknown job kind", {{"job", job_id}, {"kind", run->job.kind}});
-      throw permanent_failure("This job cannot be processed.");
-    }
-    co_await process_video(*run);
-  } catch (const job_stopped& s) {
-    stopped = s.why;
-  } catch (const permanent_failure& e) {
-    failure = e.what();
-    permanent = true;
-  } catch (const transient_failure& e) {
-    failure = e.what();
-  } catch (const db::db_error& e) {
-    failure = "The database failed during processing.";
-    log::error("job database error", {{"job", job_id}, {"error", e.what()}});
-  } catch (const std::exception& e) {
-    failure = "Processing failed unexpectedly.";
-    log::error("job error", {{"job", job_id}, {"error", e.what()}});
-  }
-  if (stopped == stop_reason::none && run->stopped != stop_reason::none) stopped = run->stopped;
+  job_outcome outcome = co_await process_job(*run);
+  if (outcome.stopped == stop_reason::none && run->stopped != stop_reason::none) outcome.stopped = run->stopped;
   run->finished = true;
   run->heartbeat.cancel();
 
-  auto video_dir = run->video_id.empty() ? fs::path() : files_.video_dir(run->org_id, run->video_id);
-  auto work_dir = video_dir / ("work-" + job_id);
-  auto cleanup = [&work_dir] { storage::remove_tree(work_dir); };
+  auto cleanup = [&work = run->work] { storage::remove_tree(work); };
   if (!run->video_id.empty()) co_await db_.pool().offload(cleanup);
+  co_await record_outcome(*run, outcome);
 
-  std::string now = to_iso8601(clock_.now());
-  const std::string& owner = run->owner;
-  const std::string& vid = run->video_id;
-  try {
-    if (stopped == stop_reason::deleted) {
-      co_await db_.write([&](db::transaction& s) {
-        db::finish_job(s, job_id, owner, model::job_state::cancelled, std::nullopt, now);
-      });
-      auto remove_video = [&video_dir] { storage::remove_tree(video_dir); };
-      if (!vid.empty()) co_await db_.pool().offload(remove_video);
-      log::info("job cancelled", {{"job", job_id}, {"video", vid}});
-    } else if (stopped == stop_reason::lease_lost) {
-      log::warn("job lease lost; another worker has it", {{"job", job_id}});
-    } else if (stopped == stop_reason::shutdown) {
-      co_await db_.write([&](db::transaction& s) {
-        db::requeue_job(s, job_id, owner, "interrupted by a shutdown", now, now);
-        db::set_video_progress(s, vid, std::nullopt, std::nullopt, now);
-        db::set_video_status(s, vid, model::video_status::queued, std::nullopt, now);
-      });
-      log::info("job put back for after the restart", {{"job", job_id}});
-    } else if (failure) {
-      bool retry = !permanent && run->job.attempts < run->job.max_attempts;
-      auto backoff = settings_.retry_base * (1 << std::min<std::int64_t>(run->job.attempts - 1, 10));
-      std::string run_after = to_iso8601(clock_.now() + backoff);
-      const std::string& reason = *failure;
-      co_await db_.write([&](db::transaction& s) {
-        if (retry)
-          db::requeue_job(s, job_id, owner, reason, run_after, now);
-        else
-          db::finish_job(s, job_id, owner, model::job_state::failed, reason, now);
-        db::set_video_progress(s, vid, std::nullopt, std::nullopt, now);
-        db::set_video_status(s, vid, retry ? model::video_status::queued : model::video_status::failed, reason, now);
-      });
-      if (on_video_changed) on_video_changed(vid);
-      log::warn(retry ? "job failed; will retry" : "job failed",
-                {{"job", job_id}, {"video", vid}, {"attempt", run->job.attempts}, {"reason", reason}});
-      if (!retry) publish(run->org_id, "video:failed", json::object{{"id", vid}, {"error", reason}});
-    }
-  } catch (const std::exception& e) {
-    log::error("recording the job's outcome failed", {{"job", job_id}, {"error", e.what()}});
-  }
   // Only now does the run no longer touch the video's files.
   if (auto it = running_.find(run->video_id); it != running_.end() && it->second == run) running_.erase(it);
   run->over = true;
   run->ended.cancel();
 }
 
-asio::awaitable<void> processor::process_video(job_run& run) {
-  const std::string vid = run.video_id;
-  const std::string org = run.org_id;
-  auto now_iso = [this] { return to_iso8601(clock_.now()); };
+asio::awaitable<processor::job_outcome> processor::process_job(job_run& run) {
+  const std::string& job_id = run.job.id;
+  job_outcome outcome;
+  try {
+    if (run.job.kind != "process_video") {
+      log::error("unknown job kind", {{"job", job_id}, {"kind", run.job.kind}});
+      throw permanent_failure("This job cannot be processed.");
+    }
+    co_await process_video(run);
+  } catch (const job_stopped& s) {
+    outcome.stopped = s.why;
+  } catch (const permanent_failure& e) {
+    outcome.failure = e.what();
+    outcome.permanent = true;
+  } catch (const transient_failure& e) {
+    outcome.failure = e.what();
+  } catch (const db::db_error& e) {
+    outcome.failure = "The database failed during processing.";
+    log::error("job database error", {{"job", job_id}, {"error", e.what()}});
+  } catch (const std::exception& e) {
+    outcome.failure = "Processing failed unexpectedly.";
+    log::error("job error", {{"job", job_id}, {"error", e.what()}});
+  }
+  co_return outcome;
+}
 
+asio::awaitable<void> processor::record_outcome(job_run& run, const job_outcome& outcome) {
+  const std::string& job_id = run.job.id;
+  const std::string& owner = run.owner;
+  const std::string& vid = run.video_id;
+  std::string now = to_iso8601(clock_.now());
+  try {
+    if (outcome.stopped == stop_reason::deleted) {
+      co_await db_.write([&](db::transaction& s) {
+        db::finish_job(s, job_id, owner, model::job_state::cancelled, std::nullopt, now);
+      });
+      auto remove_video = [&dir = run.dir] { storage::remove_tree(dir); };
+      if (!vid.empty()) co_await db_.pool().offload(remove_video);
+      log::info("job cancelled", {{"job", job_id}, {"video", vid}});
+    } else if (outcome.stopped == stop_reason::lease_lost) {
+      log::warn("job lease lost; another worker has it", {{"job", job_id}});
+    } else if (outcome.stopped == stop_reason::shutdown) {
+      co_await db_.write([&](db::transaction& s) {
+        db::requeue_job(s, job_id, owner, "interrupted by a shutdown", now, now);
+        db::set_video_progress(s, vid, std::nullopt, std::nullopt, now);
+        db::set_video_status(s, vid, model::video_status::queued, std::nullopt, now);
+      });
+      log::info("job put back for after the restart", {{"job", job_id}});
+    } else if (outcome.failure) {
+      co_await record_failure(run, *outcome.failure, outcome.permanent, now);
+    }
+  } catch (const std::exception& e) {
+    log::error("recording the job's outcome failed", {{"job", job_id}, {"error", e.what()}});
+  }
+}
+
+asio::awaitable<void> processor::record_failure(job_run& run, const std::string& reason, bool permanent,
+                                                const std::string& now) {
+  const std::string& job_id = run.job.id;
+  const std::string& owner = run.owner;
+  const std::string& vid = run.video_id;
+  bool retry = !permanent && run.job.attempts < run.job.max_attempts;
+  auto backoff = settings_.retry_base * (1 << std::min<std::int64_t>(run.job.attempts - 1, 10));
+  std::string run_after = to_iso8601(clock_.now() + backoff);
+  co_await db_.write([&](db::transaction& s) {
+    if (retry)
+      db::requeue_job(s, job_id, owner, reason, run_after, now);
+    else
+      db::finish_job(s, job_id, owner, model::job_state::failed, reason, now);
+    db::set_video_progress(s, vid, std::nullopt, std::nullopt, now);
+    db::set_video_status(s, vid, retry ? model::video_status::queued : model::video_status::failed, reason, now);
+  });
+  if (on_video_changed) on_video_changed(vid);
+  log::warn(retry ? "job failed; will retry" : "job failed",
+            {{"job", job_id}, {"video", vid}, {"attempt", run.job.attempts}, {"reason", reason}});
+  if (!retry) hub_.publish(model::video_failed(run.org_id, vid, reason));
+}
+
+asio::awaitable<void> processor::process_video(job_run& run) {
+  co_await begin_processing(run);
+  media::probe_result probe = co_await probe_source(run);
+  co_await make_poster(run, probe);
+  // One decode makes the faststart MP4 and every HLS rendition.
+  ladder renditions = media::plan_ladder(probe);
+  co_await transcode(run, probe, renditions);
+  std::string renditions_json = co_await install_outputs(run, probe, renditions);
+  co_await record_ready(run, probe, renditions, renditions_json);
+}
+
+asio::awaitable<void> processor::begin_processing(job_run& run) {
+  const std::string& vid = run.video_id;
+  const std::string& org = run.org_id;
   auto video = co_await db_.read([&](db::transaction& s) { return db::find_video(s, org, vid); });
   if (!video) throw job_stopped(stop_reason::deleted);
-  const fs::path dir = files_.video_dir(org, vid);
-  const fs::path work = dir / ("work-" + run.job.id);
-  const std::string original = (dir / "original").string();
-
-  // Progress: stored at most once a second, published at most 4 times a second.
-  // (stage is a string_view: a std::string temporary in a co_await expression trips GCC 12.)
-  auto report = [&](std::string_view stage, double percent, bool force) -> asio::awaitable<void> {
-    auto t = std::chrono::steady_clock::now();
-    bool changed_stage = stage != run.stage;
-    if (changed_stage || force || t - run.last_publish >= std::chrono::milliseconds(250)) {
-      if (percent != run.percent || changed_stage) {
-        run.last_publish = t;
-        publish(org, "video:progress",
-                json::object{{"id", vid}, {"stage", std::string(stage)}, {"percent", std::round(percent)}});
-      }
-    }
-    run.stage = stage;
-    run.percent = percent;
-    if (changed_stage || force || t - run.last_store >= std::chrono::seconds(1)) {
-      run.last_store = t;
-      std::string now = now_iso();
-      std::string stage_text(stage);
-      co_await db_.write([&](db::transaction& s) { db::set_video_progress(s, vid, stage_text, percent, now); });
-      if (on_video_changed) on_video_changed(vid);
-    }
-  };
-
-  {
-    std::string now = now_iso();
-    co_await db_.write(
-        [&](db::transaction& s) { db::set_video_status(s, vid, model::video_status::processing, std::nullopt, now); });
-  }
-  co_await report("probe", 0, true);
+  std::string now = to_iso8601(clock_.now());
+  co_await db_.write(
+      [&](db::transaction& s) { db::set_video_status(s, vid, model::video_status::processing, std::nullopt, now); });
+  co_await report_progress(run, "probe", 0, true);
   // The work directory goes inside the video's directory, which is never
   // recreated here: if it is gone, the video was deleted meanwhile (and a
   // recreated directory would outlive the deletion).
-  auto prepare = [&work, &dir] {
+  auto prepare = [&work = run.work, &dir = run.dir] {
     if (!fs::is_directory(dir)) return false;
     storage::remove_tree(work);
     fs::create_directory(work);
@@ -350,136 +411,143 @@ asio::awaitable<void> processor::process_video(job_run& run) {
   };
   if (!co_await db_.pool().offload(prepare)) throw job_stopped(stop_reason::deleted);
   run.check();
+}
 
-  // 1. Probe: only real media containers, only this file; then the limits.
+asio::awaitable<media::probe_result> processor::probe_source(job_run& run) {
+  // Only real media containers, only this file; then the limits.
   std::string probe_json;
-  run.child = std::make_shared<media::child_process>(io_.get_executor(), settings_.child_limits);
-  auto probe_argv = media::probe_command(tools_, original);
-  auto collect = [&probe_json](std::string_view line) {
+  std::function<void(std::string_view)> collect = [&probe_json](std::string_view line) {
     if (probe_json.size() < (4 << 20)) probe_json.append(line).append("\n");
   };
-  auto probe_run = co_await run.child->run(probe_argv, collect, std::chrono::seconds(60));
-  run.check();
-  if (!probe_run.ok()) fail_run(media::step::probe, probe_run, run.job.id, vid, dir);
-  media::probe_result probe;
-  try {
-    probe = media::parse_probe(probe_json);
-  } catch (const std::exception& e) {
-    throw permanent_failure(e.what());
-  }
-  if (auto refused = media::refuse_format(probe.format_name)) {
-    log::warn("upload refused", {{"video", vid}, {"format", probe.format_name}});
-    throw permanent_failure(*refused);
-  }
-  if (auto refused = media::check_limits(probe, settings_.limits)) {
-    log::warn("upload over the limits", {{"video", vid},
-                                         {"width", probe.width},
-                                         {"height", probe.height},
-                                         {"fps", probe.fps},
-                                         {"duration", probe.duration_sec}});
-    throw permanent_failure(*refused);
-  }
-  {
-    db::probe_fields f{probe.duration_sec, probe.width, probe.height, probe.video_codec, probe.audio_codec};
-    std::string now = now_iso();
-    co_await db_.write([&](db::transaction& s) { db::set_video_probe(s, vid, f, now); });
-  }
-  co_await report("probe", 100, true);
-
-  // 2. Poster.
-  co_await report("thumbnail", 0, true);
-  auto poster_argv = media::frame_command(tools_, original, probe.format_name, media::poster_time(probe), std::nullopt,
-                                          (work / "poster.jpg").string());
+  auto argv = media::probe_command(tools_, run.original);
   run.child = std::make_shared<media::child_process>(io_.get_executor(), settings_.child_limits);
-  auto poster_run = co_await run.child->run(poster_argv, nullptr, std::chrono::seconds(120));
+  auto result = co_await run.child->run(argv, collect, k_probe_timeout);
   run.check();
-  if (!poster_run.ok()) fail_run(media::step::poster, poster_run, run.job.id, vid, dir);
-  co_await report("thumbnail", 100, true);
+  if (!result.ok()) fail_run(media::step::probe, result, run.job.id, run.video_id, run.dir);
+  media::probe_result probe = accept_probe(probe_json, settings_.limits, run.video_id);
 
-  // 3. One decode: the faststart MP4 and every HLS rendition.
-  auto ladder = media::plan_ladder(probe);
-  auto argv = media::transcode_command(tools_, original, probe, ladder, work.string(), settings_.limits);
-  const std::string_view stage = "hls";
-  co_await report(stage, 0, true);
-  media::progress_parser progress(probe.duration_sec);
-  std::optional<double> pending;  // the latest percent, reported by the loop below
-  auto on_line = [&progress, &pending](std::string_view line) {
-    if (progress.feed(line)) pending = progress.percent();
+  db::probe_fields f{probe.duration_sec, probe.width, probe.height, probe.video_codec, probe.audio_codec};
+  std::string now = to_iso8601(clock_.now());
+  const std::string& vid = run.video_id;
+  co_await db_.write([&](db::transaction& s) { db::set_video_probe(s, vid, f, now); });
+  co_await report_progress(run, "probe", 100, true);
+  co_return probe;
+}
+
+asio::awaitable<void> processor::make_poster(job_run& run, const media::probe_result& probe) {
+  co_await report_progress(run, "thumbnail", 0, true);
+  auto argv = media::frame_command(tools_, run.original, probe.format_name, media::poster_time(probe), std::nullopt,
+                                   (run.work / "poster.jpg").string());
+  const std::function<void(std::string_view)> no_output;
+  run.child = std::make_shared<media::child_process>(io_.get_executor(), settings_.child_limits);
+  auto result = co_await run.child->run(argv, no_output, k_poster_timeout);
+  run.check();
+  if (!result.ok()) fail_run(media::step::poster, result, run.job.id, run.video_id, run.dir);
+  co_await report_progress(run, "thumbnail", 100, true);
+}
+
+asio::awaitable<void> processor::transcode(job_run& run, const media::probe_result& probe, const ladder& renditions) {
+  auto argv = media::transcode_command(tools_, run.original, probe, renditions, run.work.string(), settings_.limits);
+  co_await report_progress(run, k_transcode_stage, 0, true);
+  transcode_progress progress(io_, probe.duration_sec);
+  std::function<void(std::string_view)> on_line = [&progress](std::string_view line) {
+    if (progress.parser.feed(line)) progress.pending = progress.parser.percent();
   };
   run.child = std::make_shared<media::child_process>(io_.get_executor(), settings_.child_limits);
   auto timeout = media::transcode_timeout(probe, settings_.limits);
-  // Report progress while the child runs: a small loop beside it.
-  bool transcode_done = false;
-  asio::steady_timer tick(io_);
-  auto reporter = [&]() -> asio::awaitable<void> {
-    while (!transcode_done) {
-      tick.expires_after(std::chrono::milliseconds(250));
-      co_await tick.async_wait(use_tuple);
-      if (pending && !transcode_done) {
-        double p = *pending;
-        pending.reset();
-        co_await report(stage, std::min(p, 99.0), false);
-      }
-    }
-  };
-  bool reporter_done = false;
-  asio::co_spawn(io_, reporter(), [&reporter_done](std::exception_ptr) { reporter_done = true; });
-  auto result = co_await run.child->run(argv, on_line, timeout);
-  transcode_done = true;
-  tick.cancel();
-  while (!reporter_done) {
-    asio::steady_timer settle(io_);
-    settle.expires_after(std::chrono::milliseconds(5));
-    co_await settle.async_wait(use_tuple);
-  }
-  run.check();
-  if (!result.ok()) fail_run(media::step::transcode, result, run.job.id, vid, dir);
 
-  // 4. The master playlist with measured bandwidths; then everything moves into place.
-  bool has_audio = probe.audio_codec.has_value();
-  auto finish_files = [&work, &dir, &ladder, has_audio]() -> std::string {
-    std::vector<std::int64_t> peak, average;
-    json::array renditions;
-    for (const auto& r : ladder) {
-      fs::path rdir = work / "hls" / r.name;
-      std::string playlist = read_text(rdir / "index.m3u8");
-      std::vector<std::uint64_t> sizes;
-      for (const auto& seg : media::playlist_segments(playlist)) sizes.push_back(fs::file_size(rdir / seg));
-      auto stats = media::measure_playlist(playlist, sizes);
-      peak.push_back(stats.peak_bps);
-      average.push_back(stats.average_bps);
-      renditions.push_back(
-          json::object{{"name", r.name}, {"width", r.width}, {"height", r.height}, {"bandwidth", stats.peak_bps}});
+  // Report progress while the child runs: a small loop beside it, which
+  // uses this frame; so the frame is left only once the loop has ended.
+  auto reporter_ended = [&progress](std::exception_ptr e) {
+    log_failure("progress reporter")(e);
+    progress.reporter_ended.expires_at(asio::steady_timer::time_point::min());
+  };
+  asio::co_spawn(io_, run_progress_reporter(run, progress), reporter_ended);
+  media::child_result result;
+  std::exception_ptr escaped;
+  try {
+    result = co_await run.child->run(argv, on_line, timeout);
+  } catch (...) {
+    escaped = std::current_exception();
+  }
+  progress.done = true;
+  progress.tick.cancel();
+  co_await progress.reporter_ended.async_wait(use_tuple);
+  if (escaped) std::rethrow_exception(escaped);
+  run.check();
+  if (!result.ok()) fail_run(media::step::transcode, result, run.job.id, run.video_id, run.dir);
+}
+
+asio::awaitable<void> processor::run_progress_reporter(job_run& run, transcode_progress& progress) {
+  while (!progress.done) {
+    progress.tick.expires_after(std::chrono::milliseconds(250));
+    co_await progress.tick.async_wait(use_tuple);
+    if (progress.pending && !progress.done) {
+      double percent = std::min(*progress.pending, 99.0);
+      progress.pending.reset();
+      co_await report_progress(run, k_transcode_stage, percent, false);
     }
-    storage::write_file_atomic(work / "hls" / "master.m3u8", media::master_playlist(ladder, peak, average, has_audio));
-    // Replace the outputs of any earlier processing.
-    storage::remove_tree(dir / "hls");
-    storage::remove_tree(dir / "thumbs");
-    fs::rename(work / "hls", dir / "hls");
-    fs::rename(work / "video.mp4", dir / "video.mp4");
-    fs::rename(work / "poster.jpg", dir / "poster.jpg");
-    return json::serialize(renditions);
+  }
+}
+
+asio::awaitable<std::string> processor::install_outputs(job_run& run, const media::probe_result& probe,
+                                                        const ladder& renditions) {
+  bool has_audio = probe.audio_codec.has_value();
+  auto finish_files = [&work = run.work, &dir = run.dir, &renditions, has_audio] {
+    std::string renditions_json = write_master_playlist(work, renditions, has_audio);
+    move_outputs_into_place(work, dir);
+    return renditions_json;
   };
   run.check();
-  std::string renditions;
+  std::string renditions_json;
   try {
-    renditions = co_await db_.pool().offload(finish_files);
+    renditions_json = co_await db_.pool().offload(finish_files);
   } catch (const std::exception& e) {
-    log::warn("storing the outputs failed", {{"job", run.job.id}, {"video", vid}, {"error", e.what()}});
+    log::warn("storing the outputs failed", {{"job", run.job.id}, {"video", run.video_id}, {"error", e.what()}});
     throw transient_failure("Storing the processed video failed.");
   }
-  std::string now = now_iso();
+  co_return renditions_json;
+}
+
+asio::awaitable<void> processor::record_ready(job_run& run, const media::probe_result& probe, const ladder& renditions,
+                                              const std::string& renditions_json) {
   const std::string& job_id = run.job.id;
   const std::string& owner = run.owner;
+  const std::string& vid = run.video_id;
+  const std::string& org = run.org_id;
+  std::string now = to_iso8601(clock_.now());
   auto ready = co_await db_.write([&](db::transaction& s) -> std::optional<model::video> {
     if (!db::finish_job(s, job_id, owner, model::job_state::succeeded, std::nullopt, now)) return std::nullopt;
-    db::set_video_ready(s, vid, renditions, now);
+    db::set_video_ready(s, vid, renditions_json, now);
     return db::find_video(s, org, vid);
   });
   if (!ready) throw job_stopped(run.stopped == stop_reason::none ? stop_reason::lease_lost : run.stopped);
   if (on_video_changed) on_video_changed(vid);
-  log::info("video ready", {{"video", vid}, {"renditions", ladder.size()}, {"remux", media::can_remux(probe)}});
-  publish(org, "video:ready", json::object{{"video", video_view_(*ready)}});
+  log::info("video ready", {{"video", vid}, {"renditions", renditions.size()}, {"remux", media::can_remux(probe)}});
+  hub_.publish(model::video_ready(*ready));
+}
+
+// `stage` is a string_view: a std::string temporary in a co_await
+// expression trips GCC 12.
+asio::awaitable<void> processor::report_progress(job_run& run, std::string_view stage, double percent, bool force) {
+  const std::string& vid = run.video_id;
+  auto t = std::chrono::steady_clock::now();
+  bool changed_stage = stage != run.stage;
+  if (changed_stage || force || t - run.last_publish >= std::chrono::milliseconds(250)) {
+    if (percent != run.percent || changed_stage) {
+      run.last_publish = t;
+      hub_.publish(model::video_progress(run.org_id, vid, stage, percent));
+    }
+  }
+  run.stage = stage;
+  run.percent = percent;
+  if (changed_stage || force || t - run.last_store >= std::chrono::seconds(1)) {
+    run.last_store = t;
+    std::string now = to_iso8601(clock_.now());
+    std::string stage_text(stage);
+    co_await db_.write([&](db::transaction& s) { db::set_video_progress(s, vid, stage_text, percent, now); });
+    if (on_video_changed) on_video_changed(vid);
+  }
 }
 
 }  // namespace reel::jobs

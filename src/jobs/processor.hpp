@@ -15,12 +15,13 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -41,10 +42,8 @@ struct processor_settings {
 
 class processor {
  public:
-  // `video_view` turns a video row into the API's JSON (for events).
   processor(boost::asio::io_context& io, db::gateway& db, const storage::layout& files, media::paths tools,
-            event_hub& hub, const clock& c, std::function<boost::json::object(const model::video&)> video_view,
-            processor_settings settings);
+            event_hub& hub, const clock& c, processor_settings settings);
   processor(const processor&) = delete;
   processor& operator=(const processor&) = delete;
 
@@ -65,11 +64,38 @@ class processor {
 
  private:
   struct job_run;
+  struct job_outcome;
+  struct transcode_progress;
+  using ladder = std::vector<media::rendition>;
+
   boost::asio::awaitable<void> run_worker(unsigned index);
-  boost::asio::awaitable<void> run_job(std::shared_ptr<job_run> run);
   boost::asio::awaitable<void> run_heartbeat(std::shared_ptr<job_run> run);
+  // A claimed job from start to its recorded outcome; never throws.
+  boost::asio::awaitable<void> run_job(std::shared_ptr<job_run> run);
+  // Runs the job's pipeline and says how it ended; never throws.
+  boost::asio::awaitable<job_outcome> process_job(job_run& run);
+  // Writes what the outcome means for the job and its video (requeue,
+  // retry, fail, cancel) and tells the users; logs a failure to do so.
+  boost::asio::awaitable<void> record_outcome(job_run& run, const job_outcome& outcome);
+  boost::asio::awaitable<void> record_failure(job_run& run, const std::string& reason, bool permanent,
+                                              const std::string& now);
+
+  // The pipeline and its steps, in order. Each step throws job_stopped when
+  // the run was stopped, permanent_failure or transient_failure when it failed.
   boost::asio::awaitable<void> process_video(job_run& run);
-  void publish(const std::string& org, const std::string& name, boost::json::value payload);
+  boost::asio::awaitable<void> begin_processing(job_run& run);
+  boost::asio::awaitable<media::probe_result> probe_source(job_run& run);
+  boost::asio::awaitable<void> make_poster(job_run& run, const media::probe_result& probe);
+  boost::asio::awaitable<void> transcode(job_run& run, const media::probe_result& probe, const ladder& renditions);
+  boost::asio::awaitable<void> run_progress_reporter(job_run& run, transcode_progress& progress);
+  boost::asio::awaitable<std::string> install_outputs(job_run& run, const media::probe_result& probe,
+                                                      const ladder& renditions);
+  boost::asio::awaitable<void> record_ready(job_run& run, const media::probe_result& probe, const ladder& renditions,
+                                            const std::string& renditions_json);
+  // Progress: published (when it changed) at most 4 times a second, stored
+  // at most once a second; a new stage or `force` skips both waits.
+  boost::asio::awaitable<void> report_progress(job_run& run, std::string_view stage, double percent, bool force);
+
   void worker_exited();
 
   boost::asio::io_context& io_;
@@ -78,7 +104,6 @@ class processor {
   media::paths tools_;
   event_hub& hub_;
   const clock& clock_;
-  std::function<boost::json::object(const model::video&)> video_view_;
   processor_settings settings_;
   bool stopping_ = false;
   unsigned active_workers_ = 0;
