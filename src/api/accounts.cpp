@@ -1,5 +1,6 @@
 #include "api/accounts.hpp"
 
+#include "api/handler.hpp"
 #include "api/input.hpp"
 #include "http/client_address.hpp"
 #include "model/json.hpp"
@@ -7,12 +8,6 @@
 #include <boost/json/array.hpp>
 
 namespace reel::api {
-
-namespace asio = boost::asio;
-namespace json = boost::json;
-using http::context;
-using http::response;
-using http::status;
 
 namespace {
 

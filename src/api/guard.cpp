@@ -1,10 +1,9 @@
 #include "api/guard.hpp"
 
 #include <strings.h>
+#include "api/handler.hpp"
 
 namespace reel::api {
-
-namespace asio = boost::asio;
 
 std::optional<std::string> request_token(const http::context& ctx) {
   std::string_view authz = ctx.header(http::field::authorization);

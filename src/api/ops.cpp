@@ -1,15 +1,12 @@
 #include "api/ops.hpp"
 
+#include "api/handler.hpp"
 #include "core/errors.hpp"
 
 #include <openssl/crypto.h>
 #include <boost/json/object.hpp>
 
 namespace reel::api {
-
-namespace asio = boost::asio;
-using http::context;
-using http::response;
 
 void add_ops_routes(http::router& r, http::metrics& m, std::vector<readiness_check> checks, metrics_access access) {
   r.add(http::verb::get, "/healthz", [](context&) -> asio::awaitable<response> {

@@ -1,4 +1,6 @@
 #include "api/accounts.hpp"
+
+#include "api/handler.hpp"
 #include "api/input.hpp"
 #include "model/json.hpp"
 
@@ -6,12 +8,7 @@
 
 namespace reel::api {
 
-namespace asio = boost::asio;
-namespace json = boost::json;
 using domain::action;
-using http::context;
-using http::response;
-using http::status;
 
 namespace {
 

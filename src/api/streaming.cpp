@@ -1,6 +1,7 @@
 // Handlers of docs/API.md "Streaming". A <video> element cannot send
 // X-Organization-Id, so the organization is the video's own; the caller
 // must be a member of it (else 404, as if it did not exist).
+#include "api/handler.hpp"
 #include "api/input.hpp"
 #include "api/videos.hpp"
 #include "http/file_response.hpp"
@@ -10,10 +11,6 @@
 #include <cstdio>
 
 namespace reel::api {
-
-namespace asio = boost::asio;
-using http::context;
-using http::response;
 
 namespace {
 

@@ -1,5 +1,6 @@
 #include "api/uploads.hpp"
 
+#include "api/handler.hpp"
 #include "api/input.hpp"
 #include "core/digest.hpp"
 #include "core/log.hpp"
@@ -12,12 +13,6 @@
 #include <cstring>
 
 namespace reel::api {
-
-namespace asio = boost::asio;
-namespace json = boost::json;
-using http::context;
-using http::response;
-using http::status;
 
 namespace {
 

@@ -1,5 +1,6 @@
 #include "api/videos.hpp"
 
+#include "api/handler.hpp"
 #include "api/input.hpp"
 #include "core/clock.hpp"
 #include "http/multipart.hpp"
@@ -13,12 +14,7 @@
 
 namespace reel::api {
 
-namespace asio = boost::asio;
-namespace json = boost::json;
 using domain::action;
-using http::context;
-using http::response;
-using http::status;
 
 namespace {
 
