@@ -271,6 +271,30 @@ TEST(processing, reel_worker_process_takes_over_after_kill_9) {
   fs::remove_all(scratch());
 }
 
+// The list cache setting is obeyed: a change made by a separate worker (whose
+// events this process does not hear) shows in lists at once with the cache
+// off, and not before the cache's time with it on.
+TEST(processing, list_cache_setting_bounds_how_stale_lists_are_for_a_separate_workers_changes) {
+  fs::create_directories(scratch());
+  for (const char* cache_ms : {"0", "60000"}) {
+    server_process s({"--workers", "0", "--list-cache-ms", cache_ms, "--job-max-attempts", "1"});
+    auto a = register_account(s.port(), std::string("lc") + cache_ms + "@example.com", "L");
+    auto id = upload_clip(s.port(), a, "not a video at all", "video/mp4");
+    auto listed_status = [&] {
+      auto r = call(s.port(), "GET", "/api/videos", a.token);
+      return std::string(r.json.at("videos").at(0).at("status").as_string());
+    };
+    EXPECT_EQ(listed_status(), "queued");  // now cached when the cache is on
+    std::string log = (scratch() / (std::string("lc-worker-") + cache_ms + ".log")).string();
+    int worker = std::stoi(shell("env -u REEL_WORKERS -u REEL_TEST_BINARY " + reel_binary() + " worker --data-dir '" +
+                                 s.data_dir() + "' --job-max-attempts 1 >" + log + " 2>&1 & echo $!"));
+    EXPECT_EQ(wait_for_processing(s.port(), a.token, id, 30s).at("status"), "failed");
+    EXPECT_EQ(listed_status(), std::string(cache_ms) == "0" ? "failed" : "queued") << "list cache " << cache_ms;
+    ::kill(worker, SIGTERM);
+  }
+  fs::remove_all(scratch());
+}
+
 TEST(processing, delete_during_processing_stops_ffmpeg_and_leaves_nothing) {
   fs::create_directories(scratch());
   auto clip = make_clip((scratch() / "d.mp4").string(), {.seconds = 20, .width = 640, .height = 360});
