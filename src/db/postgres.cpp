@@ -1,5 +1,7 @@
 #include "db/postgres.hpp"
 
+#include "core/log.hpp"
+
 #include <libpq-fe.h>
 
 #include <charconv>
@@ -144,6 +146,17 @@ value read_column(const PGresult* r, int row, int col) {
     default:
       return std::string(p, end);
   }
+}
+
+// The server's notices go to the log, not to stderr: warnings as warnings,
+// the rest ("relation ... already exists, skipping") at debug level.
+void log_notice(void*, const PGresult* r) {
+  const char* severity = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+  std::string message = one_line(PQresultErrorMessage(r));
+  if (severity && std::string_view(severity) == "WARNING")
+    log::warn("postgresql warning", {{"message", message}});
+  else
+    log::debug("postgresql notice", {{"message", message}});
 }
 
 struct string_hash {
@@ -293,6 +306,7 @@ std::unique_ptr<postgres_database::connection> postgres_database::connect() cons
   const char* values[] = {timeout.c_str(), "reel", "UTF8", url_.c_str(), nullptr};
   auto c = std::make_unique<connection>(PQconnectdbParams(keys, values, 1));
   PGconn* conn = c->native();
+  if (conn) PQsetNoticeReceiver(conn, log_notice, nullptr);
   auto server = [&] {
     std::string host = PQhost(conn) ? PQhost(conn) : "";
     std::string port = PQport(conn) ? PQport(conn) : "";
