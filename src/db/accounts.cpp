@@ -14,6 +14,9 @@ constexpr const char* k_user_by_id = "SELECT id, email, name, password_hash, cre
 constexpr const char* k_insert_org = "INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)";
 constexpr const char* k_insert_membership =
     "INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES (?, ?, ?, ?)";
+// Oldest first; memberships made in the same millisecond in the order they
+// were made: m.rowid is SQLite's implicit rowid, and on PostgreSQL an
+// identity column of that name (migrations.cpp). Not the ids: they are random.
 constexpr const char* k_memberships_of_user =
     "SELECT o.id, o.name, o.created_at, m.role, m.created_at FROM memberships m "
     "JOIN organizations o ON o.id = m.organization_id WHERE m.user_id = ? ORDER BY m.created_at, m.rowid";

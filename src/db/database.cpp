@@ -1,5 +1,8 @@
 #include "db/database.hpp"
 
+#include "db/postgres.hpp"
+#include "db/sqlite.hpp"
+
 namespace reel::db {
 
 namespace {
@@ -41,6 +44,18 @@ std::optional<std::int64_t> row::opt_int64(std::size_t i) const {
 std::optional<double> row::opt_real(std::size_t i) const {
   if (is_null(i)) return std::nullopt;
   return real(i);
+}
+
+std::unique_ptr<database> open_database(const std::string& url, const std::string& data_dir, unsigned connections) {
+  if (url.empty()) return std::make_unique<sqlite_database>(data_dir + "/reel.db", connections);
+  if (url.starts_with("sqlite://")) {
+    std::string path = url.substr(9);
+    if (path.empty()) throw db_error(errc::unavailable, "the sqlite:// URL names no file");
+    return std::make_unique<sqlite_database>(path, connections);
+  }
+  if (url.starts_with("postgres://") || url.starts_with("postgresql://"))
+    return std::make_unique<postgres_database>(url, postgres_settings{.connections = connections});
+  throw db_error(errc::unavailable, "the database URL must start with sqlite://, postgres:// or postgresql://");
 }
 
 }  // namespace reel::db

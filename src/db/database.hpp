@@ -1,5 +1,5 @@
-// The database interface every backend implements (SQLite now, PostgreSQL
-// later), and the async bridge that runs database work on the thread pool.
+// The database interface every backend implements (SQLite, PostgreSQL), and
+// the async bridge that runs database work on the thread pool.
 //
 // SQL lives in the repositories (src/db/*.cpp) as constants with bound
 // parameters, written in the SQL both backends accept, with `?` placeholders
@@ -100,8 +100,10 @@ class database {
   virtual std::string_view backend() const noexcept = 0;
 };
 
-// Opens the database named by `url` (empty: SQLite file `data_dir`/reel.db).
-// Throws db_error (unavailable) when it cannot, with the reason in what().
+// Opens the database named by `url`: empty for the SQLite file
+// `data_dir`/reel.db, sqlite:///path, or postgres:// and postgresql:// (a
+// pool of `connections` connections). Throws db_error (unavailable) when it
+// cannot, with the reason in what().
 std::unique_ptr<database> open_database(const std::string& url, const std::string& data_dir, unsigned connections);
 
 // The bridge from the loop to the database: runs database work on the thread

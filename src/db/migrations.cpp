@@ -1,6 +1,73 @@
 #include "db/migrations.hpp"
 
+// One numbering for both backends. The PostgreSQL forms differ in types
+// only, and in one column: PostgreSQL's INTEGER is 32 bits and REAL 4 bytes
+// where SQLite's are 64 and 8 (BIGINT and DOUBLE PRECISION there), and
+// memberships carry the `rowid` SQLite gives every table, the order rows
+// were added in, which lists use to break ties of created_at.
+
 namespace reel::db {
+
+namespace {
+
+// PostgreSQL's forms of the tables that differ.
+constexpr const char* k_memberships_postgres = R"(CREATE TABLE memberships (
+                organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'viewer')),
+                created_at TEXT NOT NULL,
+                rowid BIGINT GENERATED ALWAYS AS IDENTITY,
+                PRIMARY KEY (organization_id, user_id)))";
+constexpr const char* k_videos_postgres = R"(CREATE TABLE videos (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+                title TEXT NOT NULL,
+                description TEXT NOT NULL DEFAULT '',
+                status TEXT NOT NULL CHECK (status IN ('uploading', 'queued', 'processing', 'ready', 'failed')),
+                progress_stage TEXT,
+                progress_percent DOUBLE PRECISION,
+                error TEXT,
+                original_filename TEXT NOT NULL,
+                content_type TEXT NOT NULL,
+                size_bytes BIGINT NOT NULL,
+                duration_sec DOUBLE PRECISION,
+                width BIGINT,
+                height BIGINT,
+                video_codec TEXT,
+                audio_codec TEXT,
+                renditions TEXT NOT NULL DEFAULT '[]',
+                created_by TEXT REFERENCES users(id) ON DELETE SET NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                ready_at TEXT))";
+constexpr const char* k_jobs_postgres = R"(CREATE TABLE jobs (
+                id TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                organization_id TEXT NOT NULL,
+                video_id TEXT REFERENCES videos(id) ON DELETE CASCADE,
+                state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+                attempts BIGINT NOT NULL DEFAULT 0,
+                max_attempts BIGINT NOT NULL,
+                run_after TEXT NOT NULL,
+                lease_owner TEXT,
+                lease_expires_at TEXT,
+                last_error TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL))";
+constexpr const char* k_uploads_postgres = R"(CREATE TABLE uploads (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+                video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+                created_by TEXT REFERENCES users(id) ON DELETE SET NULL,
+                length BIGINT NOT NULL CHECK (length > 0),
+                received BIGINT NOT NULL DEFAULT 0 CHECK (received >= 0 AND received <= length),
+                metadata TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                completed_at TEXT))";
+
+}  // namespace
 
 const std::vector<migration>& all_migrations() {
   static const std::vector<migration> all = {
@@ -17,12 +84,13 @@ const std::vector<migration>& all_migrations() {
                 id TEXT PRIMARY KEY,
                 name TEXT NOT NULL,
                 created_at TEXT NOT NULL))",
-           R"(CREATE TABLE memberships (
+           {R"(CREATE TABLE memberships (
                 organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
                 user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
                 role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'viewer')),
                 created_at TEXT NOT NULL,
                 PRIMARY KEY (organization_id, user_id)))",
+            k_memberships_postgres},
            "CREATE INDEX memberships_by_user ON memberships(user_id, created_at)",
            R"(CREATE TABLE sessions (
                 id TEXT PRIMARY KEY,
@@ -36,7 +104,7 @@ const std::vector<migration>& all_migrations() {
       {2,
        "videos and jobs",
        {
-           R"(CREATE TABLE videos (
+           {R"(CREATE TABLE videos (
                 id TEXT PRIMARY KEY,
                 organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
                 title TEXT NOT NULL,
@@ -58,9 +126,10 @@ const std::vector<migration>& all_migrations() {
                 created_at TEXT NOT NULL,
                 updated_at TEXT NOT NULL,
                 ready_at TEXT))",
+            k_videos_postgres},
            "CREATE INDEX videos_by_org ON videos(organization_id, created_at, id)",
            "CREATE INDEX videos_by_org_status ON videos(organization_id, status, created_at, id)",
-           R"(CREATE TABLE jobs (
+           {R"(CREATE TABLE jobs (
                 id TEXT PRIMARY KEY,
                 kind TEXT NOT NULL,
                 organization_id TEXT NOT NULL,
@@ -74,13 +143,14 @@ const std::vector<migration>& all_migrations() {
                 last_error TEXT,
                 created_at TEXT NOT NULL,
                 updated_at TEXT NOT NULL))",
+            k_jobs_postgres},
            "CREATE INDEX jobs_claimable ON jobs(state, run_after)",
            "CREATE INDEX jobs_by_video ON jobs(video_id)",
        }},
       {3,
        "resumable uploads",
        {
-           R"(CREATE TABLE uploads (
+           {R"(CREATE TABLE uploads (
                 id TEXT PRIMARY KEY,
                 organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
                 video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
@@ -92,6 +162,7 @@ const std::vector<migration>& all_migrations() {
                 updated_at TEXT NOT NULL,
                 expires_at TEXT NOT NULL,
                 completed_at TEXT))",
+            k_uploads_postgres},
            "CREATE INDEX uploads_by_expiry ON uploads(expires_at)",
            "CREATE INDEX uploads_by_video ON uploads(video_id)",
        }},
@@ -105,12 +176,24 @@ constexpr const char* k_create_versions =
     "NOT NULL)";
 constexpr const char* k_max_version = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
 constexpr const char* k_record_version = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)";
+// PostgreSQL: held to the end of the transaction. Concurrent migrations wait
+// here, before even CREATE TABLE IF NOT EXISTS, which races on PostgreSQL.
+// SQLite needs none: BEGIN IMMEDIATE serializes them.
+constexpr const char* k_lock_schema = "SELECT pg_advisory_xact_lock(?)";
+constexpr std::int64_t k_schema_lock_key = 0x7265656c'6d696772;  // "reelmigr"
+
+// The schema table, and on PostgreSQL the lock that keeps two processes from
+// changing the schema at once.
+void lock_schema(database& db, transaction& s) {
+  if (db.backend() == "postgresql") s.query(k_lock_schema, {k_schema_lock_key});
+  s.exec(k_create_versions);
+}
 }  // namespace
 
 int migrate(database& db, const std::string& now_iso) {
   int applied = 0;
   db.transact(true, [&](transaction& s) {
-    s.exec(k_create_versions);
+    lock_schema(db, s);
     int current = static_cast<int>(s.query_one(k_max_version)->int64(0));
     int newest = all_migrations().back().version;
     if (current > newest)
@@ -119,7 +202,7 @@ int migrate(database& db, const std::string& now_iso) {
                                             "); run a newer reel");
     for (const auto& m : all_migrations()) {
       if (m.version <= current) continue;
-      for (const char* sql : m.statements) s.exec(sql);
+      for (const auto& statement : m.statements) s.exec(statement.for_backend(db.backend()));
       s.exec(k_record_version, {m.version, m.name, now_iso});
       ++applied;
     }
@@ -130,7 +213,7 @@ int migrate(database& db, const std::string& now_iso) {
 int schema_version(database& db) {
   int v = 0;
   db.transact(false, [&](transaction& s) {
-    s.exec(k_create_versions);
+    lock_schema(db, s);
     v = static_cast<int>(s.query_one(k_max_version)->int64(0));
   });
   return v;

@@ -5,17 +5,31 @@
 
 namespace reel::db {
 
+// One statement of a migration. Most read the same on both backends; where
+// the dialects differ, `postgres` holds PostgreSQL's form.
+struct statement {
+  statement(const char* both) : sql(both) {}
+  statement(const char* sqlite, const char* postgres) : sql(sqlite), postgres(postgres) {}
+  const char* for_backend(std::string_view backend) const {
+    return backend == "postgresql" && postgres ? postgres : sql;
+  }
+
+  const char* sql;
+  const char* postgres = nullptr;
+};
+
 struct migration {
   int version;
   const char* name;
-  std::vector<const char*> statements;
+  std::vector<statement> statements;
 };
 
 // Every migration this build knows, in order.
 const std::vector<migration>& all_migrations();
 
 // Applies the missing migrations in one write transaction (concurrent
-// callers serialize on the write lock). Returns how many were applied.
+// callers serialize on the write lock in SQLite, on an advisory lock in
+// PostgreSQL: each migration is applied once). Returns how many were applied.
 // Throws db_error when the database holds a newer schema than this build.
 int migrate(database& db, const std::string& now_iso);
 

@@ -198,18 +198,4 @@ void sqlite_database::transact(bool write, const std::function<void(transaction&
   }
 }
 
-std::unique_ptr<database> open_database(const std::string& url, const std::string& data_dir, unsigned connections) {
-  std::string path;
-  if (url.empty()) {
-    path = data_dir + "/reel.db";
-  } else if (url.starts_with("sqlite://")) {
-    path = url.substr(9);
-    if (path.empty()) throw db_error(errc::unavailable, "the sqlite:// URL names no file");
-  } else {
-    throw db_error(errc::unavailable,
-                   "PostgreSQL (" + url.substr(0, url.find(':')) + "://) is not supported by this build yet");
-  }
-  return std::make_unique<sqlite_database>(path, connections);
-}
-
 }  // namespace reel::db

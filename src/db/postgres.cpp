@@ -1,0 +1,399 @@
+#include "db/postgres.hpp"
+
+#include "core/log.hpp"
+
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <cstring>
+#include <unordered_map>
+
+namespace reel::db {
+
+namespace {
+
+// Type OIDs of the results reel reads (catalog/pg_type_d.h, which libpq-dev does not ship).
+constexpr Oid k_bool = 16, k_int8 = 20, k_int2 = 21, k_int4 = 23, k_oid = 26, k_float4 = 700, k_float8 = 701,
+              k_numeric = 1700;
+
+struct result_deleter {
+  void operator()(PGresult* r) const noexcept { PQclear(r); }
+};
+using result_ptr = std::unique_ptr<PGresult, result_deleter>;
+
+// What a failure means to reel, from its SQLSTATE.
+errc classify(std::string_view state) {
+  if (state.starts_with("23")) return errc::conflict;     // integrity constraint violation
+  if (state.starts_with("08")) return errc::unavailable;  // connection exception
+  if (state.starts_with("53")) return errc::unavailable;  // out of connections, memory or disk: SQLite's FULL
+  if (state == "57P01" || state == "57P02" || state == "57P03") return errc::unavailable;  // shutting down, starting
+  if (state == "57014") return errc::unavailable;                                          // statement timeout
+  // Serialization failure, deadlock, lock not available: SQLite's BUSY.
+  if (state == "40001" || state == "40P01" || state == "55P03") return errc::unavailable;
+  return errc::internal;
+}
+
+// libpq's messages span lines ("...\n\tIs the server running...?\n"): one line for logs.
+std::string one_line(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\n' || c == '\t' || c == '\r') c = ' ';
+    if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
+    out += c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+// The password a connection string carries (URI user:password@ or
+// password=), to keep it out of messages even where libpq would quote it.
+std::string password_in(std::string_view url) {
+  if (auto p = url.find("password="); p != std::string_view::npos) {
+    auto v = url.substr(p + 9);
+    return std::string(v.substr(0, v.find_first_of("& ")));
+  }
+  auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return {};
+  auto authority = url.substr(scheme + 3);
+  authority = authority.substr(0, authority.find_first_of("/?"));
+  auto at = authority.rfind('@');
+  if (at == std::string_view::npos) return {};
+  auto userinfo = authority.substr(0, at);
+  auto colon = userinfo.find(':');
+  return colon == std::string_view::npos ? std::string() : std::string(userinfo.substr(colon + 1));
+}
+
+std::string redact(std::string text, const std::string& password) {
+  if (password.empty()) return text;
+  for (auto p = text.find(password); p != std::string::npos; p = text.find(password, p + 3))
+    text.replace(p, password.size(), "***");
+  return text;
+}
+
+// Why a connection attempt failed, without libpq's "connection to server at
+// ... failed:" preamble (the caller names the server) and severity.
+std::string connect_cause(const char* message) {
+  std::string_view m = message ? message : "";
+  m = m.substr(0, m.find('\n'));
+  if (auto p = m.find("failed: "); p != std::string_view::npos) m = m.substr(p + 8);
+  if (m.starts_with("FATAL:")) m.remove_prefix(6);
+  std::string out = one_line(m);
+  while (!out.empty() && out.front() == ' ') out.erase(0, 1);
+  return out.empty() ? one_line(message ? message : "unknown error") : out;
+}
+
+// Parameters in text form with their types: integers as int8, doubles as
+// float8, text and NULL as unknown so that the server types them from where
+// they stand, as it types a literal.
+struct bound {
+  explicit bound(std::initializer_list<value> params) {
+    text.reserve(params.size());
+    for (const auto& p : params) {
+      values.push_back(nullptr);
+      std::visit(
+          [&](const auto& v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::nullptr_t>) {
+              text.emplace_back();
+              types.push_back(0);
+            } else if constexpr (std::is_same_v<T, std::string>) {
+              text.push_back(v);
+              types.push_back(0);
+            } else {
+              char buf[32];
+              auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);  // shortest form that reads back exactly
+              text.emplace_back(buf, end);
+              types.push_back(std::is_same_v<T, double> ? k_float8 : k_int8);
+            }
+          },
+          p.get());
+    }
+    std::size_t i = 0;
+    for (const auto& p : params) {
+      if (!p.is_null()) values[i] = text[i].c_str();
+      ++i;
+    }
+  }
+  int size() const { return static_cast<int>(values.size()); }
+
+  std::vector<std::string> text;
+  std::vector<const char*> values;
+  std::vector<Oid> types;
+};
+
+value read_column(const PGresult* r, int row, int col) {
+  if (PQgetisnull(r, row, col)) return nullptr;
+  const char* p = PQgetvalue(r, row, col);
+  const char* end = p + PQgetlength(r, row, col);
+  switch (PQftype(r, col)) {
+    case k_int2:
+    case k_int4:
+    case k_int8:
+    case k_oid: {
+      std::int64_t v = 0;
+      std::from_chars(p, end, v);
+      return v;
+    }
+    case k_float4:
+    case k_float8:
+    case k_numeric: {
+      double v = 0;
+      std::from_chars(p, end, v);
+      return v;
+    }
+    case k_bool:
+      return std::int64_t(*p == 't' ? 1 : 0);
+    default:
+      return std::string(p, end);
+  }
+}
+
+// The server's notices go to the log, not to stderr: warnings as warnings,
+// the rest ("relation ... already exists, skipping") at debug level.
+void log_notice(void*, const PGresult* r) {
+  const char* severity = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+  std::string message = one_line(PQresultErrorMessage(r));
+  if (severity && std::string_view(severity) == "WARNING")
+    log::warn("postgresql warning", {{"message", message}});
+  else
+    log::debug("postgresql notice", {{"message", message}});
+}
+
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+}  // namespace
+
+std::string number_placeholders(std::string_view sql, int* count) {
+  std::string out;
+  out.reserve(sql.size() + 16);
+  int n = 0;
+  auto copy_through = [&](std::size_t& i, std::string_view close) {
+    auto end = sql.find(close, i + 1);
+    end = end == std::string_view::npos ? sql.size() : end + close.size();
+    out.append(sql.substr(i, end - i));
+    i = end - 1;
+  };
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    char c = sql[i];
+    if (c == '\'' || c == '"')  // text or identifier; a doubled quote closes and reopens
+      copy_through(i, std::string_view(&sql[i], 1));
+    else if (c == '-' && sql.substr(i).starts_with("--"))
+      copy_through(i, "\n");
+    else if (c == '/' && sql.substr(i).starts_with("/*"))
+      copy_through(i, "*/");
+    else if (c == '?')
+      out += "$" + std::to_string(++n);
+    else
+      out += c;
+  }
+  if (count) *count = n;
+  return out;
+}
+
+class postgres_database::connection final : public transaction {
+ public:
+  explicit connection(PGconn* conn) : conn_(conn) {}
+  ~connection() override { PQfinish(conn_); }
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  bool usable() const { return PQstatus(conn_) == CONNECTION_OK; }
+  PGconn* native() const { return conn_; }
+
+  // A command without parameters (BEGIN, COMMIT, SET), by the simple protocol.
+  result_ptr command(const char* sql) {
+    result_ptr r(PQexec(conn_, sql));
+    check(r.get(), sql);
+    return r;
+  }
+
+  // BEGIN, forgetting the last transaction's failure.
+  void begin() {
+    failed_.reset();
+    command("BEGIN");
+  }
+  // The code of the first statement that failed in this transaction, if one did.
+  std::optional<errc> failed() const { return failed_; }
+
+  std::int64_t exec(std::string_view sql, std::initializer_list<value> params) override {
+    auto r = run(sql, params);
+    const char* n = PQcmdTuples(r.get());
+    std::int64_t changed = 0;
+    std::from_chars(n, n + std::strlen(n), changed);
+    return changed;
+  }
+
+  std::vector<row> query(std::string_view sql, std::initializer_list<value> params) override {
+    auto r = run(sql, params);
+    int rows = PQntuples(r.get()), cols = PQnfields(r.get());
+    std::vector<row> out;
+    out.reserve(rows);
+    for (int i = 0; i < rows; ++i) {
+      std::vector<value> v;
+      v.reserve(cols);
+      for (int j = 0; j < cols; ++j) v.push_back(read_column(r.get(), i, j));
+      out.emplace_back(std::move(v));
+    }
+    return out;
+  }
+
+ private:
+  result_ptr run(std::string_view sql, std::initializer_list<value> params) {
+    bound b(params);
+    const std::string& name = prepare(sql, b);
+    result_ptr r(PQexecPrepared(conn_, name.c_str(), b.size(), b.values.data(), nullptr, nullptr, 0));
+    check(r.get(), sql);
+    return r;
+  }
+
+  // The statement's name on this connection, prepared on first use with the
+  // types of the first call's parameters (NULL: the server infers it).
+  const std::string& prepare(std::string_view sql, const bound& b) {
+    if (auto it = prepared_.find(sql); it != prepared_.end()) return it->second;
+    int n = 0;
+    std::string text = number_placeholders(sql, &n);
+    if (n != b.size())
+      throw db_error(errc::internal, "the statement has " + std::to_string(n) + " placeholders and " +
+                                         std::to_string(b.size()) +
+                                         " parameters (in: " + std::string(sql.substr(0, 80)) + ")");
+    std::string name = "reel_" + std::to_string(prepared_.size() + 1);
+    result_ptr r(PQprepare(conn_, name.c_str(), text.c_str(), n, b.types.data()));
+    check(r.get(), sql);
+    return prepared_.emplace(std::string(sql), std::move(name)).first->second;
+  }
+
+  void check(const PGresult* r, std::string_view sql) {
+    auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return;
+    const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    // A lost connection is unavailable whatever the server said last (57P01 or nothing).
+    errc code = !usable() ? errc::unavailable : classify(state ? state : "");
+    if (!failed_) failed_ = code;
+    std::string message = one_line(r && *PQresultErrorMessage(r) ? PQresultErrorMessage(r) : PQerrorMessage(conn_));
+    if (!usable()) message = "the connection to PostgreSQL was lost: " + message;
+    throw db_error(code, message + " (in: " + std::string(sql.substr(0, 80)) + ")");
+  }
+
+  PGconn* conn_;
+  std::unordered_map<std::string, std::string, string_hash, std::equal_to<>> prepared_;
+  std::optional<errc> failed_;
+};
+
+postgres_database::postgres_database(const std::string& url, postgres_settings settings)
+    : url_(url), settings_(settings) {
+  settings_.connections = std::max(1u, settings_.connections);
+  char* problem = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &problem);
+  if (!options) {
+    std::string why = problem ? one_line(problem) : "out of memory";
+    PQfreemem(problem);
+    throw db_error(errc::unavailable, "the PostgreSQL URL is not valid: " + redact(why, password_in(url)));
+  }
+  PQconninfoFree(options);
+  idle_.push_back(connect());
+  open_ = 1;
+}
+
+postgres_database::~postgres_database() = default;
+
+std::unique_ptr<postgres_database::connection> postgres_database::connect() const {
+  // Defaults first: the URL's own settings override them.
+  std::string timeout = std::to_string(settings_.connect_timeout.count());
+  const char* keys[] = {"connect_timeout", "fallback_application_name", "client_encoding", "dbname", nullptr};
+  const char* values[] = {timeout.c_str(), "reel", "UTF8", url_.c_str(), nullptr};
+  auto c = std::make_unique<connection>(PQconnectdbParams(keys, values, 1));
+  PGconn* conn = c->native();
+  if (conn) PQsetNoticeReceiver(conn, log_notice, nullptr);
+  auto server = [&] {
+    std::string host = PQhost(conn) ? PQhost(conn) : "";
+    std::string port = PQport(conn) ? PQport(conn) : "";
+    std::string db = PQdb(conn) ? PQdb(conn) : "";
+    return (host.empty() ? std::string("the default socket") : host) + (port.empty() ? "" : ":" + port) +
+           (db.empty() ? "" : " (database " + db + ")");
+  };
+  if (PQstatus(conn) != CONNECTION_OK)
+    throw db_error(errc::unavailable, "cannot connect to PostgreSQL at " + server() + ": " +
+                                          redact(connect_cause(PQerrorMessage(conn)), password_in(url_)));
+  if (int version = PQserverVersion(conn); version < 130000)
+    throw db_error(errc::unavailable, "the server at " + server() + " runs PostgreSQL " +
+                                          std::to_string(version / 10000) + "; reel needs PostgreSQL 13 or newer");
+  std::string set_timeout = "SET statement_timeout = " + std::to_string(settings_.statement_timeout.count());
+  c->command(set_timeout.c_str());
+  return c;
+}
+
+std::unique_ptr<postgres_database::connection> postgres_database::acquire() {
+  {
+    std::unique_lock lock(mutex_);
+    available_.wait(lock, [this] { return !idle_.empty() || open_ < settings_.connections; });
+    if (!idle_.empty()) {
+      auto c = std::move(idle_.back());
+      idle_.pop_back();
+      return c;
+    }
+    ++open_;
+  }
+  try {
+    return connect();
+  } catch (...) {
+    release(nullptr);
+    throw;
+  }
+}
+
+void postgres_database::release(std::unique_ptr<connection> c) {
+  {
+    std::lock_guard lock(mutex_);
+    if (c && c->usable())
+      idle_.push_back(std::move(c));
+    else
+      --open_;
+  }
+  available_.notify_one();
+}
+
+void postgres_database::begin(std::unique_ptr<connection>& c) {
+  try {
+    c->begin();
+    return;
+  } catch (const db_error&) {
+    if (c->usable()) throw;
+  }
+  // Closed while it sat in the pool (the server restarted, or dropped an
+  // idle session): nothing has been done on it yet, so a new one takes its place.
+  c.reset();
+  c = connect();
+  c->begin();
+}
+
+void postgres_database::transact(bool /*write*/, const std::function<void(transaction&)>& fn) {
+  std::unique_ptr<connection> c = acquire();
+  struct releaser {
+    postgres_database* self;
+    std::unique_ptr<connection>& c;
+    ~releaser() { self->release(std::move(c)); }
+  } guard{this, c};
+  begin(c);
+  try {
+    fn(*c);
+  } catch (...) {
+    if (c->usable()) {
+      try {
+        c->command("ROLLBACK");
+      } catch (...) {
+      }
+    }
+    throw;
+  }
+  auto r = c->command("COMMIT");
+  // COMMIT of a transaction a failed statement aborted rolls back instead
+  // (fn caught that statement's db_error and went on): never a silent loss.
+  if (std::string_view(PQcmdStatus(r.get())) == "ROLLBACK")
+    throw db_error(c->failed().value_or(errc::internal),
+                   "the transaction was rolled back: a statement in it had failed");
+}
+
+}  // namespace reel::db

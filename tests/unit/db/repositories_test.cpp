@@ -1,0 +1,360 @@
+// The repositories' round trips on both backends: the same SQL, the same answers.
+#include "db/accounts.hpp"
+#include "db/jobs.hpp"
+#include "db/migrations.hpp"
+#include "db/uploads.hpp"
+#include "db/videos.hpp"
+
+#include "support/postgres.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <utility>
+
+using namespace reel::db;
+namespace model = reel::model;
+using reel::errc;
+
+namespace {
+
+class repositories_test : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "postgresql") {
+      REEL_REQUIRE_POSTGRES();
+      db_ = open_database(reel::test::postgres_server::shared().create_database(), "", 2);
+    } else {
+      dir_ = std::filesystem::temp_directory_path() / ("reel-repos-" + std::to_string(::getpid()) + "-" +
+                                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+      std::filesystem::remove_all(dir_);
+      std::filesystem::create_directories(dir_);
+      db_ = open_database("", dir_.string(), 2);
+    }
+    migrate(*db_, "2026-01-01T00:00:00.000Z");
+  }
+  void TearDown() override {
+    db_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  template <class F>
+  void write(F&& f) {
+    db_->transact(true, f);
+  }
+  template <class F>
+  void read(F&& f) {
+    db_->transact(false, f);
+  }
+  template <class F>
+  errc failure_of(F&& f) {
+    try {
+      write(f);
+    } catch (const db_error& e) {
+      return e.code();
+    }
+    ADD_FAILURE() << "no db_error";
+    return errc::internal;
+  }
+
+  static std::string at(int second) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "2026-01-01T%02d:%02d:%02d.000Z", second / 3600, second / 60 % 60, second % 60);
+    return buf;
+  }
+  static model::user user(const std::string& id) {
+    return {id, id + "@example.com", "Name " + id, "$argon2id$x", at(0)};
+  }
+  static model::video video(const std::string& id, const std::string& org, int second,
+                            model::video_status status = model::video_status::queued) {
+    model::video v;
+    v.id = id;
+    v.organization_id = org;
+    v.title = "Title " + id;
+    v.status = status;
+    v.original_filename = id + ".mp4";
+    v.content_type = "video/mp4";
+    v.size_bytes = 5'000'000'000;  // past 32 bits
+    v.created_at = v.updated_at = at(second);
+    return v;
+  }
+  static model::job job(const std::string& id, const std::string& org, int second,
+                        std::optional<std::string> video_id = std::nullopt) {
+    model::job j;
+    j.id = id;
+    j.kind = "process_video";
+    j.organization_id = org;
+    j.video_id = std::move(video_id);
+    j.run_after = j.created_at = j.updated_at = at(second);
+    return j;
+  }
+  static std::vector<std::string> ids(const std::vector<model::video>& vs) {
+    std::vector<std::string> out;
+    for (const auto& v : vs) out.push_back(v.id);
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<database> db_;
+};
+
+INSTANTIATE_TEST_SUITE_P(backends, repositories_test, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+
+TEST_P(repositories_test, users_are_found_by_email_and_id_and_an_email_is_taken_once) {
+  write([](transaction& s) { insert_user(s, user("u1")); });
+  read([](transaction& s) {
+    EXPECT_EQ(find_user_by_email(s, "u1@example.com")->id, "u1");
+    EXPECT_EQ(find_user_by_id(s, "u1")->password_hash, "$argon2id$x");
+    EXPECT_FALSE(find_user_by_id(s, "u2"));
+  });
+  EXPECT_EQ(failure_of([](transaction& s) {
+              auto u = user("u2");
+              u.email = "u1@example.com";
+              insert_user(s, u);
+            }),
+            errc::conflict);
+}
+
+TEST_P(repositories_test, memberships_list_oldest_first_and_ties_in_the_order_they_were_added) {
+  write([](transaction& s) {
+    for (auto id : {"u-z", "u-a", "u-m"}) insert_user(s, user(id));
+    for (auto id : {"o-z", "o-a", "o-m"}) insert_organization(s, {id, "Org " + std::string(id), at(0)});
+    // u-m joined o-m first; then o-z and o-a in the same millisecond, o-z first.
+    insert_membership(s, "o-m", "u-m", model::role::owner, at(1));
+    insert_membership(s, "o-z", "u-m", model::role::viewer, at(2));
+    insert_membership(s, "o-a", "u-m", model::role::admin, at(2));
+    insert_membership(s, "o-a", "u-z", model::role::owner, at(2));
+    insert_membership(s, "o-a", "u-a", model::role::member, at(2));
+  });
+  read([](transaction& s) {
+    auto ms = list_memberships(s, "u-m");
+    ASSERT_EQ(ms.size(), 3u);
+    EXPECT_EQ(ms[0].org.id, "o-m");
+    EXPECT_EQ(ms[0].role, model::role::owner);
+    EXPECT_EQ(ms[1].org.id, "o-z");
+    EXPECT_EQ(ms[2].org.id, "o-a");
+    EXPECT_EQ(ms[2].org.name, "Org o-a");
+    EXPECT_EQ(ms[2].joined_at, at(2));
+    auto members = list_members(s, "o-a");
+    ASSERT_EQ(members.size(), 3u);
+    EXPECT_EQ(members[0].user_id, "u-m");
+    EXPECT_EQ(members[1].user_id, "u-z");
+    EXPECT_EQ(members[2].user_id, "u-a");
+    EXPECT_EQ(members[2].email, "u-a@example.com");
+    EXPECT_EQ(find_membership(s, "o-z", "u-m")->role, model::role::viewer);
+    EXPECT_FALSE(find_member(s, "o-z", "u-a"));
+  });
+  EXPECT_EQ(failure_of([](transaction& s) { insert_membership(s, "o-a", "u-a", model::role::viewer, at(3)); }),
+            errc::conflict);
+  write([](transaction& s) {
+    EXPECT_TRUE(set_membership_role(s, "o-a", "u-a", model::role::owner));
+    EXPECT_EQ(count_owners(s, "o-a"), 2);
+    EXPECT_TRUE(delete_membership(s, "o-a", "u-z"));
+    EXPECT_FALSE(delete_membership(s, "o-a", "u-z"));
+    EXPECT_EQ(count_owners(s, "o-a"), 1);
+  });
+}
+
+TEST_P(repositories_test, sessions_are_found_by_hash_revoked_once_and_swept) {
+  write([](transaction& s) {
+    insert_user(s, user("u1"));
+    insert_session(s, {"s1", "u1", "hash1", at(0), at(100), std::nullopt});
+  });
+  write([](transaction& s) {
+    EXPECT_EQ(find_session_by_token_hash(s, "hash1")->user_id, "u1");
+    EXPECT_TRUE(revoke_session(s, "s1", at(5)));
+    EXPECT_FALSE(revoke_session(s, "s1", at(6)));
+    EXPECT_EQ(find_session_by_token_hash(s, "hash1")->revoked_at, at(5));
+    EXPECT_EQ(delete_stale_sessions(s, at(4)), 0);
+    EXPECT_EQ(delete_stale_sessions(s, at(7)), 1);
+  });
+}
+
+TEST_P(repositories_test, videos_list_newest_first_in_pages_with_a_status_filter) {
+  write([](transaction& s) {
+    insert_organization(s, {"o1", "One", at(0)});
+    insert_organization(s, {"o2", "Two", at(0)});
+    insert_video(s, video("v1", "o1", 1, model::video_status::ready));
+    insert_video(s, video("v2", "o1", 2));
+    insert_video(s, video("v3b", "o1", 3, model::video_status::ready));
+    insert_video(s, video("v3a", "o1", 3));  // same time: the id decides
+    insert_video(s, video("v4", "o1", 4, model::video_status::ready));
+    insert_video(s, video("w1", "o2", 5));
+  });
+  read([this](transaction& s) {
+    auto first = list_videos(s, "o1", std::nullopt, std::nullopt, 2);
+    EXPECT_EQ(ids(first), (std::vector<std::string>{"v4", "v3b", "v3a"}));  // limit + 1: there is a next page
+    model::video_cursor after{first[1].created_at, first[1].id};
+    EXPECT_EQ(ids(list_videos(s, "o1", std::nullopt, after, 2)), (std::vector<std::string>{"v3a", "v2", "v1"}));
+    auto ready = model::video_status::ready;
+    EXPECT_EQ(ids(list_videos(s, "o1", ready, std::nullopt, 10)), (std::vector<std::string>{"v4", "v3b", "v1"}));
+    EXPECT_EQ(ids(list_videos(s, "o1", ready, after, 10)), (std::vector<std::string>{"v1"}));
+    auto v = find_video(s, "o1", "v4");
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->size_bytes, 5'000'000'000);
+    EXPECT_EQ(v->renditions, "[]");
+    EXPECT_FALSE(v->duration_sec);
+    EXPECT_FALSE(find_video(s, "o2", "v4"));  // another tenant's
+    EXPECT_EQ(find_video_any_org(s, "w1")->organization_id, "o2");
+  });
+  write([](transaction& s) {
+    EXPECT_TRUE(update_video_text(s, "o1", "v4", std::nullopt, std::string("Described"), at(9)));
+    EXPECT_FALSE(update_video_text(s, "o2", "v4", std::string("Nope"), std::nullopt, at(9)));
+    auto v = find_video(s, "o1", "v4");
+    EXPECT_EQ(v->title, "Title v4");
+    EXPECT_EQ(v->description, "Described");
+    EXPECT_EQ(v->updated_at, at(9));
+    insert_job(s, job("j4", "o1", 9, "v4"));
+    EXPECT_TRUE(delete_video(s, "o1", "v4"));
+    EXPECT_FALSE(find_job(s, "j4"));  // its jobs go with it
+    EXPECT_FALSE(delete_video(s, "o1", "v4"));
+  });
+}
+
+TEST_P(repositories_test, the_pipeline_fields_of_a_video_round_trip) {
+  write([](transaction& s) {
+    insert_organization(s, {"o1", "One", at(0)});
+    insert_video(s, video("v1", "o1", 1));
+    set_video_status(s, "v1", model::video_status::processing, std::nullopt, at(2));
+    set_video_progress(s, "v1", std::string("hls"), 33.333333333333336, at(3));
+    set_video_probe(s, "v1", {123.456789012345, 3840, 2160, std::string("h264"), std::nullopt}, at(4));
+  });
+  read([](transaction& s) {
+    auto v = find_video(s, "o1", "v1");
+    EXPECT_EQ(v->status, model::video_status::processing);
+    EXPECT_EQ(v->progress_stage, "hls");
+    EXPECT_EQ(v->progress_percent, 33.333333333333336);  // doubles, not 4-byte floats
+    EXPECT_EQ(v->duration_sec, 123.456789012345);
+    EXPECT_EQ(v->width, 3840);
+    EXPECT_EQ(v->height, 2160);
+    EXPECT_EQ(v->video_codec, "h264");
+    EXPECT_FALSE(v->audio_codec);
+  });
+  write([](transaction& s) {
+    set_video_ready(s, "v1", R"([{"height":2160}])", at(5));
+    auto v = find_video(s, "o1", "v1");
+    EXPECT_EQ(v->status, model::video_status::ready);
+    EXPECT_FALSE(v->progress_percent);
+    EXPECT_EQ(v->ready_at, at(5));
+    EXPECT_EQ(v->renditions, R"([{"height":2160}])");
+    set_video_status(s, "v1", model::video_status::failed, std::string("It broke."), at(6));
+    EXPECT_EQ(find_video(s, "o1", "v1")->error, "It broke.");
+    reset_video_for_processing(s, "v1", at(7));
+    v = find_video(s, "o1", "v1");
+    EXPECT_EQ(v->status, model::video_status::queued);
+    EXPECT_FALSE(v->error);
+  });
+}
+
+TEST_P(repositories_test, uploads_record_bytes_complete_and_expire) {
+  write([](transaction& s) {
+    insert_organization(s, {"o1", "One", at(0)});
+    insert_video(s, video("v1", "o1", 1, model::video_status::uploading));
+    insert_video(s, video("v2", "o1", 1, model::video_status::uploading));
+    model::upload u{"up1", "o1", "v1", std::nullopt, 6'000'000'000, 0, "filename dGVzdA==", at(1), at(1), at(50)};
+    insert_upload(s, u);
+    u.id = "up2";
+    u.video_id = "v2";
+    u.expires_at = at(40);
+    insert_upload(s, u);
+  });
+  write([](transaction& s) {
+    EXPECT_TRUE(set_upload_received(s, "up1", 3'000'000'000, at(2), at(60)));
+    EXPECT_FALSE(set_upload_received(s, "nope", 1, at(2), at(60)));
+    auto u = find_upload(s, "up1");
+    EXPECT_EQ(u->received, 3'000'000'000);
+    EXPECT_EQ(u->length, 6'000'000'000);
+    EXPECT_EQ(u->metadata, "filename dGVzdA==");
+    EXPECT_FALSE(u->completed_at);
+    complete_upload(s, "up1", at(3), at(70));
+    u = find_upload(s, "up1");
+    EXPECT_EQ(u->received, u->length);
+    EXPECT_EQ(u->completed_at, at(3));
+  });
+  EXPECT_EQ(failure_of([](transaction& s) { set_upload_received(s, "up2", 7'000'000'000, at(4), at(60)); }),
+            errc::conflict);  // more than its length
+  write([](transaction& s) {
+    auto expired = expired_uploads(s, at(80), 10);
+    ASSERT_EQ(expired.size(), 2u);
+    EXPECT_EQ(expired[0].id, "up2");  // oldest expiry first
+    EXPECT_EQ(expired_uploads(s, at(45), 10).size(), 1u);
+    EXPECT_EQ(expired_uploads(s, at(80), 1).size(), 1u);
+    delete_upload(s, "up2");
+    EXPECT_FALSE(find_upload(s, "up2"));
+  });
+}
+
+TEST_P(repositories_test, a_job_is_claimed_renewed_requeued_and_finished_by_its_owner_only) {
+  write([](transaction& s) {
+    insert_organization(s, {"o1", "One", at(0)});
+    insert_video(s, video("v1", "o1", 1));
+    insert_job(s, job("j1", "o1", 1, "v1"));
+  });
+  std::optional<model::job> j;
+  write([&](transaction& s) {
+    EXPECT_EQ(active_job_for_video(s, "v1")->id, "j1");
+    j = claim_job(s, "w1", at(10), at(40));
+    ASSERT_TRUE(j);
+    EXPECT_EQ(j->state, model::job_state::running);
+    EXPECT_EQ(j->attempts, 1);
+    EXPECT_EQ(j->lease_owner, "w1");
+    EXPECT_EQ(j->lease_expires_at, at(40));
+    EXPECT_FALSE(claim_job(s, "w2", at(11), at(41)));  // leased
+    EXPECT_FALSE(renew_lease(s, "j1", "w2", at(60)));
+    EXPECT_TRUE(renew_lease(s, "j1", "w1", at(60)));
+    EXPECT_FALSE(claim_job(s, "w2", at(50), at(80)));  // the renewed lease holds
+    EXPECT_FALSE(requeue_job(s, "j1", "w2", "not mine", at(100), at(12)));
+    EXPECT_TRUE(requeue_job(s, "j1", "w1", "ffmpeg crashed", at(100), at(12)));
+    auto queued = find_job(s, "j1");
+    EXPECT_EQ(queued->state, model::job_state::queued);
+    EXPECT_EQ(queued->last_error, "ffmpeg crashed");
+    EXPECT_FALSE(queued->lease_owner);
+    EXPECT_FALSE(claim_job(s, "w2", at(99), at(130)));  // not due yet
+    j = claim_job(s, "w2", at(100), at(130));
+    ASSERT_TRUE(j);
+    EXPECT_EQ(j->attempts, 2);
+    EXPECT_FALSE(finish_job(s, "j1", "w1", model::job_state::succeeded, std::nullopt, at(101)));
+    EXPECT_TRUE(finish_job(s, "j1", "w2", model::job_state::failed, std::string("Gave up."), at(101)));
+    EXPECT_FALSE(finish_job(s, "j1", "w2", model::job_state::failed, std::string("Twice."), at(102)));
+    auto done = find_job(s, "j1");
+    EXPECT_EQ(done->state, model::job_state::failed);
+    EXPECT_EQ(done->last_error, "Gave up.");
+    EXPECT_FALSE(active_job_for_video(s, "v1"));
+  });
+  read([](transaction& s) {
+    auto counts = count_jobs_by_state(s);
+    ASSERT_EQ(counts.size(), 1u);
+    EXPECT_EQ(counts[0].first, model::job_state::failed);
+    EXPECT_EQ(counts[0].second, 1);
+  });
+}
+
+TEST_P(repositories_test, claims_go_round_the_organizations_and_take_over_expired_leases) {
+  write([](transaction& s) {
+    int t = 1;
+    for (auto [id, org] : {std::pair{"a1", "org-a"}, {"a2", "org-a"}, {"b1", "org-b"}, {"c1", "org-c"}})
+      insert_job(s, job(id, org, t++));
+  });
+  write([](transaction& s) {
+    auto claim = [&](int t, const std::string& after) -> std::string {
+      auto j = claim_job(s, "w", at(t), at(t + 100), after);
+      if (!j) return "none";
+      if (j->id != "a1") finish_job(s, j->id, "w", model::job_state::succeeded, std::nullopt, at(t));
+      return j->id;
+    };
+    auto dies = claim_job(s, "dies", at(10), at(20));  // a1, and then its worker dies
+    ASSERT_TRUE(dies);
+    EXPECT_EQ(dies->id, "a1");
+    EXPECT_EQ(claim(11, "org-a"), "b1");
+    EXPECT_EQ(claim(12, "org-b"), "c1");
+    EXPECT_EQ(claim(13, "org-c"), "a2");    // org-a runs a1, but no one else waits
+    EXPECT_EQ(claim(14, "org-a"), "none");  // a1's lease runs to second 20
+    EXPECT_EQ(claim(21, "org-a"), "a1");
+    auto taken = find_job(s, "a1");
+    EXPECT_EQ(taken->lease_owner, "w");
+    EXPECT_EQ(taken->attempts, 2);
+  });
+}
