@@ -51,6 +51,10 @@ int main(int argc, char** argv) {
     if (command == "migrate") return reel::app::run_migrate(cfg);
     if (command == "worker") return reel::app::run_worker(cfg);
     return reel::app::run_serve(cfg);
+  } catch (const reel::startup_error& e) {
+    reel::log::flush();
+    std::cerr << "reel: " << e.what() << "\n";
+    return 1;
   } catch (const reel::config_error& e) {
     reel::log::flush();
     std::cerr << "reel: " << e.what() << "\n";

@@ -16,12 +16,14 @@ void prepare_data_dir(const config& cfg) {
 
 std::unique_ptr<db::database> open_database(const config& cfg, const clock& c) {
   try {
-    auto database = db::open_database(cfg.database_url, cfg.data_dir, cfg.threadpool_size + 2);
+    // SQLite: a connection per pool thread and two spare; PostgreSQL: the configured pool.
+    unsigned connections = db::is_postgres_url(cfg.database_url) ? cfg.database_pool_size : cfg.threadpool_size + 2;
+    auto database = db::open_database(cfg.database_url, cfg.data_dir, connections, cfg.database_statement_timeout);
     int applied = db::migrate(*database, to_iso8601(c.now()));
     if (applied > 0) log::info("database migrated", {{"applied", applied}, {"backend", database->backend()}});
     return database;
   } catch (const db::db_error& e) {
-    throw config_error(std::string("The database cannot be used: ") + e.what() + ".");
+    throw startup_error(std::string("The database cannot be used: ") + e.what() + ".");
   }
 }
 

@@ -104,6 +104,15 @@ const std::vector<setting>& settings() {
            fail(s, "a sqlite:///path or postgres://... URL", v);
          c.database_url = v;
        }},
+      {"REEL_DATABASE_POOL_SIZE", "database-pool-size", "PostgreSQL connections this process may hold (default 8)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.database_pool_size = static_cast<unsigned>(parse_uint(s, v, 1, 1000, "an integer from 1 to 1000"));
+       }},
+      {"REEL_DATABASE_STATEMENT_TIMEOUT_MS", "database-statement-timeout-ms",
+       "PostgreSQL: a statement running longer is cancelled, its request gets 503 (default 30000)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.database_statement_timeout = parse_ms(s, v, 100);
+       }},
       {"REEL_SECRET_KEY", "secret-key", "key for signing tokens and playback URLs (default: generated)",
        [](config& c, const std::string& v, const std::string& s) {
          if (v.size() < 32) throw config_error(s + " must be at least 32 characters long.");

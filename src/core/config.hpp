@@ -19,8 +19,10 @@ struct config {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8080;
   std::string data_dir = "./data";
-  std::string database_url;  // empty: the SQLite file in data_dir
-  std::string secret_key;    // empty: generated and kept in data_dir
+  std::string database_url;         // empty: the SQLite file in data_dir
+  unsigned database_pool_size = 8;  // PostgreSQL connections per process
+  std::chrono::milliseconds database_statement_timeout{30'000};
+  std::string secret_key;  // empty: generated and kept in data_dir
   std::vector<std::string> cors_origins;
   unsigned workers = 1;
   std::uint64_t max_upload_bytes = 10737418240ULL;
@@ -87,6 +89,14 @@ struct config {
 class config_error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// The settings are valid but what they name cannot be used at start-up
+// (the database is unreachable, refuses the credentials, is too old): the
+// process stops with this sentence and exit status 1.
+class startup_error : public config_error {
+ public:
+  using config_error::config_error;
 };
 
 // Builds the config from `env` (name → value; only REEL_* names are read)

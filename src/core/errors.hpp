@@ -66,6 +66,18 @@ class error : public std::runtime_error {
   std::optional<std::chrono::seconds> retry_after_;
 };
 
+// A failure below the domain that carries an errc but whose what() is for
+// the log only (a driver's message, a path): the error middleware answers it
+// by its code with a message of its own and logs the detail. db::db_error is one.
+class internal_failure : public std::runtime_error {
+ public:
+  internal_failure(errc code, const std::string& detail) : std::runtime_error(detail), code_(code) {}
+  errc code() const noexcept { return code_; }
+
+ private:
+  errc code_;
+};
+
 }  // namespace reel
 
 template <>

@@ -46,15 +46,17 @@ std::optional<double> row::opt_real(std::size_t i) const {
   return real(i);
 }
 
-std::unique_ptr<database> open_database(const std::string& url, const std::string& data_dir, unsigned connections) {
+std::unique_ptr<database> open_database(const std::string& url, const std::string& data_dir, unsigned connections,
+                                        std::chrono::milliseconds statement_timeout) {
   if (url.empty()) return std::make_unique<sqlite_database>(data_dir + "/reel.db", connections);
   if (url.starts_with("sqlite://")) {
     std::string path = url.substr(9);
     if (path.empty()) throw db_error(errc::unavailable, "the sqlite:// URL names no file");
     return std::make_unique<sqlite_database>(path, connections);
   }
-  if (url.starts_with("postgres://") || url.starts_with("postgresql://"))
-    return std::make_unique<postgres_database>(url, postgres_settings{.connections = connections});
+  if (is_postgres_url(url))
+    return std::make_unique<postgres_database>(
+        url, postgres_settings{.connections = connections, .statement_timeout = statement_timeout});
   throw db_error(errc::unavailable, "the database URL must start with sqlite://, postgres:// or postgresql://");
 }
 

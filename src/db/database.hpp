@@ -10,6 +10,7 @@
 #include "core/errors.hpp"
 #include "core/offload.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -66,14 +67,12 @@ class row {
 
 // A failure of the database. `code()` is conflict for a constraint
 // violation (unique, foreign key, check), unavailable when the database is
-// busy, full or unreachable, internal otherwise. what() is for logs only.
-class db_error : public std::runtime_error {
+// busy, full or unreachable, internal otherwise. what() is for logs only;
+// a request that fails with one is answered by its code (503 for
+// unavailable) with a message of its own.
+class db_error : public internal_failure {
  public:
-  db_error(errc code, const std::string& what) : std::runtime_error(what), code_(code) {}
-  errc code() const noexcept { return code_; }
-
- private:
-  errc code_;
+  using internal_failure::internal_failure;
 };
 
 // One connection inside one transaction. Blocking; used by one thread at a time.
@@ -103,8 +102,15 @@ class database {
 // Opens the database named by `url`: empty for the SQLite file
 // `data_dir`/reel.db, sqlite:///path, or postgres:// and postgresql:// (a
 // pool of `connections` connections). Throws db_error (unavailable) when it
-// cannot, with the reason in what().
-std::unique_ptr<database> open_database(const std::string& url, const std::string& data_dir, unsigned connections);
+// cannot, with the reason in what(). `statement_timeout` (PostgreSQL): a
+// statement running longer is cancelled and fails with db_error(unavailable).
+std::unique_ptr<database> open_database(const std::string& url, const std::string& data_dir, unsigned connections,
+                                        std::chrono::milliseconds statement_timeout = std::chrono::seconds(30));
+
+// True for a URL open_database() opens with the PostgreSQL backend.
+inline bool is_postgres_url(std::string_view url) {
+  return url.starts_with("postgres://") || url.starts_with("postgresql://");
+}
 
 // The bridge from the loop to the database: runs database work on the thread
 // pool inside a transaction and resumes on the loop with its result.

@@ -128,6 +128,30 @@ middleware cors(std::vector<std::string> allowed_origins) {
   };
 }
 
+namespace {
+
+// The answer to a failure whose detail is not for the client: by its code,
+// in words of our own; the detail goes to the log with the request id.
+response internal_failure_response(const context& ctx, const internal_failure& e) {
+  switch (e.code()) {
+    case errc::unavailable: {
+      log::warn("request failed: a dependency is unavailable",
+                {{"id", ctx.request_id}, {"route", ctx.route}, {"error", e.what()}});
+      response res = error_response(errc::unavailable, "The database is unavailable right now; try again shortly.");
+      res.set(field::retry_after, "5");
+      return res;
+    }
+    case errc::conflict:
+      log::warn("request failed: a conflict", {{"id", ctx.request_id}, {"route", ctx.route}, {"error", e.what()}});
+      return error_response(errc::conflict, "The change conflicts with data saved meanwhile; try again.");
+    default:
+      log::error("request failed", {{"id", ctx.request_id}, {"route", ctx.route}, {"error", e.what()}});
+      return error_response(errc::internal, "Something went wrong on our side (request id " + ctx.request_id + ").");
+  }
+}
+
+}  // namespace
+
 middleware error_handler() {
   return [](context& ctx, const handler& next) -> asio::awaitable<response> {
     std::optional<response> failed;
@@ -140,6 +164,8 @@ middleware error_handler() {
       if (e.retry_after()) failed->set(field::retry_after, std::to_string(e.retry_after()->count()));
       if (e.code() == errc::internal)
         log::error("request failed", {{"id", ctx.request_id}, {"route", ctx.route}, {"error", e.what()}});
+    } catch (const internal_failure& e) {
+      failed = internal_failure_response(ctx, e);
     } catch (const std::exception& e) {
       log::error("unhandled exception", {{"id", ctx.request_id}, {"route", ctx.route}, {"error", e.what()}});
       failed = error_response(errc::internal, "Something went wrong on our side (request id " + ctx.request_id + ").");

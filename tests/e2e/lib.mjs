@@ -10,12 +10,29 @@ export function tempDir(prefix = 'reel-e2e-') {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+// With REEL_TEST_BACKEND=postgres (scripts/run-tests' PostgreSQL pass, with
+// REEL_TEST_POSTGRES_DIR naming a running scripts/postgres server), each data
+// directory gets a PostgreSQL database of its own, the same for every server
+// started on it; else reel uses its SQLite file.
+const databases = new Map();
+function databaseEnv(dataDir) {
+  if (process.env.REEL_TEST_BACKEND !== 'postgres') return {};
+  const key = path.resolve(dataDir);
+  if (!databases.has(key)) {
+    const dir = process.env.REEL_TEST_POSTGRES_DIR;
+    const name = `e2e_${process.pid}_${databases.size + 1}`;
+    execFileSync('psql', ['-h', dir, '-U', 'reel', '-d', 'reel', '-q', '-c', `CREATE DATABASE ${name}`]);
+    databases.set(key, `postgres://reel@/${name}?host=${dir}`);
+  }
+  return { REEL_DATABASE_URL: databases.get(key) };
+}
+
 // Starts `reel serve` and resolves once it listens: {proc, port, stop()}.
 export function startServer(dataDir, { port = 0, args = [], env = {} } = {}) {
   return new Promise((resolve, reject) => {
     const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REEL_')));
     const proc = spawn(REEL, ['serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, ...args], {
-      env: { ...cleanEnv, ...env },
+      env: { ...cleanEnv, ...databaseEnv(dataDir), ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let log = '';

@@ -3,7 +3,7 @@
 #include "support/media.hpp"
 #include "support/process.hpp"
 
-#include "db/sqlite.hpp"
+#include "db/database.hpp"
 
 #include <gtest/gtest.h>
 
@@ -27,9 +27,9 @@ struct job_row {
 };
 
 job_row job_of(const std::string& data_dir, const std::string& video_id) {
-  reel::db::sqlite_database db(data_dir + "/reel.db", 1);
+  auto db = reel::db::open_database(test_database_url(data_dir), data_dir, 1);
   job_row j;
-  db.transact(false, [&](reel::db::transaction& s) {
+  db->transact(false, [&](reel::db::transaction& s) {
     auto r =
         s.query_one("SELECT state, attempts FROM jobs WHERE video_id = ? ORDER BY created_at DESC LIMIT 1", {video_id});
     if (r) j = {r->text(0), r->int64(1)};
@@ -253,7 +253,7 @@ TEST(processing, reel_worker_process_takes_over_after_kill_9) {
   auto a = register_account(s.port(), "w@example.com", "W");
   auto id = upload_clip(s.port(), a, clip, "video/mp4");
   auto start_worker = [&](const std::string& log) {
-    std::string cmd = "env -u REEL_WORKERS " + reel_binary() + " worker --data-dir '" + s.data_dir() +
+    std::string cmd = reel_command_env(s.data_dir()) + reel_binary() + " worker --data-dir '" + s.data_dir() +
                       "' --job-lease-ms 1500 >" + log + " 2>&1 & echo $!";
     return std::stoi(shell(cmd));
   };
@@ -286,7 +286,7 @@ TEST(processing, list_cache_setting_bounds_how_stale_lists_are_for_a_separate_wo
     };
     EXPECT_EQ(listed_status(), "queued");  // now cached when the cache is on
     std::string log = (scratch() / (std::string("lc-worker-") + cache_ms + ".log")).string();
-    int worker = std::stoi(shell("env -u REEL_WORKERS -u REEL_TEST_BINARY " + reel_binary() + " worker --data-dir '" +
+    int worker = std::stoi(shell(reel_command_env(s.data_dir()) + reel_binary() + " worker --data-dir '" +
                                  s.data_dir() + "' --job-max-attempts 1 >" + log + " 2>&1 & echo $!"));
     EXPECT_EQ(wait_for_processing(s.port(), a.token, id, 30s).at("status"), "failed");
     EXPECT_EQ(listed_status(), std::string(cache_ms) == "0" ? "failed" : "queued") << "list cache " << cache_ms;

@@ -4,7 +4,7 @@
 #include "support/media.hpp"
 #include "support/process.hpp"
 
-#include "db/sqlite.hpp"
+#include "db/database.hpp"
 
 #include <gtest/gtest.h>
 
@@ -21,9 +21,9 @@ using namespace std::chrono_literals;
 namespace {
 
 std::size_t count_rows(const std::string& data_dir, const std::string& sql) {
-  reel::db::sqlite_database db(data_dir + "/reel.db", 1);
+  auto db = reel::db::open_database(test_database_url(data_dir), data_dir, 1);
   std::size_t n = 0;
-  db.transact(false, [&](reel::db::transaction& s) { n = static_cast<std::size_t>(s.query_one(sql)->int64(0)); });
+  db->transact(false, [&](reel::db::transaction& s) { n = static_cast<std::size_t>(s.query_one(sql)->int64(0)); });
   return n;
 }
 

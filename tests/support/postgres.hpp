@@ -27,7 +27,7 @@ namespace reel::test {
 
 // Runs `command` with /bin/sh and returns its stdout, without the last
 // newline. Throws std::runtime_error when it exits non-zero.
-inline std::string shell(const std::string& command) {
+inline std::string run_checked(const std::string& command) {
   FILE* p = ::popen(command.c_str(), "r");
   if (!p) throw std::runtime_error("cannot run " + command);
   std::string out;
@@ -58,7 +58,7 @@ class postgres_server {
   // stopped and removed by the destructor. Throws when it cannot start.
   static std::unique_ptr<postgres_server> start(bool tcp = false) {
     std::string args = tcp ? " start --tcp" : " start";
-    std::string dir = shell(script() + args + " --watch " + std::to_string(::getpid()));
+    std::string dir = run_checked(script() + args + " --watch " + std::to_string(::getpid()));
     return std::unique_ptr<postgres_server>(new postgres_server(dir, true));
   }
 
@@ -94,12 +94,12 @@ class postgres_server {
 
   // The URL of `database` through the Unix socket, as role reel.
   std::string url(const std::string& database = "reel") const {
-    std::string u = shell(script() + " url " + dir_);
+    std::string u = run_checked(script() + " url " + dir_);
     return replace_database(u, database);
   }
   // The same over TCP with the password (servers started with tcp only).
   std::string tcp_url(const std::string& database = "reel") const {
-    return replace_database(shell(script() + " url --tcp " + dir_), database);
+    return replace_database(run_checked(script() + " url --tcp " + dir_), database);
   }
 
   // A new, empty database; returns its URL.
@@ -129,10 +129,10 @@ class postgres_server {
   }
 
   // pg_ctl restart: every session is closed; the data stays.
-  void restart() const { shell(script() + " restart " + dir_); }
+  void restart() const { run_checked(script() + " restart " + dir_); }
   // Stops the server, keeping its data, until start_again().
-  void stop_for_now() const { shell(script() + " stop --keep " + dir_); }
-  void start_again() const { shell(script() + " start " + dir_ + " >/dev/null"); }
+  void stop_for_now() const { run_checked(script() + " stop --keep " + dir_); }
+  void start_again() const { run_checked(script() + " start " + dir_ + " >/dev/null"); }
 
  private:
   postgres_server(std::string dir, bool owned) : dir_(std::move(dir)), owned_(owned) {}

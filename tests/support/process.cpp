@@ -1,5 +1,7 @@
 #include "support/process.hpp"
 
+#include "support/postgres.hpp"
+
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,6 +10,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -66,12 +70,43 @@ int decode_status(int status) {
 
 }  // namespace
 
+bool testing_postgres() {
+  const char* backend = std::getenv("REEL_TEST_BACKEND");
+  return backend && std::string(backend) == "postgres";
+}
+
+std::string test_database_url(const std::string& data_dir) {
+  if (!testing_postgres()) return {};
+  static std::mutex m;
+  static std::map<std::string, std::string> urls;  // by data directory
+  std::lock_guard lock(m);
+  auto& url = urls[std::filesystem::weakly_canonical(data_dir).string()];
+  if (url.empty()) url = postgres_server::shared().create_database();
+  return url;
+}
+
+std::string reel_command_env(const std::string& data_dir) {
+  std::string words = "env -u REEL_WORKERS";
+  for (const char* name : {"REEL_TEST_BINARY", "REEL_TEST_BACKEND", "REEL_TEST_POSTGRES_DIR", "REEL_TEST_POSTGRES"})
+    words += std::string(" -u ") + name;
+  std::string url = test_database_url(data_dir);
+  if (!url.empty()) words += " REEL_DATABASE_URL='" + url + "'";
+  return words + " ";
+}
+
 server_process::server_process(std::vector<std::string> args, std::map<std::string, std::string> env) {
   dir_ = make_temp_dir();
   data_dir_ = dir_ + "/data";
+  for (std::size_t i = 0; i + 1 < args.size(); ++i)
+    if (args[i] == "--data-dir") data_dir_ = args[i + 1];  // a server started again on a data directory
+  bool chooses_database = env.count("REEL_DATABASE_URL") > 0;
+  for (const auto& a : args) chooses_database = chooses_database || a == "--database-url";
+  if (!chooses_database) {
+    if (auto url = test_database_url(data_dir_); !url.empty()) env["REEL_DATABASE_URL"] = url;
+  }
   log_path_ = dir_ + "/server.log";
   std::vector<std::string> argv = {reel_binary(), "serve", "--host",     "127.0.0.1",
-                                   "--port",      "0",     "--data-dir", data_dir_};
+                                   "--port",      "0",     "--data-dir", dir_ + "/data"};
   argv.insert(argv.end(), args.begin(), args.end());
   pid_ = spawn(argv, env, log_path_);
   static const std::regex listening(R"(INFO listening .*port=(\d+))");

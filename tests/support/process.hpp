@@ -42,6 +42,23 @@ class server_process {
 // The path of the reel binary under test.
 std::string reel_binary();
 
+// The database backend the integration tests run against:
+// REEL_TEST_BACKEND=postgres (scripts/run-tests' second pass, with
+// REEL_TEST_POSTGRES_DIR naming a running server) or SQLite (the default).
+bool testing_postgres();
+
+// The REEL_DATABASE_URL of the server whose data directory is `data_dir`:
+// "" on SQLite (the file in the data directory); on PostgreSQL a database of
+// its own, made on first use and the same for every later server, worker or
+// command on that data directory.
+std::string test_database_url(const std::string& data_dir);
+
+// The start of a shell command that runs reel on `data_dir` the way the
+// tests' servers run: `env` without the tests' own REEL_ variables (reel
+// refuses unknown settings) and with the database of `data_dir`, e.g. for a
+// `reel worker` started by a test.
+std::string reel_command_env(const std::string& data_dir);
+
 // Runs `reel` with `args` and `env` to completion; returns exit status and
 // captures stdout+stderr.
 int run_reel(const std::vector<std::string>& args, const std::map<std::string, std::string>& env, std::string& output);
