@@ -1,5 +1,6 @@
 // reel: the command-line entry point. Parses the command and the config and
 // hands over to the command; nothing else lives here.
+#include "app/db_copy.hpp"
 #include "app/serve.hpp"
 #include "cli/upload.hpp"
 #include "core/config.hpp"
@@ -18,6 +19,8 @@ void print_usage(std::ostream& out) {
          "  serve     run the server (HTTP API, streaming, realtime, workers)\n"
          "  worker    run processing workers only (REEL_WORKERS of them, at least 1)\n"
          "  migrate   apply the database migrations and exit\n"
+         "  db copy   copy an installation from SQLite into an empty PostgreSQL database\n"
+         "            (reel db copy --from sqlite:///path/reel.db --to postgres://...)\n"
          "  upload    upload a file to a server, resumably (reel upload --help)\n"
          "  help      show this text\n"
          "  version   print the version\n\n"
@@ -42,6 +45,8 @@ int main(int argc, char** argv) {
   }
   // A client of a server, not a server: no server configuration applies.
   if (command == "upload") return reel::cli::run_upload(args);
+  // Names both databases on its command line: no server configuration applies either.
+  if (command == "db") return reel::app::run_db(args, std::cout, std::cerr);
   if (command != "serve" && command != "migrate" && command != "worker") {
     std::cerr << "reel: unknown command \"" << command << "\"; `reel help` lists the commands.\n";
     return 2;
