@@ -26,13 +26,7 @@
 #include <memory>
 #include <stdexcept>
 
-// support/postgres.hpp and support/media.hpp each define an inline
-// reel::test::shell, and the two differ. This binary links media.hpp's (the
-// processing tests), so postgres.hpp's takes another name here: one
-// definition per name in the program.
-#define shell postgres_shell
 #include "support/postgres.hpp"
-#undef shell
 
 using namespace reel::test;
 namespace json = boost::json;
@@ -94,7 +88,8 @@ struct installation {
 // processed, one failed, a tus upload half done, a logout; the server stopped.
 installation make_installation() {
   installation in;
-  in.server = std::make_unique<server_process>(std::vector<std::string>{"--job-retry-base-ms", "100"});
+  in.server = std::make_unique<server_process>(std::vector<std::string>{"--job-retry-base-ms", "100"},
+                                               std::map<std::string, std::string>{{"REEL_DATABASE_URL", ""}});
   unsigned short port = in.server->port();
   in.alice = register_account(port, "alice@example.com", "Alice's", in.alice_password);
   in.bob = register_account(port, "bob@example.com", "Bob's", in.bob_password);
@@ -149,7 +144,8 @@ std::map<std::string, std::int64_t> rows_in(const std::string& url) {
 
 // A quick installation: one user, one queued video (no workers); the server stopped.
 std::unique_ptr<server_process> small_installation() {
-  auto s = std::make_unique<server_process>(std::vector<std::string>{"--workers", "0"});
+  auto s = std::make_unique<server_process>(std::vector<std::string>{"--workers", "0"},
+                                            std::map<std::string, std::string>{{"REEL_DATABASE_URL", ""}});
   auto a = register_account(s->port(), "solo@example.com", "Solo");
   upload_raw(s->port(), a, a.org_id, random_bytes(10'000, 5), "First");
   upload_raw(s->port(), a, a.org_id, random_bytes(10'000, 6), "Second");

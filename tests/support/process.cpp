@@ -99,8 +99,11 @@ server_process::server_process(std::vector<std::string> args, std::map<std::stri
   data_dir_ = dir_ + "/data";
   for (std::size_t i = 0; i + 1 < args.size(); ++i)
     if (args[i] == "--data-dir") data_dir_ = args[i + 1];  // a server started again on a data directory
+  // A test that names a database keeps it; an empty REEL_DATABASE_URL asks
+  // for the SQLite file whatever the pass.
   bool chooses_database = env.count("REEL_DATABASE_URL") > 0;
   for (const auto& a : args) chooses_database = chooses_database || a == "--database-url";
+  if (auto it = env.find("REEL_DATABASE_URL"); it != env.end() && it->second.empty()) env.erase(it);
   if (!chooses_database) {
     if (auto url = test_database_url(data_dir_); !url.empty()) env["REEL_DATABASE_URL"] = url;
   }

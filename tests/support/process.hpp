@@ -12,7 +12,9 @@ namespace reel::test {
 class server_process {
  public:
   // Starts `reel serve --port 0 --host 127.0.0.1 --data-dir <tmp>` plus `args`,
-  // with `env` added to the environment, and waits for "listening".
+  // with `env` added to the environment, and waits for "listening". Its
+  // database is the pass's (test_database_url) unless `env` or `args` name
+  // one; an empty REEL_DATABASE_URL in `env` means the SQLite file.
   explicit server_process(std::vector<std::string> args = {}, std::map<std::string, std::string> env = {});
   ~server_process();
   server_process(const server_process&) = delete;
