@@ -88,6 +88,14 @@ class transaction {
     if (rows.empty()) return std::nullopt;
     return std::move(rows.front());
   }
+
+  // The dialect of taking a row for oneself (a job claim). True when write
+  // transactions run side by side and lock rows one at a time (PostgreSQL):
+  // the statement that picks the row must lock it and pass over rows other
+  // transactions hold (`SELECT ... FOR UPDATE SKIP LOCKED`). False when write
+  // transactions run one at a time and there are no row locks (SQLite's
+  // BEGIN IMMEDIATE), where that clause does not exist.
+  virtual bool locks_rows() const noexcept { return false; }
 };
 
 class database {

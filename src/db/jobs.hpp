@@ -1,7 +1,12 @@
 // The job queue's rows: claim with a lease, heartbeat, finish, retry.
-// Each function runs inside the caller's (write) transaction; a claim is
-// atomic because write transactions are serialized (BEGIN IMMEDIATE in
-// SQLite, FOR UPDATE SKIP LOCKED in PostgreSQL later).
+// Each function runs inside the caller's (write) transaction. Two claims
+// never take one job: on SQLite because write transactions run one at a
+// time (BEGIN IMMEDIATE); on PostgreSQL, where they run side by side,
+// because a claim locks the job it picks and passes over the jobs other
+// claims hold (`SELECT ... FOR UPDATE SKIP LOCKED`, chosen by
+// transaction::locks_rows()). In both, the claim's UPDATE takes the job only
+// if it is still runnable, so that even a claim without those guarantees
+// could not take a job twice.
 #pragma once
 
 #include "db/videos.hpp"
@@ -15,6 +20,11 @@ namespace reel::db {
 // served last; "" to start from the first) in a round of organization ids;
 // then its oldest job. Marks it running for `owner` until `lease_until` and
 // counts the attempt. nullopt when there is none.
+//
+// On PostgreSQL the order holds as well as concurrent claims allow: a job
+// another claim is taking is passed over for the next one in that order,
+// and claims in flight do not see each other's running jobs in the count
+// until they commit.
 std::optional<job> claim_job(transaction& s, const std::string& owner, const std::string& now,
                              const std::string& lease_until, const std::string& after_org = {});
 

@@ -226,6 +226,8 @@ class postgres_database::connection final : public transaction {
     return changed;
   }
 
+  bool locks_rows() const noexcept override { return true; }
+
   std::vector<row> query(std::string_view sql, std::initializer_list<value> params) override {
     auto r = run(sql, params);
     int rows = PQntuples(r.get()), cols = PQnfields(r.get());
