@@ -42,6 +42,9 @@ constexpr const char* k_claim =
 #undef REEL_CLAIM_CANDIDATE
 #undef REEL_JOB_RUNNABLE
 
+// Where notifications of new jobs go (PostgreSQL's LISTEN/NOTIFY).
+constexpr std::string_view k_jobs_channel = "reel_jobs";
+
 constexpr const char* k_renew =
     "UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND state = 'running'";
 constexpr const char* k_finish =
@@ -104,6 +107,12 @@ std::optional<job> claim_job(transaction& s, const std::string& owner, const std
   return find_job(s, id);
 }
 
+void announce_job(transaction& s) { s.notify(k_jobs_channel); }
+
+std::unique_ptr<listener> listen_for_jobs(database& d, boost::asio::any_io_executor loop) {
+  return d.listen(k_jobs_channel, std::move(loop));
+}
+
 bool renew_lease(transaction& s, const std::string& job_id, const std::string& owner, const std::string& lease_until) {
   return s.exec(k_renew, {lease_until, job_id, owner}) > 0;
 }
@@ -115,7 +124,9 @@ bool finish_job(transaction& s, const std::string& job_id, const std::string& ow
 
 bool requeue_job(transaction& s, const std::string& job_id, const std::string& owner, const std::string& error,
                  const std::string& run_after, const std::string& now) {
-  return s.exec(k_requeue, {error, run_after, now, job_id, owner}) > 0;
+  if (s.exec(k_requeue, {error, run_after, now, job_id, owner}) == 0) return false;
+  if (run_after <= now) announce_job(s);
+  return true;
 }
 
 std::optional<job> active_job_for_video(transaction& s, const std::string& video_id) {

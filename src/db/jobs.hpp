@@ -7,6 +7,10 @@
 // transaction::locks_rows()). In both, the claim's UPDATE takes the job only
 // if it is still runnable, so that even a claim without those guarantees
 // could not take a job twice.
+//
+// Workers in other processes hear of a new job at once through
+// announce_job and listen_for_jobs (PostgreSQL's NOTIFY and LISTEN); their
+// poll is the fallback.
 #pragma once
 
 #include "db/videos.hpp"
@@ -36,9 +40,21 @@ bool renew_lease(transaction& s, const std::string& job_id, const std::string& o
 bool finish_job(transaction& s, const std::string& job_id, const std::string& owner, model::job_state state,
                 const std::optional<std::string>& error, const std::string& now);
 
-// Puts the job back in the queue to run after `run_after` (a retry).
+// Puts the job back in the queue to run after `run_after` (a retry);
+// announces it when it can run at once (`run_after` <= `now`: a shutdown
+// hands it to the workers of other processes).
 bool requeue_job(transaction& s, const std::string& job_id, const std::string& owner, const std::string& error,
                  const std::string& run_after, const std::string& now);
+
+// Tells the workers of every process, when the transaction commits, that
+// a job can run now (PostgreSQL: a notification on the jobs channel; SQLite:
+// nothing, since the process that enqueues calls jobs::processor::notify).
+// insert_job does it for every queued job.
+void announce_job(transaction& s);
+
+// A listener (not yet started) that hears announce_job from every process
+// and calls back on `loop`; nullptr when the backend has none (SQLite).
+std::unique_ptr<listener> listen_for_jobs(database& d, boost::asio::any_io_executor loop);
 
 std::optional<job> find_job(transaction& s, const std::string& job_id);
 // The queued or running job of a video, if any.
