@@ -142,6 +142,7 @@ void processor::stop(std::function<void()> done) {
 }
 
 void processor::notify() {
+  ++notifications_;
   for (auto& t : idle_timers_) t->cancel();
 }
 
@@ -163,15 +164,20 @@ asio::awaitable<void> processor::run_worker(unsigned index) {
     std::string now = to_iso8601(clock_.now());
     std::string lease_until = to_iso8601(clock_.now() + settings_.lease);
     std::optional<model::job> claimed;
+    const std::uint64_t notified = notifications_;
+    bool failed = false;
     try {
       const std::string& after = last_claimed_org_;
       claimed = co_await db_.write(
           [&](db::transaction& s) { return db::claim_job(s, settings_.owner, now, lease_until, after); });
     } catch (const std::exception& e) {
       log::warn("claiming a job failed", {{"error", e.what()}});
+      failed = true;
     }
     if (claimed) last_claimed_org_ = claimed->organization_id;
     if (!claimed) {
+      // A job announced while the claim looked may have been committed after it looked.
+      if (!failed && notifications_ != notified) continue;
       idle.expires_after(settings_.poll);
       co_await idle.async_wait(use_tuple);
       continue;

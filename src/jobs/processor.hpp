@@ -18,6 +18,7 @@
 #include <boost/json/object.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -52,7 +53,9 @@ class processor {
   // Stops claiming; kills running children and puts their jobs back in the
   // queue; `done` runs once every worker has stopped.
   void stop(std::function<void()> done);
-  // A job was enqueued by this process: wake an idle worker now.
+  // A job was enqueued: wake the idle workers now. A worker that is
+  // claiming at that moment and finds nothing looks again at once instead
+  // of idling.
   void notify();
   // The video is being deleted: stops its processing (its ffmpeg is killed)
   // and completes once the job no longer touches the video's files, so the
@@ -84,6 +87,7 @@ class processor {
   unsigned active_workers_ = 0;
   std::function<void()> on_stopped_;
   std::vector<std::unique_ptr<boost::asio::steady_timer>> idle_timers_;
+  std::uint64_t notifications_ = 0;                                    // notify() calls so far
   std::unordered_map<std::string, std::shared_ptr<job_run>> running_;  // by video id
   std::string last_claimed_org_;                                       // claims go round the organizations from here
 };
