@@ -94,7 +94,7 @@ struct processor::job_run {
 
 processor::processor(asio::io_context& io, db::gateway& db, const storage::layout& files, media::paths tools,
                      event_hub& hub, const clock& c, std::function<json::object(const model::video&)> video_view,
-                     processor_settings settings)
+                     processor_settings settings, std::unique_ptr<db::listener> job_listener)
     : io_(io),
       db_(db),
       files_(files),
@@ -102,7 +102,8 @@ processor::processor(asio::io_context& io, db::gateway& db, const storage::layou
       hub_(hub),
       clock_(c),
       video_view_(std::move(video_view)),
-      settings_(std::move(settings)) {}
+      settings_(std::move(settings)),
+      job_listener_(std::move(job_listener)) {}
 
 void processor::start() {
   for (unsigned i = 0; i < settings_.workers; ++i) {
@@ -119,7 +120,9 @@ void processor::start() {
       worker_exited();
     });
   }
-  if (settings_.workers > 0) log::info("workers started", {{"count", settings_.workers}, {"owner", settings_.owner}});
+  if (settings_.workers == 0) return;
+  log::info("workers started", {{"count", settings_.workers}, {"owner", settings_.owner}});
+  if (job_listener_) job_listener_->start([this] { notify(); });
 }
 
 void processor::worker_exited() {
@@ -132,6 +135,7 @@ void processor::worker_exited() {
 
 void processor::stop(std::function<void()> done) {
   stopping_ = true;
+  if (job_listener_) job_listener_->stop();
   for (auto& t : idle_timers_) t->cancel();
   for (auto& [video, run] : running_) run->stop(stop_reason::shutdown);
   if (active_workers_ == 0) {

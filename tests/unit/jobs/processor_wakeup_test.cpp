@@ -1,8 +1,10 @@
-// An idle worker wakes when a job is enqueued, not at its next poll, even
-// when the word comes while the worker is busy finding nothing.
+// An idle worker wakes when a job is enqueued, not at its next poll: when
+// this process says so (notify), when the listener hears another process
+// enqueue, and when the word comes while the worker is busy finding nothing.
 #include "jobs/processor.hpp"
 
 #include "db/migrations.hpp"
+#include "support/postgres.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -62,12 +64,14 @@ class gated_database final : public db::database {
 // One processor with one worker polling every 30 s, its loop in a thread.
 class processor_harness {
  public:
-  processor_harness(db::database& database, const fs::path& data_dir)
+  // `listen`: with the database's job listener, as `reel worker` has.
+  processor_harness(db::database& database, const fs::path& data_dir, bool listen = false)
       : files_(data_dir),
         gateway_(pool_, database),
         processor_(
             io_, gateway_, files_, media::paths{"ffmpeg", "ffprobe"}, hub_, clock_,
-            [](const model::video&) { return boost::json::object{}; }, settings()) {}
+            [](const model::video&) { return boost::json::object{}; }, settings(),
+            listen ? db::listen_for_jobs(database, io_.get_executor()) : nullptr) {}
   ~processor_harness() {
     std::promise<void> stopped;
     asio::post(io_, [this, &stopped] { processor_.stop([&stopped] { stopped.set_value(); }); });
@@ -164,6 +168,27 @@ TEST(processor_wakeup, a_job_announced_while_the_worker_finds_nothing_is_claimed
     auto took = time_until_claimed(*sqlite, "j1", 5s);
     ASSERT_TRUE(took) << "the worker slept through the notification";
     std::printf("[ wake-up  ] claimed %lld ms after the held claim returned\n", static_cast<long long>(took->count()));
+  }
+  fs::remove_all(dir);
+}
+
+TEST(processor_wakeup, a_job_another_process_enqueues_on_postgresql_wakes_an_idle_worker_within_milliseconds) {
+  REEL_REQUIRE_POSTGRES();
+  auto dir = scratch("postgres");
+  {
+    std::string url = test::postgres_server::shared().create_database();
+    auto here = db::open_database(url, "", 2);
+    db::migrate(*here, "2026-01-01T00:00:00.000Z");
+    auto elsewhere = db::open_database(url, "", 1);  // the other process's connections
+    processor_harness h(*here, dir / "data", /*listen=*/true);
+    h.start();
+    std::this_thread::sleep_for(1s);  // connected and idle: only a notification can wake it for 30 s
+    enqueue(*elsewhere, "j1");
+    auto took = time_until_claimed(*elsewhere, "j1", 5s);
+    ASSERT_TRUE(took) << "the idle worker was not woken";
+    std::printf("[ wake-up  ] claimed %lld ms after the other process committed it\n",
+                static_cast<long long>(took->count()));
+    EXPECT_LT(*took, 1s);
   }
   fs::remove_all(dir);
 }
