@@ -9,10 +9,21 @@ TMP=$(mktemp -d -t reel-bench.XXXXXX)
 # The load average when the scenario starts: the machine is shared and noisy.
 LOAD_AT_START=$(cut -d' ' -f1 /proc/loadavg)
 PIDS=()
+PG_DIRS=()
 cleanup() {  # errexit holds in traps: a process that already ended must not stop the cleanup
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  for d in "${PG_DIRS[@]}"; do "$ROOT/scripts/postgres" stop "$d" >/dev/null 2>&1 || true; done
   rm -rf "$TMP"
+}
+
+# start_postgres: a throwaway PostgreSQL 15 (scripts/postgres), stopped on
+# exit; prints the URL of its database `reel`.
+start_postgres() {
+  local dir
+  dir=$("$ROOT/scripts/postgres" start --watch $$)
+  PG_DIRS+=("$dir")
+  "$ROOT/scripts/postgres" url "$dir"
 }
 trap cleanup EXIT
 

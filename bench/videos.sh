@@ -50,6 +50,24 @@ row "GET /api/videos p99 ms under that load" "$reel_p99" "$node_p99 (Express pee
 row "GET /api/videos requests/s with reel's list cache off (a query per request)" \
   "$uncached_rps" "$node_rps (Express peer)" "$ru×"
 row "GET /api/videos p99 ms, list cache off" "$uncached_p99" "$node_p99 (Express peer)" "$(ratio "$node_p99" "$uncached_p99")× lower"
+# The same on PostgreSQL: a reel with the default list cache and one without,
+# both on one database, seeded alike through the API.
+pg_url=$(start_postgres)
+pp=$(free_port); start_reel "$pp" "$TMP/reel-pg" REEL_WORKERS=0 REEL_DATABASE_URL="$pg_url"
+token[$pp]=$(register_user "$pp")
+for _ in $(seq 1 20); do upload_raw "$pp" "${token[$pp]}" "$TMP/small.mp4" >/dev/null; done
+pu=$(free_port); start_reel "$pu" "$TMP/reel-pg" REEL_WORKERS=0 REEL_LIST_CACHE_MS=0 REEL_DATABASE_URL="$pg_url"
+token[$pu]=${token[$pp]}
+list "$pp" 2 >/dev/null; list "$pu" 2 >/dev/null
+read -r pg_rps pg_p99 < <(list "$pp" "$DUR")
+read -r pg_uncached_rps pg_uncached_p99 < <(list "$pu" "$DUR")
+rp_pg=$(ratio "$pg_rps" "$node_rps")
+ru_pg=$(ratio "$pg_uncached_rps" "$node_rps")
+row "GET /api/videos requests/s on PostgreSQL (list cache on)" "$pg_rps" "$node_rps (Express peer on SQLite)" "$rp_pg×"
+row "GET /api/videos requests/s on PostgreSQL, list cache off (a query per request)" "$pg_uncached_rps" \
+  "$node_rps (Express peer on SQLite)" "$ru_pg×"
+row "GET /api/videos p99 ms on PostgreSQL, list cache off" "$pg_uncached_p99" "$node_p99 (Express peer)" \
+  "$(ratio "$node_p99" "$pg_uncached_p99")× lower"
 plot ratios "GET /api/videos vs Express" "$r" 10
 plot ratios "GET /api/videos, list cache off" "$ru" -
 goal "reel ≥ 10× the Node peer on authenticated API requests/s (GET /api/videos, reel's default list cache on; off: $ru×)" \

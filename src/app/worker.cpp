@@ -29,7 +29,8 @@ int run_worker(const config& cfg) {
   storage::layout files(cfg.data_dir);
   local_event_hub hub;  // events of a worker process reach clients through Redis in a scale-out setup
   jobs::processor processor(io, db, files, find_tools(), hub, wall_clock,
-                            processor_settings_of(cfg, std::max(1u, cfg.workers)));
+                            processor_settings_of(cfg, std::max(1u, cfg.workers)),
+                            db::listen_for_jobs(*database, io.get_executor()));
   processor.start();
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int) {

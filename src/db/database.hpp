@@ -10,6 +10,8 @@
 #include "core/errors.hpp"
 #include "core/offload.hpp"
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -87,6 +89,38 @@ class transaction {
     if (rows.empty()) return std::nullopt;
     return std::move(rows.front());
   }
+
+  // The dialect of taking a row for oneself (a job claim). True when write
+  // transactions run side by side and lock rows one at a time (PostgreSQL):
+  // the statement that picks the row must lock it and pass over rows other
+  // transactions hold (`SELECT ... FOR UPDATE SKIP LOCKED`). False when write
+  // transactions run one at a time and there are no row locks (SQLite's
+  // BEGIN IMMEDIATE), where that clause does not exist.
+  virtual bool locks_rows() const noexcept { return false; }
+
+  // Sends a notification on `channel` to the listeners of every process
+  // (database::listen), delivered when this transaction commits and never
+  // if it rolls back. A backend without listeners does nothing (SQLite: one
+  // process, which wakes its own waiters directly).
+  virtual void notify(std::string_view /*channel*/) {}
+};
+
+// Hears the notifications sent on one channel (transaction::notify) by any
+// process, on a connection of its own.
+class listener {
+ public:
+  virtual ~listener() = default;
+  // Starts listening. `on_notify` then runs on the loop (the executor given
+  // to database::listen) soon after each commit that notified the channel
+  // (several close together may make one call), and once each time the
+  // listener has (re)connected, since whatever was sent while it was not
+  // listening is lost. Never blocks the loop: the connection lives in a
+  // thread of its own, which reconnects with backoff when it is lost. Call once.
+  virtual void start(std::function<void()> on_notify) = 0;
+  // Stops: `on_notify` is not called after this returns. Call it on the
+  // loop thread. Does not wait for the connection to close (the destructor
+  // does). Idempotent.
+  virtual void stop() = 0;
 };
 
 class database {
@@ -97,6 +131,12 @@ class database {
   // rethrows when it throws.
   virtual void transact(bool write, const std::function<void(transaction&)>& fn) = 0;
   virtual std::string_view backend() const noexcept = 0;
+  // A listener of `channel` whose callbacks run on `loop`, not yet started;
+  // nullptr when the backend has none (SQLite: every transaction that
+  // notifies runs in the process that waits).
+  virtual std::unique_ptr<listener> listen(std::string_view /*channel*/, boost::asio::any_io_executor /*loop*/) {
+    return nullptr;
+  }
 };
 
 // Opens the database named by `url`: empty for the SQLite file

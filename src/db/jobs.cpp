@@ -10,22 +10,41 @@ constexpr const char* k_job_columns =
     "id, kind, organization_id, video_id, state, attempts, max_attempts, run_after, lease_owner, lease_expires_at, "
     "last_error, created_at, updated_at";
 
+// A job a claim may take: queued and due, or running on a lease that has
+// expired (its worker died). Binds `now` twice.
+#define REEL_JOB_RUNNABLE "((state = 'queued' AND run_after <= ?) OR (state = 'running' AND lease_expires_at < ?))"
+
 // Fair among organizations: the runnable job of the organization with the
 // fewest running jobs (live leases); among equals, round-robin: the next
 // organization id after the one served last (bound twice), wrapping around,
 // that organization itself last; then its oldest job. Plain SQL (a
 // correlated subquery and CASE), for SQLite and PostgreSQL alike; the
 // subquery reads the few running rows through jobs_claimable.
-constexpr const char* k_claim_candidate =
-    "SELECT j.id FROM jobs j "
-    "WHERE (j.state = 'queued' AND j.run_after <= ?) OR (j.state = 'running' AND j.lease_expires_at < ?) "
-    "ORDER BY (SELECT COUNT(*) FROM jobs r WHERE r.state = 'running' AND r.lease_expires_at >= ? "
-    "AND r.organization_id = j.organization_id), "
-    "CASE WHEN j.organization_id > ? THEN 0 WHEN j.organization_id < ? THEN 1 ELSE 2 END, "
-    "j.organization_id, j.run_after, j.created_at LIMIT 1";
+#define REEL_CLAIM_CANDIDATE                                                                      \
+  "SELECT j.id FROM jobs j WHERE " REEL_JOB_RUNNABLE                                              \
+  " ORDER BY (SELECT COUNT(*) FROM jobs r WHERE r.state = 'running' AND r.lease_expires_at >= ? " \
+  "AND r.organization_id = j.organization_id), "                                                  \
+  "CASE WHEN j.organization_id > ? THEN 0 WHEN j.organization_id < ? THEN 1 ELSE 2 END, "         \
+  "j.organization_id, j.run_after, j.created_at LIMIT 1"
+// Where write transactions run one at a time (SQLite), the pick stays
+// valid until the UPDATE.
+constexpr const char* k_claim_candidate = REEL_CLAIM_CANDIDATE;
+// Where they run side by side (PostgreSQL): the pick is locked until the
+// transaction ends, and a job another claim has locked is passed over for
+// the next one in the same order, without waiting for it. A job claimed and
+// committed since this statement began is re-checked against the WHERE
+// clause on its new row and passed over too.
+constexpr const char* k_claim_candidate_locking = REEL_CLAIM_CANDIDATE " FOR UPDATE SKIP LOCKED";
+// Takes the job only while it is still runnable, whatever the pick saw.
 constexpr const char* k_claim =
     "UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, "
-    "updated_at = ? WHERE id = ?";
+    "updated_at = ? WHERE id = ? AND " REEL_JOB_RUNNABLE;
+#undef REEL_CLAIM_CANDIDATE
+#undef REEL_JOB_RUNNABLE
+
+// Where notifications of new jobs go (PostgreSQL's LISTEN/NOTIFY).
+constexpr std::string_view k_jobs_channel = "reel_jobs";
+
 constexpr const char* k_renew =
     "UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND state = 'running'";
 constexpr const char* k_finish =
@@ -80,11 +99,18 @@ std::optional<job> find_job(transaction& s, const std::string& job_id) {
 
 std::optional<job> claim_job(transaction& s, const std::string& owner, const std::string& now,
                              const std::string& lease_until, const std::string& after_org) {
-  auto candidate = s.query_one(k_claim_candidate, {now, now, now, after_org, after_org});
+  const char* pick = s.locks_rows() ? k_claim_candidate_locking : k_claim_candidate;
+  auto candidate = s.query_one(pick, {now, now, now, after_org, after_org});
   if (!candidate) return std::nullopt;
   std::string id = candidate->text(0);
-  s.exec(k_claim, {owner, lease_until, now, id});
+  if (s.exec(k_claim, {owner, lease_until, now, id, now, now}) == 0) return std::nullopt;  // taken meanwhile
   return find_job(s, id);
+}
+
+void announce_job(transaction& s) { s.notify(k_jobs_channel); }
+
+std::unique_ptr<listener> listen_for_jobs(database& d, boost::asio::any_io_executor loop) {
+  return d.listen(k_jobs_channel, std::move(loop));
 }
 
 bool renew_lease(transaction& s, const std::string& job_id, const std::string& owner, const std::string& lease_until) {
@@ -98,7 +124,9 @@ bool finish_job(transaction& s, const std::string& job_id, const std::string& ow
 
 bool requeue_job(transaction& s, const std::string& job_id, const std::string& owner, const std::string& error,
                  const std::string& run_after, const std::string& now) {
-  return s.exec(k_requeue, {error, run_after, now, job_id, owner}) > 0;
+  if (s.exec(k_requeue, {error, run_after, now, job_id, owner}) == 0) return false;
+  if (run_after <= now) announce_job(s);
+  return true;
 }
 
 std::optional<job> active_job_for_video(transaction& s, const std::string& video_id) {

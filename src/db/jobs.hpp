@@ -1,7 +1,16 @@
 // The job queue's rows: claim with a lease, heartbeat, finish, retry.
-// Each function runs inside the caller's (write) transaction; a claim is
-// atomic because write transactions are serialized (BEGIN IMMEDIATE in
-// SQLite, FOR UPDATE SKIP LOCKED in PostgreSQL later).
+// Each function runs inside the caller's (write) transaction. Two claims
+// never take one job: on SQLite because write transactions run one at a
+// time (BEGIN IMMEDIATE); on PostgreSQL, where they run side by side,
+// because a claim locks the job it picks and passes over the jobs other
+// claims hold (`SELECT ... FOR UPDATE SKIP LOCKED`, chosen by
+// transaction::locks_rows()). In both, the claim's UPDATE takes the job only
+// if it is still runnable, so that even a claim without those guarantees
+// could not take a job twice.
+//
+// Workers in other processes hear of a new job at once through
+// announce_job and listen_for_jobs (PostgreSQL's NOTIFY and LISTEN); their
+// poll is the fallback.
 #pragma once
 
 #include "db/videos.hpp"
@@ -15,6 +24,11 @@ namespace reel::db {
 // served last; "" to start from the first) in a round of organization ids;
 // then its oldest job. Marks it running for `owner` until `lease_until` and
 // counts the attempt. nullopt when there is none.
+//
+// On PostgreSQL the order holds as well as concurrent claims allow: a job
+// another claim is taking is passed over for the next one in that order,
+// and claims in flight do not see each other's running jobs in the count
+// until they commit.
 std::optional<job> claim_job(transaction& s, const std::string& owner, const std::string& now,
                              const std::string& lease_until, const std::string& after_org = {});
 
@@ -26,9 +40,21 @@ bool renew_lease(transaction& s, const std::string& job_id, const std::string& o
 bool finish_job(transaction& s, const std::string& job_id, const std::string& owner, model::job_state state,
                 const std::optional<std::string>& error, const std::string& now);
 
-// Puts the job back in the queue to run after `run_after` (a retry).
+// Puts the job back in the queue to run after `run_after` (a retry);
+// announces it when it can run at once (`run_after` <= `now`: a shutdown
+// hands it to the workers of other processes).
 bool requeue_job(transaction& s, const std::string& job_id, const std::string& owner, const std::string& error,
                  const std::string& run_after, const std::string& now);
+
+// Tells the workers of every process, when the transaction commits, that
+// a job can run now (PostgreSQL: a notification on the jobs channel; SQLite:
+// nothing, since the process that enqueues calls jobs::processor::notify).
+// insert_job does it for every queued job.
+void announce_job(transaction& s);
+
+// A listener (not yet started) that hears announce_job from every process
+// and calls back on `loop`; nullptr when the backend has none (SQLite).
+std::unique_ptr<listener> listen_for_jobs(database& d, boost::asio::any_io_executor loop);
 
 std::optional<job> find_job(transaction& s, const std::string& job_id);
 // The queued or running job of a video, if any.

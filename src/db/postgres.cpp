@@ -3,9 +3,16 @@
 #include "core/log.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <boost/asio/post.hpp>
 
+#include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <thread>
 #include <unordered_map>
 
 namespace reel::db {
@@ -15,6 +22,9 @@ namespace {
 // Type OIDs of the results reel reads (catalog/pg_type_d.h, which libpq-dev does not ship).
 constexpr Oid k_bool = 16, k_int8 = 20, k_int2 = 21, k_int4 = 23, k_oid = 26, k_float4 = 700, k_float8 = 701,
               k_numeric = 1700;
+
+// A notification with no payload, sent when the transaction commits.
+constexpr const char* k_notify = "SELECT pg_notify(?, '')";
 
 struct result_deleter {
   void operator()(PGresult* r) const noexcept { PQclear(r); }
@@ -159,6 +169,15 @@ void log_notice(void*, const PGresult* r) {
     log::debug("postgresql notice", {{"message", message}});
 }
 
+// host:port (database db) of a connection, for messages.
+std::string server_of(PGconn* conn) {
+  std::string host = conn && PQhost(conn) ? PQhost(conn) : "";
+  std::string port = conn && PQport(conn) ? PQport(conn) : "";
+  std::string db = conn && PQdb(conn) ? PQdb(conn) : "";
+  return (host.empty() ? std::string("the default socket") : host) + (port.empty() ? "" : ":" + port) +
+         (db.empty() ? "" : " (database " + db + ")");
+}
+
 struct string_hash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
@@ -225,6 +244,10 @@ class postgres_database::connection final : public transaction {
     std::from_chars(n, n + std::strlen(n), changed);
     return changed;
   }
+
+  bool locks_rows() const noexcept override { return true; }
+
+  void notify(std::string_view channel) override { exec(k_notify, {channel}); }
 
   std::vector<row> query(std::string_view sql, std::initializer_list<value> params) override {
     auto r = run(sql, params);
@@ -307,13 +330,7 @@ std::unique_ptr<postgres_database::connection> postgres_database::connect() cons
   auto c = std::make_unique<connection>(PQconnectdbParams(keys, values, 1));
   PGconn* conn = c->native();
   if (conn) PQsetNoticeReceiver(conn, log_notice, nullptr);
-  auto server = [&] {
-    std::string host = PQhost(conn) ? PQhost(conn) : "";
-    std::string port = PQport(conn) ? PQport(conn) : "";
-    std::string db = PQdb(conn) ? PQdb(conn) : "";
-    return (host.empty() ? std::string("the default socket") : host) + (port.empty() ? "" : ":" + port) +
-           (db.empty() ? "" : " (database " + db + ")");
-  };
+  auto server = [conn] { return server_of(conn); };
   if (PQstatus(conn) != CONNECTION_OK)
     throw db_error(errc::unavailable, "cannot connect to PostgreSQL at " + server() + ": " +
                                           redact(connect_cause(PQerrorMessage(conn)), password_in(url_)));
@@ -394,6 +411,205 @@ void postgres_database::transact(bool /*write*/, const std::function<void(transa
   if (std::string_view(PQcmdStatus(r.get())) == "ROLLBACK")
     throw db_error(c->failed().value_or(errc::internal),
                    "the transaction was rolled back: a statement in it had failed");
+}
+
+namespace {
+
+struct connection_deleter {
+  void operator()(PGconn* c) const noexcept { PQfinish(c); }
+};
+using connection_ptr = std::unique_ptr<PGconn, connection_deleter>;
+
+// LISTEN on one channel, on a connection of its own, in a thread of its own
+// (db::listener). The thread blocks only in poll(2), on the connection's
+// socket and on an eventfd that stop() makes readable, so that it always
+// stops at once; libpq is used in its asynchronous form (PQconnectStart,
+// PQsendQuery, PQconsumeInput) between polls.
+class postgres_listener final : public listener {
+ public:
+  postgres_listener(std::string url, std::string channel, std::chrono::seconds connect_timeout,
+                    boost::asio::any_io_executor loop)
+      : url_(std::move(url)),
+        channel_(std::move(channel)),
+        connect_timeout_(connect_timeout),
+        loop_(std::move(loop)),
+        wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    if (wake_ < 0) throw db_error(errc::internal, std::string("eventfd failed: ") + std::strerror(errno));
+  }
+  ~postgres_listener() override {
+    stop();
+    if (thread_.joinable()) thread_.join();
+    ::close(wake_);
+  }
+  postgres_listener(const postgres_listener&) = delete;
+  postgres_listener& operator=(const postgres_listener&) = delete;
+
+  void start(std::function<void()> on_notify) override {
+    if (thread_.joinable() || stopping_) return;
+    callback_->on_notify = std::move(on_notify);
+    thread_ = std::thread([this] { run(); });
+  }
+
+  void stop() override {
+    callback_->on_notify = nullptr;
+    if (stopping_.exchange(true)) return;
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto written = ::write(wake_, &one, sizeof one);
+  }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  enum class woken { ready, stopping, timed_out };
+
+  // Shared with the handlers posted to the loop, which may outlive this object.
+  struct callback {
+    std::function<void()> on_notify;  // read and written on the loop thread only
+    std::atomic<bool> posted{false};  // a call is on its way: notifications meanwhile join it
+  };
+
+  void run();
+  connection_ptr connect_and_listen();
+  std::string wait_for_notifications(PGconn* c);
+  woken wait(int fd, short events, std::optional<clock::time_point> deadline) const;
+  void deliver();
+  [[noreturn]] void fail(PGconn* c, const char* message) const {
+    throw db_error(errc::unavailable, "cannot connect to PostgreSQL at " + server_of(c) + ": " +
+                                          redact(connect_cause(message), password_in(url_)));
+  }
+
+  std::string url_, channel_;
+  std::chrono::seconds connect_timeout_;
+  boost::asio::any_io_executor loop_;
+  int wake_;  // an eventfd, readable once stop() has been called
+  std::atomic<bool> stopping_{false};
+  std::shared_ptr<callback> callback_ = std::make_shared<callback>();
+  std::thread thread_;
+};
+
+void postgres_listener::run() {
+  constexpr std::chrono::milliseconds first_backoff{250}, longest_backoff{10'000};
+  auto backoff = first_backoff;
+  bool connected_before = false;
+  while (!stopping_) {
+    std::string problem;
+    connection_ptr c;
+    try {
+      c = connect_and_listen();
+    } catch (const db_error& e) {
+      problem = e.what();
+    }
+    if (stopping_) break;
+    if (c) {
+      log::info(connected_before ? "listening for notifications again" : "listening for notifications",
+                {{"channel", channel_}, {"server", server_of(c.get())}});
+      connected_before = true;
+      backoff = first_backoff;
+      deliver();  // whatever was sent while no one listened
+      problem = wait_for_notifications(c.get());
+      if (stopping_) break;
+      log::warn("the listener lost its connection to PostgreSQL; reconnecting",
+                {{"channel", channel_}, {"error", problem}});
+    } else {
+      log::warn("the listener cannot connect to PostgreSQL; retrying",
+                {{"channel", channel_}, {"error", problem}, {"retry_in_ms", backoff.count()}});
+    }
+    c.reset();
+    if (wait(-1, 0, clock::now() + backoff) == woken::stopping) break;
+    backoff = std::min(backoff * 2, longest_backoff);
+  }
+}
+
+connection_ptr postgres_listener::connect_and_listen() {
+  // Defaults first: the URL's own settings override them. Keepalives notice
+  // a server that vanished without closing the connection (TCP only).
+  const char* keys[] = {"fallback_application_name",
+                        "client_encoding",
+                        "keepalives_idle",
+                        "keepalives_interval",
+                        "keepalives_count",
+                        "dbname",
+                        nullptr};
+  const char* values[] = {"reel listener", "UTF8", "30", "10", "3", url_.c_str(), nullptr};
+  connection_ptr c(PQconnectStartParams(keys, values, 1));
+  if (!c) throw db_error(errc::unavailable, "cannot connect to PostgreSQL: out of memory");
+  PQsetNoticeReceiver(c.get(), log_notice, nullptr);
+  auto deadline = clock::now() + connect_timeout_;
+  auto timed_out = [&] { fail(c.get(), "timeout expired"); };
+  // As libpq's manual says: poll for writing first, then as PQconnectPoll asks.
+  for (auto status = PGRES_POLLING_WRITING; status != PGRES_POLLING_OK; status = PQconnectPoll(c.get())) {
+    if (status == PGRES_POLLING_FAILED || PQstatus(c.get()) == CONNECTION_BAD) fail(c.get(), PQerrorMessage(c.get()));
+    auto w = wait(PQsocket(c.get()), status == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline);
+    if (w == woken::stopping) return nullptr;
+    if (w == woken::timed_out) timed_out();
+  }
+  char* name = PQescapeIdentifier(c.get(), channel_.data(), channel_.size());
+  if (!name) fail(c.get(), PQerrorMessage(c.get()));
+  std::string sql = std::string("LISTEN ") + name;
+  PQfreemem(name);
+  if (!PQsendQuery(c.get(), sql.c_str())) fail(c.get(), PQerrorMessage(c.get()));
+  std::string refused;
+  for (;;) {
+    while (PQisBusy(c.get())) {
+      auto w = wait(PQsocket(c.get()), POLLIN, deadline);
+      if (w == woken::stopping) return nullptr;
+      if (w == woken::timed_out) timed_out();
+      if (!PQconsumeInput(c.get())) fail(c.get(), PQerrorMessage(c.get()));
+    }
+    result_ptr r(PQgetResult(c.get()));
+    if (!r) break;
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) refused = one_line(PQresultErrorMessage(r.get()));
+  }
+  if (!refused.empty()) throw db_error(errc::internal, sql + " failed: " + refused);
+  return c;
+}
+
+// Returns why the connection was lost, or "" when stopping.
+std::string postgres_listener::wait_for_notifications(PGconn* c) {
+  for (;;) {
+    if (wait(PQsocket(c), POLLIN, std::nullopt) == woken::stopping) return {};
+    if (!PQconsumeInput(c)) return one_line(PQerrorMessage(c));
+    bool heard = false;
+    while (PGnotify* n = PQnotifies(c)) {
+      heard = true;
+      PQfreemem(n);
+    }
+    if (heard) deliver();
+    if (PQstatus(c) != CONNECTION_OK) return one_line(PQerrorMessage(c));
+  }
+}
+
+// Waits until `fd` (none when -1) is ready for `events`, stop() is called or
+// `deadline` passes.
+postgres_listener::woken postgres_listener::wait(int fd, short events,
+                                                 std::optional<clock::time_point> deadline) const {
+  for (;;) {
+    if (stopping_) return woken::stopping;
+    int timeout = -1;
+    if (deadline) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - clock::now()).count();
+      if (left <= 0) return woken::timed_out;
+      timeout = static_cast<int>(std::min<decltype(left)>(left, 60'000));
+    }
+    pollfd fds[2] = {{wake_, POLLIN, 0}, {fd, events, 0}};
+    int n = ::poll(fds, fd >= 0 ? 2 : 1, timeout);
+    if (n < 0 && errno == EINTR) continue;
+    if (fds[0].revents) return woken::stopping;
+    if (n < 0 || (fd >= 0 && fds[1].revents)) return woken::ready;  // errors surface in libpq's next call
+  }
+}
+
+void postgres_listener::deliver() {
+  if (callback_->posted.exchange(true)) return;
+  boost::asio::post(loop_, [cb = callback_] {
+    cb->posted = false;
+    if (cb->on_notify) cb->on_notify();
+  });
+}
+
+}  // namespace
+
+std::unique_ptr<listener> postgres_database::listen(std::string_view channel, boost::asio::any_io_executor loop) {
+  return std::make_unique<postgres_listener>(url_, std::string(channel), settings_.connect_timeout, std::move(loop));
 }
 
 }  // namespace reel::db

@@ -46,6 +46,11 @@ class postgres_database final : public database {
   // thrown inside fn must leave fn (every repository caller lets it).
   void transact(bool write, const std::function<void(transaction&)>& fn) override;
   std::string_view backend() const noexcept override { return "postgresql"; }
+  // LISTEN on a connection of its own, in a thread of its own (see
+  // db::listener); it connects when started, and again with backoff (up to
+  // 10 s apart) whenever the connection is lost. The pool's connections
+  // notify with pg_notify.
+  std::unique_ptr<listener> listen(std::string_view channel, boost::asio::any_io_executor loop) override;
 
  private:
   class connection;

@@ -1,6 +1,7 @@
 #include "db/videos.hpp"
 
 #include "db/columns.hpp"
+#include "db/jobs.hpp"
 
 namespace reel::db {
 
@@ -93,6 +94,7 @@ void insert_job(transaction& s, const job& j) {
   s.exec(k_insert_job,
          {j.id, j.kind, j.organization_id, j.video_id, model::state_name(j.state), j.attempts, j.max_attempts,
           j.run_after, j.lease_owner, j.lease_expires_at, j.last_error, j.created_at, j.updated_at});
+  if (j.state == model::job_state::queued) announce_job(s);  // other processes' workers wake at the commit
 }
 
 std::optional<video> find_video(transaction& s, const std::string& org_id, const std::string& id) {

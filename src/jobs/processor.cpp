@@ -181,8 +181,16 @@ struct processor::transcode_progress {
 };
 
 processor::processor(asio::io_context& io, db::gateway& db, const storage::layout& files, media::paths tools,
-                     event_hub& hub, const clock& c, processor_settings settings)
-    : io_(io), db_(db), files_(files), tools_(std::move(tools)), hub_(hub), clock_(c), settings_(std::move(settings)) {}
+                     event_hub& hub, const clock& c, processor_settings settings,
+                     std::unique_ptr<db::listener> job_listener)
+    : io_(io),
+      db_(db),
+      files_(files),
+      tools_(std::move(tools)),
+      hub_(hub),
+      clock_(c),
+      settings_(std::move(settings)),
+      job_listener_(std::move(job_listener)) {}
 
 void processor::start() {
   for (unsigned i = 0; i < settings_.workers; ++i) {
@@ -193,7 +201,9 @@ void processor::start() {
       worker_exited();
     });
   }
-  if (settings_.workers > 0) log::info("workers started", {{"count", settings_.workers}, {"owner", settings_.owner}});
+  if (settings_.workers == 0) return;
+  log::info("workers started", {{"count", settings_.workers}, {"owner", settings_.owner}});
+  if (job_listener_) job_listener_->start([this] { notify(); });
 }
 
 void processor::worker_exited() {
@@ -206,6 +216,7 @@ void processor::worker_exited() {
 
 void processor::stop(std::function<void()> done) {
   stopping_ = true;
+  if (job_listener_) job_listener_->stop();
   for (auto& t : idle_timers_) t->cancel();
   for (auto& [video, run] : running_) run->stop(stop_reason::shutdown);
   if (active_workers_ == 0) {
@@ -216,6 +227,7 @@ void processor::stop(std::function<void()> done) {
 }
 
 void processor::notify() {
+  ++notifications_;
   for (auto& t : idle_timers_) t->cancel();
 }
 
@@ -233,15 +245,20 @@ asio::awaitable<void> processor::run_worker(unsigned index) {
     std::string now = to_iso8601(clock_.now());
     std::string lease_until = to_iso8601(clock_.now() + settings_.lease);
     std::optional<model::job> claimed;
+    const std::uint64_t notified = notifications_;
+    bool failed = false;
     try {
       const std::string& after = last_claimed_org_;
       claimed = co_await db_.write(
           [&](db::transaction& s) { return db::claim_job(s, settings_.owner, now, lease_until, after); });
     } catch (const std::exception& e) {
       log::warn("claiming a job failed", {{"error", e.what()}});
+      failed = true;
     }
     if (claimed) last_claimed_org_ = claimed->organization_id;
     if (!claimed) {
+      // A job announced while the claim looked may have been committed after it looked.
+      if (!failed && notifications_ != notified) continue;
       idle.expires_after(settings_.poll);
       co_await idle.async_wait(use_tuple);
       continue;

@@ -18,6 +18,7 @@
 #include <boost/json/value.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -42,8 +43,12 @@ struct processor_settings {
 
 class processor {
  public:
+  // `job_listener` (db::listen_for_jobs; nullptr on SQLite) hears the jobs
+  // other processes enqueue: start() starts it when there are workers, and
+  // each notification wakes the idle ones as notify() does.
   processor(boost::asio::io_context& io, db::gateway& db, const storage::layout& files, media::paths tools,
-            event_hub& hub, const clock& c, processor_settings settings);
+            event_hub& hub, const clock& c, processor_settings settings,
+            std::unique_ptr<db::listener> job_listener = nullptr);
   processor(const processor&) = delete;
   processor& operator=(const processor&) = delete;
 
@@ -51,7 +56,9 @@ class processor {
   // Stops claiming; kills running children and puts their jobs back in the
   // queue; `done` runs once every worker has stopped.
   void stop(std::function<void()> done);
-  // A job was enqueued by this process: wake an idle worker now.
+  // A job was enqueued (by this process, or by another one that the job
+  // listener heard): wake the idle workers now. A worker that is claiming
+  // at that moment and finds nothing looks again at once instead of idling.
   void notify();
   // The video is being deleted: stops its processing (its ffmpeg is killed)
   // and completes once the job no longer touches the video's files, so the
@@ -109,6 +116,8 @@ class processor {
   unsigned active_workers_ = 0;
   std::function<void()> on_stopped_;
   std::vector<std::unique_ptr<boost::asio::steady_timer>> idle_timers_;
+  std::uint64_t notifications_ = 0;  // notify() calls so far
+  std::unique_ptr<db::listener> job_listener_;
   std::unordered_map<std::string, std::shared_ptr<job_run>> running_;  // by video id
   std::string last_claimed_org_;                                       // claims go round the organizations from here
 };
