@@ -18,12 +18,11 @@ cleanup() {  # errexit holds in traps: a process that already ended must not sto
 }
 
 # start_postgres: a throwaway PostgreSQL 15 (scripts/postgres), stopped on
-# exit; prints the URL of its database `reel`.
+# exit; sets PG_DIR (its directory) and PG_URL (its database `reel`).
 start_postgres() {
-  local dir
-  dir=$("$ROOT/scripts/postgres" start --watch $$)
-  PG_DIRS+=("$dir")
-  "$ROOT/scripts/postgres" url "$dir"
+  PG_DIR=$("$ROOT/scripts/postgres" start --watch $$)
+  PG_DIRS+=("$PG_DIR")
+  PG_URL=$("$ROOT/scripts/postgres" url "$PG_DIR")
 }
 trap cleanup EXIT
 

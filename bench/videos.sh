@@ -52,11 +52,11 @@ row "GET /api/videos requests/s with reel's list cache off (a query per request)
 row "GET /api/videos p99 ms, list cache off" "$uncached_p99" "$node_p99 (Express peer)" "$(ratio "$node_p99" "$uncached_p99")× lower"
 # The same on PostgreSQL: a reel with the default list cache and one without,
 # both on one database, seeded alike through the API.
-pg_url=$(start_postgres)
-pp=$(free_port); start_reel "$pp" "$TMP/reel-pg" REEL_WORKERS=0 REEL_DATABASE_URL="$pg_url"
+start_postgres
+pp=$(free_port); start_reel "$pp" "$TMP/reel-pg" REEL_WORKERS=0 REEL_DATABASE_URL="$PG_URL"
 token[$pp]=$(register_user "$pp")
 for _ in $(seq 1 20); do upload_raw "$pp" "${token[$pp]}" "$TMP/small.mp4" >/dev/null; done
-pu=$(free_port); start_reel "$pu" "$TMP/reel-pg" REEL_WORKERS=0 REEL_LIST_CACHE_MS=0 REEL_DATABASE_URL="$pg_url"
+pu=$(free_port); start_reel "$pu" "$TMP/reel-pg" REEL_WORKERS=0 REEL_LIST_CACHE_MS=0 REEL_DATABASE_URL="$PG_URL"
 token[$pu]=${token[$pp]}
 list "$pp" 2 >/dev/null; list "$pu" 2 >/dev/null
 read -r pg_rps pg_p99 < <(list "$pp" "$DUR")
