@@ -102,6 +102,10 @@ bool set_membership_role(transaction& s, const std::string& org_id, const std::s
   return s.exec(k_set_role, {model::role_name(role), org_id, user_id}) > 0;
 }
 
+void lock_organization(transaction& s, const std::string& org_id) {
+  if (s.locks_rows()) s.query("SELECT id FROM organizations WHERE id = ? FOR UPDATE", {org_id});
+}
+
 std::int64_t count_owners(transaction& s, const std::string& org_id) {
   return s.query_one(k_count_owners, {org_id})->int64(0);
 }

@@ -36,6 +36,11 @@ std::optional<member> find_member(transaction& s, const std::string& org_id, con
 bool delete_membership(transaction& s, const std::string& org_id, const std::string& user_id);
 bool set_membership_role(transaction& s, const std::string& org_id, const std::string& user_id, model::role role);
 std::int64_t count_owners(transaction& s, const std::string& org_id);
+// Holds the organization's row until the transaction ends, so that rules
+// that read its memberships and then change them (an organization keeps an
+// owner) see no concurrent change. A no-op where write transactions run one
+// at a time (SQLite).
+void lock_organization(transaction& s, const std::string& org_id);
 
 // sessions
 void insert_session(transaction& s, const session_record& r);

@@ -134,6 +134,10 @@ bool update_video_text(transaction& s, const std::string& org_id, const std::str
   return s.exec(k_update_text, {title, description, now, org_id, id}) > 0;
 }
 
+void lock_video(transaction& s, const std::string& id) {
+  if (s.locks_rows()) s.query("SELECT id FROM videos WHERE id = ? FOR UPDATE", {id});
+}
+
 bool delete_video(transaction& s, const std::string& org_id, const std::string& id) {
   return s.exec(k_delete_video, {org_id, id}) > 0;
 }

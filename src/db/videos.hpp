@@ -31,6 +31,9 @@ std::vector<video> list_videos(transaction& s, const std::string& org_id,
 bool update_video_text(transaction& s, const std::string& org_id, const std::string& id,
                        const std::optional<std::string>& title, const std::optional<std::string>& description,
                        const std::string& now);
+// Holds the video's row until the transaction ends (reprocessing checks, then
+// writes). A no-op where write transactions run one at a time (SQLite).
+void lock_video(transaction& s, const std::string& id);
 bool delete_video(transaction& s, const std::string& org_id, const std::string& id);
 
 }  // namespace reel::db

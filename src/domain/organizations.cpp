@@ -94,6 +94,7 @@ asio::awaitable<model::member> organizations::change_role(const model::org_scope
   const std::string& org_id = in.id;
   std::optional<model::member> changed;
   auto result = co_await db_.write([&](db::transaction& tx) {
+    db::lock_organization(tx, org_id);  // the owner rules read, then write
     auto m = db::find_member(tx, org_id, user_id);
     if (!m) return refusal::not_a_member;
     auto refused = owner_rules(tx, org_id, m->role, role, in.role, /*self=*/false);
@@ -114,6 +115,7 @@ asio::awaitable<void> organizations::remove_member(const model::principal& who, 
   if (!self) require(in, action::manage_members);
   const std::string& org_id = in.id;
   auto result = co_await db_.write([&](db::transaction& tx) {
+    db::lock_organization(tx, org_id);  // the owner rules read, then write
     auto m = db::find_member(tx, org_id, user_id);
     if (!m) return refusal::not_a_member;
     auto refused = owner_rules(tx, org_id, m->role, std::nullopt, in.role, self);

@@ -120,6 +120,7 @@ asio::awaitable<model::video> videos::reprocess(const model::org_scope& in, cons
   enum class outcome { ok, missing, busy, uploading };
   std::optional<model::video> v;
   auto result = co_await c_.db.write([&](db::transaction& tx) {
+    db::lock_video(tx, id);  // checks, then writes: one reprocess at a time
     auto current = db::find_video(tx, org_id, id);
     if (!current) return outcome::missing;
     if (current->status == model::video_status::uploading) return outcome::uploading;

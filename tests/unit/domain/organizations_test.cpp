@@ -4,11 +4,14 @@
 
 #include "core/errors.hpp"
 #include "db/accounts.hpp"
+#include "db/migrations.hpp"
 #include "domain/accounts.hpp"
 #include "support/db_fixture.hpp"
+#include "support/postgres.hpp"
 #include "support/run.hpp"
 
 #include <gtest/gtest.h>
+#include <boost/asio/detached.hpp>
 
 using namespace reel;
 namespace asio = boost::asio;
@@ -103,4 +106,51 @@ TEST_F(organizations_test, a_role_change_reaches_open_connections_through_the_ac
   ASSERT_EQ(told.size(), 2u);
   EXPECT_EQ(told[0], std::make_pair(std::string("cat"), std::optional<role>(role::member)));
   EXPECT_EQ(told[1], std::make_pair(std::string("cat"), std::optional<role>()));
+}
+
+// On PostgreSQL, write transactions run side by side (READ COMMITTED): two
+// owners demoting each other at the same moment must not leave the
+// organization without an owner. (On SQLite writes are serialized anyway.)
+TEST(organizations_on_postgres, two_owners_demoting_each_other_at_once_leave_one_owner) {
+  REEL_REQUIRE_POSTGRES();
+  auto database = db::open_database(test::postgres_server::shared().create_database(), "", 4);
+  db::migrate(*database, "2026-01-01T00:00:00.000Z");
+  worker_pool pool{4};
+  system_clock clock;
+  db::gateway gateway(pool, *database);
+  domain::account_settings cheap;
+  cheap.cost = {1, 8 << 10};
+  domain::accounts accounts(gateway, clock, cheap);
+  domain::organizations orgs(gateway, accounts, clock);
+  database->transact(true, [](db::transaction& s) {
+    for (const char* u : {"ann", "bob"})
+      db::insert_user(s, {u, std::string(u) + "@example.com", u, "x", "2026-01-01T00:00:00.000Z"});
+  });
+  int refused_total = 0;
+  for (int round = 0; round < 20; ++round) {
+    std::string org = "org" + std::to_string(round);
+    database->transact(true, [&](db::transaction& s) {
+      db::insert_organization(s, {org, "Org", "2026-01-01T00:00:00.000Z"});
+      db::insert_membership(s, org, "ann", role::owner, "2026-01-01T00:00:00.000Z");
+      db::insert_membership(s, org, "bob", role::owner, "2026-01-01T00:00:01.000Z");
+    });
+    model::org_scope as_owner{org, "Org", role::owner};
+    asio::io_context io;
+    int refused = 0;
+    auto demote = [&](std::string user) -> asio::awaitable<void> {
+      try {
+        co_await orgs.change_role(as_owner, user, role::admin);
+      } catch (const error& e) {
+        if (e.code() == errc::conflict) ++refused;
+      }
+    };
+    asio::co_spawn(io, demote("ann"), asio::detached);
+    asio::co_spawn(io, demote("bob"), asio::detached);
+    io.run();
+    std::int64_t owners = 0;
+    database->transact(false, [&](db::transaction& s) { owners = db::count_owners(s, org); });
+    EXPECT_EQ(owners, 1) << "round " << round;
+    refused_total += refused;
+  }
+  EXPECT_EQ(refused_total, 20);
 }
