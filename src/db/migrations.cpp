@@ -1,16 +1,19 @@
 #include "db/migrations.hpp"
 
-// One numbering for both backends. The PostgreSQL forms differ in types
-// only, and in one column: PostgreSQL's INTEGER is 32 bits and REAL 4 bytes
-// where SQLite's are 64 and 8 (BIGINT and DOUBLE PRECISION there), and
-// memberships carry the `rowid` SQLite gives every table, the order rows
-// were added in, which lists use to break ties of created_at.
+#include <regex>
+
+// One numbering for both backends, written in SQLite's dialect. On
+// PostgreSQL the column types are widened by statement::for_backend (its
+// INTEGER is 32 bits and REAL 4 bytes where SQLite's are 64 and 8), and
+// memberships have a form of their own: they carry the `rowid` SQLite gives
+// every table, the order rows were added in, which lists use to break ties
+// of created_at.
 
 namespace reel::db {
 
 namespace {
 
-// PostgreSQL's forms of the tables that differ.
+// PostgreSQL's form of memberships: with the `rowid` SQLite gives every table.
 constexpr const char* k_memberships_postgres = R"(CREATE TABLE memberships (
                 organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
                 user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -18,56 +21,14 @@ constexpr const char* k_memberships_postgres = R"(CREATE TABLE memberships (
                 created_at TEXT NOT NULL,
                 rowid BIGINT GENERATED ALWAYS AS IDENTITY,
                 PRIMARY KEY (organization_id, user_id)))";
-constexpr const char* k_videos_postgres = R"(CREATE TABLE videos (
-                id TEXT PRIMARY KEY,
-                organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
-                title TEXT NOT NULL,
-                description TEXT NOT NULL DEFAULT '',
-                status TEXT NOT NULL CHECK (status IN ('uploading', 'queued', 'processing', 'ready', 'failed')),
-                progress_stage TEXT,
-                progress_percent DOUBLE PRECISION,
-                error TEXT,
-                original_filename TEXT NOT NULL,
-                content_type TEXT NOT NULL,
-                size_bytes BIGINT NOT NULL,
-                duration_sec DOUBLE PRECISION,
-                width BIGINT,
-                height BIGINT,
-                video_codec TEXT,
-                audio_codec TEXT,
-                renditions TEXT NOT NULL DEFAULT '[]',
-                created_by TEXT REFERENCES users(id) ON DELETE SET NULL,
-                created_at TEXT NOT NULL,
-                updated_at TEXT NOT NULL,
-                ready_at TEXT))";
-constexpr const char* k_jobs_postgres = R"(CREATE TABLE jobs (
-                id TEXT PRIMARY KEY,
-                kind TEXT NOT NULL,
-                organization_id TEXT NOT NULL,
-                video_id TEXT REFERENCES videos(id) ON DELETE CASCADE,
-                state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
-                attempts BIGINT NOT NULL DEFAULT 0,
-                max_attempts BIGINT NOT NULL,
-                run_after TEXT NOT NULL,
-                lease_owner TEXT,
-                lease_expires_at TEXT,
-                last_error TEXT,
-                created_at TEXT NOT NULL,
-                updated_at TEXT NOT NULL))";
-constexpr const char* k_uploads_postgres = R"(CREATE TABLE uploads (
-                id TEXT PRIMARY KEY,
-                organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
-                video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
-                created_by TEXT REFERENCES users(id) ON DELETE SET NULL,
-                length BIGINT NOT NULL CHECK (length > 0),
-                received BIGINT NOT NULL DEFAULT 0 CHECK (received >= 0 AND received <= length),
-                metadata TEXT NOT NULL DEFAULT '',
-                created_at TEXT NOT NULL,
-                updated_at TEXT NOT NULL,
-                expires_at TEXT NOT NULL,
-                completed_at TEXT))";
-
 }  // namespace
+
+std::string statement::for_backend(std::string_view backend) const {
+  if (backend != "postgresql") return sql;
+  if (postgres) return postgres;
+  static const std::regex integer(R"(\bINTEGER\b)"), real(R"(\bREAL\b)");
+  return std::regex_replace(std::regex_replace(std::string(sql), integer, "BIGINT"), real, "DOUBLE PRECISION");
+}
 
 const std::vector<migration>& all_migrations() {
   static const std::vector<migration> all = {
@@ -104,7 +65,7 @@ const std::vector<migration>& all_migrations() {
       {2,
        "videos and jobs",
        {
-           {R"(CREATE TABLE videos (
+           R"(CREATE TABLE videos (
                 id TEXT PRIMARY KEY,
                 organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
                 title TEXT NOT NULL,
@@ -126,10 +87,9 @@ const std::vector<migration>& all_migrations() {
                 created_at TEXT NOT NULL,
                 updated_at TEXT NOT NULL,
                 ready_at TEXT))",
-            k_videos_postgres},
            "CREATE INDEX videos_by_org ON videos(organization_id, created_at, id)",
            "CREATE INDEX videos_by_org_status ON videos(organization_id, status, created_at, id)",
-           {R"(CREATE TABLE jobs (
+           R"(CREATE TABLE jobs (
                 id TEXT PRIMARY KEY,
                 kind TEXT NOT NULL,
                 organization_id TEXT NOT NULL,
@@ -143,14 +103,13 @@ const std::vector<migration>& all_migrations() {
                 last_error TEXT,
                 created_at TEXT NOT NULL,
                 updated_at TEXT NOT NULL))",
-            k_jobs_postgres},
            "CREATE INDEX jobs_claimable ON jobs(state, run_after)",
            "CREATE INDEX jobs_by_video ON jobs(video_id)",
        }},
       {3,
        "resumable uploads",
        {
-           {R"(CREATE TABLE uploads (
+           R"(CREATE TABLE uploads (
                 id TEXT PRIMARY KEY,
                 organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
                 video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
@@ -162,7 +121,6 @@ const std::vector<migration>& all_migrations() {
                 updated_at TEXT NOT NULL,
                 expires_at TEXT NOT NULL,
                 completed_at TEXT))",
-            k_uploads_postgres},
            "CREATE INDEX uploads_by_expiry ON uploads(expires_at)",
            "CREATE INDEX uploads_by_video ON uploads(video_id)",
        }},

@@ -5,14 +5,15 @@
 
 namespace reel::db {
 
-// One statement of a migration. Most read the same on both backends; where
-// the dialects differ, `postgres` holds PostgreSQL's form.
+// One statement of a migration, in SQLite's dialect; `postgres` holds
+// PostgreSQL's form where it differs in more than column types.
 struct statement {
   statement(const char* both) : sql(both) {}
   statement(const char* sqlite, const char* postgres) : sql(sqlite), postgres(postgres) {}
-  const char* for_backend(std::string_view backend) const {
-    return backend == "postgresql" && postgres ? postgres : sql;
-  }
+  // The form for `backend`: on PostgreSQL, `postgres` if given, else `sql`
+  // with SQLite's 64-bit INTEGER and 8-byte REAL columns named as
+  // PostgreSQL names them (BIGINT, DOUBLE PRECISION).
+  std::string for_backend(std::string_view backend) const;
 
   const char* sql;
   const char* postgres = nullptr;
