@@ -29,7 +29,7 @@ void require(const model::org_scope& in, action a) {
 model::org_scope acting_org(const model::principal& who, std::optional<std::string_view> requested) {
   const model::membership* m = nullptr;
   if (requested)
-    m = who.membership_in(std::string(*requested));
+    m = who.membership_in(*requested);
   else if (!who.memberships.empty())
     m = &who.memberships.front();
   else
@@ -46,7 +46,7 @@ const model::membership* resource_membership(const model::principal& who, const 
 
 const model::membership* listening_membership(const model::principal& who, std::string_view requested) {
   if (requested.empty()) return who.memberships.empty() ? nullptr : &who.memberships.front();
-  return who.membership_in(std::string(requested));
+  return who.membership_in(requested);
 }
 
 }  // namespace reel::domain

@@ -6,6 +6,7 @@
 #include "model/accounts.hpp"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace reel::model {
@@ -18,7 +19,7 @@ struct principal {
   std::vector<membership> memberships;  // oldest first
 
   // The caller's membership of `org_id`, or null.
-  const membership* membership_in(const std::string& org_id) const {
+  const membership* membership_in(std::string_view org_id) const {
     for (const auto& m : memberships)
       if (m.org.id == org_id) return &m;
     return nullptr;
