@@ -113,6 +113,25 @@ const std::vector<setting>& settings() {
        [](config& c, const std::string& v, const std::string& s) {
          c.database_statement_timeout = parse_ms(s, v, 100);
        }},
+      {"REEL_STORAGE_DIR", "storage-dir",
+       "videos and uploads; on several nodes a volume they all share (default: the data dir)",
+       [](config& c, const std::string& v, const std::string& s) {
+         if (v.empty()) fail(s, "a directory path", v);
+         c.storage_dir = v;
+       }},
+      {"REEL_REDIS_URL", "redis-url",
+       "redis://host:port[/db] or unix:///path[?db=N]: events, revocations and locks across nodes (default: none, one node)",
+       [](config& c, const std::string& v, const std::string& s) {
+         if (!(v.starts_with("redis://") || v.starts_with("unix://")))
+           fail(s, "a redis://host:port[/db] or unix:///path URL", v);
+         c.redis_url = v;
+       }},
+      {"REEL_NODE_NAME", "node-name", "this process's name in logs and the cluster (default host:pid)",
+       [](config& c, const std::string& v, const std::string& s) {
+         if (v.empty() || v.size() > 64 || v.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") != std::string::npos)
+           fail(s, "1 to 64 letters, digits, '.', '_', ':' or '-'", v);
+         c.node_name = v;
+       }},
       {"REEL_SECRET_KEY", "secret-key", "key for signing tokens and playback URLs (default: generated)",
        [](config& c, const std::string& v, const std::string& s) {
          if (v.size() < 32) throw config_error(s + " must be at least 32 characters long.");

@@ -23,6 +23,13 @@ struct config {
   unsigned database_pool_size = 8;  // PostgreSQL connections per process
   std::chrono::milliseconds database_statement_timeout{30'000};
   std::string secret_key;  // empty: generated and kept in data_dir
+  // Where videos and uploads live (empty: data_dir). On several nodes, one
+  // shared volume that every node mounts.
+  std::string storage_dir;
+  // redis://host:port[/db] or unix:///path[?db=N]; empty: one node, no Redis.
+  std::string redis_url;
+  // This process's name in logs, metrics and the cluster (default host:pid).
+  std::string node_name;
   std::vector<std::string> cors_origins;
   unsigned workers = 1;
   std::uint64_t max_upload_bytes = 10737418240ULL;
