@@ -19,7 +19,7 @@ void stream_cache::put(const model::video& v, http::file_info f) {
 
 std::uint64_t list_cache::generation(const std::string& org) const {
   auto it = generations_.find(org);
-  return it == generations_.end() ? 0 : it->second;
+  return epoch_ + (it == generations_.end() ? 0 : it->second);
 }
 
 const std::string* list_cache::find(const std::string& key, const std::string& org) {

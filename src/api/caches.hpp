@@ -28,6 +28,8 @@ class stream_cache {
   const entry* find(const std::string& id);
   void put(const model::video& v, http::file_info f);
   void invalidate(const std::string& id) { entries_.erase(id); }
+  // Changes may have been missed (another node's, while Redis was down).
+  void clear() { entries_.clear(); }
 
  private:
   std::chrono::milliseconds ttl_;
@@ -53,6 +55,12 @@ class list_cache {
   void put(const std::string& key, const std::string& org, std::uint64_t generation, std::string body);
   // Something in `org` changed.
   void changed(const std::string& org) { ++generations_[org]; }
+  // Changes may have been missed (another node's, while Redis was down):
+  // everything cached, and every query under way, is stale.
+  void clear() {
+    ++epoch_;
+    entries_.clear();
+  }
   bool enabled() const noexcept { return ttl_.count() > 0; }
 
  private:
@@ -65,6 +73,7 @@ class list_cache {
   std::size_t capacity_;
   std::unordered_map<std::string, entry> entries_;
   std::unordered_map<std::string, std::uint64_t> generations_;
+  std::uint64_t epoch_ = 0;
 };
 
 }  // namespace reel::api

@@ -16,7 +16,7 @@ void add_ops_routes(http::router& r, http::metrics& m, std::vector<readiness_che
 
   r.add(http::verb::get, "/readyz", [checks = std::move(checks)](context&) -> asio::awaitable<response> {
     boost::json::object body, details;
-    std::string failing;
+    std::string failing, degraded;
     for (const auto& c : checks) {
       std::optional<std::string> problem;
       try {
@@ -25,12 +25,16 @@ void add_ops_routes(http::router& r, http::metrics& m, std::vector<readiness_che
         problem = e.what();
       }
       details[c.name] = problem ? boost::json::value(*problem) : boost::json::value("ok");
-      if (problem) failing += (failing.empty() ? "" : ", ") + c.name;
+      std::string& list = c.required ? failing : degraded;
+      if (problem) list += (list.empty() ? "" : ", ") + c.name;
     }
-    if (failing.empty()) {
-      body["status"] = "ready";
-    } else {
+    if (!failing.empty()) {
       body["error"] = {{"code", "unavailable"}, {"message", "Not ready: " + failing + " not usable."}};
+    } else if (!degraded.empty()) {
+      body["status"] = "degraded";
+      body["degraded"] = degraded;
+    } else {
+      body["status"] = "ready";
     }
     body["checks"] = std::move(details);
     co_return http::json_response(failing.empty() ? http::status::ok : http::status::service_unavailable, body);

@@ -13,9 +13,13 @@ namespace reel::api {
 
 // One dependency /readyz checks. `check` returns nullopt when usable, else
 // the reason in words. It runs on the loop and must not block (offload).
+// Without a `required` one the node is not ready (503: a balancer takes it
+// out of rotation); without another one it still serves, degraded (200,
+// "status": "degraded"), as without Redis, whose loss all nodes share.
 struct readiness_check {
   std::string name;
   std::function<boost::asio::awaitable<std::optional<std::string>>()> check;
+  bool required = true;
 };
 
 // Who may read /metrics on this router. The numbers describe the whole

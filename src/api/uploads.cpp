@@ -260,7 +260,8 @@ asio::awaitable<response> create_upload(upload_api& api, context& ctx) {
   const model::upload& u = made.upload;
   std::int64_t received = 0;
   if (with_body) {
-    auto lock = api.uploads.lock_for_writing(u.id, [body = ctx.body] { body->abort(); });
+    std::function<void()> abort = [body = ctx.body] { body->abort(); };
+    auto lock = co_await api.uploads.lock_for_writing(u.id, std::move(abort));
     received = co_await receive_bytes(api, ctx, u);
     if (auto done = co_await api.uploads.record_received(u, received)) made.video = std::move(*done);
   }
@@ -292,7 +293,8 @@ asio::awaitable<response> append_bytes(upload_api& api, context& ctx) {
   const std::string& id = ctx.params.at("id");
   // Authorized before anything else: a stranger learns nothing from 423.
   co_await api.uploads.writable(*ctx.principal, named_org(ctx), id);
-  auto lock = api.uploads.lock_for_writing(id, [body = ctx.body] { body->abort(); });
+  std::function<void()> abort = [body = ctx.body] { body->abort(); };
+  auto lock = co_await api.uploads.lock_for_writing(id, std::move(abort));
   auto u = co_await api.uploads.writable(*ctx.principal, named_org(ctx), id);  // as it is now that no one else writes
   if (*offset != static_cast<std::uint64_t>(u.received))
     throw error(errc::conflict, "Upload-Offset is " + std::to_string(*offset) + " but the server has " +
@@ -320,7 +322,7 @@ asio::awaitable<response> terminate_upload(upload_api& api, context& ctx) {
   // Authorized before a writer is stopped: a stranger cannot abort anyone's upload.
   co_await api.uploads.writable(*ctx.principal, named_org(ctx), id, /*allow_expired=*/true);
   co_await api.uploads.stop_writer(id);
-  auto lock = api.uploads.lock_for_writing(id);
+  auto lock = co_await api.uploads.lock_for_writing(id);
   auto u = co_await api.uploads.writable(*ctx.principal, named_org(ctx), id, /*allow_expired=*/true);
   co_await api.uploads.terminate(u);
   co_return http::empty_response(status::no_content);

@@ -106,10 +106,12 @@ class server_node {
         io_(io),
         pool_(pool),
         db_(pool, database),
+        cluster_(make_cluster(cfg, io.get_executor(), clock_, account_settings_of(cfg).throttle)),
+        hub_(cluster_ ? static_cast<event_hub&>(cluster_->hub) : local_hub_),
         accounts_(db_, clock_, account_settings_of(cfg)),
         organizations_(db_, accounts_, clock_),
         guard_(accounts_),
-        files_(cfg.data_dir),
+        files_(storage_dir_of(cfg)),
         tools_(find_tools()),
         processor_(io, db_, files_, tools_, hub_, clock_, processor_settings_of(cfg, cfg.workers),
                    db::listen_for_jobs(database, io.get_executor())),
@@ -158,6 +160,8 @@ class server_node {
                          http::dispatch_route());
   }
   void wire_events();
+  void wire_cluster();
+  void on_control(const boost::json::object& m);
   void add_routes();
   void add_gauges();
   void start_metrics_listener();
@@ -172,7 +176,9 @@ class server_node {
   db::gateway db_;
   http::metrics metrics_;
   http::router routes_;
-  local_event_hub hub_;
+  std::unique_ptr<cluster::services> cluster_;  // null on a single node (no REEL_REDIS_URL)
+  local_event_hub local_hub_;
+  event_hub& hub_;  // the cluster's, or this process's alone
   domain::accounts accounts_;
   domain::organizations organizations_;
   api::guard guard_;
@@ -197,16 +203,75 @@ class server_node {
 };
 
 void server_node::wire_events() {
-  // Every change to an organization's videos goes through the hub: it drops that organization's cached lists.
+  // Every change to an organization's videos goes through the hub (the
+  // cluster's: other nodes' changes too): it drops that organization's cached lists.
   hub_.subscribe([this](const event& e) { video_api_.lists.changed(e.organization_id); });
-  auto drop_stream = [this](const std::string& id) { video_api_.streams.invalidate(id); };
+  auto drop_stream = [this](const std::string& id) {
+    video_api_.streams.invalidate(id);
+    if (cluster_) cluster_->line.publish(cluster::control_channel, {{"t", "video"}, {"id", id}});
+  };
   processor_.on_video_changed = drop_stream;
   videos_.on_video_changed = drop_stream;
-  accounts_.on_logout = [this](const std::string& session_id) { realtime_.session_revoked(session_id); };
+  accounts_.on_logout = [this](const std::string& session_id, const std::string& token_hash) {
+    realtime_.session_revoked(session_id);
+    if (cluster_)
+      cluster_->line.publish(cluster::control_channel,
+                             {{"t", "logout"}, {"session", session_id}, {"token", token_hash}});
+  };
   accounts_.on_membership_changed = [this](const std::string& org_id, const std::string& user_id,
                                            std::optional<model::role> role) {
     realtime_.membership_changed(org_id, user_id, role);
+    if (cluster_) {
+      boost::json::value now = role ? boost::json::value(model::role_name(*role)) : boost::json::value(nullptr);
+      cluster_->line.publish(cluster::control_channel,
+                             {{"t", "member"}, {"org", org_id}, {"user", user_id}, {"role", now}});
+    }
   };
+  if (cluster_) wire_cluster();
+}
+
+// What other nodes tell this one, and what it does when Redis comes and goes.
+void server_node::wire_cluster() {
+  accounts_.on_memberships_changed = [this] {
+    cluster_->line.publish(cluster::control_channel, {{"t", "memberships"}});
+  };
+  accounts_.use_login_limiter(cluster_->logins);
+  uploads_.use_cluster_locks(cluster_->writers);
+  cluster_->line.on(cluster::control_channel, [this](const boost::json::object& m) { on_control(m); });
+  // While Redis is down, other nodes' revocations are not heard: trust a
+  // cached token for a second only. Once it is back, whatever was missed
+  // meanwhile is forgotten.
+  const auto cache_ttl = account_settings_of(cfg_).cache_ttl;
+  cluster_->line.on_lost = [this] {
+    accounts_.set_cache_ttl(std::chrono::seconds(1));
+    accounts_.forget_all();
+  };
+  cluster_->line.on_resync = [this, cache_ttl] {
+    accounts_.set_cache_ttl(cache_ttl);
+    accounts_.forget_all();
+    video_api_.lists.clear();
+    video_api_.streams.clear();
+  };
+}
+
+void server_node::on_control(const boost::json::object& m) {
+  auto text = [&m](const char* key) -> std::string {
+    const boost::json::value* v = m.if_contains(key);
+    return v && v->is_string() ? std::string(v->get_string()) : std::string();
+  };
+  std::string type = text("t");
+  if (type == "logout") {
+    accounts_.forget_session(text("token"));
+    realtime_.session_revoked(text("session"));
+  } else if (type == "member") {
+    accounts_.forget_all();
+    auto role = model::parse_role(text("role"));  // null or unknown: removed
+    realtime_.membership_changed(text("org"), text("user"), role);
+  } else if (type == "memberships") {
+    accounts_.forget_all();
+  } else if (type == "video") {
+    video_api_.streams.invalidate(text("id"));
+  }
 }
 
 void server_node::add_routes() {
@@ -216,7 +281,15 @@ void server_node::add_routes() {
   api::add_stream_routes(routes_, guard_, video_api_);
   api::add_upload_routes(routes_, guard_, upload_api_);
   realtime_.add_routes(routes_);
-  api::add_ops_routes(routes_, metrics_, readiness_checks(db_, pool_, cfg_.data_dir), {.token = cfg_.metrics_token});
+  auto checks = readiness_checks(db_, pool_, storage_dir_of(cfg_));
+  if (cluster_)
+    checks.push_back({"redis",
+                      [this]() -> asio::awaitable<std::optional<std::string>> {
+                        std::string problem = cluster_->line.problem();
+                        co_return problem.empty() ? std::nullopt : std::optional<std::string>(problem);
+                      },
+                      /*required=*/false});
+  api::add_ops_routes(routes_, metrics_, std::move(checks), {.token = cfg_.metrics_token});
   std::filesystem::path web_dir = cfg_.web_dir.empty() ? api::default_web_dir() : std::filesystem::path(cfg_.web_dir);
   api::add_web_routes(routes_, pool_, web_dir);
   api::add_metrics_route(metrics_routes_, metrics_, {.open = true});
@@ -236,6 +309,17 @@ void server_node::add_gauges() {
         [this] { return double(thumbnails_.cached_bytes()); });
   gauge("reel_jobs_running_here", "Processing jobs running in this process.",
         [this] { return double(processor_.running_jobs()); });
+  if (cluster_) {
+    auto& line = cluster_->line;
+    gauge("reel_cluster_connected", "1 when this node hears the others through Redis.",
+          [&line] { return line.connected() ? 1.0 : 0.0; });
+    gauge("reel_cluster_messages_published_total", "Messages this node sent to the others.",
+          [&line] { return double(line.published()); });
+    gauge("reel_cluster_messages_received_total", "Messages this node heard from the others.",
+          [&line] { return double(line.received()); });
+    gauge("reel_cluster_messages_dropped_total", "Messages dropped from a full outbox while Redis was down.",
+          [&line] { return double(line.dropped()); });
+  }
   // Jobs by state, refreshed every few seconds (a query, so not per scrape).
   for (const char* state : {"queued", "running", "succeeded", "failed", "cancelled"})
     metrics_.add_gauge("reel_jobs", "Jobs in the queue by state.", std::string("state=\"") + state + "\"",
@@ -272,7 +356,10 @@ void server_node::start_metrics_listener() {
 }
 
 asio::ip::tcp::endpoint server_node::start() {
-  if (auto leftovers = files_.prepare()) log::info("removed unfinished uploads", {{"count", leftovers}});
+  // On a shared volume other nodes' uploads in progress stay (they write to them).
+  auto untouched = shared_storage(cfg_) ? std::chrono::seconds(600) : std::chrono::seconds(0);
+  if (auto leftovers = files_.prepare(untouched)) log::info("removed unfinished uploads", {{"count", leftovers}});
+  if (cluster_) cluster_->line.start();
   asio::co_spawn(io_, thumbnails_.load(files_.root()), log_failure("reading the thumbnail cache"));
   asio::ip::tcp::endpoint bound;
   try {
@@ -302,6 +389,7 @@ void server_node::shutdown(std::function<void()> done) {
     session_sweep_.stop();
     upload_sweep_.stop();
     job_counts_.stop();
+    if (cluster_) cluster_->line.stop();
     done();
   };
   realtime_.stop();  // WebSockets and held polls are not requests that finish by themselves
@@ -317,8 +405,6 @@ int run_serve(const config& cfg) {
   // sendfile(2) to a socket the peer closed raises SIGPIPE; the error code is enough.
   std::signal(SIGPIPE, SIG_IGN);
   prepare_data_dir(cfg);
-  if (auto problem = sys::probe_writable(cfg.data_dir))
-    throw config_error("The data directory is not usable: " + *problem + ".");
   auto fd_limit = sys::raise_fd_limit();
   bool short_slice = sys::request_short_slice();  // this thread runs the loop
 
@@ -331,6 +417,9 @@ int run_serve(const config& cfg) {
   log::info("listening", {{"address", bound.address().to_string()},
                           {"port", bound.port()},
                           {"data_dir", cfg.data_dir},
+                          {"storage_dir", storage_dir_of(cfg)},
+                          {"node", node_name_of(cfg)},
+                          {"redis", !cfg.redis_url.empty()},
                           {"threadpool", cfg.threadpool_size},
                           {"fd_limit", fd_limit},
                           {"short_slice", short_slice}});

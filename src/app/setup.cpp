@@ -12,6 +12,38 @@ namespace reel::app {
 void prepare_data_dir(const config& cfg) {
   if (auto problem = sys::make_private_dir(cfg.data_dir))
     throw config_error("The data directory " + cfg.data_dir + " cannot be used: " + *problem + ".");
+  if (auto problem = sys::probe_writable(cfg.data_dir))
+    throw config_error("The data directory is not usable: " + *problem + ".");
+  if (cfg.storage_dir.empty()) return;
+  if (auto problem = sys::make_private_dir(cfg.storage_dir))
+    throw config_error("The storage directory " + cfg.storage_dir + " cannot be used: " + *problem + ".");
+  if (auto problem = sys::probe_writable(cfg.storage_dir))
+    throw config_error("The storage directory is not usable: " + *problem + ".");
+}
+
+std::string storage_dir_of(const config& cfg) { return cfg.storage_dir.empty() ? cfg.data_dir : cfg.storage_dir; }
+
+bool shared_storage(const config& cfg) { return !cfg.storage_dir.empty() || !cfg.redis_url.empty(); }
+
+std::string node_name_of(const config& cfg) {
+  if (!cfg.node_name.empty()) return cfg.node_name;
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(::getpid());
+}
+
+std::unique_ptr<cluster::services> make_cluster(const config& cfg, boost::asio::any_io_executor ex, const clock& c,
+                                                auth::throttle_limits throttle) {
+  if (cfg.redis_url.empty()) return nullptr;
+  redis::url where;
+  try {
+    where = redis::parse_url(cfg.redis_url);
+  } catch (const std::invalid_argument& e) {
+    throw config_error(std::string("REEL_REDIS_URL cannot be used: ") + e.what());
+  }
+  cluster::link_options options;
+  options.node_name = node_name_of(cfg);
+  return std::make_unique<cluster::services>(ex, where, std::move(options), c, throttle);
 }
 
 std::unique_ptr<db::database> open_database(const config& cfg, const clock& c) {
@@ -47,9 +79,7 @@ jobs::processor_settings processor_settings_of(const config& cfg, unsigned worke
   s.limits.max_fps = cfg.max_video_fps;
   s.limits.max_seconds = static_cast<double>(cfg.max_video_seconds.count());
   s.child_limits = child_limits_of(cfg);
-  char host[256] = {0};
-  ::gethostname(host, sizeof host - 1);
-  s.owner = std::string(host) + ":" + std::to_string(::getpid()) + ":" + ids::fast_id().substr(0, 6);
+  s.owner = node_name_of(cfg) + ":" + ids::fast_id().substr(0, 6);
   return s;
 }
 

@@ -3,6 +3,7 @@
 // settings, from the config.
 #pragma once
 
+#include "cluster/services.hpp"
 #include "core/clock.hpp"
 #include "core/config.hpp"
 #include "db/database.hpp"
@@ -14,8 +15,23 @@
 
 namespace reel::app {
 
-// Creates the data directory (private to this user) or throws config_error.
+// Creates the data directory (private to this user) and the storage
+// directory, checks that storing a file works there (write, fsync, rename),
+// or throws config_error.
 void prepare_data_dir(const config& cfg);
+
+// Where videos and uploads live: REEL_STORAGE_DIR, else the data directory.
+std::string storage_dir_of(const config& cfg);
+// Several processes share the storage directory (REEL_STORAGE_DIR or Redis set).
+bool shared_storage(const config& cfg);
+
+// This process's name in logs and the cluster: REEL_NODE_NAME, else host:pid.
+std::string node_name_of(const config& cfg);
+
+// The Redis-backed parts of a cluster node (not started), or null without
+// REEL_REDIS_URL. Throws config_error for a URL that cannot be used.
+std::unique_ptr<cluster::services> make_cluster(const config& cfg, boost::asio::any_io_executor ex, const clock& c,
+                                                auth::throttle_limits throttle = {});
 
 // Opens the configured database and applies the pending migrations; throws
 // config_error with the reason when it cannot.

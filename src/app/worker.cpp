@@ -26,17 +26,34 @@ int run_worker(const config& cfg) {
   system_clock wall_clock;
   auto database = open_database(cfg, wall_clock);
   db::gateway db(pool, *database);
-  storage::layout files(cfg.data_dir);
-  local_event_hub hub;  // events of a worker process reach clients through Redis in a scale-out setup
+  storage::layout files(storage_dir_of(cfg));
+  // Alone, events stay in this process (no one listens); in a cluster they
+  // reach every API node's Socket.IO rooms through Redis.
+  auto cluster = make_cluster(cfg, io.get_executor(), wall_clock);
+  local_event_hub local_hub;
+  event_hub& hub = cluster ? static_cast<event_hub&>(cluster->hub) : local_hub;
   jobs::processor processor(io, db, files, find_tools(), hub, wall_clock,
                             processor_settings_of(cfg, std::max(1u, cfg.workers)),
                             db::listen_for_jobs(*database, io.get_executor()));
+  if (cluster) {
+    processor.on_video_changed = [&cluster](const std::string& id) {
+      cluster->line.publish(cluster::control_channel, {{"t", "video"}, {"id", id}});
+    };
+    cluster->line.start();
+  }
   processor.start();
+  log::info("worker started", {{"node", node_name_of(cfg)},
+                               {"workers", std::max(1u, cfg.workers)},
+                               {"storage_dir", storage_dir_of(cfg)},
+                               {"redis", !cfg.redis_url.empty()}});
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int) {
     if (ec) return;
     log::info("worker shutting down");
-    processor.stop([&] { io.stop(); });
+    processor.stop([&] {
+      if (cluster) cluster->line.stop();
+      io.stop();
+    });
   });
   io.run();
   pool.join();

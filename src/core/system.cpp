@@ -46,14 +46,34 @@ std::optional<std::string> make_private_dir(const std::string& dir) {
 }
 
 std::optional<std::string> probe_writable(const std::string& dir) {
-  std::string file = dir + "/.probe-" + ids::random_id(6);
+  // What storing a file takes: create, write, fsync, rename over a final
+  // name, fsync the directory (on a shared volume, all of these must work).
+  std::string base = dir + "/.probe-" + ids::random_id(6);
+  std::string file = base + ".part", renamed = base;
   int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return "cannot create a file in " + dir + ": " + std::strerror(errno);
   bool ok = ::write(fd, "ok", 2) == 2 && ::fsync(fd) == 0;
   int err = errno;
   ::close(fd);
-  ::unlink(file.c_str());
-  if (!ok) return "cannot write to " + dir + ": " + std::strerror(err);
+  if (!ok) {
+    ::unlink(file.c_str());
+    return "cannot write to " + dir + ": " + std::strerror(err);
+  }
+  if (::rename(file.c_str(), renamed.c_str()) != 0) {
+    err = errno;
+    ::unlink(file.c_str());
+    return "cannot rename a file in " + dir + ": " + std::strerror(err);
+  }
+  struct stat st {};
+  bool there = ::stat(renamed.c_str(), &st) == 0 && st.st_size == 2;
+  ::unlink(renamed.c_str());
+  if (!there) return "a file renamed in " + dir + " is not there afterwards";
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return "cannot open " + dir + ": " + std::strerror(errno);
+  ok = ::fsync(dfd) == 0;
+  err = errno;
+  ::close(dfd);
+  if (!ok) return "cannot fsync the directory " + dir + ": " + std::strerror(err);
   return std::nullopt;
 }
 

@@ -9,8 +9,9 @@ namespace reel::sys {
 // The full path of `name` found in $PATH and executable, or nullopt.
 std::optional<std::string> find_executable(const std::string& name);
 
-// Creates, fsyncs and removes a small file in `dir`. Returns the failure in
-// words, or nullopt when the directory is writable.
+// Creates, writes, fsyncs, renames and removes a small file in `dir` and
+// fsyncs the directory: what storing a file needs (on a shared volume too).
+// Returns the failure in words, or nullopt when all of it works.
 std::optional<std::string> probe_writable(const std::string& dir);
 
 // Makes the data directory private to the server's user: sets the process

@@ -13,7 +13,7 @@ using namespace auth;
 namespace asio = boost::asio;
 
 accounts::accounts(db::gateway& db, const clock& c, account_settings settings)
-    : db_(db), clock_(c), settings_(settings), throttle_(c, settings.throttle) {}
+    : db_(db), clock_(c), settings_(settings), local_limiter_(c, settings.throttle) {}
 
 asio::awaitable<accounts::registration> accounts::register_account(const std::string& email,
                                                                    const std::string& password, const std::string& name,
@@ -58,7 +58,8 @@ asio::awaitable<const std::string*> accounts::dummy_hash() {
 
 asio::awaitable<accounts::login_result> accounts::login(const std::string& email, const std::string& password,
                                                         const std::string& address) {
-  if (auto wait = throttle_.retry_after(email, address))
+  auto wait = co_await limiter_->retry_after(email, address);
+  if (wait)
     throw error(errc::too_many_requests,
                 "Too many failed logins; try again in " + std::to_string(wait->count()) + " seconds.", *wait);
 
@@ -73,10 +74,10 @@ asio::awaitable<accounts::login_result> accounts::login(const std::string& email
   auto verify_job = [stored, &password] { return verify_password(*stored, password); };
   bool ok = co_await db_.pool().offload(verify_job);
   if (!found || !ok) {
-    throttle_.record_failure(email, address);
+    co_await limiter_->record_failure(email, address);
     throw error(errc::unauthorized, "The email or password is wrong.");
   }
-  throttle_.record_success(email);
+  co_await limiter_->record_success(email);
 
   login_result out;
   auto now = clock_.now();
@@ -99,12 +100,12 @@ asio::awaitable<void> accounts::logout(const principal& p) {
   co_await db_.write([&](db::transaction& s) { db::revoke_session(s, p.session_id, now); });
   ++generation_;
   cache_.erase(p.token_hash);  // also what an authentication cached meanwhile
-  if (on_logout) on_logout(p.session_id);
+  if (on_logout) on_logout(p.session_id, p.token_hash);
 }
 
 void accounts::membership_changed(const std::string& org_id, const std::string& user_id,
                                   std::optional<model::role> now) {
-  memberships_changed();
+  forget_all();
   if (on_membership_changed) on_membership_changed(org_id, user_id, now);
 }
 

@@ -6,6 +6,7 @@
 #include "auth/passwords.hpp"
 #include "auth/throttle.hpp"
 #include "core/clock.hpp"
+#include "domain/coordination.hpp"
 #include "model/principal.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -73,8 +74,8 @@ class accounts {
   // revoked or expired.
   boost::asio::awaitable<std::shared_ptr<const principal>> authenticate(std::string_view token);
 
-  // Called after a session is revoked (logout), with its id.
-  std::function<void(const std::string& session_id)> on_logout;
+  // Called after a session is revoked (logout), with its id and token hash.
+  std::function<void(const std::string& session_id, const std::string& token_hash)> on_logout;
 
   // Called after a user's membership of an organization changed: its new
   // role, or nullopt when they were removed. Open connections of that user
@@ -83,14 +84,34 @@ class accounts {
   std::function<void(const std::string& org_id, const std::string& user_id, std::optional<model::role> now)>
       on_membership_changed;
 
-  // Membership rows changed: forget cached memberships.
+  // Membership rows were added (a new organization, a new member): forget
+  // cached memberships and tell on_memberships_changed.
   void memberships_changed() {
-    ++generation_;
-    cache_.clear();
+    forget_all();
+    if (on_memberships_changed) on_memberships_changed();
   }
+  std::function<void()> on_memberships_changed;
   // One user's membership of `org_id` changed (nullopt: removed): forget
   // cached memberships and tell on_membership_changed.
   void membership_changed(const std::string& org_id, const std::string& user_id, std::optional<model::role> now);
+
+  // What another process of the cluster changed: forget what this one
+  // cached (without telling the callbacks above, which already ran there).
+  void forget_session(const std::string& token_hash) {
+    ++generation_;
+    cache_.erase(token_hash);
+  }
+  void forget_all() {
+    ++generation_;
+    cache_.clear();
+  }
+  // How long an authenticated token is trusted without asking the database;
+  // shortened while this process might miss another's revocations.
+  void set_cache_ttl(std::chrono::seconds ttl) { settings_.cache_ttl = ttl; }
+
+  // Failed logins counted elsewhere than in this process (all nodes of a
+  // cluster); `l` must outlive this object.
+  void use_login_limiter(login_limiter& l) { limiter_ = &l; }
 
   // Deletes sessions that expired or were revoked long ago.
   boost::asio::awaitable<std::int64_t> sweep_sessions();
@@ -105,7 +126,8 @@ class accounts {
   db::gateway& db_;
   const clock& clock_;
   account_settings settings_;
-  auth::login_throttle throttle_;
+  local_login_limiter local_limiter_;
+  login_limiter* limiter_ = &local_limiter_;
   std::optional<std::string> dummy_hash_;
   struct cached {
     std::shared_ptr<const principal> p;

@@ -37,16 +37,44 @@ void forget(db::transaction& tx, const model::upload& u) {
 }  // namespace
 
 uploads::writer_lock::writer_lock(uploads& owner, const std::string& id, std::function<void()> abort)
-    : owner_(owner), id_(id) {
-  if (!owner_.busy_.emplace(id_, std::move(abort)).second)
+    : owner_(&owner), id_(id) {
+  if (!owner_->busy_.emplace(id_, std::move(abort)).second)
     throw error(errc::locked, "Another request is writing to this upload; try again in a moment.");
 }
 
-uploads::writer_lock::~writer_lock() { owner_.busy_.erase(id_); }
+uploads::writer_lock::~writer_lock() {
+  remote_.reset();  // the cluster's lock goes first: it was taken last
+  if (owner_) owner_->busy_.erase(id_);
+}
+
+asio::awaitable<uploads::writer_lock> uploads::lock_for_writing(const std::string& id, std::function<void()> abort) {
+  writer_lock lock(*this, id, std::move(abort));
+  if (cluster_) {
+    // Lost (this process stalled past the lock's expiry and another took
+    // it): stop writing, as a termination would.
+    auto lost = [this, id] {
+      log::warn("upload writer lock lost; stopping the writer", {{"upload", id}});
+      if (auto it = busy_.find(id); it != busy_.end() && it->second) it->second();
+    };
+    lock.remote_ = co_await cluster_->acquire(id, lost);
+    if (!lock.remote_) throw error(errc::locked, "Another request is writing to this upload; try again in a moment.");
+  }
+  co_return lock;
+}
+
+void uploads::use_cluster_locks(writer_locks& l) {
+  cluster_ = &l;
+  l.on_stop_requested = [this](const std::string& id) {
+    if (auto it = busy_.find(id); it != busy_.end() && it->second) it->second();
+  };
+}
 
 asio::awaitable<void> uploads::stop_writer(const std::string& id) {
   auto it = busy_.find(id);
-  if (it == busy_.end()) co_return;
+  if (it == busy_.end()) {
+    if (cluster_) co_await cluster_->stop_writer(id);
+    co_return;
+  }
   if (it->second) it->second();
   auto loop = co_await asio::this_coro::executor;
   asio::steady_timer tick(loop);
@@ -163,6 +191,21 @@ asio::awaitable<std::size_t> uploads::remove_expired() {
   std::vector<model::upload> taken;
   for (auto& u : expired)
     if (busy_.emplace(u.id, nullptr).second) taken.push_back(std::move(u));
+  // On several nodes, also those another node writes to wait.
+  std::vector<std::shared_ptr<void>> held;
+  if (cluster_) {
+    std::vector<model::upload> free;
+    for (auto& u : taken) {
+      auto handle = co_await cluster_->acquire(u.id, {});
+      if (handle) {
+        held.push_back(std::move(handle));
+        free.push_back(std::move(u));
+      } else {
+        busy_.erase(u.id);
+      }
+    }
+    taken = std::move(free);
+  }
   std::size_t removed = 0;
   try {
     co_await c_.db.write([&](db::transaction& tx) {

@@ -5,6 +5,7 @@
 // One writer at a time per upload. Coroutines on the loop thread.
 #pragma once
 
+#include "domain/coordination.hpp"
 #include "domain/videos.hpp"
 
 #include <chrono>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 namespace reel::domain {
 
@@ -61,26 +63,32 @@ class uploads {
   // When `u` expires unless more bytes come (as recorded).
   sys_time expires_at(const model::upload& u) const { return from_iso8601(u.expires_at).value_or(c_.time.now()); }
 
-  // The right to write to one upload, held for a request's life. A second
-  // writer gets error(locked) instead of interleaving bytes.
+  // The right to write to one upload, held for a request's life: in this
+  // process, and through `writer_locks` (when set) in the whole cluster. A
+  // second writer gets error(locked) instead of interleaving bytes.
   class writer_lock {
    public:
-    writer_lock(uploads& owner, const std::string& id, std::function<void()> abort);
+    writer_lock(writer_lock&& other) noexcept
+        : owner_(std::exchange(other.owner_, nullptr)), id_(std::move(other.id_)), remote_(std::move(other.remote_)) {}
+    writer_lock& operator=(writer_lock&&) = delete;
     ~writer_lock();
-    writer_lock(const writer_lock&) = delete;
-    writer_lock& operator=(const writer_lock&) = delete;
 
    private:
-    uploads& owner_;
+    friend class uploads;
+    writer_lock(uploads& owner, const std::string& id, std::function<void()> abort);
+    uploads* owner_;
     std::string id_;
+    std::shared_ptr<void> remote_;
   };
   // `abort` stops the writer (a termination calls it); may be empty.
-  writer_lock lock_for_writing(const std::string& id, std::function<void()> abort = {}) {
-    return writer_lock(*this, id, std::move(abort));
-  }
-  // Stops the request writing to `id`, if any (it keeps what arrived), and
-  // waits a moment for it to end.
+  boost::asio::awaitable<writer_lock> lock_for_writing(const std::string& id, std::function<void()> abort = {});
+  // Stops the request writing to `id`, if any, in this process or another
+  // of the cluster (it keeps what arrived), and waits a moment for it to end.
   boost::asio::awaitable<void> stop_writer(const std::string& id);
+
+  // The cluster-wide half of the writer lock (several nodes); `l` must
+  // outlive this object.
+  void use_cluster_locks(writer_locks& l);
 
  private:
   // After forgetting `u`: an unfinished upload's files go (video:deleted).
@@ -91,6 +99,7 @@ class uploads {
   // Uploads a request (or the expiry sweep) is working on now, with how to
   // stop it. Loop thread only.
   std::unordered_map<std::string, std::function<void()>> busy_;
+  writer_locks* cluster_ = nullptr;
 };
 
 }  // namespace reel::domain

@@ -41,11 +41,16 @@ fs::path layout::video_dir(std::string_view org_id, std::string_view video_id) c
   return root_ / "orgs" / std::string(org_id) / "videos" / std::string(video_id);
 }
 
-std::size_t layout::prepare() const {
+std::size_t layout::prepare(std::chrono::seconds untouched_for) const {
   fs::create_directories(tmp_dir());
   std::size_t removed = 0;
+  auto before = fs::file_time_type::clock::now() - untouched_for;
   for (const auto& e : fs::directory_iterator(tmp_dir())) {
     std::error_code ec;
+    if (untouched_for.count() > 0) {
+      auto written = fs::last_write_time(e.path(), ec);
+      if (ec || written > before) continue;  // someone may be writing it
+    }
     fs::remove_all(e.path(), ec);
     if (!ec) ++removed;
   }

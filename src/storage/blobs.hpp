@@ -10,6 +10,7 @@
 // All functions block: call them on the thread pool.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -38,8 +39,10 @@ class layout {
   }
 
   // Creates tmp/ and removes leftovers of uploads that were in progress when
-  // the process stopped. Returns how many were removed.
-  std::size_t prepare() const;
+  // the process stopped. Returns how many were removed. On a volume that
+  // several processes share, only those untouched for `untouched_for`
+  // (others' uploads in progress stay); 0: all of them.
+  std::size_t prepare(std::chrono::seconds untouched_for = std::chrono::seconds(0)) const;
 
  private:
   std::filesystem::path root_;

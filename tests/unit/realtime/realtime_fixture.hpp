@@ -73,7 +73,7 @@ class realtime_server {
     api::add_organization_routes(routes_, guard_, organizations_);
     realtime_ = std::make_unique<realtime::socketio_server>(io_, accounts_, hub_, options);
     realtime_->add_routes(routes_);
-    accounts_.on_logout = [this](const std::string& id) { realtime_->session_revoked(id); };
+    accounts_.on_logout = [this](const std::string& id, const std::string&) { realtime_->session_revoked(id); };
     accounts_.on_membership_changed = [this](const std::string& org, const std::string& user,
                                              std::optional<model::role> role) {
       realtime_->membership_changed(org, user, role);
