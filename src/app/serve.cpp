@@ -389,8 +389,14 @@ void server_node::shutdown(std::function<void()> done) {
     session_sweep_.stop();
     upload_sweep_.stop();
     job_counts_.stop();
-    if (cluster_) cluster_->line.stop();
-    done();
+    if (!cluster_) return done();
+    // The last events (jobs put back in the queue) go out before the link closes.
+    auto last_words = [this, done]() -> asio::awaitable<void> {
+      co_await cluster_->line.flush(std::chrono::seconds(2));
+      cluster_->line.stop();
+      done();
+    };
+    asio::co_spawn(io_, last_words(), log_failure("stopping the cluster link"));
   };
   realtime_.stop();  // WebSockets and held polls are not requests that finish by themselves
   server_.shutdown(one_done);

@@ -1,12 +1,14 @@
 // The `reel worker` and `reel migrate` commands.
 #include "app/serve.hpp"
 #include "app/setup.hpp"
+#include "core/async.hpp"
 #include "core/events.hpp"
 #include "core/log.hpp"
 #include "db/migrations.hpp"
 #include "model/json.hpp"
 #include "storage/blobs.hpp"
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
@@ -51,8 +53,14 @@ int run_worker(const config& cfg) {
     if (ec) return;
     log::info("worker shutting down");
     processor.stop([&] {
-      if (cluster) cluster->line.stop();
-      io.stop();
+      if (!cluster) return io.stop();
+      // The last events (jobs put back in the queue) go out before the link closes.
+      auto last_words = [&]() -> asio::awaitable<void> {
+        co_await cluster->line.flush(std::chrono::seconds(2));
+        cluster->line.stop();
+        io.stop();
+      };
+      asio::co_spawn(io, last_words(), log_failure("stopping the cluster link"));
     });
   });
   io.run();

@@ -98,6 +98,17 @@ void link::publish(const std::string& channel, json::object message) {
   wake_sender();
 }
 
+asio::awaitable<void> link::flush(std::chrono::milliseconds limit) {
+  auto alive = alive_;
+  asio::steady_timer tick(ex_);
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (*alive && !stopped_ && (sending_ || !outbox_.empty()) && commands_.connected() &&
+         std::chrono::steady_clock::now() < until) {
+    tick.expires_after(std::chrono::milliseconds(5));
+    co_await tick.async_wait(asio::use_awaitable);
+  }
+}
+
 void link::wake_sender() {
   if (!sending_) wakeup_.cancel();
 }

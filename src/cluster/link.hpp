@@ -19,6 +19,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -53,6 +54,10 @@ class link {
   void on(const std::string& channel, handler h);
   void start();
   void stop();
+
+  // Waits (at most `limit`) until every message waiting has been sent, or
+  // Redis is down: what a process does before it stops.
+  boost::asio::awaitable<void> flush(std::chrono::milliseconds limit);
 
   // Publishes `message` on `channel` (adds "from").
   void publish(const std::string& channel, boost::json::object message);
