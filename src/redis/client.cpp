@@ -447,7 +447,8 @@ asio::awaitable<void> run_keepalive(std::shared_ptr<connection> c, client_option
   }
 }
 
-// AUTH, SELECT and CLIENT SETNAME, pipelined; throws on an error reply.
+// AUTH, SELECT and CLIENT SETNAME (or PING when there is none of them),
+// pipelined; throws on an error reply.
 asio::awaitable<void> handshake(std::shared_ptr<connection> c, const url& u, const client_options& o) {
   std::vector<std::vector<std::string>> commands;
   if (u.password) {
@@ -458,7 +459,9 @@ asio::awaitable<void> handshake(std::shared_ptr<connection> c, const url& u, con
   }
   if (u.db != 0) commands.push_back({"SELECT", std::to_string(u.db)});
   if (!o.name.empty()) commands.push_back({"CLIENT", "SETNAME", o.name});
-  if (commands.empty()) co_return;
+  // A connection counts only once the server answered: a server that is
+  // stopped (or a proxy with no server behind it) still accepts connections.
+  if (commands.empty()) commands.push_back({"PING"});
   std::string bytes;
   for (const auto& command : commands) append_command(bytes, command);
   auto writing = c->write_now(std::move(bytes));
