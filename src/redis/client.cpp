@@ -492,6 +492,7 @@ struct link_state : std::enable_shared_from_this<link_state> {
         rng(std::random_device{}()) {}
   virtual ~link_state() = default;
 
+  // Both run inside run(), which holds this state alive whatever callbacks do.
   // After the handshake and within the connect timeout (a subscriber subscribes).
   virtual asio::awaitable<void> prepare(std::shared_ptr<connection>) { co_return; }
   // Uses the connection until it closes.
@@ -766,7 +767,6 @@ asio::awaitable<void> subscriber_state::prepare(std::shared_ptr<connection> c) {
   std::string bytes = encode(command);
   auto writing = c->write_now(std::move(bytes));
   co_await std::move(writing);
-  auto self = shared_from_this();  // handle() runs callbacks, which may destroy the owner
   while (!awaited.empty() && c->is_open()) {
     value v = co_await c->read_value();
     if (auto confirmed = handle(std::move(v)))
@@ -779,7 +779,6 @@ asio::awaitable<void> subscriber_state::serve(std::shared_ptr<connection> c) {
   announce(*c);  // channels added while it was connecting
   asio::co_spawn(ex, connection::run_writer(c), log_failure("redis writer"));
   asio::co_spawn(ex, run_keepalive(c, opts), log_failure("redis keepalive"));
-  auto self = shared_from_this();
   try {
     while (c->is_open()) {
       value v = co_await c->read_value();

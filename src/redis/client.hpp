@@ -5,6 +5,10 @@
 // the executor given to the constructor, which must be a single-threaded
 // io_context's (strands are not used). Nothing here blocks: names are
 // resolved with async_resolve, every read and write is asynchronous.
+//
+// A client or subscriber must be destroyed before its io_context (like any
+// Asio object). Destroying it earlier is always safe: its coroutines keep
+// only its shared state alive and finish without touching the owner.
 #pragma once
 
 #include "redis/resp.hpp"
