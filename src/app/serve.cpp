@@ -242,6 +242,7 @@ void server_node::wire_cluster() {
   // cached token for a second only. Once it is back, whatever was missed
   // meanwhile is forgotten.
   const auto cache_ttl = account_settings_of(cfg_).cache_ttl;
+  accounts_.set_cache_ttl(std::chrono::seconds(1));  // until the link is up
   cluster_->line.on_lost = [this] {
     accounts_.set_cache_ttl(std::chrono::seconds(1));
     accounts_.forget_all();
