@@ -285,3 +285,27 @@ export async function within(ms, check, { every = 50, what = 'condition' } = {})
     await sleep(every);
   }
 }
+
+// Waits for `event` (passing `test`) on `emitter`; gives up `grace` ms after
+// `settled` resolves (what the event announces is known to have happened by
+// other means, e.g. the API says the video is ready), or after `ms`.
+export function eventAfter(emitter, event, test, settled, { grace = 3000, ms = 120000 } = {}) {
+  return new Promise((resolve, reject) => {
+    let timer = setTimeout(() => fail(`no ${event} within ${ms} ms`), ms);
+    function fail(why) {
+      emitter.off(event, on);
+      reject(new Error(why));
+    }
+    function on(...args) {
+      if (!test(...args)) return;
+      clearTimeout(timer);
+      emitter.off(event, on);
+      resolve(args);
+    }
+    emitter.on(event, on);
+    settled.then(() => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fail(`no ${event} within ${grace} ms of what it announces having happened`), grace);
+    }, () => {});
+  });
+}
