@@ -8,10 +8,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import * as tus from 'tus-js-client';
 import {
   REEL, startCluster, call, register, connect, waitFor, waitReady, withLogs, within, sleep, sha256, clip, originalPath,
+  throttledStack,
 } from './lib.mjs';
 
 let cluster;
@@ -131,34 +131,6 @@ test('kill -9 of the worker mid-transcode: the other worker finishes the job aft
     await cluster.start('worker2').catch(() => {});
   }
 }));
-
-// tus-js-client's Node HTTP stack, with PATCH bodies sent at `bytesPerSecond`.
-function throttledStack(bytesPerSecond) {
-  const inner = new tus.DefaultHttpStack();
-  return {
-    getName: () => 'throttled',
-    createRequest(method, url) {
-      const req = inner.createRequest(method, url);
-      const send = req.send.bind(req);
-      req.send = (body) => {
-        if (method !== 'PATCH' || !(body instanceof Uint8Array)) return send(body);
-        req.setHeader('Content-Length', String(body.length));
-        const piece = 32 * 1024;
-        let offset = 0;
-        const stream = new Readable({
-          read() {
-            if (offset >= body.length) return this.push(null);
-            const part = body.subarray(offset, offset + piece);
-            offset += part.length;
-            setTimeout(() => this.push(Buffer.from(part)), (piece / bytesPerSecond) * 1000);
-          },
-        });
-        return send(stream);
-      };
-      return req;
-    },
-  };
-}
 
 // The API node that has a request in flight, from HAProxy's counters.
 async function nodeWithRequest() {

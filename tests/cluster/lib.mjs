@@ -8,7 +8,9 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import * as tus from 'tus-js-client';
 import { io } from 'socket.io-client';
 
 export { makeClip, waitFor } from '../e2e/lib.mjs';
@@ -309,3 +311,32 @@ export function eventAfter(emitter, event, test, settled, { grace = 3000, ms = 1
     }, () => {});
   });
 }
+
+// tus-js-client's Node HTTP stack, with PATCH bodies sent at `bytesPerSecond`.
+export function throttledStack(bytesPerSecond) {
+  const inner = new tus.DefaultHttpStack();
+  return {
+    getName: () => 'throttled',
+    createRequest(method, url) {
+      const req = inner.createRequest(method, url);
+      const send = req.send.bind(req);
+      req.send = (body) => {
+        if (method !== 'PATCH' || !(body instanceof Uint8Array)) return send(body);
+        req.setHeader('Content-Length', String(body.length));
+        const piece = 32 * 1024;
+        let offset = 0;
+        const stream = new Readable({
+          read() {
+            if (offset >= body.length) return this.push(null);
+            const part = body.subarray(offset, offset + piece);
+            offset += part.length;
+            setTimeout(() => this.push(Buffer.from(part)), (piece / bytesPerSecond) * 1000);
+          },
+        });
+        return send(stream);
+      };
+      return req;
+    },
+  };
+}
+
