@@ -54,7 +54,7 @@ function running(pid) {
 const pidOf = (name) => Number(fs.readFileSync(path.join(cluster.dir, 'pids', `${name}.pid`), 'utf8'));
 
 test('kill -9 of the worker mid-transcode: the other worker finishes the job after the lease, ready exactly once', withLogs(() => cluster, async (t) => {
-  const file = clip(work, 12, '1280x720');
+  const file = clip(work, 8, '1280x720');
   const watcher = connect(cluster.lb, alice.token, { transports: ['websocket'], withCredentials: true });
   const readyEvents = [];
   watcher.on('video:ready', (p) => readyEvents.push(p.video.id));

@@ -29,7 +29,7 @@ after(async () => {
 });
 
 test('Redis restarted during processing: events resume on a socket on the other API node, the video gets ready', withLogs(() => cluster, async (t) => {
-  const file = clip(work, 12, '1280x720');
+  const file = clip(work, 8, '1280x720');
   const s = connect(cluster.api2, alice.token, { transports: ['websocket'] });
   const heard = [];
   s.onAny((name, payload) => heard.push({ name, payload, at: Date.now() }));
