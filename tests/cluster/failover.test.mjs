@@ -114,7 +114,7 @@ test('kill -9 of the worker mid-transcode: the other worker finishes the job aft
     assert.equal(playlist.status, 200);
     assert.match(playlist.text, /#EXT-X-ENDLIST/);
     const segments = playlist.text.split('\n').filter((l) => l && !l.startsWith('#'));
-    assert.ok(segments.length >= 3, `${segments.length} segments`);
+    assert.ok(segments.length >= 2, `${segments.length} segments`);
     const segUrl = path.posix.join(path.posix.dirname(base + rendition), segments.at(-1));
     const segment = await call(cluster.lb, 'GET', segUrl, { token: alice.token });
     assert.equal(segment.status, 200);
