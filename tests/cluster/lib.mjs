@@ -118,11 +118,20 @@ export class Cluster {
     }
   }
 
-  // The end of each named log, without the health checks' lines.
+  // The end of each named log, without the health checks' lines, runs of
+  // alike requests (a test polling) shown once with their count.
   tails(names = ['api1', 'api2', 'worker1', 'worker2', 'haproxy'], lines = 25) {
+    const shape = (l) => l.replace(/^\S+ /, '').replace(/ ms=\S+ id=\S+$/, '');
     return names.map((n) => {
-      const kept = this.log(n).split('\n').filter((l) => !/route=\/readyz status=200/.test(l));
-      return `---- ${n} (${this.logPath(n)})\n${kept.slice(-lines).join('\n')}`;
+      const kept = [];
+      for (const l of this.log(n).split('\n')) {
+        if (!l || /route=\/readyz status=200/.test(l)) continue;
+        const last = kept.at(-1);
+        if (last && / INFO request /.test(l) && shape(last.line) === shape(l)) last.count++;
+        else kept.push({ line: l, count: 1 });
+      }
+      const text = kept.slice(-lines).map((k) => (k.count > 1 ? `${k.line} (and ${k.count - 1} more alike)` : k.line));
+      return `---- ${n} (${this.logPath(n)})\n${text.join('\n')}`;
     }).join('\n');
   }
 
@@ -307,7 +316,7 @@ export function eventAfter(emitter, event, test, settled, { grace = 3000, ms = 1
     emitter.on(event, on);
     settled.then(() => {
       clearTimeout(timer);
-      timer = setTimeout(() => fail(`no ${event} within ${grace} ms of what it announces having happened`), grace);
+      timer = setTimeout(() => fail(`no ${event} within ${grace} ms after it had happened (as the API showed)`), grace);
     }, () => {});
   });
 }
