@@ -42,12 +42,17 @@ test('Redis restarted during processing: events resume on a socket on the other 
     const id = made.json.video.id;
     const ready = waitReady(cluster.lb, alice.token, id, 90000);
     ready.catch(() => {});
-    const readyEvent = eventAfter(s, 'video:ready', ([p]) => p?.video?.id === id, ready);
+    const readyEvent = eventAfter(s, 'video:ready', (p) => p?.video?.id === id, ready);
     readyEvent.catch(() => {});
-    // Once a worker is at it, Redis goes away and comes back (same port, empty).
-    await within(20000, () => ['worker1', 'worker2'].some((n) => new RegExp(`job started job=\\S+ video=${id}`).test(cluster.log(n))),
-      { what: 'a worker starting the job' });
-    await sleep(1000);
+    // Once api2 hears the first progress (or, should it hear nothing, a
+    // second after a worker started), Redis goes away and comes back (same
+    // port, empty).
+    let startedAt = null;
+    await within(20000, () => {
+      if (heard.some((e) => e.name === 'video:progress' && e.payload?.id === id)) return true;
+      if (!startedAt && ['worker1', 'worker2'].some((n) => new RegExp(`job started job=\\S+ video=${id}`).test(cluster.log(n)))) startedAt = Date.now();
+      return startedAt && Date.now() - startedAt > 1000;
+    }, { what: 'processing under way' });
     await cluster.restart('redis');
     const restartedAt = Date.now();
     const v = await ready;
