@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 PORT ?= 8080
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build build-asan run test test-unit test-asan test-e2e bench format clean
+.PHONY: all deps build build-asan run test test-unit test-asan test-e2e bench format clean cluster cluster-down
 
 all: build
 
@@ -28,6 +28,16 @@ build-asan: deps $(ASAN_BUILD)/build.ninja
 # Serve on :8080 with the embedded defaults (data in ./data).
 run: build
 	@$(BUILD)/reel serve --port $(PORT)
+
+# reel as a cluster on this machine (scripts/cluster): PostgreSQL, Redis, two
+# API nodes, two workers and HAProxy (deploy/haproxy.cfg) on :$(PORT); data
+# and logs in ./cluster (REEL_CLUSTER_DIR). Stop it with `make cluster-down`.
+cluster: build
+	@REEL_CLUSTER_PORT=$${REEL_CLUSTER_PORT:-$(PORT)} REEL_BINARY=$${REEL_BINARY:-$(BUILD)/reel} scripts/cluster up
+	@echo "stop it with: make cluster-down"
+
+cluster-down:
+	@scripts/cluster down
 
 # Every test: unit and integration (ctest) on the release build, the same
 # under AddressSanitizer/UBSan, then the end-to-end suites with real clients.

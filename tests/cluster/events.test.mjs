@@ -1,0 +1,136 @@
+// Across nodes: events made on one API node or by a worker reach sockets on
+// another node (Redis fan-out), and a logout or a member's removal on one node
+// is obeyed by the other within a second (revocation and cache invalidation).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startCluster, call, register, connect, waitFor, eventAfter, waitReady, withLogs, within, clip, PASSWORD } from './lib.mjs';
+
+let cluster;
+let work;
+before(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'reel-cluster-work-'));
+  cluster = await startCluster();
+});
+after(async () => {
+  await cluster?.down();
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
+// The time of a log line ("2026-...Z INFO video ready video=ID ...") in ms since the epoch.
+function loggedAt(names, pattern) {
+  for (const n of names) {
+    const line = cluster.log(n).split('\n').find((l) => pattern.test(l));
+    if (line) return { node: n, at: Date.parse(line.split(' ')[0]) };
+  }
+  return null;
+}
+
+test('a socket on api2 follows a video uploaded through api1 and processed by a worker', withLogs(() => cluster, async () => {
+  const alice = await register(cluster.api1, 'alice');
+  const on1 = connect(cluster.api1, alice.token, { transports: ['websocket'] });
+  const on2 = connect(cluster.api2, alice.token, { transports: ['websocket'] });
+  try {
+    await Promise.all([waitFor(on1, 'connect'), waitFor(on2, 'connect')]);
+    const heard = { on1: [], on2: [] };
+    on1.onAny((name, payload) => heard.on1.push({ name, payload, at: Date.now() }));
+    on2.onAny((name, payload) => heard.on2.push({ name, payload, at: Date.now() }));
+    let settle;
+    const settled = new Promise((r) => (settle = r));
+    const ready = eventAfter(on2, 'video:ready', () => true, settled);
+    const made = await call(cluster.api1, 'POST', '/api/videos?title=fan-out', {
+      token: alice.token, body: fs.readFileSync(clip(work, 4)), headers: { 'Content-Type': 'video/mp4' },
+    });
+    assert.equal(made.status, 201, made.text);
+    const id = made.json.video.id;
+    waitReady(cluster.api1, alice.token, id).then(settle, settle);
+    const [payload] = await ready;
+    const readyAt = Date.now();
+    assert.equal(payload.video.id, id);
+    assert.equal(payload.video.status, 'ready');
+
+    const names = heard.on2.map((e) => e.name);
+    assert.ok(names.includes('video:created'), `api2 heard: ${names.join(' ')}`);
+    const progress = heard.on2.filter((e) => e.name === 'video:progress').map((e) => e.payload);
+    assert.ok(progress.length > 0, `progress events on api2: ${names.join(' ')}`);
+    for (const p of progress) {
+      assert.equal(p.id, id);
+      assert.ok(['probe', 'thumbnail', 'mp4', 'hls'].includes(p.stage), p.stage);
+    }
+    assert.equal(heard.on2.filter((e) => e.name === 'video:ready').length, 1);
+
+    // Delays: video:created (made on api1) on api2 versus on api1 itself;
+    // video:ready on api2 after the worker logged it.
+    const created1 = heard.on1.find((e) => e.name === 'video:created')?.at;
+    const created2 = heard.on2.find((e) => e.name === 'video:created').at;
+    // (The worker may log the line just after publishing the event.)
+    let worker = null;
+    await within(2000, () => (worker = loggedAt(['worker1', 'worker2'], new RegExp(`INFO video ready video=${id}`))),
+      { what: 'the worker logging "video ready"' });
+    console.log(`# video:created on api2 ${created1 ? created2 - created1 : '?'} ms after api1's own socket; ` +
+      `video:ready on api2 ${worker ? readyAt - worker.at : '?'} ms after ${worker?.node} logged it; ${progress.length} progress events`);
+  } finally {
+    on1.close();
+    on2.close();
+  }
+}));
+
+test('logout on api1: the token is refused on api2 within 1 s, and its socket there is closed', withLogs(() => cluster, async (t) => {
+  const bob = await register(cluster.api1, 'bob');
+  const login = await call(cluster.api1, 'POST', '/api/auth/login', { body: { email: bob.email, password: PASSWORD } });
+  assert.equal(login.status, 200, login.text);
+  const token = login.json.token;
+  // api2 knows the session (its cache is warm).
+  for (let i = 0; i < 2; i++) assert.equal((await call(cluster.api2, 'GET', '/api/auth/me', { token })).status, 200);
+  const s = connect(cluster.api2, token, { transports: ['websocket'] });
+  try {
+    await waitFor(s, 'connect');
+    const gone = waitFor(s, 'disconnect', () => true, 1000);
+    gone.catch(() => {});
+    const out = await call(cluster.api1, 'POST', '/api/auth/logout', { token });
+    assert.equal(out.status, 204);
+    const ms = await within(1000, async () => (await call(cluster.api2, 'GET', '/api/auth/me', { token })).status === 401,
+      { every: 50, what: 'GET /api/auth/me on api2 answering 401' });
+    console.log(`# logout on api1: 401 on api2 after ${ms} ms`);
+    // The other session of the same user is untouched.
+    assert.equal((await call(cluster.api2, 'GET', '/api/auth/me', { token: bob.token })).status, 200);
+    await t.test('the socket of that session on api2 is disconnected', async () => {
+      const [reason] = await gone;
+      assert.equal(reason, 'io server disconnect');
+    });
+  } finally {
+    s.close();
+  }
+}));
+
+test('a member removed on api1 gets 403 on api2 within 1 s, and its socket there is closed', withLogs(() => cluster, async (t) => {
+  const owner = await register(cluster.api1, 'owner');
+  const member = await register(cluster.api1, 'member');
+  const added = await call(cluster.api1, 'POST', `/api/orgs/${owner.orgId}/members`, {
+    token: owner.token, body: { email: member.email, role: 'member' },
+  });
+  assert.equal(added.status, 201, added.text);
+  const asMember = () => call(cluster.api2, 'GET', '/api/videos', { token: member.token, org: owner.orgId });
+  // api2 has served the member in that organization (its cache is warm).
+  for (let i = 0; i < 2; i++) assert.equal((await asMember()).status, 200);
+  const s = connect(cluster.api2, member.token, { transports: ['websocket'], auth: { token: member.token, organizationId: owner.orgId } });
+  try {
+    await waitFor(s, 'connect');
+    const gone = waitFor(s, 'disconnect', () => true, 1000);
+    gone.catch(() => {});
+    const removed = await call(cluster.api1, 'DELETE', `/api/orgs/${owner.orgId}/members/${member.userId}`, { token: owner.token });
+    assert.equal(removed.status, 204, removed.text);
+    const ms = await within(1000, async () => (await asMember()).status === 403, { every: 50, what: 'GET /api/videos on api2 answering 403' });
+    console.log(`# member removed on api1: 403 on api2 after ${ms} ms`);
+    // Their own organization still works.
+    assert.equal((await call(cluster.api2, 'GET', '/api/videos', { token: member.token })).status, 200);
+    await t.test('the member\'s socket in that organization on api2 is disconnected', async () => {
+      const [reason] = await gone;
+      assert.equal(reason, 'io server disconnect');
+    });
+  } finally {
+    s.close();
+  }
+}));
