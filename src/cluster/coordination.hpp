@@ -39,7 +39,7 @@ class redis_login_limiter final : public domain::login_limiter {
 
 struct lock_options {
   // A holder that stops renewing (a killed process) loses the lock after this.
-  std::chrono::milliseconds ttl{10'000};
+  std::chrono::milliseconds ttl{6'000};
   // How long stop_writer() waits for another process's writer to let go.
   std::chrono::milliseconds stop_wait{3'000};
 };
