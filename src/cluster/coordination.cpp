@@ -85,21 +85,26 @@ std::string redis_login_limiter::address_key(const std::string& address) const {
   return "reel:login-failures:address:" + address;
 }
 
+std::vector<std::string> redis_login_limiter::script_call(const char* script, const std::string& email,
+                                                          const std::string& address) const {
+  return {"EVAL",
+          script,
+          "2",
+          email_key(email),
+          address_key(address),
+          std::to_string(millis_since_epoch(clock_.now())),
+          std::to_string(std::chrono::milliseconds(limits_.window).count()),
+          std::to_string(limits_.failures_per_email),
+          std::to_string(limits_.failures_per_address)};
+}
+
 void redis_login_limiter::fell_back(const std::exception& e) {
   warn_fallback(warned_, "login throttling counts on this node only: Redis is not reachable", e);
 }
 
 asio::awaitable<std::optional<std::chrono::seconds>> redis_login_limiter::retry_after(const std::string& email,
                                                                                       const std::string& address) {
-  std::vector<std::string> args{"EVAL",
-                                check_script,
-                                "2",
-                                email_key(email),
-                                address_key(address),
-                                std::to_string(millis_since_epoch(clock_.now())),
-                                std::to_string(std::chrono::milliseconds(limits_.window).count()),
-                                std::to_string(limits_.failures_per_email),
-                                std::to_string(limits_.failures_per_address)};
+  auto args = script_call(check_script, email, address);
   std::int64_t wait_ms = 0;
   bool counted = false;
   try {
@@ -118,16 +123,8 @@ asio::awaitable<std::optional<std::chrono::seconds>> redis_login_limiter::retry_
 
 asio::awaitable<void> redis_login_limiter::record_failure(const std::string& email, const std::string& address) {
   co_await local_.record_failure(email, address);
-  std::vector<std::string> args{"EVAL",
-                                record_script,
-                                "2",
-                                email_key(email),
-                                address_key(address),
-                                std::to_string(millis_since_epoch(clock_.now())),
-                                std::to_string(std::chrono::milliseconds(limits_.window).count()),
-                                std::to_string(limits_.failures_per_email),
-                                std::to_string(limits_.failures_per_address),
-                                ids::random_id(9)};
+  auto args = script_call(record_script, email, address);
+  args.push_back(ids::random_id(9));  // the failure's member in the sorted sets
   try {
     co_await link_.commands().command(std::move(args));
   } catch (const std::exception& e) {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace reel::cluster {
 
@@ -28,6 +29,8 @@ class redis_login_limiter final : public domain::login_limiter {
  private:
   std::string email_key(const std::string& email) const;
   std::string address_key(const std::string& address) const;
+  // EVAL of `script` on the email's and the address's sets, with the time, the window and the limits.
+  std::vector<std::string> script_call(const char* script, const std::string& email, const std::string& address) const;
   void fell_back(const std::exception& e);
 
   link& link_;

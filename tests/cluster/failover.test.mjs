@@ -1,31 +1,23 @@
 // Processes die without warning: a worker mid-transcode (the other one takes
 // the job over after its lease), and the API node receiving a tus upload
 // (the client resumes through the balancer on the other node).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tus from 'tus-js-client';
 import {
-  REEL, startCluster, call, register, connect, waitFor, waitReady, withLogs, within, sleep, sha256, clip, originalPath,
+  REEL, call, connect, waitFor, waitReady, withLogs, within, sleep, sha256, clip, originalPath,
   throttledStack,
+  useCluster,
 } from './lib.mjs';
 
 let cluster;
 let work;
 let alice;
-before(async () => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'reel-cluster-work-'));
-  cluster = await startCluster();
-  alice = await register(cluster.lb, 'alice');
-});
-after(async () => {
-  await cluster?.down();
-  if (work) fs.rmSync(work, { recursive: true, force: true });
-});
+useCluster((c) => ({ cluster, work, alice } = c));
 
 // The child processes of `pid` with their command lines.
 function children(pid) {

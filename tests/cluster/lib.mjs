@@ -2,6 +2,7 @@
 // nodes, two workers, HAProxy) started by scripts/cluster in a temporary
 // directory, real clients against it, and the logs when something fails.
 import { execFile, execFileSync } from 'node:child_process';
+import { before, after } from 'node:test';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -349,3 +350,21 @@ export function throttledStack(bytesPerSecond) {
   };
 }
 
+
+// One cluster for a test file, with a scratch directory and one account
+// registered through the balancer: `before` brings them up and hands them
+// to `ready({cluster, work, alice})`, `after` takes them down.
+export function useCluster(ready, { env } = {}) {
+  const ctx = { cluster: null, work: null, alice: null };
+  before(async () => {
+    ctx.work = fs.mkdtempSync(path.join(os.tmpdir(), 'reel-cluster-work-'));
+    ctx.cluster = await startCluster({ env });
+    ctx.alice = await register(ctx.cluster.lb, 'alice');
+    ready(ctx);
+  });
+  after(async () => {
+    await ctx.cluster?.down();
+    if (ctx.work) fs.rmSync(ctx.work, { recursive: true, force: true });
+  });
+  return ctx;
+}

@@ -2,31 +2,23 @@
 // processed (events resume on the other API node's sockets), PostgreSQL
 // killed and started again (503 meanwhile, nothing lost, an upload in
 // progress completes).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tus from 'tus-js-client';
 import {
-  REEL, startCluster, call, register, connect, waitFor, eventAfter, waitReady, withLogs, within, sleep, sha256, clip,
+  REEL, call, connect, waitFor, eventAfter, waitReady, withLogs, within, sleep, sha256, clip,
   originalPath, throttledStack,
+  useCluster,
 } from './lib.mjs';
 
 let cluster;
 let work;
 let alice;
-before(async () => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'reel-cluster-work-'));
-  cluster = await startCluster();
-  alice = await register(cluster.lb, 'alice');
-});
-after(async () => {
-  await cluster?.down();
-  if (work) fs.rmSync(work, { recursive: true, force: true });
-});
+useCluster((c) => ({ cluster, work, alice } = c));
 
 test('Redis restarted during processing: events resume on a socket on the other API node, the video gets ready', withLogs(() => cluster, async (t) => {
   const file = clip(work, 8, '1280x720');

@@ -96,10 +96,12 @@ TEST_F(cluster_test, messages_that_are_not_reels_are_ignored) {
                                           R"({"from":"x","org":7,"name":"n"})",
                                           std::string(1 << 16, '{')};
     for (const auto& bad : bad_messages) {
-      std::vector<std::string> args{"PUBLISH", events_channel, bad};
+      std::vector<std::string> args{"XADD", events_channel, "*", "m", bad};
       co_await raw.command(std::move(args));
     }
-    std::vector<std::string> good{"PUBLISH", events_channel,
+    std::vector<std::string> no_message{"XADD", events_channel, "*", "other", "field"};
+    co_await raw.command(std::move(no_message));
+    std::vector<std::string> good{"XADD", events_channel, "*", "m",
                                   R"({"from":"other","org":"o","name":"video:ready","payload":{"id":"v"}})"};
     co_await raw.command(std::move(good));
     EXPECT_TRUE(co_await eventually([&] { return at_b.size() == 1; }));
