@@ -75,6 +75,25 @@ asio::awaitable<response> logout(account_api& api, context& ctx) {
   co_return res;
 }
 
+// POST /api/auth/password {currentPassword, newPassword}: every other
+// session of the user ends; this one goes on.
+asio::awaitable<response> change_password(account_api& api, context& ctx) {
+  const auto& body = require_object(ctx.json_body());
+  std::string current = require_text(body, "currentPassword", {.min_chars = 1, .max_chars = 1024, .trim = false});
+  std::string next = require_password(body, "newPassword");
+  std::string address = http::client_address(ctx, api.trusted_proxies);
+  co_await api.accounts.change_password(*ctx.principal, current, next, address);
+  co_return no_store(http::empty_response(status::no_content));
+}
+
+// POST /api/auth/logout-all: every session of the user ends, this one too.
+asio::awaitable<response> logout_all(account_api& api, context& ctx) {
+  co_await api.accounts.logout_all(*ctx.principal);
+  auto res = http::empty_response(status::no_content);
+  res.set(http::field::set_cookie, cleared_cookie(api.secure_cookies));
+  co_return res;
+}
+
 // GET /api/auth/me
 asio::awaitable<response> me(account_api&, context& ctx) {
   const auto& p = *ctx.principal;
@@ -91,6 +110,8 @@ void add_account_routes(http::router& r, const guard& g, account_api& api) {
   r.add(verb::post, "/api/auth/register", h(register_account));
   r.add(verb::post, "/api/auth/login", h(login));
   r.add(verb::post, "/api/auth/logout", g.user(h(logout)));
+  r.add(verb::post, "/api/auth/logout-all", g.user(h(logout_all)));
+  r.add(verb::post, "/api/auth/password", g.user(h(change_password)));
   r.add(verb::get, "/api/auth/me", g.user(h(me)));
 }
 

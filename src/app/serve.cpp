@@ -33,6 +33,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/json/array.hpp>
 
 #include <csignal>
 #include <filesystem>
@@ -218,6 +219,12 @@ void server_node::wire_events() {
       cluster_->line.publish(cluster::control_channel,
                              {{"t", "logout"}, {"session", session_id}, {"token", token_hash}});
   };
+  accounts_.on_sessions_revoked = [this](const std::string& user_id, const std::vector<std::string>& ids) {
+    for (const auto& id : ids) realtime_.session_revoked(id);
+    if (!cluster_) return;
+    boost::json::array sessions(ids.begin(), ids.end());
+    cluster_->line.publish(cluster::control_channel, {{"t", "sessions"}, {"user", user_id}, {"sessions", sessions}});
+  };
   accounts_.on_membership_changed = [this](const std::string& org_id, const std::string& user_id,
                                            std::optional<model::role> role) {
     realtime_.membership_changed(org_id, user_id, role);
@@ -264,6 +271,11 @@ void server_node::on_control(const boost::json::object& m) {
   if (type == "logout") {
     accounts_.forget_session(text("token"));
     realtime_.session_revoked(text("session"));
+  } else if (type == "sessions") {  // a password change or a logout everywhere
+    accounts_.forget_all();
+    if (const auto* ids = m.if_contains("sessions"); ids && ids->is_array())
+      for (const auto& id : ids->get_array())
+        if (id.is_string()) realtime_.session_revoked(std::string(id.get_string()));
   } else if (type == "member") {
     accounts_.forget_all();
     auto role = model::parse_role(text("role"));  // null or unknown: removed

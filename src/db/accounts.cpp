@@ -38,6 +38,9 @@ constexpr const char* k_insert_session =
 constexpr const char* k_session_by_hash =
     "SELECT id, user_id, token_hash, created_at, expires_at, revoked_at FROM sessions WHERE token_hash = ?";
 constexpr const char* k_revoke_session = "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL";
+constexpr const char* k_revoke_sessions_of_user =
+    "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id <> ? RETURNING id";
+constexpr const char* k_set_password_hash = "UPDATE users SET password_hash = ? WHERE id = ?";
 constexpr const char* k_delete_stale_sessions =
     "DELETE FROM sessions WHERE expires_at < ? OR (revoked_at IS NOT NULL AND revoked_at < ?)";
 
@@ -122,6 +125,17 @@ std::optional<session_record> find_session_by_token_hash(transaction& s, const s
 
 bool revoke_session(transaction& s, const std::string& id, const std::string& now) {
   return s.exec(k_revoke_session, {now, id}) > 0;
+}
+
+std::vector<std::string> revoke_sessions_of_user(transaction& s, const std::string& user_id, const std::string& now,
+                                                 const std::string& except) {
+  std::vector<std::string> ids;
+  for (const auto& r : s.query(k_revoke_sessions_of_user, {now, user_id, except})) ids.push_back(r.text(0));
+  return ids;
+}
+
+bool set_password_hash(transaction& s, const std::string& user_id, const std::string& hash) {
+  return s.exec(k_set_password_hash, {hash, user_id}) > 0;
 }
 
 std::int64_t delete_stale_sessions(transaction& s, const std::string& before) {

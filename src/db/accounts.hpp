@@ -47,6 +47,12 @@ void insert_session(transaction& s, const session_record& r);
 std::optional<session_record> find_session_by_token_hash(transaction& s, const std::string& token_hash);
 // Marks the session revoked; false when it was unknown or revoked already.
 bool revoke_session(transaction& s, const std::string& id, const std::string& now);
+// Revokes every live session of the user but `except` (a session id, or ""
+// for none); returns the ids revoked (one statement: none slips between).
+std::vector<std::string> revoke_sessions_of_user(transaction& s, const std::string& user_id, const std::string& now,
+                                                 const std::string& except);
+// Stores a new password hash; false for an unknown user.
+bool set_password_hash(transaction& s, const std::string& user_id, const std::string& hash);
 // Removes sessions that expired or were revoked before `before`.
 std::int64_t delete_stale_sessions(transaction& s, const std::string& before);
 

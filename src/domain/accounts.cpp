@@ -103,6 +103,43 @@ asio::awaitable<void> accounts::logout(const principal& p) {
   if (on_logout) on_logout(p.session_id, p.token_hash);
 }
 
+asio::awaitable<void> accounts::change_password(const principal& p, const std::string& current, const std::string& next,
+                                                const std::string& address) {
+  auto wait = co_await limiter_->retry_after(p.user.email, address);
+  if (wait)
+    throw error(errc::too_many_requests,
+                "Too many wrong passwords; try again in " + std::to_string(wait->count()) + " seconds.", *wait);
+  auto found = co_await db_.read([&](db::transaction& s) { return db::find_user_by_id(s, p.user.id); });
+  if (!found) throw error(errc::unauthorized, "This session's user is gone.");
+  auto verify_job = [&found, &current] { return verify_password(found->password_hash, current); };
+  bool ok = co_await db_.pool().offload(verify_job);
+  if (!ok) {
+    co_await limiter_->record_failure(p.user.email, address);
+    throw error(errc::forbidden, "The current password is wrong.");
+  }
+  auto cost = settings_.cost;
+  auto hash_job = [&next, cost] { return hash_password(next, cost); };
+  std::string hash = co_await db_.pool().offload(hash_job);
+  std::string now = to_iso8601(clock_.now());
+  auto revoked = co_await db_.write([&](db::transaction& s) {
+    db::set_password_hash(s, p.user.id, hash);
+    return db::revoke_sessions_of_user(s, p.user.id, now, p.session_id);
+  });
+  sessions_revoked(p.user.id, revoked);
+}
+
+asio::awaitable<void> accounts::logout_all(const principal& p) {
+  std::string now = to_iso8601(clock_.now());
+  auto revoked = co_await db_.write(
+      [&](db::transaction& s) { return db::revoke_sessions_of_user(s, p.user.id, now, /*except=*/""); });
+  sessions_revoked(p.user.id, revoked);
+}
+
+void accounts::sessions_revoked(const std::string& user_id, const std::vector<std::string>& ids) {
+  forget_all();  // the tokens of those sessions are not known here, only their ids
+  if (on_sessions_revoked && !ids.empty()) on_sessions_revoked(user_id, ids);
+}
+
 void accounts::membership_changed(const std::string& org_id, const std::string& user_id,
                                   std::optional<model::role> now) {
   forget_all();

@@ -70,6 +70,19 @@ class accounts {
   // Revokes the session everywhere.
   boost::asio::awaitable<void> logout(const principal& p);
 
+  // Changes `p`'s password once `current` is verified (error(forbidden)
+  // otherwise, throttled as logins are) and revokes every other session of
+  // the user. The new password is validated by the caller.
+  boost::asio::awaitable<void> change_password(const principal& p, const std::string& current, const std::string& next,
+                                               const std::string& address);
+
+  // Revokes every session of `p`'s user, `p`'s own included.
+  boost::asio::awaitable<void> logout_all(const principal& p);
+
+  // Called after sessions of a user were revoked at once (password change,
+  // logout everywhere), with their ids.
+  std::function<void(const std::string& user_id, const std::vector<std::string>& session_ids)> on_sessions_revoked;
+
   // The principal for `token`, or null when it is malformed, unknown,
   // revoked or expired.
   boost::asio::awaitable<std::shared_ptr<const principal>> authenticate(std::string_view token);
@@ -122,6 +135,9 @@ class accounts {
 
  private:
   boost::asio::awaitable<const std::string*> dummy_hash();
+  // After sessions `ids` of a user were revoked: forgets cached tokens and
+  // tells on_sessions_revoked.
+  void sessions_revoked(const std::string& user_id, const std::vector<std::string>& ids);
 
   db::gateway& db_;
   const clock& clock_;

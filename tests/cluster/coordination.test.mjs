@@ -16,6 +16,25 @@ after(async () => {
   await cluster?.down();
 });
 
+test('a password change on api1 ends the user\'s other sessions on api2 within 1 s; logout-all too', withLogs(() => cluster, async () => {
+  const dan = await register(cluster.api1, 'changer');
+  const other = (await call(cluster.api2, 'POST', '/api/auth/login', { body: { email: dan.email, password: PASSWORD } })).json.token;
+  assert.equal((await call(cluster.api2, 'GET', '/api/auth/me', { token: other })).status, 200);  // cached on api2
+  const changed = await call(cluster.api1, 'POST', '/api/auth/password', {
+    token: dan.token, body: { currentPassword: PASSWORD, newPassword: 'battery staple 42' },
+  });
+  assert.equal(changed.status, 204, changed.text);
+  const took = await within(1000, async () => (await call(cluster.api2, 'GET', '/api/auth/me', { token: other })).status === 401,
+    { what: 'the other session refused on api2' });
+  assert.equal((await call(cluster.api2, 'GET', '/api/auth/me', { token: dan.token })).status, 200, 'the changing session goes on');
+  console.log(`# password change on api1: other session refused on api2 after ${took} ms`);
+
+  assert.equal((await call(cluster.api2, 'GET', '/api/auth/me', { token: dan.token })).status, 200);
+  assert.equal((await call(cluster.api1, 'POST', '/api/auth/logout-all', { token: dan.token })).status, 204);
+  await within(1000, async () => (await call(cluster.api2, 'GET', '/api/auth/me', { token: dan.token })).status === 401,
+    { what: 'logout-all on api1 obeyed on api2' });
+}));
+
 test('failed logins spread over two nodes count together: the sixth is refused on either', withLogs(() => cluster, async () => {
   const alice = await register(cluster.api1, 'throttled');
   // Five failures (the per-email limit), alternating nodes.

@@ -397,3 +397,70 @@ TEST(members, role_changes_in_place_with_the_owner_rules) {
   EXPECT_EQ(call_json(s.port(), "PATCH", base + "nobody", t.admin.token, {{"role", "viewer"}}).status(), 404);
   EXPECT_EQ(call(s.port(), "PATCH", base + t.member.user_id, t.admin.token, "{").status(), 400);
 }
+
+TEST(accounts, password_change_ends_every_other_session_and_keeps_this_one) {
+  server_process s;
+  auto a = register_account(s.port(), "change@example.com", "Acme");
+  auto second = login(s.port(), "change@example.com", "correct horse");
+  std::string other(second.json.at("token").as_string());
+  EXPECT_EQ(call(s.port(), "GET", "/api/auth/me", other).status(), 200);  // cached now
+  auto r = call_json(s.port(), "POST", "/api/auth/password", a.token,
+                     {{"currentPassword", "correct horse"}, {"newPassword", "battery staple 42"}});
+  EXPECT_EQ(r.status(), 204) << r.raw.body();
+  EXPECT_EQ(call(s.port(), "GET", "/api/auth/me", other).status(), 401);    // at once, cache or not
+  EXPECT_EQ(call(s.port(), "GET", "/api/auth/me", a.token).status(), 200);  // this session goes on
+  EXPECT_EQ(login(s.port(), "change@example.com", "correct horse").status(), 401);
+  EXPECT_EQ(login(s.port(), "change@example.com", "battery staple 42").status(), 200);
+}
+
+TEST(accounts, password_change_refuses_bad_input_wrong_passwords_and_strangers) {
+  server_process s;
+  auto p = s.port();
+  auto a = register_account(p, "guard@example.com", "Acme");
+  auto change = [&](const json::object& body, const std::string& token) {
+    return call_json(p, "POST", "/api/auth/password", token, body);
+  };
+  auto wrong = change({{"currentPassword", "not it"}, {"newPassword", "battery staple 42"}}, a.token);
+  EXPECT_EQ(wrong.status(), 403);
+  EXPECT_EQ(error_message(wrong), "The current password is wrong.");
+  auto weak = change({{"currentPassword", "correct horse"}, {"newPassword", "short"}}, a.token);
+  EXPECT_EQ(weak.status(), 400);
+  EXPECT_NE(error_message(weak).find("newPassword"), std::string::npos);
+  EXPECT_EQ(change({{"newPassword", "battery staple 42"}}, a.token).status(), 400);
+  EXPECT_EQ(change({{"currentPassword", 7}, {"newPassword", "battery staple 42"}}, a.token).status(), 400);
+  EXPECT_EQ(call(p, "POST", "/api/auth/password", a.token, "{not json").status(), 400);
+  EXPECT_EQ(change({{"currentPassword", "correct horse"}, {"newPassword", "battery staple 42"}}, "").status(), 401);
+  EXPECT_EQ(change({{"currentPassword", "correct horse"}, {"newPassword", "battery staple 42"}}, std::string(43, 'A'))
+                .status(),
+            401);
+  // Guessing the current password with a stolen token is throttled like logins.
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(change({{"currentPassword", "guess " + std::to_string(i)}, {"newPassword", "battery staple 42"}}, a.token)
+                  .status(),
+              403);
+  auto blocked = change({{"currentPassword", "correct horse"}, {"newPassword", "battery staple 42"}}, a.token);
+  EXPECT_EQ(blocked.status(), 429);
+  EXPECT_EQ(login(p, "guard@example.com", "correct horse").status(), 429);  // the same count as logins
+}
+
+TEST(accounts, logout_all_ends_every_session_of_the_user_only) {
+  server_process s;
+  auto a = register_account(s.port(), "all@example.com", "Acme");
+  auto b = register_account(s.port(), "bystander@example.com", "Other");
+  auto second = login(s.port(), "all@example.com", "correct horse");
+  std::string other(second.json.at("token").as_string());
+  EXPECT_EQ(call(s.port(), "GET", "/api/auth/me", other).status(), 200);
+  auto out = call(s.port(), "POST", "/api/auth/logout-all", a.token);
+  EXPECT_EQ(out.status(), 204);
+  EXPECT_NE(out.header("Set-Cookie").find("Max-Age=0"), std::string::npos);
+  EXPECT_EQ(call(s.port(), "GET", "/api/auth/me", a.token).status(), 401);
+  EXPECT_EQ(call(s.port(), "GET", "/api/auth/me", other).status(), 401);
+  EXPECT_EQ(call(s.port(), "GET", "/api/auth/me", b.token).status(), 200);
+  EXPECT_EQ(call(s.port(), "POST", "/api/auth/logout-all", "").status(), 401);
+  EXPECT_EQ(call(s.port(), "POST", "/api/auth/logout-all", a.token).status(), 401);  // revoked
+  EXPECT_EQ(call_json(s.port(), "POST", "/api/auth/password", other,
+                      {{"currentPassword", "correct horse"}, {"newPassword", "battery staple 42"}})
+                .status(),
+            401);
+  EXPECT_EQ(login(s.port(), "all@example.com", "correct horse").status(), 200);  // the password still works
+}
