@@ -2,6 +2,7 @@
 
 #include <strings.h>
 #include "api/handler.hpp"
+#include "http/same_site.hpp"
 
 namespace reel::api {
 
@@ -17,10 +18,24 @@ std::optional<std::string> request_token(const http::context& ctx) {
   return std::nullopt;
 }
 
+namespace {
+
+bool changes_state(const http::context& ctx) {
+  auto m = ctx.req.method();
+  return m != http::verb::get && m != http::verb::head && m != http::verb::options;
+}
+
+}  // namespace
+
 asio::awaitable<void> guard::authenticate(http::context& ctx) const {
   if (ctx.principal) co_return;
   auto token = request_token(ctx);
   if (!token) throw error(errc::unauthorized, "Sign in first: no session token or cookie was sent.");
+  // The browser sends the cookie whoever made the page: only this site's
+  // pages may use it to change anything. A Bearer token is never sent by itself.
+  if (ctx.header(http::field::authorization).empty() && changes_state(ctx))
+    if (auto why = http::cross_site(ctx, trusted_origins_))
+      throw error(errc::forbidden, "Cross-site request refused: " + *why + ". Send the session as a Bearer token.");
   ctx.principal = co_await accounts_.authenticate(*token);
   if (!ctx.principal) throw error(errc::unauthorized, "The session is invalid or has expired; sign in again.");
 }

@@ -9,11 +9,19 @@
 #include "domain/permissions.hpp"
 #include "http/message.hpp"
 
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
 namespace reel::api {
 
 class guard {
  public:
-  explicit guard(domain::accounts& accounts) : accounts_(accounts) {}
+  // `trusted_origins`: besides the server's own, the origins whose pages may
+  // send cookie-authenticated requests that change state (REEL_CORS_ORIGINS).
+  explicit guard(domain::accounts& accounts, std::vector<std::string> trusted_origins = {})
+      : accounts_(accounts), trusted_origins_(std::move(trusted_origins)) {}
 
   // 401 without valid credentials (Bearer token or the reel_session cookie).
   http::handler user(http::handler h) const;
@@ -25,10 +33,13 @@ class guard {
   http::handler org(domain::action a, http::handler h) const;
 
   // Authenticates ctx (sets ctx.principal) or throws error(unauthorized).
+  // A request authenticated by the cookie that changes state (not GET, HEAD
+  // or OPTIONS) must come from this site: error(forbidden) otherwise (CSRF).
   boost::asio::awaitable<void> authenticate(http::context& ctx) const;
 
  private:
   domain::accounts& accounts_;
+  std::vector<std::string> trusted_origins_;
 };
 
 // The token a request carries: the Bearer token, else the session cookie.

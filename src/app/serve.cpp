@@ -96,6 +96,7 @@ realtime::socketio_options realtime_options_of(const config& cfg) {
   o.connect_timeout = cfg.realtime_connect_timeout;
   o.max_sessions_per_address = cfg.realtime_max_per_address;
   o.trusted_proxies = cfg.trusted_proxies;
+  o.trusted_origins = cfg.cors_origins;
   return o;
 }
 
@@ -111,7 +112,7 @@ class server_node {
         hub_(cluster_ ? static_cast<event_hub&>(cluster_->hub) : local_hub_),
         accounts_(db_, clock_, account_settings_of(cfg)),
         organizations_(db_, accounts_, clock_),
-        guard_(accounts_),
+        guard_(accounts_, cfg.cors_origins),
         files_(storage_dir_of(cfg)),
         tools_(find_tools()),
         processor_(io, db_, files_, tools_, hub_, clock_, processor_settings_of(cfg, cfg.workers),

@@ -6,6 +6,7 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "http/client_address.hpp"
+#include "http/same_site.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -290,6 +291,18 @@ void socketio_server::credential_revoked(credential_kind kind, const std::string
   for (auto& s : hit) disconnect(*s, "credential revoked");
 }
 
+void socketio_server::take_cookie(session& s, const http::context& ctx) const {
+  const auto* c = ctx.cookie("reel_session");
+  if (!c) return;
+  // A page of another site may open a socket here, and the browser sends the
+  // cookie with it: that socket must authenticate with a token of its own.
+  if (auto why = http::cross_site(ctx, options_.trusted_origins)) {
+    log::info("socket.io: session cookie of a cross-site request ignored", {{"why", *why}});
+    return;
+  }
+  s.cookie_token = *c;
+}
+
 void socketio_server::membership_changed(const std::string& org_id, const std::string& user_id,
                                          std::optional<model::role> role) {
   ++revocations_;
@@ -431,7 +444,8 @@ void socketio_server::on_message(const std::shared_ptr<session>& s, std::string_
         org = std::string(o->as_string());
     }
     s->nsp = nsp_state::connecting;
-    asio::co_spawn(io_, run_connect(s, std::move(token), std::move(org)), log_failure("socket.io CONNECT (sid " + s->sid + ")"));
+    asio::co_spawn(io_, run_connect(s, std::move(token), std::move(org)),
+                   log_failure("socket.io CONNECT (sid " + s->sid + ")"));
     return;
   }
   if (s->nsp != nsp_state::connected) {
@@ -535,7 +549,7 @@ asio::awaitable<http::response> socketio_server::handle_polling(http::context& c
     auto s = new_session(address);
     if (!s) co_return too_many_sessions();
     s->polling = std::make_unique<polling_state>(io_);
-    if (const auto* c = ctx.cookie("reel_session")) s->cookie_token = *c;
+    take_cookie(*s, ctx);
     sessions_.emplace(s->sid, s);
     heartbeat_.start(*s);
     expect_connect(*s);
@@ -588,7 +602,7 @@ asio::awaitable<http::response> socketio_server::handle_websocket(http::context&
   } else {
     s = new_session(address);
     if (!s) co_return too_many_sessions();
-    if (const auto* c = ctx.cookie("reel_session")) s->cookie_token = *c;
+    take_cookie(*s, ctx);
   }
   s->phase = ws_phase::handshake;
   http::response res;

@@ -56,6 +56,8 @@ struct socketio_options {
   std::size_t max_sessions_per_address = 64;
   // Proxies whose X-Forwarded-For names the client (http::client_address).
   std::vector<ip_network> trusted_proxies;
+  // Besides this site, the origins whose pages may use the session cookie here (REEL_CORS_ORIGINS).
+  std::vector<std::string> trusted_origins;
   // A polling POST's packets are handled this many at a time (and at most
   // batch_bytes of them); the loop gets a turn between batches.
   std::size_t batch_packets = 256;
@@ -129,6 +131,8 @@ class socketio_server {
   // Authenticates a CONNECT and joins the session to its organization's room.
   boost::asio::awaitable<void> run_connect(std::shared_ptr<session> s, std::string token, std::string org);
   void send(session& s, std::string_view packet);
+  // Keeps the request's session cookie for the CONNECT, unless the request came from another site.
+  void take_cookie(session& s, const http::context& ctx) const;
   void close(session& s, std::string_view why);
   // Ends the session's namespace connection: out of its room, then `41`,
   // then the session closes.

@@ -64,6 +64,31 @@ test('a bad token is refused with connect_error "unauthorized"', async () => {
   });
 });
 
+test('the session cookie joins only from this site: a foreign Origin needs a token of its own (no cross-site WebSocket hijacking)', async () => {
+  await withServer(async (server) => {
+    const alice = await register(server.port, 'cookie@example.com', 'Cookie Inc');
+    const cookie = `reel_session=${alice.token}`;
+    for (const transports of [['polling', 'websocket'], ['websocket']]) {
+      const foreign = connect(server.port, {
+        transports, reconnection: false, extraHeaders: { Cookie: cookie, Origin: 'http://evil.example' },
+      });
+      assert.equal((await waitFor(foreign, 'connect_error'))[0].message, 'unauthorized', transports.join('+'));
+      foreign.close();
+      const own = connect(server.port, {
+        transports, reconnection: false, extraHeaders: { Cookie: cookie, Origin: `http://127.0.0.1:${server.port}` },
+      });
+      await waitFor(own, 'connect');
+      own.close();
+    }
+    // A token in the CONNECT is not something a foreign page gets from the browser: it works from anywhere.
+    const withToken = connect(server.port, {
+      transports: ['websocket'], reconnection: false, auth: { token: alice.token }, extraHeaders: { Origin: 'http://evil.example' },
+    });
+    await waitFor(withToken, 'connect');
+    withToken.close();
+  });
+});
+
 test('logout disconnects the sockets of that session', async () => {
   await withServer(async (server, dir) => {
     const alice = await register(server.port, 'alice@example.com', 'A');

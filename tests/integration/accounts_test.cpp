@@ -464,3 +464,56 @@ TEST(accounts, logout_all_ends_every_session_of_the_user_only) {
             401);
   EXPECT_EQ(login(s.port(), "all@example.com", "correct horse").status(), 200);  // the password still works
 }
+
+// CSRF: a cookie-authenticated request that changes state must come from a
+// page of this site (or of REEL_CORS_ORIGINS); a Bearer token is exempt.
+TEST(accounts, cookie_requests_that_change_state_must_come_from_this_site) {
+  server_process s({}, {{"REEL_CORS_ORIGINS", "https://app.example.com"}});
+  auto p = s.port();
+  auto a = register_account(p, "csrf@example.com", "Acme");
+  const std::string cookie = "reel_session=" + a.token;
+  auto logout_with = [&](std::map<std::string, std::string> headers) {
+    headers["Cookie"] = cookie;
+    return call(p, "POST", "/api/auth/logout", "", "", headers);
+  };
+  // The test client sends Host: 127.0.0.1.
+  for (auto bad : std::vector<std::map<std::string, std::string>>{
+           {{"Origin", "http://evil.example"}},
+           {{"Origin", "null"}},
+           {{"Origin", "http://127.0.0.1.evil.example"}},
+           {{"Sec-Fetch-Site", "cross-site"}},
+           {{"Sec-Fetch-Site", "same-site"}},
+           {{"Referer", "https://evil.example/page"}},
+       }) {
+    auto r = logout_with(bad);
+    EXPECT_EQ(r.status(), 403) << bad.begin()->first << ": " << bad.begin()->second;
+    EXPECT_EQ(r.error_code(), "forbidden");
+  }
+  EXPECT_EQ(call(p, "GET", "/api/auth/me", a.token).status(), 200);  // none of them logged out
+  // Reading is not changing: a foreign page's GET with the cookie is answered (CORS keeps it from reading it).
+  EXPECT_EQ(call(p, "GET", "/api/auth/me", "", "", {{"Cookie", cookie}, {"Origin", "http://evil.example"}}).status(),
+            200);
+  // The same request with a Bearer token from anywhere works (a page cannot make the browser send one).
+  auto bearer = call_json(p, "POST", "/api/orgs", a.token, {{"name", "Second"}}, {{"Origin", "http://evil.example"}});
+  EXPECT_EQ(bearer.status(), 201);
+  // A cookie-authenticated upload from a foreign Origin is refused before any byte is stored.
+  auto upload = call(p, "POST", "/api/videos", "", "not a video",
+                     {{"Cookie", cookie}, {"Origin", "http://evil.example"}, {"Content-Type", "video/mp4"}});
+  EXPECT_EQ(upload.status(), 403);
+  // This site, a trusted origin, Sec-Fetch-Site same-origin, and a non-browser client (none of the headers) pass.
+  auto second = login(p, "csrf@example.com", "correct horse");
+  std::string t2(second.json.at("token").as_string());
+  auto own =
+      call(p, "POST", "/api/auth/logout", "", "", {{"Cookie", "reel_session=" + t2}, {"Origin", "http://127.0.0.1"}});
+  EXPECT_EQ(own.status(), 204);
+  auto third = login(p, "csrf@example.com", "correct horse");
+  std::string t3(third.json.at("token").as_string());
+  EXPECT_EQ(call(p, "POST", "/api/auth/logout", "", "",
+                 {{"Cookie", "reel_session=" + t3}, {"Origin", "https://app.example.com"}})
+                .status(),
+            204);
+  EXPECT_EQ(logout_with({{"Sec-Fetch-Site", "same-origin"}}).status(), 204);
+  auto fourth = login(p, "csrf@example.com", "correct horse");
+  std::string t4(fourth.json.at("token").as_string());
+  EXPECT_EQ(call(p, "POST", "/api/auth/logout", "", "", {{"Cookie", "reel_session=" + t4}}).status(), 204);
+}
