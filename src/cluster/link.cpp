@@ -83,7 +83,8 @@ void link::connection_changed() {
   was_connected_ = now;
   if (now) {
     log::info("cluster link up", {{"node", options_.node_name}, {"waiting", outbox_.size()}});
-    // Whatever others published while this process was not listening is lost.
+    // What others added meanwhile is read now, unless Redis lost it (a restart,
+    // or more than the streams keep): caches go all the same.
     if (on_resync) on_resync();
     wake_sender();
   } else {
