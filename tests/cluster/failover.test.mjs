@@ -3,15 +3,14 @@
 // (the client resumes through the balancer on the other node).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tus from 'tus-js-client';
 import {
-  REEL, call, connect, waitFor, waitReady, withLogs, within, sleep, sha256, clip, originalPath,
+  call, connect, waitFor, waitReady, withLogs, within, sleep, sha256, clip, originalPath,
   throttledStack,
-  useCluster,
+  useCluster, reelUpload,
 } from './lib.mjs';
 
 let cluster;
@@ -195,26 +194,20 @@ test('kill -9 of the API node receiving `reel upload`: the CLI resumes on the ot
   const logStart = cluster.log('haproxy').length;
   let killing = null;
   let killed = null;
-  const proc = spawn(REEL, ['upload', file, '--server', cluster.lb, '--token', alice.token, '--title', 'cli failover',
-    '--chunk-size', '4M', '--limit-rate', '3M', '--retries', '10'], {
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REEL_'))), XDG_STATE_HOME: path.join(work, 'state') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.on('data', (c) => (stdout += c));
-  proc.stderr.on('data', (c) => {
-    stderr += c;
-    const m = [...stderr.matchAll(/upload: (\d+)%/g)].pop();
-    if (m && Number(m[1]) >= 15 && !killing) {
-      killing = nodeWithRequest().then(async (node) => {
-        killed = node;
-        await cluster.kill(node);
-      });
-    }
-  });
-  const code = await new Promise((resolve) => proc.on('exit', resolve));
+  const cli = reelUpload(cluster.lb, alice.token, file, 'cli failover',
+    ['--chunk-size', '4M', '--limit-rate', '3M', '--retries', '10'], path.join(work, 'state'), (err) => {
+      const m = [...err.matchAll(/upload: (\d+)%/g)].pop();
+      if (m && Number(m[1]) >= 15 && !killing) {
+        killing = nodeWithRequest().then(async (node) => {
+          killed = node;
+          await cluster.kill(node);
+        });
+      }
+    });
+  const code = await cli.done;
   await killing;
+  const stdout = cli.stdout();
+  const stderr = cli.stderr();
   assert.equal(code, 0, stderr);
   assert.ok(killed, `a node was killed mid-upload; the CLI said:\n${stderr}`);
   const survivor = killed === 'api1' ? 'api2' : 'api1';

@@ -1,7 +1,7 @@
 // Helpers of the cluster suites: a whole cluster (PostgreSQL, Redis, two API
 // nodes, two workers, HAProxy) started by scripts/cluster in a temporary
 // directory, real clients against it, and the logs when something fails.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { before, after } from 'node:test';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -367,4 +367,23 @@ export function useCluster(ready, { env } = {}) {
     if (ctx.work) fs.rmSync(ctx.work, { recursive: true, force: true });
   });
   return ctx;
+}
+
+// `reel upload FILE` through `base` as `token`, with `args` (chunk size,
+// rate...), state kept in `stateDir`, none of the caller's REEL_* settings.
+// Returns {proc, stdout(), stderr(), done: Promise<exit code>}; `onStderr`
+// sees the progress as it comes.
+export function reelUpload(base, token, file, title, args, stateDir, onStderr = () => {}) {
+  const proc = spawn(REEL, ['upload', file, '--server', base, '--token', token, '--title', title, ...args], {
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REEL_'))), XDG_STATE_HOME: stateDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (c) => (out += c));
+  proc.stderr.on('data', (c) => {
+    err += c;
+    onStderr(err);
+  });
+  return { proc, stdout: () => out, stderr: () => err, done: new Promise((resolve) => proc.on('exit', resolve)) };
 }

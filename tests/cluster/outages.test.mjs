@@ -4,15 +4,14 @@
 // progress completes).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tus from 'tus-js-client';
 import {
-  REEL, call, connect, waitFor, eventAfter, waitReady, withLogs, within, sleep, sha256, clip,
+  call, connect, waitFor, eventAfter, waitReady, withLogs, within, sleep, sha256, clip,
   originalPath, throttledStack,
-  useCluster,
+  useCluster, reelUpload,
 } from './lib.mjs';
 
 let cluster;
@@ -91,16 +90,9 @@ test('PostgreSQL killed and started: 503 meanwhile, then service again; nothing 
   const cliFile = path.join(work, 'outage-cli.bin');
   const cliBytes = crypto.randomBytes(6 * 1024 * 1024 + 7);
   fs.writeFileSync(cliFile, cliBytes);
-  const cli = spawn(REEL, ['upload', cliFile, '--server', cluster.lb, '--token', alice.token, '--title', 'cli through an outage',
-    '--chunk-size', '2M', '--limit-rate', '1M', '--retries', '12'], {
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REEL_'))), XDG_STATE_HOME: path.join(work, 'state') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let cliOut = '';
-  let cliErr = '';
-  cli.stdout.on('data', (c) => (cliOut += c));
-  cli.stderr.on('data', (c) => (cliErr += c));
-  const cliDone = new Promise((resolve) => cli.on('exit', resolve));
+  const cli = reelUpload(cluster.lb, alice.token, cliFile, 'cli through an outage',
+    ['--chunk-size', '2M', '--limit-rate', '1M', '--retries', '12'], path.join(work, 'state'));
+  const cliDone = cli.done;
 
   const bytes = crypto.randomBytes(6 * 1024 * 1024 + 99);
   const videoIds = [];
@@ -159,8 +151,9 @@ test('PostgreSQL killed and started: 503 meanwhile, then service again; nothing 
 
   // `reel upload` asks where the upload is and resumes it: the same video.
   const code = await cliDone;
+  const cliErr = cli.stderr();
   assert.equal(code, 0, cliErr);
-  const cliVideo = cliOut.trim();
+  const cliVideo = cli.stdout().trim();
   assert.equal(cliVideo.length > 0, true);
   assert.equal(sha256(fs.readFileSync(originalPath(cluster.storageDir, alice.orgId, cliVideo))), sha256(cliBytes));
   const cv = await call(cluster.lb, 'GET', `/api/videos/${cliVideo}`, { token: alice.token });
