@@ -183,6 +183,55 @@ const std::vector<setting>& settings() {
          c.session_ttl =
              std::chrono::seconds(parse_uint(s, v, 1, 366ULL * 24 * 3600, "a number of seconds from 1 to 31622400"));
        }},
+      {"REEL_SESSION_IDLE_SECONDS", "session-idle-seconds",
+       "a session unused this long ends (default 1209600, 14 days)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.session_idle =
+             std::chrono::seconds(parse_uint(s, v, 60, 366ULL * 24 * 3600, "a number of seconds from 60 to 31622400"));
+       }},
+      {"REEL_PUBLIC_URL", "public-url",
+       "the address people reach reel at, for links in emails (default http://localhost:PORT)",
+       [](config& c, const std::string& v, const std::string& s) {
+         std::string u = v;
+         while (!u.empty() && u.back() == '/') u.pop_back();
+         if (!valid_origin(u)) fail(s, "an origin like https://videos.example.com", v);
+         c.public_url = u;
+       }},
+      {"REEL_SMTP_URL", "smtp-url",
+       "smtp://[user:password@]host[:port] or smtps://...: sends reset links and invitations (default none)",
+       [](config& c, const std::string& v, const std::string& s) {
+         if (!(v.starts_with("smtp://") || v.starts_with("smtps://")) || v.find_first_of(" \t\r\n") != std::string::npos)
+           throw config_error(s + " must be an smtp://host[:port] or smtps://host[:port] URL.");  // may hold a password
+         c.smtp_url = v;
+       }},
+      {"REEL_SMTP_FROM", "smtp-from", "the From of emails reel sends (default \"reel <reel@localhost>\")",
+       [](config& c, const std::string& v, const std::string& s) {
+         if (v.empty() || v.size() > 256 || v.find('@') == std::string::npos ||
+             v.find_first_of("\r\n") != std::string::npos)
+           fail(s, "an address like \"reel <reel@example.com>\"", v);
+         c.smtp_from = v;
+       }},
+      {"REEL_REGISTRATIONS_PER_ADDRESS_HOUR", "registrations-per-address-hour",
+       "accounts one client address may register an hour; 0 = no limit (default 20)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.registrations_per_address_hour =
+             static_cast<unsigned>(parse_uint(s, v, 0, 1'000'000, "an integer from 0 to 1000000"));
+       }},
+      {"REEL_REGISTRATIONS_PER_HOUR", "registrations-per-hour",
+       "accounts registered an hour from all addresses together; 0 = no limit (default 1000)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.registrations_per_hour = static_cast<unsigned>(parse_uint(s, v, 0, 100'000'000, "an integer from 0 to 100000000"));
+       }},
+      {"REEL_PASSWORD_HASH_THREADS", "password-hash-threads",
+       "threads hashing passwords (argon2id, 64 MiB each), apart from the database's (default 2)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.password_hash_threads = static_cast<unsigned>(parse_uint(s, v, 1, 64, "an integer from 1 to 64"));
+       }},
+      {"REEL_PASSWORD_HASH_QUEUE", "password-hash-queue",
+       "password hashes that may wait for a thread; beyond, 503 with Retry-After (default 64)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.password_hash_queue = static_cast<unsigned>(parse_uint(s, v, 0, 100'000, "an integer from 0 to 100000"));
+       }},
       {"REEL_JOB_LEASE_MS", "job-lease-ms", "a worker's hold on a job before another may take it over (default 30000)",
        [](config& c, const std::string& v, const std::string& s) { c.job_lease = parse_ms(s, v, 300); }},
       {"REEL_JOB_MAX_ATTEMPTS", "job-max-attempts", "attempts per processing job before it fails (default 3)",

@@ -44,6 +44,24 @@ struct config {
   std::chrono::milliseconds shutdown_timeout{10'000};
   // How long a login session lasts.
   std::chrono::seconds session_ttl{30 * 24 * 3600};
+  // A session unused this long ends, whatever its absolute expiry.
+  std::chrono::seconds session_idle{14 * 24 * 3600};
+  // Where people reach this service (links in emails and in
+  // `reel user reset-password`); empty: http://localhost:<port>.
+  std::string public_url;
+  // smtp://[user:password@]host[:port] or smtps://…; empty: no email is sent
+  // (reset links come from the CLI, invitations show in the inbox only).
+  std::string smtp_url;
+  std::string smtp_from = "reel <reel@localhost>";
+  // Registrations one client address may make an hour, and all of them
+  // together an hour (0: no limit).
+  unsigned registrations_per_address_hour = 20;
+  unsigned registrations_per_hour = 1000;
+  // Password hashing (argon2id) has threads of its own, never the pool the
+  // database uses: this many at once, and this many more waiting; beyond
+  // that a request gets 503 with Retry-After.
+  unsigned password_hash_threads = 2;
+  unsigned password_hash_queue = 64;
   // The processing queue: lease length (heartbeat every third of it),
   // attempts per job, first retry delay (doubling), idle poll interval.
   std::chrono::milliseconds job_lease{30'000};
