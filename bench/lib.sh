@@ -38,7 +38,7 @@ wait_http() {  # url
 # 127.0.0.1 here, so the per-address connection limit is off.
 start_reel() {
   local port=$1 dir=$2; shift 2
-  env REEL_MAX_CONNECTIONS_PER_ADDRESS=0 "$@" "$REEL" serve --host 127.0.0.1 --port "$port" --data-dir "$dir" 2>"$dir.log" &
+  env REEL_MAX_CONNECTIONS_PER_ADDRESS=0 REEL_REGISTRATIONS_PER_ADDRESS_HOUR=0 REEL_REGISTRATIONS_PER_HOUR=0 "$@" "$REEL" serve --host 127.0.0.1 --port "$port" --data-dir "$dir" 2>"$dir.log" &
   STARTED_PID=$!; PIDS+=($!)
   wait_http "http://127.0.0.1:$port/healthz"
 }

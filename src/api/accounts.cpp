@@ -45,6 +45,7 @@ asio::awaitable<response> register_account(account_api& api, context& ctx) {
   std::string password = require_password(body);
   std::string name = require_text(body, "name");
   std::string org_name = require_text(body, "organizationName");
+  co_await api.accounts.admit_registration(http::client_address(ctx, api.trusted_proxies));
   auto reg = co_await api.accounts.register_account(email, password, name, org_name);
   json::object out{{"user", model::user_json(reg.user)},
                    {"organization", model::organization_json(reg.org, model::role::owner)},

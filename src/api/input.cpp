@@ -1,5 +1,7 @@
 #include "api/input.hpp"
 
+#include "auth/password_policy.hpp"
+
 #include "auth/passwords.hpp"
 #include "core/errors.hpp"
 #include "core/strings.hpp"
@@ -137,13 +139,7 @@ std::string require_email(const boost::json::object& o, const char* field) {
 
 std::string require_password(const boost::json::object& o, const char* field) {
   std::string v(*string_field(o, field, true));
-  std::size_t n = utf8_length(v);
-  if (n < auth::k_min_password_length)
-    bad(std::string("The field \"") + field + "\" must be at least " + std::to_string(auth::k_min_password_length) +
-        " characters long.");
-  if (n > auth::k_max_password_length)
-    bad(std::string("The field \"") + field + "\" must be at most " + std::to_string(auth::k_max_password_length) +
-        " characters long.");
+  if (auto problem = auth::shape_problem(v)) bad(std::string("The field \"") + field + "\" " + *problem + ".");
   return v;
 }
 

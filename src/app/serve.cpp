@@ -137,6 +137,7 @@ class server_node {
         upload_sweep_(io, "upload sweep", api::upload_sweep_interval(cfg.upload_expiry),
                       [this] { return sweep_uploads(); }),
         job_counts_(io, "job count refresh", std::chrono::seconds(5), [this] { return refresh_job_counts(); }) {
+    check_password_dictionary();
     wire_events();
     add_routes();
     add_gauges();
@@ -151,6 +152,11 @@ class server_node {
   static domain::account_settings account_settings_of(const config& cfg) {
     domain::account_settings s;
     s.session_ttl = cfg.session_ttl;
+    s.hash_threads = cfg.password_hash_threads;
+    s.hash_queue = cfg.password_hash_queue;
+    s.password_dictionary = cfg.password_dictionary;
+    s.registrations_per_address_hour = cfg.registrations_per_address_hour;
+    s.registrations_per_hour = cfg.registrations_per_hour;
     return s;
   }
   domain::video_context video_context() {
@@ -160,6 +166,13 @@ class server_node {
     return http::compose({http::request_id(), http::access_log(metrics_), http::security_headers(cfg_.secure_cookies),
                           http::cors(cfg_.cors_origins), api::tus_headers(), http::error_handler()},
                          http::dispatch_route());
+  }
+  void check_password_dictionary() {
+    try {
+      accounts_.passwords().check_dictionary();
+    } catch (const std::exception& e) {
+      throw startup_error(std::string("REEL_PASSWORD_DICTIONARY: ") + e.what() + ".");
+    }
   }
   void wire_events();
   void wire_cluster();
@@ -244,6 +257,7 @@ void server_node::wire_cluster() {
     cluster_->line.publish(cluster::control_channel, {{"t", "memberships"}});
   };
   accounts_.use_login_limiter(cluster_->logins);
+  accounts_.use_rate_limiter(cluster_->rates);
   uploads_.use_cluster_locks(cluster_->writers);
   cluster_->line.on(cluster::control_channel, [this](const boost::json::object& m) { on_control(m); });
   // While Redis is down, other nodes' revocations are not heard: trust a

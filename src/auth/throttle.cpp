@@ -1,9 +1,25 @@
 #include "auth/throttle.hpp"
 
+#include <algorithm>
+
 namespace reel::auth {
 
+namespace {
+// Failures kept per key: enough for the delay to reach any cap (2^30 s).
+constexpr std::size_t k_counted_beyond_free = 31;
+}  // namespace
+
+std::chrono::milliseconds throttle_delay(std::size_t failures, unsigned free, std::chrono::seconds first,
+                                         std::chrono::seconds cap) {
+  if (failures <= free) return std::chrono::milliseconds(0);
+  std::size_t doublings = std::min<std::size_t>(failures - free - 1, 30);
+  auto delay = std::chrono::milliseconds(first) * (std::int64_t(1) << doublings);
+  return std::min<std::chrono::milliseconds>(delay, cap);
+}
+
 std::optional<std::chrono::seconds> login_throttle::check(std::unordered_map<std::string, failures>& map,
-                                                          const std::string& key, unsigned limit) {
+                                                          const std::string& key, unsigned free,
+                                                          std::chrono::seconds cap) {
   auto it = map.find(key);
   if (it == map.end()) return std::nullopt;
   auto now = clock_.now();
@@ -13,14 +29,12 @@ std::optional<std::chrono::seconds> login_throttle::check(std::unordered_map<std
     map.erase(it);
     return std::nullopt;
   }
-  if (f.size() < limit) return std::nullopt;
-  // Blocked until enough failures leave the window to get below the limit.
-  auto until = f[f.size() - limit] + limits_.window;
-  auto wait = std::chrono::ceil<std::chrono::seconds>(until - now);
-  return std::max(wait, std::chrono::seconds(1));
+  auto until = f.back() + throttle_delay(f.size(), free, limits_.first_delay, cap);
+  if (until <= now) return std::nullopt;
+  return std::max(std::chrono::ceil<std::chrono::seconds>(until - now), std::chrono::seconds(1));
 }
 
-void login_throttle::add(std::unordered_map<std::string, failures>& map, const std::string& key, unsigned limit) {
+void login_throttle::add(std::unordered_map<std::string, failures>& map, const std::string& key, unsigned free) {
   if (map.size() >= limits_.max_tracked_keys && !map.count(key)) {
     // Under a flood of distinct keys, forget the old ones rather than grow.
     auto now = clock_.now();
@@ -29,19 +43,19 @@ void login_throttle::add(std::unordered_map<std::string, failures>& map, const s
   }
   auto& f = map[key];
   f.push_back(clock_.now());
-  while (f.size() > limit) f.pop_front();
+  while (f.size() > free + k_counted_beyond_free) f.pop_front();
 }
 
 std::optional<std::chrono::seconds> login_throttle::retry_after(const std::string& email, const std::string& address) {
-  auto a = check(by_email_, email, limits_.failures_per_email);
-  auto b = check(by_address_, address, limits_.failures_per_address);
+  auto a = check(by_email_, email, limits_.free_failures_per_email, limits_.max_email_delay);
+  auto b = check(by_address_, address, limits_.free_failures_per_address, limits_.max_address_delay);
   if (a && b) return std::max(*a, *b);
   return a ? a : b;
 }
 
 void login_throttle::record_failure(const std::string& email, const std::string& address) {
-  add(by_email_, email, limits_.failures_per_email);
-  add(by_address_, address, limits_.failures_per_address);
+  add(by_email_, email, limits_.free_failures_per_email);
+  add(by_address_, address, limits_.free_failures_per_address);
 }
 
 void login_throttle::record_success(const std::string& email) { by_email_.erase(email); }

@@ -1,6 +1,9 @@
-// Login throttling: counts failed logins per email and per client address
-// in a sliding window; past the limit, further attempts are refused until
-// the oldest failure leaves the window. Loop thread only; bounded memory.
+// Login throttling that slows guessing down without locking anyone out:
+// failed logins are counted per email and per client address in a sliding
+// window; past a few free failures, each further attempt must wait a delay
+// that doubles with every failure (1 s, 2 s, 4 s … up to a cap), counted
+// from the last failure. The right password after the delay signs in.
+// Loop thread only; bounded memory.
 #pragma once
 
 #include "core/clock.hpp"
@@ -14,11 +17,24 @@
 namespace reel::auth {
 
 struct throttle_limits {
-  unsigned failures_per_email = 5;
-  unsigned failures_per_address = 20;
+  // Failures without delay; the next failure costs first_delay, each one
+  // after doubles it, up to the cap.
+  unsigned free_failures_per_email = 3;
+  unsigned free_failures_per_address = 20;
+  std::chrono::seconds first_delay{1};
+  std::chrono::seconds max_email_delay{15 * 60};
+  // An address may be a NAT or a proxy with many people behind it: its
+  // delay stays short.
+  std::chrono::seconds max_address_delay{60};
+  // Failures older than this are forgotten.
   std::chrono::seconds window{15 * 60};
   std::size_t max_tracked_keys = 100'000;
 };
+
+// The delay after `failures` failures with `free` of them free:
+// 0 up to `free`, then first, 2·first, 4·first … at most `cap`.
+std::chrono::milliseconds throttle_delay(std::size_t failures, unsigned free, std::chrono::seconds first,
+                                         std::chrono::seconds cap);
 
 class login_throttle {
  public:
@@ -34,8 +50,8 @@ class login_throttle {
  private:
   using failures = std::deque<sys_time>;
   std::optional<std::chrono::seconds> check(std::unordered_map<std::string, failures>& map, const std::string& key,
-                                            unsigned limit);
-  void add(std::unordered_map<std::string, failures>& map, const std::string& key, unsigned limit);
+                                            unsigned free, std::chrono::seconds cap);
+  void add(std::unordered_map<std::string, failures>& map, const std::string& key, unsigned free);
 
   const clock& clock_;
   throttle_limits limits_;

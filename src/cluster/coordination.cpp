@@ -20,29 +20,48 @@ namespace json = boost::json;
 
 namespace {
 
-// KEYS: the sorted sets; ARGV: now (ms), window (ms), then each key's limit.
-// Returns the milliseconds to wait (0: go ahead), as login_throttle does.
+// KEYS: the sorted sets of failures; ARGV: now (ms), window (ms), first
+// delay (ms), then each key's free failures and its delay cap (ms).
+// Returns the milliseconds to wait (0: go ahead), as login_throttle does:
+// past the free failures, the delay after the last one doubles with each.
 constexpr const char* check_script = R"lua(
-local now, window, wait = tonumber(ARGV[1]), tonumber(ARGV[2]), 0
+local now, window, first, wait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), 0
 for i = 1, #KEYS do
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
-  if redis.call('ZCARD', KEYS[i]) >= tonumber(ARGV[2 + i]) then
-    local first = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
-    wait = math.max(wait, tonumber(first[2]) + window - now)
+  local n, free, cap = redis.call('ZCARD', KEYS[i]), tonumber(ARGV[2 + 2 * i]), tonumber(ARGV[3 + 2 * i])
+  if n > free then
+    local last = redis.call('ZRANGE', KEYS[i], -1, -1, 'WITHSCORES')
+    local delay = math.min(first * 2 ^ math.min(n - free - 1, 30), cap)
+    wait = math.max(wait, tonumber(last[2]) + delay - now)
   end
 end
-return wait
+return math.floor(wait)
 )lua";
 
-// KEYS: the sorted sets; ARGV: now, window, each key's limit, a unique member.
+// KEYS: the sorted sets; ARGV as check_script's, then a unique member.
 constexpr const char* record_script = R"lua(
 local now, window, member = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[#ARGV]
 for i = 1, #KEYS do
   redis.call('ZADD', KEYS[i], now, member)
-  redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -(tonumber(ARGV[2 + i]) + 1))
+  redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -(tonumber(ARGV[2 + 2 * i]) + 32))
   redis.call('PEXPIRE', KEYS[i], window)
 end
 return 1
+)lua";
+
+// KEYS[1]: the sorted set of events; ARGV: now (ms), window (ms), limit, a
+// unique member. Counts one event unless `limit` are in the window; returns
+// 0 when counted, else the milliseconds until one leaves the window.
+constexpr const char* take_script = R"lua(
+local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= limit then
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return math.max(1, tonumber(first[2]) + window - now)
+end
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], window)
+return 0
 )lua";
 
 // Renews the lock if it is still this holder's, or takes it again if it
@@ -94,8 +113,11 @@ std::vector<std::string> redis_login_limiter::script_call(const char* script, co
           address_key(address),
           std::to_string(millis_since_epoch(clock_.now())),
           std::to_string(std::chrono::milliseconds(limits_.window).count()),
-          std::to_string(limits_.failures_per_email),
-          std::to_string(limits_.failures_per_address)};
+          std::to_string(std::chrono::milliseconds(limits_.first_delay).count()),
+          std::to_string(limits_.free_failures_per_email),
+          std::to_string(std::chrono::milliseconds(limits_.max_email_delay).count()),
+          std::to_string(limits_.free_failures_per_address),
+          std::to_string(std::chrono::milliseconds(limits_.max_address_delay).count())};
 }
 
 void redis_login_limiter::fell_back(const std::exception& e) {
@@ -140,6 +162,35 @@ asio::awaitable<void> redis_login_limiter::record_success(const std::string& ema
   } catch (const std::exception& e) {
     fell_back(e);
   }
+}
+
+// --- rates ---
+
+asio::awaitable<std::optional<std::chrono::seconds>> redis_rate_limiter::take(const std::string& key, unsigned limit,
+                                                                              std::chrono::seconds window) {
+  if (limit == 0) co_return std::nullopt;
+  std::vector<std::string> args{"EVAL",
+                                take_script,
+                                "1",
+                                "reel:rate:" + key,
+                                std::to_string(millis_since_epoch(clock_.now())),
+                                std::to_string(std::chrono::milliseconds(window).count()),
+                                std::to_string(limit),
+                                ids::random_id(9)};
+  std::int64_t wait_ms = 0;
+  bool counted = false;
+  try {
+    auto reply = co_await link_.commands().command(std::move(args));
+    wait_ms = reply.integer;
+    counted = true;
+    warned_ = false;
+  } catch (const std::exception& e) {
+    warn_fallback(warned_, "rate limits count on this node only: Redis is not reachable", e);
+  }
+  if (!counted) co_return local_.take_now(key, limit, window);
+  if (wait_ms <= 0) co_return std::nullopt;
+  co_return std::max(std::chrono::seconds(1),
+                     std::chrono::ceil<std::chrono::seconds>(std::chrono::milliseconds(wait_ms)));
 }
 
 // --- upload writers ---

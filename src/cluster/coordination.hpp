@@ -40,6 +40,20 @@ class redis_login_limiter final : public domain::login_limiter {
   bool warned_ = false;                // once per outage
 };
 
+// Events per key in a sliding window, as a sorted set in Redis per key.
+class redis_rate_limiter final : public domain::rate_limiter {
+ public:
+  redis_rate_limiter(link& l, const clock& c) : link_(l), clock_(c), local_(c) {}
+  boost::asio::awaitable<std::optional<std::chrono::seconds>> take(const std::string& key, unsigned limit,
+                                                                   std::chrono::seconds window) override;
+
+ private:
+  link& link_;
+  const clock& clock_;
+  domain::local_rate_limiter local_;  // while Redis is unreachable
+  bool warned_ = false;
+};
+
 struct lock_options {
   // A holder that stops renewing (a killed process) loses the lock after this.
   std::chrono::milliseconds ttl{6'000};

@@ -120,7 +120,8 @@ const std::vector<setting>& settings() {
          c.storage_dir = v;
        }},
       {"REEL_REDIS_URL", "redis-url",
-       "redis://host:port[/db] or unix:///path[?db=N]: events, revocations and locks across nodes (default: none, one node)",
+       "redis://host:port[/db] or unix:///path[?db=N]: events, revocations and locks across nodes (default: none, one "
+       "node)",
        [](config& c, const std::string& v, const std::string& s) {
          if (!(v.starts_with("redis://") || v.starts_with("unix://")))
            fail(s, "a redis://host:port[/db] or unix:///path URL", v);
@@ -128,7 +129,9 @@ const std::vector<setting>& settings() {
        }},
       {"REEL_NODE_NAME", "node-name", "this process's name in logs and the cluster (default host:pid)",
        [](config& c, const std::string& v, const std::string& s) {
-         if (v.empty() || v.size() > 64 || v.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") != std::string::npos)
+         if (v.empty() || v.size() > 64 ||
+             v.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") !=
+                 std::string::npos)
            fail(s, "1 to 64 letters, digits, '.', '_', ':' or '-'", v);
          c.node_name = v;
        }},
@@ -200,7 +203,8 @@ const std::vector<setting>& settings() {
       {"REEL_SMTP_URL", "smtp-url",
        "smtp://[user:password@]host[:port] or smtps://...: sends reset links and invitations (default none)",
        [](config& c, const std::string& v, const std::string& s) {
-         if (!(v.starts_with("smtp://") || v.starts_with("smtps://")) || v.find_first_of(" \t\r\n") != std::string::npos)
+         if (!(v.starts_with("smtp://") || v.starts_with("smtps://")) ||
+             v.find_first_of(" \t\r\n") != std::string::npos)
            throw config_error(s + " must be an smtp://host[:port] or smtps://host[:port] URL.");  // may hold a password
          c.smtp_url = v;
        }},
@@ -220,7 +224,8 @@ const std::vector<setting>& settings() {
       {"REEL_REGISTRATIONS_PER_HOUR", "registrations-per-hour",
        "accounts registered an hour from all addresses together; 0 = no limit (default 1000)",
        [](config& c, const std::string& v, const std::string& s) {
-         c.registrations_per_hour = static_cast<unsigned>(parse_uint(s, v, 0, 100'000'000, "an integer from 0 to 100000000"));
+         c.registrations_per_hour =
+             static_cast<unsigned>(parse_uint(s, v, 0, 100'000'000, "an integer from 0 to 100000000"));
        }},
       {"REEL_PASSWORD_HASH_THREADS", "password-hash-threads",
        "threads hashing passwords (argon2id, 64 MiB each), apart from the database's (default 2)",
@@ -231,6 +236,12 @@ const std::vector<setting>& settings() {
        "password hashes that may wait for a thread; beyond, 503 with Retry-After (default 64)",
        [](config& c, const std::string& v, const std::string& s) {
          c.password_hash_queue = static_cast<unsigned>(parse_uint(s, v, 0, 100'000, "an integer from 0 to 100000"));
+       }},
+      {"REEL_PASSWORD_DICTIONARY", "password-dictionary",
+       "cracklib dictionary new passwords are checked against (default /var/cache/cracklib/cracklib_dict)",
+       [](config& c, const std::string& v, const std::string& s) {
+         if (v.empty()) fail(s, "a path", v);
+         c.password_dictionary = v;
        }},
       {"REEL_JOB_LEASE_MS", "job-lease-ms", "a worker's hold on a job before another may take it over (default 30000)",
        [](config& c, const std::string& v, const std::string& s) { c.job_lease = parse_ms(s, v, 300); }},

@@ -62,6 +62,9 @@ struct config {
   // that a request gets 503 with Retry-After.
   unsigned password_hash_threads = 2;
   unsigned password_hash_queue = 64;
+  // cracklib's dictionary the password policy checks against (the path
+  // without .pwd/.pwi/.hwm); empty: /var/cache/cracklib/cracklib_dict.
+  std::string password_dictionary;
   // The processing queue: lease length (heartbeat every third of it),
   // attempts per job, first retry delay (doubling), idle poll interval.
   std::chrono::milliseconds job_lease{30'000};

@@ -13,14 +13,28 @@ using namespace auth;
 namespace asio = boost::asio;
 
 accounts::accounts(db::gateway& db, const clock& c, account_settings settings)
-    : db_(db), clock_(c), settings_(settings), local_limiter_(c, settings.throttle) {}
+    : db_(db),
+      clock_(c),
+      settings_(settings),
+      local_limiter_(c, settings.throttle),
+      local_rates_(c),
+      hasher_(
+          hasher_settings{settings.hash_threads, settings.hash_queue, settings.cost, settings.password_dictionary}) {}
+
+asio::awaitable<void> accounts::admit_registration(const std::string& address) {
+  using namespace std::chrono_literals;
+  auto wait = co_await rates_->take("register:address:" + address, settings_.registrations_per_address_hour, 1h);
+  if (!wait) wait = co_await rates_->take("register:all", settings_.registrations_per_hour, 1h);
+  if (wait)
+    throw error(errc::too_many_requests,
+                "Too many accounts were registered lately; try again in " + std::to_string(wait->count()) + " seconds.",
+                *wait);
+}
 
 asio::awaitable<accounts::registration> accounts::register_account(const std::string& email,
                                                                    const std::string& password, const std::string& name,
                                                                    const std::string& org_name) {
-  auto cost = settings_.cost;
-  auto hash_job = [&password, cost] { return hash_password(password, cost); };
-  std::string hash = co_await db_.pool().offload(hash_job);
+  std::string hash = co_await hasher_.hash_new(password, email, name);
 
   registration out;
   auto now = clock_.now();
@@ -48,9 +62,7 @@ asio::awaitable<accounts::registration> accounts::register_account(const std::st
 
 asio::awaitable<const std::string*> accounts::dummy_hash() {
   if (!dummy_hash_) {
-    auto cost = settings_.cost;
-    auto job = [cost] { return hash_password(new_token(), cost); };
-    std::string h = co_await db_.pool().offload(job);
+    std::string h = co_await hasher_.hash_any(new_token());
     if (!dummy_hash_) dummy_hash_ = std::move(h);
   }
   co_return &*dummy_hash_;
@@ -71,8 +83,7 @@ asio::awaitable<accounts::login_result> accounts::login(const std::string& email
     stored = &found->password_hash;
   else
     stored = co_await dummy_hash();
-  auto verify_job = [stored, &password] { return verify_password(*stored, password); };
-  bool ok = co_await db_.pool().offload(verify_job);
+  bool ok = co_await hasher_.verify(*stored, password);
   if (!found || !ok) {
     co_await limiter_->record_failure(email, address);
     throw error(errc::unauthorized, "The email or password is wrong.");
@@ -111,15 +122,12 @@ asio::awaitable<void> accounts::change_password(const principal& p, const std::s
                 "Too many wrong passwords; try again in " + std::to_string(wait->count()) + " seconds.", *wait);
   auto found = co_await db_.read([&](db::transaction& s) { return db::find_user_by_id(s, p.user.id); });
   if (!found) throw error(errc::unauthorized, "This session's user is gone.");
-  auto verify_job = [&found, &current] { return verify_password(found->password_hash, current); };
-  bool ok = co_await db_.pool().offload(verify_job);
+  bool ok = co_await hasher_.verify(found->password_hash, current);
   if (!ok) {
     co_await limiter_->record_failure(p.user.email, address);
     throw error(errc::forbidden, "The current password is wrong.");
   }
-  auto cost = settings_.cost;
-  auto hash_job = [&next, cost] { return hash_password(next, cost); };
-  std::string hash = co_await db_.pool().offload(hash_job);
+  std::string hash = co_await hasher_.hash_new(next, found->email, found->name, "newPassword");
   std::string now = to_iso8601(clock_.now());
   auto revoked = co_await db_.write([&](db::transaction& s) {
     db::set_password_hash(s, p.user.id, hash);

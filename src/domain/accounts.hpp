@@ -7,6 +7,7 @@
 #include "auth/throttle.hpp"
 #include "core/clock.hpp"
 #include "domain/coordination.hpp"
+#include "domain/password_hasher.hpp"
 #include "model/principal.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -38,6 +39,13 @@ struct account_settings {
   // Logout and membership changes in this process invalidate at once.
   std::chrono::seconds cache_ttl{60};
   std::size_t cache_capacity = 100'000;
+  // Password hashing's own threads and queue (domain::password_hasher).
+  unsigned hash_threads = 2;
+  unsigned hash_queue = 64;
+  std::string password_dictionary;  // empty: cracklib's default
+  // Registrations per client address and in all, per hour (0: no limit).
+  unsigned registrations_per_address_hour = 20;
+  unsigned registrations_per_hour = 1000;
 };
 
 class accounts {
@@ -50,8 +58,14 @@ class accounts {
     std::string token;
     sys_time expires_at;
   };
+  // Counts a registration from `address` against the hourly limits, or
+  // throws error(too_many_requests) with Retry-After past one of them.
+  // Called before register_account.
+  boost::asio::awaitable<void> admit_registration(const std::string& address);
+
   // Creates the user, their organization (they own it) and a session.
-  // Throws error(conflict) when the email is taken. Inputs validated by the caller.
+  // Throws error(conflict) when the email is taken, error(bad_request) when
+  // the password policy refuses the password. Inputs' shapes validated by the caller.
   boost::asio::awaitable<registration> register_account(const std::string& email, const std::string& password,
                                                         const std::string& name, const std::string& org_name);
 
@@ -125,6 +139,11 @@ class accounts {
   // Failed logins counted elsewhere than in this process (all nodes of a
   // cluster); `l` must outlive this object.
   void use_login_limiter(login_limiter& l) { limiter_ = &l; }
+  // Registrations counted by every process of a cluster; `r` must outlive this object.
+  void use_rate_limiter(rate_limiter& r) { rates_ = &r; }
+
+  // Hashing, verification and the password policy.
+  password_hasher& passwords() noexcept { return hasher_; }
 
   // Deletes sessions that expired or were revoked long ago.
   boost::asio::awaitable<std::int64_t> sweep_sessions();
@@ -144,6 +163,9 @@ class accounts {
   account_settings settings_;
   local_login_limiter local_limiter_;
   login_limiter* limiter_ = &local_limiter_;
+  local_rate_limiter local_rates_;
+  rate_limiter* rates_ = &local_rates_;
+  password_hasher hasher_;
   std::optional<std::string> dummy_hash_;
   struct cached {
     std::shared_ptr<const principal> p;

@@ -11,10 +11,12 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 namespace reel::domain {
 
@@ -40,6 +42,32 @@ class local_login_limiter final : public login_limiter {
 
  private:
   auth::login_throttle throttle_;
+};
+
+// Counts events (registrations) per key in a sliding window, refusing those
+// beyond a limit; cluster-wide through Redis, or this process's alone.
+class rate_limiter {
+ public:
+  virtual ~rate_limiter() = default;
+  // Counts one event under `key` unless `limit` were counted within
+  // `window`: then nothing is counted and the answer is how long until one
+  // leaves the window. nullopt: counted, go ahead.
+  virtual boost::asio::awaitable<std::optional<std::chrono::seconds>> take(const std::string& key, unsigned limit,
+                                                                           std::chrono::seconds window) = 0;
+};
+
+class local_rate_limiter final : public rate_limiter {
+ public:
+  explicit local_rate_limiter(const clock& c, std::size_t max_keys = 100'000) : clock_(c), max_keys_(max_keys) {}
+  boost::asio::awaitable<std::optional<std::chrono::seconds>> take(const std::string& key, unsigned limit,
+                                                                   std::chrono::seconds window) override;
+  // The same, synchronously (for the Redis limiter's fallback).
+  std::optional<std::chrono::seconds> take_now(const std::string& key, unsigned limit, std::chrono::seconds window);
+
+ private:
+  const clock& clock_;
+  std::size_t max_keys_;
+  std::unordered_map<std::string, std::deque<sys_time>> events_;
 };
 
 // The cluster-wide half of an upload's writer lock (the process-wide half

@@ -27,12 +27,15 @@ function databaseEnv(dataDir) {
   return { REEL_DATABASE_URL: databases.get(key) };
 }
 
+export const NO_REGISTRATION_LIMIT = { REEL_REGISTRATIONS_PER_ADDRESS_HOUR: '0', REEL_REGISTRATIONS_PER_HOUR: '0' };
+
 // Starts `reel serve` and resolves once it listens: {proc, port, stop()}.
 export function startServer(dataDir, { port = 0, args = [], env = {} } = {}) {
   return new Promise((resolve, reject) => {
     const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REEL_')));
     const proc = spawn(REEL, ['serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, ...args], {
-      env: { ...cleanEnv, ...databaseEnv(dataDir), ...env },
+      // Suites register many accounts from 127.0.0.1: no registration limit unless a test sets one.
+      env: { ...cleanEnv, ...databaseEnv(dataDir), ...NO_REGISTRATION_LIMIT, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let log = '';

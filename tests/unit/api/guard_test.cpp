@@ -113,5 +113,7 @@ TEST(input, text_length_counts_characters_not_bytes) {
 
 TEST(input, password_needs_eight_characters) {
   EXPECT_THROW(api::require_password(boost::json::object{{"password", "1234567"}}), error);
-  EXPECT_EQ(api::require_password(boost::json::object{{"password", " 1234567 "}}), " 1234567 ");
+  EXPECT_THROW(api::require_password(boost::json::object{{"password", " 1234567 "}}), error);  // 7 once trimmed
+  EXPECT_THROW(api::require_password(boost::json::object{{"password", "          "}}), error);
+  EXPECT_EQ(api::require_password(boost::json::object{{"password", " 12345678 "}}), " 12345678 ");  // kept as sent
 }

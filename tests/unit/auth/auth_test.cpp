@@ -35,34 +35,56 @@ TEST(tokens, new_tokens_are_unique_well_formed_and_hashed) {
   EXPECT_EQ(hash_token("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
-TEST(login_throttle, blocks_an_email_after_five_failures_until_the_window_passes) {
-  reel::manual_clock clock;
-  login_throttle t(clock);
-  for (int i = 0; i < 5; ++i) {
-    EXPECT_FALSE(t.retry_after("a@x", "1.1.1." + std::to_string(i)));
-    t.record_failure("a@x", "1.1.1." + std::to_string(i));
-    clock.advance(1s);
-  }
-  auto wait = t.retry_after("a@x", "9.9.9.9");
-  ASSERT_TRUE(wait);
-  EXPECT_EQ(*wait, 15min - 5s);
-  EXPECT_FALSE(t.retry_after("b@x", "9.9.9.9"));
-  clock.advance(15min - 5s);
-  EXPECT_FALSE(t.retry_after("a@x", "9.9.9.9"));
+TEST(login_throttle, delay_doubles_after_the_free_failures_up_to_the_cap) {
+  EXPECT_EQ(throttle_delay(0, 3, 1s, 900s), 0ms);
+  EXPECT_EQ(throttle_delay(3, 3, 1s, 900s), 0ms);
+  EXPECT_EQ(throttle_delay(4, 3, 1s, 900s), 1s);
+  EXPECT_EQ(throttle_delay(5, 3, 1s, 900s), 2s);
+  EXPECT_EQ(throttle_delay(8, 3, 1s, 900s), 16s);
+  EXPECT_EQ(throttle_delay(20, 3, 1s, 900s), 900s);
+  EXPECT_EQ(throttle_delay(1000, 3, 1s, 60s), 60s);  // no overflow
 }
 
-TEST(login_throttle, blocks_an_address_trying_many_emails) {
+TEST(login_throttle, slows_an_email_down_without_locking_it) {
+  reel::manual_clock clock;
+  login_throttle t(clock);
+  for (int i = 0; i < 3; ++i) {  // three free failures
+    EXPECT_FALSE(t.retry_after("a@x", "1.1.1." + std::to_string(i)));
+    t.record_failure("a@x", "1.1.1." + std::to_string(i));
+  }
+  EXPECT_FALSE(t.retry_after("a@x", "1.1.1.9"));
+  t.record_failure("a@x", "1.1.1.4");  // 4th: 1 s
+  EXPECT_EQ(t.retry_after("a@x", "9.9.9.9"), 1s);
+  clock.advance(1s);
+  EXPECT_FALSE(t.retry_after("a@x", "9.9.9.9"));
+  t.record_failure("a@x", "1.1.1.5");  // 5th: 2 s
+  EXPECT_EQ(t.retry_after("a@x", "9.9.9.9"), 2s);
+  EXPECT_FALSE(t.retry_after("b@x", "9.9.9.9"));  // other emails are not slowed
+  clock.advance(2s);
+  EXPECT_FALSE(t.retry_after("a@x", "9.9.9.9"));  // after the delay the right password may be tried
+  for (int i = 0; i < 30; ++i) t.record_failure("a@x", "1.1.1.6");
+  EXPECT_EQ(t.retry_after("a@x", "9.9.9.9"), 15min);  // the cap
+  clock.advance(15min);
+  EXPECT_FALSE(t.retry_after("a@x", "9.9.9.9"));  // failures leave the window: never a lock-out
+}
+
+TEST(login_throttle, slows_an_address_trying_many_emails_briefly) {
   reel::manual_clock clock;
   login_throttle t(clock);
   for (int i = 0; i < 20; ++i) t.record_failure("user" + std::to_string(i) + "@x", "6.6.6.6");
-  EXPECT_TRUE(t.retry_after("fresh@x", "6.6.6.6"));
+  EXPECT_FALSE(t.retry_after("fresh@x", "6.6.6.6"));  // 20 free: a NAT full of people who mistype
+  for (int i = 20; i < 40; ++i) t.record_failure("user" + std::to_string(i) + "@x", "6.6.6.6");
+  auto wait = t.retry_after("fresh@x", "6.6.6.6");
+  ASSERT_TRUE(wait);
+  EXPECT_EQ(*wait, 60s);  // an address's delay is capped at a minute
   EXPECT_FALSE(t.retry_after("fresh@x", "7.7.7.7"));
 }
 
 TEST(login_throttle, success_clears_the_email_failures) {
   reel::manual_clock clock;
   login_throttle t(clock);
-  for (int i = 0; i < 4; ++i) t.record_failure("a@x", "1.1.1.1");
+  for (int i = 0; i < 6; ++i) t.record_failure("a@x", "1.1.1.1");
+  EXPECT_TRUE(t.retry_after("a@x", "2.2.2.2"));
   t.record_success("a@x");
   t.record_failure("a@x", "1.1.1.1");
   EXPECT_FALSE(t.retry_after("a@x", "2.2.2.2"));
@@ -70,8 +92,7 @@ TEST(login_throttle, success_clears_the_email_failures) {
 
 TEST(login_throttle, memory_stays_bounded_under_a_flood_of_keys) {
   reel::manual_clock clock;
-  login_throttle t(clock,
-                   {.failures_per_email = 5, .failures_per_address = 20, .window = 15min, .max_tracked_keys = 100});
+  login_throttle t(clock, {.free_failures_per_email = 3, .free_failures_per_address = 20, .max_tracked_keys = 100});
   for (int i = 0; i < 10'000; ++i) t.record_failure("e" + std::to_string(i), "a" + std::to_string(i));
   // The newest keys are still tracked; nothing crashed or grew without bound.
   for (int i = 0; i < 4; ++i) t.record_failure("e9999", "z");

@@ -139,8 +139,9 @@ TEST_F(cluster_test, events_published_while_redis_is_down_arrive_once_it_is_back
 
 TEST_F(cluster_test, login_failures_on_two_nodes_count_together) {
   auth::throttle_limits limits;
-  limits.failures_per_email = 5;
-  limits.failures_per_address = 100;
+  limits.free_failures_per_email = 4;
+  limits.free_failures_per_address = 100;
+  limits.first_delay = 30s;
   test::run([&]() -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     node a(ex, redis().url(), clock_, limits), b(ex, redis().url(), clock_, limits);
@@ -155,7 +156,7 @@ TEST_F(cluster_test, login_failures_on_two_nodes_count_together) {
     auto wait_a = co_await a.parts.logins.retry_after(email, "10.0.0.3");
     auto wait_b = co_await b.parts.logins.retry_after(email, "10.0.0.4");
     EXPECT_TRUE(wait_a && wait_a->count() > 0);
-    EXPECT_TRUE(wait_b && wait_b->count() > 0 && wait_b->count() <= 15 * 60);
+    EXPECT_TRUE(wait_b && wait_b->count() > 25 && wait_b->count() <= 30);  // the 5th failure's delay
     co_await a.parts.logins.record_success(email);
     auto cleared = co_await b.parts.logins.retry_after(email, "10.0.0.4");
     EXPECT_FALSE(cleared);
@@ -164,9 +165,34 @@ TEST_F(cluster_test, login_failures_on_two_nodes_count_together) {
   }());
 }
 
+TEST_F(cluster_test, rate_limits_count_every_node_together_and_fall_back_without_redis) {
+  test::run([&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    node a(ex, redis().url(), clock_), b(ex, redis().url(), clock_);
+    a.parts.line.start();
+    b.parts.line.start();
+    EXPECT_TRUE(co_await eventually([&] { return a.parts.line.connected() && b.parts.line.connected(); }));
+    std::string key = "register:address:" + ids::random_id(6);
+    for (int i = 0; i < 2; ++i) EXPECT_FALSE(co_await a.parts.rates.take(key, 3, 3600s));
+    EXPECT_FALSE(co_await b.parts.rates.take(key, 3, 3600s));
+    auto refused = co_await b.parts.rates.take(key, 3, 3600s);
+    EXPECT_TRUE(refused && refused->count() > 3590 && refused->count() <= 3600);
+    auto also_refused = co_await a.parts.rates.take(key, 3, 3600s);
+    EXPECT_TRUE(also_refused);
+    a.parts.line.stop();
+    b.parts.line.stop();
+    node c(ex, "redis://127.0.0.1:1", clock_);  // nothing listens there: this node counts alone
+    c.parts.line.start();
+    EXPECT_FALSE(co_await c.parts.rates.take(key, 1, 3600s));
+    auto alone = co_await c.parts.rates.take(key, 1, 3600s);
+    EXPECT_TRUE(alone);
+    c.parts.line.stop();
+  }());
+}
+
 TEST_F(cluster_test, login_throttling_falls_back_to_this_node_without_redis) {
   auth::throttle_limits limits;
-  limits.failures_per_email = 2;
+  limits.free_failures_per_email = 1;
   test::run([&]() -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     node a(ex, "redis://127.0.0.1:1", clock_, limits);  // nothing listens there
