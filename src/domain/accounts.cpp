@@ -201,9 +201,9 @@ asio::awaitable<std::int64_t> accounts::sweep_sessions() {
 
 asio::awaitable<void> accounts::set_password(const std::string& user_id, const std::string& next,
                                              std::function<void(db::transaction&)> first) {
-  auto cost = settings_.cost;
-  auto hash_job = [&next, cost] { return hash_password(next, cost); };
-  std::string hash = co_await db_.pool().offload(hash_job);
+  auto found = co_await db_.read([&](db::transaction& s) { return db::find_user_by_id(s, user_id); });
+  if (!found) throw error(errc::not_found, "No account has this id.");
+  std::string hash = co_await hasher_.hash_new(next, found->email, found->name, "newPassword");
   std::string now = to_iso8601(clock_.now());
   auto revoked = co_await db_.write([&](db::transaction& s) {
     if (first) first(s);

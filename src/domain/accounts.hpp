@@ -153,8 +153,11 @@ class accounts {
   // The clock sessions expire by.
   const clock& time() const noexcept { return clock_; }
 
-  // Sets the user's password to `next` (validated by the caller), hashed as
-  // change_password does, and ends every session of the user on every node.
+  // Sets the user's password to `next` (its length validated by the
+  // caller), checked against the password policy and hashed as
+  // change_password does (error(bad_request) naming "newPassword",
+  // error(unavailable) when hashing is saturated), and ends every session of
+  // the user on every node.
   // `first` (may be empty) runs at the start of the same transaction and
   // may throw to leave everything as it was (a password reset spends its
   // link there). Throws error(not_found) for an unknown user.

@@ -199,6 +199,8 @@ TEST(recovery, bad_bodies_are_400_and_leave_the_link_usable) {
     EXPECT_NE(error_message(r).find(words), std::string::npos) << r.raw.body();
   };
   expect_400(redeem(p, token, "short"), "newPassword");
+  expect_400(redeem(p, token, "        "), "newPassword");
+  expect_400(redeem(p, token, "password123"), "newPassword");  // the password policy: too easy to guess
   expect_400(call_json(p, "POST", "/api/auth/reset", "", {{"token", token}}), "newPassword");
   expect_400(call_json(p, "POST", "/api/auth/reset", "", {{"newPassword", "long enough password"}}), "token");
   expect_400(call_json(p, "POST", "/api/auth/reset", "", {{"token", 42}, {"newPassword", "long enough password"}}),
