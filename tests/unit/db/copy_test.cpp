@@ -129,6 +129,11 @@ class copy_test : public ::testing::Test {
             {id, i % 2 ? "u1" : "u2", "hash-" + id, k_now, "2026-02-01T00:00:00.000Z",
              i % 3 ? value(nullptr) : value("2026-01-02T00:00:00.000Z")});
       }
+      const char* reset =
+          "INSERT INTO password_resets (id, user_id, token_hash, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, "
+          "?, ?)";
+      s.exec(reset, {"r1", "u1", "reset-hash-1", k_now, "2026-02-01T00:00:00.000Z", value(nullptr)});
+      s.exec(reset, {"r2", "u2", "reset-hash-2", k_now, "2026-02-01T00:00:00.000Z", k_now});
       const char* video =
           "INSERT INTO videos (id, organization_id, title, description, status, progress_stage, progress_percent, "
           "error, original_filename, content_type, size_bytes, duration_sec, width, height, video_codec, audio_codec, "
@@ -235,7 +240,7 @@ TEST_F(copy_test, copies_every_value_exactly_and_memberships_in_the_order_they_w
   EXPECT_EQ(order, installation_tables());
   std::map<std::string, std::int64_t> expected = {{"users", 3},       {"organizations", 2}, {"memberships", 5},
                                                   {"sessions", 2500}, {"videos", 4},        {"jobs", 3},
-                                                  {"uploads", 1}};
+                                                  {"uploads", 1},     {"password_resets", 2}};
   EXPECT_EQ(as_map(copied), expected);
   EXPECT_EQ(counts(pg), expected);
   for (const auto& table : installation_tables()) {
