@@ -24,7 +24,7 @@
 namespace reel::db {
 class gateway;
 class transaction;
-}
+}  // namespace reel::db
 
 namespace reel::domain {
 

@@ -238,8 +238,8 @@ TEST_F(copy_test, copies_every_value_exactly_and_memberships_in_the_order_they_w
   std::vector<std::string> order;
   for (const auto& c : copied) order.push_back(c.table);
   EXPECT_EQ(order, installation_tables());
-  std::map<std::string, std::int64_t> expected = {{"users", 3},       {"organizations", 2}, {"memberships", 5},
-                                                  {"sessions", 2500}, {"videos", 4},        {"jobs", 3},
+  std::map<std::string, std::int64_t> expected = {{"users", 3},       {"organizations", 2},  {"memberships", 5},
+                                                  {"sessions", 2500}, {"videos", 4},         {"jobs", 3},
                                                   {"uploads", 1},     {"password_resets", 2}};
   EXPECT_EQ(as_map(copied), expected);
   EXPECT_EQ(counts(pg), expected);
