@@ -237,7 +237,9 @@ TEST(recovery, a_logged_out_browser_can_reset_and_ask_for_a_link) {
 
 TEST(recovery, forgot_mails_a_working_link_and_says_the_same_for_unknown_emails) {
   smtp_sink sink;
-  server_process s({}, smtp_env(sink));
+  auto env = smtp_env(sink);
+  env["REEL_METRICS_TOKEN"] = "metrics-token-for-tests";
+  server_process s({}, env);
   auto a = register_account(s.port(), "ann@example.com", "Acme");
 
   auto timed = [&](const std::string& email) {
@@ -272,6 +274,9 @@ TEST(recovery, forgot_mails_a_working_link_and_says_the_same_for_unknown_emails)
   EXPECT_EQ(call(s.port(), "GET", "/api/auth/me", a.token).status(), 401);
   EXPECT_EQ(login(s.port(), "ann@example.com", "a brand new password").status(), 200);
   EXPECT_EQ(sink.messages().size(), 1u);
+  auto metrics = call(s.port(), "GET", "/metrics", "metrics-token-for-tests");
+  EXPECT_NE(metrics.raw.body().find("\nreel_emails_sent_total 1\n"), std::string::npos) << metrics.raw.body();
+  EXPECT_NE(metrics.raw.body().find("\nreel_emails_pending 0\n"), std::string::npos);
 }
 
 TEST(recovery, forgot_mails_an_account_three_links_an_hour_at_most) {
