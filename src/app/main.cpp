@@ -2,6 +2,7 @@
 // hands over to the command; nothing else lives here.
 #include "app/db_copy.hpp"
 #include "app/serve.hpp"
+#include "app/user.hpp"
 #include "cli/upload.hpp"
 #include "core/config.hpp"
 #include "core/log.hpp"
@@ -22,6 +23,9 @@ void print_usage(std::ostream& out) {
          "  db copy   copy an installation from SQLite into an empty PostgreSQL database\n"
          "            (reel db copy --from sqlite:///path/reel.db --to postgres://...)\n"
          "  upload    upload a file to a server, resumably (reel upload --help)\n"
+         "  user reset-password EMAIL\n"
+         "            print a one-time link (valid 1 hour) that lets that account choose a new\n"
+         "            password; same database flags as serve (reel user --help)\n"
          "  help      show this text\n"
          "  version   print the version\n\n"
          "flags of serve, each with its environment twin (flags win):\n"
@@ -47,11 +51,12 @@ int main(int argc, char** argv) {
   if (command == "upload") return reel::cli::run_upload(args);
   // Names both databases on its command line: no server configuration applies either.
   if (command == "db") return reel::app::run_db(args, std::cout, std::cerr);
-  if (command != "serve" && command != "migrate" && command != "worker") {
+  if (command != "serve" && command != "migrate" && command != "worker" && command != "user") {
     std::cerr << "reel: unknown command \"" << command << "\"; `reel help` lists the commands.\n";
     return 2;
   }
   try {
+    if (command == "user") return reel::app::run_user(args, std::cout, std::cerr);
     reel::config cfg = reel::load_config(reel::process_environment(), args);
     if (command == "migrate") return reel::app::run_migrate(cfg);
     if (command == "worker") return reel::app::run_worker(cfg);

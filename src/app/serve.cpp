@@ -5,10 +5,12 @@
 #include "api/accounts.hpp"
 #include "api/guard.hpp"
 #include "api/ops.hpp"
+#include "api/recovery.hpp"
 #include "api/uploads.hpp"
 #include "api/videos.hpp"
 #include "api/web.hpp"
 #include "app/setup.hpp"
+#include "app/user.hpp"
 #include "core/async.hpp"
 #include "core/events.hpp"
 #include "core/log.hpp"
@@ -17,6 +19,7 @@
 #include "db/jobs.hpp"
 #include "domain/accounts.hpp"
 #include "domain/organizations.hpp"
+#include "domain/recovery.hpp"
 #include "domain/uploads.hpp"
 #include "domain/videos.hpp"
 #include "http/loop_monitor.hpp"
@@ -25,6 +28,7 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "jobs/processor.hpp"
+#include "mail/smtp_mailer.hpp"
 #include "media/thumbnailer.hpp"
 #include "model/json.hpp"
 #include "realtime/socketio.hpp"
@@ -100,6 +104,31 @@ realtime::socketio_options realtime_options_of(const config& cfg) {
   return o;
 }
 
+// The SMTP sender when REEL_SMTP_URL is set, else null (no email is sent).
+std::unique_ptr<mail::smtp_mailer> make_mailer(const config& cfg, asio::any_io_executor ex, const clock& c) {
+  if (cfg.smtp_url.empty()) return nullptr;
+  mail::smtp_server server;
+  try {
+    server = mail::parse_smtp_url(cfg.smtp_url);
+  } catch (const std::invalid_argument& e) {
+    throw config_error(e.what());
+  }
+  std::unique_ptr<asio::ssl::context> tls;
+  try {
+    tls = mail::tls_context();
+  } catch (const std::runtime_error& e) {
+    throw startup_error(e.what());
+  }
+  log::info("email through SMTP", {{"server", server.where()}, {"authenticated", !server.user.empty()}});
+  mail::mailer_settings settings;
+  settings.from = cfg.smtp_from;
+  try {
+    return std::make_unique<mail::smtp_mailer>(ex, c, std::move(server), std::move(tls), settings);
+  } catch (const std::invalid_argument& e) {
+    throw config_error(e.what());
+  }
+}
+
 // One server process: every part, built in dependency order.
 class server_node {
  public:
@@ -112,6 +141,10 @@ class server_node {
         hub_(cluster_ ? static_cast<event_hub&>(cluster_->hub) : local_hub_),
         accounts_(db_, clock_, account_settings_of(cfg)),
         organizations_(db_, accounts_, clock_),
+        smtp_(make_mailer(cfg, io.get_executor(), clock_)),
+        mailer_(smtp_.get()),
+        recovery_(db_, accounts_, clock_, recovery_settings_of(cfg)),
+        recovery_api_{recovery_, cfg.trusted_proxies},
         guard_(accounts_, cfg.cors_origins),
         files_(storage_dir_of(cfg)),
         tools_(find_tools()),
@@ -138,6 +171,7 @@ class server_node {
                       [this] { return sweep_uploads(); }),
         job_counts_(io, "job count refresh", std::chrono::seconds(5), [this] { return refresh_job_counts(); }) {
     check_password_dictionary();
+    recovery_.use_mailer(mailer_);
     wire_events();
     add_routes();
     add_gauges();
@@ -196,6 +230,10 @@ class server_node {
   event_hub& hub_;  // the cluster's, or this process's alone
   domain::accounts accounts_;
   domain::organizations organizations_;
+  std::unique_ptr<mail::smtp_mailer> smtp_;  // null without REEL_SMTP_URL
+  domain::mailer* mailer_;                   // what the domain sends email through; null: none
+  domain::recovery recovery_;
+  api::recovery_api recovery_api_;
   api::guard guard_;
   storage::layout files_;
   media::paths tools_;
@@ -304,6 +342,7 @@ void server_node::on_control(const boost::json::object& m) {
 
 void server_node::add_routes() {
   api::add_account_routes(routes_, guard_, account_api_);
+  api::add_recovery_routes(routes_, recovery_api_);
   api::add_organization_routes(routes_, guard_, organizations_);
   api::add_video_routes(routes_, guard_, video_api_);
   api::add_stream_routes(routes_, guard_, video_api_);
@@ -337,6 +376,13 @@ void server_node::add_gauges() {
         [this] { return double(thumbnails_.cached_bytes()); });
   gauge("reel_jobs_running_here", "Processing jobs running in this process.",
         [this] { return double(processor_.running_jobs()); });
+  if (smtp_) {
+    gauge("reel_emails_sent_total", "Emails the SMTP server accepted.", [this] { return double(smtp_->delivered()); });
+    gauge("reel_emails_failed_total", "Emails given up after their last try.",
+          [this] { return double(smtp_->failed()); });
+    gauge("reel_emails_pending", "Emails waiting to be sent or being sent.",
+          [this] { return double(smtp_->pending()); });
+  }
   if (cluster_) {
     auto& line = cluster_->line;
     gauge("reel_cluster_connected", "1 when this node hears the others through Redis.",
@@ -366,6 +412,8 @@ asio::awaitable<void> server_node::refresh_job_counts() {
 asio::awaitable<void> server_node::sweep_sessions() {
   auto n = co_await accounts_.sweep_sessions();
   if (n > 0) log::info("sessions swept", {{"removed", n}});
+  auto links = co_await recovery_.sweep();
+  if (links > 0) log::info("password reset links swept", {{"removed", links}});
 }
 
 asio::awaitable<void> server_node::sweep_uploads() { co_await uploads_.remove_expired(); }
@@ -397,6 +445,8 @@ asio::ip::tcp::endpoint server_node::start() {
                        ".");
   }
   server_.start();
+  // Links in emails name the port actually bound (port 0: any free one).
+  if (cfg_.public_url.empty()) recovery_.set_public_url("http://localhost:" + std::to_string(bound.port()));
   start_metrics_listener();
   processor_.start();
   lag_.start();
@@ -414,6 +464,7 @@ void server_node::shutdown(std::function<void()> done) {
   auto one_done = [this, pending, done = std::move(done)] {
     if (--*pending > 0) return;
     lag_.stop();
+    if (smtp_) smtp_->stop();
     session_sweep_.stop();
     upload_sweep_.stop();
     job_counts_.stop();

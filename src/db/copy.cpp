@@ -22,7 +22,7 @@ struct table_spec {
 // others by their primary key.
 constexpr table_spec k_tables[] = {
     {"users", "id"},  {"organizations", "id"}, {"memberships", "rowid"}, {"sessions", "id"},
-    {"videos", "id"}, {"jobs", "id"},          {"uploads", "id"},
+    {"videos", "id"}, {"jobs", "id"},          {"uploads", "id"},        {"password_resets", "id"},
 };
 
 // Rows read from the source at a time: memory stays flat however big the

@@ -124,6 +124,21 @@ const std::vector<migration>& all_migrations() {
            "CREATE INDEX uploads_by_expiry ON uploads(expires_at)",
            "CREATE INDEX uploads_by_video ON uploads(video_id)",
        }},
+      {5,
+       "password resets",
+       {
+           // One row per link given out; only the token's SHA-256 is kept.
+           // used_at: redeemed, or spent by a newer link for the same user.
+           R"(CREATE TABLE password_resets (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                token_hash TEXT NOT NULL UNIQUE,
+                created_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                used_at TEXT))",
+           "CREATE INDEX password_resets_by_user ON password_resets(user_id, created_at)",
+           "CREATE INDEX password_resets_by_expiry ON password_resets(expires_at)",
+       }},
   };
   return all;
 }

@@ -199,4 +199,18 @@ asio::awaitable<std::int64_t> accounts::sweep_sessions() {
   co_return co_await db_.write([&](db::transaction& s) { return db::delete_stale_sessions(s, before); });
 }
 
+asio::awaitable<void> accounts::set_password(const std::string& user_id, const std::string& next,
+                                             std::function<void(db::transaction&)> first) {
+  auto found = co_await db_.read([&](db::transaction& s) { return db::find_user_by_id(s, user_id); });
+  if (!found) throw error(errc::not_found, "No account has this id.");
+  std::string hash = co_await hasher_.hash_new(next, found->email, found->name, "newPassword");
+  std::string now = to_iso8601(clock_.now());
+  auto revoked = co_await db_.write([&](db::transaction& s) {
+    if (first) first(s);
+    if (!db::set_password_hash(s, user_id, hash)) throw error(errc::not_found, "No account has this id.");
+    return db::revoke_sessions_of_user(s, user_id, now, /*except=*/"");
+  });
+  sessions_revoked(user_id, revoked);
+}
+
 }  // namespace reel::domain

@@ -23,7 +23,8 @@
 
 namespace reel::db {
 class gateway;
-}
+class transaction;
+}  // namespace reel::db
 
 namespace reel::domain {
 
@@ -151,6 +152,17 @@ class accounts {
   std::chrono::seconds session_ttl() const noexcept { return settings_.session_ttl; }
   // The clock sessions expire by.
   const clock& time() const noexcept { return clock_; }
+
+  // Sets the user's password to `next` (its length validated by the
+  // caller), checked against the password policy and hashed as
+  // change_password does (error(bad_request) naming "newPassword",
+  // error(unavailable) when hashing is saturated), and ends every session of
+  // the user on every node.
+  // `first` (may be empty) runs at the start of the same transaction and
+  // may throw to leave everything as it was (a password reset spends its
+  // link there). Throws error(not_found) for an unknown user.
+  boost::asio::awaitable<void> set_password(const std::string& user_id, const std::string& next,
+                                            std::function<void(db::transaction&)> first);
 
  private:
   boost::asio::awaitable<const std::string*> dummy_hash();

@@ -172,10 +172,11 @@ TEST(db_copy, an_installation_moves_to_postgresql_and_answers_the_same) {
   std::string out;
   ASSERT_EQ(run_reel({"db", "copy", "--from", "sqlite://" + in.data_dir() + "/reel.db", "--to", url}, {}, out), 0)
       << out;
-  EXPECT_EQ(out,
-            "copied users 2, organizations 3, memberships 6, sessions 3, videos 3, jobs 2, uploads 1\n"
-            "The data directory is unchanged: the blob files stay where they are, so run reel on PostgreSQL with the "
-            "same data directory as before.\n");
+  EXPECT_EQ(
+      out,
+      "copied users 2, organizations 3, memberships 6, sessions 3, videos 3, jobs 2, uploads 1, password_resets 0\n"
+      "The data directory is unchanged: the blob files stay where they are, so run reel on PostgreSQL with the "
+      "same data directory as before.\n");
 
   server_process pg({"--data-dir", in.data_dir(), "--job-retry-base-ms", "100"}, {{"REEL_DATABASE_URL", url}});
   unsigned short port = pg.port();
@@ -210,7 +211,7 @@ TEST(db_copy, a_target_that_holds_rows_is_refused_and_left_as_it_was) {
   ASSERT_EQ(run_reel({"db", "copy", "--from", s->data_dir() + "/reel.db", "--to", pg_url}, {}, out), 0) << out;
   EXPECT_TRUE(
       out.starts_with("copied users 1, organizations 1, memberships 1, sessions 1, videos 2, jobs 2, "
-                      "uploads 0\n"))
+                      "uploads 0, password_resets 0\n"))
       << out;
   auto before = rows_in(url);
 

@@ -129,6 +129,11 @@ class copy_test : public ::testing::Test {
             {id, i % 2 ? "u1" : "u2", "hash-" + id, k_now, "2026-02-01T00:00:00.000Z",
              i % 3 ? value(nullptr) : value("2026-01-02T00:00:00.000Z")});
       }
+      const char* reset =
+          "INSERT INTO password_resets (id, user_id, token_hash, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, "
+          "?, ?)";
+      s.exec(reset, {"r1", "u1", "reset-hash-1", k_now, "2026-02-01T00:00:00.000Z", value(nullptr)});
+      s.exec(reset, {"r2", "u2", "reset-hash-2", k_now, "2026-02-01T00:00:00.000Z", k_now});
       const char* video =
           "INSERT INTO videos (id, organization_id, title, description, status, progress_stage, progress_percent, "
           "error, original_filename, content_type, size_bytes, duration_sec, width, height, video_codec, audio_codec, "
@@ -233,9 +238,9 @@ TEST_F(copy_test, copies_every_value_exactly_and_memberships_in_the_order_they_w
   std::vector<std::string> order;
   for (const auto& c : copied) order.push_back(c.table);
   EXPECT_EQ(order, installation_tables());
-  std::map<std::string, std::int64_t> expected = {{"users", 3},       {"organizations", 2}, {"memberships", 5},
-                                                  {"sessions", 2500}, {"videos", 4},        {"jobs", 3},
-                                                  {"uploads", 1}};
+  std::map<std::string, std::int64_t> expected = {{"users", 3},       {"organizations", 2},  {"memberships", 5},
+                                                  {"sessions", 2500}, {"videos", 4},         {"jobs", 3},
+                                                  {"uploads", 1},     {"password_resets", 2}};
   EXPECT_EQ(as_map(copied), expected);
   EXPECT_EQ(counts(pg), expected);
   for (const auto& table : installation_tables()) {
@@ -315,12 +320,15 @@ TEST_F(copy_test, text_with_a_nul_character_is_refused_rather_than_cut_short) {
 
 TEST_F(copy_test, a_source_at_an_older_schema_version_is_refused) {
   REEL_REQUIRE_POSTGRES();
-  source_sql("DELETE FROM schema_migrations WHERE version = 3");
+  const auto& all = all_migrations();
+  int newest = all.back().version, before = all[all.size() - 2].version;
+  source_sql("DELETE FROM schema_migrations WHERE version = " + std::to_string(newest));
   try {
     copy_installation(*source_, target());
     FAIL() << "copied from an older schema";
   } catch (const db_error& e) {
-    EXPECT_STREQ(e.what(),
-                 "the source database is at schema version 2 and this reel's is 3: run `reel migrate` on it first");
+    EXPECT_EQ(std::string(e.what()), "the source database is at schema version " + std::to_string(before) +
+                                         " and this reel's is " + std::to_string(newest) +
+                                         ": run `reel migrate` on it first");
   }
 }
