@@ -142,6 +142,8 @@ class accounts {
   void use_login_limiter(login_limiter& l) { limiter_ = &l; }
   // Registrations counted by every process of a cluster; `r` must outlive this object.
   void use_rate_limiter(rate_limiter& r) { rates_ = &r; }
+  // The rate limiter in use (other rules count their events with it too).
+  rate_limiter& rates() noexcept { return *rates_; }
 
   // Hashing, verification and the password policy.
   password_hasher& passwords() noexcept { return hasher_; }

@@ -44,7 +44,7 @@ asio::awaitable<recovery::issued> recovery::issue(const std::string& email, unsi
   auto expires = now + settings_.link_ttl;
   db::password_reset r{ids::random_id(12), "", auth::hash_token(token), to_iso8601(now), to_iso8601(expires)};
   std::string since = to_iso8601(now - k_window);
-  std::string url = settings_.public_url + "/reset-password#token=" + token;
+  std::string url = settings_.public_url + "/#/reset-password/" + token;
   auto out = co_await db_.write([&](db::transaction& s) {
     issued i;
     auto u = db::find_user_by_email(s, email);
@@ -99,24 +99,10 @@ asio::awaitable<void> recovery::mail_reset(std::string email) {
   log::info("password reset link queued for mailing", {{"user", out.link.user_id}});
 }
 
-std::optional<std::chrono::seconds> recovery::count_request(const std::string& address) {
-  auto now = clock_.now();
-  if (requests_.size() >= settings_.max_tracked_addresses) {
-    std::erase_if(requests_, [&](const auto& kv) { return kv.second.back() <= now - k_window; });
-    if (requests_.size() >= settings_.max_tracked_addresses) requests_.clear();
-  }
-  auto& times = requests_[address];
-  while (!times.empty() && times.front() <= now - k_window) times.pop_front();
-  if (settings_.requests_per_address_hour > 0 && times.size() >= settings_.requests_per_address_hour) {
-    auto wait = std::chrono::ceil<std::chrono::seconds>(times.front() + k_window - now);
-    return std::max(wait, std::chrono::seconds(1));
-  }
-  times.push_back(now);
-  return std::nullopt;
-}
-
 asio::awaitable<void> recovery::request_reset(const std::string& email, const std::string& address) {
-  if (auto wait = count_request(address))
+  auto wait = co_await accounts_.rates().take("forgot:address:" + address, settings_.requests_per_address_hour,
+                                              std::chrono::duration_cast<std::chrono::seconds>(k_window));
+  if (wait)
     throw error(errc::too_many_requests,
                 "Too many password reset requests from this address; try again in " + std::to_string(wait->count()) +
                     " seconds.",

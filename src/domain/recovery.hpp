@@ -27,17 +27,18 @@ class gateway;
 namespace reel::domain {
 
 struct recovery_settings {
-  // Links are <public_url>/reset-password#token=<token>: in the fragment,
-  // which browsers do not send, so the token stays out of servers' logs.
+  // Links are <public_url>/#/reset-password/<token> (the web UI's page): in
+  // the fragment, which browsers do not send, so the token stays out of
+  // servers' logs.
   std::string public_url = "http://localhost:8080";
   std::chrono::seconds link_ttl{3600};
   // Links mailed for one account within an hour, at most; further requests
   // are answered alike and mail nothing (no mail-bombing).
   unsigned emails_per_account_hour = 3;
   // Requests for links from one client address within an hour, at most;
-  // beyond, error(too_many_requests). Counted by this process.
+  // beyond, error(too_many_requests). Counted by every node together
+  // (accounts' rate limiter).
   unsigned requests_per_address_hour = 10;
-  std::size_t max_tracked_addresses = 100'000;
 };
 
 class recovery {
@@ -90,15 +91,12 @@ class recovery {
   // `per_hour` > 0: no link when that many were made for the account in the last hour.
   boost::asio::awaitable<issued> issue(const std::string& email, unsigned per_hour);
   boost::asio::awaitable<void> mail_reset(std::string email);
-  // Counts a request from `address`; the wait when it is one too many.
-  std::optional<std::chrono::seconds> count_request(const std::string& address);
 
   db::gateway& db_;
   accounts& accounts_;
   const clock& clock_;
   recovery_settings settings_;
   mailer* mailer_ = nullptr;
-  std::unordered_map<std::string, std::deque<sys_time>> requests_;  // by client address
 };
 
 }  // namespace reel::domain

@@ -56,7 +56,7 @@ std::pair<int, std::string> reset_command(const std::string& data_dir, const std
 
 std::string link_in(const std::string& text) {
   std::smatch m;
-  static const std::regex link(R"((\S+/reset-password#token=[A-Za-z0-9_-]{43}))");
+  static const std::regex link(R"((\S+/#/reset-password/[A-Za-z0-9_-]{43}))");
   return std::regex_search(text, m, link) ? m[1].str() : "";
 }
 
@@ -93,7 +93,7 @@ TEST(recovery, the_command_prints_a_link_whose_token_sets_a_new_password_and_end
 
   auto [status, out] = reset_command(s.data_dir(), " ANN@example.com");
   ASSERT_EQ(status, 0) << out;
-  EXPECT_TRUE(link_in(out).starts_with("http://localhost:8080/reset-password#token=")) << out;
+  EXPECT_TRUE(link_in(out).starts_with("http://localhost:8080/#/reset-password/")) << out;
   EXPECT_NE(out.find("1 hour"), std::string::npos) << out;
   std::string token = token_in(out);
   ASSERT_EQ(token.size(), 43u) << out;
@@ -125,7 +125,7 @@ TEST(recovery, the_command_names_the_public_url_and_refuses_unknown_emails_and_b
   register_account(s.port(), "ann@example.com", "Acme");
   auto [status, out] = reset_command(s.data_dir(), "ann@example.com", {"--public-url", "https://videos.example.com/"});
   EXPECT_EQ(status, 0) << out;
-  EXPECT_TRUE(link_in(out).starts_with("https://videos.example.com/reset-password#token=")) << out;
+  EXPECT_TRUE(link_in(out).starts_with("https://videos.example.com/#/reset-password/")) << out;
 
   auto [unknown, unknown_out] = reset_command(s.data_dir(), "nobody@example.com");
   EXPECT_EQ(unknown, 1);
@@ -267,7 +267,7 @@ TEST(recovery, forgot_mails_a_working_link_and_says_the_same_for_unknown_emails)
   EXPECT_EQ(mail.header("Subject"), "Reset your reel password");
   EXPECT_EQ(mail.header("To"), "ann@example.com");
   std::string link = link_in(mail.body());
-  EXPECT_TRUE(link.starts_with("http://localhost:" + std::to_string(s.port()) + "/reset-password#token="))
+  EXPECT_TRUE(link.starts_with("http://localhost:" + std::to_string(s.port()) + "/#/reset-password/"))
       << mail.body();
   EXPECT_NE(mail.body().find("1 hour"), std::string::npos) << mail.body();
   EXPECT_EQ(redeem(s.port(), token_in(link), "a brand new password").status(), 204);
