@@ -168,8 +168,8 @@ TEST_P(repositories_test, sessions_are_found_by_hash_revoked_once_and_swept) {
     EXPECT_TRUE(revoke_session(s, "s1", at(5)));
     EXPECT_FALSE(revoke_session(s, "s1", at(6)));
     EXPECT_EQ(find_session_by_token_hash(s, "hash1")->revoked_at, at(5));
-    EXPECT_EQ(delete_stale_sessions(s, at(4)), 0);
-    EXPECT_EQ(delete_stale_sessions(s, at(7)), 1);
+    EXPECT_EQ(delete_stale_sessions(s, at(4), "2025-12-31T00:00:00.000Z"), 0);
+    EXPECT_EQ(delete_stale_sessions(s, at(7), "2025-12-31T00:00:00.000Z"), 1);
   });
 }
 
