@@ -53,7 +53,7 @@ constexpr const char* k_revoke_live_session_of_user =
     "COALESCE(last_used_at, created_at) > ? RETURNING token_hash";
 constexpr const char* k_record_session_use =
     "UPDATE sessions SET last_used_at = ? WHERE id = ? AND revoked_at IS NULL AND "
-    "(last_used_at IS NULL OR last_used_at < ?)";
+    "(last_used_at IS NULL OR last_used_at <= ?)";
 constexpr const char* k_revoke_session = "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL";
 constexpr const char* k_revoke_sessions_of_user =
     "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id <> ? RETURNING id";

@@ -56,7 +56,7 @@ std::optional<std::string> revoke_live_session_of_user(transaction& s, const std
                                                        const std::string& user_id, const std::string& now,
                                                        const std::string& idle_before);
 // Records that session `id` was used at `now`, unless it is revoked or its
-// recorded use is not older than `recorded_before`; true when it wrote.
+// recorded use is later than `recorded_before`; true when it wrote.
 bool record_session_use(transaction& s, const std::string& id, const std::string& now,
                         const std::string& recorded_before);
 // Marks the session revoked; false when it was unknown or revoked already.
