@@ -38,6 +38,23 @@ response signed_in(account_api& api, status s, const json::object& body, const s
   return res;
 }
 
+// Where the request comes from, to show in the list of sessions.
+domain::session_origin origin_of(const account_api& api, const context& ctx) {
+  return {http::client_address(ctx, api.trusted_proxies), clean_user_agent(ctx.header(http::field::user_agent))};
+}
+
+json::value text_or_null(const std::string& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
+
+json::object session_json(const domain::session_view& v) {
+  return {{"id", v.id},
+          {"createdAt", to_iso8601(v.created_at)},
+          {"lastUsedAt", to_iso8601(v.last_used_at)},
+          {"expiresAt", to_iso8601(v.expires_at)},
+          {"address", text_or_null(v.address)},
+          {"userAgent", text_or_null(v.user_agent)},
+          {"current", v.current}};
+}
+
 // POST /api/auth/register {email, password, name, organizationName}
 asio::awaitable<response> register_account(account_api& api, context& ctx) {
   const auto& body = require_object(ctx.json_body());
@@ -45,8 +62,9 @@ asio::awaitable<response> register_account(account_api& api, context& ctx) {
   std::string password = require_password(body);
   std::string name = require_text(body, "name");
   std::string org_name = require_text(body, "organizationName");
-  co_await api.accounts.admit_registration(http::client_address(ctx, api.trusted_proxies));
-  auto reg = co_await api.accounts.register_account(email, password, name, org_name);
+  auto origin = origin_of(api, ctx);
+  co_await api.accounts.admit_registration(origin.address);
+  auto reg = co_await api.accounts.register_account(email, password, name, org_name, origin);
   json::object out{{"user", model::user_json(reg.user)},
                    {"organization", model::organization_json(reg.org, model::role::owner)},
                    {"token", reg.token}};
@@ -60,8 +78,8 @@ asio::awaitable<response> login(account_api& api, context& ctx) {
   // Any non-empty string is checked against the database: a short password
   // is simply wrong here, not a validation error that reveals the rule.
   std::string password = require_text(body, "password", {.min_chars = 1, .max_chars = 1024, .trim = false});
-  std::string address = http::client_address(ctx, api.trusted_proxies);
-  auto result = co_await api.accounts.login(email, password, address);
+  auto origin = origin_of(api, ctx);
+  auto result = co_await api.accounts.login(email, password, origin);
   json::object out{{"user", model::user_json(result.user)},
                    {"organizations", organizations_json(result.memberships)},
                    {"token", result.token}};
@@ -95,6 +113,24 @@ asio::awaitable<response> logout_all(account_api& api, context& ctx) {
   co_return res;
 }
 
+// GET /api/auth/sessions: the caller's live sessions, most recently used first.
+asio::awaitable<response> list_sessions(account_api& api, context& ctx) {
+  auto sessions = co_await api.accounts.sessions(*ctx.principal);
+  json::array out;
+  for (const auto& v : sessions) out.push_back(session_json(v));
+  co_return no_store(http::json_response(status::ok, json::object{{"sessions", std::move(out)}}));
+}
+
+// DELETE /api/auth/sessions/:id: ends one of the caller's sessions; ending
+// the current one also clears the cookie, as logout does.
+asio::awaitable<response> delete_session(account_api& api, context& ctx) {
+  const std::string& id = ctx.params.at("id");
+  co_await api.accounts.revoke_session(*ctx.principal, id);
+  auto res = http::empty_response(status::no_content);
+  if (id == ctx.principal->session_id) res.set(http::field::set_cookie, cleared_cookie(api.secure_cookies));
+  co_return res;
+}
+
 // GET /api/auth/me
 asio::awaitable<response> me(account_api&, context& ctx) {
   const auto& p = *ctx.principal;
@@ -113,6 +149,8 @@ void add_account_routes(http::router& r, const guard& g, account_api& api) {
   r.add(verb::post, "/api/auth/logout", g.user(h(logout)));
   r.add(verb::post, "/api/auth/logout-all", g.user(h(logout_all)));
   r.add(verb::post, "/api/auth/password", g.user(h(change_password)));
+  r.add(verb::get, "/api/auth/sessions", g.user(h(list_sessions)));
+  r.add(verb::delete_, "/api/auth/sessions/:id", g.user(h(delete_session)));
   r.add(verb::get, "/api/auth/me", g.user(h(me)));
 }
 

@@ -170,28 +170,42 @@ std::string default_title(std::string_view filename) {
   return stem.substr(0, i);
 }
 
-std::string clean_filename(std::string_view name) {
-  auto slash = name.find_last_of("/\\");
-  if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
-  // Drop invalid UTF-8, control characters and bidirectional overrides (a
-  // name like "clip\u202Egpj.exe" shows as "clipexe.jpg"), and cut at 255
-  // bytes on a character boundary.
+namespace {
+// `text` without invalid UTF-8, control characters and bidirectional
+// overrides (a name like "clip\u202Egpj.exe" shows as "clipexe.jpg"), cut
+// at `max_bytes` on a character boundary.
+std::string safe_text(std::string_view text, std::size_t max_bytes) {
   std::string valid;
-  for (std::size_t i = 0; i < name.size();) {
-    auto u = static_cast<unsigned char>(name[i]);
+  for (std::size_t i = 0; i < text.size();) {
+    auto u = static_cast<unsigned char>(text[i]);
     std::size_t len = u < 0x80 ? 1 : (u >> 5) == 6 ? 2 : (u >> 4) == 14 ? 3 : (u >> 3) == 30 ? 4 : 1;
-    std::string_view one = name.substr(i, len);
+    std::string_view one = text.substr(i, len);
     if (one.size() != len || !utf8_check(one) || has_unsafe_char(one)) {
       ++i;
       continue;
     }
-    if (valid.size() + len > 255) break;
+    if (valid.size() + len > max_bytes) break;
     valid.append(one);
     i += len;
   }
+  return valid;
+}
+}  // namespace
+
+std::string clean_filename(std::string_view name) {
+  auto slash = name.find_last_of("/\\");
+  if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
+  std::string valid = safe_text(name, 255);
   while (!valid.empty() && (valid.front() == ' ' || valid.front() == '.')) valid.erase(0, 1);
   if (valid.empty()) return "upload";
   return valid;
+}
+
+std::string clean_user_agent(std::string_view agent) {
+  std::string valid = safe_text(agent, 256);
+  auto first = valid.find_first_not_of(' ');
+  if (first == std::string::npos) return "";
+  return valid.substr(first, valid.find_last_not_of(' ') - first + 1);
 }
 
 std::string clean_media_type(std::string_view type) {

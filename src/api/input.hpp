@@ -68,6 +68,11 @@ std::string default_title(std::string_view filename);
 // control characters, at most 255 bytes of valid UTF-8; "upload" if nothing is left.
 std::string clean_filename(std::string_view name);
 
+// A User-Agent header made safe to store and show: no invalid UTF-8 or
+// control characters, at most 256 bytes, without surrounding spaces; "" when
+// nothing is left.
+std::string clean_user_agent(std::string_view agent);
+
 // A client's media type reduced to "type/subtype" in lower case, or
 // application/octet-stream when it is not one.
 std::string clean_media_type(std::string_view type);

@@ -191,6 +191,7 @@ class server_node {
     s.password_dictionary = cfg.password_dictionary;
     s.registrations_per_address_hour = cfg.registrations_per_address_hour;
     s.registrations_per_hour = cfg.registrations_per_hour;
+    s.session_idle = cfg.session_idle;
     return s;
   }
   domain::video_context video_context() {

@@ -34,19 +34,48 @@ constexpr const char* k_set_role = "UPDATE memberships SET role = ? WHERE organi
 constexpr const char* k_count_owners = "SELECT COUNT(*) FROM memberships WHERE organization_id = ? AND role = 'owner'";
 
 constexpr const char* k_insert_session =
-    "INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)";
-constexpr const char* k_session_by_hash =
-    "SELECT id, user_id, token_hash, created_at, expires_at, revoked_at FROM sessions WHERE token_hash = ?";
+    "INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at, last_used_at, address, user_agent) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+// The columns to_session reads, in its order (a session written before
+// migration 4 was last used when it was made, as far as anyone knows).
+#define REEL_SESSION_COLUMNS                                                                                   \
+  "id, user_id, token_hash, created_at, expires_at, revoked_at, COALESCE(last_used_at, created_at), address, " \
+  "user_agent"
+constexpr const char* k_session_by_hash = "SELECT " REEL_SESSION_COLUMNS " FROM sessions WHERE token_hash = ?";
+// Live: neither revoked, nor expired, nor idle. Most recently used first.
+constexpr const char* k_live_sessions_of_user =
+    "SELECT " REEL_SESSION_COLUMNS
+    " FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? AND "
+    "COALESCE(last_used_at, created_at) > ? ORDER BY COALESCE(last_used_at, created_at) DESC, created_at DESC, id";
+#undef REEL_SESSION_COLUMNS
+constexpr const char* k_revoke_live_session_of_user =
+    "UPDATE sessions SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ? AND "
+    "COALESCE(last_used_at, created_at) > ? RETURNING token_hash";
+constexpr const char* k_record_session_use =
+    "UPDATE sessions SET last_used_at = ? WHERE id = ? AND revoked_at IS NULL AND "
+    "(last_used_at IS NULL OR last_used_at <= ?)";
 constexpr const char* k_revoke_session = "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL";
 constexpr const char* k_revoke_sessions_of_user =
     "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id <> ? RETURNING id";
 constexpr const char* k_set_password_hash = "UPDATE users SET password_hash = ? WHERE id = ?";
 constexpr const char* k_delete_stale_sessions =
-    "DELETE FROM sessions WHERE expires_at < ? OR (revoked_at IS NOT NULL AND revoked_at < ?)";
+    "DELETE FROM sessions WHERE expires_at < ? OR (revoked_at IS NOT NULL AND revoked_at < ?) OR "
+    "COALESCE(last_used_at, created_at) <= ?";
 
 user to_user(const row& r) { return {r.text(0), r.text(1), r.text(2), r.text(3), r.text(4)}; }
 membership to_membership(const row& r) { return {{r.text(0), r.text(1), r.text(2)}, role_column(r, 3), r.text(4)}; }
 member to_member(const row& r) { return {r.text(0), r.text(1), r.text(2), role_column(r, 3), r.text(4)}; }
+session_record to_session(const row& r) {
+  return {r.text(0),
+          r.text(1),
+          r.text(2),
+          r.text(3),
+          r.text(4),
+          r.opt_text(5),
+          r.text(6),
+          r.opt_text(7).value_or(""),
+          r.opt_text(8).value_or("")};
+}
 
 }  // namespace
 
@@ -114,13 +143,38 @@ std::int64_t count_owners(transaction& s, const std::string& org_id) {
 }
 
 void insert_session(transaction& s, const session_record& r) {
-  s.exec(k_insert_session, {r.id, r.user_id, r.token_hash, r.created_at, r.expires_at});
+  const std::string& last_used = r.last_used_at.empty() ? r.created_at : r.last_used_at;
+  s.exec(k_insert_session,
+         {r.id, r.user_id, r.token_hash, r.created_at, r.expires_at, last_used, r.address, r.user_agent});
 }
 
 std::optional<session_record> find_session_by_token_hash(transaction& s, const std::string& token_hash) {
   auto r = s.query_one(k_session_by_hash, {token_hash});
   if (!r) return std::nullopt;
-  return session_record{r->text(0), r->text(1), r->text(2), r->text(3), r->text(4), r->opt_text(5)};
+  return to_session(*r);
+}
+
+std::vector<session_record> list_live_sessions(transaction& s, const std::string& user_id, const std::string& now,
+                                               const std::string& idle_before) {
+  std::vector<session_record> out;
+  for (const auto& r : s.query(k_live_sessions_of_user, {user_id, now, idle_before})) {
+    out.push_back(to_session(r));
+    out.back().token_hash.clear();
+  }
+  return out;
+}
+
+std::optional<std::string> revoke_live_session_of_user(transaction& s, const std::string& id,
+                                                       const std::string& user_id, const std::string& now,
+                                                       const std::string& idle_before) {
+  auto r = s.query_one(k_revoke_live_session_of_user, {now, id, user_id, now, idle_before});
+  if (!r) return std::nullopt;
+  return r->text(0);
+}
+
+bool record_session_use(transaction& s, const std::string& id, const std::string& now,
+                        const std::string& recorded_before) {
+  return s.exec(k_record_session_use, {now, id, recorded_before}) > 0;
 }
 
 bool revoke_session(transaction& s, const std::string& id, const std::string& now) {
@@ -138,8 +192,8 @@ bool set_password_hash(transaction& s, const std::string& user_id, const std::st
   return s.exec(k_set_password_hash, {hash, user_id}) > 0;
 }
 
-std::int64_t delete_stale_sessions(transaction& s, const std::string& before) {
-  return s.exec(k_delete_stale_sessions, {before, before});
+std::int64_t delete_stale_sessions(transaction& s, const std::string& before, const std::string& idle_before) {
+  return s.exec(k_delete_stale_sessions, {before, before, idle_before});
 }
 
 }  // namespace reel::db

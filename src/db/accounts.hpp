@@ -44,7 +44,21 @@ void lock_organization(transaction& s, const std::string& org_id);
 
 // sessions
 void insert_session(transaction& s, const session_record& r);
+// With last_used_at, address and user_agent ("" when not known).
 std::optional<session_record> find_session_by_token_hash(transaction& s, const std::string& token_hash);
+// The user's sessions that are not revoked, expire after `now` and were last
+// used after `idle_before`; most recently used first. Token hashes left empty.
+std::vector<session_record> list_live_sessions(transaction& s, const std::string& user_id, const std::string& now,
+                                               const std::string& idle_before);
+// Revokes session `id` when it is one of the user's live sessions (as
+// list_live_sessions says) and returns its token hash; nullopt otherwise.
+std::optional<std::string> revoke_live_session_of_user(transaction& s, const std::string& id,
+                                                       const std::string& user_id, const std::string& now,
+                                                       const std::string& idle_before);
+// Records that session `id` was used at `now`, unless it is revoked or its
+// recorded use is later than `recorded_before`; true when it wrote.
+bool record_session_use(transaction& s, const std::string& id, const std::string& now,
+                        const std::string& recorded_before);
 // Marks the session revoked; false when it was unknown or revoked already.
 bool revoke_session(transaction& s, const std::string& id, const std::string& now);
 // Revokes every live session of the user but `except` (a session id, or ""
@@ -53,7 +67,8 @@ std::vector<std::string> revoke_sessions_of_user(transaction& s, const std::stri
                                                  const std::string& except);
 // Stores a new password hash; false for an unknown user.
 bool set_password_hash(transaction& s, const std::string& user_id, const std::string& hash);
-// Removes sessions that expired or were revoked before `before`.
-std::int64_t delete_stale_sessions(transaction& s, const std::string& before);
+// Removes sessions that expired or were revoked before `before`, or were
+// last used at or before `idle_before`.
+std::int64_t delete_stale_sessions(transaction& s, const std::string& before, const std::string& idle_before);
 
 }  // namespace reel::db

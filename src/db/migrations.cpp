@@ -124,6 +124,16 @@ const std::vector<migration>& all_migrations() {
            "CREATE INDEX uploads_by_expiry ON uploads(expires_at)",
            "CREATE INDEX uploads_by_video ON uploads(video_id)",
        }},
+      {4,
+       "session details",
+       {
+           // When a session was last used (recorded at most once a minute:
+           // the idle timeout), and where it was opened from.
+           "ALTER TABLE sessions ADD COLUMN last_used_at TEXT",
+           "ALTER TABLE sessions ADD COLUMN address TEXT",
+           "ALTER TABLE sessions ADD COLUMN user_agent TEXT",
+           "UPDATE sessions SET last_used_at = created_at",
+       }},
       {5,
        "password resets",
        {

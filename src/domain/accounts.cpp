@@ -2,9 +2,13 @@
 
 #include "auth/passwords.hpp"
 #include "auth/tokens.hpp"
+#include "core/async.hpp"
 #include "core/ids.hpp"
 #include "db/accounts.hpp"
 #include "db/database.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
 
 namespace reel::domain {
 
@@ -31,9 +35,23 @@ asio::awaitable<void> accounts::admit_registration(const std::string& address) {
                 *wait);
 }
 
+model::session_record accounts::new_session(const std::string& user_id, const std::string& token_hash, sys_time now,
+                                            const session_origin& origin) const {
+  model::session_record r;
+  r.id = ids::random_id(12);
+  r.user_id = user_id;
+  r.token_hash = token_hash;
+  r.created_at = r.last_used_at = to_iso8601(now);
+  r.expires_at = to_iso8601(now + settings_.session_ttl);
+  r.address = origin.address;
+  r.user_agent = origin.user_agent;
+  return r;
+}
+
 asio::awaitable<accounts::registration> accounts::register_account(const std::string& email,
                                                                    const std::string& password, const std::string& name,
-                                                                   const std::string& org_name) {
+                                                                   const std::string& org_name,
+                                                                   const session_origin& origin) {
   std::string hash = co_await hasher_.hash_new(password, email, name);
 
   registration out;
@@ -43,8 +61,7 @@ asio::awaitable<accounts::registration> accounts::register_account(const std::st
   out.org = {ids::random_id(12), org_name, now_iso};
   out.token = new_token();
   out.expires_at = now + settings_.session_ttl;
-  model::session_record session{ids::random_id(12),         out.user.id, hash_token(out.token), now_iso,
-                                to_iso8601(out.expires_at), std::nullopt};
+  auto session = new_session(out.user.id, hash_token(out.token), now, origin);
   try {
     co_await db_.write([&](db::transaction& s) {
       db::insert_user(s, out.user);
@@ -69,7 +86,8 @@ asio::awaitable<const std::string*> accounts::dummy_hash() {
 }
 
 asio::awaitable<accounts::login_result> accounts::login(const std::string& email, const std::string& password,
-                                                        const std::string& address) {
+                                                        const session_origin& origin) {
+  const std::string& address = origin.address;
   auto wait = co_await limiter_->retry_after(email, address);
   if (wait)
     throw error(errc::too_many_requests,
@@ -96,8 +114,7 @@ asio::awaitable<accounts::login_result> accounts::login(const std::string& email
   out.user.password_hash.clear();
   out.token = new_token();
   out.expires_at = now + settings_.session_ttl;
-  model::session_record session{ids::random_id(12),         out.user.id, hash_token(out.token), to_iso8601(now),
-                                to_iso8601(out.expires_at), std::nullopt};
+  auto session = new_session(out.user.id, hash_token(out.token), now, origin);
   out.memberships = co_await db_.write([&](db::transaction& s) {
     db::insert_session(s, session);
     return db::list_memberships(s, out.user.id);
@@ -143,6 +160,36 @@ asio::awaitable<void> accounts::logout_all(const principal& p) {
   sessions_revoked(p.user.id, revoked);
 }
 
+asio::awaitable<std::vector<session_view>> accounts::sessions(const principal& p) {
+  auto now = clock_.now();
+  std::string now_iso = to_iso8601(now), idle_before = to_iso8601(now - settings_.session_idle);
+  auto records =
+      co_await db_.read([&](db::transaction& s) { return db::list_live_sessions(s, p.user.id, now_iso, idle_before); });
+  std::vector<session_view> out;
+  out.reserve(records.size());
+  for (auto& r : records) {
+    auto created = from_iso8601(r.created_at), used = from_iso8601(r.last_used_at),
+         expires = from_iso8601(r.expires_at);
+    if (!created || !used || !expires) continue;  // not written by reel
+    out.push_back(
+        {r.id, *created, *used, *expires, std::move(r.address), std::move(r.user_agent), r.id == p.session_id});
+  }
+  co_return out;
+}
+
+asio::awaitable<void> accounts::revoke_session(const principal& p, const std::string& id) {
+  auto not_found = [] { return error(errc::not_found, "No such session."); };
+  if (!ids::is_safe_token(id)) throw not_found();
+  auto now = clock_.now();
+  std::string now_iso = to_iso8601(now), idle_before = to_iso8601(now - settings_.session_idle);
+  auto token_hash = co_await db_.write(
+      [&](db::transaction& s) { return db::revoke_live_session_of_user(s, id, p.user.id, now_iso, idle_before); });
+  if (!token_hash) throw not_found();
+  ++generation_;
+  cache_.erase(*token_hash);
+  if (on_logout) on_logout(id, *token_hash);
+}
+
 void accounts::sessions_revoked(const std::string& user_id, const std::vector<std::string>& ids) {
   forget_all();  // the tokens of those sessions are not known here, only their ids
   if (on_sessions_revoked && !ids.empty()) on_sessions_revoked(user_id, ids);
@@ -154,12 +201,32 @@ void accounts::membership_changed(const std::string& org_id, const std::string& 
   if (on_membership_changed) on_membership_changed(org_id, user_id, now);
 }
 
+sys_time accounts::note_use(const asio::any_io_executor& ex, const std::string& session_id, sys_time recorded,
+                            sys_time now) {
+  if (now - recorded < record_use_every()) return recorded;
+  asio::co_spawn(ex, record_use(session_id, now), log_failure("recording a session's use"));
+  return now;
+}
+
+asio::awaitable<void> accounts::record_use(std::string session_id, sys_time at) {
+  std::string at_iso = to_iso8601(at), recorded_before = to_iso8601(at - record_use_every());
+  co_await db_.write([&](db::transaction& s) { db::record_session_use(s, session_id, at_iso, recorded_before); });
+}
+
 asio::awaitable<std::shared_ptr<const principal>> accounts::authenticate(std::string_view token) {
   if (!is_token_shaped(token)) co_return nullptr;
   std::string token_hash = hash_token(token);
   auto now = clock_.now();
+  auto ex = co_await asio::this_coro::executor;
+  sys_time remembered{};  // the use this process recorded last, if it cached the token
   if (auto it = cache_.find(token_hash); it != cache_.end()) {
-    if (now < it->second.p->expires_at && now - it->second.cached_at < settings_.cache_ttl) co_return it->second.p;
+    auto& entry = it->second;
+    bool idle = now - entry.last_used >= settings_.session_idle;
+    if (!idle && now < entry.p->expires_at && now - entry.cached_at < settings_.cache_ttl) {
+      entry.last_used = note_use(ex, entry.p->session_id, entry.last_used, now);
+      co_return entry.p;
+    }
+    remembered = entry.last_used;
     cache_.erase(it);
   }
 
@@ -179,7 +246,11 @@ asio::awaitable<std::shared_ptr<const principal>> accounts::authenticate(std::st
   });
   if (!found) co_return nullptr;
   auto expires = from_iso8601(found->session.expires_at);
-  if (!expires || *expires <= now) co_return nullptr;
+  auto used = from_iso8601(found->session.last_used_at);
+  if (!expires || *expires <= now || !used) co_return nullptr;
+  sys_time last_used = std::max(*used, remembered);
+  if (now - last_used >= settings_.session_idle) co_return nullptr;
+  last_used = note_use(ex, found->session.id, last_used, now);
 
   auto p = std::make_shared<principal>();
   p->user = std::move(found->user);
@@ -190,13 +261,14 @@ asio::awaitable<std::shared_ptr<const principal>> accounts::authenticate(std::st
   p->memberships = std::move(found->memberships);
   if (generation != generation_) co_return p;  // what was read may predate a logout or membership change
   if (cache_.size() >= settings_.cache_capacity) cache_.clear();
-  cache_[token_hash] = cached{p, now};
+  cache_[token_hash] = cached{p, now, last_used};
   co_return p;
 }
 
 asio::awaitable<std::int64_t> accounts::sweep_sessions() {
-  std::string before = to_iso8601(clock_.now());
-  co_return co_await db_.write([&](db::transaction& s) { return db::delete_stale_sessions(s, before); });
+  auto now = clock_.now();
+  std::string before = to_iso8601(now), idle_before = to_iso8601(now - settings_.session_idle);
+  co_return co_await db_.write([&](db::transaction& s) { return db::delete_stale_sessions(s, before, idle_before); });
 }
 
 asio::awaitable<void> accounts::set_password(const std::string& user_id, const std::string& next,

@@ -10,8 +10,10 @@
 #include "domain/password_hasher.hpp"
 #include "model/principal.hpp"
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -34,6 +36,8 @@ using model::principal;
 
 struct account_settings {
   std::chrono::seconds session_ttl{30 * 24 * 3600};
+  // A session unused this long ends (besides session_ttl after its start).
+  std::chrono::seconds session_idle{14 * 24 * 3600};
   password_cost cost;
   throttle_limits throttle;
   // How long an authenticated token is trusted without asking the database.
@@ -47,6 +51,21 @@ struct account_settings {
   // Registrations per client address and in all, per hour (0: no limit).
   unsigned registrations_per_address_hour = 20;
   unsigned registrations_per_hour = 1000;
+};
+
+// Where a session is opened from, as the client says: shown in its list of
+// sessions. The address is the client's (behind trusted proxies, the
+// forwarded one); the user agent is cleaned by the caller (api::clean_user_agent).
+struct session_origin {
+  std::string address, user_agent;
+};
+
+// A session as its user sees it in the list of their sessions.
+struct session_view {
+  std::string id;
+  sys_time created_at, last_used_at, expires_at;
+  std::string address, user_agent;  // "" when not known
+  bool current = false;             // the one the request came through
 };
 
 class accounts {
@@ -64,11 +83,13 @@ class accounts {
   // Called before register_account.
   boost::asio::awaitable<void> admit_registration(const std::string& address);
 
-  // Creates the user, their organization (they own it) and a session.
-  // Throws error(conflict) when the email is taken, error(bad_request) when
-  // the password policy refuses the password. Inputs' shapes validated by the caller.
+  // Creates the user, their organization (they own it) and a session opened
+  // from `origin`. Throws error(conflict) when the email is taken,
+  // error(bad_request) when the password policy refuses the password.
+  // Inputs' shapes validated by the caller.
   boost::asio::awaitable<registration> register_account(const std::string& email, const std::string& password,
-                                                        const std::string& name, const std::string& org_name);
+                                                        const std::string& name, const std::string& org_name,
+                                                        const session_origin& origin);
 
   struct login_result {
     model::user user;
@@ -78,9 +99,10 @@ class accounts {
   };
   // Throws error(unauthorized) alike, in status, message and time, for an
   // unknown email and a wrong password; error(too_many_requests) with
-  // Retry-After when the email or address has failed too often.
+  // Retry-After when the email or address has failed too often. The new
+  // session is opened from `origin`, whose address the throttling counts.
   boost::asio::awaitable<login_result> login(const std::string& email, const std::string& password,
-                                             const std::string& address);
+                                             const session_origin& origin);
 
   // Revokes the session everywhere.
   boost::asio::awaitable<void> logout(const principal& p);
@@ -94,12 +116,24 @@ class accounts {
   // Revokes every session of `p`'s user, `p`'s own included.
   boost::asio::awaitable<void> logout_all(const principal& p);
 
+  // The live sessions of `p`'s user (not revoked, expired or idle), most
+  // recently used first; `p`'s own is marked current.
+  boost::asio::awaitable<std::vector<session_view>> sessions(const principal& p);
+
+  // Revokes session `id` of `p`'s user everywhere (on_logout, as logout).
+  // Throws error(not_found) alike for an unknown id, another user's session
+  // and one that is no longer live.
+  boost::asio::awaitable<void> revoke_session(const principal& p, const std::string& id);
+
   // Called after sessions of a user were revoked at once (password change,
   // logout everywhere), with their ids.
   std::function<void(const std::string& user_id, const std::vector<std::string>& session_ids)> on_sessions_revoked;
 
   // The principal for `token`, or null when it is malformed, unknown,
-  // revoked or expired.
+  // revoked, expired, or unused for session_idle. A use is recorded in the
+  // database when the recorded one is older than record_use_every() (one
+  // write a minute per session at most), by a coroutine of its own on this
+  // executor: the request does not wait for it.
   boost::asio::awaitable<std::shared_ptr<const principal>> authenticate(std::string_view token);
 
   // Called after a session is revoked (logout), with its id and token hash.
@@ -148,8 +182,16 @@ class accounts {
   // Hashing, verification and the password policy.
   password_hasher& passwords() noexcept { return hasher_; }
 
-  // Deletes sessions that expired or were revoked long ago.
+  // Deletes sessions that expired, were revoked or went idle.
   boost::asio::awaitable<std::int64_t> sweep_sessions();
+
+  // How often a session's use is written at most: a minute, or a quarter of
+  // session_idle when that is shorter. The recorded use trails the real one
+  // by less than this, so a session may end up to this much before it has
+  // been unused for session_idle.
+  std::chrono::seconds record_use_every() const noexcept {
+    return std::min(std::chrono::seconds(60), settings_.session_idle / 4);
+  }
 
   std::chrono::seconds session_ttl() const noexcept { return settings_.session_ttl; }
   // The clock sessions expire by.
@@ -171,6 +213,15 @@ class accounts {
   // After sessions `ids` of a user were revoked: forgets cached tokens and
   // tells on_sessions_revoked.
   void sessions_revoked(const std::string& user_id, const std::vector<std::string>& ids);
+  // The session of `p` was used at `now`; its use was last recorded at
+  // `recorded`. Returns the use recorded now: `now` when it was old enough
+  // to write again (written in the background), else `recorded`.
+  sys_time note_use(const boost::asio::any_io_executor& ex, const std::string& session_id, sys_time recorded,
+                    sys_time now);
+  boost::asio::awaitable<void> record_use(std::string session_id, sys_time at);
+  // The session record a registration or login inserts.
+  model::session_record new_session(const std::string& user_id, const std::string& token_hash, sys_time now,
+                                    const session_origin& origin) const;
 
   db::gateway& db_;
   const clock& clock_;
@@ -184,6 +235,7 @@ class accounts {
   struct cached {
     std::shared_ptr<const principal> p;
     sys_time cached_at;
+    sys_time last_used;  // as recorded in the database (or on its way there)
   };
   std::unordered_map<std::string, cached> cache_;  // by token hash
   // Bumped by every logout and membership change: an authentication whose

@@ -41,9 +41,12 @@ struct member {
 };
 
 // A login session: the token itself is never stored, only its hash.
+// last_used_at is recorded at most once a minute (empty when inserting: the
+// creation time); address and user_agent are the client's that opened it.
 struct session_record {
   std::string id, user_id, token_hash, created_at, expires_at;
   std::optional<std::string> revoked_at;
+  std::string last_used_at, address, user_agent;
 };
 
 }  // namespace reel::model

@@ -105,6 +105,35 @@ test('logout on api1: the token is refused on api2 within 1 s, and its socket th
   }
 }));
 
+test('a session ended from the list on api1 is refused on api2 within 1 s, and its socket there is closed', withLogs(() => cluster, async () => {
+  const cy = await register(cluster.api1, 'cy');
+  const login = await call(cluster.api2, 'POST', '/api/auth/login', {
+    body: { email: cy.email, password: PASSWORD }, headers: { 'User-Agent': 'tablet' },
+  });
+  assert.equal(login.status, 200, login.text);
+  const token = login.json.token;
+  assert.equal((await call(cluster.api2, 'GET', '/api/auth/me', { token })).status, 200);  // cached on api2
+  const s = connect(cluster.api2, token, { transports: ['websocket'] });
+  try {
+    await waitFor(s, 'connect');
+    const gone = waitFor(s, 'disconnect', () => true, 1000);
+    gone.catch(() => {});
+    const list = await call(cluster.api1, 'GET', '/api/auth/sessions', { token: cy.token });
+    assert.equal(list.status, 200, list.text);
+    const tablet = list.json.sessions.find((x) => x.userAgent === 'tablet');
+    assert.ok(tablet && !tablet.current, list.text);
+    assert.equal((await call(cluster.api1, 'DELETE', `/api/auth/sessions/${tablet.id}`, { token: cy.token })).status, 204);
+    const ms = await within(1000, async () => (await call(cluster.api2, 'GET', '/api/auth/me', { token })).status === 401,
+      { every: 50, what: 'the ended session refused on api2' });
+    console.log(`# session ended on api1: 401 on api2 after ${ms} ms`);
+    assert.equal((await call(cluster.api2, 'GET', '/api/auth/me', { token: cy.token })).status, 200);
+    const [reason] = await gone;
+    assert.equal(reason, 'io server disconnect');
+  } finally {
+    s.close();
+  }
+}));
+
 test('a member removed on api1 gets 403 on api2 within 1 s, and its socket there is closed', withLogs(() => cluster, async (t) => {
   const owner = await register(cluster.api1, 'owner');
   const member = await register(cluster.api1, 'member');

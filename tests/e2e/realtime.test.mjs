@@ -102,6 +102,30 @@ test('logout disconnects the sockets of that session', async () => {
   });
 });
 
+test('ending a session from another one disconnects that session\'s sockets only', async () => {
+  await withServer(async (server, dir) => {
+    const alice = await register(server.port, 'alice@example.com', 'A');
+    const login = await api(server.port, 'POST', '/api/auth/login', {
+      body: { email: 'alice@example.com', password: 'correct horse' }, headers: { 'User-Agent': 'second device' },
+    });
+    const other = login.json.token;
+    const ended = connect(server.port, { transports: ['websocket'], auth: { token: other } });
+    const kept = connect(server.port, { transports: ['websocket'], auth: { token: alice.token } });
+    await Promise.all([waitFor(ended, 'connect'), waitFor(kept, 'connect')]);
+    const list = await api(server.port, 'GET', '/api/auth/sessions', { token: alice.token });
+    const target = list.json.sessions.find((s) => s.userAgent === 'second device');
+    assert.ok(target && !target.current, list.text);
+    const gone = waitFor(ended, 'disconnect');
+    assert.equal((await api(server.port, 'DELETE', `/api/auth/sessions/${target.id}`, { token: alice.token })).status, 204);
+    const [reason] = await gone;
+    assert.equal(reason, 'io server disconnect');
+    assert.ok(kept.connected);
+    assert.equal((await api(server.port, 'GET', '/api/auth/me', { token: other })).status, 401);
+    ended.close();
+    kept.close();
+  });
+});
+
 test('the client reconnects by itself after a server restart', async () => {
   const dir = tempDir();
   const data = path.join(dir, 'data');

@@ -93,7 +93,7 @@ TEST_F(store_test, sessions_are_found_by_hash_and_revoked_once) {
     EXPECT_TRUE(revoke_session(s, "s1", "2026-01-05T00:00:00.000Z"));
     EXPECT_FALSE(revoke_session(s, "s1", "2026-01-06T00:00:00.000Z"));
     EXPECT_EQ(find_session_by_token_hash(s, "hash1")->revoked_at, "2026-01-05T00:00:00.000Z");
-    EXPECT_EQ(delete_stale_sessions(s, "2026-01-04T00:00:00.000Z"), 0);
-    EXPECT_EQ(delete_stale_sessions(s, "2026-01-07T00:00:00.000Z"), 1);
+    EXPECT_EQ(delete_stale_sessions(s, "2026-01-04T00:00:00.000Z", "2025-12-01T00:00:00.000Z"), 0);
+    EXPECT_EQ(delete_stale_sessions(s, "2026-01-07T00:00:00.000Z", "2025-12-01T00:00:00.000Z"), 1);
   });
 }

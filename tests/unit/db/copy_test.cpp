@@ -123,11 +123,15 @@ class copy_test : public ::testing::Test {
       s.exec(member, {"o1", "u3", "member", k_now});
       for (int i = 0; i < sessions; ++i) {
         std::string id = "s" + std::to_string(100000 + i);
+        // Sessions of before migration 4 have no address or user agent (NULL).
         s.exec(
-            "INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at, revoked_at) VALUES (?, ?, ?, "
-            "?, ?, ?)",
+            "INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at, revoked_at, last_used_at, "
+            "address, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             {id, i % 2 ? "u1" : "u2", "hash-" + id, k_now, "2026-02-01T00:00:00.000Z",
-             i % 3 ? value(nullptr) : value("2026-01-02T00:00:00.000Z")});
+             i % 3 ? value(nullptr) : value("2026-01-02T00:00:00.000Z"),
+             "2026-01-01T00:0" + std::to_string(i % 10) + ":00.000Z",
+             i % 5 ? value("203.0.113." + std::to_string(i % 256)) : value(nullptr),
+             i % 5 ? value("Mozilla/5.0 (X11; Linux x86_64) Zoë \"" + std::to_string(i) + "\"") : value(nullptr)});
       }
       const char* reset =
           "INSERT INTO password_resets (id, user_id, token_hash, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, "

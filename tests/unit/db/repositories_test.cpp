@@ -168,8 +168,102 @@ TEST_P(repositories_test, sessions_are_found_by_hash_revoked_once_and_swept) {
     EXPECT_TRUE(revoke_session(s, "s1", at(5)));
     EXPECT_FALSE(revoke_session(s, "s1", at(6)));
     EXPECT_EQ(find_session_by_token_hash(s, "hash1")->revoked_at, at(5));
-    EXPECT_EQ(delete_stale_sessions(s, at(4)), 0);
-    EXPECT_EQ(delete_stale_sessions(s, at(7)), 1);
+    EXPECT_EQ(delete_stale_sessions(s, at(4), "2025-12-31T00:00:00.000Z"), 0);
+    EXPECT_EQ(delete_stale_sessions(s, at(7), "2025-12-31T00:00:00.000Z"), 1);
+  });
+}
+
+TEST_P(repositories_test, sessions_keep_where_they_came_from_and_list_live_ones_most_recently_used_first) {
+  auto session = [](const std::string& id, const std::string& user, int created, int expires) {
+    model::session_record r{id, user, "hash-" + id, at(created), at(expires), std::nullopt};
+    r.address = "203.0.113." + id.substr(1);
+    r.user_agent = "Agent Zoë " + id;
+    return r;
+  };
+  write([&](transaction& s) {
+    insert_user(s, user("u1"));
+    insert_user(s, user("u2"));
+    insert_session(s, session("s1", "u1", 10, 1000));
+    insert_session(s, session("s2", "u1", 20, 1000));
+    insert_session(s, session("s3", "u1", 30, 1000));
+    insert_session(s, session("s4", "u1", 40, 50));    // expires at 50
+    insert_session(s, session("s5", "u1", 45, 1000));  // revoked below
+    insert_session(s, session("s6", "u2", 60, 1000));  // another user's
+    model::session_record bare{"s7", "u1", "hash-s7", at(5), at(1000), std::nullopt};
+    insert_session(s, bare);  // no origin known
+  });
+  write([](transaction& s) {
+    auto found = find_session_by_token_hash(s, "hash-s2");
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->last_used_at, at(20));  // a new session was last used when it was made
+    EXPECT_EQ(found->address, "203.0.113.2");
+    EXPECT_EQ(found->user_agent, "Agent Zoë s2");
+    EXPECT_EQ(find_session_by_token_hash(s, "hash-s7")->address, "");
+    EXPECT_TRUE(revoke_session(s, "s5", at(46)));
+    EXPECT_TRUE(record_session_use(s, "s1", at(100), at(40)));  // s1 is now the most recently used
+  });
+  read([](transaction& s) {
+    // At 60, idle before 8: s7 (last used at 5) is idle, s4 expired, s5 revoked, s6 another user's.
+    auto live = list_live_sessions(s, "u1", at(60), at(8));
+    std::vector<std::string> ids;
+    for (const auto& r : live) ids.push_back(r.id);
+    EXPECT_EQ(ids, (std::vector<std::string>{"s1", "s3", "s2"}));
+    ASSERT_EQ(live.size(), 3u);
+    EXPECT_EQ(live[0].last_used_at, at(100));
+    EXPECT_EQ(live[0].created_at, at(10));
+    EXPECT_EQ(live[0].expires_at, at(1000));
+    EXPECT_EQ(live[0].user_agent, "Agent Zoë s1");
+    EXPECT_EQ(live[0].address, "203.0.113.1");
+    EXPECT_EQ(live[0].token_hash, "");                                 // never leaves the database layer
+    EXPECT_EQ(list_live_sessions(s, "u1", at(60), at(4)).size(), 4u);  // s7 not idle yet
+  });
+}
+
+TEST_P(repositories_test, a_sessions_use_is_written_only_when_the_recorded_one_is_old_enough) {
+  write([](transaction& s) {
+    insert_user(s, user("u1"));
+    insert_session(s, {"s1", "u1", "hash1", at(100), at(10000), std::nullopt});
+  });
+  // Uses at 130, 161, 200, 230, 300 with "write if older than 60 s".
+  std::vector<std::pair<int, bool>> uses = {{130, false}, {161, true}, {200, false}, {230, true}, {300, true}};
+  std::vector<std::string> recorded;
+  for (auto [second, writes] : uses) {
+    write([&, second = second, writes = writes](transaction& s) {
+      EXPECT_EQ(record_session_use(s, "s1", at(second), at(second - 60)), writes) << second;
+      recorded.push_back(find_session_by_token_hash(s, "hash1")->last_used_at);
+    });
+  }
+  EXPECT_EQ(recorded, (std::vector<std::string>{at(100), at(161), at(161), at(230), at(300)}));
+  write([](transaction& s) {
+    EXPECT_TRUE(revoke_session(s, "s1", at(301)));
+    EXPECT_FALSE(record_session_use(s, "s1", at(400), at(340)));  // a revoked session is not touched
+    EXPECT_FALSE(record_session_use(s, "nope", at(400), at(340)));
+  });
+}
+
+TEST_P(repositories_test, only_the_owner_revokes_a_live_session_by_id_and_the_sweep_takes_idle_ones) {
+  write([](transaction& s) {
+    insert_user(s, user("u1"));
+    insert_user(s, user("u2"));
+    insert_session(s, {"s1", "u1", "hash1", at(10), at(1000), std::nullopt});
+    insert_session(s, {"s2", "u1", "hash2", at(20), at(1000), std::nullopt});
+    insert_session(s, {"s3", "u1", "hash3", at(0), at(1000), std::nullopt});
+  });
+  write([](transaction& s) {
+    EXPECT_EQ(revoke_live_session_of_user(s, "s1", "u2", at(30), at(5)), std::nullopt);  // not u2's
+    EXPECT_EQ(revoke_live_session_of_user(s, "s3", "u1", at(30), at(5)), std::nullopt);  // idle
+    EXPECT_EQ(revoke_live_session_of_user(s, "s9", "u1", at(30), at(5)), std::nullopt);  // unknown
+    EXPECT_EQ(revoke_live_session_of_user(s, "s1", "u1", at(30), at(5)), "hash1");
+    EXPECT_EQ(revoke_live_session_of_user(s, "s1", "u1", at(31), at(5)), std::nullopt);    // once
+    EXPECT_EQ(revoke_live_session_of_user(s, "s2", "u1", at(1000), at(5)), std::nullopt);  // expired
+    EXPECT_FALSE(find_session_by_token_hash(s, "hash2")->revoked_at);
+  });
+  write([](transaction& s) {
+    // At 40, idle when last used at or before 15: s3 (idle) and s1 (revoked
+    // at 30) go, s2 stays.
+    EXPECT_EQ(delete_stale_sessions(s, at(40), at(15)), 2);
+    EXPECT_TRUE(find_session_by_token_hash(s, "hash2"));
+    EXPECT_FALSE(find_session_by_token_hash(s, "hash3"));
   });
 }
 

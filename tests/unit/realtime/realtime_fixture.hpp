@@ -126,7 +126,8 @@ class realtime_server {
     std::string email(email_text), org_name(org_text);
     std::string password = "correct horse";
     std::string name = "User " + email;
-    auto reg = co_await accounts_.register_account(email, password, name, org_name);
+    domain::session_origin origin{"127.0.0.1", "realtime test"};
+    auto reg = co_await accounts_.register_account(email, password, name, org_name, origin);
     co_return user{reg.user.id, reg.token, reg.org.id, email};
   }
   // (Arguments are references: pass named values that outlive the call.)
