@@ -63,7 +63,6 @@ asio::awaitable<response> register_account(account_api& api, context& ctx) {
   std::string name = require_text(body, "name");
   std::string org_name = require_text(body, "organizationName");
   auto origin = origin_of(api, ctx);
-  co_await api.accounts.admit_registration(origin.address);
   auto reg = co_await api.accounts.register_account(email, password, name, org_name, origin);
   json::object out{{"user", model::user_json(reg.user)},
                    {"organization", model::organization_json(reg.org, model::role::owner)},

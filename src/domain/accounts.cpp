@@ -52,6 +52,7 @@ asio::awaitable<accounts::registration> accounts::register_account(const std::st
                                                                    const std::string& password, const std::string& name,
                                                                    const std::string& org_name,
                                                                    const session_origin& origin) {
+  co_await admit_registration(origin.address);
   std::string hash = co_await hasher_.hash_new(password, email, name);
 
   registration out;

@@ -78,13 +78,10 @@ class accounts {
     std::string token;
     sys_time expires_at;
   };
-  // Counts a registration from `address` against the hourly limits, or
-  // throws error(too_many_requests) with Retry-After past one of them.
-  // Called before register_account.
-  boost::asio::awaitable<void> admit_registration(const std::string& address);
-
   // Creates the user, their organization (they own it) and a session opened
-  // from `origin`. Throws error(conflict) when the email is taken,
+  // from `origin`. Throws error(too_many_requests) with Retry-After past the
+  // hourly registration limits (per origin.address and in all; the attempt
+  // counts whatever follows), error(conflict) when the email is taken,
   // error(bad_request) when the password policy refuses the password.
   // Inputs' shapes validated by the caller.
   boost::asio::awaitable<registration> register_account(const std::string& email, const std::string& password,
@@ -210,6 +207,8 @@ class accounts {
 
  private:
   boost::asio::awaitable<const std::string*> dummy_hash();
+  // Counts a registration from `address` against the hourly limits.
+  boost::asio::awaitable<void> admit_registration(const std::string& address);
   // After sessions `ids` of a user were revoked: forgets cached tokens and
   // tells on_sessions_revoked.
   void sessions_revoked(const std::string& user_id, const std::vector<std::string>& ids);
