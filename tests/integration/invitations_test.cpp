@@ -5,9 +5,11 @@
 #include "core/clock.hpp"
 #include "support/api.hpp"
 #include "support/process.hpp"
+#include "support/smtp_sink.hpp"
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 using namespace reel::test;
@@ -20,7 +22,7 @@ namespace {
 struct team {
   server_process server;
   account owner, admin, member, viewer, dan, outsider;
-  team() {
+  explicit team(std::map<std::string, std::string> env = {}) : server({}, std::move(env)) {
     auto p = port();
     owner = register_account(p, "owner@example.com", "Team");
     admin = register_account(p, "admin@example.com", "A");
@@ -99,6 +101,27 @@ TEST(invitations, an_unknown_email_is_invited_exactly_as_a_registered_one) {
   ASSERT_EQ(waiting.size(), 1u);
   EXPECT_EQ(waiting[0].at("id").as_string(), id_of(unknown));
   EXPECT_EQ(t.answer(ghost, id_of(unknown), "accept").status(), 200);
+}
+
+TEST(invitations, the_invitee_is_mailed_a_link_to_the_inbox_whether_or_not_registered) {
+  smtp_sink sink;
+  team t({{"REEL_SMTP_URL", sink.url()}, {"REEL_SMTP_FROM", "reel <reel@example.com>"}});
+  ASSERT_EQ(t.invite(t.admin, "dan@example.com", "admin").status(), 202);
+  ASSERT_EQ(t.invite(t.admin, "ghost@example.com", "viewer").status(), 202);
+  // Three more went to the team's admin, member and viewer when they were invited.
+  ASSERT_TRUE(sink.wait_for(5)) << t.server.log();
+  std::map<std::string, received_mail> to;
+  for (const auto& m : sink.messages())
+    for (const auto& r : m.rcpt_to) to[r] = m;
+  ASSERT_TRUE(to.count("dan@example.com") && to.count("ghost@example.com"));
+  const auto &dan = to["dan@example.com"], &ghost = to["ghost@example.com"];
+  EXPECT_EQ(dan.header("Subject"), "User admin@example.com invited you to Team on reel");
+  EXPECT_EQ(ghost.header("Subject"), dan.header("Subject"));
+  EXPECT_NE(dan.body().find("as an admin."), std::string::npos) << dan.body();
+  EXPECT_NE(ghost.body().find("as a viewer."), std::string::npos) << ghost.body();
+  std::string link = "\nhttp://localhost:" + std::to_string(t.port()) + "/#/invitations\n";
+  EXPECT_NE(ghost.body().find(link), std::string::npos) << ghost.body();
+  EXPECT_EQ(to["viewer@example.com"].header("Subject"), "User owner@example.com invited you to Team on reel");
 }
 
 TEST(invitations, the_invitee_sees_the_invitation_accepts_once_and_is_a_member) {
