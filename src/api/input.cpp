@@ -137,6 +137,13 @@ std::string require_email(const boost::json::object& o, const char* field) {
   return v;
 }
 
+model::role require_role(const boost::json::object& o, const char* field) {
+  std::string text = require_text(o, field, {.min_chars = 1, .max_chars = 16});
+  auto role = model::parse_role(text);
+  if (!role) bad(std::string("The field \"") + field + "\" must be one of owner, admin, member, viewer.");
+  return *role;
+}
+
 std::string require_password(const boost::json::object& o, const char* field) {
   std::string v(*string_field(o, field, true));
   if (auto problem = auth::shape_problem(v)) bad(std::string("The field \"") + field + "\" " + *problem + ".");

@@ -3,6 +3,8 @@
 // error(bad_request) whose message names the field.
 #pragma once
 
+#include "model/accounts.hpp"
+
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
@@ -34,6 +36,9 @@ std::optional<std::string> optional_text(const boost::json::object& o, const cha
 
 // An email address, trimmed and lower-cased.
 std::string require_email(const boost::json::object& o, const char* field = "email");
+
+// A role: one of owner, admin, member, viewer.
+model::role require_role(const boost::json::object& o, const char* field = "role");
 
 // A password: 8..1024 characters, kept exactly as sent.
 std::string require_password(const boost::json::object& o, const char* field = "password");

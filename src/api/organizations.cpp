@@ -12,14 +12,6 @@ using domain::action;
 
 namespace {
 
-// The body's "role": one of owner, admin, member, viewer, else error(bad_request).
-model::role role_field(const json::object& body) {
-  std::string text = require_text(body, "role", {.min_chars = 1, .max_chars = 16});
-  auto role = model::parse_role(text);
-  if (!role) throw error(errc::bad_request, "The field \"role\" must be one of owner, admin, member, viewer.");
-  return *role;
-}
-
 response no_store(response res) {
   res.set(http::field::cache_control, "no-store");
   return res;
@@ -49,19 +41,10 @@ asio::awaitable<response> list_members(domain::organizations& orgs, context& ctx
   co_return no_store(http::json_response(status::ok, json::object{{"members", std::move(out)}}));
 }
 
-// POST /api/orgs/:orgId/members {email, role}
-asio::awaitable<response> add_member(domain::organizations& orgs, context& ctx) {
-  const auto& body = require_object(ctx.json_body());
-  std::string email = require_email(body);
-  auto role = role_field(body);
-  auto added = co_await orgs.add_member(*ctx.org, email, role);
-  co_return http::json_response(status::created, json::object{{"member", model::member_json(added)}});
-}
-
 // PATCH /api/orgs/:orgId/members/:userId {role}
 asio::awaitable<response> change_member_role(domain::organizations& orgs, context& ctx) {
   const auto& body = require_object(ctx.json_body());
-  auto role = role_field(body);
+  auto role = require_role(body);
   auto changed = co_await orgs.change_role(*ctx.org, ctx.params.at("userId"), role);
   co_return http::json_response(status::ok, json::object{{"member", model::member_json(changed)}});
 }
@@ -80,7 +63,7 @@ void add_organization_routes(http::router& r, const guard& g, domain::organizati
   r.add(verb::get, "/api/orgs", g.user(h(list_organizations)));
   r.add(verb::post, "/api/orgs", g.user(h(create_organization)));
   r.add(verb::get, "/api/orgs/:orgId/members", g.org(action::view_members, h(list_members)));
-  r.add(verb::post, "/api/orgs/:orgId/members", g.org(action::manage_members, h(add_member)));
+  // POST /api/orgs/:orgId/members invites (src/api/invitations.cpp).
   r.add(verb::patch, "/api/orgs/:orgId/members/:userId", g.org(action::manage_members, h(change_member_role)));
   // Leaving is every member's right; removing someone else is checked by the domain.
   r.add(verb::delete_, "/api/orgs/:orgId/members/:userId", g.org(action::view_members, h(remove_member)));

@@ -4,6 +4,7 @@
 
 #include "api/accounts.hpp"
 #include "api/guard.hpp"
+#include "api/invitations.hpp"
 #include "api/ops.hpp"
 #include "api/recovery.hpp"
 #include "api/uploads.hpp"
@@ -18,6 +19,7 @@
 #include "core/system.hpp"
 #include "db/jobs.hpp"
 #include "domain/accounts.hpp"
+#include "domain/invitations.hpp"
 #include "domain/organizations.hpp"
 #include "domain/recovery.hpp"
 #include "domain/uploads.hpp"
@@ -145,6 +147,7 @@ class server_node {
         mailer_(smtp_.get()),
         recovery_(db_, accounts_, clock_, recovery_settings_of(cfg)),
         recovery_api_{recovery_, cfg.trusted_proxies},
+        invitations_(db_, accounts_, clock_, invitation_settings_of(cfg)),
         guard_(accounts_, cfg.cors_origins),
         files_(storage_dir_of(cfg)),
         tools_(find_tools()),
@@ -172,6 +175,7 @@ class server_node {
         job_counts_(io, "job count refresh", std::chrono::seconds(5), [this] { return refresh_job_counts(); }) {
     check_password_dictionary();
     recovery_.use_mailer(mailer_);
+    invitations_.use_mailer(mailer_);
     wire_events();
     add_routes();
     add_gauges();
@@ -192,6 +196,11 @@ class server_node {
     s.registrations_per_address_hour = cfg.registrations_per_address_hour;
     s.registrations_per_hour = cfg.registrations_per_hour;
     s.session_idle = cfg.session_idle;
+    return s;
+  }
+  static domain::invitation_settings invitation_settings_of(const config& cfg) {
+    domain::invitation_settings s;
+    s.public_url = public_url_of(cfg);
     return s;
   }
   domain::video_context video_context() {
@@ -235,6 +244,7 @@ class server_node {
   domain::mailer* mailer_;                   // what the domain sends email through; null: none
   domain::recovery recovery_;
   api::recovery_api recovery_api_;
+  domain::invitations invitations_;
   api::guard guard_;
   storage::layout files_;
   media::paths tools_;
@@ -345,6 +355,7 @@ void server_node::add_routes() {
   api::add_account_routes(routes_, guard_, account_api_);
   api::add_recovery_routes(routes_, recovery_api_);
   api::add_organization_routes(routes_, guard_, organizations_);
+  api::add_invitation_routes(routes_, guard_, invitations_);
   api::add_video_routes(routes_, guard_, video_api_);
   api::add_stream_routes(routes_, guard_, video_api_);
   api::add_upload_routes(routes_, guard_, upload_api_);
@@ -447,7 +458,11 @@ asio::ip::tcp::endpoint server_node::start() {
   }
   server_.start();
   // Links in emails name the port actually bound (port 0: any free one).
-  if (cfg_.public_url.empty()) recovery_.set_public_url("http://localhost:" + std::to_string(bound.port()));
+  if (cfg_.public_url.empty()) {
+    std::string here = "http://localhost:" + std::to_string(bound.port());
+    recovery_.set_public_url(here);
+    invitations_.set_public_url(here);
+  }
   start_metrics_listener();
   processor_.start();
   lag_.start();

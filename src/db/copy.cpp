@@ -21,8 +21,8 @@ struct table_spec {
 // order they were added in (lists break created_at ties with it); the
 // others by their primary key.
 constexpr table_spec k_tables[] = {
-    {"users", "id"},  {"organizations", "id"}, {"memberships", "rowid"}, {"sessions", "id"},
-    {"videos", "id"}, {"jobs", "id"},          {"uploads", "id"},        {"password_resets", "id"},
+    {"users", "id"}, {"organizations", "id"}, {"memberships", "rowid"},  {"sessions", "id"},    {"videos", "id"},
+    {"jobs", "id"},  {"uploads", "id"},       {"password_resets", "id"}, {"invitations", "id"},
 };
 
 // Rows read from the source at a time: memory stays flat however big the

@@ -149,6 +149,30 @@ const std::vector<migration>& all_migrations() {
            "CREATE INDEX password_resets_by_user ON password_resets(user_id, created_at)",
            "CREATE INDEX password_resets_by_expiry ON password_resets(expires_at)",
        }},
+      {6,
+       "invitations",
+       {
+           // `email` is lower-cased and trimmed as users.email is. An
+           // invitation is pending while it has no answer (accepted, declined
+           // or revoked) and has not expired.
+           R"(CREATE TABLE invitations (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+                email TEXT NOT NULL,
+                role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'viewer')),
+                invited_by TEXT REFERENCES users(id) ON DELETE SET NULL,
+                created_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                accepted_at TEXT,
+                declined_at TEXT,
+                revoked_at TEXT))",
+           // One unanswered invitation per organization and email: inviting
+           // again refreshes it (the upsert's conflict target).
+           "CREATE UNIQUE INDEX invitations_unanswered ON invitations(organization_id, email) "
+           "WHERE accepted_at IS NULL AND declined_at IS NULL AND revoked_at IS NULL",
+           "CREATE INDEX invitations_by_email ON invitations(email, created_at)",
+           "CREATE INDEX invitations_by_org ON invitations(organization_id, created_at)",
+       }},
   };
   return all;
 }

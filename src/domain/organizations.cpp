@@ -64,30 +64,6 @@ asio::awaitable<std::vector<model::member>> organizations::members(const model::
   co_return co_await db_.read([&](db::transaction& tx) { return db::list_members(tx, org_id); });
 }
 
-asio::awaitable<model::member> organizations::add_member(const model::org_scope& in, const std::string& email,
-                                                         model::role role) {
-  require(in, action::manage_members);
-  if (role == model::role::owner && in.role != model::role::owner)
-    throw error(errc::forbidden, "Only an owner can add another owner.");
-  const std::string& org_id = in.id;
-  std::string now = to_iso8601(clock_.now());
-  std::optional<model::member> added;
-  try {
-    added = co_await db_.write([&](db::transaction& tx) -> std::optional<model::member> {
-      auto u = db::find_user_by_email(tx, email);
-      if (!u) return std::nullopt;
-      db::insert_membership(tx, org_id, u->id, role, now);
-      return db::find_member(tx, org_id, u->id);
-    });
-  } catch (const db::db_error& e) {
-    if (e.code() != errc::conflict) throw;
-    throw error(errc::conflict, "That user is a member of this organization already.");
-  }
-  if (!added) throw error(errc::not_found, "No user has that email; they must register first.");
-  accounts_.memberships_changed();
-  co_return std::move(*added);
-}
-
 asio::awaitable<model::member> organizations::change_role(const model::org_scope& in, const std::string& user_id,
                                                           model::role role) {
   require(in, action::manage_members);

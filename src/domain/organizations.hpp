@@ -1,6 +1,7 @@
-// Organizations and their members. The rules of membership live here:
-// admins manage members; only an owner makes, unmakes or removes an owner;
-// anyone may leave; and an organization always keeps at least one owner.
+// Organizations and their members. The rules of membership live here
+// (joining is invitations.hpp's): admins manage members; only an owner
+// makes, unmakes or removes an owner; anyone may leave; and an organization
+// always keeps at least one owner.
 // Coroutines on the loop thread; the database runs on the pool.
 #pragma once
 
@@ -30,11 +31,8 @@ class organizations {
   // Its members, oldest first (every role may see them).
   boost::asio::awaitable<std::vector<model::member>> members(const model::org_scope& in);
 
-  // Adds the registered user with `email` (admin+; only an owner adds an
-  // owner). error(not_found) when no user has that email, error(conflict)
-  // when they are a member already.
-  boost::asio::awaitable<model::member> add_member(const model::org_scope& in, const std::string& email,
-                                                   model::role role);
+  // (Nobody is added here: people join by accepting an invitation,
+  // src/domain/invitations.hpp.)
 
   // Changes a member's role (admin+; only an owner makes or unmakes an
   // owner; the last owner stays an owner).

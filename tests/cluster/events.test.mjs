@@ -1,6 +1,7 @@
 // Across nodes: events made on one API node or by a worker reach sockets on
-// another node (Redis fan-out), and a logout or a member's removal on one node
-// is obeyed by the other within a second (revocation and cache invalidation).
+// another node (Redis fan-out), and a logout, an accepted invitation or a
+// member's removal on one node is obeyed by the other within a second
+// (revocation and cache invalidation).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -134,13 +135,35 @@ test('a session ended from the list on api1 is refused on api2 within 1 s, and i
   }
 }));
 
+test('an invitation accepted on api1 lets the member in on api2 within 1 s', withLogs(() => cluster, async () => {
+  const owner = await register(cluster.api1, 'owner');
+  const member = await register(cluster.api1, 'member');
+  const asMember = () => call(cluster.api2, 'GET', '/api/videos', { token: member.token, org: owner.orgId });
+  // api2 has served the member without that organization (its cache is warm).
+  for (let i = 0; i < 2; i++) assert.equal((await asMember()).status, 403);
+  const invited = await call(cluster.api2, 'POST', `/api/orgs/${owner.orgId}/invitations`, {
+    token: owner.token, body: { email: member.email, role: 'member' },
+  });
+  assert.equal(invited.status, 202, invited.text);
+  const accepted = await call(cluster.api1, 'POST', `/api/auth/invitations/${invited.json.invitation.id}/accept`, {
+    token: member.token,
+  });
+  assert.equal(accepted.status, 200, accepted.text);
+  const ms = await within(1000, async () => (await asMember()).status === 200, { every: 50, what: 'GET /api/videos on api2 answering 200' });
+  console.log(`# invitation accepted on api1: 200 on api2 after ${ms} ms`);
+}));
+
 test('a member removed on api1 gets 403 on api2 within 1 s, and its socket there is closed', withLogs(() => cluster, async (t) => {
   const owner = await register(cluster.api1, 'owner');
   const member = await register(cluster.api1, 'member');
-  const added = await call(cluster.api1, 'POST', `/api/orgs/${owner.orgId}/members`, {
+  const invited = await call(cluster.api1, 'POST', `/api/orgs/${owner.orgId}/invitations`, {
     token: owner.token, body: { email: member.email, role: 'member' },
   });
-  assert.equal(added.status, 201, added.text);
+  assert.equal(invited.status, 202, invited.text);
+  const accepted = await call(cluster.api1, 'POST', `/api/auth/invitations/${invited.json.invitation.id}/accept`, {
+    token: member.token,
+  });
+  assert.equal(accepted.status, 200, accepted.text);
   const asMember = () => call(cluster.api2, 'GET', '/api/videos', { token: member.token, org: owner.orgId });
   // api2 has served the member in that organization (its cache is warm).
   for (let i = 0; i < 2; i++) assert.equal((await asMember()).status, 200);

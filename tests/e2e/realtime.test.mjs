@@ -299,10 +299,14 @@ test('a member removed while connected hears nothing more of the organization an
   await withServer(async (server, dir) => {
     const owner = await register(server.port, 'owner@example.com', 'Owner Org');
     const member = await register(server.port, 'member@example.com', 'Member Own');
-    const added = await api(server.port, 'POST', `/api/orgs/${owner.orgId}/members`, {
+    const invited = await api(server.port, 'POST', `/api/orgs/${owner.orgId}/invitations`, {
       token: owner.token, body: { email: 'member@example.com', role: 'member' },
     });
-    assert.equal(added.status, 201);
+    assert.equal(invited.status, 202, invited.text);
+    const accepted = await api(server.port, 'POST', `/api/auth/invitations/${invited.json.invitation.id}/accept`, {
+      token: member.token,
+    });
+    assert.equal(accepted.status, 200, accepted.text);
     const auth = { token: member.token, organizationId: owner.orgId };
     // One socket with the default transports (polling, then upgrade), one on websocket only.
     const polling = connect(server.port, { auth });

@@ -181,16 +181,32 @@ test('the web UI: register, upload with tus, live progress, play, edit, members,
       await page.locator('.video-title', { hasText: 'Sunrise over the bay' }).waitFor();
     });
 
-    await t.test('members: add, change role, and the member switches organization', async () => {
+    await t.test('members: invite, revoke, accept, change role, and the member switches organization', async () => {
       await page.getByRole('link', { name: 'Members' }).click();
+      const pending = page.getByRole('region', { name: 'Pending invitations' });
+      await pending.getByText('No invitations are waiting for an answer.').waitFor();
       await page.getByLabel('Email').fill('nobody@example.com');
-      await page.getByRole('button', { name: 'Add member' }).click();
-      await page.getByRole('alert').filter({ hasText: 'must register first' }).waitFor();
-      issues.allow(404, '/members');
+      await page.getByRole('button', { name: 'Invite', exact: true }).click();
+      await page.getByRole('status').filter({ hasText: 'Invitation sent to nobody@example.com.' }).waitFor();
+      await pending.getByRole('cell', { name: 'nobody@example.com', exact: true }).waitFor();
+      await pending.getByRole('button', { name: 'Revoke the invitation to nobody@example.com' }).click();
+      await page.getByRole('status').filter({ hasText: 'The invitation to nobody@example.com was revoked.' }).waitFor();
+      await pending.getByText('No invitations are waiting for an answer.').waitFor();
       await page.getByLabel('Email').fill('bob@example.com');
       await page.getByRole('combobox', { name: 'Role', exact: true }).selectOption('member');
-      await page.getByRole('button', { name: 'Add member' }).click();
-      await page.getByRole('status').filter({ hasText: 'Bob Builder joined Alice Films as a member.' }).waitFor();
+      await page.getByRole('button', { name: 'Invite', exact: true }).click();
+      await page.getByRole('status').filter({ hasText: 'Invitation sent to bob@example.com.' }).waitFor();
+      await pending.getByRole('cell', { name: 'bob@example.com', exact: true }).waitFor();
+      await shot(page, 'ui-invitations');
+      // Bob accepts (through the API: his inbox is not this page's); then he is a member.
+      const mine = await api(server.port, 'GET', '/api/auth/invitations', { token: bob.json.token });
+      assert.equal(mine.json.invitations.length, 1, mine.text);
+      assert.equal(mine.json.invitations[0].organization.name, 'Alice Films');
+      const accepted = await api(server.port, 'POST', `/api/auth/invitations/${mine.json.invitations[0].id}/accept`,
+        { token: bob.json.token });
+      assert.equal(accepted.status, 200, accepted.text);
+      await page.reload();
+      await page.getByRole('heading', { name: 'Members' }).waitFor();
       const role = page.getByLabel('Role of Bob Builder');
       await role.selectOption('viewer');
       await page.getByRole('button', { name: 'Change' }).click();

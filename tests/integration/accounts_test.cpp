@@ -291,11 +291,8 @@ team make_team(unsigned short port) {
   t.member = register_account(port, "member@example.com", "M");
   t.viewer = register_account(port, "viewer@example.com", "V");
   t.outsider = register_account(port, "outsider@example.com", "Elsewhere");
-  for (auto [who, role] : {std::pair{&t.admin, "admin"}, {&t.member, "member"}, {&t.viewer, "viewer"}}) {
-    auto r = call_json(port, "POST", "/api/orgs/" + t.owner.org_id + "/members", t.owner.token,
-                       {{"email", who->email}, {"role", role}});
-    if (r.status() != 201) throw std::runtime_error("add member failed: " + r.raw.body());
-  }
+  for (auto [who, role] : {std::pair{&t.admin, "admin"}, {&t.member, "member"}, {&t.viewer, "viewer"}})
+    invite_and_accept(port, t.owner, t.owner.org_id, *who, role);
   return t;
 }
 
@@ -321,37 +318,41 @@ TEST(members, every_member_lists_members_and_outsiders_are_refused) {
   EXPECT_EQ(call(s.port(), "GET", path).status(), 401);
 }
 
-TEST(members, only_admins_and_owners_add_members) {
+// The old way to add someone (POST .../members, deprecated) invites them
+// instead, answering as POST .../invitations does (tests/integration/invitations_test.cpp).
+TEST(members, adding_a_member_invites_them_and_they_join_only_by_accepting) {
   server_process s;
   auto t = make_team(s.port());
   std::string path = "/api/orgs/" + t.owner.org_id + "/members";
   auto newbie = register_account(s.port(), "new@example.com", "N");
-  auto newbie2 = register_account(s.port(), "new2@example.com", "N2");
   for (auto* who : {&t.member, &t.viewer, &t.outsider}) {
     auto r = call_json(s.port(), "POST", path, who->token, {{"email", newbie.email}, {"role", "viewer"}});
     EXPECT_EQ(r.status(), 403) << who->email;
     EXPECT_EQ(r.error_code(), "forbidden");
   }
   auto by_admin = call_json(s.port(), "POST", path, t.admin.token, {{"email", "NEW@example.com"}, {"role", "member"}});
-  ASSERT_EQ(by_admin.status(), 201) << by_admin.raw.body();
-  EXPECT_EQ(by_admin.json.at("member").at("user").at("id").as_string(), newbie.user_id);
-  EXPECT_EQ(by_admin.json.at("member").at("role"), "member");
-  // The new member sees the organization at once.
-  auto orgs = call(s.port(), "GET", "/api/orgs", newbie.token).json.at("organizations").as_array();
-  EXPECT_EQ(orgs.size(), 2u);
-  EXPECT_EQ(call_json(s.port(), "POST", path, t.admin.token, {{"email", newbie.email}, {"role", "viewer"}}).status(),
-            409);
-  EXPECT_EQ(call_json(s.port(), "POST", path, t.admin.token, {{"email", newbie2.email}, {"role", "owner"}}).status(),
-            403);
-  EXPECT_EQ(call_json(s.port(), "POST", path, t.owner.token, {{"email", newbie2.email}, {"role", "owner"}}).status(),
-            201);
+  ASSERT_EQ(by_admin.status(), 202) << by_admin.raw.body();
+  const auto& inv = by_admin.json.at("invitation");
+  EXPECT_EQ(inv.at("email"), "new@example.com");
+  EXPECT_EQ(inv.at("role"), "member");
+  // Not a member until they say yes.
+  EXPECT_EQ(call(s.port(), "GET", "/api/orgs", newbie.token).json.at("organizations").as_array().size(), 1u);
+  EXPECT_EQ(call(s.port(), "GET", path, newbie.token).status(), 403);
   auto unknown = call_json(s.port(), "POST", path, t.owner.token, {{"email", "ghost@example.com"}, {"role", "viewer"}});
-  EXPECT_EQ(unknown.status(), 404);
-  EXPECT_EQ(unknown.error_code(), "not_found");
+  EXPECT_EQ(unknown.status(), 202);
+  EXPECT_EQ(call_json(s.port(), "POST", path, t.admin.token, {{"email", t.viewer.email}, {"role", "viewer"}}).status(),
+            409);
+  EXPECT_EQ(call_json(s.port(), "POST", path, t.admin.token, {{"email", "x@example.com"}, {"role", "owner"}}).status(),
+            403);
   auto bad_role = call_json(s.port(), "POST", path, t.owner.token, {{"email", newbie.email}, {"role", "god"}});
   EXPECT_EQ(bad_role.status(), 400);
   EXPECT_NE(error_message(bad_role).find("role"), std::string::npos);
   EXPECT_EQ(call_json(s.port(), "POST", path, t.owner.token, {{"role", "viewer"}}).status(), 400);
+  auto accepted = call(s.port(), "POST", "/api/auth/invitations/" + std::string(inv.at("id").as_string()) + "/accept",
+                       newbie.token);
+  ASSERT_EQ(accepted.status(), 200) << accepted.raw.body();
+  EXPECT_EQ(accepted.json.at("organization").at("role"), "member");
+  EXPECT_EQ(call(s.port(), "GET", "/api/orgs", newbie.token).json.at("organizations").as_array().size(), 2u);
 }
 
 TEST(members, removal_rules_and_the_last_owner) {
@@ -376,10 +377,7 @@ TEST(members, removal_rules_and_the_last_owner) {
   // A viewer may leave on their own.
   EXPECT_EQ(call(s.port(), "DELETE", base + t.viewer.user_id, t.viewer.token).status(), 204);
   // With a second owner, the first may leave.
-  ASSERT_EQ(call_json(s.port(), "POST", base.substr(0, base.size() - 1), t.owner.token,
-                      {{"email", t.outsider.email}, {"role", "owner"}})
-                .status(),
-            201);
+  invite_and_accept(s.port(), t.owner, t.owner.org_id, t.outsider, "owner");
   EXPECT_EQ(call(s.port(), "DELETE", base + t.owner.user_id, t.owner.token).status(), 204);
   auto left = call(s.port(), "GET", base.substr(0, base.size() - 1), t.outsider.token);
   ASSERT_EQ(left.status(), 200);

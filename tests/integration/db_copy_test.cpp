@@ -47,12 +47,6 @@ api_reply login(unsigned short port, const std::string& email, const std::string
   return call_json(port, "POST", "/api/auth/login", "", {{"email", email}, {"password", password}});
 }
 
-void add_member(unsigned short port, const account& by, const std::string& org, const account& who,
-                const std::string& role) {
-  auto r = call_json(port, "POST", "/api/orgs/" + org + "/members", by.token, {{"email", who.email}, {"role", role}});
-  if (r.status() != 201) throw std::runtime_error("add member failed: " + r.raw.body());
-}
-
 std::string upload_raw(unsigned short port, const account& a, const std::string& org, const std::string& bytes,
                        const std::string& title) {
   auto h = in_org(org);
@@ -78,14 +72,16 @@ struct installation {
   std::string ready_video, failed_video;
   std::string upload_location, upload_video, upload_bytes, upload_offset;
   json::value alice_me, bob_me;
+  json::value invitations;                    // alice's organization's pending ones
   std::map<std::string, json::value> videos;  // by organization
   std::string stream;                         // the ready video's MP4
 
   std::string data_dir() const { return server->data_dir(); }
 };
 
-// Two users, three organizations, six memberships in four roles, a video
-// processed, one failed, a tus upload half done, a logout; the server stopped.
+// Two users, three organizations, six memberships in four roles (three by
+// accepted invitations) and one invitation pending, a video processed, one
+// failed, a tus upload half done, a logout; the server stopped.
 installation make_installation() {
   installation in;
   in.server = std::make_unique<server_process>(std::vector<std::string>{"--job-retry-base-ms", "100"},
@@ -95,9 +91,11 @@ installation make_installation() {
   in.bob = register_account(port, "bob@example.com", "Bob's", in.bob_password);
   auto shared = call_json(port, "POST", "/api/orgs", in.alice.token, {{"name", "Shared"}});
   in.shared_org = std::string(shared.json.at("organization").at("id").as_string());
-  add_member(port, in.alice, in.shared_org, in.bob, "admin");
-  add_member(port, in.alice, in.alice.org_id, in.bob, "viewer");
-  add_member(port, in.bob, in.bob.org_id, in.alice, "member");
+  invite_and_accept(port, in.alice, in.shared_org, in.bob, "admin");
+  invite_and_accept(port, in.alice, in.alice.org_id, in.bob, "viewer");
+  invite_and_accept(port, in.bob, in.bob.org_id, in.alice, "member");
+  call_json(port, "POST", "/api/orgs/" + in.alice.org_id + "/invitations", in.alice.token,
+            {{"email", "carol@example.com"}, {"role", "viewer"}});
 
   fs::path scratch = fs::path(in.data_dir()).parent_path() / "clips";
   fs::create_directories(scratch);
@@ -125,6 +123,7 @@ installation make_installation() {
 
   in.alice_me = call(port, "GET", "/api/auth/me", in.alice.token).json;
   in.bob_me = call(port, "GET", "/api/auth/me", in.bob.token).json;
+  in.invitations = call(port, "GET", "/api/orgs/" + in.alice.org_id + "/invitations", in.alice.token).json;
   for (const auto& org : {in.alice.org_id, in.shared_org, in.bob.org_id})
     in.videos[org] = call(port, "GET", "/api/videos?limit=100", in.bob.token, "", in_org(org)).json;
   if (in.server->stop(SIGTERM) != 0) throw std::runtime_error("the SQLite server did not stop cleanly");
@@ -136,7 +135,8 @@ std::map<std::string, std::int64_t> rows_in(const std::string& url) {
   auto db = reel::db::open_database(url, "", 1);
   std::map<std::string, std::int64_t> out;
   db->transact(false, [&](reel::db::transaction& s) {
-    for (const char* t : {"users", "organizations", "memberships", "sessions", "videos", "jobs", "uploads"})
+    for (const char* t :
+         {"users", "organizations", "memberships", "sessions", "videos", "jobs", "uploads", "invitations"})
       out[t] = s.query_one(std::string("SELECT COUNT(*) FROM ") + t)->int64(0);
   });
   return out;
@@ -172,11 +172,11 @@ TEST(db_copy, an_installation_moves_to_postgresql_and_answers_the_same) {
   std::string out;
   ASSERT_EQ(run_reel({"db", "copy", "--from", "sqlite://" + in.data_dir() + "/reel.db", "--to", url}, {}, out), 0)
       << out;
-  EXPECT_EQ(
-      out,
-      "copied users 2, organizations 3, memberships 6, sessions 3, videos 3, jobs 2, uploads 1, password_resets 0\n"
-      "The data directory is unchanged: the blob files stay where they are, so run reel on PostgreSQL with the "
-      "same data directory as before.\n");
+  EXPECT_EQ(out,
+            "copied users 2, organizations 3, memberships 6, sessions 3, videos 3, jobs 2, uploads 1, "
+            "password_resets 0, invitations 4\n"
+            "The data directory is unchanged: the blob files stay where they are, so run reel on PostgreSQL with the "
+            "same data directory as before.\n");
 
   server_process pg({"--data-dir", in.data_dir(), "--job-retry-base-ms", "100"}, {{"REEL_DATABASE_URL", url}});
   unsigned short port = pg.port();
@@ -186,6 +186,9 @@ TEST(db_copy, an_installation_moves_to_postgresql_and_answers_the_same) {
   EXPECT_EQ(call(port, "GET", "/api/auth/me", in.revoked_token).status(), 401);
   EXPECT_EQ(json::serialize(call(port, "GET", "/api/auth/me", in.alice.token).json), json::serialize(in.alice_me));
   EXPECT_EQ(json::serialize(call(port, "GET", "/api/auth/me", in.bob.token).json), json::serialize(in.bob_me));
+  auto invitations = call(port, "GET", "/api/orgs/" + in.alice.org_id + "/invitations", in.alice.token).json;
+  EXPECT_EQ(invitations.at("invitations").as_array().size(), 1u);
+  EXPECT_EQ(json::serialize(invitations), json::serialize(in.invitations));
   for (const auto& [org, list] : in.videos) {
     auto now = call(port, "GET", "/api/videos?limit=100", in.bob.token, "", in_org(org)).json;
     EXPECT_EQ(json::serialize(now), json::serialize(list)) << org;
@@ -211,7 +214,7 @@ TEST(db_copy, a_target_that_holds_rows_is_refused_and_left_as_it_was) {
   ASSERT_EQ(run_reel({"db", "copy", "--from", s->data_dir() + "/reel.db", "--to", pg_url}, {}, out), 0) << out;
   EXPECT_TRUE(
       out.starts_with("copied users 1, organizations 1, memberships 1, sessions 1, videos 2, jobs 2, "
-                      "uploads 0, password_resets 0\n"))
+                      "uploads 0, password_resets 0, invitations 0\n"))
       << out;
   auto before = rows_in(url);
 

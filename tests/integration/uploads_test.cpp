@@ -218,10 +218,7 @@ TEST(uploads, another_tenant_gets_404_and_a_viewer_403) {
   EXPECT_EQ(call(s.port(), "HEAD", up.location, a.token, "", tus({{"X-Organization-Id", b.org_id}})).status(), 404);
   // A viewer of the organization may not write.
   auto viewer = register_account(s.port(), "viewer@example.com", "V");
-  ASSERT_EQ(call_json(s.port(), "POST", "/api/orgs/" + a.org_id + "/members", a.token,
-                      {{"email", viewer.email}, {"role", "viewer"}})
-                .status(),
-            201);
+  invite_and_accept(s.port(), a, a.org_id, viewer, "viewer");
   EXPECT_EQ(patch(s.port(), viewer.token, up.location, 0, bytes, {{"X-Organization-Id", a.org_id}}).status(), 403);
   EXPECT_EQ(call(s.port(), "POST", "/api/uploads", viewer.token, "",
                  tus({{"Upload-Length", "10"}, {"X-Organization-Id", a.org_id}}))

@@ -42,9 +42,7 @@ struct library {
     owner = register_account(server.port(), "owner@example.com", "Acme");
     viewer = register_account(server.port(), "viewer@example.com", "V");
     stranger = register_account(server.port(), "stranger@example.com", "Elsewhere");
-    auto r = call_json(server.port(), "POST", "/api/orgs/" + owner.org_id + "/members", owner.token,
-                       {{"email", viewer.email}, {"role", "viewer"}});
-    if (r.status() != 201) throw std::runtime_error(r.raw.body());
+    invite_and_accept(server.port(), owner, owner.org_id, viewer, "viewer");
   }
   unsigned short port() const { return server.port(); }
   fs::path video_dir(const std::string& id) const {

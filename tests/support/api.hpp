@@ -59,6 +59,19 @@ inline account register_account(unsigned short port, const std::string& email, c
           std::string(r.json.at("organization").at("id").as_string()), email};
 }
 
+// `who` joins `org_id` with `role` the only way there is: `by` invites
+// their email and they accept. Returns the invitation's id.
+inline std::string invite_and_accept(unsigned short port, const account& by, const std::string& org_id,
+                                     const account& who, const std::string& role) {
+  auto sent =
+      call_json(port, "POST", "/api/orgs/" + org_id + "/invitations", by.token, {{"email", who.email}, {"role", role}});
+  if (sent.status() != 202) throw std::runtime_error("invite failed: " + sent.raw.body());
+  std::string id(sent.json.at("invitation").at("id").as_string());
+  auto accepted = call(port, "POST", "/api/auth/invitations/" + id + "/accept", who.token);
+  if (accepted.status() != 200) throw std::runtime_error("accept failed: " + accepted.raw.body());
+  return id;
+}
+
 }  // namespace reel::test
 
 namespace reel::test {

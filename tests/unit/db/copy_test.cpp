@@ -198,6 +198,13 @@ class copy_test : public ::testing::Test {
           "updated_at, expires_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           {"up1", "o2", "v4", "u1", 1000, 400, "filename ZC5tcDQ=,title QXJyaXZpbmc=", k_now, k_now,
            "2026-01-02T00:00:00.000Z", nullptr});
+      const char* invitation =
+          "INSERT INTO invitations (id, organization_id, email, role, invited_by, created_at, expires_at, "
+          "accepted_at, declined_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      s.exec(invitation, {"i1", "o1", "new@example.com", "admin", "u2", k_now, "2026-01-08T00:00:00.000Z", nullptr,
+                          nullptr, nullptr});
+      s.exec(invitation, {"i2", "o2", "cy@example.com", "viewer", nullptr, k_now, "2026-01-08T00:00:00.000Z",
+                          "2026-01-01T00:00:01.000Z", nullptr, nullptr});
     });
   }
 
@@ -242,9 +249,9 @@ TEST_F(copy_test, copies_every_value_exactly_and_memberships_in_the_order_they_w
   std::vector<std::string> order;
   for (const auto& c : copied) order.push_back(c.table);
   EXPECT_EQ(order, installation_tables());
-  std::map<std::string, std::int64_t> expected = {{"users", 3},       {"organizations", 2},  {"memberships", 5},
-                                                  {"sessions", 2500}, {"videos", 4},         {"jobs", 3},
-                                                  {"uploads", 1},     {"password_resets", 2}};
+  std::map<std::string, std::int64_t> expected = {{"users", 3},       {"organizations", 2},   {"memberships", 5},
+                                                  {"sessions", 2500}, {"videos", 4},          {"jobs", 3},
+                                                  {"uploads", 1},     {"password_resets", 2}, {"invitations", 2}};
   EXPECT_EQ(as_map(copied), expected);
   EXPECT_EQ(counts(pg), expected);
   for (const auto& table : installation_tables()) {

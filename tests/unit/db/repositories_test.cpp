@@ -1,5 +1,6 @@
 // The repositories' round trips on both backends: the same SQL, the same answers.
 #include "db/accounts.hpp"
+#include "db/invitations.hpp"
 #include "db/jobs.hpp"
 #include "db/migrations.hpp"
 #include "db/uploads.hpp"
@@ -156,6 +157,66 @@ TEST_P(repositories_test, memberships_list_oldest_first_and_ties_in_the_order_th
     EXPECT_FALSE(delete_membership(s, "o-a", "u-z"));
     EXPECT_EQ(count_owners(s, "o-a"), 1);
   });
+}
+
+TEST_P(repositories_test, invitations_stay_one_per_org_and_email_until_answered_and_are_answered_once) {
+  using model::role;
+  write([](transaction& s) {
+    for (auto id : {"u1", "u2"}) insert_user(s, user(id));
+    insert_organization(s, {"o1", "One", at(0)});
+    insert_organization(s, {"o2", "Two", at(0)});
+    insert_membership(s, "o1", "u1", role::owner, at(0));
+    EXPECT_EQ(upsert_invitation(s, "i1", "o1", "new@example.com", role::viewer, "u1", at(1), at(100)), "i1");
+    // The same address again: the same invitation, refreshed.
+    EXPECT_EQ(upsert_invitation(s, "i2", "o1", "new@example.com", role::admin, "u2", at(2), at(200)), "i1");
+    EXPECT_EQ(upsert_invitation(s, "i3", "o2", "new@example.com", role::member, "u1", at(3), at(100)), "i3");
+    EXPECT_TRUE(is_member_by_email(s, "o1", "u1@example.com"));
+    EXPECT_FALSE(is_member_by_email(s, "o2", "u1@example.com"));
+  });
+  read([](transaction& s) {
+    auto to = pending_invitations_to(s, "new@example.com", at(150));
+    ASSERT_EQ(to.size(), 1u);  // i3 expired at 100
+    EXPECT_EQ(to[0].id, "i1");
+    EXPECT_EQ(to[0].role, role::admin);
+    EXPECT_EQ(to[0].org.name, "One");
+    EXPECT_EQ(to[0].inviter_name, "Name u2");
+    EXPECT_EQ(to[0].created_at, at(2));
+    EXPECT_EQ(to[0].expires_at, at(200));
+    EXPECT_EQ(pending_invitations_of(s, "o2", at(50)).size(), 1u);
+    EXPECT_EQ(unanswered_invitation_role(s, "o2", "new@example.com"), role::member);  // expired, not answered
+    EXPECT_FALSE(find_pending_invitation(s, "o2", "i1", at(50)));
+  });
+  write([](transaction& s) {
+    EXPECT_FALSE(accept_invitation(s, "i1", "other@example.com", at(10)));
+    auto accepted = accept_invitation(s, "i1", "new@example.com", at(10));
+    ASSERT_TRUE(accepted);
+    EXPECT_EQ(accepted->org_id, "o1");
+    EXPECT_EQ(accepted->role, role::admin);
+    EXPECT_FALSE(accept_invitation(s, "i1", "new@example.com", at(11)));
+    EXPECT_FALSE(decline_invitation(s, "i1", "new@example.com", at(11)));
+    EXPECT_FALSE(revoke_invitation(s, "o1", "i1", at(11)));
+    EXPECT_FALSE(revoke_invitation(s, "o1", "i3", at(11)));  // another organization's
+    EXPECT_TRUE(revoke_invitation(s, "o2", "i3", at(11)));
+    // Answered ones no longer hold the place: a new invitation is a new row.
+    EXPECT_EQ(upsert_invitation(s, "i4", "o1", "new@example.com", role::viewer, "u1", at(12), at(100)), "i4");
+    // The inviter's account goes; the invitation stays, from nobody.
+    s.exec("DELETE FROM users WHERE id = 'u1'");
+  });
+  read([](transaction& s) {
+    auto of = pending_invitations_of(s, "o1", at(13));
+    ASSERT_EQ(of.size(), 1u);
+    EXPECT_EQ(of[0].id, "i4");
+    EXPECT_FALSE(of[0].inviter_id);
+    EXPECT_FALSE(of[0].inviter_name);
+  });
+  EXPECT_EQ(failure_of([](transaction& s) {
+              upsert_invitation(s, "i5", "o1", "x@example.com", role::viewer, "u2", at(1), at(2));
+              s.exec(
+                  "INSERT INTO invitations (id, organization_id, email, role, created_at, expires_at) "
+                  "VALUES ('i6', 'o1', 'x@example.com', 'viewer', ?, ?)",
+                  {at(1), at(2)});
+            }),
+            errc::conflict);
 }
 
 TEST_P(repositories_test, sessions_are_found_by_hash_revoked_once_and_swept) {

@@ -80,7 +80,6 @@ TEST_F(organizations_test, only_an_owner_makes_unmakes_or_removes_an_owner) {
   EXPECT_EQ(refusal(orgs_->change_role(as(role::admin), "cat", role::owner)), errc::forbidden);
   EXPECT_EQ(refusal(orgs_->change_role(as(role::admin), "ann", role::viewer)), errc::forbidden);
   EXPECT_EQ(refusal(orgs_->remove_member(who("bob"), as(role::admin), "ann")), errc::forbidden);
-  EXPECT_EQ(refusal(orgs_->add_member(as(role::admin), "cat@example.com", role::owner)), errc::forbidden);
 }
 
 TEST_F(organizations_test, anyone_may_leave_but_only_admins_remove_others) {
@@ -88,12 +87,6 @@ TEST_F(organizations_test, anyone_may_leave_but_only_admins_remove_others) {
   test::run(orgs_->remove_member(who("cat"), as(role::viewer), "cat"));
   auto members = test::run(orgs_->members(as(role::viewer)));
   EXPECT_EQ(members.size(), 2u);
-}
-
-TEST_F(organizations_test, adding_needs_a_registered_email_and_a_new_member) {
-  EXPECT_EQ(refusal(orgs_->add_member(as(role::admin), "nobody@example.com", role::viewer)), errc::not_found);
-  EXPECT_EQ(refusal(orgs_->add_member(as(role::admin), "cat@example.com", role::viewer)), errc::conflict);
-  EXPECT_EQ(refusal(orgs_->add_member(as(role::member), "cat@example.com", role::viewer)), errc::forbidden);
 }
 
 TEST_F(organizations_test, a_role_change_reaches_open_connections_through_the_accounts_hook) {

@@ -54,7 +54,9 @@ export const api = {
 
   createOrganization: (name) => request('POST', '/api/orgs', { body: { name } }),
   members: (orgId) => request('GET', `${org(orgId)}/members`),
-  addMember: (orgId, email, role) => request('POST', `${org(orgId)}/members`, { body: { email, role } }),
+  invite: (orgId, email, role) => request('POST', `${org(orgId)}/invitations`, { body: { email, role } }),
+  invitations: (orgId) => request('GET', `${org(orgId)}/invitations`),
+  revokeInvitation: (orgId, id) => request('DELETE', `${org(orgId)}/invitations/${encodeURIComponent(id)}`),
   removeMember: (orgId, userId) => request('DELETE', `${org(orgId)}/members/${encodeURIComponent(userId)}`),
 
   changeRole: (orgId, member, role) =>

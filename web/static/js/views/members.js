@@ -1,5 +1,6 @@
-// The organization page: its members (managed by admins and owners) and
-// creating another organization.
+// The organization page: its members (managed by admins and owners, who
+// also invite people and see the invitations not yet answered) and creating
+// another organization.
 import { h, messageBox, notify, confirmDialog, formatDate } from '../dom.js';
 import { api } from '../api.js';
 import { session, can, refreshOrganizations } from '../session.js';
@@ -100,40 +101,96 @@ export function renderMembers(main) {
           h('th', { scope: 'col', class: 'hide-narrow' }, 'Joined'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
         tbody))),
   ];
-  if (manage) sections.push(addMemberForm(org, load));
+  if (manage) {
+    const invitations = pendingInvitations(org);
+    sections.push(invitations.el, inviteForm(org, invitations.load));
+    invitations.load();
+  }
   sections.push(newOrganizationForm());
   main.replaceChildren(...sections);
   load();
 }
 
-function addMemberForm(org, reload) {
+// The invitations nobody has answered yet, each with a way to take it back.
+function pendingInvitations(org) {
+  const message = messageBox();
+  const tbody = h('tbody');
+  const empty = h('p', { class: 'muted small' }, 'No invitations are waiting for an answer.');
+  const table = h('div', { class: 'table-wrap' }, h('table', { class: 'members' },
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Email'), h('th', { scope: 'col' }, 'Role'),
+      h('th', { scope: 'col', class: 'hide-narrow' }, 'Expires'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
+    tbody));
+  const el = h('section', { class: 'card', 'aria-labelledby': 'invitations-heading' },
+    h('h2', { id: 'invitations-heading' }, 'Pending invitations'), message.el, empty, table);
+  empty.hidden = table.hidden = true;  // until loaded
+
+  async function load() {
+    try {
+      const { invitations } = await api.invitations(org.id);
+      tbody.replaceChildren(...invitations.map(row));
+      empty.hidden = invitations.length > 0;
+      table.hidden = invitations.length === 0;
+    } catch (error) {
+      message.show(`The invitations could not be loaded: ${error.message}`);
+    }
+  }
+
+  function row(invitation) {
+    const revocable = invitation.role !== 'owner' || can('owner');
+    const revoke = revocable ? h('button', {
+      type: 'button', class: 'btn btn-small btn-danger-ghost', onclick: (e) => revokeInvitation(invitation, e.target),
+    }, 'Revoke', h('span', { class: 'visually-hidden' }, ` the invitation to ${invitation.email}`)) : null;
+    return h('tr', {},
+      h('td', {}, invitation.email),
+      h('td', { 'data-label': 'Role' }, h('span', { class: `role role-${invitation.role}` }, invitation.role)),
+      h('td', { class: 'hide-narrow muted small' }, formatDate(invitation.expiresAt)),
+      h('td', { class: 'cell-actions' }, revoke));
+  }
+
+  async function revokeInvitation(invitation, button) {
+    message.clear();
+    button.disabled = true;
+    try {
+      await api.revokeInvitation(org.id, invitation.id);
+      notify(`The invitation to ${invitation.email} was revoked.`, 'success');
+    } catch (error) {
+      message.show(error.message);
+    }
+    await load();
+  }
+
+  return { el, load };
+}
+
+function inviteForm(org, reload) {
   const message = messageBox();
   const email = h('input', { id: 'member-email', name: 'email', type: 'email', required: true, autocomplete: 'off' });
   const role = roleSelect('member-role', 'member', null);
-  const add = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Add member');
+  const invite = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Invite');
   const form = h('form', { class: 'form card', 'aria-labelledby': 'add-heading' },
-    h('h2', { id: 'add-heading' }, 'Add a member'),
-    h('p', { class: 'muted small' }, 'They need an account first. ',
+    h('h2', { id: 'add-heading' }, 'Invite someone'),
+    h('p', { class: 'muted small' }, 'They join once they accept, after signing in or registering with this email; ',
+      'the invitation lasts 7 days. ',
       grantable().map((r) => `${r[0].toUpperCase() + r.slice(1)} ${ROLE_HELP[r]}`).join('; '), '.'),
     message.el,
     h('div', { class: 'inline-fields' },
       h('div', { class: 'field grow' }, h('label', { for: 'member-email' }, 'Email'), email),
       h('div', { class: 'field' }, h('label', { for: 'member-role' }, 'Role'), role),
-      add));
+      invite));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     message.clear();
-    add.disabled = true;
+    invite.disabled = true;
     try {
-      const { member } = await api.addMember(org.id, email.value, role.value);
-      notify(`${member.user.name} joined ${org.name} as ${article(member.role)} ${member.role}.`, 'success');
+      const { invitation } = await api.invite(org.id, email.value, role.value);
+      notify(`Invitation sent to ${invitation.email}.`, 'success');
       email.value = '';
       await reload();
     } catch (error) {
       message.show(error.message);
       email.focus();
     } finally {
-      add.disabled = false;
+      invite.disabled = false;
     }
   });
   return form;
