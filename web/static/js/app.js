@@ -6,14 +6,21 @@ import { session, onSessionChange, restore, logout, forget, switchOrganization }
 import { library } from './videos.js';
 import { uploads } from './uploads.js';
 import * as live from './live.js';
-import { route, current, navigate } from './router.js';
-import { renderLogin, renderRegister } from './views/auth.js';
+import { route, current, navigate, takeNotice } from './router.js';
+import { renderLogin, renderRegister, renderForgot, renderReset } from './views/auth.js';
+import { renderAccount } from './views/account.js';
+import { renderInvitations, onInvitationCount, refreshInvitationCount } from './views/invitations.js';
 import { renderLibrary } from './views/library.js';
 import { renderPlayer } from './views/player.js';
 import { renderMembers } from './views/members.js';
 
 route('/login', { public: true, title: 'Sign in', render: renderLogin });
 route('/register', { public: true, title: 'Create an account', render: renderRegister });
+route('/forgot', { public: true, title: 'Forgot your password', render: renderForgot });
+// Signed in or not: a reset link may be opened in a browser that has a session.
+route('/reset-password/:token', { public: true, anyone: true, title: 'Choose a new password', render: renderReset });
+route('/account', { title: 'Your account', nav: 'account', render: renderAccount, noOrganizationNeeded: true });
+route('/invitations', { title: 'Invitations', nav: 'invitations', render: renderInvitations, noOrganizationNeeded: true });
 route('/library', { title: 'Library', nav: 'library', render: renderLibrary });
 route('/videos/:id', { title: 'Video', nav: 'library', render: renderPlayer });
 route('/members', { title: 'Members', nav: 'members', render: renderMembers });
@@ -29,19 +36,19 @@ let booted = false;  // until the session is restored, nothing is shown
 function show() {
   const { target, params } = current();
   const home = session.user ? '/library' : '/login';
-  if (!target || (target.public && session.user) || (!target.public && !session.user)) {
+  if (!target || (target.public && !target.anyone && session.user) || (!target.public && !session.user)) {
     navigate(home, { replace: true });
     return;
   }
   cleanup?.();
   cleanup = null;
   renderTopbar(target.nav);
-  if (!target.public && !session.organization) {
+  if (!target.public && !target.noOrganizationNeeded && !session.organization) {
     noOrganization();
     return;
   }
   document.title = `${target.title} · reel`;
-  cleanup = target.render(main, params, notice) ?? null;
+  cleanup = target.render(main, params, notice ?? takeNotice()) ?? null;
   notice = null;
   // A new page starts at its heading for keyboard and screen reader users,
   // unless the view put the focus somewhere already.
@@ -64,25 +71,37 @@ function renderTopbar(nav) {
     session.organizations.map((o) => h('option', { value: o.id, selected: o.id === session.organization?.id }, `${o.name} · ${o.role}`)));
   orgSelect.addEventListener('change', () => switchOrganization(orgSelect.value));
   const liveBadge = h('span', { class: 'live', role: 'status' });
+  const inviteCount = h('span', { class: 'count', hidden: true });
+  const invitations = navLink('/invitations', 'Invitations', 'invitations');
+  invitations.append(inviteCount);
   const signOut = h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: signOutClicked }, 'Sign out');
   topbar.replaceChildren(
     h('a', { class: 'brand', href: '#/library' }, h('img', { src: '/static/icon.svg', alt: '', width: 28, height: 28 }), h('span', {}, 'reel')),
-    h('nav', { class: 'nav', 'aria-label': 'Main' }, navLink('/library', 'Library', 'library'), navLink('/members', 'Members', 'members')),
+    h('nav', { class: 'nav', 'aria-label': 'Main' }, navLink('/library', 'Library', 'library'), navLink('/members', 'Members', 'members'), invitations,
+      navLink('/account', 'Account', 'account')),
     h('div', { class: 'topbar-right' },
       h('div', { class: 'org' }, h('label', { for: 'org-switch', class: 'visually-hidden' }, 'Organization'), orgSelect),
       liveBadge,
-      h('span', { class: 'user', title: session.user.email }, session.user.name),
+      h('a', { class: 'user', href: '#/account', title: `Your account (${session.user.email})`,
+        'aria-current': nav === 'account' ? 'page' : null }, session.user.name),
       signOut));
-  stopLiveBadge = live.onLiveStatus((status) => {
+  const stopLive = live.onLiveStatus((status) => {
     liveBadge.dataset.status = status;
     liveBadge.replaceChildren(h('span', { class: 'live-text' }, { live: 'Live', connecting: 'Reconnecting…', offline: 'Offline' }[status]));
   });
+  const stopCount = onInvitationCount((n) => {
+    inviteCount.hidden = n === 0;
+    inviteCount.textContent = String(n);
+    inviteCount.setAttribute('aria-label', `${n} waiting`);
+  });
+  stopLiveBadge = () => { stopLive(); stopCount(); };
 }
 
 function noOrganization() {
   main.replaceChildren(h('div', { class: 'empty' },
     h('h1', { tabindex: -1 }, 'You are not in any organization'),
-    h('p', { class: 'muted' }, 'Ask an admin to add you, or sign out and create an account with its own organization.')));
+    h('p', { class: 'muted' }, 'Ask an admin to invite you, then accept in ', h('a', { href: '#/invitations' }, 'your invitations'),
+      '; or sign out and create an account with its own organization.')));
 }
 
 async function signOutClicked(e) {
@@ -108,7 +127,10 @@ function sessionGone() {
 }
 
 // Reacts to sign-in, sign-out and organization switches.
+let countedFor = null;
 onSessionChange(() => {
+  if (session.user && countedFor !== session.user.id) refreshInvitationCount();
+  countedFor = session.user?.id ?? null;
   const org = session.organization?.id ?? null;
   if (org !== liveOrg) {
     const switched = liveOrg !== null && org !== null;

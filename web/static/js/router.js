@@ -23,13 +23,25 @@ export function current() {
   return { path, target: null, params: {} };
 }
 
-export function navigate(path, { replace = false } = {}) {
+let pendingNotice = null;
+
+// Goes to `path`; `notice` is a message for the page shown there (the
+// sign-in page shows it above its form).
+export function navigate(path, { replace = false, notice = null } = {}) {
+  if (notice) pendingNotice = notice;
   if (replace) {
     history.replaceState(null, '', `#${path}`);
     window.dispatchEvent(new HashChangeEvent('hashchange'));
   } else {
     location.hash = path;
   }
+}
+
+// The notice given to navigate(), once.
+export function takeNotice() {
+  const n = pendingNotice;
+  pendingNotice = null;
+  return n;
 }
 
 export function link(path) {
