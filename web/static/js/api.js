@@ -57,7 +57,7 @@ export const api = {
   logoutAll: () => request('POST', '/api/auth/logout-all'),
   forgotPassword: (email) => request('POST', '/api/auth/forgot', { body: { email }, auth: false }),
   resetPassword: (token, newPassword) => request('POST', '/api/auth/reset', { body: { token, newPassword }, auth: false }),
-  invitations: () => request('GET', '/api/auth/invitations'),
+  myInvitations: () => request('GET', '/api/auth/invitations'),
   acceptInvitation: (id) => request('POST', `/api/auth/invitations/${encodeURIComponent(id)}/accept`),
   declineInvitation: (id) => request('POST', `/api/auth/invitations/${encodeURIComponent(id)}/decline`),
 

@@ -20,7 +20,7 @@ function setCount(n) {
 
 export async function refreshInvitationCount() {
   try {
-    const { invitations } = await api.invitations();
+    const { invitations } = await api.myInvitations();
     setCount(invitations.length);
   } catch {
     // the badge is a nicety: the inbox page shows the error
@@ -33,7 +33,7 @@ export function renderInvitations(main) {
 
   async function load() {
     try {
-      const { invitations } = await api.invitations();
+      const { invitations } = await api.myInvitations();
       setCount(invitations.length);
       list.replaceChildren(...(invitations.length ? invitations.map(item)
         : [h('li', { class: 'muted' }, 'No invitations are waiting for you.')]));
