@@ -15,7 +15,7 @@ export function tempDir(prefix = 'reel-e2e-') {
 // directory gets a PostgreSQL database of its own, the same for every server
 // started on it; else reel uses its SQLite file.
 const databases = new Map();
-function databaseEnv(dataDir) {
+export function databaseEnv(dataDir) {
   if (process.env.REEL_TEST_BACKEND !== 'postgres') return {};
   const key = path.resolve(dataDir);
   if (!databases.has(key)) {
