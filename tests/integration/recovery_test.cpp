@@ -267,8 +267,7 @@ TEST(recovery, forgot_mails_a_working_link_and_says_the_same_for_unknown_emails)
   EXPECT_EQ(mail.header("Subject"), "Reset your reel password");
   EXPECT_EQ(mail.header("To"), "ann@example.com");
   std::string link = link_in(mail.body());
-  EXPECT_TRUE(link.starts_with("http://localhost:" + std::to_string(s.port()) + "/#/reset-password/"))
-      << mail.body();
+  EXPECT_TRUE(link.starts_with("http://localhost:" + std::to_string(s.port()) + "/#/reset-password/")) << mail.body();
   EXPECT_NE(mail.body().find("1 hour"), std::string::npos) << mail.body();
   EXPECT_EQ(redeem(s.port(), token_in(link), "a brand new password").status(), 204);
   EXPECT_EQ(call(s.port(), "GET", "/api/auth/me", a.token).status(), 401);
