@@ -171,7 +171,11 @@ TEST_P(invitations_test, the_answer_neither_waits_for_the_mail_nor_changes_when_
   mailer_.delay = 200ms;
   asio::io_context io;
   std::optional<std::size_t> sent_when_answered;
-  asio::co_spawn(io, invitations_->invite(who("ann"), in(role::owner), "dan@example.com", role::viewer),
+  // The call's arguments are references: they must outlive io.run().
+  auto ann = who("ann");
+  auto scope = in(role::owner);
+  std::string email = "dan@example.com";
+  asio::co_spawn(io, invitations_->invite(ann, scope, email, role::viewer),
                  [&](std::exception_ptr e, const model::invitation&) {
                    EXPECT_FALSE(e);
                    sent_when_answered = mailer_.sent.size();
