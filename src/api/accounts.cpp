@@ -26,11 +26,6 @@ json::array organizations_json(const std::vector<model::membership>& ms) {
   return out;
 }
 
-response no_store(response res) {
-  res.set(http::field::cache_control, "no-store");
-  return res;
-}
-
 // An answer that starts a session: the token in the body and in the cookie.
 response signed_in(account_api& api, status s, const json::object& body, const std::string& token) {
   auto res = no_store(http::json_response(s, body));
@@ -85,12 +80,17 @@ asio::awaitable<response> login(account_api& api, context& ctx) {
   co_return signed_in(api, status::ok, out, result.token);
 }
 
+// 204 that also clears the session cookie: this browser's session ended.
+response signed_out(const account_api& api) {
+  auto res = http::empty_response(status::no_content);
+  res.set(http::field::set_cookie, cleared_cookie(api.secure_cookies));
+  return res;
+}
+
 // POST /api/auth/logout
 asio::awaitable<response> logout(account_api& api, context& ctx) {
   co_await api.accounts.logout(*ctx.principal);
-  auto res = http::empty_response(status::no_content);
-  res.set(http::field::set_cookie, cleared_cookie(api.secure_cookies));
-  co_return res;
+  co_return signed_out(api);
 }
 
 // POST /api/auth/password {currentPassword, newPassword}: every other
@@ -107,9 +107,7 @@ asio::awaitable<response> change_password(account_api& api, context& ctx) {
 // POST /api/auth/logout-all: every session of the user ends, this one too.
 asio::awaitable<response> logout_all(account_api& api, context& ctx) {
   co_await api.accounts.logout_all(*ctx.principal);
-  auto res = http::empty_response(status::no_content);
-  res.set(http::field::set_cookie, cleared_cookie(api.secure_cookies));
-  co_return res;
+  co_return signed_out(api);
 }
 
 // GET /api/auth/sessions: the caller's live sessions, most recently used first.
@@ -125,9 +123,8 @@ asio::awaitable<response> list_sessions(account_api& api, context& ctx) {
 asio::awaitable<response> delete_session(account_api& api, context& ctx) {
   const std::string& id = ctx.params.at("id");
   co_await api.accounts.revoke_session(*ctx.principal, id);
-  auto res = http::empty_response(status::no_content);
-  if (id == ctx.principal->session_id) res.set(http::field::set_cookie, cleared_cookie(api.secure_cookies));
-  co_return res;
+  if (id == ctx.principal->session_id) co_return signed_out(api);
+  co_return http::empty_response(status::no_content);
 }
 
 // GET /api/auth/me

@@ -16,4 +16,11 @@ using http::context;
 using http::response;
 using http::status;
 
+// `res`, marked never to be stored by caches (answers about an account or
+// its secrets).
+inline response no_store(response res) {
+  res.set(http::field::cache_control, "no-store");
+  return res;
+}
+
 }  // namespace reel::api

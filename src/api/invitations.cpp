@@ -12,11 +12,6 @@ using domain::action;
 
 namespace {
 
-response no_store(response res) {
-  res.set(http::field::cache_control, "no-store");
-  return res;
-}
-
 // As the organization's admins see it: {id, email, role, createdAt, expiresAt, invitedBy: {id, name} | null}.
 json::object sent_json(const model::invitation& inv) {
   json::value by = nullptr;

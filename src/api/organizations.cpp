@@ -12,11 +12,6 @@ using domain::action;
 
 namespace {
 
-response no_store(response res) {
-  res.set(http::field::cache_control, "no-store");
-  return res;
-}
-
 // GET /api/orgs: the caller's organizations, oldest membership first.
 asio::awaitable<response> list_organizations(domain::organizations&, context& ctx) {
   json::array out;

@@ -15,11 +15,9 @@ asio::awaitable<response> forgot(recovery_api& api, context& ctx) {
   std::string email = require_email(body);
   std::string address = http::client_address(ctx, api.trusted_proxies);
   co_await api.recovery.request_reset(email, address);
-  auto res = http::json_response(
+  co_return no_store(http::json_response(
       status::accepted,
-      json::object{{"message", "If an account has this email, a link to reset its password is on its way."}});
-  res.set(http::field::cache_control, "no-store");
-  co_return res;
+      json::object{{"message", "If an account has this email, a link to reset its password is on its way."}}));
 }
 
 // POST /api/auth/reset {token, newPassword}: every session of the user ends.
@@ -28,9 +26,7 @@ asio::awaitable<response> reset(recovery_api& api, context& ctx) {
   std::string token = require_text(body, "token", {.min_chars = 1, .max_chars = 256, .trim = true});
   std::string password = require_password(body, "newPassword");
   co_await api.recovery.redeem(token, password);
-  auto res = http::empty_response(status::no_content);
-  res.set(http::field::cache_control, "no-store");
-  co_return res;
+  co_return no_store(http::empty_response(status::no_content));
 }
 
 }  // namespace

@@ -89,6 +89,30 @@ void warn_fallback(bool& warned, const char* what, const std::exception& e) {
   log::warn(what, {{"error", e.what()}});
 }
 
+constexpr const char* k_login_fallback = "login throttling counts on this node only: Redis is not reachable";
+
+// What a script answering "milliseconds to wait" said: `answered` false
+// when Redis could not be asked (warned once per outage with `fallback`).
+struct asked {
+  bool answered = false;
+  std::optional<std::chrono::seconds> wait;  // nullopt: go ahead
+};
+
+asio::awaitable<asked> ask_wait(link& l, std::vector<std::string> script_args, bool& warned, const char* fallback) {
+  asked out;
+  try {
+    auto reply = co_await l.commands().command(std::move(script_args));
+    out.answered = true;
+    warned = false;
+    if (reply.integer > 0)
+      out.wait = std::max(std::chrono::seconds(1),
+                          std::chrono::ceil<std::chrono::seconds>(std::chrono::milliseconds(reply.integer)));
+  } catch (const std::exception& e) {
+    warn_fallback(warned, fallback, e);
+  }
+  co_return out;
+}
+
 }  // namespace
 
 // --- logins ---
@@ -120,27 +144,14 @@ std::vector<std::string> redis_login_limiter::script_call(const char* script, co
           std::to_string(std::chrono::milliseconds(limits_.max_address_delay).count())};
 }
 
-void redis_login_limiter::fell_back(const std::exception& e) {
-  warn_fallback(warned_, "login throttling counts on this node only: Redis is not reachable", e);
-}
+void redis_login_limiter::fell_back(const std::exception& e) { warn_fallback(warned_, k_login_fallback, e); }
 
 asio::awaitable<std::optional<std::chrono::seconds>> redis_login_limiter::retry_after(const std::string& email,
                                                                                       const std::string& address) {
   auto args = script_call(check_script, email, address);
-  std::int64_t wait_ms = 0;
-  bool counted = false;
-  try {
-    auto reply = co_await link_.commands().command(std::move(args));
-    wait_ms = reply.integer;
-    counted = true;
-    warned_ = false;
-  } catch (const std::exception& e) {
-    fell_back(e);
-  }
-  if (!counted) co_return co_await local_.retry_after(email, address);
-  if (wait_ms <= 0) co_return std::nullopt;
-  co_return std::max(std::chrono::seconds(1),
-                     std::chrono::ceil<std::chrono::seconds>(std::chrono::milliseconds(wait_ms)));
+  auto answer = co_await ask_wait(link_, std::move(args), warned_, k_login_fallback);
+  if (!answer.answered) co_return co_await local_.retry_after(email, address);
+  co_return answer.wait;
 }
 
 asio::awaitable<void> redis_login_limiter::record_failure(const std::string& email, const std::string& address) {
@@ -177,20 +188,10 @@ asio::awaitable<std::optional<std::chrono::seconds>> redis_rate_limiter::take(co
                                 std::to_string(std::chrono::milliseconds(window).count()),
                                 std::to_string(limit),
                                 ids::random_id(9)};
-  std::int64_t wait_ms = 0;
-  bool counted = false;
-  try {
-    auto reply = co_await link_.commands().command(std::move(args));
-    wait_ms = reply.integer;
-    counted = true;
-    warned_ = false;
-  } catch (const std::exception& e) {
-    warn_fallback(warned_, "rate limits count on this node only: Redis is not reachable", e);
-  }
-  if (!counted) co_return local_.take_now(key, limit, window);
-  if (wait_ms <= 0) co_return std::nullopt;
-  co_return std::max(std::chrono::seconds(1),
-                     std::chrono::ceil<std::chrono::seconds>(std::chrono::milliseconds(wait_ms)));
+  auto answer =
+      co_await ask_wait(link_, std::move(args), warned_, "rate limits count on this node only: Redis is not reachable");
+  if (!answer.answered) co_return local_.take_now(key, limit, window);
+  co_return answer.wait;
 }
 
 // --- upload writers ---
