@@ -1,0 +1,238 @@
+// Random kill -9 of `reel serve` (and, in split trials, of a separate
+// `reel worker` on the same data directory) under concurrent tus and
+// multipart uploads and processing; after each trial the invariants of
+// tests/chaos/lib.mjs. CHAOS_TRIALS trials (default 2); CHAOS_SEED replays
+// a run (trial i has seed CHAOS_SEED + i; even seeds: serve alone, odd
+// seeds: serve --workers 0 plus reel worker).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  POSTGRES, api, register, clips, prng, runSeed, sleep, sha256, startReel, tempDir, query, orphans, overBudget,
+  databaseProblems, mediaProcessesUnder, processesInGroups, resilientTus, resilientMultipart, settleVideos,
+  sweepSettings, retrying,
+} from './lib.mjs';
+
+const TRIALS = Number(process.env.CHAOS_TRIALS || 2);
+const SETTLE_MS = Number(process.env.CHAOS_SETTLE_MS || 90000);
+const seed0 = runSeed();
+const totals = { trials: 0, kills: 0, uploads: 0, ready: 0, failed: 0, leftovers: 0, problems: {} };
+const sweep = sweepSettings();
+
+console.log(`chaos kills: seed ${seed0} (CHAOS_SEED=${seed0} replays the run), ${TRIALS} trials, ` +
+  `${POSTGRES ? 'PostgreSQL' : 'SQLite'}; reconciliation settings: ` +
+  `${Object.entries(sweep).map(([k, v]) => `${k}=${v}`).join(' ') || 'none in this binary (checked as it is)'}`);
+
+// The processes of one trial: serve (and worker), restarted on the same port.
+class Node {
+  constructor(dataDir, split) {
+    this.dataDir = dataDir;
+    this.split = split;
+    this.serve = null;
+    this.worker = null;
+    this.port = 0;
+    this.pgids = new Set();
+    this.kills = { serve: 0, worker: 0 };
+  }
+  async start(which = ['serve', 'worker']) {
+    if (which.includes('serve')) {
+      this.serve = await startReel('serve', this.dataDir, { port: this.port, args: this.split ? ['--workers', '0'] : [] });
+      this.port = this.serve.port;
+      this.pgids.add(this.serve.pid);
+    }
+    if (this.split && which.includes('worker')) {
+      this.worker = await startReel('worker', this.dataDir);
+      this.pgids.add(this.worker.pid);
+    }
+  }
+  async kill(which) {
+    for (const w of which) {
+      if (!this[w]) continue;
+      await this[w].kill('SIGKILL');
+      this.kills[w]++;
+    }
+  }
+  async stop() {
+    const codes = [];
+    for (const w of ['worker', 'serve']) if (this[w]) codes.push(`${w} ${await this[w].stop()}`);
+    return codes;
+  }
+  logs() {
+    return ['serve', 'worker'].filter((w) => this[w]).map((w) => `--- ${w}:\n${this[w].log().slice(-3000)}`).join('\n');
+  }
+}
+
+async function trial(n, seed) {
+  const r = prng(seed);
+  const split = seed % 2 === 1;
+  const dir = tempDir();
+  const dataDir = path.join(dir, 'data');
+  const node = new Node(dataDir, split);
+  const source = clips();
+  const problems = [];
+  const checked = [];
+  try {
+    await node.start();
+    const port = () => node.port;
+    const alice = await register(node.port, `chaos${seed}@example.com`, 'Chaos');
+
+    // The work: tus uploads (some of them big and slow) and multipart
+    // uploads (some of them not videos at all), started at random moments.
+    const garbage = r.bytes(r.int(100, 300) * 1024);
+    const kinds = [];
+    for (let i = r.int(2, 3); i > 0; i--) kinds.push({ via: 'tus', bytes: r.pick([source.h264, source.mpeg4, source.big, source.big]) });
+    for (let i = r.int(2, 3); i > 0; i--) kinds.push({ via: 'multipart', bytes: r.pick([source.h264, source.mpeg4, source.big, garbage]) });
+    const uploads = kinds.map((k, i) => ({ ...k, at: r.int(0, 3000), pace: r.int(20, 100), i }));
+    // Each kill waits for its moment: a time, an upload in flight, or a
+    // video being processed (then a random delay more).
+    const killsAt = Array.from({ length: r.int(2, 4) }, () => r.int(300, 6000)).sort((a, b) => a - b);
+    const plan = killsAt.map((at) => ({
+      at, when: r.pick(['time', 'upload', 'processing']), delay: r.int(0, 400),
+      which: split ? r.pick([['serve'], ['worker'], ['serve', 'worker']]) : ['serve'], down: r.int(100, 1200),
+    }));
+    let inFlight = 0;
+    const moment = async (k) => {
+      const until = Date.now() + 5000;
+      while (Date.now() < until) {
+        if (k.when === 'time') break;
+        if (k.when === 'upload' && inFlight > 0) break;
+        if (k.when === 'processing' && query(dataDir, "SELECT id FROM videos WHERE status = 'processing'").length) break;
+        await sleep(50);
+      }
+      await sleep(k.delay);
+    };
+
+    const started = Date.now();
+    const work = uploads.map(async (u) => {
+      await sleep(u.at);
+      const title = `${u.via} ${u.i}`;
+      inFlight++;
+      try {
+        if (u.via === 'tus') {
+          const res = await resilientTus(port, alice.token, u.bytes, { pace: u.pace, title });
+          return { ...u, ...res };
+        }
+        const res = await resilientMultipart(port, alice.token, u.bytes, { pace: u.pace, title });
+        return { ...u, videoId: res.video.id, attempts: res.attempts, lostCreations: res.lost };
+      } finally {
+        inFlight--;
+      }
+    });
+    const chaos = (async () => {
+      for (const k of plan) {
+        await sleep(Math.max(0, started + k.at - Date.now()));
+        await moment(k);
+        await node.kill(k.which);
+        await sleep(k.down);
+        await node.start(k.which);
+      }
+    })();
+    await chaos;
+    const results = await Promise.allSettled(work);
+    const done = [];
+    for (const res of results) {
+      if (res.status === 'fulfilled') done.push(res.value);
+      else problems.push(`an upload did not finish: ${res.reason?.message || res.reason}`);
+    }
+
+    // Every tus upload resumed to the very bytes of its source.
+    for (const u of done.filter((d) => d.via === 'tus')) {
+      const head = await retrying(() => api(node.port, 'HEAD', new URL(u.url).pathname, {
+        token: alice.token, headers: { 'Tus-Resumable': '1.0.0' },
+      }));
+      if (head.headers.get('upload-offset') !== String(u.bytes.length)) {
+        problems.push(`tus ${u.videoId}: offset ${head.headers.get('upload-offset')} of ${u.bytes.length}`);
+      }
+    }
+    checked.push('tus offsets');
+
+    // Every video ends: ready or failed. A video still `uploading` is one
+    // whose creation's answer was lost (the client never heard of it).
+    const lostCreations = done.filter((d) => d.via === 'tus').reduce((s, d) => s + d.lostCreations, 0);
+    const known = new Set(done.map((d) => d.videoId));
+    const abandoned = new Set(query(dataDir, "SELECT id FROM videos WHERE status = 'uploading'")
+      .map((v) => v.id).filter((id) => !known.has(id)));
+    if (abandoned.size > lostCreations) {
+      problems.push(`${abandoned.size} unknown uploading videos, but only ${lostCreations} creations went unanswered`);
+    }
+    const stuck = await settleVideos(dataDir, SETTLE_MS, abandoned);
+    for (const v of stuck) problems.push(`video ${v.id} still ${v.status} after ${SETTLE_MS} ms`);
+    checked.push('videos ended');
+
+    // A last graceful restart: its start-up (and, with a short grace, the
+    // periodic sweep) removes what the crashes left; then everything stops.
+    await node.stop();
+    await node.start();
+    await sleep(Object.keys(sweep).length ? 4000 : 1000);
+    const stuckAfter = await settleVideos(dataDir, 30000, abandoned);
+    for (const v of stuckAfter) if (!stuck.some((s) => s.id === v.id)) problems.push(`video ${v.id} ${v.status} again after the restart`);
+    const exits = await node.stop();
+    if (exits.some((e) => !/ 0$/.test(e))) problems.push(`a graceful stop did not exit 0: ${exits.join(', ')}`);
+
+    for (const u of done) {
+      const file = path.join(dataDir, 'orgs', alice.orgId, 'videos', u.videoId, 'original');
+      if (!fs.existsSync(file)) {
+        problems.push(`${u.via} ${u.videoId}: its original is gone`);
+      } else if (sha256(fs.readFileSync(file)) !== sha256(u.bytes)) {
+        problems.push(`${u.via} ${u.videoId}: the original differs from the source (${fs.statSync(file).size} of ${u.bytes.length} bytes)`);
+      }
+    }
+    checked.push('SHA-256 of every original');
+
+    const leftovers = orphans(dataDir).filter((o) => ![...abandoned].some((id) => o.includes(id)));
+    problems.push(...leftovers);
+    checked.push('files and rows');
+    const media = mediaProcessesUnder(dir);
+    const grouped = processesInGroups(node.pgids);
+    for (const p of media) problems.push(`ffmpeg left running: ${p.pid} ${p.cmd.slice(0, 200)}`);
+    for (const p of grouped) if (!media.some((m) => m.pid === p.pid)) problems.push(`a child of a killed reel left: ${p.pid} ${p.cmd}`);
+    for (const p of [...media, ...grouped]) try { process.kill(p.pid, 'SIGKILL'); } catch {}
+    checked.push('no ffmpeg left');
+    problems.push(...databaseProblems(dataDir).map((p) => `database: ${p}`));
+    checked.push(POSTGRES ? 'amcheck + every table' : 'integrity_check');
+    problems.push(...overBudget(dataDir));
+    checked.push('attempt budgets');
+
+    const rows = query(dataDir, 'SELECT status, error FROM videos');
+    const ready = rows.filter((v) => v.status === 'ready').length;
+    const failed = rows.filter((v) => v.status === 'failed');
+    const retries = done.reduce((s, d) => s + d.attempts - 1, 0);
+    const kills = node.kills.serve + node.kills.worker;
+    totals.trials++;
+    totals.kills += kills;
+    totals.uploads += done.length;
+    totals.ready += ready;
+    totals.failed += failed.length;
+    totals.leftovers += leftovers.length;
+    for (const p of problems) {
+      const key = p.replace(/[0-9A-Za-z_-]{12,}/g, '…').replace(/\d+/g, 'N').slice(0, 90);
+      totals.problems[key] = (totals.problems[key] || 0) + 1;
+    }
+    console.log(`trial ${n} seed ${seed} ${split ? 'serve+worker' : 'serve'}: kills ${kills} ` +
+      `(serve ${node.kills.serve}, worker ${node.kills.worker}; at ${plan.map((k) => k.when).join(' ')}), uploads ${done.length}/${uploads.length} ` +
+      `(tus ${done.filter((d) => d.via === 'tus').length}, multipart ${done.filter((d) => d.via === 'multipart').length}, ` +
+      `${retries} resumed or sent again), videos ${rows.length}: ready ${ready} failed ${failed.length}` +
+      `${abandoned.size ? ` abandoned-uploading ${abandoned.size}` : ''}, leftovers ${leftovers.length}, ` +
+      `problems ${problems.length}; checked: ${checked.join(', ')}`);
+    for (const f of new Set(failed.map((v) => v.error))) console.log(`  failed: ${f}`);
+    for (const p of problems) console.log(`  PROBLEM: ${p}`);
+    assert.deepEqual(problems, [], `trial ${n} (CHAOS_SEED=${seed} CHAOS_TRIALS=1 replays it)\n${node.logs()}`);
+  } finally {
+    await node.kill(['serve', 'worker']).catch(() => {});
+    for (const p of processesInGroups(node.pgids)) try { process.kill(p.pid, 'SIGKILL'); } catch {}
+    if (process.env.CHAOS_KEEP) console.log(`  kept: ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+for (let i = 0; i < TRIALS; i++) {
+  const seed = (seed0 + i) >>> 0;
+  test(`kill trial ${i + 1} of ${TRIALS} (seed ${seed})`, { timeout: 240000 }, () => trial(i + 1, seed));
+}
+
+after(() => {
+  console.log(`chaos kills totals: ${totals.trials} trials, ${totals.kills} kills, ${totals.uploads} uploads, ` +
+    `videos ready ${totals.ready} failed ${totals.failed}, leftovers ${totals.leftovers}`);
+  for (const [p, count] of Object.entries(totals.problems)) console.log(`  ${count}× ${p}`);
+});
