@@ -156,7 +156,7 @@ test('disk full: 507 for uploads, tus offsets right, login, lists and DELETE wor
       headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(tusBytes.length),
         'Upload-Metadata': `filename ${Buffer.from('big.mp4').toString('base64')}` },
     });
-    let tusUrl = null, tusVideo = null, offset = -1;
+    let tusUrl = null, tusVideo = null, offset = -1, resumed = false;
     if (expect(created.status === 201, `tus creation with 256 KB free: ${created.status} ${created.text.slice(0, 200)}`)) {
       tusUrl = new URL(created.headers.get('location'), `http://127.0.0.1:${port}`).href;
       tusVideo = created.headers.get('x-video-id');
@@ -217,7 +217,6 @@ test('disk full: 507 for uploads, tus offsets right, login, lists and DELETE wor
       expect(s === 'ready', `the video processed while the disk was full is ${s} once space came back ` +
         `(${(await api(port, 'GET', `/api/videos/${cid}`, { token })).json?.video?.error})`);
     }
-    let resumed = false;
 
     fs.rmSync(filler, { force: true });
     await server.stop();
@@ -230,10 +229,13 @@ test('disk full: 507 for uploads, tus offsets right, login, lists and DELETE wor
     problems.push(...databaseProblems(data).map((p) => `database: ${p}`));
     problems.push(...overBudget(data));
     problems.push(...mediaProcessesUnder(dir).map((p) => `ffmpeg left: ${p.cmd}`));
+    assert.deepEqual(problems, [], log());
+  } catch (e) {
+    if (!(e instanceof assert.AssertionError) || e.operator !== 'deepStrictEqual') problems.push(`the scenario stopped: ${e.message.split('\n')[0]}`);
+    throw e;
+  } finally {
     summaries.push(`disk full (tmpfs 24 MB, ${POSTGRES ? 'PostgreSQL' : 'SQLite on it'}): ${problems.length} problems` +
       problems.map((p) => `\n  PROBLEM: ${p}`).join(''));
-    assert.deepEqual(problems, [], log());
-  } finally {
     await server?.kill('SIGKILL');
     try {
       execFileSync('umount', [data]);
@@ -370,10 +372,13 @@ test('descriptors run out: 503 (never 404) for streams, HLS, thumbnails and uplo
     problems.push(...databaseProblems(data).map((p) => `database: ${p}`));
     problems.push(...overBudget(data));
     problems.push(...mediaProcessesUnder(dir).map((p) => `ffmpeg left: ${p.cmd}`));
+    assert.deepEqual(problems, [], `--- serve:\n${server.log().slice(-3000)}\n--- worker:\n${worker.log().slice(-3000)}`);
+  } catch (e) {
+    if (!(e instanceof assert.AssertionError) || e.operator !== 'deepStrictEqual') problems.push(`the scenario stopped: ${e.message.split('\n')[0]}`);
+    throw e;
+  } finally {
     summaries.push(`descriptors (prlimit on serve and on worker, ${POSTGRES ? 'PostgreSQL' : 'SQLite'}): ${problems.length} problems` +
       problems.map((p) => `\n  PROBLEM: ${p}`).join(''));
-    assert.deepEqual(problems, [], `--- serve:\n${server.log().slice(-3000)}\n--- worker:\n${worker.log().slice(-3000)}`);
-  } finally {
     for (const s of idle) s.destroy();
     await worker?.kill('SIGKILL');
     await server?.kill('SIGKILL');

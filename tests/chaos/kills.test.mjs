@@ -6,12 +6,13 @@
 // seeds: serve --workers 0 plus reel worker).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
   POSTGRES, api, register, clips, prng, runSeed, sleep, sha256, startReel, tempDir, query, orphans, overBudget,
   databaseProblems, mediaProcessesUnder, processesInGroups, resilientTus, resilientMultipart, settleVideos,
-  sweepSettings, retrying,
+  sweepSettings, retrying, execute,
 } from './lib.mjs';
 
 const TRIALS = Number(process.env.CHAOS_TRIALS || 2);
@@ -164,7 +165,7 @@ async function trial(n, seed) {
     // periodic sweep) removes what the crashes left; then everything stops.
     await node.stop();
     await node.start();
-    await sleep(Object.keys(sweep).length ? 4000 : 1000);
+    await sleep(Object.keys(sweep).length ? 5000 : 1000);
     const stuckAfter = await settleVideos(dataDir, 30000, abandoned);
     for (const v of stuckAfter) if (!stuck.some((s) => s.id === v.id)) problems.push(`video ${v.id} ${v.status} again after the restart`);
     const exits = await node.stop();
@@ -225,6 +226,59 @@ async function trial(n, seed) {
     else fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+// The checks themselves: each one sees what it looks for.
+test('the invariant checks see files without rows, rows without files, leftovers, ffmpeg, corruption, budgets', { timeout: 120000 }, async () => {
+  const dir = tempDir();
+  const dataDir = path.join(dir, 'data');
+  let server;
+  const strays = [];
+  try {
+    server = await startReel('serve', dataDir);
+    const alice = await register(server.port, 'check@example.com', 'Check');
+    const up = await api(server.port, 'POST', '/api/videos?title=c', {
+      token: alice.token, body: clips().h264, headers: { 'Content-Type': 'video/mp4' },
+    });
+    assert.equal(up.status, 201, up.text);
+    assert.deepEqual(await settleVideos(dataDir, 60000), []);
+    await server.stop();
+    assert.deepEqual(orphans(dataDir), []);
+    assert.deepEqual(overBudget(dataDir), []);
+    assert.deepEqual(databaseProblems(dataDir), []);
+
+    const videoDir = path.join(dataDir, 'orgs', alice.orgId, 'videos', up.json.video.id);
+    fs.mkdirSync(path.join(dataDir, 'orgs', alice.orgId, 'videos', 'ghostghostghost1'));
+    fs.writeFileSync(path.join(dataDir, 'orgs', alice.orgId, 'videos', 'ghostghostghost1', 'original'), 'x');
+    fs.mkdirSync(path.join(videoDir, 'work-somejob12345'));
+    fs.rmSync(path.join(videoDir, 'poster.jpg'));
+    fs.writeFileSync(path.join(dataDir, 'tmp', 'leftover.part'), 'y');
+    execute(dataDir, 'UPDATE jobs SET attempts = max_attempts + 1');
+    const found = orphans(dataDir).join('\n');
+    for (const what of [/files without a row: .*ghostghostghost1/, /work directory left behind/, /without poster\.jpg/, /leftover in tmp/]) {
+      assert.match(found, what);
+    }
+    assert.equal(overBudget(dataDir).length, 1);
+
+    const ffmpeg = spawn('ffmpeg', ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=64x64:rate=5', '-t', '60',
+      '-y', path.join(dir, 'stray.mp4')], { stdio: 'ignore', detached: true });
+    strays.push(ffmpeg);
+    await sleep(300);
+    assert.deepEqual(mediaProcessesUnder(dir).map((p) => p.pid), [ffmpeg.pid]);
+    assert.deepEqual(processesInGroups(new Set([ffmpeg.pid])).map((p) => p.pid), [ffmpeg.pid]);
+
+    if (!POSTGRES) {
+      const db = path.join(dataDir, 'reel.db');
+      const fd = fs.openSync(db, 'r+');
+      fs.writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, 4096 * 2);
+      fs.closeSync(fd);
+      assert.notDeepEqual(databaseProblems(dataDir), []);
+    }
+  } finally {
+    for (const p of strays) p.kill('SIGKILL');
+    await server?.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 for (let i = 0; i < TRIALS; i++) {
   const seed = (seed0 + i) >>> 0;

@@ -97,9 +97,9 @@ export function sweepSettings() {
     help = String(e.stdout || '');
   }
   sweepCache = {};
-  for (const m of help.matchAll(/\b(REEL_[A-Z0-9_]*(?:SWEEP|RECONCIL|ORPHAN)[A-Z0-9_]*)\b/g)) {
-    if (/_MS$/.test(m[1])) sweepCache[m[1]] = '1000';
-    else if (/_SECONDS$/.test(m[1])) sweepCache[m[1]] = '1';
+  for (const m of help.matchAll(/\b(REEL_[A-Z0-9_]*(?:SWEEP|RECONCIL|ORPHAN|LEFTOVER|CLEANUP)[A-Z0-9_]*)\b/g)) {
+    if (/_MS$/.test(m[1])) sweepCache[m[1]] = '2000';
+    else if (/_SECONDS$/.test(m[1])) sweepCache[m[1]] = '2';
   }
   return sweepCache;
 }
@@ -220,6 +220,16 @@ export function query(dataDir, sql) {
   return out.trim() ? JSON.parse(out) : [];
 }
 
+// Runs a statement that returns nothing on the trial's database.
+export function execute(dataDir, sql) {
+  if (POSTGRES) {
+    const { name, host } = pgTarget(dataDir);
+    execFileSync('psql', ['-h', host, '-U', 'reel', '-d', name, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
+  } else {
+    execFileSync('sqlite3', [path.join(dataDir, 'reel.db'), sql]);
+  }
+}
+
 // What the database says about its own health: [] when all is well, else
 // the problems in words. SQLite: PRAGMA integrity_check and foreign_key_check.
 // PostgreSQL: amcheck's bt_index_check on every index of the schema, and
@@ -227,10 +237,16 @@ export function query(dataDir, sql) {
 export function databaseProblems(dataDir) {
   if (!POSTGRES) {
     const db = path.join(dataDir, 'reel.db');
-    const integrity = execFileSync('sqlite3', [db, 'PRAGMA integrity_check'], { encoding: 'utf8' }).trim();
-    const problems = integrity === 'ok' ? [] : [`integrity_check: ${integrity}`];
-    const fk = execFileSync('sqlite3', [db, 'PRAGMA foreign_key_check'], { encoding: 'utf8' }).trim();
-    if (fk) problems.push(`foreign_key_check: ${fk}`);
+    const problems = [];
+    for (const pragma of ['integrity_check', 'foreign_key_check']) {
+      let out;
+      try {
+        out = execFileSync('sqlite3', [db, `PRAGMA ${pragma}`], { encoding: 'utf8', stdio: 'pipe' }).trim();
+      } catch (e) {
+        out = String(e.stderr || e.message).trim();
+      }
+      if (out !== (pragma === 'integrity_check' ? 'ok' : '')) problems.push(`${pragma}: ${out.slice(0, 500)}`);
+    }
     return problems;
   }
   const { name, host } = pgTarget(dataDir);
@@ -331,7 +347,7 @@ export function overBudget(dataDir) {
 export async function resilientTus(getPort, token, bytes, { chunkSize = 65536, pace = 0, deadline = 90000,
   title = 'chaos tus' } = {}) {
   const until = Date.now() + deadline;
-  let url = null, videoId = null, attempts = 0, lostCreations = 0, lastError = null;
+  let url = null, videoId = null, attempts = 0, retries = 0, lostCreations = 0, lastError = null;
   while (Date.now() < until) {
     attempts++;
     const port = getPort();
@@ -349,13 +365,21 @@ export async function resilientTus(getPort, token, bytes, { chunkSize = 65536, p
         onAfterResponse: (req, res) => {
           if (req.getMethod() === 'POST' && res.getStatus() === 201) videoId = res.getHeader('X-Video-Id');
         },
+        // The client's own retries (its default rule, counted): a server
+        // that is down or died mid-request is tried again; a refusal is not.
+        onShouldRetry: (err) => {
+          const status = err.originalResponse ? err.originalResponse.getStatus() : 0;
+          const retry = !(status >= 400 && status < 500 && status !== 409 && status !== 423);
+          if (retry) retries++;
+          return retry;
+        },
         onSuccess: () => resolve({ upload }),
         onError: (error) => resolve({ upload, error }),
       });
       upload.start();
     });
     if (result.upload.url) url = result.upload.url;
-    if (!result.error) return { url, videoId, attempts, lostCreations };
+    if (!result.error) return { url, videoId, attempts: attempts + retries, lostCreations };
     lastError = result.error;
     const status = result.error.originalResponse?.getStatus?.();
     if (status && status >= 400 && status < 500 && status !== 409 && status !== 423) {
