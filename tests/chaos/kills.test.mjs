@@ -2,8 +2,8 @@
 // `reel worker` on the same data directory) under concurrent tus and
 // multipart uploads and processing; after each trial the invariants of
 // tests/chaos/lib.mjs. CHAOS_TRIALS trials (default 2); CHAOS_SEED replays
-// a run (trial i has seed CHAOS_SEED + i; even seeds: serve alone, odd
-// seeds: serve --workers 0 plus reel worker).
+// a run (trial i has seed CHAOS_SEED + i; by seed % 3: serve alone, serve
+// --workers 0 plus reel worker, or two serves on one data directory).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -25,57 +25,63 @@ console.log(`chaos kills: seed ${seed0} (CHAOS_SEED=${seed0} replays the run), $
   `${POSTGRES ? 'PostgreSQL' : 'SQLite'}; reconciliation settings: ` +
   `${Object.entries(sweep).map(([k, v]) => `${k}=${v}`).join(' ') || 'none in this binary (checked as it is)'}`);
 
-// The processes of one trial: serve (and worker), restarted on the same port.
+// The processes of one trial, restarted on the same ports: `serve` alone,
+// `split` (serve --workers 0 and a reel worker) or `two` (a second
+// serve --workers 0 on the same data directory, taking half the uploads).
+const MODES = ['serve', 'split', 'two'];
 class Node {
-  constructor(dataDir, split) {
+  constructor(dataDir, mode) {
     this.dataDir = dataDir;
-    this.split = split;
-    this.serve = null;
-    this.worker = null;
-    this.port = 0;
+    this.mode = mode;
+    this.names = { serve: ['serve'], split: ['serve', 'worker'], two: ['serve', 'serve2'] }[mode];
+    this.procs = {};
+    this.ports = {};
     this.pgids = new Set();
-    this.kills = { serve: 0, worker: 0 };
+    this.kills = { serve: 0, serve2: 0, worker: 0 };
   }
-  async start(which = ['serve', 'worker']) {
-    if (which.includes('serve')) {
-      this.serve = await startReel('serve', this.dataDir, { port: this.port, args: this.split ? ['--workers', '0'] : [] });
-      this.port = this.serve.port;
-      this.pgids.add(this.serve.pid);
-    }
-    if (this.split && which.includes('worker')) {
-      this.worker = await startReel('worker', this.dataDir);
-      this.pgids.add(this.worker.pid);
+  get port() {
+    return this.ports.serve;
+  }
+  async start(which = this.names) {
+    for (const name of which) {
+      const kind = name === 'worker' ? 'worker' : 'serve';
+      const args = name === 'serve2' || (name === 'serve' && this.mode === 'split') ? ['--workers', '0'] : [];
+      const p = await startReel(kind, this.dataDir, { port: this.ports[name] || 0, args });
+      this.procs[name] = p;
+      if (kind === 'serve') this.ports[name] = p.port;
+      this.pgids.add(p.pid);
     }
   }
   async kill(which) {
-    for (const w of which) {
-      if (!this[w]) continue;
-      await this[w].kill('SIGKILL');
-      this.kills[w]++;
+    for (const name of which) {
+      if (!this.procs[name]) continue;
+      await this.procs[name].kill('SIGKILL');
+      this.kills[name]++;
     }
   }
   async stop() {
     const codes = [];
-    for (const w of ['worker', 'serve']) if (this[w]) codes.push(`${w} ${await this[w].stop()}`);
+    for (const name of [...this.names].reverse()) if (this.procs[name]) codes.push(`${name} ${await this.procs[name].stop()}`);
     return codes;
   }
   logs() {
-    return ['serve', 'worker'].filter((w) => this[w]).map((w) => `--- ${w}:\n${this[w].log().slice(-3000)}`).join('\n');
+    return this.names.filter((n) => this.procs[n]).map((n) => `--- ${n}:\n${this.procs[n].log().slice(-3000)}`).join('\n');
   }
 }
 
 async function trial(n, seed) {
   const r = prng(seed);
-  const split = seed % 2 === 1;
+  const mode = MODES[seed % MODES.length];
   const dir = tempDir();
   const dataDir = path.join(dir, 'data');
-  const node = new Node(dataDir, split);
+  const node = new Node(dataDir, mode);
   const source = clips();
   const problems = [];
   const checked = [];
   try {
     await node.start();
-    const port = () => node.port;
+    // Upload i goes to serve, or in `two` trials every other one to serve2.
+    const portOf = (i) => () => (mode === 'two' && i % 2 ? node.ports.serve2 : node.ports.serve);
     const alice = await register(node.port, `chaos${seed}@example.com`, 'Chaos');
 
     // The work: tus uploads (some of them big and slow) and multipart
@@ -84,13 +90,15 @@ async function trial(n, seed) {
     const kinds = [];
     for (let i = r.int(2, 3); i > 0; i--) kinds.push({ via: 'tus', bytes: r.pick([source.h264, source.mpeg4, source.big, source.big]) });
     for (let i = r.int(2, 3); i > 0; i--) kinds.push({ via: 'multipart', bytes: r.pick([source.h264, source.mpeg4, source.big, garbage]) });
+    for (const k of kinds) k.video = k.bytes !== garbage;
     const uploads = kinds.map((k, i) => ({ ...k, at: r.int(0, 3000), pace: r.int(20, 100), i }));
     // Each kill waits for its moment: a time, an upload in flight, or a
     // video being processed (then a random delay more).
     const killsAt = Array.from({ length: r.int(2, 4) }, () => r.int(300, 6000)).sort((a, b) => a - b);
     const plan = killsAt.map((at) => ({
       at, when: r.pick(['time', 'upload', 'processing']), delay: r.int(0, 400),
-      which: split ? r.pick([['serve'], ['worker'], ['serve', 'worker']]) : ['serve'], down: r.int(100, 1200),
+      which: node.names.length > 1 ? r.pick([[node.names[0]], [node.names[1]], node.names]) : ['serve'],
+      down: r.int(100, 1200),
     }));
     let inFlight = 0;
     const moment = async (k) => {
@@ -111,11 +119,11 @@ async function trial(n, seed) {
       inFlight++;
       try {
         if (u.via === 'tus') {
-          const res = await resilientTus(port, alice.token, u.bytes, { pace: u.pace, title });
+          const res = await resilientTus(portOf(u.i), alice.token, u.bytes, { pace: u.pace, title });
           return { ...u, ...res };
         }
-        const res = await resilientMultipart(port, alice.token, u.bytes, { pace: u.pace, title });
-        return { ...u, videoId: res.video.id, attempts: res.attempts, lostCreations: res.lost };
+        const res = await resilientMultipart(portOf(u.i), alice.token, u.bytes, { pace: u.pace, title });
+        return { ...u, videoId: res.video.id, attempts: res.attempts, lostCreations: res.lost, errors: res.errors };
       } finally {
         inFlight--;
       }
@@ -136,6 +144,10 @@ async function trial(n, seed) {
       if (res.status === 'fulfilled') done.push(res.value);
       else problems.push(`an upload did not finish: ${res.reason?.message || res.reason}`);
     }
+    // A server that dies cuts connections; it never answers 500 (a 500 is
+    // a live process hurt by another's crash or restart).
+    for (const d of done) for (const e of d.errors) problems.push(`${d.via} ${d.i} was answered ${e}`);
+    checked.push('no 500 answers');
 
     // Every tus upload resumed to the very bytes of its source.
     for (const u of done.filter((d) => d.via === 'tus')) {
@@ -160,6 +172,14 @@ async function trial(n, seed) {
     const stuck = await settleVideos(dataDir, SETTLE_MS, abandoned);
     for (const v of stuck) problems.push(`video ${v.id} still ${v.status} after ${SETTLE_MS} ms`);
     checked.push('videos ended');
+    // Crashes are not the video's fault: a clip that can be processed ends
+    // ready, whatever was killed meanwhile (a lease taken over costs no attempt).
+    const statusOf = new Map(query(dataDir, 'SELECT id, status, error FROM videos').map((v) => [v.id, v]));
+    for (const d of done.filter((x) => x.video)) {
+      const v = statusOf.get(d.videoId);
+      if (v && v.status === 'failed') problems.push(`a clip that can be processed ended failed (${d.via} ${d.i}): ${v.error}`);
+    }
+    checked.push('clips ready');
 
     // A last graceful restart: its start-up (and, with a short grace, the
     // periodic sweep) removes what the crashes left; then everything stops.
@@ -199,7 +219,7 @@ async function trial(n, seed) {
     const ready = rows.filter((v) => v.status === 'ready').length;
     const failed = rows.filter((v) => v.status === 'failed');
     const retries = done.reduce((s, d) => s + d.attempts - 1, 0);
-    const kills = node.kills.serve + node.kills.worker;
+    const kills = Object.values(node.kills).reduce((a, b) => a + b, 0);
     totals.trials++;
     totals.kills += kills;
     totals.uploads += done.length;
@@ -210,8 +230,8 @@ async function trial(n, seed) {
       const key = p.replace(/[0-9A-Za-z_-]{12,}/g, '…').replace(/\d+/g, 'N').slice(0, 90);
       totals.problems[key] = (totals.problems[key] || 0) + 1;
     }
-    console.log(`trial ${n} seed ${seed} ${split ? 'serve+worker' : 'serve'}: kills ${kills} ` +
-      `(serve ${node.kills.serve}, worker ${node.kills.worker}; at ${plan.map((k) => k.when).join(' ')}), uploads ${done.length}/${uploads.length} ` +
+    console.log(`trial ${n} seed ${seed} ${{ serve: 'serve', split: 'serve+worker', two: 'two serves' }[mode]}: kills ${kills} ` +
+      `(${node.names.map((nm) => `${nm} ${node.kills[nm]}`).join(', ')}; at ${plan.map((k) => k.when).join(' ')}), uploads ${done.length}/${uploads.length} ` +
       `(tus ${done.filter((d) => d.via === 'tus').length}, multipart ${done.filter((d) => d.via === 'multipart').length}, ` +
       `${retries} resumed or sent again), videos ${rows.length}: ready ${ready} failed ${failed.length}` +
       `${abandoned.size ? ` abandoned-uploading ${abandoned.size}` : ''}, leftovers ${leftovers.length}, ` +
@@ -220,7 +240,7 @@ async function trial(n, seed) {
     for (const p of problems) console.log(`  PROBLEM: ${p}`);
     assert.deepEqual(problems, [], `trial ${n} (CHAOS_SEED=${seed} CHAOS_TRIALS=1 replays it)\n${node.logs()}`);
   } finally {
-    await node.kill(['serve', 'worker']).catch(() => {});
+    await node.kill(node.names).catch(() => {});
     for (const p of processesInGroups(node.pgids)) try { process.kill(p.pid, 'SIGKILL'); } catch {}
     if (process.env.CHAOS_KEEP) console.log(`  kept: ${dir}`);
     else fs.rmSync(dir, { recursive: true, force: true });

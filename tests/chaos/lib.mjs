@@ -342,12 +342,13 @@ export function overBudget(dataDir) {
 // A tus upload of `bytes` with the stock client that keeps going across
 // server deaths: its own retries first, then a new client on the same URL
 // (HEAD, then PATCH from the server's offset). `pace` (ms) slows each PATCH
-// so that the upload spans the trial. Resolves
-// {url, videoId, attempts, lostCreations} once the server has all the bytes.
+// so that the upload spans the trial. Resolves {url, videoId, attempts,
+// lostCreations, errors (the 500 answers)} once the server has all the bytes.
 export async function resilientTus(getPort, token, bytes, { chunkSize = 65536, pace = 0, deadline = 90000,
   title = 'chaos tus' } = {}) {
   const until = Date.now() + deadline;
   let url = null, videoId = null, attempts = 0, retries = 0, lostCreations = 0, lastError = null;
+  const errors = [];  // 500 answers (a dead server answers nothing)
   while (Date.now() < until) {
     attempts++;
     const port = getPort();
@@ -364,6 +365,7 @@ export async function resilientTus(getPort, token, bytes, { chunkSize = 65536, p
         } : undefined,
         onAfterResponse: (req, res) => {
           if (req.getMethod() === 'POST' && res.getStatus() === 201) videoId = res.getHeader('X-Video-Id');
+          if (res.getStatus() === 500) errors.push(`${req.getMethod()} 500 ${String(res.getBody()).slice(0, 160)}`);
         },
         // The client's own retries (its default rule, counted): a server
         // that is down or died mid-request is tried again; a refusal is not.
@@ -379,7 +381,7 @@ export async function resilientTus(getPort, token, bytes, { chunkSize = 65536, p
       upload.start();
     });
     if (result.upload.url) url = result.upload.url;
-    if (!result.error) return { url, videoId, attempts: attempts + retries, lostCreations };
+    if (!result.error) return { url, videoId, attempts: attempts + retries, lostCreations, errors };
     lastError = result.error;
     const status = result.error.originalResponse?.getStatus?.();
     if (status && status >= 400 && status < 500 && status !== 409 && status !== 423) {
@@ -412,12 +414,14 @@ function multipartStream(bytes, title, { chunk = 65536, pace = 0 } = {}) {
 }
 
 // A multipart upload (POST /api/videos), sent again while the server is down
-// or dies during it. Resolves {video, attempts, lost} (lost: attempts whose
-// answer never came, which may have made a video anyway).
+// or dies during it. Resolves {video, attempts, lost, errors} (lost: attempts
+// whose answer never came, which may have made a video anyway; errors: the
+// 500 answers).
 export async function resilientMultipart(getPort, token, bytes, { pace = 0, deadline = 90000,
   title = 'chaos multipart' } = {}) {
   const until = Date.now() + deadline;
   let attempts = 0, lost = 0, lastError = null;
+  const errors = [];
   while (Date.now() < until) {
     attempts++;
     const { body, type, length } = multipartStream(bytes, title, { pace });
@@ -427,7 +431,8 @@ export async function resilientMultipart(getPort, token, bytes, { pace = 0, dead
         headers: { Authorization: `Bearer ${token}`, 'Content-Type': type, 'Content-Length': String(length) },
       });
       const text = await res.text();
-      if (res.status === 201) return { video: JSON.parse(text).video, attempts, lost };
+      if (res.status === 201) return { video: JSON.parse(text).video, attempts, lost, errors };
+      if (res.status === 500) errors.push(`POST 500 ${text.slice(0, 160)}`);
       if (res.status < 500) throw Object.assign(new Error(`multipart refused (${res.status}): ${text}`), { final: true });
       lastError = new Error(`${res.status}: ${text}`);
     } catch (e) {
