@@ -185,7 +185,8 @@ async function trial(n, seed) {
     // periodic sweep) removes what the crashes left; then everything stops.
     await node.stop();
     await node.start();
-    await sleep(Object.keys(sweep).length ? 5000 : 1000);
+    // (past the grace of what the last crashes left, and a periodic run more)
+    await sleep(Object.keys(sweep).length ? 6000 : 1000);
     const stuckAfter = await settleVideos(dataDir, 30000, abandoned);
     for (const v of stuckAfter) if (!stuck.some((s) => s.id === v.id)) problems.push(`video ${v.id} ${v.status} again after the restart`);
     const exits = await node.stop();

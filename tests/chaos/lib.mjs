@@ -84,36 +84,56 @@ export function clips() {
 
 // ------------------------------------------------------------------ processes
 
-// The reconciliation settings this binary knows (`reel help`), set short so
-// that a trial's final start-up and a few seconds of running are enough for
-// the sweep to remove what a crash left. Empty when the binary has none.
+// `reel help`: the settings this binary knows (reel refuses unknown
+// REEL_* variables, and the suite runs on binaries older and newer than
+// some settings).
+let helpCache = null;
+function help() {
+  if (helpCache === null) {
+    try {
+      helpCache = execFileSync(REEL, ['help'], { encoding: 'utf8' });
+    } catch (e) {
+      helpCache = String(e.stdout || '');
+    }
+  }
+  return helpCache;
+}
+export const knows = (name) => new RegExp(`\\b${name}\\b`).test(help());
+export const ifKnown = (settings) => Object.fromEntries(Object.entries(settings).filter(([k]) => knows(k)));
+
+// The reconciliation settings this binary knows, set short so that a
+// trial's final start-up and a few seconds of running are enough for the
+// sweep to remove what a crash left: a grace of 5 s (a directory being
+// created is younger), a run every 2 s. Empty when the binary has none.
 let sweepCache = null;
 export function sweepSettings() {
   if (sweepCache) return sweepCache;
-  let help = '';
-  try {
-    help = execFileSync(REEL, ['help'], { encoding: 'utf8' });
-  } catch (e) {
-    help = String(e.stdout || '');
-  }
   sweepCache = {};
-  for (const m of help.matchAll(/\b(REEL_[A-Z0-9_]*(?:SWEEP|RECONCIL|ORPHAN|LEFTOVER|CLEANUP)[A-Z0-9_]*)\b/g)) {
-    if (/_MS$/.test(m[1])) sweepCache[m[1]] = '2000';
-    else if (/_SECONDS$/.test(m[1])) sweepCache[m[1]] = '2';
+  for (const m of help().matchAll(/\b(REEL_[A-Z0-9_]*(?:SWEEP|RECONCIL|ORPHAN|LEFTOVER|CLEANUP)[A-Z0-9_]*)\b/g)) {
+    const seconds = /GRACE/.test(m[1]) ? 5 : 2;
+    if (/_MS$/.test(m[1])) sweepCache[m[1]] = String(seconds * 1000);
+    else if (/_SECONDS$/.test(m[1])) sweepCache[m[1]] = String(seconds);
   }
   return sweepCache;
 }
 
-// Settings every chaos process gets: short leases and retries so a trial
-// settles in seconds, no registration limits, the sweep short.
-export const FAST = {
-  REEL_JOB_LEASE_MS: '2000',
-  REEL_JOB_POLL_MS: '200',
-  REEL_JOB_RETRY_BASE_MS: '300',
-  REEL_SHUTDOWN_TIMEOUT_MS: '3000',
-  REEL_THREADPOOL_SIZE: '2',
-  REEL_LOG_LEVEL: 'info',
-};
+// Settings every chaos process gets: short leases and retries (resource
+// retries too, where the binary has them) so a trial settles in seconds, no
+// registration limits, the sweep short.
+let fastCache = null;
+export function fastSettings() {
+  fastCache ??= {
+    REEL_JOB_LEASE_MS: '2000',
+    REEL_JOB_POLL_MS: '200',
+    REEL_JOB_RETRY_BASE_MS: '300',
+    REEL_SHUTDOWN_TIMEOUT_MS: '3000',
+    REEL_THREADPOOL_SIZE: '2',
+    REEL_LOG_LEVEL: 'info',
+    ...ifKnown({ REEL_JOB_RESOURCE_RETRY_BASE_MS: '500', REEL_JOB_RESOURCE_RETRY_MAX_MS: '2000' }),
+    ...sweepSettings(),
+  };
+  return fastCache;
+}
 
 // A `reel serve` or `reel worker` in a process group of its own (so that a
 // check can tell its children from others'), resolved once it is up:
@@ -127,7 +147,7 @@ export function startReel(kind, dataDir, { port = 0, args = [], env = {}, wrap =
       : ['worker', '--data-dir', dataDir, ...args];
     const argv = [...wrap, REEL, ...reelArgs];
     const proc = spawn(argv[0], argv.slice(1), {
-      env: { ...clean, ...databaseEnv(dataDir), ...NO_REGISTRATION_LIMIT, ...FAST, ...sweepSettings(), ...env },
+      env: { ...clean, ...databaseEnv(dataDir), ...NO_REGISTRATION_LIMIT, ...fastSettings(), ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: true,
     });
