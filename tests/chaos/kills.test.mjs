@@ -3,7 +3,8 @@
 // multipart uploads and processing; after each trial the invariants of
 // tests/chaos/lib.mjs. CHAOS_TRIALS trials (default 2); CHAOS_SEED replays
 // a run (trial i has seed CHAOS_SEED + i; by seed % 3: serve alone, serve
-// --workers 0 plus reel worker, or two serves on one data directory).
+// --workers 0 plus reel worker, or two serves on one data directory;
+// CHAOS_MODES=serve,split,two chooses among fewer).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -28,7 +29,9 @@ console.log(`chaos kills: seed ${seed0} (CHAOS_SEED=${seed0} replays the run), $
 // The processes of one trial, restarted on the same ports: `serve` alone,
 // `split` (serve --workers 0 and a reel worker) or `two` (a second
 // serve --workers 0 on the same data directory, taking half the uploads).
-const MODES = ['serve', 'split', 'two'];
+// CHAOS_MODES=two (or a comma-separated few) runs only those.
+const MODES = (process.env.CHAOS_MODES || 'serve,split,two').split(',').map((m) => m.trim());
+for (const m of MODES) if (!['serve', 'split', 'two'].includes(m)) throw new Error(`CHAOS_MODES: no mode "${m}" (serve, split, two)`);
 class Node {
   constructor(dataDir, mode) {
     this.dataDir = dataDir;
@@ -89,7 +92,9 @@ async function trial(n, seed) {
     const garbage = r.bytes(r.int(100, 300) * 1024);
     const kinds = [];
     for (let i = r.int(2, 3); i > 0; i--) kinds.push({ via: 'tus', bytes: r.pick([source.h264, source.mpeg4, source.big, source.big]) });
-    for (let i = r.int(2, 3); i > 0; i--) kinds.push({ via: 'multipart', bytes: r.pick([source.h264, source.mpeg4, source.big, garbage]) });
+    // (with two serves, long ones: one serve's restart must not hurt the other's uploads)
+    const multipartSources = mode === 'two' ? [source.big, source.big, garbage] : [source.h264, source.mpeg4, source.big, garbage];
+    for (let i = r.int(2, 3); i > 0; i--) kinds.push({ via: 'multipart', bytes: r.pick(multipartSources) });
     for (const k of kinds) k.video = k.bytes !== garbage;
     const uploads = kinds.map((k, i) => ({ ...k, at: r.int(0, 3000), pace: r.int(20, 100), i }));
     // Each kill waits for its moment: a time, an upload in flight, or a
@@ -100,12 +105,21 @@ async function trial(n, seed) {
       which: node.names.length > 1 ? r.pick([[node.names[0]], [node.names[1]], node.names]) : ['serve'],
       down: r.int(100, 1200),
     }));
-    let inFlight = 0;
+    // Uploads in flight, by server and way. With two serves, an `upload`
+    // moment prefers a multipart upload on the one that is not killed (its
+    // temporary file must survive the other's restart).
+    const inFlight = { serve: { tus: 0, multipart: 0 }, serve2: { tus: 0, multipart: 0 } };
+    const busy = (names) => names.some((nm) => inFlight[nm].tus + inFlight[nm].multipart > 0);
+    const uploadMoment = (k) => {
+      const others = node.names.filter((nm) => nm !== 'worker' && !k.which.includes(nm));
+      if (mode === 'two' && others.length) return others.some((nm) => inFlight[nm].multipart > 0);
+      return busy(['serve', 'serve2']);
+    };
     const moment = async (k) => {
       const until = Date.now() + 5000;
       while (Date.now() < until) {
         if (k.when === 'time') break;
-        if (k.when === 'upload' && inFlight > 0) break;
+        if (k.when === 'upload' && uploadMoment(k)) break;
         if (k.when === 'processing' && query(dataDir, "SELECT id FROM videos WHERE status = 'processing'").length) break;
         await sleep(50);
       }
@@ -116,7 +130,8 @@ async function trial(n, seed) {
     const work = uploads.map(async (u) => {
       await sleep(u.at);
       const title = `${u.via} ${u.i}`;
-      inFlight++;
+      const target = mode === 'two' && u.i % 2 ? 'serve2' : 'serve';
+      inFlight[target][u.via]++;
       try {
         if (u.via === 'tus') {
           const res = await resilientTus(portOf(u.i), alice.token, u.bytes, { pace: u.pace, title });
@@ -125,7 +140,7 @@ async function trial(n, seed) {
         const res = await resilientMultipart(portOf(u.i), alice.token, u.bytes, { pace: u.pace, title });
         return { ...u, videoId: res.video.id, attempts: res.attempts, lostCreations: res.lost, errors: res.errors };
       } finally {
-        inFlight--;
+        inFlight[target][u.via]--;
       }
     });
     const chaos = (async () => {
@@ -232,7 +247,7 @@ async function trial(n, seed) {
       totals.problems[key] = (totals.problems[key] || 0) + 1;
     }
     console.log(`trial ${n} seed ${seed} ${{ serve: 'serve', split: 'serve+worker', two: 'two serves' }[mode]}: kills ${kills} ` +
-      `(${node.names.map((nm) => `${nm} ${node.kills[nm]}`).join(', ')}; at ${plan.map((k) => k.when).join(' ')}), uploads ${done.length}/${uploads.length} ` +
+      `(${node.names.map((nm) => `${nm} ${node.kills[nm]}`).join(', ')}; at ${plan.map((k) => `${k.when}→${k.which.join('+')}`).join(' ')}), uploads ${done.length}/${uploads.length} ` +
       `(tus ${done.filter((d) => d.via === 'tus').length}, multipart ${done.filter((d) => d.via === 'multipart').length}, ` +
       `${retries} resumed or sent again), videos ${rows.length}: ready ${ready} failed ${failed.length}` +
       `${abandoned.size ? ` abandoned-uploading ${abandoned.size}` : ''}, leftovers ${leftovers.length}, ` +
