@@ -343,9 +343,12 @@ export function orphans(dataDir) {
     const st = fs.statSync(path.join(dataDir, 'tmp', f), { throwIfNoEntry: false });
     if (st && st.isFile()) found.push(`an upload leftover in tmp/: ${f} (${st.size} bytes)`);
     else if (st && st.isDirectory()) {
-      for (const g of list(path.join(dataDir, 'tmp', f))) {
-        if (!/\.lock$|^lock$/.test(g)) found.push(`an upload leftover in tmp/${f}/: ${g}`);
-      }
+      // A process's scratch directory (tmp/<id>/ with its .lock) goes when
+      // the process stops, or at the next start-up after it was killed; a
+      // half-made dot-one only when old, but never with files in it.
+      const inside = list(path.join(dataDir, 'tmp', f));
+      for (const g of inside) if (g !== '.lock') found.push(`an upload leftover in tmp/${f}/: ${g}`);
+      if (!f.startsWith('.') && !inside.some((g) => g !== '.lock')) found.push(`a scratch directory left behind: tmp/${f}`);
     }
   }
   return found;
