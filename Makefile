@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 PORT ?= 8080
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build build-asan run test test-unit test-asan test-e2e bench format clean cluster cluster-down
+.PHONY: all deps build build-asan run test test-unit test-asan test-e2e bench format clean cluster cluster-down chaos
 
 all: build
 
@@ -43,6 +43,15 @@ cluster-down:
 # under AddressSanitizer/UBSan, then the end-to-end suites with real clients.
 test: build build-asan
 	@scripts/run-tests $(BUILD) $(ASAN_BUILD)
+
+# The chaos suites (tests/chaos, scripts/run-chaos): TRIALS random kill -9
+# trials of serve and worker under uploads and processing (CHAOS_SEED=N
+# replays a run), then a full disk and descriptors running out; on SQLite
+# and on a throwaway PostgreSQL (CHAOS_BACKENDS="sqlite" for one). `make test`
+# runs a few; `make chaos TRIALS=50` is the long run.
+TRIALS ?= 5
+chaos: build
+	@scripts/run-chaos $(BUILD) $(TRIALS)
 
 bench: build
 	@bench/run
