@@ -279,17 +279,13 @@ TEST(processing, reel_worker_process_takes_over_after_kill_9) {
 TEST(processing, graceful_restarts_during_a_transcode_do_not_consume_attempts) {
   fs::create_directories(scratch());
   auto clip = make_clip((scratch() / "r.mp4").string(), {.seconds = 20, .width = 640, .height = 360});
-  std::string data;
-  account a;
-  std::string id;
-  {
-    server_process s({"--job-max-attempts", "1"});  // one counted attempt: any consumed one would fail it
-    data = s.data_dir();
-    a = register_account(s.port(), "r@example.com", "R");
-    id = upload_clip(s.port(), a, clip, "video/mp4");
-    wait_for_stage(s.port(), a.token, id, "hls");
-    EXPECT_EQ(s.stop(SIGTERM), 0);
-  }
+  // One counted attempt: any attempt consumed by a restart would fail it.
+  server_process first({"--job-max-attempts", "1"});  // owns the data directory until the end
+  std::string data = first.data_dir();
+  auto a = register_account(first.port(), "r@example.com", "R");
+  auto id = upload_clip(first.port(), a, clip, "video/mp4");
+  wait_for_stage(first.port(), a.token, id, "hls");
+  EXPECT_EQ(first.stop(SIGTERM), 0);
   for (int restart = 1; restart < 3; ++restart) {
     EXPECT_EQ(job_of(data, id).state, "queued");
     EXPECT_EQ(job_of(data, id).attempts, 0) << restart;
