@@ -623,6 +623,7 @@ asio::awaitable<std::string> processor::install_outputs(job_run& run, const medi
     return renditions_json;
   };
   run.check();
+  if (before_storing_outputs) before_storing_outputs();
   std::string renditions_json;
   try {
     renditions_json = co_await db_.pool().offload(finish_files);

@@ -83,6 +83,9 @@ class processor {
   boost::asio::awaitable<void> cancel_video(const std::string& video_id);
   // Called whenever the pipeline changed a video row (cache invalidation).
   std::function<void(const std::string& video_id)> on_video_changed;
+  // Fault injection for tests: runs on the loop just before the outputs
+  // are stored (e.g. to fill the disk at that moment). Empty in production.
+  std::function<void()> before_storing_outputs;
 
   std::size_t running_jobs() const noexcept { return running_.size(); }
 

@@ -307,6 +307,52 @@ TEST_P(processor_attempts_test, a_full_disk_is_retried_later_uncounted_and_the_j
   EXPECT_EQ(stored_video().status, model::video_status::ready);
 }
 
+// The same for a storage write of reel's own (the master playlist, the
+// outputs' renames): its std::system_error with ENOSPC is a resource failure.
+TEST_P(processor_attempts_test, a_disk_that_fills_while_the_outputs_are_stored_is_a_resource_failure_too) {
+  auto source = clip({.seconds = 2, .width = 320, .height = 240});
+  if (::mount("tmpfs", (dir_ / "data").c_str(), "tmpfs", 0, "size=8m") != 0)
+    GTEST_SKIP() << "mounting a tmpfs is not allowed here (" << std::strerror(errno) << "): run as root";
+  mounted_ = true;
+  enqueue(source);
+  settings_.resource_retry_base = 30s;
+  int fills = 0;
+  auto fill_disk = [this, &fills] {
+    ++fills;
+    std::ofstream fill(dir_ / "data" / "filler", std::ios::binary);
+    std::string block(64 << 10, 'x');
+    while (fill.write(block.data(), static_cast<std::streamsize>(block.size()))) {
+    }
+  };
+  spawn_when(
+      [this] {
+        auto j = stored_job();
+        return j.state == model::job_state::queued && j.resource_retries == 1;
+      },
+      [this] {
+        EXPECT_EQ(stored_job().attempts, 0);
+        EXPECT_EQ(stored_video().error, "The server ran out of disk space while processing the video.");
+        processor_->before_storing_outputs = nullptr;
+        fs::remove(dir_ / "data" / "filler");
+        clock_.advance(30s);
+        processor_->notify();
+      });
+  done_on("video:ready");
+  processor_.emplace(io_, *gateway_, *files_, tools_, hub_, clock_, settings_);
+  processor_->before_storing_outputs = fill_disk;
+  asio::steady_timer guard(io_, 120s);
+  guard.async_wait([this](boost::system::error_code ec) {
+    if (!ec) io_.stop();
+  });
+  processor_->start();
+  io_.run();
+  EXPECT_EQ(fills, 1);
+  auto j = stored_job();
+  EXPECT_EQ(j.state, model::job_state::succeeded);
+  EXPECT_EQ(j.attempts, 1);
+  EXPECT_EQ(j.resource_retries, 1);
+}
+
 TEST_P(processor_attempts_test, resource_retries_are_capped_then_the_job_fails_in_words) {
   auto source = clip({.seconds = 2, .width = 320, .height = 240});
   enqueue(source);
