@@ -336,7 +336,10 @@ asio::awaitable<void> processor::run_heartbeat(std::shared_ptr<job_run> run) {
 }
 
 asio::awaitable<void> processor::run_job(std::shared_ptr<job_run> run) {
-  log::info("job started", {{"job", run->job.id}, {"video", run->video_id}, {"attempt", run->job.attempts}});
+  log::info("job started", {{"job", run->job.id},
+                            {"video", run->video_id},
+                            {"attempt", run->job.attempts},
+                            {"takeovers", run->job.takeovers}});
   if (!run->video_id.empty()) running_[run->video_id] = run;
   asio::co_spawn(io_, run_heartbeat(run), log_failure("heartbeat"));
 
