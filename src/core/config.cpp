@@ -264,7 +264,7 @@ const std::vector<setting>& settings() {
        "the longest delay between resource retries (default 600000)",
        [](config& c, const std::string& v, const std::string& s) { c.job_resource_retry_max = parse_ms(s, v, 0); }},
       {"REEL_JOB_RESOURCE_RETRIES", "job-resource-retries",
-       "resource retries of a job before it fails (default 50: about 7.6 hours; not attempts)",
+       "resource retries of a job before it fails (default 50: about 7.8 hours; not attempts)",
        [](config& c, const std::string& v, const std::string& s) {
          c.job_resource_retries = static_cast<unsigned>(parse_uint(s, v, 0, 10'000, "an integer from 0 to 10000"));
        }},

@@ -12,6 +12,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -77,8 +78,11 @@ struct job_stopped : std::runtime_error {
   throw transient_failure(otherwise);
 }
 
+// Throws std::system_error when the file cannot be opened (out of
+// descriptors is a resource failure, not an empty playlist).
 std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
+  if (!in) throw std::system_error(errno ? errno : EIO, std::generic_category(), "open " + p.string());
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();

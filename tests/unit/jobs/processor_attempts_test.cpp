@@ -13,8 +13,10 @@
 #include "support/media.hpp"
 #include "support/postgres.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -347,6 +349,50 @@ TEST_P(processor_attempts_test, a_disk_that_fills_while_the_outputs_are_stored_i
   processor_->start();
   io_.run();
   EXPECT_EQ(fills, 1);
+  auto j = stored_job();
+  EXPECT_EQ(j.state, model::job_state::succeeded);
+  EXPECT_EQ(j.attempts, 1);
+  EXPECT_EQ(j.resource_retries, 1);
+}
+
+// Reliability issue: out of file descriptors, jobs burned their 3 attempts
+// in ~15 s and stayed failed. Here the process runs out while the outputs
+// are stored (RLIMIT_NOFILE lowered to the next free descriptor).
+TEST_P(processor_attempts_test, running_out_of_descriptors_is_retried_later_uncounted) {
+  enqueue(clip({.seconds = 2, .width = 320, .height = 240}));
+  settings_.resource_retry_base = 30s;
+  ::rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  auto exhaust = [&saved] {
+    int next = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ::close(next);
+    ::rlimit low = saved;
+    low.rlim_cur = static_cast<rlim_t>(next);
+    ::setrlimit(RLIMIT_NOFILE, &low);
+  };
+  spawn_when(
+      [this] {
+        auto j = stored_job();
+        return j.state == model::job_state::queued && j.resource_retries == 1;
+      },
+      [this, &saved] {
+        ::setrlimit(RLIMIT_NOFILE, &saved);
+        EXPECT_EQ(stored_job().attempts, 0);
+        EXPECT_EQ(stored_video().error, "The server ran out of open files while processing the video.");
+        processor_->before_storing_outputs = nullptr;
+        clock_.advance(30s);
+        processor_->notify();
+      });
+  done_on("video:ready");
+  processor_.emplace(io_, *gateway_, *files_, tools_, hub_, clock_, settings_);
+  processor_->before_storing_outputs = exhaust;
+  asio::steady_timer guard(io_, 120s);
+  guard.async_wait([this](boost::system::error_code ec) {
+    if (!ec) io_.stop();
+  });
+  processor_->start();
+  io_.run();
+  ::setrlimit(RLIMIT_NOFILE, &saved);
   auto j = stored_job();
   EXPECT_EQ(j.state, model::job_state::succeeded);
   EXPECT_EQ(j.attempts, 1);
