@@ -7,6 +7,9 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+#include <filesystem>
+
 namespace reel::app {
 
 void prepare_data_dir(const config& cfg) {
@@ -79,7 +82,36 @@ jobs::processor_settings processor_settings_of(const config& cfg, unsigned worke
   s.limits.max_fps = cfg.max_video_fps;
   s.limits.max_seconds = static_cast<double>(cfg.max_video_seconds.count());
   s.child_limits = child_limits_of(cfg);
-  s.owner = node_name_of(cfg) + ":" + ids::fast_id().substr(0, 6);
+  s.max_takeovers = static_cast<int>(cfg.job_max_takeovers);
+  s.resource_retry_base = cfg.job_resource_retry_base;
+  s.resource_retry_max = cfg.job_resource_retry_max;
+  s.max_resource_retries = static_cast<int>(cfg.job_resource_retries);
+  if (workers == 0) {  // claims nothing: needs no identity, takes no slot
+    s.owner = node_name_of(cfg) + ":" + ids::fast_id().substr(0, 6);
+    return s;
+  }
+  // A persisted identity, per node name, in this node's data dir. Without a
+  // node name (node_name_of's pid changes at every restart): the host's name
+  // and a hash of the data directory, so that processes on other data
+  // directories sharing the database never take the same name.
+  std::string node = cfg.node_name;
+  if (node.empty()) {
+    char host[256] = {0};
+    ::gethostname(host, sizeof host - 1);
+    std::error_code ec;
+    auto dir = std::filesystem::weakly_canonical(cfg.data_dir, ec).string();
+    std::uint32_t h = 2166136261u;  // FNV-1a: the same in every build
+    for (unsigned char c : ec ? cfg.data_dir : dir) h = (h ^ c) * 16777619u;
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "%08x", h);
+    node = std::string(host) + "-" + hex;
+  }
+  try {
+    s.identity = jobs::worker_identity::acquire(std::filesystem::path(cfg.data_dir) / "workers", node);
+  } catch (const std::exception& e) {
+    throw config_error(e.what());
+  }
+  s.owner = s.identity->name() + "/" + ids::fast_id().substr(0, 6);
   return s;
 }
 

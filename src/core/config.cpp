@@ -251,6 +251,23 @@ const std::vector<setting>& settings() {
        }},
       {"REEL_JOB_RETRY_BASE_MS", "job-retry-base-ms", "delay before the first retry, doubled each time (default 5000)",
        [](config& c, const std::string& v, const std::string& s) { c.job_retry_base = parse_ms(s, v, 0); }},
+      {"REEL_JOB_MAX_TAKEOVERS", "job-max-takeovers",
+       "times a job's worker may die during it before the job fails (default 5; not attempts)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.job_max_takeovers = static_cast<unsigned>(parse_uint(s, v, 1, 100, "an integer from 1 to 100"));
+       }},
+      {"REEL_JOB_RESOURCE_RETRY_BASE_MS", "job-resource-retry-base-ms",
+       "delay before a job that failed for want of a resource (disk, descriptors) runs again, doubled each time "
+       "(default 30000)",
+       [](config& c, const std::string& v, const std::string& s) { c.job_resource_retry_base = parse_ms(s, v, 0); }},
+      {"REEL_JOB_RESOURCE_RETRY_MAX_MS", "job-resource-retry-max-ms",
+       "the longest delay between resource retries (default 600000)",
+       [](config& c, const std::string& v, const std::string& s) { c.job_resource_retry_max = parse_ms(s, v, 0); }},
+      {"REEL_JOB_RESOURCE_RETRIES", "job-resource-retries",
+       "resource retries of a job before it fails (default 50: about 7.8 hours; not attempts)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.job_resource_retries = static_cast<unsigned>(parse_uint(s, v, 0, 10'000, "an integer from 0 to 10000"));
+       }},
       {"REEL_JOB_POLL_MS", "job-poll-ms", "how often an idle worker looks for jobs (default 1000)",
        [](config& c, const std::string& v, const std::string& s) { c.job_poll = parse_ms(s, v, 10); }},
       {"REEL_PING_INTERVAL_MS", "ping-interval-ms", "Socket.IO heartbeat: how often the server pings (default 25000)",

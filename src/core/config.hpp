@@ -71,6 +71,12 @@ struct config {
   unsigned job_max_attempts = 3;
   std::chrono::milliseconds job_retry_base{5'000};
   std::chrono::milliseconds job_poll{1'000};
+  // Not attempts: deaths of a job's worker allowed, and resource retries
+  // (30 s doubling to 10 min, at most 50).
+  unsigned job_max_takeovers = 5;
+  std::chrono::milliseconds job_resource_retry_base{30'000};
+  std::chrono::milliseconds job_resource_retry_max{600'000};
+  unsigned job_resource_retries = 50;
   // Engine.IO heartbeat: the server pings every interval; no pong within the timeout closes the session.
   std::chrono::milliseconds ping_interval{25'000};
   std::chrono::milliseconds ping_timeout{20'000};

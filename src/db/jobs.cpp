@@ -8,7 +8,7 @@ namespace {
 
 constexpr const char* k_job_columns =
     "id, kind, organization_id, video_id, state, attempts, max_attempts, run_after, lease_owner, lease_expires_at, "
-    "last_error, created_at, updated_at";
+    "last_error, created_at, updated_at, takeovers, resource_retries";
 
 // A job a claim may take: queued and due, or running on a lease that has
 // expired (its worker died). Binds `now` twice.
@@ -35,10 +35,13 @@ constexpr const char* k_claim_candidate = REEL_CLAIM_CANDIDATE;
 // committed since this statement began is re-checked against the WHERE
 // clause on its new row and passed over too.
 constexpr const char* k_claim_candidate_locking = REEL_CLAIM_CANDIDATE " FOR UPDATE SKIP LOCKED";
-// Takes the job only while it is still runnable, whatever the pick saw.
+// Takes the job only while it is still runnable, whatever the pick saw. A
+// queued job's claim counts an attempt; an expired lease's (its worker
+// died) counts a takeover: the attempt it continues was counted already.
 constexpr const char* k_claim =
-    "UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, "
-    "updated_at = ? WHERE id = ? AND " REEL_JOB_RUNNABLE;
+    "UPDATE jobs SET attempts = attempts + CASE WHEN state = 'queued' THEN 1 ELSE 0 END, "
+    "takeovers = takeovers + CASE WHEN state = 'running' THEN 1 ELSE 0 END, "
+    "state = 'running', lease_owner = ?, lease_expires_at = ?, updated_at = ? WHERE id = ? AND " REEL_JOB_RUNNABLE;
 #undef REEL_CLAIM_CANDIDATE
 #undef REEL_JOB_RUNNABLE
 
@@ -50,9 +53,19 @@ constexpr const char* k_renew =
 constexpr const char* k_finish =
     "UPDATE jobs SET state = ?, last_error = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ? "
     "WHERE id = ? AND lease_owner = ? AND state = 'running'";
+// The attempt given back (shutdown, resource) and the resource retries counted, per requeue_reason.
 constexpr const char* k_requeue =
     "UPDATE jobs SET state = 'queued', last_error = ?, run_after = ?, lease_owner = NULL, lease_expires_at = NULL, "
+    "attempts = CASE WHEN attempts > ? THEN attempts - ? ELSE 0 END, resource_retries = resource_retries + ?, "
     "updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'running'";
+// Running jobs whose lease owner starts with a prefix (LIKE, `\` escapes).
+constexpr const char* k_running_of_owner =
+    "SELECT id, video_id FROM jobs WHERE state = 'running' AND lease_owner LIKE ? ESCAPE '\\'";
+// Put back at once, as a takeover: the dead run's attempt is given back and a takeover counted.
+constexpr const char* k_reclaim =
+    "UPDATE jobs SET state = 'queued', last_error = ?, run_after = ?, lease_owner = NULL, lease_expires_at = NULL, "
+    "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, takeovers = takeovers + 1, updated_at = ? "
+    "WHERE id = ? AND state = 'running' AND lease_owner LIKE ? ESCAPE '\\'";
 constexpr const char* k_active_for_video =
     "SELECT id FROM jobs WHERE video_id = ? AND state IN ('queued', 'running') LIMIT 1";
 constexpr const char* k_count_by_state = "SELECT state, COUNT(*) FROM jobs GROUP BY state";
@@ -85,6 +98,8 @@ job to_job(const row& r) {
   j.last_error = r.opt_text(10);
   j.created_at = r.text(11);
   j.updated_at = r.text(12);
+  j.takeovers = r.int64(13);
+  j.resource_retries = r.int64(14);
   return j;
 }
 
@@ -123,10 +138,33 @@ bool finish_job(transaction& s, const std::string& job_id, const std::string& ow
 }
 
 bool requeue_job(transaction& s, const std::string& job_id, const std::string& owner, const std::string& error,
-                 const std::string& run_after, const std::string& now) {
-  if (s.exec(k_requeue, {error, run_after, now, job_id, owner}) == 0) return false;
+                 const std::string& run_after, const std::string& now, requeue_reason why) {
+  std::int64_t give_back = why == requeue_reason::retry ? 0 : 1;
+  std::int64_t resource = why == requeue_reason::resource ? 1 : 0;
+  if (s.exec(k_requeue, {error, run_after, give_back, give_back, resource, now, job_id, owner}) == 0) return false;
   if (run_after <= now) announce_job(s);
   return true;
+}
+
+std::vector<std::string> reclaim_jobs_of(transaction& s, const std::string& owner_prefix, const std::string& now) {
+  std::string pattern;
+  for (char c : owner_prefix) {
+    if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+    pattern += c;
+  }
+  pattern += '%';
+  std::vector<std::string> reclaimed;
+  for (const auto& r : s.query(k_running_of_owner, {pattern})) {
+    std::string id = r.text(0);
+    if (s.exec(k_reclaim, {std::string("its worker stopped"), now, now, id, pattern}) == 0) continue;
+    if (auto video = r.opt_text(1)) {
+      set_video_progress(s, *video, std::nullopt, std::nullopt, now);
+      set_video_status(s, *video, model::video_status::queued, std::nullopt, now);
+    }
+    reclaimed.push_back(std::move(id));
+  }
+  if (!reclaimed.empty()) announce_job(s);
+  return reclaimed;
 }
 
 std::optional<job> active_job_for_video(transaction& s, const std::string& video_id) {

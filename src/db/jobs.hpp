@@ -23,7 +23,8 @@ namespace reel::db {
 // equals, the next one after `after_org` (the organization the caller
 // served last; "" to start from the first) in a round of organization ids;
 // then its oldest job. Marks it running for `owner` until `lease_until` and
-// counts the attempt. nullopt when there is none.
+// counts an attempt (a queued job) or a takeover (an expired lease: the
+// attempt its dead worker began goes on, uncounted). nullopt when there is none.
 //
 // On PostgreSQL the order holds as well as concurrent claims allow: a job
 // another claim is taking is passed over for the next one in that order,
@@ -40,11 +41,22 @@ bool renew_lease(transaction& s, const std::string& job_id, const std::string& o
 bool finish_job(transaction& s, const std::string& job_id, const std::string& owner, model::job_state state,
                 const std::optional<std::string>& error, const std::string& now);
 
-// Puts the job back in the queue to run after `run_after` (a retry);
-// announces it when it can run at once (`run_after` <= `now`: a shutdown
-// hands it to the workers of other processes).
+// Why a running job goes back to the queue: a retry after a failure (its
+// attempt stays counted); a shutdown (the attempt is given back); a
+// resource failure (the attempt is given back, a resource retry counted).
+enum class requeue_reason { retry, shutdown, resource };
+
+// Puts the job back in the queue to run after `run_after`, if `owner` still
+// holds it; announces it when it can run at once (`run_after` <= `now`: a
+// shutdown hands it to the workers of other processes).
 bool requeue_job(transaction& s, const std::string& job_id, const std::string& owner, const std::string& error,
-                 const std::string& run_after, const std::string& now);
+                 const std::string& run_after, const std::string& now, requeue_reason why = requeue_reason::retry);
+
+// The running jobs whose lease owner starts with `owner_prefix` (a worker
+// identity whose previous holder is known to be dead) go back to the queue
+// at once, as a takeover would take them: the attempt given back, a
+// takeover counted; their videos are queued again. Returns their ids.
+std::vector<std::string> reclaim_jobs_of(transaction& s, const std::string& owner_prefix, const std::string& now);
 
 // Tells the workers of every process, when the transaction commits, that
 // a job can run now (PostgreSQL: a notification on the jobs channel; SQLite:

@@ -173,6 +173,18 @@ const std::vector<migration>& all_migrations() {
            "CREATE INDEX invitations_by_email ON invitations(email, created_at)",
            "CREATE INDEX invitations_by_org ON invitations(organization_id, created_at)",
        }},
+      {8,
+       "job takeovers and resource retries",
+       {
+           // attempts counts only runs that may fail for the file's sake:
+           // a claim of a queued job counts one, and a run stopped by a
+           // shutdown or by a resource failure gives it back. takeovers
+           // counts runs whose worker died (a claim of an expired lease, or
+           // the restarted process reclaiming its own); resource_retries the
+           // runs put back for a resource (disk, descriptors).
+           "ALTER TABLE jobs ADD COLUMN takeovers INTEGER NOT NULL DEFAULT 0",
+           "ALTER TABLE jobs ADD COLUMN resource_retries INTEGER NOT NULL DEFAULT 0",
+       }},
   };
   return all;
 }

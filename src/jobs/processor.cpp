@@ -12,9 +12,12 @@
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
+#include <system_error>
 
 namespace reel::jobs {
 
@@ -29,8 +32,12 @@ namespace {
 struct permanent_failure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-// Something that may work next time (a crash, a timeout, a full disk).
+// Something that may work next time (a crash, a decoder's hiccup).
 struct transient_failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// The server's resource ran out (disk, descriptors, I/O): retried later, uncounted.
+struct resource_failure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 enum class stop_reason { none, deleted, lease_lost, shutdown };
@@ -40,7 +47,7 @@ struct job_stopped : std::runtime_error {
 };
 
 // A failed ffprobe/ffmpeg run: the details go to the log, the user gets
-// words (media::explain_failure), permanent or worth a retry.
+// words (media::explain_failure), permanent, a resource's or worth a retry.
 [[noreturn]] void fail_run(media::step step, const media::child_result& r, const std::string& job_id,
                            const std::string& video_id, const fs::path& video_dir) {
   static constexpr const char* names[] = {"probe", "poster", "transcode"};
@@ -56,12 +63,26 @@ struct job_stopped : std::runtime_error {
                                   {"start_error", r.start_error},
                                   {"stderr", tail},
                                   {"reason", f.message}});
-  if (f.permanent) throw permanent_failure(f.message);
+  if (f.kind == media::failure_kind::permanent) throw permanent_failure(f.message);
+  if (f.kind == media::failure_kind::resource) throw resource_failure(f.message);
   throw transient_failure(f.message);
 }
 
+// A storage operation (std::system_error, std::filesystem::filesystem_error)
+// failed: a resource failure for ENOSPC, EDQUOT, EMFILE, ENFILE or EIO, in
+// words; otherwise `otherwise`, transient.
+[[noreturn]] void fail_storage(const std::system_error& e, const std::string& otherwise) {
+  int code = e.code().value();
+  bool errno_code = e.code().category() == std::generic_category() || e.code().category() == std::system_category();
+  if (errno_code && media::is_resource_errno(code)) throw resource_failure(media::resource_failure_message(code));
+  throw transient_failure(otherwise);
+}
+
+// Throws std::system_error when the file cannot be opened (out of
+// descriptors is a resource failure, not an empty playlist).
 std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
+  if (!in) throw std::system_error(errno ? errno : EIO, std::generic_category(), "open " + p.string());
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -163,7 +184,7 @@ struct processor::job_run {
 struct processor::job_outcome {
   stop_reason stopped = stop_reason::none;
   std::optional<std::string> failure;  // the reason, in words for the user
-  bool permanent = false;
+  media::failure_kind kind = media::failure_kind::transient;
 };
 
 // Shared by the transcode step, the ffmpeg output it parses, and the
@@ -239,8 +260,28 @@ asio::awaitable<void> processor::cancel_video(const std::string& video_id) {
   if (!run->over) co_await run->ended.async_wait(use_tuple);
 }
 
+asio::awaitable<void> processor::reclaim_own_jobs() {
+  // Only a dead process's leases carry this prefix: this process holds the
+  // identity's lock, and its own leases are not written yet.
+  std::string prefix = settings_.identity->name() + "/";
+  std::string now = to_iso8601(clock_.now());
+  std::vector<std::string> reclaimed;
+  try {
+    reclaimed = co_await db_.write([&](db::transaction& s) { return db::reclaim_jobs_of(s, prefix, now); });
+  } catch (const std::exception& e) {
+    log::warn("reclaiming the jobs of this worker's previous run failed; their leases will expire",
+              {{"identity", settings_.identity->name()}, {"error", e.what()}});
+    co_return;
+  }
+  if (reclaimed.empty()) co_return;
+  log::info("jobs of this worker's previous run reclaimed",
+            {{"identity", settings_.identity->name()}, {"count", reclaimed.size()}});
+  notify();
+}
+
 asio::awaitable<void> processor::run_worker(unsigned index) {
   auto& idle = *idle_timers_[index];
+  if (index == 0 && settings_.identity) co_await reclaim_own_jobs();
   while (!stopping_) {
     std::string now = to_iso8601(clock_.now());
     std::string lease_until = to_iso8601(clock_.now() + settings_.lease);
@@ -299,7 +340,10 @@ asio::awaitable<void> processor::run_heartbeat(std::shared_ptr<job_run> run) {
 }
 
 asio::awaitable<void> processor::run_job(std::shared_ptr<job_run> run) {
-  log::info("job started", {{"job", run->job.id}, {"video", run->video_id}, {"attempt", run->job.attempts}});
+  log::info("job started", {{"job", run->job.id},
+                            {"video", run->video_id},
+                            {"attempt", run->job.attempts},
+                            {"takeovers", run->job.takeovers}});
   if (!run->video_id.empty()) running_[run->video_id] = run;
   asio::co_spawn(io_, run_heartbeat(run), log_failure("heartbeat"));
 
@@ -326,17 +370,31 @@ asio::awaitable<processor::job_outcome> processor::process_job(job_run& run) {
       log::error("unknown job kind", {{"job", job_id}, {"kind", run.job.kind}});
       throw permanent_failure("This job cannot be processed.");
     }
+    if (run.job.takeovers > settings_.max_takeovers) {
+      log::error("job given up: its workers kept dying", {{"job", job_id}, {"takeovers", run.job.takeovers}});
+      throw permanent_failure("Processing this video was cut short by a server failure " +
+                              std::to_string(run.job.takeovers) + " times, so it was given up.");
+    }
     co_await process_video(run);
   } catch (const job_stopped& s) {
     outcome.stopped = s.why;
   } catch (const permanent_failure& e) {
     outcome.failure = e.what();
-    outcome.permanent = true;
+    outcome.kind = media::failure_kind::permanent;
+  } catch (const resource_failure& e) {
+    outcome.failure = e.what();
+    outcome.kind = media::failure_kind::resource;
   } catch (const transient_failure& e) {
     outcome.failure = e.what();
   } catch (const db::db_error& e) {
     outcome.failure = "The database failed during processing.";
     log::error("job database error", {{"job", job_id}, {"error", e.what()}});
+  } catch (const std::system_error& e) {
+    // A storage operation of the pipeline (the work directory, the outputs).
+    log::error("job storage error", {{"job", job_id}, {"error", e.what()}});
+    bool resource = media::is_resource_errno(e.code().value());
+    outcome.failure = resource ? media::resource_failure_message(e.code().value()) : "Processing failed unexpectedly.";
+    if (resource) outcome.kind = media::failure_kind::resource;
   } catch (const std::exception& e) {
     outcome.failure = "Processing failed unexpectedly.";
     log::error("job error", {{"job", job_id}, {"error", e.what()}});
@@ -361,38 +419,53 @@ asio::awaitable<void> processor::record_outcome(job_run& run, const job_outcome&
       log::warn("job lease lost; another worker has it", {{"job", job_id}});
     } else if (outcome.stopped == stop_reason::shutdown) {
       co_await db_.write([&](db::transaction& s) {
-        db::requeue_job(s, job_id, owner, "interrupted by a shutdown", now, now);
+        db::requeue_job(s, job_id, owner, "interrupted by a shutdown", now, now, db::requeue_reason::shutdown);
         db::set_video_progress(s, vid, std::nullopt, std::nullopt, now);
         db::set_video_status(s, vid, model::video_status::queued, std::nullopt, now);
       });
       log::info("job put back for after the restart", {{"job", job_id}});
     } else if (outcome.failure) {
-      co_await record_failure(run, *outcome.failure, outcome.permanent, now);
+      co_await record_failure(run, *outcome.failure, outcome.kind, now);
     }
   } catch (const std::exception& e) {
     log::error("recording the job's outcome failed", {{"job", job_id}, {"error", e.what()}});
   }
 }
 
-asio::awaitable<void> processor::record_failure(job_run& run, const std::string& reason, bool permanent,
+asio::awaitable<void> processor::record_failure(job_run& run, const std::string& reason, media::failure_kind kind,
                                                 const std::string& now) {
   const std::string& job_id = run.job.id;
   const std::string& owner = run.owner;
   const std::string& vid = run.video_id;
-  bool retry = !permanent && run.job.attempts < run.job.max_attempts;
-  auto backoff = settings_.retry_base * (1 << std::min<std::int64_t>(run.job.attempts - 1, 10));
+  // Transient: counted, retried with backoff while attempts are left.
+  // Resource: not counted, retried on the longer schedule while resource
+  // retries are left. Permanent: failed at once.
+  bool resource = kind == media::failure_kind::resource;
+  bool retry = resource ? run.job.resource_retries < settings_.max_resource_retries
+                        : kind == media::failure_kind::transient && run.job.attempts < run.job.max_attempts;
+  auto backoff =
+      settings_.retry_base * (1 << std::min<std::int64_t>(std::max<std::int64_t>(run.job.attempts - 1, 0), 10));
+  if (resource)
+    backoff = std::min(settings_.resource_retry_max,
+                       settings_.resource_retry_base * (1 << std::min<std::int64_t>(run.job.resource_retries, 20)));
   std::string run_after = to_iso8601(clock_.now() + backoff);
+  auto why = resource ? db::requeue_reason::resource : db::requeue_reason::retry;
   co_await db_.write([&](db::transaction& s) {
     if (retry)
-      db::requeue_job(s, job_id, owner, reason, run_after, now);
+      db::requeue_job(s, job_id, owner, reason, run_after, now, why);
     else
       db::finish_job(s, job_id, owner, model::job_state::failed, reason, now);
     db::set_video_progress(s, vid, std::nullopt, std::nullopt, now);
     db::set_video_status(s, vid, retry ? model::video_status::queued : model::video_status::failed, reason, now);
   });
   if (on_video_changed) on_video_changed(vid);
-  log::warn(retry ? "job failed; will retry" : "job failed",
-            {{"job", job_id}, {"video", vid}, {"attempt", run.job.attempts}, {"reason", reason}});
+  log::warn(retry ? "job failed; will retry" : "job failed", {{"job", job_id},
+                                                              {"video", vid},
+                                                              {"attempt", run.job.attempts},
+                                                              {"resource", resource},
+                                                              {"resource_retries", run.job.resource_retries},
+                                                              {"run_after", retry ? run_after : std::string()},
+                                                              {"reason", reason}});
   if (!retry) hub_.publish(model::video_failed(run.org_id, vid, reason));
 }
 
@@ -403,6 +476,7 @@ asio::awaitable<void> processor::process_video(job_run& run) {
   // One decode makes the faststart MP4 and every HLS rendition.
   ladder renditions = media::plan_ladder(probe);
   co_await transcode(run, probe, renditions);
+  co_await check_output_durations(run, probe, renditions);
   std::string renditions_json = co_await install_outputs(run, probe, renditions);
   co_await record_ready(run, probe, renditions, renditions_json);
 }
@@ -426,7 +500,14 @@ asio::awaitable<void> processor::begin_processing(job_run& run) {
     fs::create_directory(work / "hls");
     return true;
   };
-  if (!co_await db_.pool().offload(prepare)) throw job_stopped(stop_reason::deleted);
+  bool prepared = false;
+  try {
+    prepared = co_await db_.pool().offload(prepare);
+  } catch (const std::system_error& e) {
+    log::warn("making the work directory failed", {{"job", run.job.id}, {"error", e.what()}});
+    fail_storage(e, "Preparing the processing failed.");
+  }
+  if (!prepared) throw job_stopped(stop_reason::deleted);
   run.check();
 }
 
@@ -507,6 +588,39 @@ asio::awaitable<void> processor::run_progress_reporter(job_run& run, transcode_p
   }
 }
 
+asio::awaitable<void> processor::check_output_durations(job_run& run, const media::probe_result& probe,
+                                                        const ladder& renditions) {
+  std::string probe_json;
+  std::function<void(std::string_view)> collect = [&probe_json](std::string_view line) {
+    if (probe_json.size() < (4 << 20)) probe_json.append(line).append("\n");
+  };
+  auto argv = media::probe_command(tools_, (run.work / "video.mp4").string());
+  run.child = std::make_shared<media::child_process>(io_.get_executor(), settings_.child_limits);
+  auto result = co_await run.child->run(argv, collect, k_probe_timeout);
+  run.check();
+  if (!result.ok()) fail_run(media::step::transcode, result, run.job.id, run.video_id, run.dir);
+  double mp4_sec = 0;  // an MP4 without a duration (no frames) is as short as can be
+  try {
+    mp4_sec = media::parse_probe(probe_json).duration_sec;
+  } catch (const std::exception&) {
+  }
+  auto hls_seconds = [&work = run.work, &renditions] {
+    double shortest = std::numeric_limits<double>::max();
+    for (const auto& r : renditions)
+      shortest = std::min(shortest, media::playlist_duration(read_text(work / "hls" / r.name / "index.m3u8")));
+    return shortest;
+  };
+  double hls_sec = co_await db_.pool().offload(hls_seconds);
+  auto short_by = media::check_output_duration(probe.duration_sec, std::min(mp4_sec, hls_sec));
+  if (!short_by) co_return;
+  log::warn("output shorter than the source claims", {{"job", run.job.id},
+                                                      {"video", run.video_id},
+                                                      {"probed", probe.duration_sec},
+                                                      {"mp4", mp4_sec},
+                                                      {"hls", hls_sec}});
+  throw permanent_failure(*short_by);
+}
+
 asio::awaitable<std::string> processor::install_outputs(job_run& run, const media::probe_result& probe,
                                                         const ladder& renditions) {
   bool has_audio = probe.audio_codec.has_value();
@@ -516,9 +630,13 @@ asio::awaitable<std::string> processor::install_outputs(job_run& run, const medi
     return renditions_json;
   };
   run.check();
+  if (before_storing_outputs) before_storing_outputs();
   std::string renditions_json;
   try {
     renditions_json = co_await db_.pool().offload(finish_files);
+  } catch (const std::system_error& e) {
+    log::warn("storing the outputs failed", {{"job", run.job.id}, {"video", run.video_id}, {"error", e.what()}});
+    fail_storage(e, "Storing the processed video failed.");
   } catch (const std::exception& e) {
     log::warn("storing the outputs failed", {{"job", run.job.id}, {"video", run.video_id}, {"error", e.what()}});
     throw transient_failure("Storing the processed video failed.");

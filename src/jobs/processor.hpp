@@ -9,7 +9,9 @@
 #include "core/events.hpp"
 #include "db/database.hpp"
 #include "db/jobs.hpp"
+#include "jobs/identity.hpp"
 #include "media/child.hpp"
+#include "media/failure.hpp"
 #include "media/ffmpeg.hpp"
 #include "storage/blobs.hpp"
 
@@ -34,7 +36,22 @@ struct processor_settings {
   std::chrono::milliseconds poll{1'000};
   std::chrono::milliseconds retry_base{5'000};
   int max_attempts = 3;
-  std::string owner;  // names this process in lease_owner, e.g. "host:pid"
+  // A job whose worker died (its lease taken over, or reclaimed by the
+  // restarted process) more than this many times fails, in words: it may be
+  // what kills its workers. Takeovers do not count as attempts.
+  int max_takeovers = 5;
+  // Resource failures (disk full, out of descriptors, I/O errors, a child
+  // that cannot start) are retried after resource_retry_base, doubling up to
+  // resource_retry_max, at most max_resource_retries times (then failed);
+  // they do not count as attempts.
+  std::chrono::milliseconds resource_retry_base{30'000};
+  std::chrono::milliseconds resource_retry_max{600'000};
+  int max_resource_retries = 50;
+  // This process's persisted identity (nullptr: none). Its jobs still
+  // running under that name were left by a dead process: start() reclaims
+  // them at once. `owner` then starts with identity->name() + "/".
+  std::shared_ptr<const worker_identity> identity;
+  std::string owner;  // names this process in lease_owner, e.g. "node/w0/x1y2z3"
   // What a source may be (refused after the probe, in words, no retries)
   // and what ffmpeg/ffprobe may use (RLIMIT_AS; RLIMIT_CPU from each run's timeout).
   media::limits limits;
@@ -66,6 +83,9 @@ class processor {
   boost::asio::awaitable<void> cancel_video(const std::string& video_id);
   // Called whenever the pipeline changed a video row (cache invalidation).
   std::function<void(const std::string& video_id)> on_video_changed;
+  // Fault injection for tests: runs on the loop just before the outputs
+  // are stored (e.g. to fill the disk at that moment). Empty in production.
+  std::function<void()> before_storing_outputs;
 
   std::size_t running_jobs() const noexcept { return running_.size(); }
 
@@ -84,17 +104,24 @@ class processor {
   // Writes what the outcome means for the job and its video (requeue,
   // retry, fail, cancel) and tells the users; logs a failure to do so.
   boost::asio::awaitable<void> record_outcome(job_run& run, const job_outcome& outcome);
-  boost::asio::awaitable<void> record_failure(job_run& run, const std::string& reason, bool permanent,
+  boost::asio::awaitable<void> record_failure(job_run& run, const std::string& reason, media::failure_kind kind,
                                               const std::string& now);
+  // Puts the jobs that this identity's previous (dead) holder left running back in the queue.
+  boost::asio::awaitable<void> reclaim_own_jobs();
 
   // The pipeline and its steps, in order. Each step throws job_stopped when
-  // the run was stopped, permanent_failure or transient_failure when it failed.
+  // the run was stopped, permanent_failure, resource_failure or
+  // transient_failure when it failed.
   boost::asio::awaitable<void> process_video(job_run& run);
   boost::asio::awaitable<void> begin_processing(job_run& run);
   boost::asio::awaitable<media::probe_result> probe_source(job_run& run);
   boost::asio::awaitable<void> make_poster(job_run& run, const media::probe_result& probe);
   boost::asio::awaitable<void> transcode(job_run& run, const media::probe_result& probe, const ladder& renditions);
   boost::asio::awaitable<void> run_progress_reporter(job_run& run, transcode_progress& progress);
+  // The outputs (the MP4, probed, and each HLS rendition's total) against
+  // the probed duration: a short one fails, permanently, in words.
+  boost::asio::awaitable<void> check_output_durations(job_run& run, const media::probe_result& probe,
+                                                      const ladder& renditions);
   boost::asio::awaitable<std::string> install_outputs(job_run& run, const media::probe_result& probe,
                                                       const ladder& renditions);
   boost::asio::awaitable<void> record_ready(job_run& run, const media::probe_result& probe, const ladder& renditions,

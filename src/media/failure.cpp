@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <csignal>
 #include <initializer_list>
 #include <string_view>
@@ -38,46 +39,58 @@ std::string refused_demuxer(std::string_view stderr_tail) {
 
 }  // namespace
 
+bool is_resource_errno(int e) { return e == ENOSPC || e == EDQUOT || e == EMFILE || e == ENFILE || e == EIO; }
+
+std::string resource_failure_message(int e) {
+  if (e == ENOSPC || e == EDQUOT) return "The server ran out of disk space while processing the video.";
+  if (e == EMFILE || e == ENFILE) return "The server ran out of open files while processing the video.";
+  return "The server's storage failed while processing the video.";
+}
+
 failure explain_failure(step s, const child_result& r, std::string_view files_dir) {
-  if (!r.start_error.empty()) return {"The video processor could not be started.", false};
+  using enum failure_kind;
+  // fork/exec failing (out of processes, descriptors or memory): the server's state, not the file's.
+  if (!r.start_error.empty()) return {"The video processor could not be started.", resource};
   // A run that outlived its time is stopped, and not tried again: the time
   // allowed is generous, so the file is what takes too long.
-  if (r.timed_out) return {"Processing took too long and was stopped.", true};
-  if (r.signal == SIGXCPU) return {"Processing used more computing time than allowed and was stopped.", true};
+  if (r.timed_out) return {"Processing took too long and was stopped.", permanent};
+  if (r.signal == SIGXCPU) return {"Processing used more computing time than allowed and was stopped.", permanent};
   // Not reel's kill: the kernel's, out of memory.
-  if (r.signal == SIGKILL && !r.killed) return {"The server ran out of memory while processing the video.", false};
+  if (r.signal == SIGKILL && !r.killed) return {"The server ran out of memory while processing the video.", transient};
 
   std::string tail = r.stderr_tail;
   if (!files_dir.empty())
     for (auto at = tail.find(files_dir); at != std::string::npos; at = tail.find(files_dir, at))
       tail.erase(at, files_dir.size());
   const std::string text = lower(tail);
+  // The server's resources first: a full disk also makes ffmpeg's output end early.
+  if (has_any(text, {"no space left on device", "disk quota exceeded"}))
+    return {resource_failure_message(ENOSPC), resource};
+  if (has_any(text, {"too many open files"})) return {resource_failure_message(EMFILE), resource};
   if (text.find("format not on whitelist") != std::string::npos) {
     auto why = refuse_format(refused_demuxer(tail));
-    return {why.value_or("This file is not in a video format reel accepts."), true};
+    return {why.value_or("This file is not in a video format reel accepts."), permanent};
   }
   if (has_any(text, {"cannot allocate memory", "out of memory", "malloc of size", "std::bad_alloc",
                      "failed to allocate", "resource temporarily unavailable",
                      // libx264 fails to open (threads, buffers) when its memory is refused;
                      // reel's own encoder parameters are valid.
                      "error while opening encoder"}))
-    return {"The video needs more memory to process than this server allows.", true};
+    return {"The video needs more memory to process than this server allows.", permanent};
   if (has_any(text, {"moov atom not found", "partial file", "truncat", "unexpected end", "end of file",
                      "invalid nal unit size", "stream ends prematurely", "premature end"}))
-    return {"The file ends early: it may be truncated.", true};
+    return {"The file ends early: it may be truncated.", permanent};
   if (has_any(text, {"decoder (codec", "unknown decoder", "no decoder", "unsupported codec", "codec not supported",
                      "not currently supported", "could not find codec parameters", "unknown codec",
                      "function not implemented", "patch welcome"}))
-    return {"The video uses a format or codec reel cannot decode.", true};
-  if (has_any(text, {"no space left on device", "disk quota exceeded"}))
-    return {"The server ran out of disk space while processing the video.", false};
+    return {"The video uses a format or codec reel cannot decode.", permanent};
   if (r.signal == SIGSEGV || r.signal == SIGBUS || r.signal == SIGABRT || r.signal == SIGFPE || r.signal == SIGILL)
-    return {"The video could not be decoded: the file may be damaged.", true};
-  if (s == step::probe) return {"This file is not a video, or not in a format reel can read.", true};
+    return {"The video could not be decoded: the file may be damaged.", permanent};
+  if (s == step::probe) return {"This file is not a video, or not in a format reel can read.", permanent};
   if (has_any(text, {"invalid data found", "error while decoding", "corrupt", "invalid argument"}))
-    return {"The video could not be decoded: the file may be damaged.", true};
-  if (s == step::poster) return {"Making the poster failed.", false};
-  return {"The video could not be processed.", false};
+    return {"The video could not be decoded: the file may be damaged.", permanent};
+  if (s == step::poster) return {"Making the poster failed.", transient};
+  return {"The video could not be processed.", transient};
 }
 
 }  // namespace reel::media

@@ -127,6 +127,10 @@ std::optional<std::string> refuse_format(std::string_view format_name) {
 }
 
 std::optional<std::string> check_limits(const probe_result& p, const limits& l) {
+  // Scaled to even sizes for H.264 4:2:0, a 1-pixel side becomes 0.
+  if (p.width < 2 || p.height < 2)
+    return "The picture is too small (" + std::to_string(p.width) + "×" + std::to_string(p.height) +
+           " pixels); a video needs at least 2 pixels each way.";
   auto pixels = static_cast<std::int64_t>(p.width) * p.height;
   if (pixels > l.max_pixels)
     return "The picture is too large (" + std::to_string(p.width) + "×" + std::to_string(p.height) +
@@ -314,6 +318,24 @@ std::vector<std::string> transcode_command(const paths& tools, const std::string
                      "-var_stream_map", stream_map, work_dir + "/hls/%v/index.m3u8"});
   a.insert(a.end(), {"-progress", "pipe:1", "-nostats"});
   return a;
+}
+
+double playlist_duration(std::string_view playlist) {
+  double total = 0;
+  while (!playlist.empty()) {
+    auto nl = playlist.find('\n');
+    std::string_view line = playlist.substr(0, nl);
+    playlist = nl == std::string_view::npos ? std::string_view{} : playlist.substr(nl + 1);
+    if (line.starts_with("#EXTINF:")) total += std::atof(std::string(line.substr(8)).c_str());
+  }
+  return total;
+}
+
+std::optional<std::string> check_output_duration(double probed_sec, double output_sec) {
+  // 2 %, and at least a tenth of a second for very short clips (a frame or an audio packet).
+  double allowed = std::max(probed_sec * 0.02, 0.1);
+  if (probed_sec - output_sec > allowed) return "The file ends early: it may be truncated.";
+  return std::nullopt;
 }
 
 std::vector<std::string> playlist_segments(std::string_view playlist) {

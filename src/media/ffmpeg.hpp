@@ -49,7 +49,8 @@ struct limits {
   double max_fps = 120;
   double max_seconds = 6 * 3600;
 };
-// Why the probed source exceeds the limits, in words; nullopt when it does not.
+// Why the probed source exceeds the limits (or is below 2 pixels a side,
+// which cannot be scaled), in words; nullopt when it does not.
 std::optional<std::string> check_limits(const probe_result& p, const limits& l);
 // How long the transcode may run: 10 minutes plus 10 s per second of video,
 // with the probed duration clamped to the limit (a file's claim can only
@@ -110,6 +111,14 @@ struct segment_stats {
   std::int64_t peak_bps = 0, average_bps = 0;
 };
 segment_stats measure_playlist(std::string_view playlist, const std::vector<std::uint64_t>& segment_sizes);
+// The total of a media playlist's segment durations (#EXTINF), in seconds.
+double playlist_duration(std::string_view playlist);
+// Why an output of `output_sec` seconds is not a whole transcode of a
+// source probed at `probed_sec`: more than 2 % short (and more than 0.1 s,
+// a frame or an audio packet of a very short clip) means ffmpeg stopped at
+// a decode error (it exits 0 after those), e.g. in a truncated file whose
+// index claims the whole duration. In words; nullopt when it is whole.
+std::optional<std::string> check_output_duration(double probed_sec, double output_sec);
 // The segment file names a media playlist lists, in order.
 std::vector<std::string> playlist_segments(std::string_view playlist);
 

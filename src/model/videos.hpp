@@ -54,6 +54,8 @@ struct job {
   std::optional<std::string> video_id;
   job_state state = job_state::queued;
   std::int64_t attempts = 0, max_attempts = 3;
+  std::int64_t takeovers = 0;         // runs whose worker died (not attempts)
+  std::int64_t resource_retries = 0;  // runs put back for a resource (not attempts)
   std::string run_after;
   std::optional<std::string> lease_owner, lease_expires_at, last_error;
   std::string created_at, updated_at;

@@ -23,16 +23,16 @@ namespace {
 
 struct job_row {
   std::string state;
-  std::int64_t attempts = 0;
+  std::int64_t attempts = 0, takeovers = 0;
 };
 
 job_row job_of(const std::string& data_dir, const std::string& video_id) {
   auto db = reel::db::open_database(test_database_url(data_dir), data_dir, 1);
   job_row j;
   db->transact(false, [&](reel::db::transaction& s) {
-    auto r =
-        s.query_one("SELECT state, attempts FROM jobs WHERE video_id = ? ORDER BY created_at DESC LIMIT 1", {video_id});
-    if (r) j = {r->text(0), r->int64(1)};
+    auto r = s.query_one(
+        "SELECT state, attempts, takeovers FROM jobs WHERE video_id = ? ORDER BY created_at DESC LIMIT 1", {video_id});
+    if (r) j = {r->text(0), r->int64(1), r->int64(2)};
   });
   return j;
 }
@@ -242,7 +242,8 @@ TEST(processing, job_survives_kill_9_of_the_server) {
   auto v = wait_for_processing(again.port(), a.token, id);
   EXPECT_EQ(v.at("status"), "ready") << json::serialize(v);
   EXPECT_EQ(job_of(data, id).state, "succeeded");
-  EXPECT_EQ(job_of(data, id).attempts, 2);
+  EXPECT_EQ(job_of(data, id).attempts, 1);  // the crash was a takeover, not an attempt
+  EXPECT_EQ(job_of(data, id).takeovers, 1);
   fs::remove_all(scratch());
 }
 
@@ -263,11 +264,120 @@ TEST(processing, reel_worker_process_takes_over_after_kill_9) {
   int second = start_worker((scratch() / "w2.log").string());
   auto v = wait_for_processing(s.port(), a.token, id);
   EXPECT_EQ(v.at("status"), "ready") << json::serialize(v);
-  EXPECT_EQ(job_of(s.data_dir(), id).attempts, 2);
+  EXPECT_EQ(job_of(s.data_dir(), id).attempts, 1);  // a takeover, not an attempt
+  EXPECT_EQ(job_of(s.data_dir(), id).takeovers, 1);
   ::kill(second, SIGTERM);
   for (int i = 0; i < 100 && ::kill(second, 0) == 0; ++i) std::this_thread::sleep_for(50ms);
   EXPECT_NE(::kill(second, 0), 0);  // a SIGTERM'd worker exits
   EXPECT_NE(read_file(scratch() / "w2.log").find("video ready"), std::string::npos);
+  fs::remove_all(scratch());
+}
+
+// Reliability issue: a claim counted an attempt and a shutdown did not give
+// it back; after 3 rolling restarts during one transcode, the next transient
+// error failed the video at once.
+TEST(processing, graceful_restarts_during_a_transcode_do_not_consume_attempts) {
+  fs::create_directories(scratch());
+  auto clip = make_clip((scratch() / "r.mp4").string(), {.seconds = 20, .width = 640, .height = 360});
+  // One counted attempt: any attempt consumed by a restart would fail it.
+  server_process first({"--job-max-attempts", "1"});  // owns the data directory until the end
+  std::string data = first.data_dir();
+  auto a = register_account(first.port(), "r@example.com", "R");
+  auto id = upload_clip(first.port(), a, clip, "video/mp4");
+  wait_for_stage(first.port(), a.token, id, "hls");
+  EXPECT_EQ(first.stop(SIGTERM), 0);
+  for (int restart = 1; restart < 3; ++restart) {
+    EXPECT_EQ(job_of(data, id).state, "queued");
+    EXPECT_EQ(job_of(data, id).attempts, 0) << restart;
+    server_process s({"--data-dir", data, "--job-max-attempts", "1"});
+    wait_for_stage(s.port(), a.token, id, "hls");
+    EXPECT_EQ(s.stop(SIGTERM), 0);
+  }
+  EXPECT_EQ(job_of(data, id).attempts, 0);
+  server_process last({"--data-dir", data, "--job-max-attempts", "1"});
+  auto v = wait_for_processing(last.port(), a.token, id);
+  EXPECT_EQ(v.at("status"), "ready") << json::serialize(v);
+  EXPECT_EQ(job_of(data, id).attempts, 1);
+  EXPECT_EQ(job_of(data, id).takeovers, 0);
+  fs::remove_all(scratch());
+}
+
+// Reliability issue: orphaned jobs waited the whole lease even when the same
+// worker restarted at once. The restarted process holds the dead one's
+// identity (its slot's lock was free) and takes its jobs back at start.
+TEST(processing, a_server_restarted_after_kill_9_reclaims_its_own_jobs_at_once) {
+  fs::create_directories(scratch());
+  auto clip = make_clip((scratch() / "i.mp4").string(), {.seconds = 20, .width = 640, .height = 360});
+  server_process s({"--job-lease-ms", "120000"});
+  auto a = register_account(s.port(), "i@example.com", "I");
+  auto id = upload_clip(s.port(), a, clip, "video/mp4");
+  wait_for_stage(s.port(), a.token, id, "hls");
+  std::string data = s.data_dir();
+  EXPECT_EQ(s.stop(SIGKILL), 128 + SIGKILL);
+  auto restarted = std::chrono::steady_clock::now();
+  server_process again({"--data-dir", data, "--job-lease-ms", "120000"});
+  EXPECT_TRUE(again.wait_for_log("jobs of this worker's previous run reclaimed"));
+  auto v = wait_for_processing(again.port(), a.token, id, 100s);
+  EXPECT_EQ(v.at("status"), "ready") << json::serialize(v);
+  EXPECT_LT(std::chrono::steady_clock::now() - restarted, 110s);  // not after the 120 s lease
+  EXPECT_EQ(job_of(data, id).attempts, 1);
+  EXPECT_EQ(job_of(data, id).takeovers, 1);
+  fs::remove_all(scratch());
+}
+
+// A second live process on the same data directory takes another identity:
+// it neither reclaims the first one's running job nor gets its name.
+TEST(processing, two_live_processes_on_one_data_directory_never_share_an_identity) {
+  fs::create_directories(scratch());
+  auto clip = make_clip((scratch() / "t.mp4").string(), {.seconds = 20, .width = 640, .height = 360});
+  server_process s({"--job-lease-ms", "120000"});
+  auto a = register_account(s.port(), "t@example.com", "T");
+  auto id = upload_clip(s.port(), a, clip, "video/mp4");
+  wait_for_stage(s.port(), a.token, id, "hls");
+  server_process second({"--data-dir", s.data_dir(), "--job-lease-ms", "120000"});
+  EXPECT_TRUE(second.wait_for_log("workers started"));
+  EXPECT_NE(s.log().find("/w0/"), std::string::npos) << s.log();
+  EXPECT_NE(second.log().find("/w1/"), std::string::npos) << second.log();
+  EXPECT_EQ(second.log().find("reclaimed"), std::string::npos);
+  auto v = wait_for_processing(s.port(), a.token, id);
+  EXPECT_EQ(v.at("status"), "ready") << json::serialize(v);
+  EXPECT_EQ(job_of(s.data_dir(), id).takeovers, 0);
+  fs::remove_all(scratch());
+}
+
+// Reliability issue: a 1×1 video was scaled to 0×0 and retried 3 times; a
+// truncated faststart MP4 ended `ready` with twice its real duration.
+TEST(processing, one_pixel_and_truncated_faststart_videos_fail_at_once_in_words) {
+  server_process s({"--job-retry-base-ms", "100"});
+  auto a = register_account(s.port(), "p@example.com", "P");
+  fs::create_directories(scratch());
+  std::string one = (scratch() / "one.mkv").string();
+  ASSERT_EQ(std::system(("ffmpeg -v error -y -f lavfi -i 'color=c=red:size=2x2:duration=1:rate=25,scale=1:1' "
+                         "-c:v mpeg4 '" +
+                         one + "'")
+                            .c_str()),
+            0);
+  auto pixel = upload_clip(s.port(), a, read_file(one), "video/x-matroska");
+  make_clip((scratch() / "whole.mp4").string(), {.seconds = 10});
+  std::string fast = (scratch() / "fast.mp4").string();
+  ASSERT_EQ(std::system(("ffmpeg -v error -y -i '" + (scratch() / "whole.mp4").string() +
+                         "' -c copy -movflags +faststart '" + fast + "'")
+                            .c_str()),
+            0);
+  std::string bytes = read_file(fast);
+  auto cut = upload_clip(s.port(), a, bytes.substr(0, bytes.size() / 2), "video/mp4");
+  auto v = wait_for_processing(s.port(), a.token, pixel);
+  EXPECT_EQ(v.at("status"), "failed");
+  EXPECT_EQ(v.at("error"), "The picture is too small (1×1 pixels); a video needs at least 2 pixels each way.");
+  auto w = wait_for_processing(s.port(), a.token, cut);
+  EXPECT_EQ(w.at("status"), "failed") << json::serialize(w);
+  EXPECT_EQ(w.at("error"), "The file ends early: it may be truncated.");
+  std::this_thread::sleep_for(500ms);  // longer than the retry delay: nothing comes back
+  EXPECT_EQ(job_of(s.data_dir(), pixel).attempts, 1);
+  EXPECT_EQ(job_of(s.data_dir(), pixel).state, "failed");
+  EXPECT_EQ(job_of(s.data_dir(), cut).attempts, 1);
+  EXPECT_EQ(job_of(s.data_dir(), cut).state, "failed");
+  EXPECT_TRUE(s.wait_for_log("output shorter than the source claims"));
   fs::remove_all(scratch());
 }
 

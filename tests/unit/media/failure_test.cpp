@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -74,7 +75,7 @@ TEST_F(failure_test, playlists_manifests_and_lists_are_refused_before_reading_wh
   auto hls =
       probe("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:1.0,\nother/seg.ts\n#EXT-X-ENDLIST\n");
   EXPECT_EQ(hls.message, "This file is a playlist, not a video.");
-  EXPECT_TRUE(hls.permanent);
+  EXPECT_EQ(hls.kind, failure_kind::permanent);
   auto dash = probe(
       "<?xml version=\"1.0\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" "
       "profiles=\"urn:mpeg:dash:profile:isoff-on-demand:2011\" type=\"static\" mediaPresentationDuration=\"PT1S\">"
@@ -93,13 +94,13 @@ TEST_F(failure_test, playlists_manifests_and_lists_are_refused_before_reading_wh
 TEST_F(failure_test, garbage_and_truncated_files_are_told_in_words) {
   auto garbage = probe(reel::test::random_bytes(50'000, 3));
   EXPECT_EQ(garbage.message, "This file is not a video, or not in a format reel can read.");
-  EXPECT_TRUE(garbage.permanent);
+  EXPECT_EQ(garbage.kind, failure_kind::permanent);
   // An MP4 cut before its index (written at the end without faststart).
   std::string whole = reel::test::make_clip((dir_ / "whole.mp4").string(), {.seconds = 2});
   ASSERT_LT(whole.find("mdat"), whole.find("moov"));
   auto cut = probe(whole.substr(0, whole.size() / 2));
   EXPECT_EQ(cut.message, "The file ends early: it may be truncated.");
-  EXPECT_TRUE(cut.permanent);
+  EXPECT_EQ(cut.kind, failure_kind::permanent);
 }
 
 TEST_F(failure_test, running_out_of_the_memory_limit_is_told_in_words) {
@@ -109,7 +110,7 @@ TEST_F(failure_test, running_out_of_the_memory_limit_is_told_in_words) {
   ASSERT_FALSE(r.ok());
   auto f = explain_failure(step::transcode, r);
   EXPECT_EQ(f.message, "The video needs more memory to process than this server allows.");
-  EXPECT_TRUE(f.permanent);
+  EXPECT_EQ(f.kind, failure_kind::permanent);
   expect_words_only(f);
 }
 
@@ -123,18 +124,18 @@ TEST(explain_failure, outcomes_become_sentences) {
   child_result timed_out;
   timed_out.killed = timed_out.timed_out = true;
   EXPECT_EQ(explain_failure(step::transcode, timed_out).message, "Processing took too long and was stopped.");
-  EXPECT_TRUE(explain_failure(step::transcode, timed_out).permanent);
+  EXPECT_EQ(explain_failure(step::transcode, timed_out).kind, failure_kind::permanent);
   child_result cpu;
   cpu.signal = SIGXCPU;
   EXPECT_EQ(explain_failure(step::transcode, cpu).message,
             "Processing used more computing time than allowed and was stopped.");
   child_result oom;
   oom.signal = SIGKILL;
-  EXPECT_FALSE(explain_failure(step::transcode, oom).permanent);  // the kernel's kill: try again
+  EXPECT_EQ(explain_failure(step::transcode, oom).kind, failure_kind::transient);  // the kernel's kill: try again
   child_result not_started;
   not_started.start_error = "No such file or directory: /usr/bin/ffmpeg";
   EXPECT_EQ(explain_failure(step::probe, not_started).message, "The video processor could not be started.");
-  EXPECT_FALSE(explain_failure(step::probe, not_started).permanent);
+  EXPECT_EQ(explain_failure(step::probe, not_started).kind, failure_kind::resource);  // fork/exec: the server's
   EXPECT_EQ(explain_failure(step::transcode, with("Decoder (codec none) not found for input stream #0:0\n")).message,
             "The video uses a format or codec reel cannot decode.");
   EXPECT_EQ(explain_failure(step::transcode,
@@ -145,15 +146,25 @@ TEST(explain_failure, outcomes_become_sentences) {
   EXPECT_EQ(
       explain_failure(step::transcode, with("/data/x/work-1/hls/240p/seg_000.ts: No space left on device\n")).message,
       "The server ran out of disk space while processing the video.");
+  // The server's resources, whatever else ffmpeg said: retried later, not counted.
+  EXPECT_EQ(explain_failure(step::transcode, with("seg_000.ts: No space left on device\nError writing trailer: "
+                                                  "Invalid argument\n"))
+                .kind,
+            failure_kind::resource);
+  EXPECT_EQ(explain_failure(step::poster, with("x.jpg: Disk quota exceeded\n")).kind, failure_kind::resource);
+  auto fds = explain_failure(step::probe, with("original: Too many open files\n"));
+  EXPECT_EQ(fds.message, "The server ran out of open files while processing the video.");
+  EXPECT_EQ(fds.kind, failure_kind::resource);
   child_result crashed;
   crashed.signal = SIGSEGV;
   EXPECT_EQ(explain_failure(step::transcode, crashed).message,
             "The video could not be decoded: the file may be damaged.");
   // Unrecognized: retried after the probe, refused at the probe.
   EXPECT_EQ(explain_failure(step::transcode, with("something new\n")).message, "The video could not be processed.");
-  EXPECT_FALSE(explain_failure(step::transcode, with("something new\n")).permanent);
-  EXPECT_TRUE(explain_failure(step::probe, with("something new\n")).permanent);
+  EXPECT_EQ(explain_failure(step::transcode, with("something new\n")).kind, failure_kind::transient);
+  EXPECT_EQ(explain_failure(step::probe, with("something new\n")).kind, failure_kind::permanent);
   EXPECT_EQ(explain_failure(step::poster, with("something new\n")).message, "Making the poster failed.");
+  EXPECT_EQ(explain_failure(step::poster, with("something new\n")).kind, failure_kind::transient);
   // The server's paths are not read as ffmpeg's words.
   EXPECT_EQ(explain_failure(step::probe,
                             with("/srv/truncated files/v1/original: Invalid data found when processing "
@@ -166,4 +177,12 @@ TEST(explain_failure, outcomes_become_sentences) {
       explain_failure(step::probe, with("[concat @ 0x55d0] Format not on whitelist 'mov'\n/x: Invalid argument\n"))
           .message,
       "This file is a list of other files, not a video.");
+}
+
+TEST(explain_failure, storage_errnos_of_the_servers_resources_are_told_apart) {
+  for (int e : {ENOSPC, EDQUOT, EMFILE, ENFILE, EIO}) EXPECT_TRUE(is_resource_errno(e)) << e;
+  for (int e : {0, ENOENT, EACCES, EEXIST, EINVAL, ENOTDIR}) EXPECT_FALSE(is_resource_errno(e)) << e;
+  EXPECT_EQ(resource_failure_message(EDQUOT), "The server ran out of disk space while processing the video.");
+  EXPECT_EQ(resource_failure_message(ENFILE), "The server ran out of open files while processing the video.");
+  EXPECT_EQ(resource_failure_message(EIO), "The server's storage failed while processing the video.");
 }

@@ -274,3 +274,38 @@ TEST(transcode_timeout, follows_the_limit_not_the_files_claim) {
   p.duration_sec = -5;
   EXPECT_EQ(transcode_timeout(p, l), std::chrono::milliseconds(600'000));
 }
+
+// Reliability issue: a 1×1 video was scaled to 0×0 and retried 3 times.
+TEST(check_limits, a_side_under_two_pixels_cannot_be_scaled_and_is_refused_in_words) {
+  probe_result p;
+  p.duration_sec = 1;
+  p.fps = 25;
+  p.width = p.height = 1;
+  EXPECT_EQ(check_limits(p, {}), "The picture is too small (1×1 pixels); a video needs at least 2 pixels each way.");
+  p.width = 640;
+  EXPECT_EQ(check_limits(p, {}), "The picture is too small (640×1 pixels); a video needs at least 2 pixels each way.");
+  p.height = 2;
+  EXPECT_EQ(check_limits(p, {}), std::nullopt);
+  for (const auto& r : plan_ladder(p)) {
+    EXPECT_GE(r.width, 2);
+    EXPECT_GE(r.height, 2);
+  }
+}
+
+TEST(check_output_duration, more_than_two_percent_short_is_a_file_that_ends_early) {
+  EXPECT_EQ(check_output_duration(10.0, 10.0), std::nullopt);
+  EXPECT_EQ(check_output_duration(10.0, 9.81), std::nullopt);  // 1.9 % short: frame and packet rounding
+  EXPECT_EQ(check_output_duration(10.0, 10.5), std::nullopt);  // longer is not short
+  EXPECT_EQ(check_output_duration(10.0, 9.7), "The file ends early: it may be truncated.");
+  EXPECT_EQ(check_output_duration(10.0, 4.84), "The file ends early: it may be truncated.");
+  EXPECT_EQ(check_output_duration(10.0, 0), "The file ends early: it may be truncated.");
+  EXPECT_EQ(check_output_duration(1.0, 0.92), std::nullopt);  // a frame or two of a 1 s clip
+  EXPECT_EQ(check_output_duration(1.0, 0.8), "The file ends early: it may be truncated.");
+}
+
+TEST(playlist_duration, adds_the_segments_durations) {
+  EXPECT_DOUBLE_EQ(playlist_duration("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.000000,\nseg_000.ts\n"
+                                     "#EXTINF:4.0,\nseg_001.ts\n#EXTINF:1.52,\nseg_002.ts\n#EXT-X-ENDLIST\n"),
+                   9.52);
+  EXPECT_DOUBLE_EQ(playlist_duration(""), 0);
+}
