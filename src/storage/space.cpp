@@ -63,6 +63,7 @@ std::uint64_t space_guard::room_locked(bool fresh) {
 }
 
 void space_guard::require(std::uint64_t bytes, bool count) {
+  if (configured_ == std::uint64_t(0)) return;  // no reserve: writes run until the volume is full (ENOSPC)
   std::lock_guard lock(mutex_);
   // Refused only after a fresh look: a delete may have freed room meanwhile.
   if (room_locked(false) < bytes && room_locked(true) < bytes)

@@ -39,8 +39,9 @@ class space_guard {
   using time_source = std::function<std::chrono::steady_clock::time_point()>;
 
   // Watches the volume holding `dir` (which need not exist yet: its
-  // nearest existing parent is looked at). `reserve`: free bytes to keep;
-  // nullopt: default_reserve of the volume. `now`: for tests.
+  // nearest existing parent is looked at). `reserve`: free bytes to keep
+  // (0: none, and nothing is checked); nullopt: default_reserve of the
+  // volume. `now`: for tests.
   explicit space_guard(std::filesystem::path dir, std::optional<std::uint64_t> reserve = std::nullopt,
                        time_source now = nullptr);
 

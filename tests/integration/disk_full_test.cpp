@@ -202,8 +202,8 @@ TEST_F(disk_full, a_tus_patch_stopped_by_the_reserve_keeps_what_was_written_and_
 }
 
 TEST_F(disk_full, a_tus_patch_on_a_volume_full_to_the_last_byte_keeps_what_was_written) {
-  // No reserve: the writes run into ENOSPC itself, and the offset is recorded
-  // through the ballast the database is given.
+  // No reserve: the writes run into ENOSPC itself (std::system_error from
+  // pwrite), and the offset is recorded even if the database needs the ballast.
   server_process s({"--data-dir", data_, "--workers", "0"}, {{"REEL_STORAGE_RESERVE_BYTES", "0"}});
   auto a = register_account(s.port(), "enospc@example.com", "Enospc");
   std::string bytes = random_bytes(10 * k_mib, 5);
@@ -218,7 +218,10 @@ TEST_F(disk_full, a_tus_patch_on_a_volume_full_to_the_last_byte_keeps_what_was_w
   EXPECT_GE(stored, 4 * k_mib);
   EXPECT_LE(stored, 5 * k_mib + 300 * 1024);
   EXPECT_EQ(read_file(original_of(a, video_id)), bytes.substr(0, stored));
+  // A chunked upload meets ENOSPC too: 507, and its temp file goes.
+  expect_out_of_storage(chunked_upload(s.port(), a.token, random_bytes(6 * k_mib, 6)), "a chunked upload");
   EXPECT_EQ(files_in(fs::path(data_) / "tmp"), 0u);
+  EXPECT_TRUE(s.wait_for_log("request failed: out of storage")) << "the 507s came from ENOSPC itself";
 
   fs::remove(fs::path(volume_.dir()) / "filler");
   auto rest = patch(s.port(), a.token, location, stored, bytes.substr(stored));
