@@ -71,6 +71,17 @@ std::vector<api::readiness_check> readiness_checks(db::gateway& db, worker_pool&
                       auto probe = [&dir] { return sys::probe_writable(dir); };
                       auto problem = co_await pool.offload(probe);
                       if (!problem) co_return std::nullopt;
+                      // Full is not broken: reads and DELETE (which frees space) still work, so
+                      // the node stays in rotation; uploads get 507.
+                      auto full = [&dir] {
+                        std::error_code ec;
+                        auto space = std::filesystem::space(dir, ec);
+                        return !ec && space.available < (1 << 20);
+                      };
+                      if (co_await pool.offload(full)) {
+                        log::warn("readiness: the data directory is full", {{"error", *problem}});
+                        co_return std::nullopt;
+                      }
                       log::warn("readiness: the data directory is not writable", {{"error", *problem}});
                       co_return std::string("the data directory is not writable");
                     }});

@@ -159,6 +159,9 @@ TEST_F(disk_full, uploads_get_507_and_login_reads_and_delete_still_work_so_space
   auto hls = call(s.port(), "GET", "/api/stream/" + clip_id + "/hls/master.m3u8", token);
   EXPECT_EQ(hls.status(), 200u);
   expect_out_of_storage(upload(s.port(), token, random_bytes(100'000, 2)), "an upload on a full disk");
+  // A full node stays in a balancer's rotation: it still serves, and frees space.
+  auto ready = call(s.port(), "GET", "/readyz");
+  EXPECT_EQ(ready.status(), 200u) << ready.raw.body();
 
   // Space is freed through the API; then uploads work again.
   for (const auto& id : big) {
