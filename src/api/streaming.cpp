@@ -96,6 +96,8 @@ asio::awaitable<response> thumbnail(video_api& api, context& ctx) {
   if (!co_await api.thumbnails.make(input, seek, width, output)) {
     // Deleted or reprocessed while the frame was being made: answer as if asked now.
     co_await api.videos.playable(*ctx.principal, named_org(ctx), id);  // 404 or 409 when so
+    auto room = [&space = api.files.space()] { space.check(0); };
+    co_await api.pool.offload(room);  // 507 when the volume is full (down to the reserve)
     throw error(errc::internal, "The frame could not be made.");
   }
   response res = co_await http::serve_file(ctx, api.pool, output, options);

@@ -124,14 +124,40 @@ asio::awaitable<void> read_body(upload_api& api, context& ctx, body_transfer& t)
   co_await t.writer.flush();
 }
 
+// After the volume filled up (or reached the reserve): the bytes that reached
+// the file stay, fsynced and recorded as the offset, so that a HEAD tells
+// where to resume once there is room; what was still buffered goes.
+asio::awaitable<void> keep_written(upload_api& api, body_transfer& t) {
+  t.writer.drop_buffered();
+  auto keep = [f = &t.file, from = t.checkpointed, to = t.writer.written()] {
+    std::uint64_t end = std::clamp(f->size(), from, to);
+    f->truncate(end);
+    f->sync();
+    return end;
+  };
+  std::uint64_t kept = co_await api.pool.offload(keep);
+  if (kept != t.checkpointed) co_await api.uploads.record_offset(t.upload, static_cast<std::int64_t>(kept));
+  t.checkpointed = kept;
+  log::warn("upload stopped: out of storage", {{"upload", t.upload.id}, {"offset", kept}});
+}
+
 // After a body failed: a dropped connection keeps what arrived (as tus asks,
-// so the client resumes after it); anything else goes back to the last
-// recorded offset.
-asio::awaitable<void> settle_failed_body(upload_api& api, body_transfer& t, bool keep_partial) {
+// so the client resumes after it), a full volume what was written
+// (`keep_written`); anything else goes back to the last recorded offset.
+asio::awaitable<void> settle_failed_body(upload_api& api, body_transfer& t, bool keep_partial,
+                                         bool keep_written_bytes = false) {
   const std::string& id = t.upload.id;
   if (!co_await t.writer.settle()) {
-    keep_partial = false;
+    keep_partial = keep_written_bytes = false;
     log::warn("writing an upload failed", {{"upload", id}});
+  }
+  if (keep_written_bytes) {
+    try {
+      co_await keep_written(api, t);
+      co_return;
+    } catch (const std::exception& e) {
+      log::warn("upload out of storage; written bytes not recorded", {{"upload", id}, {"error", e.what()}});
+    }
   }
   if (keep_partial) {
     try {
@@ -164,7 +190,9 @@ asio::awaitable<std::int64_t> receive_bytes(upload_api& api, context& ctx, const
   auto file = co_await open_upload_file(api, u);
   std::optional<sha1> hasher;
   if (checksum) hasher.emplace();
-  auto write = [f = file.get(), h = hasher ? &*hasher : nullptr](std::uint64_t at, std::string_view bytes) {
+  auto write = [f = file.get(), h = hasher ? &*hasher : nullptr, space = &api.files.space()](std::uint64_t at,
+                                                                                             std::string_view bytes) {
+    space->claim(bytes.size());  // error(insufficient_storage) rather than eat into the reserve
     f->write_at(at, bytes);
     if (h) h->update(bytes);
   };
@@ -172,7 +200,7 @@ asio::awaitable<std::int64_t> receive_bytes(upload_api& api, context& ctx, const
   storage::batch_writer writer(api.pool, loop, write, start);
   body_transfer t{u, *file, writer, hasher.has_value(), start};
   std::exception_ptr failure;
-  bool keep_partial = false;
+  bool keep_partial = false, out_of_storage = false;
   try {
     co_await read_body(api, ctx, t);
     if (hasher) {
@@ -186,11 +214,14 @@ asio::awaitable<std::int64_t> receive_bytes(upload_api& api, context& ctx, const
   } catch (const http::client_gone&) {
     failure = std::current_exception();
     keep_partial = !hasher;
+  } catch (const std::exception& e) {
+    failure = std::current_exception();
+    out_of_storage = !hasher && errc_of(e) == errc::insufficient_storage;
   } catch (...) {
     failure = std::current_exception();
   }
   if (!failure) co_return static_cast<std::int64_t>(writer.written());
-  co_await settle_failed_body(api, t, keep_partial);
+  co_await settle_failed_body(api, t, keep_partial, out_of_storage);
   std::rethrow_exception(failure);
 }
 
@@ -256,6 +287,9 @@ std::pair<domain::uploads::new_upload, bool> parse_creation(const upload_api& ap
 // POST /api/uploads (creation, creation-with-upload).
 asio::awaitable<response> create_upload(upload_api& api, context& ctx) {
   auto [n, with_body] = parse_creation(api, ctx);
+  // An upload that cannot fit above the storage reserve is refused up front (507).
+  auto room = [&space = api.files.space(), length = static_cast<std::uint64_t>(n.length)] { space.check(length); };
+  co_await api.pool.offload(room);
   auto made = co_await api.uploads.create(*ctx.principal, *ctx.org, n);
   const model::upload& u = made.upload;
   std::int64_t received = 0;

@@ -103,7 +103,12 @@ response video_response(status s, const model::video& v) {
 asio::awaitable<void> receive_file(video_api& api, context& ctx, storage::temp_file& file,
                                    std::optional<http::multipart_parser>& parser, upload_sink& sink) {
   auto loop = co_await asio::this_coro::executor;
-  storage::batch_writer writer(api.pool, loop, [f = &file](std::uint64_t, std::string_view b) { f->write(b); });
+  // error(insufficient_storage) rather than eat into the storage reserve.
+  auto write = [f = &file, space = &api.files.space()](std::uint64_t, std::string_view b) {
+    space->claim(b.size());
+    f->write(b);
+  };
+  storage::batch_writer writer(api.pool, loop, write);
   sink.writer = &writer;
   std::exception_ptr failure;
   try {
@@ -144,7 +149,11 @@ asio::awaitable<response> upload_video(video_api& api, context& ctx) {
   std::optional<http::multipart_parser> parser;
   if (boundary) parser.emplace(*boundary, sink);
 
-  auto open_job = [&api] { return std::make_unique<storage::temp_file>(api.files); };
+  // A body that cannot fit above the storage reserve is refused up front (507).
+  auto open_job = [&api, declared = ctx.body->content_length().value_or(0)] {
+    api.files.space().check(declared);
+    return std::make_unique<storage::temp_file>(api.files);
+  };
   std::unique_ptr<storage::temp_file> tmp = co_await api.pool.offload(open_job);
   std::exception_ptr failure;
   try {

@@ -10,6 +10,7 @@
 #include "api/uploads.hpp"
 #include "api/videos.hpp"
 #include "api/web.hpp"
+#include "app/reserve.hpp"
 #include "app/setup.hpp"
 #include "app/user.hpp"
 #include "core/async.hpp"
@@ -70,6 +71,17 @@ std::vector<api::readiness_check> readiness_checks(db::gateway& db, worker_pool&
                       auto probe = [&dir] { return sys::probe_writable(dir); };
                       auto problem = co_await pool.offload(probe);
                       if (!problem) co_return std::nullopt;
+                      // Full is not broken: reads and DELETE (which frees space) still work, so
+                      // the node stays in rotation; uploads get 507.
+                      auto full = [&dir] {
+                        std::error_code ec;
+                        auto space = std::filesystem::space(dir, ec);
+                        return !ec && space.available < (1 << 20);
+                      };
+                      if (co_await pool.offload(full)) {
+                        log::warn("readiness: the data directory is full", {{"error", *problem}});
+                        co_return std::nullopt;
+                      }
                       log::warn("readiness: the data directory is not writable", {{"error", *problem}});
                       co_return std::string("the data directory is not writable");
                     }});
@@ -149,7 +161,8 @@ class server_node {
         recovery_api_{recovery_, cfg.trusted_proxies},
         invitations_(db_, accounts_, clock_, invitation_settings_of(cfg)),
         guard_(accounts_, cfg.cors_origins),
-        files_(storage_dir_of(cfg)),
+        files_(storage_dir_of(cfg), cfg.storage_reserve_bytes),
+        reserve_(io, pool, cfg, files_.space()),
         tools_(find_tools()),
         processor_(io, db_, files_, tools_, hub_, clock_, processor_settings_of(cfg, cfg.workers),
                    db::listen_for_jobs(database, io.get_executor())),
@@ -247,6 +260,7 @@ class server_node {
   domain::invitations invitations_;
   api::guard guard_;
   storage::layout files_;
+  storage_reserve reserve_;  // the data directory's ballast, given up when the database finds the volume full
   media::paths tools_;
   jobs::processor processor_;
   media::thumbnailer thumbnails_;
@@ -447,6 +461,7 @@ asio::ip::tcp::endpoint server_node::start() {
   // On a shared volume other nodes' uploads in progress stay (they write to them).
   auto untouched = shared_storage(cfg_) ? std::chrono::seconds(600) : std::chrono::seconds(0);
   if (auto leftovers = files_.prepare(untouched)) log::info("removed unfinished uploads", {{"count", leftovers}});
+  reserve_.start(db_);
   if (cluster_) cluster_->line.start();
   asio::co_spawn(io_, thumbnails_.load(files_.root()), log_failure("reading the thumbnail cache"));
   asio::ip::tcp::endpoint bound;
@@ -483,6 +498,7 @@ void server_node::shutdown(std::function<void()> done) {
     if (smtp_) smtp_->stop();
     session_sweep_.stop();
     upload_sweep_.stop();
+    reserve_.stop();
     job_counts_.stop();
     if (!cluster_) return done();
     // The last events (jobs put back in the queue) go out before the link closes.

@@ -1,5 +1,6 @@
 #include "app/setup.hpp"
 
+#include "app/reserve.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/system.hpp"
@@ -15,8 +16,10 @@ namespace reel::app {
 void prepare_data_dir(const config& cfg) {
   if (auto problem = sys::make_private_dir(cfg.data_dir))
     throw config_error("The data directory " + cfg.data_dir + " cannot be used: " + *problem + ".");
-  if (auto problem = sys::probe_writable(cfg.data_dir))
-    throw config_error("The data directory is not usable: " + *problem + ".");
+  auto problem = sys::probe_writable(cfg.data_dir);
+  // A volume filled up while reel was stopped: the ballast kept for this gives the room back.
+  if (problem && storage::ballast(ballast_path_of(cfg)).release()) problem = sys::probe_writable(cfg.data_dir);
+  if (problem) throw config_error("The data directory is not usable: " + *problem + ".");
   if (cfg.storage_dir.empty()) return;
   if (auto problem = sys::make_private_dir(cfg.storage_dir))
     throw config_error("The storage directory " + cfg.storage_dir + " cannot be used: " + *problem + ".");

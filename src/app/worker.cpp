@@ -1,4 +1,5 @@
 // The `reel worker` and `reel migrate` commands.
+#include "app/reserve.hpp"
 #include "app/serve.hpp"
 #include "app/setup.hpp"
 #include "core/async.hpp"
@@ -28,7 +29,9 @@ int run_worker(const config& cfg) {
   system_clock wall_clock;
   auto database = open_database(cfg, wall_clock);
   db::gateway db(pool, *database);
-  storage::layout files(storage_dir_of(cfg));
+  storage::layout files(storage_dir_of(cfg), cfg.storage_reserve_bytes);
+  storage_reserve reserve(io, pool, cfg, files.space());
+  reserve.start(db);
   // Alone, events stay in this process (no one listens); in a cluster they
   // reach every API node's Socket.IO rooms through Redis.
   auto cluster = make_cluster(cfg, io.get_executor(), wall_clock);
@@ -52,6 +55,7 @@ int run_worker(const config& cfg) {
   signals.async_wait([&](boost::system::error_code ec, int) {
     if (ec) return;
     log::info("worker shutting down");
+    reserve.stop();
     processor.stop([&] {
       if (!cluster) return io.stop();
       // The last events (jobs put back in the queue) go out before the link closes.

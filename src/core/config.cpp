@@ -119,6 +119,12 @@ const std::vector<setting>& settings() {
          if (v.empty()) fail(s, "a directory path", v);
          c.storage_dir = v;
        }},
+      {"REEL_STORAGE_RESERVE_BYTES", "storage-reserve-bytes",
+       "free space uploads and processing leave on the storage volume, kept for logins, reads and deletes; 0 = none "
+       "(default 2% of the volume, from 4 MiB to 256 MiB)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.storage_reserve_bytes = parse_uint(s, v, 0, std::uint64_t(1) << 50, "a number of bytes");
+       }},
       {"REEL_REDIS_URL", "redis-url",
        "redis://host:port[/db] or unix:///path[?db=N]: events, revocations and locks across nodes (default: none, one "
        "node)",

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -26,6 +27,10 @@ struct config {
   // Where videos and uploads live (empty: data_dir). On several nodes, one
   // shared volume that every node mounts.
   std::string storage_dir;
+  // Free space uploads and processing outputs leave on the storage volume,
+  // so that logins, reads and deletes still have room (0: none); unset: 2 %
+  // of the volume, from 4 MiB to 256 MiB.
+  std::optional<std::uint64_t> storage_reserve_bytes;
   // redis://host:port[/db] or unix:///path[?db=N]; empty: one node, no Redis.
   std::string redis_url;
   // This process's name in logs, metrics and the cluster (default host:pid).

@@ -1,5 +1,7 @@
 #include "core/errors.hpp"
 
+#include <cerrno>
+
 namespace reel {
 namespace {
 
@@ -54,6 +56,8 @@ unsigned http_status_of(errc e) noexcept {
       return 500;
     case errc::unavailable:
       return 503;
+    case errc::insufficient_storage:
+      return 507;
   }
   return 500;
 }
@@ -96,8 +100,39 @@ std::string_view code_name(errc e) noexcept {
       return "internal";
     case errc::unavailable:
       return "unavailable";
+    case errc::insufficient_storage:
+      return "insufficient_storage";
   }
   return "internal";
+}
+
+errc errc_of_errno(int err) noexcept {
+  switch (err) {
+    case ENOSPC:
+    case EDQUOT:
+      return errc::insufficient_storage;
+    case EMFILE:
+    case ENFILE:
+    case EIO:
+    case ENOMEM:
+    case ENOBUFS:
+    case EAGAIN:
+      return errc::unavailable;
+    default:
+      return errc::internal;
+  }
+}
+
+errc errc_of(const std::error_code& ec) noexcept {
+  if (ec.category() != std::generic_category() && ec.category() != std::system_category()) return errc::internal;
+  return errc_of_errno(ec.value());
+}
+
+errc errc_of(const std::exception& e) noexcept {
+  if (auto* known = dynamic_cast<const error*>(&e)) return known->code();
+  if (auto* failure = dynamic_cast<const internal_failure*>(&e)) return failure->code();
+  if (auto* system = dynamic_cast<const std::system_error*>(&e)) return errc_of(system->code());
+  return errc::internal;
 }
 
 }  // namespace reel

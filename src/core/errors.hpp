@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 namespace reel {
 
@@ -35,6 +36,7 @@ enum class errc {
   checksum_mismatch,
   internal,
   unavailable,
+  insufficient_storage,
 };
 
 const boost::system::error_category& reel_category() noexcept;
@@ -46,6 +48,25 @@ unsigned http_status_of(errc e) noexcept;
 
 // The wire name of `e` in the error body, e.g. "not_found".
 std::string_view code_name(errc e) noexcept;
+
+// What a failed system call's errno means for the request it served:
+// insufficient_storage for a full volume or quota (ENOSPC, EDQUOT);
+// unavailable for a resource that runs out for a while or a device that
+// fails (EMFILE, ENFILE, EIO, ENOMEM, ENOBUFS, EAGAIN); internal otherwise.
+// The one place these errnos are given a meaning.
+errc errc_of_errno(int err) noexcept;
+
+// The same for a std::error_code: errc_of_errno for the generic and system
+// categories, internal for any other.
+errc errc_of(const std::error_code& ec) noexcept;
+
+// The errc an exception stands for: its own code for error and
+// internal_failure (db::db_error), errc_of(code) for a std::system_error
+// (std::filesystem::filesystem_error too), internal for anything else.
+errc errc_of(const std::exception& e) noexcept;
+
+// The client's message for errc::insufficient_storage.
+inline constexpr std::string_view k_out_of_storage = "The server is out of storage.";
 
 template <class T>
 using result = boost::system::result<T>;

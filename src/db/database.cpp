@@ -60,4 +60,14 @@ std::unique_ptr<database> open_database(const std::string& url, const std::strin
   throw db_error(errc::unavailable, "the database URL must start with sqlite://, postgres:// or postgresql://");
 }
 
+void gateway::transact(bool write, const std::function<void(transaction&)>& body) {
+  try {
+    database_.transact(write, body);
+    return;
+  } catch (const db_error& e) {
+    if (e.code() != errc::insufficient_storage || !make_room_ || !make_room_()) throw;
+  }
+  database_.transact(write, body);  // the transaction rolled back; with the room freed, once more
+}
+
 }  // namespace reel::db

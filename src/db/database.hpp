@@ -171,26 +171,35 @@ class gateway {
   database& raw() noexcept { return database_; }
   worker_pool& pool() noexcept { return pool_; }
 
+  // When a transaction fails because the volume is full (db_error with
+  // insufficient_storage), `make_room` is called on the pool; when it
+  // returns true (it freed space: the data directory's ballast file), the
+  // transaction runs once more. Set it before the first call; it must be
+  // thread-safe.
+  void on_storage_full(std::function<bool()> make_room) { make_room_ = std::move(make_room); }
+
  private:
   template <class F>
   auto run(bool write, F& fn) -> boost::asio::awaitable<std::invoke_result_t<F&, transaction&>> {
     using R = std::invoke_result_t<F&, transaction&>;
-    database* d = &database_;
     if constexpr (std::is_void_v<R>) {
-      auto job = [d, write, &fn] { d->transact(write, [&fn](transaction& s) { fn(s); }); };
+      auto job = [this, write, &fn] { transact(write, [&fn](transaction& s) { fn(s); }); };
       co_await pool_.offload(job);
     } else {
-      auto job = [d, write, &fn] {
+      auto job = [this, write, &fn] {
         std::optional<R> out;
-        d->transact(write, [&fn, &out](transaction& s) { out.emplace(fn(s)); });
+        transact(write, [&fn, &out](transaction& s) { out.emplace(fn(s)); });
         return std::move(*out);
       };
       co_return co_await pool_.offload(job);
     }
   }
+  // database_.transact, once more after make_room_ freed space. Blocking.
+  void transact(bool write, const std::function<void(transaction&)>& body);
 
   worker_pool& pool_;
   database& database_;
+  std::function<bool()> make_room_;
 };
 
 }  // namespace reel::db

@@ -33,9 +33,10 @@ using result_ptr = std::unique_ptr<PGresult, result_deleter>;
 
 // What a failure means to reel, from its SQLSTATE.
 errc classify(std::string_view state) {
-  if (state.starts_with("23")) return errc::conflict;     // integrity constraint violation
-  if (state.starts_with("08")) return errc::unavailable;  // connection exception
-  if (state.starts_with("53")) return errc::unavailable;  // out of connections, memory or disk: SQLite's FULL
+  if (state.starts_with("23")) return errc::conflict;       // integrity constraint violation
+  if (state.starts_with("08")) return errc::unavailable;    // connection exception
+  if (state == "53100") return errc::insufficient_storage;  // disk_full: SQLite's FULL
+  if (state.starts_with("53")) return errc::unavailable;    // out of connections or memory
   if (state == "57P01" || state == "57P02" || state == "57P03") return errc::unavailable;  // shutting down, starting
   if (state == "57014") return errc::unavailable;                                          // statement timeout
   // Serialization failure, deadlock, lock not available: SQLite's BUSY.

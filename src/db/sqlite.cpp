@@ -8,14 +8,18 @@ namespace reel::db {
 
 namespace {
 
-errc classify(int rc) {
+// What a failed call means to reel: SQLITE_FULL, and an I/O error whose
+// errno (`system_errno`) says the volume is full, is insufficient_storage.
+errc classify(int rc, int system_errno = 0) {
   switch (rc & 0xff) {
     case SQLITE_CONSTRAINT:
       return errc::conflict;
+    case SQLITE_FULL:
+      return errc::insufficient_storage;
+    case SQLITE_IOERR:
+      return errc_of_errno(system_errno) == errc::insufficient_storage ? errc::insufficient_storage : errc::unavailable;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-    case SQLITE_FULL:
-    case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
       return errc::unavailable;
@@ -26,7 +30,7 @@ errc classify(int rc) {
 
 [[noreturn]] void fail(sqlite3* db, int rc, std::string_view what) {
   std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-  throw db_error(classify(rc), msg);
+  throw db_error(classify(rc, db ? sqlite3_system_errno(db) : 0), msg);
 }
 
 }  // namespace
@@ -61,7 +65,7 @@ class sqlite_database::connection final : public transaction {
     if (rc != SQLITE_OK) {
       std::string msg = err ? err : sqlite3_errstr(rc);
       sqlite3_free(err);
-      throw db_error(classify(rc), std::string(sql) + ": " + msg);
+      throw db_error(classify(rc, sqlite3_system_errno(db_)), std::string(sql) + ": " + msg);
     }
   }
 
@@ -144,7 +148,7 @@ class sqlite_database::connection final : public transaction {
     if (rc != SQLITE_DONE) {
       std::string msg = sqlite3_errmsg(db_);
       sqlite3_reset(st);
-      throw db_error(classify(rc), msg + " (in: " + std::string(sql.substr(0, 80)) + ")");
+      throw db_error(classify(rc, sqlite3_system_errno(db_)), msg + " (in: " + std::string(sql.substr(0, 80)) + ")");
     }
     sqlite3_reset(st);
   }

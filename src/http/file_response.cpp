@@ -2,6 +2,7 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "core/log.hpp"
 #include "core/strings.hpp"
 #include "http/range.hpp"
 
@@ -10,19 +11,36 @@
 #include <unistd.h>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 namespace reel::http {
 
 namespace asio = boost::asio;
 
-namespace {}  // namespace
+namespace {
+
+// A file that is there but cannot be read now (out of descriptors, an I/O
+// error): 503 with Retry-After, never 404; the errno goes to the log.
+[[noreturn]] void throw_unreadable(const std::filesystem::path& path, int err) {
+  log::warn("a file cannot be opened", {{"path", path.string()}, {"error", std::strerror(err)}});
+  throw error(errc::unavailable, "The file cannot be read right now; try again shortly.", k_unreadable_retry);
+}
+
+}  // namespace
+
+bool means_absent(int open_errno) noexcept { return open_errno == ENOENT || open_errno == ENOTDIR; }
 
 std::optional<file_info> open_file_info(const std::filesystem::path& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
+  if (fd < 0) {
+    int err = errno;
+    if (means_absent(err)) return std::nullopt;
+    throw_unreadable(path, err);
+  }
   auto file = std::make_shared<const open_file>(fd);
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  if (::fstat(fd, &st) != 0) throw_unreadable(path, errno);
+  if (!S_ISREG(st.st_mode)) return std::nullopt;
   file_info o;
   o.file = std::move(file);
   o.size = static_cast<std::uint64_t>(st.st_size);

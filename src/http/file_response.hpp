@@ -27,14 +27,22 @@ struct file_info {
 };
 
 // Opens `path` for reading. Blocking (run it on the pool); nullopt when it
-// does not exist or is not a regular file.
+// does not exist or is not a regular file. Throws error(unavailable) with
+// Retry-After k_unreadable_retry when it cannot be opened for any other
+// reason (EMFILE, ENFILE, EIO, ...): only a missing file is a 404.
 std::optional<file_info> open_file_info(const std::filesystem::path& path);
+
+// True for the errnos of open(2) that mean the file is not there (ENOENT,
+// ENOTDIR); every other one is a failure to report as such.
+bool means_absent(int open_errno) noexcept;
+
+inline constexpr std::chrono::seconds k_unreadable_retry{2};
 
 // The response to ctx's method and headers for `f`. Loop thread; no I/O.
 response file_response(const context& ctx, const file_info& f, const file_options& options = {});
 
 // open_file_info on the pool, then file_response. Throws error(not_found)
-// when the file does not exist.
+// when the file does not exist, error(unavailable) as open_file_info.
 boost::asio::awaitable<response> serve_file(context& ctx, worker_pool& pool, const std::filesystem::path& path,
                                             file_options options = {});
 

@@ -141,9 +141,35 @@ response internal_failure_response(const context& ctx, const internal_failure& e
       res.set(field::retry_after, "5");
       return res;
     }
+    case errc::insufficient_storage:
+      log::warn("request failed: out of storage", {{"id", ctx.request_id}, {"route", ctx.route}, {"error", e.what()}});
+      return error_response(errc::insufficient_storage, std::string(k_out_of_storage));
     case errc::conflict:
       log::warn("request failed: a conflict", {{"id", ctx.request_id}, {"route", ctx.route}, {"error", e.what()}});
       return error_response(errc::conflict, "The change conflicts with data saved meanwhile; try again.");
+    default:
+      log::error("request failed", {{"id", ctx.request_id}, {"route", ctx.route}, {"error", e.what()}});
+      return error_response(errc::internal, "Something went wrong on our side (request id " + ctx.request_id + ").");
+  }
+}
+
+// The answer to a failed system call that reached the middleware (a
+// std::system_error or std::filesystem::filesystem_error from storage): a
+// full volume is 507, a resource that ran out for a while 503 with
+// Retry-After (errc_of says which), anything else 500.
+response system_failure_response(const context& ctx, const std::system_error& e) {
+  switch (errc_of(e.code())) {
+    case errc::insufficient_storage:
+      log::warn("request failed: out of storage", {{"id", ctx.request_id}, {"route", ctx.route}, {"error", e.what()}});
+      return error_response(errc::insufficient_storage, std::string(k_out_of_storage));
+    case errc::unavailable: {
+      log::warn("request failed: a resource ran out",
+                {{"id", ctx.request_id}, {"route", ctx.route}, {"error", e.what()}});
+      response res =
+          error_response(errc::unavailable, "The server is short of resources right now; try again shortly.");
+      res.set(field::retry_after, "2");
+      return res;
+    }
     default:
       log::error("request failed", {{"id", ctx.request_id}, {"route", ctx.route}, {"error", e.what()}});
       return error_response(errc::internal, "Something went wrong on our side (request id " + ctx.request_id + ").");
@@ -166,6 +192,8 @@ middleware error_handler() {
         log::error("request failed", {{"id", ctx.request_id}, {"route", ctx.route}, {"error", e.what()}});
     } catch (const internal_failure& e) {
       failed = internal_failure_response(ctx, e);
+    } catch (const std::system_error& e) {
+      failed = system_failure_response(ctx, e);
     } catch (const std::exception& e) {
       log::error("unhandled exception", {{"id", ctx.request_id}, {"route", ctx.route}, {"error", e.what()}});
       failed = error_response(errc::internal, "Something went wrong on our side (request id " + ctx.request_id + ").");

@@ -3,6 +3,7 @@
 #include "core/async.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
+#include "http/accept_backoff.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -75,17 +76,24 @@ void refuse_busy_peer(tcp::socket& socket) {
 }  // namespace
 
 asio::awaitable<void> server::run_acceptor() {
-  asio::steady_timer backoff(io_);
+  asio::steady_timer pause(io_);
+  accept_backoff backoff;
   while (acceptor_.is_open()) {
     auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
     if (ec) {
-      // Out of file descriptors or a transient failure: pause instead of spinning.
-      log::warn("accept failed", {{"error", ec.message()}});
-      backoff.expires_after(std::chrono::milliseconds(50));
-      co_await backoff.async_wait(use_tuple);
+      // Out of file descriptors (EMFILE, ENFILE) or a transient failure:
+      // pause, longer each time, instead of spinning; the connections wait
+      // in the backlog until descriptors return.
+      auto step = backoff.failed(std::chrono::steady_clock::now());
+      if (step.log)
+        log::warn("accept failed; backing off",
+                  {{"error", ec.message()}, {"wait_ms", step.wait.count()}, {"suppressed", step.suppressed}});
+      pause.expires_after(step.wait);
+      co_await pause.async_wait(use_tuple);
       continue;
     }
+    if (auto failures = backoff.succeeded()) log::info("accepting connections again", {{"failures", failures}});
     boost::system::error_code ignored;
     if (options_.max_connections_per_address > 0) {
       auto peer = socket.remote_endpoint(ignored).address();

@@ -3,6 +3,7 @@
 #include "core/ids.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cctype>
 #include <cerrno>
@@ -137,6 +138,12 @@ void upload_file::write_at(std::uint64_t offset, std::string_view bytes) {
     bytes.remove_prefix(static_cast<std::size_t>(n));
     offset += static_cast<std::uint64_t>(n);
   }
+}
+
+std::uint64_t upload_file::size() const {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) throw_errno("stat " + path_.string());
+  return static_cast<std::uint64_t>(st.st_size);
 }
 
 void upload_file::sync() {

@@ -10,9 +10,12 @@
 // All functions block: call them on the thread pool.
 #pragma once
 
+#include "storage/space.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,8 +32,14 @@ bool is_plain_relative_path(std::string_view path, int max_segments, std::size_t
 
 class layout {
  public:
-  explicit layout(std::filesystem::path data_dir) : root_(std::move(data_dir)) {}
+  // `reserve_bytes`: the free space that uploads and processing outputs
+  // leave on the volume (space_guard); nullopt: its default.
+  explicit layout(std::filesystem::path data_dir, std::optional<std::uint64_t> reserve_bytes = std::nullopt)
+      : root_(std::move(data_dir)), space_(std::make_shared<space_guard>(root_, reserve_bytes)) {}
   const std::filesystem::path& root() const noexcept { return root_; }
+  // The floor of free space on this volume: every writer of uploads and
+  // outputs claims its bytes here first. Shared by copies of this layout.
+  space_guard& space() const noexcept { return *space_; }
   std::filesystem::path tmp_dir() const { return root_ / "tmp"; }
   // Throws std::invalid_argument for an id that is not valid.
   std::filesystem::path video_dir(std::string_view org_id, std::string_view video_id) const;
@@ -46,6 +55,7 @@ class layout {
 
  private:
   std::filesystem::path root_;
+  std::shared_ptr<space_guard> space_;
 };
 
 // A file being written under a temporary name in tmp/. Removed on
@@ -57,7 +67,8 @@ class temp_file {
   temp_file(const temp_file&) = delete;
   temp_file& operator=(const temp_file&) = delete;
 
-  // Appends bytes. Throws std::system_error.
+  // Appends bytes. Throws std::system_error (ENOSPC or EDQUOT when the
+  // volume is full; the bytes before it were written and count in size()).
   void write(std::string_view bytes);
   std::uint64_t size() const noexcept { return size_; }
   const std::filesystem::path& path() const noexcept { return path_; }
@@ -76,6 +87,8 @@ class temp_file {
 // the offsets the client sends, and made durable on demand. Bytes past the
 // last acknowledged offset are cut off before each write session, so after
 // a crash the file holds exactly what was acknowledged, then the rest comes.
+// Every function throws std::system_error with the errno (ENOSPC or EDQUOT
+// when the volume is full: errc_of says insufficient_storage).
 // Not thread-safe; may move between threads.
 class upload_file {
  public:
@@ -90,6 +103,8 @@ class upload_file {
 
   void truncate(std::uint64_t size);
   void write_at(std::uint64_t offset, std::string_view bytes);
+  // The file's size now: where the bytes that reached it end.
+  std::uint64_t size() const;
   // fsync: everything written so far survives a crash.
   void sync();
 

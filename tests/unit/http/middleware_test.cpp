@@ -5,7 +5,11 @@
 #include "support/run.hpp"
 
 #include <gtest/gtest.h>
+
 #include <boost/json/parse.hpp>
+#include <cerrno>
+#include <filesystem>
+#include <system_error>
 
 using namespace reel::http;
 namespace asio = boost::asio;
@@ -152,6 +156,37 @@ TEST(error_handler, unexpected_exception_is_a_500_that_leaks_nothing) {
   auto v = body_json(res);
   EXPECT_EQ(v.at("error").at("code"), "internal");
   EXPECT_NE(std::string(v.at("error").at("message").as_string()).find(ctx.request_id), std::string::npos);
+}
+
+TEST(error_handler, system_errors_are_answered_by_their_errno_without_internals) {
+  auto answer = [](std::exception_ptr thrown) {
+    handler h0 = [thrown](context&) -> asio::awaitable<response> {
+      std::rethrow_exception(thrown);
+      co_return empty_response(status::ok);
+    };
+    auto h = compose({request_id(), error_handler()}, h0);
+    auto ctx = make_ctx(verb::post, "/api/videos");
+    return call(h, ctx);
+  };
+  auto full = answer(std::make_exception_ptr(std::system_error(ENOSPC, std::generic_category(), "write /data/tmp/x")));
+  EXPECT_EQ(full.result_int(), 507);
+  EXPECT_EQ(body_json(full),
+            json::parse(R"({"error":{"code":"insufficient_storage","message":"The server is out of storage."}})"));
+  auto mkdir = answer(std::make_exception_ptr(
+      std::filesystem::filesystem_error("mkdir", "/data/orgs", std::error_code(EDQUOT, std::generic_category()))));
+  EXPECT_EQ(mkdir.result_int(), 507);
+  auto database =
+      answer(std::make_exception_ptr(reel::internal_failure(reel::errc::insufficient_storage, "SQLITE_FULL")));
+  EXPECT_EQ(database.result_int(), 507);
+  EXPECT_EQ(database.body().find("SQLITE"), std::string::npos);
+  auto fds = answer(std::make_exception_ptr(std::system_error(EMFILE, std::generic_category(), "open /data/x")));
+  EXPECT_EQ(fds.result_int(), 503);
+  EXPECT_FALSE(fds[field::retry_after].empty());
+  EXPECT_EQ(body_json(fds).at("error").at("code"), "unavailable");
+  EXPECT_EQ(fds.body().find("/data"), std::string::npos);
+  auto other = answer(std::make_exception_ptr(std::system_error(EACCES, std::generic_category(), "open /data/x")));
+  EXPECT_EQ(other.result_int(), 500);
+  EXPECT_EQ(other.body().find("/data"), std::string::npos);
 }
 
 TEST(dispatch_route, unmatched_requests_get_404_405_and_options) {
