@@ -487,7 +487,8 @@ asio::awaitable<void> processor::begin_processing(job_run& run) {
   auto video = co_await db_.read([&](db::transaction& s) { return db::find_video(s, org, vid); });
   if (!video) throw job_stopped(stop_reason::deleted);
   // Outputs are not made into the storage reserve (kept for the database):
-  // when about the source's size again does not fit, the run fails for now.
+  // when about the source's size again does not fit, the run is a resource
+  // failure (retried later, uncounted).
   auto room = [&space = files_.space(), need = std::max<std::int64_t>(0, video->size_bytes)] {
     try {
       space.check(static_cast<std::uint64_t>(need));
@@ -496,7 +497,7 @@ asio::awaitable<void> processor::begin_processing(job_run& run) {
       return false;
     }
   };
-  if (!co_await db_.pool().offload(room)) throw transient_failure(std::string(k_out_of_storage));
+  if (!co_await db_.pool().offload(room)) throw resource_failure(std::string(k_out_of_storage));
   std::string now = to_iso8601(clock_.now());
   co_await db_.write(
       [&](db::transaction& s) { db::set_video_status(s, vid, model::video_status::processing, std::nullopt, now); });
