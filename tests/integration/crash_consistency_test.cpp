@@ -12,6 +12,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 using namespace reel::test;
@@ -271,4 +272,34 @@ TEST(crash_consistency, restarting_one_of_two_processes_keeps_the_others_upload_
   std::string id(v.at("video").at("id").as_string());
   EXPECT_EQ(read_file(videos_dir(data, a) / id / "original"), bytes);
   EXPECT_EQ(status_of(second->port(), a, id), "queued");
+}
+
+TEST(crash_consistency, processes_sweeping_one_data_directory_at_once_repair_each_thing_once) {
+  server_process s({"--workers", "0"});  // (its directory holds the data directory: it stays until the end)
+  auto a = register_account(s.port(), "c11@example.com", "C");
+  std::string data = s.data_dir();
+  std::vector<std::string> ids;
+  for (unsigned i = 0; i < 3; ++i) ids.push_back(uploaded_video(s.port(), a, random_bytes(1000, 20 + i)));
+  EXPECT_EQ(s.stop(SIGTERM), 0);
+  for (const auto& id : ids) fs::remove(videos_dir(data, a) / id / "original");
+  for (unsigned i = 0; i < 4; ++i) {
+    auto orphan = videos_dir(data, a) / ("orphan" + std::to_string(i));
+    fs::create_directories(orphan);
+    std::ofstream(orphan / "original") << "lost";
+  }
+  std::vector<std::string> sweeping = {
+      "--data-dir", data, "--workers", "0", "--reconcile-interval-seconds", "1", "--reconcile-grace-seconds", "0"};
+  server_process one(sweeping), two(sweeping);
+  std::this_thread::sleep_for(3s);  // several sweeps each, side by side
+  auto count = [](const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  std::string logs = one.log() + two.log();
+  EXPECT_GE(count(logs, "reconciliation done"), 4u);
+  EXPECT_EQ(count(logs, "reconciliation failed"), 0u) << logs;
+  EXPECT_EQ(count(logs, "video failed: its uploaded file is missing"), 3u);  // each row once
+  for (const auto& id : ids) EXPECT_EQ(status_of(one.port(), a, id), "failed");
+  EXPECT_EQ(names_in(videos_dir(data, a)).size(), 3u);  // the orphans are gone, the rows' directories stay
 }
