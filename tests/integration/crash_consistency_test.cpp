@@ -303,3 +303,22 @@ TEST(crash_consistency, processes_sweeping_one_data_directory_at_once_repair_eac
   for (const auto& id : ids) EXPECT_EQ(status_of(one.port(), a, id), "failed");
   EXPECT_EQ(names_in(videos_dir(data, a)).size(), 3u);  // the orphans are gone, the rows' directories stay
 }
+
+TEST(crash_consistency, processing_crash_after_the_outputs_are_placed_is_finished_by_the_retry) {
+  auto s = std::make_unique<server_process>(
+      std::vector<std::string>{"--job-lease-ms", "1500"},
+      std::map<std::string, std::string>{{"REEL_TEST_CRASH_AT", "job:outputs-placed"}});
+  auto a = register_account(s->port(), "c12@example.com", "C");
+  std::string data = s->data_dir();
+  std::string clip = make_clip(data + "/../clip.mp4", {.seconds = 1, .width = 160, .height = 120});
+  std::string id = uploaded_video(s->port(), a, clip);
+  ASSERT_TRUE(s->wait_for_log("crashing at job:outputs-placed", 60s)) << s->log();
+  EXPECT_EQ(s->stop(SIGKILL), 137);
+  EXPECT_TRUE(fs::exists(videos_dir(data, a) / id / "video.mp4"));  // the window: outputs placed, row not ready
+
+  server_process again({"--data-dir", data, "--job-lease-ms", "1500", "--reconcile-grace-seconds", "0"});
+  EXPECT_EQ(wait_for_processing(again.port(), a.token, id).at("status"), "ready");
+  for (const auto& name : names_in(videos_dir(data, a) / id)) EXPECT_FALSE(name.starts_with("work-")) << name;
+  EXPECT_EQ(names_in(videos_dir(data, a)).size(), 1u);
+  EXPECT_EQ(call(again.port(), "GET", "/api/stream/" + id + "/video", a.token).status(), 200);
+}
