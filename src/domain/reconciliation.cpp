@@ -62,9 +62,10 @@ std::vector<fs::path> entries(const fs::path& dir) {
   return out;
 }
 
-// Blocking (pool). Every orgs/<org>/videos/<video> directory, listed
-// before the rows are read (a row committed later has files older than
-// the grace period only if it is no creation in flight).
+// Blocking (pool). Every orgs/<org>/videos/<video> directory. Listed
+// before the rows are read: a directory whose row is committed after the
+// read was made just before the listing, so it is younger than the grace
+// period and stays.
 storage_scan scan_storage(const fs::path& root, std::chrono::seconds grace) {
   storage_scan out;
   auto before = fs::file_time_type::clock::now() - grace;
