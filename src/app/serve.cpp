@@ -452,7 +452,13 @@ void server_node::start_metrics_listener() {
 asio::ip::tcp::endpoint server_node::start() {
   // Only the scratch directories of processes that are gone: others sharing
   // the data directory keep their uploads in progress.
-  auto leftovers = files_.prepare(cfg_.reconcile_grace);
+  storage::scratch_sweep leftovers;
+  try {
+    leftovers = files_.prepare(cfg_.reconcile_grace);
+  } catch (const std::system_error& e) {  // e.g. a network volume mounted without locks (flock: ENOLCK)
+    throw startup_error("The storage directory cannot hold this process's locked scratch directory in tmp/: " +
+                        std::string(e.what()) + ".");
+  }
   if (!leftovers.removed.empty() || leftovers.loose > 0)
     log::info("removed unfinished uploads of processes that are gone",
               {{"scratch_dirs", leftovers.removed.size()}, {"files", leftovers.loose}});
