@@ -5,6 +5,7 @@
 #include "app/user.hpp"
 #include "cli/upload.hpp"
 #include "core/config.hpp"
+#include "core/fault.hpp"
 #include "core/log.hpp"
 
 #include <cstdio>
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "user") return reel::app::run_user(args, std::cout, std::cerr);
     reel::config cfg = reel::load_config(reel::process_environment(), args);
+    reel::fault::arm_crash(cfg.test_crash_at);
     if (command == "migrate") return reel::app::run_migrate(cfg);
     if (command == "worker") return reel::app::run_worker(cfg);
     return reel::app::run_serve(cfg);

@@ -22,6 +22,7 @@
 #include "domain/accounts.hpp"
 #include "domain/invitations.hpp"
 #include "domain/organizations.hpp"
+#include "domain/reconciliation.hpp"
 #include "domain/recovery.hpp"
 #include "domain/uploads.hpp"
 #include "domain/videos.hpp"
@@ -169,6 +170,7 @@ class server_node {
         thumbnails_(io, pool, tools_, cfg.thumbnail_concurrency, cfg.thumbnail_cache_bytes, child_limits_of(cfg)),
         videos_(video_context()),
         uploads_(video_context(), cfg.upload_expiry),
+        reconciler_(video_context(), cfg.reconcile_grace),
         video_api_{videos_,
                    pool,
                    files_,
@@ -185,7 +187,8 @@ class server_node {
         session_sweep_(io, "session sweep", std::chrono::hours(6), [this] { return sweep_sessions(); }),
         upload_sweep_(io, "upload sweep", api::upload_sweep_interval(cfg.upload_expiry),
                       [this] { return sweep_uploads(); }),
-        job_counts_(io, "job count refresh", std::chrono::seconds(5), [this] { return refresh_job_counts(); }) {
+        job_counts_(io, "job count refresh", std::chrono::seconds(5), [this] { return refresh_job_counts(); }),
+        reconcile_sweep_(io, "reconciliation", cfg.reconcile_interval, [this] { return reconcile(); }) {
     check_password_dictionary();
     recovery_.use_mailer(mailer_);
     invitations_.use_mailer(mailer_);
@@ -239,6 +242,7 @@ class server_node {
   void start_metrics_listener();
   asio::awaitable<void> sweep_sessions();
   asio::awaitable<void> sweep_uploads();
+  asio::awaitable<void> reconcile() { co_await reconciler_.run(); }
   asio::awaitable<void> refresh_job_counts();
 
   const config& cfg_;
@@ -266,6 +270,7 @@ class server_node {
   media::thumbnailer thumbnails_;
   domain::videos videos_;
   domain::uploads uploads_;
+  domain::reconciler reconciler_;
   api::video_api video_api_;
   api::upload_api upload_api_;
   api::account_api account_api_;
@@ -276,7 +281,7 @@ class server_node {
   http::handler metrics_chain_ = http::compose({http::request_id(), http::error_handler()}, http::dispatch_route());
   std::optional<http::server> metrics_server_;
   http::loop_monitor lag_;
-  periodic_task session_sweep_, upload_sweep_, job_counts_;
+  periodic_task session_sweep_, upload_sweep_, job_counts_, reconcile_sweep_;
   std::map<std::string, double> job_count_values_;
 };
 
@@ -290,6 +295,7 @@ void server_node::wire_events() {
   };
   processor_.on_video_changed = drop_stream;
   videos_.on_video_changed = drop_stream;
+  reconciler_.on_video_changed = drop_stream;
   accounts_.on_logout = [this](const std::string& session_id, const std::string& token_hash) {
     realtime_.session_revoked(session_id);
     if (cluster_)
@@ -458,9 +464,18 @@ void server_node::start_metrics_listener() {
 }
 
 asio::ip::tcp::endpoint server_node::start() {
-  // On a shared volume other nodes' uploads in progress stay (they write to them).
-  auto untouched = shared_storage(cfg_) ? std::chrono::seconds(600) : std::chrono::seconds(0);
-  if (auto leftovers = files_.prepare(untouched)) log::info("removed unfinished uploads", {{"count", leftovers}});
+  // Only the scratch directories of processes that are gone: others sharing
+  // the data directory keep their uploads in progress.
+  storage::scratch_sweep leftovers;
+  try {
+    leftovers = files_.prepare(cfg_.reconcile_grace);
+  } catch (const std::system_error& e) {  // e.g. a network volume mounted without locks (flock: ENOLCK)
+    throw startup_error("The storage directory cannot hold this process's locked scratch directory in tmp/: " +
+                        std::string(e.what()) + ".");
+  }
+  if (!leftovers.removed.empty() || leftovers.loose > 0)
+    log::info("removed unfinished uploads of processes that are gone",
+              {{"scratch_dirs", leftovers.removed.size()}, {"files", leftovers.loose}});
   reserve_.start(db_);
   if (cluster_) cluster_->line.start();
   asio::co_spawn(io_, thumbnails_.load(files_.root()), log_failure("reading the thumbnail cache"));
@@ -485,6 +500,9 @@ asio::ip::tcp::endpoint server_node::start() {
   job_counts_.start();
   session_sweep_.start();  // forget sessions that expired or were revoked
   upload_sweep_.start();   // unfinished uploads past their expiry go, with their videos and files
+  // Files without rows and rows without files (a crash's leftovers): now, then periodically.
+  asio::co_spawn(io_, reconcile(), log_failure("reconciliation"));
+  reconcile_sweep_.start();
   return bound;
 }
 
@@ -500,6 +518,7 @@ void server_node::shutdown(std::function<void()> done) {
     upload_sweep_.stop();
     reserve_.stop();
     job_counts_.stop();
+    reconcile_sweep_.stop();
     if (!cluster_) return done();
     // The last events (jobs put back in the queue) go out before the link closes.
     auto last_words = [this, done]() -> asio::awaitable<void> {

@@ -29,8 +29,6 @@ void prepare_data_dir(const config& cfg) {
 
 std::string storage_dir_of(const config& cfg) { return cfg.storage_dir.empty() ? cfg.data_dir : cfg.storage_dir; }
 
-bool shared_storage(const config& cfg) { return !cfg.storage_dir.empty() || !cfg.redis_url.empty(); }
-
 std::string node_name_of(const config& cfg) {
   if (!cfg.node_name.empty()) return cfg.node_name;
   char host[256] = {0};

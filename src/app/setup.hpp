@@ -22,8 +22,6 @@ void prepare_data_dir(const config& cfg);
 
 // Where videos and uploads live: REEL_STORAGE_DIR, else the data directory.
 std::string storage_dir_of(const config& cfg);
-// Several processes share the storage directory (REEL_STORAGE_DIR or Redis set).
-bool shared_storage(const config& cfg);
 
 // This process's name in logs and the cluster: REEL_NODE_NAME, else host:pid.
 std::string node_name_of(const config& cfg);

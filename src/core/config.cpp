@@ -332,6 +332,27 @@ const std::vector<setting>& settings() {
          c.upload_expiry =
              std::chrono::seconds(parse_uint(s, v, 1, 366ULL * 24 * 3600, "a number of seconds from 1 to 31622400"));
        }},
+      {"REEL_RECONCILE_INTERVAL_SECONDS", "reconcile-interval-seconds",
+       "how often the data directory and the database are compared and repaired, after the run at start-up "
+       "(default 3600)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.reconcile_interval =
+             std::chrono::seconds(parse_uint(s, v, 1, 7ULL * 24 * 3600, "a number of seconds from 1 to 604800"));
+       }},
+      {"REEL_RECONCILE_GRACE_SECONDS", "reconcile-grace-seconds",
+       "a video directory without a row is removed only once untouched this long, so that uploads being created "
+       "are never touched (default 3600)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.reconcile_grace =
+             std::chrono::seconds(parse_uint(s, v, 0, 7ULL * 24 * 3600, "a number of seconds from 0 to 604800"));
+       }},
+      {"REEL_TEST_CRASH_AT", "test-crash-at",
+       "for crash-consistency tests only: the process exits at once (status 137) at this named point "
+       "(default unset: never)",
+       [](config& c, const std::string& v, const std::string& s) {
+         if (v.empty() || v.size() > 64) throw config_error(s + " must name a crash point.");
+         c.test_crash_at = v;
+       }},
       {"REEL_METRICS_TOKEN", "metrics-token",
        "bearer token that /metrics on the main port asks for; unset: /metrics is not served there (default unset)",
        [](config& c, const std::string& v, const std::string& s) {

@@ -108,6 +108,12 @@ struct config {
   // An unfinished resumable upload expires this long after its last bytes
   // arrived; its video and file are then removed.
   std::chrono::seconds upload_expiry{24 * 3600};
+  // The reconciliation sweep (at start-up, then this often) and how long a
+  // video directory without a row must be untouched before it goes.
+  std::chrono::seconds reconcile_interval{3600};
+  std::chrono::seconds reconcile_grace{3600};
+  // Tests only: the crash point (core/fault.hpp) this process dies at.
+  std::string test_crash_at;
   // /metrics: served on the main listener only with this bearer token, or
   // without one on a separate listener at metrics_host:metrics_port.
   std::string metrics_token;

@@ -15,6 +15,7 @@ constexpr const char* k_set_received = "UPDATE uploads SET received = ?, updated
 constexpr const char* k_complete =
     "UPDATE uploads SET received = length, completed_at = ?, updated_at = ?, expires_at = ? WHERE id = ?";
 constexpr const char* k_delete = "DELETE FROM uploads WHERE id = ?";
+constexpr const char* k_delete_of_video = "DELETE FROM uploads WHERE video_id = ?";
 constexpr const char* k_expired =
     "SELECT " REEL_UPLOAD_COLUMNS " FROM uploads WHERE expires_at < ? ORDER BY expires_at LIMIT ?";
 
@@ -59,6 +60,8 @@ void complete_upload(transaction& s, const std::string& id, const std::string& n
 }
 
 void delete_upload(transaction& s, const std::string& id) { s.exec(k_delete, {id}); }
+
+void delete_uploads_of_video(transaction& s, const std::string& video_id) { s.exec(k_delete_of_video, {video_id}); }
 
 std::vector<upload> expired_uploads(transaction& s, const std::string& now, int limit) {
   std::vector<upload> out;

@@ -24,6 +24,8 @@ bool set_upload_received(transaction& s, const std::string& id, std::int64_t rec
 // so that a client resuming it learns it is done.
 void complete_upload(transaction& s, const std::string& id, const std::string& now, const std::string& expires_at);
 void delete_upload(transaction& s, const std::string& id);
+// Forgets the uploads of a video (its file is gone: no resuming).
+void delete_uploads_of_video(transaction& s, const std::string& video_id);
 // Uploads whose expiry is before `now`, oldest first.
 std::vector<upload> expired_uploads(transaction& s, const std::string& now, int limit);
 

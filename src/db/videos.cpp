@@ -35,6 +35,10 @@ constexpr const char* k_update_text =
     "UPDATE videos SET title = COALESCE(?, title), description = COALESCE(?, description), updated_at = ? "
     "WHERE organization_id = ? AND id = ?";
 constexpr const char* k_delete_video = "DELETE FROM videos WHERE organization_id = ? AND id = ?";
+constexpr const char* k_videos_after = "SELECT " REEL_VIDEO_COLUMNS " FROM videos WHERE id > ? ORDER BY id LIMIT ?";
+constexpr const char* k_fail_active_jobs =
+    "UPDATE jobs SET state = 'failed', last_error = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ? "
+    "WHERE video_id = ? AND state IN ('queued', 'running')";
 
 #undef REEL_VIDEO_COLUMNS
 
@@ -140,6 +144,21 @@ void lock_video(transaction& s, const std::string& id) {
 
 bool delete_video(transaction& s, const std::string& org_id, const std::string& id) {
   return s.exec(k_delete_video, {org_id, id}) > 0;
+}
+
+}  // namespace reel::db
+
+namespace reel::db {
+
+std::vector<video> videos_after(transaction& s, const std::string& after_id, int limit) {
+  std::vector<video> out;
+  for (const auto& r : s.query(k_videos_after, {after_id, limit})) out.push_back(to_video(r));
+  return out;
+}
+
+std::int64_t fail_active_jobs(transaction& s, const std::string& video_id, const std::string& reason,
+                              const std::string& now) {
+  return s.exec(k_fail_active_jobs, {reason, now, video_id});
 }
 
 }  // namespace reel::db

@@ -36,4 +36,12 @@ bool update_video_text(transaction& s, const std::string& org_id, const std::str
 void lock_video(transaction& s, const std::string& id);
 bool delete_video(transaction& s, const std::string& org_id, const std::string& id);
 
+// Every video, in id order from after `after_id` ("" for the start), up to
+// `limit` of them (the reconciliation sweep pages through them all).
+std::vector<video> videos_after(transaction& s, const std::string& after_id, int limit);
+// Ends the video's queued or running jobs as failed with `reason` (a worker
+// holding one loses its lease and stops). Returns how many.
+std::int64_t fail_active_jobs(transaction& s, const std::string& video_id, const std::string& reason,
+                              const std::string& now);
+
 }  // namespace reel::db

@@ -1,6 +1,7 @@
 #include "domain/uploads.hpp"
 
 #include "core/errors.hpp"
+#include "core/fault.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "db/database.hpp"
@@ -110,8 +111,13 @@ asio::awaitable<uploads::created> uploads::create(const model::principal& who, c
   u.created_at = u.updated_at = now;
   u.expires_at = to_iso8601(expiry_from_now());
 
+  // The file first, then the rows: a crash in between leaves a directory
+  // without a row, which the reconciliation sweep removes.
   auto path = c_.files.original(v.organization_id, v.id);
-  auto create_file = [&path] { storage::upload_file::create(path); };
+  auto create_file = [&path] {
+    storage::upload_file::create(path);
+    fault::crash_point("upload-create:before-row");
+  };
   co_await c_.pool.offload(create_file);
   auto dir = c_.files.video_dir(v.organization_id, v.id);
   co_await record_or_remove(c_, dir, [&](db::transaction& tx) {
@@ -171,8 +177,13 @@ asio::awaitable<std::optional<model::video>> uploads::record_received(const mode
 
 asio::awaitable<void> uploads::remove_files(const model::upload& u) {
   if (u.completed_at) co_return;  // the video stays
+  // The rows went first: a crash before the files go leaves a directory
+  // without a row, which the reconciliation sweep removes.
   auto dir = c_.files.video_dir(u.organization_id, u.video_id);
-  auto remove_job = [&dir] { return storage::remove_tree(dir); };
+  auto remove_job = [&dir] {
+    fault::crash_point("upload-delete:before-files");
+    return storage::remove_tree(dir);
+  };
   if (!co_await c_.pool.offload(remove_job)) log::warn("upload files not fully removed", {{"upload", u.id}});
   c_.hub.publish(model::video_deleted(u.organization_id, u.video_id));
 }

@@ -1,6 +1,7 @@
 #include "domain/videos.hpp"
 
 #include "core/errors.hpp"
+#include "core/fault.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "db/database.hpp"
@@ -52,8 +53,14 @@ asio::awaitable<model::video> videos::add(const model::principal& who, const mod
   v.created_by = who.user.id;
   v.created_at = v.updated_at = now;
 
+  // The file first, then the row: a crash in between leaves a directory
+  // without a row, which the reconciliation sweep removes.
   auto final_path = c_.files.original(v.organization_id, v.id);
-  auto commit_job = [&file, &final_path] { file.commit(final_path); };
+  auto commit_job = [&file, &final_path] {
+    fault::crash_point("video-add:before-file");
+    file.commit(final_path);
+    fault::crash_point("video-add:before-row");
+  };
   co_await c_.pool.offload(commit_job);
   int attempts = c_.max_job_attempts;
   auto dir = c_.files.video_dir(v.organization_id, v.id);
@@ -102,12 +109,18 @@ asio::awaitable<model::video> videos::update_text(const model::org_scope& in, co
 asio::awaitable<void> videos::remove(const model::org_scope& in, const std::string& id) {
   require(in, action::delete_video);
   const std::string& org_id = in.id;
+  // The row (with its jobs and upload) first, then the files: a crash in
+  // between leaves a directory without a row, which the reconciliation
+  // sweep removes; the video is gone for clients at once.
   bool found = co_await c_.db.write([&](db::transaction& tx) { return db::delete_video(tx, org_id, id); });
   if (!found) throw no_such_video();
   changed(id);
   co_await c_.processor.cancel_video(id);  // kills its ffmpeg, if one runs here, and waits
   auto dir = c_.files.video_dir(org_id, id);
-  auto remove_job = [&dir] { return storage::remove_tree(dir); };
+  auto remove_job = [&dir] {
+    fault::crash_point("video-delete:before-files");
+    return storage::remove_tree(dir);
+  };
   if (!co_await c_.pool.offload(remove_job)) log::warn("video files not fully removed", {{"video", id}});
   c_.hub.publish(model::video_deleted(org_id, id));
 }

@@ -1,6 +1,7 @@
 #include "jobs/processor.hpp"
 
 #include "core/async.hpp"
+#include "core/fault.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "media/failure.hpp"
@@ -146,6 +147,7 @@ void move_outputs_into_place(const fs::path& work, const fs::path& dir) {
   fs::rename(work / "hls", dir / "hls");
   fs::rename(work / "video.mp4", dir / "video.mp4");
   fs::rename(work / "poster.jpg", dir / "poster.jpg");
+  fault::crash_point("job:outputs-placed");  // tests: outputs in place, the row not yet ready
 }
 
 }  // namespace

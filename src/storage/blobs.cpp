@@ -42,20 +42,14 @@ fs::path layout::video_dir(std::string_view org_id, std::string_view video_id) c
   return root_ / "orgs" / std::string(org_id) / "videos" / std::string(video_id);
 }
 
-std::size_t layout::prepare(std::chrono::seconds untouched_for) const {
+scratch_sweep layout::prepare(std::chrono::seconds untouched_for) {
   fs::create_directories(tmp_dir());
-  std::size_t removed = 0;
-  auto before = fs::file_time_type::clock::now() - untouched_for;
-  for (const auto& e : fs::directory_iterator(tmp_dir())) {
-    std::error_code ec;
-    if (untouched_for.count() > 0) {
-      auto written = fs::last_write_time(e.path(), ec);
-      if (ec || written > before) continue;  // someone may be writing it
-    }
-    fs::remove_all(e.path(), ec);
-    if (!ec) ++removed;
-  }
-  return removed;
+  if (!scratch_) scratch_ = std::make_shared<scratch_dir>(tmp_dir());
+  return remove_abandoned_scratch(untouched_for);
+}
+
+scratch_sweep layout::remove_abandoned_scratch(std::chrono::seconds untouched_for) const {
+  return storage::remove_abandoned_scratch(tmp_dir(), scratch(), untouched_for);
 }
 
 namespace {
@@ -75,7 +69,7 @@ void fsync_dir(const fs::path& dir) {
 }  // namespace
 
 temp_file::temp_file(const layout& l) {
-  path_ = l.tmp_dir() / (ids::random_id(12) + ".part");
+  path_ = l.scratch() / (ids::random_id(12) + ".part");
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (fd_ < 0) throw_errno("create " + path_.string());
 }

@@ -1,7 +1,7 @@
 // The data directory's file layout, and writing files so that a crash never
 // leaves a half-written file under a final name.
 //
-//   <data>/tmp/<random>.part                     uploads in progress
+//   <data>/tmp/<process>/<random>.part           uploads in progress (storage/scratch.hpp)
 //   <data>/orgs/<org>/videos/<video>/original    the uploaded file
 //   <data>/orgs/<org>/videos/<video>/...         processing outputs
 //
@@ -10,6 +10,7 @@
 // All functions block: call them on the thread pool.
 #pragma once
 
+#include "storage/scratch.hpp"
 #include "storage/space.hpp"
 
 #include <chrono>
@@ -47,18 +48,25 @@ class layout {
     return video_dir(org_id, video_id) / "original";
   }
 
-  // Creates tmp/ and removes leftovers of uploads that were in progress when
-  // the process stopped. Returns how many were removed. On a volume that
-  // several processes share, only those untouched for `untouched_for`
-  // (others' uploads in progress stay); 0: all of them.
-  std::size_t prepare(std::chrono::seconds untouched_for = std::chrono::seconds(0)) const;
+  // Creates tmp/ and this process's own scratch directory in it (held
+  // while this layout and its copies live), then removes the scratch
+  // directories of processes that are gone (storage/scratch.hpp): uploads
+  // in progress of live processes sharing the directory stay. Files from
+  // before scratch directories go once untouched for `untouched_for`.
+  scratch_sweep prepare(std::chrono::seconds untouched_for);
+  // The same removal, later (the reconciliation sweep); keeps this process's own.
+  scratch_sweep remove_abandoned_scratch(std::chrono::seconds untouched_for) const;
+  // Where this process writes files in progress: its scratch directory
+  // once prepare() ran, else tmp/.
+  std::filesystem::path scratch() const { return scratch_ ? scratch_->path() : tmp_dir(); }
 
  private:
   std::filesystem::path root_;
   std::shared_ptr<space_guard> space_;
+  std::shared_ptr<scratch_dir> scratch_;
 };
 
-// A file being written under a temporary name in tmp/. Removed on
+// A file being written under a temporary name in the layout's scratch(). Removed on
 // destruction unless committed. Not thread-safe; may move between threads.
 class temp_file {
  public:

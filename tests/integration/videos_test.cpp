@@ -27,9 +27,13 @@ std::size_t count_rows(const std::string& data_dir, const std::string& sql) {
   return n;
 }
 
+// Uploads in progress under tmp/ (in the process's scratch directory; its lock file is no upload).
 std::size_t files_in(const fs::path& dir) {
   if (!fs::exists(dir)) return 0;
-  return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+  std::size_t n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file() && e.path().filename() != ".lock") ++n;
+  return n;
 }
 
 std::string id_of(const api_reply& r) { return std::string(r.json.at("video").at("id").as_string()); }
