@@ -147,6 +147,16 @@ class socketio_server {
   std::shared_ptr<session> new_session(const std::string& address);
   // The session `sid` if it exists and was opened from `address`.
   std::shared_ptr<session> find_session(const std::string& sid, const std::string& address) const;
+  // The polling session `sid`, closed by the server, waiting for its last poll.
+  std::shared_ptr<session> find_closed_poll(const std::string& sid, const std::string& address) const;
+  // The answer to the poll that tells the client its session closed
+  // (`waited`: the poll was waiting when it did); forgets the session unless
+  // packets queued before the close go first.
+  http::response last_poll(session& s, bool waited);
+  // Drops a closed session that was waiting for its last poll.
+  void forget(session& s);
+  // A request with a method Engine.IO does not use.
+  http::response refuse_method(const http::context& ctx) const;
 
   boost::asio::io_context& io_;
   domain::accounts& accounts_;
@@ -157,6 +167,10 @@ class socketio_server {
   websocket_connection::settings websocket_settings_;
   // By Engine.IO sid; the key views the session's own sid.
   std::unordered_map<std::string_view, std::shared_ptr<session>> sessions_;
+  // Polling sessions the server closed, until their client polls once more
+  // and hears of it (or a few seconds pass); not counted as open.
+  std::unordered_map<std::string_view, std::shared_ptr<session>> closed_polls_;
+  bool stopped_ = false;
   // Namespace connections by organization: session serial → session. A
   // session is in at most one room (its org_id's) exactly while connected.
   std::unordered_map<std::string, std::unordered_map<std::uint64_t, std::weak_ptr<session>>> rooms_;
