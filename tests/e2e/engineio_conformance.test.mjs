@@ -21,8 +21,8 @@ const CLOSE_AFTER_MS = 1000; // both servers close a session that stays silent t
 // (reel closes a session without a Socket.IO CONNECT after its connect timeout).
 async function withReference(fn) {
   const server = http.createServer();
-  const engine = new EngineServer({ path: '/socket.io/', pingInterval: 600000, pingTimeout: 600000 });
-  engine.attach(server);
+  const engine = new EngineServer({ pingInterval: 600000, pingTimeout: 600000 });
+  engine.attach(server, { path: '/socket.io/' });
   engine.on('connection', (socket) => setTimeout(() => socket.close(), CLOSE_AFTER_MS));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
