@@ -44,7 +44,7 @@ class socket_listener {
   bool poll_until(F done, std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!done() && std::chrono::steady_clock::now() < deadline) {
-      // The server holds a poll until something comes; a ping comes at the latest every 25 s.
+      // The server holds a poll until something comes: a ping at the latest (every second, see k_realtime).
       auto r = call(port_, "GET", path());
       if (r.status() != 200) throw std::runtime_error("poll failed: " + r.raw.body());
       std::string_view body = r.raw.body();
@@ -97,6 +97,17 @@ class socket_listener {
   std::vector<std::pair<std::string, json::value>> events_;
 };
 
+// The servers ping every second (a held poll returns at least that often)
+// and wait long for a pong (a listener that is not polling stays).
+const std::vector<std::string> k_realtime = {"--ping-interval-ms", "1000", "--ping-timeout-ms", "120000"};
+
+std::vector<std::string> api_node(std::vector<std::string> more = {}) {
+  std::vector<std::string> args = {"--workers", "0"};
+  args.insert(args.end(), k_realtime.begin(), k_realtime.end());
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
 // `reel worker` on `data_dir` in the background (its log in `log`); returns its pid.
 int start_worker(const std::string& data_dir, const std::string& log, const std::string& env = "") {
   std::string cmd = reel_command_env(data_dir) + env + " " + reel_binary() + " worker --data-dir '" + data_dir +
@@ -137,7 +148,7 @@ void expect_progress_then(const std::vector<std::string>& names, const std::stri
 TEST(worker_events, a_separate_workers_progress_ready_and_failed_events_reach_the_api_nodes_sockets) {
   fs::create_directories(scratch());
   auto clip = make_clip((scratch() / "a.mp4").string(), {.seconds = 3});
-  server_process s({"--workers", "0"});
+  server_process s(api_node());
   auto a = register_account(s.port(), "a@example.com", "A");
   auto b = register_account(s.port(), "b@example.com", "B");
   socket_listener alice(s.port(), a.token), bob(s.port(), b.token);
@@ -177,8 +188,9 @@ TEST(worker_events, a_separate_workers_progress_ready_and_failed_events_reach_th
 TEST(worker_events, a_new_api_node_replays_nothing_and_restarted_processes_go_on) {
   fs::create_directories(scratch());
   auto clip = make_clip((scratch() / "r.mp4").string(), {.seconds = 2});
-  auto first = std::make_unique<server_process>(std::vector<std::string>{"--workers", "0"});
-  const std::string data = first->data_dir();
+  // A data directory of the test's own: a server_process removes its own when it goes.
+  const std::string data = (scratch() / "data").string();
+  auto first = std::make_unique<server_process>(api_node({"--data-dir", data}));
   auto a = register_account(first->port(), "r@example.com", "R");
   int worker = start_worker(data, (scratch() / "w1.log").string());
   auto before = upload_clip(first->port(), a, clip);
@@ -188,7 +200,7 @@ TEST(worker_events, a_new_api_node_replays_nothing_and_restarted_processes_go_on
   // The API node restarts: its sockets hear none of the events already in the table.
   first->stop(SIGTERM);
   first.reset();
-  server_process second({"--workers", "0", "--data-dir", data});
+  server_process second(api_node({"--data-dir", data}));
   socket_listener alice(second.port(), a.token);
   alice.listen_for(1s);
   EXPECT_TRUE(alice.events().empty());
@@ -213,7 +225,7 @@ TEST(worker_events, with_redis_events_travel_through_redis_alone) {
   fs::create_directories(scratch());
   auto clip = make_clip((scratch() / "x.mp4").string(), {.seconds = 2});
   const std::string redis = redis_server::shared().url();
-  server_process s({"--workers", "0"}, {{"REEL_REDIS_URL", redis}});
+  server_process s(api_node(), {{"REEL_REDIS_URL", redis}});
   auto a = register_account(s.port(), "x@example.com", "X");
   socket_listener alice(s.port(), a.token);
   int worker = start_worker(s.data_dir(), (scratch() / "wx.log").string(), "REEL_REDIS_URL='" + redis + "'");

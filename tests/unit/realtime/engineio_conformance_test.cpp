@@ -153,7 +153,9 @@ TEST(engineio_conformance, a_clients_close_answers_its_waiting_poll_with_a_noop)
     EXPECT_EQ((co_await test::fetch(server.port(), close)).status, 200u);
     auto answered = [&] { return poll.has_value(); };
     EXPECT_TRUE(co_await test::wait_until(answered, 5s));
-    if (poll) EXPECT_EQ(poll->body, "6");  // Node: a noop, the client knows it closed
+    if (poll) {
+      EXPECT_EQ(poll->body, "6");  // Node: a noop, the client knows it closed
+    }
     auto after = co_await request(server.port(), beast::http::verb::get, k_base + "&sid=" + sid);
     EXPECT_EQ(after.status, 400u);  // no session waits for another poll
   }());
@@ -199,7 +201,9 @@ TEST(engineio_conformance, a_shutdown_answers_the_waiting_poll_with_the_close_pa
     server.realtime().stop();
     auto answered = [&] { return poll.has_value(); };
     EXPECT_TRUE(co_await test::wait_until(answered, 5s));
-    if (poll) EXPECT_EQ(poll->body, "1");
+    if (poll) {
+      EXPECT_EQ(poll->body, "1");
+    }
   }());
 }
 
