@@ -253,7 +253,7 @@ void socketio_server::send(session& s, std::string_view packet) {
   s.signal();
 }
 
-void socketio_server::close(session& s, std::string_view why) {
+void socketio_server::close(session& s, std::string_view why, ending how) {
   if (s.closed) return;
   s.closed = true;
   log::debug("socket.io session closed", {{"sid", s.sid}, {"why", why}});
@@ -265,11 +265,10 @@ void socketio_server::close(session& s, std::string_view why) {
   if (it == sessions_.end()) return;
   auto last = std::move(it->second);  // the key views s.sid: erase the entry before the session goes
   sessions_.erase(it);
-  // A polling client learns of a close by the server from a poll, as from
-  // Node's: the one waiting now, or the next (for which the session waits a
-  // moment, Node up to 30 s, still counted against its address). A client's
-  // own close and a shutdown need none.
-  if (stopped_ || s.closed_by_client || s.phase == ws_phase::open || !s.polling) return;
+  // A polling client learns of an orderly close from a poll, as from Node's:
+  // the one waiting now, or the next (for which the session waits a moment,
+  // Node up to 30 s, still counted against its address).
+  if (how != ending::orderly || stopped_ || s.phase == ws_phase::open || !s.polling) return;
   closed_polls_.emplace(last->sid, last);
   last->polling->linger.expires_after(
       std::min<std::chrono::milliseconds>(options_.ping_timeout, std::chrono::seconds(5)));
@@ -333,11 +332,11 @@ void socketio_server::disconnect(session& s, std::string_view why) {
     // Polling: the 41 goes with the poll waiting now or the next one, the
     // close with the poll after (close() keeps the session for them). From
     // now on the session takes nothing from the client.
-    close(s, why);
+    close(s, why, ending::orderly);
     return;
   }
   auto victim = s.shared_from_this();
-  asio::post(io_, [this, victim, reason = std::string(why)] { close(*victim, reason); });
+  asio::post(io_, [this, victim, reason = std::string(why)] { close(*victim, reason, ending::orderly); });
 }
 
 void socketio_server::stop() {
@@ -455,7 +454,7 @@ void socketio_server::arm_connect_timer() {
       connect_deadlines_.pop_front();
       // A later deadline of the same session (after a DISCONNECT) has its own entry.
       if (s && !s->closed && s->nsp != nsp_state::connected && s->connect_due <= now)
-        close(*s, "no namespace connection in time");
+        close(*s, "no namespace connection in time", ending::orderly);
     }
     arm_connect_timer();
   });
@@ -509,7 +508,7 @@ void socketio_server::on_message(const std::shared_ptr<session>& s, std::string_
     // error (Node's server closes the connection too). It never joins a
     // second room nor changes the first one's organization.
     if (s->nsp != nsp_state::none) {
-      close(*s, "second CONNECT");
+      close(*s, "second CONNECT", ending::orderly);
       return;
     }
     std::string token = s->cookie_token, org;
@@ -517,7 +516,7 @@ void socketio_server::on_message(const std::shared_ptr<session>& s, std::string_
       boost::system::error_code ec;
       auto auth = json::parse(rest, ec);
       if (ec || !auth.is_object()) {
-        close(*s, "malformed CONNECT");
+        close(*s, "malformed CONNECT", ending::orderly);
         return;
       }
       if (auto* t = auth.as_object().if_contains("token"); t && t->is_string()) token = std::string(t->as_string());
@@ -530,7 +529,7 @@ void socketio_server::on_message(const std::shared_ptr<session>& s, std::string_
     return;
   }
   if (s->nsp != nsp_state::connected) {
-    close(*s, "packet before CONNECT");
+    close(*s, "packet before CONNECT", ending::orderly);
     return;
   }
   if (type == '1') {  // DISCONNECT: the session stays, without a namespace connection
@@ -545,14 +544,14 @@ void socketio_server::on_message(const std::shared_ptr<session>& s, std::string_
     boost::system::error_code ec;
     auto args = json::parse(rest.substr(digits), ec);
     if (ec || !args.is_array() || args.as_array().empty() || !args.as_array()[0].is_string() || ack.size() > 9) {
-      close(*s, "malformed EVENT");
+      close(*s, "malformed EVENT", ending::orderly);
       return;
     }
     if (!ack.empty()) send(*s, "43" + std::string(ack) + "[]");
     return;
   }
   if (type == '3') return;  // ACK of something we never asked: ignore
-  close(*s, "unknown Socket.IO packet");
+  close(*s, "unknown Socket.IO packet", ending::orderly);
 }
 
 asio::awaitable<void> socketio_server::run_connect(std::shared_ptr<session> s, std::string token, std::string org) {

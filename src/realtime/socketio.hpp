@@ -133,7 +133,14 @@ class socketio_server {
   void send(session& s, std::string_view packet);
   // Keeps the request's session cookie for the CONNECT, unless the request came from another site.
   void take_cookie(session& s, const http::context& ctx) const;
-  void close(session& s, std::string_view why);
+  // How the server ends a session, as Node's does: `abrupt` for Engine.IO's
+  // own failures (a ping timeout, a malformed or overlapping request, a slow
+  // consumer, a shutdown), where only a poll waiting at that moment hears of
+  // it (`1`); `orderly` for what Socket.IO decides (no CONNECT in time, a
+  // disconnect, a bad Socket.IO packet), where a polling session then waits
+  // a moment for its next poll to carry what was queued and the close.
+  enum class ending : std::uint8_t { abrupt, orderly };
+  void close(session& s, std::string_view why, ending how = ending::abrupt);
   // Ends the session's namespace connection: out of its room, then `41`,
   // then the session closes.
   void disconnect(session& s, std::string_view why);

@@ -128,6 +128,32 @@ TEST(engineio_conformance, the_next_poll_after_a_server_close_gets_a_noop_then_t
   }());
 }
 
+// Node's engine.io ends a session at once for its own failures (here a ping
+// from the client): only a poll waiting then hears of it; Socket.IO's own
+// closes (a bad Socket.IO packet) wait for the next poll, like a timeout's.
+TEST(engineio_conformance, an_engine_io_failure_ends_the_session_at_once_a_socket_io_one_after_the_next_poll) {
+  realtime_server server(options());
+  server.run([&]() -> asio::awaitable<void> {
+    const std::string abrupt = co_await handshake(server.port());
+    test::http_call ping{beast::http::verb::post, k_base + "&sid=" + abrupt, "2", {}};
+    EXPECT_EQ((co_await test::fetch(server.port(), ping)).status, 400u);
+    auto gone = co_await request(server.port(), beast::http::verb::get, k_base + "&sid=" + abrupt);
+    EXPECT_EQ(gone.status, 400u);
+    EXPECT_EQ(gone.body, error_body(1, "Session ID unknown"));
+
+    const std::string orderly = co_await handshake(server.port());
+    test::http_call bad{beast::http::verb::post, k_base + "&sid=" + orderly, "4abc", {}};
+    EXPECT_EQ((co_await test::fetch(server.port(), bad)).status, 200u);
+    EXPECT_EQ(server.realtime().open_sessions(), 0u);
+    auto last = co_await request(server.port(), beast::http::verb::get, k_base + "&sid=" + orderly);
+    EXPECT_EQ(last.body,
+              "6\x1e"
+              "1");
+    auto after = co_await request(server.port(), beast::http::verb::get, k_base + "&sid=" + orderly);
+    EXPECT_EQ(after.status, 400u);
+  }());
+}
+
 TEST(engineio_conformance, a_closed_session_waits_only_a_moment_for_its_last_poll) {
   realtime_server server(options(/*connect_timeout=*/100ms, /*ping_timeout=*/300ms));
   server.run([&]() -> asio::awaitable<void> {
