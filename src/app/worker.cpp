@@ -65,7 +65,7 @@ int run_worker(const config& cfg) {
         }
         io.stop();
       };
-      asio::co_spawn(io, last_words(), log_failure("stopping the cluster link"));
+      asio::co_spawn(io, last_words(), log_failure("stopping the worker"));
     });
   });
   io.run();
