@@ -13,11 +13,13 @@
 #include "app/reserve.hpp"
 #include "app/setup.hpp"
 #include "app/user.hpp"
+#include "cluster/db_events.hpp"
 #include "core/async.hpp"
 #include "core/events.hpp"
 #include "core/log.hpp"
 #include "core/offload.hpp"
 #include "core/system.hpp"
+#include "db/events.hpp"
 #include "db/jobs.hpp"
 #include "domain/accounts.hpp"
 #include "domain/invitations.hpp"
@@ -154,6 +156,9 @@ class server_node {
         db_(pool, database),
         cluster_(make_cluster(cfg, io.get_executor(), clock_, account_settings_of(cfg).throttle)),
         hub_(cluster_ ? static_cast<event_hub&>(cluster_->hub) : local_hub_),
+        worker_events_(cluster_ ? nullptr
+                                : std::make_unique<cluster::database_event_tail>(
+                                      io, db_, db::listen_for_events(database, io.get_executor()))),
         accounts_(db_, clock_, account_settings_of(cfg)),
         organizations_(db_, accounts_, clock_),
         smtp_(make_mailer(cfg, io.get_executor(), clock_)),
@@ -255,6 +260,8 @@ class server_node {
   std::unique_ptr<cluster::services> cluster_;  // null on a single node (no REEL_REDIS_URL)
   local_event_hub local_hub_;
   event_hub& hub_;  // the cluster's, or this process's alone
+  // Without Redis: the events of separate `reel worker`s, read from the database.
+  std::unique_ptr<cluster::database_event_tail> worker_events_;
   domain::accounts accounts_;
   domain::organizations organizations_;
   std::unique_ptr<mail::smtp_mailer> smtp_;  // null without REEL_SMTP_URL
@@ -318,6 +325,11 @@ void server_node::wire_events() {
     }
   };
   if (cluster_) wire_cluster();
+  if (worker_events_)
+    worker_events_->on_event = [this](const event& e) {
+      hub_.publish(e);  // to the rooms, and the organization's lists go
+      if (auto id = cluster::video_id_of(e); !id.empty()) video_api_.streams.invalidate(id);
+    };
 }
 
 // What other nodes tell this one, and what it does when Redis comes and goes.
@@ -495,6 +507,7 @@ asio::ip::tcp::endpoint server_node::start() {
   }
   start_metrics_listener();
   processor_.start();
+  if (worker_events_) worker_events_->start();
   lag_.start();
   asio::co_spawn(io_, refresh_job_counts(), log_failure("job count refresh"));
   job_counts_.start();
@@ -529,6 +542,7 @@ void server_node::shutdown(std::function<void()> done) {
     asio::co_spawn(io_, last_words(), log_failure("stopping the cluster link"));
   };
   realtime_.stop();  // WebSockets and held polls are not requests that finish by themselves
+  if (worker_events_) worker_events_->stop();
   server_.shutdown(one_done);
   if (metrics_server_) metrics_server_->shutdown(one_done);
   processor_.stop(one_done);

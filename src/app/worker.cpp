@@ -2,6 +2,7 @@
 #include "app/reserve.hpp"
 #include "app/serve.hpp"
 #include "app/setup.hpp"
+#include "cluster/db_events.hpp"
 #include "core/async.hpp"
 #include "core/events.hpp"
 #include "core/log.hpp"
@@ -15,6 +16,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <optional>
 
 namespace reel::app {
 
@@ -32,11 +34,12 @@ int run_worker(const config& cfg) {
   storage::layout files(storage_dir_of(cfg), cfg.storage_reserve_bytes);
   storage_reserve reserve(io, pool, cfg, files.space());
   reserve.start(db);
-  // Alone, events stay in this process (no one listens); in a cluster they
-  // reach every API node's Socket.IO rooms through Redis.
+  // Events reach every API node's Socket.IO rooms: in a cluster through
+  // Redis, else through the database, which the API nodes tail.
   auto cluster = make_cluster(cfg, io.get_executor(), wall_clock);
-  local_event_hub local_hub;
-  event_hub& hub = cluster ? static_cast<event_hub&>(cluster->hub) : local_hub;
+  std::optional<cluster::database_event_hub> db_hub;
+  if (!cluster) db_hub.emplace(io, db, wall_clock);
+  event_hub& hub = cluster ? static_cast<event_hub&>(cluster->hub) : *db_hub;
   jobs::processor processor(io, db, files, find_tools(), hub, wall_clock,
                             processor_settings_of(cfg, std::max(1u, cfg.workers)),
                             db::listen_for_jobs(*database, io.get_executor()));
@@ -57,14 +60,16 @@ int run_worker(const config& cfg) {
     log::info("worker shutting down");
     reserve.stop();
     processor.stop([&] {
-      if (!cluster) return io.stop();
-      // The last events (jobs put back in the queue) go out before the link closes.
+      // The last events (jobs put back in the queue) go out before the end.
       auto last_words = [&]() -> asio::awaitable<void> {
-        co_await cluster->line.flush(std::chrono::seconds(2));
-        cluster->line.stop();
+        if (db_hub) co_await db_hub->flush(std::chrono::seconds(2));
+        if (cluster) {
+          co_await cluster->line.flush(std::chrono::seconds(2));
+          cluster->line.stop();
+        }
         io.stop();
       };
-      asio::co_spawn(io, last_words(), log_failure("stopping the cluster link"));
+      asio::co_spawn(io, last_words(), log_failure("stopping the worker"));
     });
   });
   io.run();

@@ -275,6 +275,11 @@ const std::vector<std::string>& installation_tables() {
   return names;
 }
 
+const std::vector<std::string>& transient_tables() {
+  static const std::vector<std::string> names = {"events"};
+  return names;
+}
+
 std::vector<copied_table> copy_installation(database& source, database& target) {
   std::vector<copied_table> counts;
   auto copy_into_target = [&](transaction& source_transaction) {

@@ -11,9 +11,13 @@
 namespace reel::db {
 
 // The tables of an installation: every table the migrations create but
-// schema_migrations (a target gets that one by migrating). Parents come
+// schema_migrations (a target gets that one by migrating) and transient_tables(). Parents come
 // before children, the order their rows must go in.
 const std::vector<std::string>& installation_tables();
+
+// The tables the migrations create whose rows are not copied: live updates
+// that are pruned within minutes (the events outbox).
+const std::vector<std::string>& transient_tables();
 
 // The refusal of a target that already holds rows (a db_error with errc::conflict).
 class target_not_empty : public db_error {

@@ -173,6 +173,28 @@ const std::vector<migration>& all_migrations() {
            "CREATE INDEX invitations_by_email ON invitations(email, created_at)",
            "CREATE INDEX invitations_by_org ON invitations(organization_id, created_at)",
        }},
+      {7,
+       "events outbox",
+       {
+           // What a process without Redis (a separate `reel worker`) tells
+           // the API nodes, which tail it by id (db/events.hpp). Ids are
+           // never reused, even once every row was pruned (AUTOINCREMENT;
+           // PostgreSQL's identity). No foreign key: an event outlives
+           // nothing and must not stop its writer.
+           {R"(CREATE TABLE events (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                organization_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                created_at TEXT NOT NULL))",
+            R"(CREATE TABLE events (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                organization_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                created_at TEXT NOT NULL))"},
+           "CREATE INDEX events_by_time ON events(created_at)",
+        }},
       {8,
        "job takeovers and resource retries",
        {

@@ -41,10 +41,11 @@ enum class ws_phase : std::uint8_t {
 // What only the polling transport needs; dropped once a session has
 // upgraded and no poll uses it any more.
 struct socketio_server::polling_state {
-  explicit polling_state(asio::io_context& io) : wake(io) {}
+  explicit polling_state(asio::io_context& io) : wake(io), linger(io) {}
   std::vector<std::string> queue;
   std::size_t queued_bytes = 0;
-  asio::steady_timer wake;  // cancelled whenever the queue or the state changes
+  asio::steady_timer wake;    // cancelled whenever the queue or the state changes
+  asio::steady_timer linger;  // closed by the server: how long the session waits for its last poll
   bool get_in_flight = false;
 };
 
@@ -99,8 +100,8 @@ struct socketio_server::session final : heartbeat::member,
   ws_phase phase = ws_phase::none;
   nsp_state nsp = nsp_state::none;
   bool closed = false;
-  bool closing = false;         // disconnected while polling: the next GET takes the last packets, then it closes
-  bool post_in_flight = false;  // a polling POST is being handled (one at a time)
+  bool closed_by_client = false;  // the client sent Engine.IO's close (`1`)
+  bool post_in_flight = false;    // a polling POST is being handled (one at a time)
   std::unique_ptr<polling_state> polling;
   std::shared_ptr<websocket_connection> ws;
   std::string cookie_token;
@@ -137,6 +138,17 @@ http::response too_many_sessions() {
   auto res = eio_error(4, "Too many connections from this address", http::status::too_many_requests);
   res.set(http::field::retry_after, "10");
   return res;
+}
+
+// Completes the WebSocket handshake, then closes with a close frame without
+// a code (Node's ws.close()), waiting a little for the client's.
+asio::awaitable<void> run_refused_websocket(beast::tcp_stream stream, http::request req) {
+  stream.expires_after(std::chrono::seconds(10));
+  websocket::stream<beast::tcp_stream> ws(std::move(stream));
+  auto [accepted] = co_await ws.async_accept(req, use_tuple);
+  if (accepted) co_return;
+  auto [closed] = co_await ws.async_close(websocket::close_reason{}, use_tuple);
+  (void)closed;  // a client that does not answer the close is cut by the deadline
 }
 
 std::string open_packet(const std::string& sid, bool polling, const socketio_options& o) {
@@ -195,6 +207,24 @@ void socketio_server::add_routes(http::router& r) {
   r.add(http::verb::post, "/socket.io/",
         [this](http::context& ctx) -> asio::awaitable<http::response> { co_return co_await handle_polling(ctx); },
         {.body_limit = options_.max_payload});
+  // Every other method (HEAD and OPTIONS too; a CORS preflight is answered
+  // before routing): 400 with Engine.IO's error body, as Node answers, not 405.
+  auto refuse = [this](http::context& ctx) -> asio::awaitable<http::response> { co_return refuse_method(ctx); };
+  for (int v = static_cast<int>(http::verb::unknown); v <= static_cast<int>(http::verb::unlink); ++v) {
+    auto method = static_cast<http::verb>(v);
+    if (method != http::verb::get && method != http::verb::post) r.add(method, "/socket.io/", refuse);
+  }
+}
+
+http::response socketio_server::refuse_method(const http::context& ctx) const {
+  // In the order Node checks: the transport, the session, then the method.
+  auto transport = ctx.query("transport");
+  if (transport != "polling" && transport != "websocket") return eio_error(0, "Transport unknown");
+  auto sid = ctx.query("sid");
+  if (!sid) return eio_error(2, "Bad handshake method");
+  if (!find_session(*sid, http::client_address(ctx, options_.trusted_proxies)))
+    return eio_error(1, "Session ID unknown");
+  return eio_error(3, "Bad request");  // (Node: 500 without a body)
 }
 
 void socketio_server::send(session& s, std::string_view packet) {
@@ -223,7 +253,7 @@ void socketio_server::send(session& s, std::string_view packet) {
   s.signal();
 }
 
-void socketio_server::close(session& s, std::string_view why) {
+void socketio_server::close(session& s, std::string_view why, ending how) {
   if (s.closed) return;
   s.closed = true;
   log::debug("socket.io session closed", {{"sid", s.sid}, {"why", why}});
@@ -231,10 +261,53 @@ void socketio_server::close(session& s, std::string_view why) {
   heartbeat_.stop(s);
   s.signal();
   if (s.ws) s.ws->close();
-  if (auto it = sessions_.find(s.sid); it != sessions_.end()) {
-    auto last = std::move(it->second);  // the key views s.sid: erase the entry before the session goes
-    sessions_.erase(it);
-  }  // the session may be gone now
+  auto it = sessions_.find(s.sid);
+  if (it == sessions_.end()) return;
+  auto last = std::move(it->second);  // the key views s.sid: erase the entry before the session goes
+  sessions_.erase(it);
+  // A polling client learns of an orderly close from a poll, as from Node's:
+  // the one waiting now, or the next (for which the session waits a moment,
+  // Node up to 30 s, still counted against its address).
+  if (how != ending::orderly || stopped_ || s.phase == ws_phase::open || !s.polling) return;
+  closed_polls_.emplace(last->sid, last);
+  last->polling->linger.expires_after(
+      std::min<std::chrono::milliseconds>(options_.ping_timeout, std::chrono::seconds(5)));
+  last->polling->linger.async_wait([this, weak = std::weak_ptr<session>(last)](boost::system::error_code ec) {
+    auto s = weak.lock();
+    if (ec || !s) return;
+    forget(*s);
+  });
+}  // the session may be gone now
+
+void socketio_server::forget(session& s) {
+  if (s.polling) s.polling->linger.cancel();
+  if (auto it = closed_polls_.find(s.sid); it != closed_polls_.end()) {
+    auto last = std::move(it->second);
+    closed_polls_.erase(it);
+  }
+}
+
+http::response socketio_server::last_poll(session& s, bool waited) {
+  if (s.closed_by_client) return text("6");  // Node answers the poll a client's close leaves waiting with a noop
+  bool lingering = closed_polls_.contains(s.sid);
+  std::string body;
+  for (auto& p : s.polling->queue) {
+    if (!body.empty()) body += '\x1e';
+    body += p;
+  }
+  s.polling->queue.clear();
+  s.polling->queued_bytes = 0;
+  // What was queued goes first; the close packet then comes with the next poll (Node's order).
+  if (!body.empty() && lingering) return text(std::move(body));
+  forget(s);
+  if (!body.empty())
+    return text(body +
+                "\x1e"
+                "1");  // no next poll (a shutdown): both at once
+  // A poll that was not waiting when the session closed gets a noop before the close, as from Node.
+  return text(waited ? "1"
+                     : "6\x1e"
+                       "1");
 }
 
 void socketio_server::leave_namespace(session& s) {
@@ -251,30 +324,29 @@ void socketio_server::leave_namespace(session& s) {
 }
 
 void socketio_server::disconnect(session& s, std::string_view why) {
-  if (s.closed || s.closing) return;
+  if (s.closed) return;
   leave_namespace(s);  // nothing more reaches it from now on
   send(s, "41");       // Socket.IO disconnect: the client does not reconnect by itself
   if (s.closed) return;
-  auto victim = s.shared_from_this();
-  if (s.phase != ws_phase::open && s.polling && !s.polling->get_in_flight) {
-    // No poll waits to carry the 41: the next one does and then closes the
-    // session (Node sends its close with the next poll too). A client that
-    // does not poll again soon is closed anyway. Until then the session
-    // takes nothing from the client.
-    s.closing = true;
-    auto grace = std::make_shared<asio::steady_timer>(
-        io_, std::min<std::chrono::milliseconds>(options_.ping_timeout, std::chrono::seconds(5)));
-    grace->async_wait(
-        [this, victim, grace, reason = std::string(why)](boost::system::error_code) { close(*victim, reason); });
+  if (s.phase != ws_phase::open) {
+    // Polling: the 41 goes with the poll waiting now or the next one, the
+    // close with the poll after (close() keeps the session for them). From
+    // now on the session takes nothing from the client.
+    close(s, why, ending::orderly);
     return;
   }
-  asio::post(io_, [this, victim, reason = std::string(why)] { close(*victim, reason); });
+  auto victim = s.shared_from_this();
+  asio::post(io_, [this, victim, reason = std::string(why)] { close(*victim, reason, ending::orderly); });
 }
 
 void socketio_server::stop() {
+  stopped_ = true;
   std::vector<std::shared_ptr<session>> all;
   for (auto& [sid, s] : sessions_) all.push_back(s);
   for (auto& s : all) close(*s, "server shutdown");
+  all.clear();
+  for (auto& [sid, s] : closed_polls_) all.push_back(s);
+  for (auto& s : all) forget(*s);
   connect_deadlines_.clear();
   connect_timer_.cancel();
 }
@@ -356,6 +428,13 @@ std::shared_ptr<socketio_server::session> socketio_server::find_session(const st
   return it->second;
 }
 
+std::shared_ptr<socketio_server::session> socketio_server::find_closed_poll(const std::string& sid,
+                                                                            const std::string& address) const {
+  auto it = closed_polls_.find(sid);
+  if (it == closed_polls_.end() || it->second->slot.address() != address) return nullptr;
+  return it->second;
+}
+
 void socketio_server::expect_connect(session& s) {
   s.connect_due = std::chrono::steady_clock::now() + options_.connect_timeout;
   connect_deadlines_.push_back({s.connect_due, s.weak_from_this()});
@@ -375,7 +454,7 @@ void socketio_server::arm_connect_timer() {
       connect_deadlines_.pop_front();
       // A later deadline of the same session (after a DISCONNECT) has its own entry.
       if (s && !s->closed && s->nsp != nsp_state::connected && s->connect_due <= now)
-        close(*s, "no namespace connection in time");
+        close(*s, "no namespace connection in time", ending::orderly);
     }
     arm_connect_timer();
   });
@@ -393,6 +472,7 @@ bool socketio_server::on_packet(const std::shared_ptr<session>& s, std::string_v
   if (packet.empty()) return false;
   switch (packet[0]) {
     case '1':
+      s->closed_by_client = true;
       close(*s, "client close");
       return true;
     case '3':
@@ -409,7 +489,7 @@ bool socketio_server::on_packet(const std::shared_ptr<session>& s, std::string_v
 }
 
 void socketio_server::on_message(const std::shared_ptr<session>& s, std::string_view payload) {
-  if (payload.empty() || s->closed || s->closing) return;
+  if (payload.empty() || s->closed) return;
   char type = payload[0];
   std::string_view rest = payload.substr(1);
   std::string_view nsp = "/";
@@ -428,7 +508,7 @@ void socketio_server::on_message(const std::shared_ptr<session>& s, std::string_
     // error (Node's server closes the connection too). It never joins a
     // second room nor changes the first one's organization.
     if (s->nsp != nsp_state::none) {
-      close(*s, "second CONNECT");
+      close(*s, "second CONNECT", ending::orderly);
       return;
     }
     std::string token = s->cookie_token, org;
@@ -436,7 +516,7 @@ void socketio_server::on_message(const std::shared_ptr<session>& s, std::string_
       boost::system::error_code ec;
       auto auth = json::parse(rest, ec);
       if (ec || !auth.is_object()) {
-        close(*s, "malformed CONNECT");
+        close(*s, "malformed CONNECT", ending::orderly);
         return;
       }
       if (auto* t = auth.as_object().if_contains("token"); t && t->is_string()) token = std::string(t->as_string());
@@ -449,7 +529,7 @@ void socketio_server::on_message(const std::shared_ptr<session>& s, std::string_
     return;
   }
   if (s->nsp != nsp_state::connected) {
-    close(*s, "packet before CONNECT");
+    close(*s, "packet before CONNECT", ending::orderly);
     return;
   }
   if (type == '1') {  // DISCONNECT: the session stays, without a namespace connection
@@ -464,14 +544,14 @@ void socketio_server::on_message(const std::shared_ptr<session>& s, std::string_
     boost::system::error_code ec;
     auto args = json::parse(rest.substr(digits), ec);
     if (ec || !args.is_array() || args.as_array().empty() || !args.as_array()[0].is_string() || ack.size() > 9) {
-      close(*s, "malformed EVENT");
+      close(*s, "malformed EVENT", ending::orderly);
       return;
     }
     if (!ack.empty()) send(*s, "43" + std::string(ack) + "[]");
     return;
   }
   if (type == '3') return;  // ACK of something we never asked: ignore
-  close(*s, "unknown Socket.IO packet");
+  close(*s, "unknown Socket.IO packet", ending::orderly);
 }
 
 asio::awaitable<void> socketio_server::run_connect(std::shared_ptr<session> s, std::string token, std::string org) {
@@ -508,7 +588,6 @@ asio::awaitable<void> socketio_server::run_connect(std::shared_ptr<session> s, s
 
 asio::awaitable<http::response> socketio_server::receive_polling(const std::shared_ptr<session>& s,
                                                                  std::string_view body) {
-  if (s->closing) co_return eio_error(1, "Session ID unknown");  // disconnected: only its last poll is left
   if (s->post_in_flight) {  // at most one POST at a time (Node: "data request overlap")
     close(*s, "overlapping POST");
     co_return eio_error(3, "Bad request");
@@ -556,6 +635,9 @@ asio::awaitable<http::response> socketio_server::handle_polling(http::context& c
     co_return text(open_packet(s->sid, true, options_));
   }
   auto s = find_session(*sid, address);
+  if (!s && ctx.req.method() == http::verb::get) {
+    if (auto closed = find_closed_poll(*sid, address)) co_return last_poll(*closed, false);
+  }
   if (!s) co_return eio_error(1, "Session ID unknown");
   if (s->phase == ws_phase::open) co_return eio_error(3, "Bad request");
   if (ctx.req.method() == http::verb::post) {
@@ -572,7 +654,7 @@ asio::awaitable<http::response> socketio_server::handle_polling(http::context& c
     co_await s->polling->wake.async_wait(use_tuple);
   }
   s->polling->get_in_flight = false;
-  if (s->closed && s->polling->queue.empty()) co_return text("1");
+  if (s->closed) co_return last_poll(*s, true);
   if (s->phase >= ws_phase::upgrading) {
     if (s->phase == ws_phase::open) s->polling.reset();  // upgraded: this was the last poll
     co_return text("6");
@@ -584,7 +666,6 @@ asio::awaitable<http::response> socketio_server::handle_polling(http::context& c
   }
   s->polling->queue.clear();
   s->polling->queued_bytes = 0;
-  if (s->closing) close(*s, "disconnected");  // that was its last poll
   co_return text(std::move(body));
 }
 
@@ -597,7 +678,15 @@ asio::awaitable<http::response> socketio_server::handle_websocket(http::context&
   if (auto sid = ctx.query("sid")) {
     s = find_session(*sid, address);
     if (!s) co_return eio_error(1, "Session ID unknown");
-    if (s->phase != ws_phase::none || s->closing) co_return eio_error(3, "Bad request");  // one WebSocket per session
+    if (s->phase != ws_phase::none) {
+      // One WebSocket per session: another one (the session has upgraded,
+      // or is upgrading) is accepted and closed at once, as Node does.
+      http::response res;
+      res.takeover = [](beast::tcp_stream stream, http::request req) {
+        return run_refused_websocket(std::move(stream), std::move(req));
+      };
+      co_return res;
+    }
     upgrade = true;
   } else {
     s = new_session(address);

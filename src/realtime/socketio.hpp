@@ -133,7 +133,14 @@ class socketio_server {
   void send(session& s, std::string_view packet);
   // Keeps the request's session cookie for the CONNECT, unless the request came from another site.
   void take_cookie(session& s, const http::context& ctx) const;
-  void close(session& s, std::string_view why);
+  // How the server ends a session, as Node's does: `abrupt` for Engine.IO's
+  // own failures (a ping timeout, a malformed or overlapping request, a slow
+  // consumer, a shutdown), where only a poll waiting at that moment hears of
+  // it (`1`); `orderly` for what Socket.IO decides (no CONNECT in time, a
+  // disconnect, a bad Socket.IO packet), where a polling session then waits
+  // a moment for its next poll to carry what was queued and the close.
+  enum class ending : std::uint8_t { abrupt, orderly };
+  void close(session& s, std::string_view why, ending how = ending::abrupt);
   // Ends the session's namespace connection: out of its room, then `41`,
   // then the session closes.
   void disconnect(session& s, std::string_view why);
@@ -147,6 +154,16 @@ class socketio_server {
   std::shared_ptr<session> new_session(const std::string& address);
   // The session `sid` if it exists and was opened from `address`.
   std::shared_ptr<session> find_session(const std::string& sid, const std::string& address) const;
+  // The polling session `sid`, closed by the server, waiting for its last poll.
+  std::shared_ptr<session> find_closed_poll(const std::string& sid, const std::string& address) const;
+  // The answer to the poll that tells the client its session closed
+  // (`waited`: the poll was waiting when it did); forgets the session unless
+  // packets queued before the close go first.
+  http::response last_poll(session& s, bool waited);
+  // Drops a closed session that was waiting for its last poll.
+  void forget(session& s);
+  // A request with a method Engine.IO does not use.
+  http::response refuse_method(const http::context& ctx) const;
 
   boost::asio::io_context& io_;
   domain::accounts& accounts_;
@@ -157,6 +174,10 @@ class socketio_server {
   websocket_connection::settings websocket_settings_;
   // By Engine.IO sid; the key views the session's own sid.
   std::unordered_map<std::string_view, std::shared_ptr<session>> sessions_;
+  // Polling sessions the server closed, until their client polls once more
+  // and hears of it (or a few seconds pass); not counted as open.
+  std::unordered_map<std::string_view, std::shared_ptr<session>> closed_polls_;
+  bool stopped_ = false;
   // Namespace connections by organization: session serial → session. A
   // session is in at most one room (its org_id's) exactly while connected.
   std::unordered_map<std::string, std::unordered_map<std::uint64_t, std::weak_ptr<session>>> rooms_;

@@ -62,6 +62,37 @@ export function startServer(dataDir, { port = 0, args = [], env = {} } = {}) {
   });
 }
 
+// Starts `reel worker` on `dataDir` (the database of the servers started on
+// it) and resolves once it runs: {proc, log(), stop()}.
+export function startWorker(dataDir, { args = [], env = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REEL_')));
+    const proc = spawn(REEL, ['worker', '--data-dir', dataDir, ...args], {
+      env: { ...cleanEnv, ...databaseEnv(dataDir), ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    const timer = setTimeout(() => reject(new Error('reel worker did not start: ' + log)), 20000);
+    proc.stderr.on('data', (chunk) => {
+      log += chunk;
+      if (timer && /INFO worker started/.test(log)) {
+        clearTimeout(timer);
+        resolve({
+          proc,
+          log: () => log,
+          stop: (signal = 'SIGTERM') =>
+            new Promise((done) => {
+              if (proc.exitCode !== null) return done(proc.exitCode);
+              proc.once('exit', (code) => done(code));
+              proc.kill(signal);
+            }),
+        });
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`reel worker exited (${code}): ${log}`)));
+  });
+}
+
 export async function api(port, method, pathname, { token, body, headers = {} } = {}) {
   const h = { ...headers };
   if (token) h.Authorization = `Bearer ${token}`;

@@ -105,7 +105,8 @@ TEST_F(postgres_migrations_test, the_schema_matches_sqlites_column_for_column) {
   std::map<std::string, std::vector<column>> lite_tables, pg_tables;
   std::set<std::string> lite_indexes, pg_indexes;
   lite->transact(false, [&](transaction& s) {
-    for (const auto& t : s.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")) {
+    for (const auto& t :
+         s.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")) {
       std::string pragma = "PRAGMA table_info(" + t.text(0) + ")";
       for (const auto& c : s.query(pragma))
         lite_tables[t.text(0)].push_back({c.text(1), c.text(2), c.int64(3) != 0 || c.int64(5) != 0});

@@ -455,6 +455,11 @@ TEST(socketio_security, a_polling_client_that_is_not_polling_when_disconnected_g
     auto last = co_await test::fetch(server.port(), poll);
     EXPECT_EQ(last.status, 200u);
     EXPECT_EQ(last.body, "41");
+    auto closing = co_await test::fetch(server.port(), poll);  // then Engine.IO's close, as Node sends it
+    EXPECT_EQ(closing.status, 200u);
+    EXPECT_EQ(closing.body,
+              "6\x1e"
+              "1");
     auto after = co_await test::fetch(server.port(), poll);
     EXPECT_EQ(after.status, 400u);
     EXPECT_EQ(server.realtime().open_sessions(), 0u);
