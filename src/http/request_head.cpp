@@ -20,8 +20,14 @@ std::optional<std::string> framing_problem(const beast_http::request_header<>& h
   if (range.first == range.second) return std::nullopt;
   if (std::next(range.first) != range.second) return "The request has more than one Transfer-Encoding header.";
   std::string te(trim_ows(range.first->value()));
-  if (!beast::iequals(te, "chunked"))
-    return "Transfer-Encoding \"" + te.substr(0, 64) + "\" is not supported; send chunked or a Content-Length.";
+  if (!beast::iequals(te, "chunked")) {
+    // Echoed in a JSON error body: printable ASCII only (a byte like 0xB8
+    // would make the body invalid UTF-8, so invalid JSON).
+    std::string shown = te.substr(0, 64);
+    for (char& c : shown)
+      if (c < 0x20 || c > 0x7e) c = '?';
+    return "Transfer-Encoding \"" + shown + "\" is not supported; send chunked or a Content-Length.";
+  }
   if (h.count(field::content_length)) return "A request must not have both Transfer-Encoding and Content-Length.";
   if (h.version() < 11) return "Transfer-Encoding needs HTTP/1.1.";
   return std::nullopt;
