@@ -8,7 +8,9 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <string>
 
 namespace rt = reel::realtime;
@@ -43,19 +45,56 @@ void check_connect(std::string_view rest) {
   FUZZ_CHECK(again->organization_id == auth->organization_id);
 }
 
+// Boost.JSON reads a number past the double range (6e57145) as infinity and
+// writes it as "Infinity", which is not JSON: such arguments are not
+// written back (the server never echoes arguments).
+bool finite(const json::value& v) {
+  if (v.is_double()) return std::isfinite(v.get_double());
+  if (v.is_array())
+    return std::all_of(v.get_array().begin(), v.get_array().end(), [](const json::value& e) { return finite(e); });
+  if (v.is_object())
+    return std::all_of(v.get_object().begin(), v.get_object().end(), [](const auto& e) { return finite(e.value()); });
+  return true;
+}
+
+// Equal, but for doubles within a rounding error: Boost.JSON 1.81 does not
+// always read a number back to the very double it wrote (17e30).
+bool same(const json::value& a, const json::value& b) {
+  if (a.is_double() && b.is_double())
+    return std::fabs(a.get_double() - b.get_double()) <= 1e-12 * std::fabs(a.get_double());
+  if (a.is_array() && b.is_array()) {
+    const auto &x = a.get_array(), &y = b.get_array();
+    if (x.size() != y.size()) return false;
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (!same(x[i], y[i])) return false;
+    return true;
+  }
+  if (a.is_object() && b.is_object()) {
+    const auto &x = a.get_object(), &y = b.get_object();
+    if (x.size() != y.size()) return false;
+    for (const auto& e : x) {
+      const json::value* other = y.if_contains(e.key());
+      if (!other || !same(e.value(), *other)) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
+
 void check_event(std::string_view nsp, std::string_view rest) {
   auto event = rt::parse_event(rest);
   if (!event) return;
   FUZZ_CHECK(event->ack.size() <= 9);
   for (char c : event->ack) FUZZ_CHECK(std::isdigit(static_cast<unsigned char>(c)));
   FUZZ_CHECK(!event->args.empty() && event->args[0].is_string());
+  if (!finite(event->args)) return;
   const std::string packet = encode('2', nsp, std::string(event->ack) + json::serialize(event->args));
   auto sio = rt::parse_sio_packet(packet);
   FUZZ_CHECK(sio && sio->nsp == nsp);
   auto again = rt::parse_event(sio->rest);
   FUZZ_CHECK(again.has_value());
   FUZZ_CHECK(again->ack == event->ack);
-  FUZZ_CHECK(again->args == event->args);
+  FUZZ_CHECK(same(again->args, event->args));
 }
 
 }  // namespace
