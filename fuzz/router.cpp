@@ -11,13 +11,16 @@
 // Invariants: a route found matches method and path and its parameters
 // are non-empty; a rejection refuses the body; every answer has a request
 // id and the security headers; every error answer is API.md's JSON shape
-// with the code of its status; 405 carries Allow.
+// with the code of its status; 405 carries Allow; the request metrics keep
+// a bounded set of method labels.
 #include "http/router.hpp"
 #include "api/input.hpp"
 #include "api/tus.hpp"
 #include "api/uploads.hpp"
 #include "core/ids.hpp"
+#include "core/log.hpp"
 #include "fuzz.hpp"
+#include "http/metrics.hpp"
 #include "http/middleware.hpp"
 #include "http/multipart.hpp"
 #include "http/range.hpp"
@@ -169,12 +172,33 @@ const http::router& app_routes() {
   return routes;
 }
 
+// One for the whole run, as a server has: what clients send must not grow it without bound.
+http::metrics& app_metrics() {
+  static http::metrics m;
+  return m;
+}
+
+// src/app/serve.cpp middleware_chain().
 const http::handler& app_chain() {
-  static const http::handler chain =
-      http::compose({http::request_id(), http::security_headers(false), http::cors({"https://app.example"}),
-                     api::tus_headers(), http::error_handler()},
-                    http::dispatch_route());
+  static const http::handler chain = [] {
+    reel::log::set_level(reel::log::level::warn);  // an info line per request would be most of the time
+    return http::compose({http::request_id(), http::access_log(app_metrics()), http::security_headers(false),
+                          http::cors({"https://app.example"}), api::tus_headers(), http::error_handler()},
+                         http::dispatch_route());
+  }();
   return chain;
+}
+
+// The request counters' method labels: the methods HTTP defines (and "-"
+// for a head that could not be read), however many others clients invent.
+void check_metrics() {
+  const std::string text = app_metrics().render();
+  std::size_t at = 0;
+  while ((at = text.find("method=\"", at)) != std::string::npos) {
+    at += 8;
+    std::string method = text.substr(at, text.find('"', at) - at);
+    FUZZ_CHECK(method == "-" || method == "OTHER" || boost::beast::http::string_to_verb(method) != verb::unknown);
+  }
 }
 
 // The context the server would hand the chain, or nullopt when it would
@@ -260,5 +284,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   io.run();
   FUZZ_CHECK(res.has_value());
   check_response(ctx, *res);
+  // Rendering takes longer than the request: after the requests whose
+  // method HTTP does not define, and now and then.
+  static unsigned runs = 0;
+  if (ctx.req.method() == verb::unknown || ++runs % 256 == 0) check_metrics();
   return 0;
 }
