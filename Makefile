@@ -2,10 +2,12 @@
 SHELL := /bin/bash
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 PORT ?= 8080
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build build-asan run test test-unit test-asan test-e2e bench format clean cluster cluster-down chaos
+.PHONY: all deps build build-asan run test test-unit test-asan test-e2e bench format clean cluster cluster-down chaos fuzz
 
 all: build
 
@@ -53,6 +55,18 @@ TRIALS ?= 5
 chaos: build
 	@scripts/run-chaos $(BUILD) $(TRIALS)
 
+# The parsers under libFuzzer with ASan and UBSan (fuzz/, clang 16, its own
+# build directory): each target runs FUZZ_SECONDS from its corpus; prints
+# exec/s and coverage per target. FUZZ_TARGETS=a b picks some; FUZZ_JOBS=2
+# runs two at once; FUZZ_MERGE=1 adds what covers more to fuzz/corpus.
+# `make test` replays the corpus and crash reproducers without fuzzing.
+fuzz:
+	@scripts/deps --fuzz
+	@cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++-16 \
+	  -DREEL_FUZZ=ON -DREEL_WERROR=OFF >/dev/null
+	@ninja -C $(FUZZ_BUILD) --quiet -j $(JOBS) fuzz_targets
+	@scripts/fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 bench: build
 	@bench/run
 
@@ -60,4 +74,4 @@ format:
 	@clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

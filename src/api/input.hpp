@@ -15,7 +15,7 @@
 #include <utility>
 
 namespace reel::http {
-class context;
+struct context;
 }
 
 namespace reel::api {

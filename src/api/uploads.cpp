@@ -16,7 +16,6 @@ namespace reel::api {
 
 namespace {
 
-constexpr std::string_view k_tus_version = "1.0.0";
 constexpr std::string_view k_tus_extensions = "creation,creation-with-upload,termination,expiration,checksum";
 constexpr std::string_view k_offset_type = "application/offset+octet-stream";
 constexpr std::size_t k_read_chunk = 64 * 1024;
@@ -33,33 +32,14 @@ void require_tus(const context& ctx) {
 
 // A non-negative decimal header (Upload-Length, Upload-Offset); nullopt when absent.
 std::optional<std::uint64_t> number_header(const context& ctx, std::string_view name) {
-  std::string_view text = ctx.header(name);
-  if (text.empty()) return std::nullopt;
-  std::uint64_t v = 0;
-  if (text.size() > 15 || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    throw error(errc::bad_request, "The header " + std::string(name) + " must be a number of bytes.");
-  for (char c : text) v = v * 10 + static_cast<std::uint64_t>(c - '0');
-  return v;
+  return parse_upload_number(ctx.header(name), name);
 }
 
 bool is_offset_stream(const context& ctx) { return media_type(ctx.header(http::field::content_type)) == k_offset_type; }
 
 // The raw SHA-1 digest an Upload-Checksum header announces, if any.
 std::optional<std::string> expected_checksum(const context& ctx) {
-  std::string_view text = ctx.header("Upload-Checksum");
-  if (text.empty()) return std::nullopt;
-  auto space = text.find(' ');
-  if (space == std::string_view::npos)
-    throw error(errc::bad_request, "Upload-Checksum must be \"<algorithm> <base64 digest>\".");
-  std::string algorithm(text.substr(0, space));
-  std::transform(algorithm.begin(), algorithm.end(), algorithm.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (algorithm != "sha1")
-    throw error(errc::bad_request, "The checksum algorithm is not supported; this server supports sha1.");
-  auto digest = base64_decode(text.substr(space + 1));
-  if (!digest || digest->size() != 20)
-    throw error(errc::bad_request, "Upload-Checksum's digest is not a base64 SHA-1 digest.");
-  return digest;
+  return parse_upload_checksum(ctx.header("Upload-Checksum"));
 }
 
 // The upload's file, opened for writing from `u.received` (bytes past it are
@@ -374,45 +354,9 @@ asio::awaitable<response> method_override(upload_api& api, context& ctx) {
 
 }  // namespace
 
-std::optional<std::vector<std::pair<std::string, std::string>>> parse_upload_metadata(std::string_view header) {
-  std::vector<std::pair<std::string, std::string>> out;
-  if (header.empty()) return out;
-  std::size_t start = 0;
-  while (start <= header.size()) {
-    auto comma = header.find(',', start);
-    std::string_view item =
-        header.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    auto space = item.find(' ');
-    std::string_view key = item.substr(0, space);
-    std::string_view value = space == std::string_view::npos ? std::string_view() : item.substr(space + 1);
-    if (key.empty() || value.find(' ') != std::string_view::npos) return std::nullopt;
-    for (const auto& [k, v] : out)
-      if (k == key) return std::nullopt;
-    auto decoded = base64_decode(value);
-    if (!decoded) return std::nullopt;
-    out.emplace_back(std::string(key), std::move(*decoded));
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 std::chrono::milliseconds upload_sweep_interval(std::chrono::seconds expiry) {
   auto half = std::chrono::duration_cast<std::chrono::milliseconds>(expiry) / 2;
   return std::clamp<std::chrono::milliseconds>(half, std::chrono::milliseconds(250), std::chrono::minutes(1));
-}
-
-http::middleware tus_headers() {
-  return [](context& ctx, const http::handler& next) -> asio::awaitable<response> {
-    response res = co_await next(ctx);
-    if (ctx.route.starts_with("/api/uploads")) {
-      res.set("Tus-Resumable", k_tus_version);
-      if (res.result() == status::precondition_failed) res.set("Tus-Version", k_tus_version);
-    }
-    co_return res;
-  };
 }
 
 void add_upload_routes(http::router& r, const guard& g, upload_api& api) {

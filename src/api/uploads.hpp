@@ -10,6 +10,7 @@
 #pragma once
 
 #include "api/guard.hpp"
+#include "api/tus.hpp"
 #include "core/offload.hpp"
 #include "domain/uploads.hpp"
 #include "http/middleware.hpp"
@@ -34,16 +35,7 @@ struct upload_api {
 
 void add_upload_routes(http::router& r, const guard& g, upload_api& api);
 
-// Adds `Tus-Resumable` to every response of the /api/uploads routes (errors
-// included) and `Tus-Version` to 412s. Goes before error_handler().
-http::middleware tus_headers();
-
 // How often expired uploads should be swept for an expiry.
 std::chrono::milliseconds upload_sweep_interval(std::chrono::seconds expiry);
-
-// Parses an Upload-Metadata header (`key base64,key2 base64,key3`): keys
-// unique, non-empty, without spaces or commas; values strict base64.
-// nullopt when malformed.
-std::optional<std::vector<std::pair<std::string, std::string>>> parse_upload_metadata(std::string_view header);
 
 }  // namespace reel::api

@@ -3,6 +3,7 @@
 #include <sodium.h>
 #include <boost/beast/core/detail/sha1.hpp>
 
+#include <algorithm>
 #include <new>
 
 namespace reel {
@@ -31,6 +32,13 @@ std::string base64_encode(std::string_view bytes) {
 }
 
 std::optional<std::string> base64_decode(std::string_view text) {
+  // libsodium's decoder takes some bytes outside the alphabet (0x80 and up)
+  // for digits: only the alphabet and padding go to it.
+  auto in_alphabet = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+           c == '=';
+  };
+  if (!std::all_of(text.begin(), text.end(), in_alphabet)) return std::nullopt;
   std::string out(text.size() / 4 * 3 + 3, '\0');
   std::size_t len = 0;
   const char* end = nullptr;

@@ -33,7 +33,10 @@ middleware access_log(metrics& m) {
     response res = co_await next(ctx);
     auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
     std::string_view method = ctx.req.method_string();
-    m.observe_request(method, ctx.route, res.result_int(), elapsed);
+    // A method HTTP does not define is counted as OTHER: clients may invent
+    // any number of them, and each would be a series of its own forever.
+    std::string_view label = ctx.req.method() == verb::unknown && method != "-" ? "OTHER" : method;
+    m.observe_request(label, ctx.route, res.result_int(), elapsed);
     if (log::enabled(log::level::info)) {
       auto length = res.find(field::content_length);
       log::info("request", {{"method", method},

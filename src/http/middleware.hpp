@@ -23,7 +23,7 @@ handler compose(std::vector<middleware> chain, handler last);
 middleware request_id();
 
 // One log line per request (method, route, status, bytes, duration, id) and
-// the request metrics.
+// the request metrics (where a method HTTP does not define counts as OTHER).
 middleware access_log(metrics& m);
 
 // Security headers comparable to helmet's defaults. `hsts` adds

@@ -2,6 +2,7 @@
 
 #include "core/strings.hpp"
 
+#include <cctype>
 #include <limits>
 #include <optional>
 
@@ -76,9 +77,20 @@ range_request parse_range(std::string_view header, std::uint64_t length, std::si
     out.outcome = range_request::kind::unsatisfiable;
     return out;
   }
-  std::uint64_t total = 0;
-  for (const auto& r : ranges) total += r.length();
-  if (ranges.size() > 1 && total > 2 * length) return {};  // overlapping abuse: send it once, whole
+  // Overlapping abuse (more than twice the body in all): send it once,
+  // whole. Twice the body may not fit in 64 bits, so the sum is kept as
+  // 2 * halves + odd, with halves never past the body's length.
+  std::uint64_t halves = 0, odd = 0;
+  bool too_much = false;
+  for (const auto& r : ranges) {
+    if (r.length() / 2 > length - halves) {
+      too_much = true;
+      break;
+    }
+    halves += r.length() / 2;
+    odd += r.length() % 2;
+  }
+  if (ranges.size() > 1 && (too_much || (odd + 1) / 2 > length - halves)) return {};
   out.outcome = range_request::kind::satisfiable;
   out.ranges = std::move(ranges);
   return out;

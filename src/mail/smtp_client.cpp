@@ -1,6 +1,7 @@
 #include "mail/smtp_client.hpp"
 
 #include "core/digest.hpp"
+#include "mail/smtp_reply.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
@@ -192,9 +193,7 @@ std::string dot_stuffed(std::string_view data) {
 
 namespace {
 
-struct reply {
-  int code = 0;
-  std::vector<std::string> lines;  // the text after "NNN-" / "NNN "
+struct reply : smtp_reply {
   std::string text() const { return loggable(std::to_string(code) + " " + (lines.empty() ? "" : lines.front())); }
 };
 
@@ -279,16 +278,17 @@ asio::awaitable<reply> session::read_reply(std::chrono::milliseconds timeout) {
       len = co_await asio::async_read_until(*plain_, buf, "\n", asio::use_awaitable);
     std::string line = buffer_.substr(0, len);
     buffer_.erase(0, len);
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-    bool shaped = line.size() >= 3 &&
-                  std::all_of(line.begin(), line.begin() + 3, [](char c) { return c >= '0' && c <= '9'; }) &&
-                  (line.size() == 3 || line[3] == ' ' || line[3] == '-');
-    if (!shaped) throw smtp_failure(true, step_ + ": not an SMTP reply: " + loggable(line));
-    int code = std::stoi(line.substr(0, 3));
-    if (n > 0 && code != r.code) throw smtp_failure(true, step_ + ": a reply changed its code midway");
-    r.code = code;
-    r.lines.push_back(line.size() > 4 ? line.substr(4) : "");
-    if (line.size() == 3 || line[3] == ' ') co_return r;
+    switch (add_reply_line(r, line)) {
+      case reply_line::more:
+        break;
+      case reply_line::last:
+        co_return r;
+      case reply_line::malformed:
+        while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+        throw smtp_failure(true, step_ + ": not an SMTP reply: " + loggable(line));
+      case reply_line::code_changed:
+        throw smtp_failure(true, step_ + ": a reply changed its code midway");
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 #include "core/log.hpp"
 #include "http/client_address.hpp"
 #include "http/same_site.hpp"
+#include "realtime/packets.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -469,35 +470,30 @@ void socketio_server::on_heartbeat_ping(session& s) {
 }
 
 bool socketio_server::on_packet(const std::shared_ptr<session>& s, std::string_view packet) {
-  if (packet.empty()) return false;
-  switch (packet[0]) {
-    case '1':
+  auto p = parse_eio_packet(packet);
+  if (!p) return false;
+  switch (p->type) {
+    case eio_packet::kind::close:
       s->closed_by_client = true;
       close(*s, "client close");
       return true;
-    case '3':
+    case eio_packet::kind::pong:
       heartbeat_.pong(*s);
       return true;
-    case '4':
-      on_message(s, packet.substr(1));
+    case eio_packet::kind::message:
+      on_message(s, p->data);
       return true;
-    case '6':
+    case eio_packet::kind::noop:
       return true;
-    default:  // '2' from a client is the wrong heartbeat direction in v4
-      return false;
   }
+  return false;
 }
 
 void socketio_server::on_message(const std::shared_ptr<session>& s, std::string_view payload) {
-  if (payload.empty() || s->closed) return;
-  char type = payload[0];
-  std::string_view rest = payload.substr(1);
-  std::string_view nsp = "/";
-  if (!rest.empty() && rest.front() == '/') {
-    auto comma = rest.find(',');
-    nsp = rest.substr(0, comma);
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-  }
+  auto packet = parse_sio_packet(payload);
+  if (!packet || s->closed) return;
+  const char type = packet->type;
+  const std::string_view nsp = packet->nsp, rest = packet->rest;
   if (type == '0') {  // CONNECT
     if (nsp != "/") {
       send(*s, "44" + std::string(nsp) + "," + json::serialize(json::object{{"message", "Invalid namespace"}}));
@@ -511,20 +507,14 @@ void socketio_server::on_message(const std::shared_ptr<session>& s, std::string_
       close(*s, "second CONNECT", ending::orderly);
       return;
     }
-    std::string token = s->cookie_token, org;
-    if (!rest.empty()) {
-      boost::system::error_code ec;
-      auto auth = json::parse(rest, ec);
-      if (ec || !auth.is_object()) {
-        close(*s, "malformed CONNECT", ending::orderly);
-        return;
-      }
-      if (auto* t = auth.as_object().if_contains("token"); t && t->is_string()) token = std::string(t->as_string());
-      if (auto* o = auth.as_object().if_contains("organizationId"); o && o->is_string())
-        org = std::string(o->as_string());
+    auto auth = parse_connect_auth(rest);
+    if (!auth) {
+      close(*s, "malformed CONNECT", ending::orderly);
+      return;
     }
+    std::string token = auth->token.value_or(s->cookie_token);
     s->nsp = nsp_state::connecting;
-    asio::co_spawn(io_, run_connect(s, std::move(token), std::move(org)),
+    asio::co_spawn(io_, run_connect(s, std::move(token), std::move(auth->organization_id)),
                    log_failure("socket.io CONNECT (sid " + s->sid + ")"));
     return;
   }
@@ -538,16 +528,12 @@ void socketio_server::on_message(const std::shared_ptr<session>& s, std::string_
     return;
   }
   if (type == '2') {  // EVENT, maybe asking for an ack
-    std::size_t digits = 0;
-    while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) ++digits;
-    std::string_view ack = rest.substr(0, digits);
-    boost::system::error_code ec;
-    auto args = json::parse(rest.substr(digits), ec);
-    if (ec || !args.is_array() || args.as_array().empty() || !args.as_array()[0].is_string() || ack.size() > 9) {
+    auto event = parse_event(rest);
+    if (!event) {
       close(*s, "malformed EVENT", ending::orderly);
       return;
     }
-    if (!ack.empty()) send(*s, "43" + std::string(ack) + "[]");
+    if (!event->ack.empty()) send(*s, "43" + std::string(event->ack) + "[]");
     return;
   }
   if (type == '3') return;  // ACK of something we never asked: ignore
@@ -602,8 +588,7 @@ asio::awaitable<http::response> socketio_server::receive_polling(const std::shar
       co_await asio::post(io_, asio::use_awaitable);
       if (s->closed) break;
     }
-    auto sep = body.find('\x1e');
-    auto packet = body.substr(0, sep);
+    auto packet = next_payload_packet(body);
     ++packets;
     bytes += packet.size() + 1;
     if (!on_packet(s, packet)) {
@@ -611,8 +596,6 @@ asio::awaitable<http::response> socketio_server::receive_polling(const std::shar
       close(*s, "malformed packet");
       co_return eio_error(3, "Bad request");
     }
-    if (sep == std::string_view::npos) break;
-    body.remove_prefix(sep + 1);
   }
   s->post_in_flight = false;
   co_return text("ok");

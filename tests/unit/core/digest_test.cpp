@@ -27,3 +27,12 @@ TEST(digest, base64_round_trips_and_refuses_what_is_not_base64) {
   for (const char* bad : {"d29y bGQ=", "d29ybGQ", "d29ybGQ==x", "d29y*GQ=", "-_-_", "===="})
     EXPECT_EQ(reel::base64_decode(bad), std::nullopt) << bad;
 }
+
+// Found by fuzz/tus.cpp: libsodium's decoder read bytes 0x80 and up as
+// digits, so "QUJ\x80" decoded to three bytes (an Upload-Checksum or
+// Upload-Metadata value with non-ASCII bytes was taken as base64).
+TEST(digest, base64_refuses_bytes_outside_the_alphabet) {
+  for (std::string_view bad : {"QUJ\x80", "Q\x89Q=", "EfatjsUqKYS\x89qv18O1FlA3hcIHI=", "QUJD\xff\xff\xff\xff"})
+    EXPECT_EQ(reel::base64_decode(bad), std::nullopt);
+  EXPECT_EQ(reel::base64_decode("QUJD"), "ABC");
+}

@@ -258,3 +258,21 @@ TEST(context, json_body_rejects_what_is_not_json_and_says_why) {
   EXPECT_NE(json_failure("").find("empty"), std::string::npos);
   EXPECT_NE(json_failure("{}", "text/plain").find("unsupported_media_type"), std::string::npos);
 }
+
+// Found by fuzz/router.cpp: every method a client invented ("BREW",
+// "X1", "X2"...) became a request counter of its own, without bound.
+TEST(access_log, methods_http_does_not_define_are_counted_as_other) {
+  metrics m;
+  auto h = compose({access_log(m)}, ok_handler());
+  for (std::string method : {"BREW", "X1", "X2"}) {
+    auto ctx = make_ctx(verb::get, "/");
+    ctx.req.method_string(method);
+    call(h, ctx);
+  }
+  auto get = make_ctx(verb::get, "/");
+  call(h, get);
+  const std::string text = m.render();
+  EXPECT_NE(text.find("method=\"OTHER\",route=\"unmatched\",status=\"200\"} 3"), std::string::npos) << text;
+  EXPECT_NE(text.find("method=\"GET\""), std::string::npos);
+  EXPECT_EQ(text.find("BREW"), std::string::npos);
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Writes the hand-written seeds of fuzz/corpus/<target>/ (seed-*), in the
+byte layout each target reads (see the target's LLVMFuzzerTestOneInput).
+Run it again after changing a target's layout; inputs that fuzzing found
+(the other files) are kept."""
+import base64, hashlib, os, pathlib
+
+root = pathlib.Path(__file__).resolve().parent / "corpus"
+b64 = lambda s: base64.b64encode(s.encode()).decode()
+
+def u16(n): return bytes([n >> 8, n & 0xFF])
+
+seeds = {
+  "range": [b"\x00" + u16(1000) + b"\x0f" + h for h in (
+      b"bytes=0-99", b"bytes=-500", b"bytes=900-", b"bytes=0-0,-1", b"bytes=0-99, 200-299 ,400-",
+      b"Bytes = 5-10", b"bytes=1000-", b"bytes=abc", b"items=0-1", b"bytes=500-100", b"bytes=,,,0-1,")]
+    + [b"\x01" + (2**64 - 1).to_bytes(8, "big") + b"\x0f" + b"bytes=0-,0-,0-"],
+  "multipart": [
+      b"multipart/form-data; boundary=XyZ\x00\x02\x05\x0b\x03" +
+      b"--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nMy clip\r\n"
+      b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.mp4\"\r\nContent-Type: video/mp4\r\n\r\n"
+      b"\x00\x00\x00\x18ftypmp42\r\n--XyZ--\r\n",
+      b"multipart/form-data; boundary=\"q;b\"\x00\x00\x07" +
+      b"preamble\r\n--q;b\r\nContent-Disposition: form-data; name=\"f\"; filename*=UTF-8''%C3%A9t%C3%A9.mov\r\n\r\n"
+      b"data\r\n--q;b--",
+      b"multipart/form-data; boundary=XyZ\x00\x00\x01--XyZ\r\n\r\nno headers\r\n--XyZ--",
+      b"text/plain\x00\x00\x01--XyZ--",
+  ],
+  "tus": [
+      b"1048576\x00sha1 " + base64.b64encode(hashlib.sha1(b"x").digest()) + b"\x00" +
+      f"filename {b64('clip.mp4')},filetype {b64('video/mp4')},title {b64('Holiday')},description {b64('A day out')}".encode(),
+      b"0\x00md5 abc\x00is_confidential,filename " + b64("../../etc/passwd").encode(),
+      b"1234567890123456\x00sha1\x00key a,key b",
+      b"12a\x00SHA1 AAAA\x00 filename  " + b64("\u202egpj.exe").encode(),
+  ],
+  "engineio": [b"40", b"40{\"token\":\"abc\"}\x1e3\x1e6", b"2probe", b"5", b"1", b"42[\"ping\",1]\x1e",
+               b"\x1e\x1e", b"4"],
+  "socketio": [b"0", b"0{\"token\":\"t\",\"organizationId\":\"o1\"}", b"0/admin,{}", b"2[\"hello\",{\"a\":1}]",
+               b"212[\"ack\"]", b"2/chat,7[\"x\"]", b"1", b"3", b"0/,{\"token\":null}", b"2[1]", b"2999999999[\"a\"]",
+               b"0{\"token\":\"\\u00e9\"}"],
+  "cookie": [b"\x01reel_session=abc; theme=dark\x00\x02a\x00b\x00c\x00\"q\"\x00EIO=4&transport=polling&sid=x%20y\x00reel_session",
+             b"\x02=novalue; ;a=1\x00a=2; a=3\x00\x00limit=%zz&limit=5\x00a",
+             b"\x00\x01k\x00\"\"\x00q=+%2B\x00k"],
+  "json_input": [b"\x00" + j for j in (
+      b'{"name":" Ada ","email":"Ada@Example.COM","role":"admin","password":"correct horse battery"}',
+      b'{"title":"\\u202eclip","description":null,"filename":"../a.mp4"}',
+      b'{"name":"\\u0000","email":"a@b@c","role":"Owner","password":"short"}',
+      b'[1,2,3]', b'{"a":' * 40 + b'1' + b'}' * 40, b'{"name":"x"} trailing', b'')]
+    + [b"\xff{\"name\":\"x\"}"],
+  "router": [
+      b"GET /api/videos?limit=10 HTTP/1.1\r\nHost: x\r\nCookie: reel_session=abc\r\n\r\n",
+      b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 31\r\n\r\n"
+      b"{\"email\":\"a@b.c\",\"password\":1}",
+      b"HEAD /api/stream/v1/video HTTP/1.1\r\nRange: bytes=0-99\r\n\r\n",
+      b"OPTIONS /api/uploads HTTP/1.1\r\nOrigin: https://app.example\r\nAccess-Control-Request-Method: POST\r\n\r\n",
+      b"POST /api/uploads HTTP/1.1\r\nTus-Resumable: 1.0.0\r\nUpload-Length: 10\r\nUpload-Metadata: filename "
+      + b64("a.mp4").encode() + b"\r\nContent-Length: 0\r\n\r\n",
+      b"PATCH /api/uploads/u1 HTTP/1.1\r\nUpload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\n"
+      b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+      b"POST /api/videos HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 60\r\n\r\n"
+      b"--b\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\nx\r\n--b--\r\n",
+      b"DELETE /api/orgs/%41/members/%zz HTTP/1.1\r\n\r\n",
+      b"PUT /api/videos/1 HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+      b"GET /static/../../etc/passwd HTTP/1.0\r\n\r\n",
+      b"GET / HTTP/1.1\r\nX-Request-Id: abc\r\n\r\n",
+      b"BREW /coffee HTTP/1.1\r\n\r\n",
+  ],
+  "resp": [b"\x00\x05" + r for r in (
+      b"+OK\r\n", b"-ERR wrong type\r\n", b":-42\r\n", b"$5\r\nhello\r\n", b"$-1\r\n", b"*-1\r\n", b"*0\r\n",
+      b"*3\r\n$9\r\nsubscribe\r\n$4\r\nchan\r\n:1\r\n*2\r\n*1\r\n+a\r\n$0\r\n\r\n",
+      b"*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n", b"$99999999999\r\n", b"?\r\n", b"+a\rb\r\n")],
+  "smtp": [
+      b"smtp://user:p%40ss@mail.example:587?starttls=required\x00Subject: hi\r\n\r\n.hidden\nline\r.\x00"
+      b"220 mail.example ESMTP\r\n250-mail.example\r\n250-STARTTLS\r\n250 AUTH PLAIN LOGIN\r\n",
+      b"smtps://[::1]:465\x00\x00354 go ahead\r\n250 2.0.0 queued\n221 bye\r\n",
+      b"smtp://host?starttls=maybe\x00.\x00250-a\r\n251 b\r\n",
+      b"ftp://x\x00..\r\n\x00500\r\n25\r\n",
+  ],
+}
+
+for target, inputs in seeds.items():
+  d = root / target
+  d.mkdir(parents=True, exist_ok=True)
+  for old in d.glob("seed-*"):
+    old.unlink()
+  for i, data in enumerate(inputs):
+    (d / f"seed-{i:02d}").write_bytes(data)
+  print(f"{target}: {len(inputs)} seeds")
