@@ -84,10 +84,13 @@ api_reply chunked_upload(unsigned short port, const std::string& token, const st
   return r;
 }
 
+// Uploads in progress under tmp/ (in the process's scratch directory; its lock file is no upload).
 std::size_t files_in(const fs::path& dir) {
   std::size_t n = 0;
   std::error_code ec;
-  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) ++n;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec))
+    if (it->is_regular_file() && it->path().filename() != ".lock") ++n;
   return n;
 }
 

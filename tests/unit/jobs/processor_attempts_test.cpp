@@ -51,7 +51,8 @@ class processor_attempts_test : public ::testing::TestWithParam<std::string> {
     }
     db::migrate(*db_, "2026-01-01T00:00:00.000Z");
     gateway_.emplace(pool_, *db_);
-    files_.emplace(dir_ / "data");
+    // No storage reserve: these tests meet ENOSPC itself (the reserve has tests of its own).
+    files_.emplace(dir_ / "data", 0);
     tools_.ffmpeg = sys::find_executable("ffmpeg").value_or("ffmpeg");
     tools_.ffprobe = sys::find_executable("ffprobe").value_or("ffprobe");
     settings_.poll = 50ms;
