@@ -29,6 +29,9 @@ void storage_reserve::start(db::gateway& db) {
 }
 
 bool storage_reserve::release() noexcept {
+  // Something filled the volume since the guard last looked: uploads must
+  // not take the room the ballast gives the database.
+  space_.forget();
   if (!ballast_.release()) return false;
   log::warn("the volume is full: the storage ballast was given up so that the database can write",
             {{"path", ballast_.path().string()}});

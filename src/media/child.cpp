@@ -113,6 +113,12 @@ asio::awaitable<child_result> child_process::run(const std::vector<std::string>&
       limits_.cpu.count() > 0 ? static_cast<rlim_t>(limits_.cpu.count()) : static_cast<rlim_t>(timeout_s) * cpus;
   try {
     proc.emplace(ex_, argv.front(), args, bp::process_stdio{nullptr, out, err}, init);
+  } catch (const boost::system::system_error& e) {
+    result.start_error = e.what();
+    if (e.code().category() == boost::system::system_category() ||
+        e.code().category() == boost::system::generic_category())
+      result.start_errno = e.code().value();
+    co_return result;
   } catch (const std::exception& e) {
     result.start_error = e.what();
     co_return result;

@@ -23,6 +23,7 @@ struct child_result {
   bool timed_out = false;
   std::string stderr_tail;  // the last few KiB of stderr
   std::string start_error;  // why it could not start, if it could not
+  int start_errno = 0;      // its errno when known (EMFILE, EAGAIN, ENOMEM...), else 0
   bool ok() const noexcept { return exit_code == 0 && !killed && start_error.empty(); }
 };
 

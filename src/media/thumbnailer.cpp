@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <system_error>
 
 namespace reel::media {
 
@@ -131,8 +132,9 @@ asio::awaitable<bool> thumbnailer::make(const fs::path& input, double at_sec, st
   auto f = std::make_shared<flight>(io_);
   flights_.emplace(key, f);
   bool ok = false;
+  int start_errno = 0;
   try {
-    ok = co_await render(input, at_sec, width, output);
+    ok = co_await render(input, at_sec, width, output, start_errno);
   } catch (...) {
     ok = false;
   }
@@ -142,18 +144,22 @@ asio::awaitable<bool> thumbnailer::make(const fs::path& input, double at_sec, st
   }
   f->done = true;
   f->ok = ok;
+  f->start_errno = start_errno;
   f->finished.cancel();
   flights_.erase(key);
+  if (start_errno != 0) throw std::system_error(start_errno, std::generic_category(), "starting ffmpeg for a frame");
   co_return ok;
 }
 
 asio::awaitable<bool> thumbnailer::join(std::shared_ptr<flight> f) {
   if (!f->done) co_await f->finished.async_wait(use_tuple);
+  if (f->start_errno != 0)
+    throw std::system_error(f->start_errno, std::generic_category(), "starting ffmpeg for a frame");
   co_return f->ok;
 }
 
 asio::awaitable<bool> thumbnailer::render(const fs::path& input, double at_sec, std::optional<int> width,
-                                          const fs::path& output) {
+                                          const fs::path& output, int& start_errno) {
   while (running_ >= max_running_) {
     if (!slot_freed_) slot_freed_ = std::make_shared<asio::steady_timer>(io_, asio::steady_timer::time_point::max());
     auto wait_for = slot_freed_;
@@ -181,6 +187,7 @@ asio::awaitable<bool> thumbnailer::render(const fs::path& input, double at_sec, 
   auto argv = frame_command(tools_, input.string(), "mov", at_sec, width, tmp.string());
   child_process child(io_.get_executor(), limits_);
   auto result = co_await child.run(argv, nullptr, std::chrono::seconds(60));
+  start_errno = result.start_errno;
   auto finish_job = [&tmp, &output, ok = result.ok()] {
     std::error_code ec;
     if (ok && fs::exists(tmp) && fs::file_size(tmp, ec) > 0) {

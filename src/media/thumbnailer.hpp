@@ -68,7 +68,9 @@ class thumbnailer {
         cache_(cache_bytes) {}
 
   // Makes `output` (a frame of `input` at `at_sec`, `width` wide) unless it
-  // exists. Returns false when ffmpeg could not make it.
+  // exists. Returns false when ffmpeg could not make it; throws
+  // std::system_error when ffmpeg could not even be started for want of a
+  // resource (out of descriptors or processes: the caller answers 503).
   boost::asio::awaitable<bool> make(const std::filesystem::path& input, double at_sec, std::optional<int> width,
                                     const std::filesystem::path& output);
 
@@ -84,13 +86,15 @@ class thumbnailer {
   struct flight {
     bool done = false;
     bool ok = false;
+    int start_errno = 0;  // ffmpeg could not be started (see make)
     boost::asio::steady_timer finished;
     explicit flight(boost::asio::io_context& io) : finished(io, boost::asio::steady_timer::time_point::max()) {}
   };
   // Waits for a run in flight and returns its outcome.
   boost::asio::awaitable<bool> join(std::shared_ptr<flight> f);
+  // `start_errno`: set when ffmpeg could not be started (child_result::start_errno).
   boost::asio::awaitable<bool> render(const std::filesystem::path& input, double at_sec, std::optional<int> width,
-                                      const std::filesystem::path& output);
+                                      const std::filesystem::path& output, int& start_errno);
 
   boost::asio::io_context& io_;
   worker_pool& pool_;

@@ -75,6 +75,11 @@ void space_guard::claim(std::uint64_t bytes) { require(bytes, true); }
 
 void space_guard::check(std::uint64_t bytes) { require(bytes, false); }
 
+void space_guard::forget() {
+  std::lock_guard lock(mutex_);
+  looked_.reset();
+}
+
 std::uint64_t space_guard::reserve() {
   std::lock_guard lock(mutex_);
   room_locked(false);

@@ -55,6 +55,9 @@ class space_guard {
   void check(std::uint64_t bytes);
   // The reserve in bytes.
   std::uint64_t reserve();
+  // The last look is out of date (the database found the volume full): the
+  // next claim or check looks again.
+  void forget();
 
   static constexpr std::chrono::seconds k_refresh{1};
 

@@ -12,6 +12,7 @@
 #include "db/videos.hpp"
 #include "support/media.hpp"
 #include "support/postgres.hpp"
+#include "support/sanitizers.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -360,6 +361,7 @@ TEST_P(processor_attempts_test, a_disk_that_fills_while_the_outputs_are_stored_i
 // in ~15 s and stayed failed. Here the process runs out while the outputs
 // are stored (RLIMIT_NOFILE lowered to the next free descriptor).
 TEST_P(processor_attempts_test, running_out_of_descriptors_is_retried_later_uncounted) {
+  if (reel::test::k_sanitized) GTEST_SKIP() << reel::test::k_no_descriptors_under_sanitizers;
   enqueue(clip({.seconds = 2, .width = 320, .height = 240}));
   settings_.resource_retry_base = 30s;
   ::rlimit saved{};
