@@ -49,17 +49,23 @@ export function startServer(dataDir, { port = 0, args = [], env = {} } = {}) {
           proc,
           port: Number(m[1]),
           log: () => log,
-          stop: (signal = 'SIGTERM') =>
-            new Promise((done) => {
-              if (proc.exitCode !== null) return done(proc.exitCode);
-              proc.once('exit', (code) => done(code));
-              proc.kill(signal);
-            }),
+          stop: stopper(proc),
         });
       }
     });
     proc.once('exit', (code) => reject(new Error(`reel exited (${code}): ${log}`)));
   });
+}
+
+// stop(signal = SIGTERM) for a child process: resolves with its exit code
+// (at once when it has already exited).
+function stopper(proc) {
+  return (signal = 'SIGTERM') =>
+    new Promise((done) => {
+      if (proc.exitCode !== null) return done(proc.exitCode);
+      proc.once('exit', (code) => done(code));
+      proc.kill(signal);
+    });
 }
 
 // Starts `reel worker` on `dataDir` (the database of the servers started on
@@ -80,12 +86,7 @@ export function startWorker(dataDir, { args = [], env = {} } = {}) {
         resolve({
           proc,
           log: () => log,
-          stop: (signal = 'SIGTERM') =>
-            new Promise((done) => {
-              if (proc.exitCode !== null) return done(proc.exitCode);
-              proc.once('exit', (code) => done(code));
-              proc.kill(signal);
-            }),
+          stop: stopper(proc),
         });
       }
     });
