@@ -47,6 +47,20 @@ http::handler guard::user(http::handler h) const {
   };
 }
 
+http::handler guard::viewer(http::handler h) const {
+  return [this, h = std::move(h)](http::context& ctx) -> asio::awaitable<http::response> {
+    if (request_token(ctx)) {
+      try {
+        co_await authenticate(ctx);
+      } catch (const error& e) {
+        if (e.code() != errc::unauthorized) throw;
+        ctx.principal.reset();
+      }
+    }
+    co_return co_await h(ctx);
+  };
+}
+
 http::handler guard::org(domain::action a, http::handler h) const {
   return [this, a, h = std::move(h)](http::context& ctx) -> asio::awaitable<http::response> {
     co_await authenticate(ctx);

@@ -26,6 +26,11 @@ class guard {
   // 401 without valid credentials (Bearer token or the reel_session cookie).
   http::handler user(http::handler h) const;
 
+  // As user(), but a request without valid credentials runs too, with no
+  // principal (playback of public videos and signed links): a stale cookie
+  // must not stop a public video from playing.
+  http::handler viewer(http::handler h) const;
+
   // As user(), then the organization: the route's `:orgId`, else the
   // X-Organization-Id header, else the caller's oldest membership. 403 when
   // the caller is not a member of it, or their role there does not allow

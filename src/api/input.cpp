@@ -224,6 +224,13 @@ std::string clean_media_type(std::string_view type) {
   return ok ? t : "application/octet-stream";
 }
 
+model::visibility visibility_field(const std::optional<std::string>& text) {
+  if (!text) return model::visibility::private_;
+  auto v = model::parse_visibility(*text);
+  if (!v) throw error(errc::bad_request, "The field \"visibility\" must be one of private, unlisted, public.");
+  return *v;
+}
+
 std::pair<std::string, std::string> video_text_fields(const std::optional<std::string>& title,
                                                       const std::optional<std::string>& description,
                                                       const std::string& filename) {

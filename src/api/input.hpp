@@ -4,6 +4,7 @@
 #pragma once
 
 #include "model/accounts.hpp"
+#include "model/videos.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -85,6 +86,10 @@ std::string clean_media_type(std::string_view type);
 // An upload's title and description, validated like the JSON fields
 // (error(bad_request) naming the field); the title defaults to
 // default_title(filename), the description to "".
+// A video's visibility as sent (a form field, a query parameter, tus
+// metadata): private when absent; error(bad_request) for an unknown name.
+model::visibility visibility_field(const std::optional<std::string>& text);
+
 std::pair<std::string, std::string> video_text_fields(const std::optional<std::string>& title,
                                                       const std::optional<std::string>& description,
                                                       const std::string& filename);

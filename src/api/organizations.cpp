@@ -6,6 +6,8 @@
 
 #include <boost/json/array.hpp>
 
+#include <algorithm>
+
 namespace reel::api {
 
 using domain::action;
@@ -26,6 +28,39 @@ asio::awaitable<response> create_organization(domain::organizations& orgs, conte
   auto org = co_await orgs.create(*ctx.principal, name);
   co_return http::json_response(status::created,
                                 json::object{{"organization", model::organization_json(org, model::role::owner)}});
+}
+
+// The "embedOrigins" field: a list of up to 50 origins (http(s)://host[:port]).
+std::vector<std::string> embed_origins_field(const json::value& v) {
+  auto bad = [] {
+    return error(errc::bad_request,
+                 "The field \"embedOrigins\" must be a list of at most 50 origins like https://example.com (no "
+                 "path); an empty list lets any site embed.");
+  };
+  if (!v.is_array() || v.as_array().size() > 50) throw bad();
+  std::vector<std::string> out;
+  for (const auto& item : v.as_array()) {
+    if (!item.is_string()) throw bad();
+    std::string o(item.as_string());
+    while (o.ends_with('/')) o.pop_back();
+    if (!domain::valid_origin(o)) throw bad();
+    if (std::find(out.begin(), out.end(), o) == out.end()) out.push_back(std::move(o));
+  }
+  return out;
+}
+
+// PATCH /api/orgs/:orgId {name?, slug?, embedOrigins?}
+asio::awaitable<response> update_organization(domain::organizations& orgs, context& ctx) {
+  const auto& body = require_object(ctx.json_body());
+  domain::organizations::settings_change c;
+  if (body.contains("name")) c.name = require_text(body, "name");
+  c.slug = optional_text(body, "slug", {.min_chars = 1, .max_chars = 100});
+  if (const auto* e = body.if_contains("embedOrigins")) c.embed_origins = embed_origins_field(*e);
+  if (!c.name && !c.slug && !c.embed_origins)
+    throw error(errc::bad_request, "Send \"name\", \"slug\" or \"embedOrigins\" to change.");
+  auto org = co_await orgs.update(*ctx.org, c);
+  co_return no_store(
+      http::json_response(status::ok, json::object{{"organization", model::organization_json(org, ctx.org->role)}}));
 }
 
 // GET /api/orgs/:orgId/members
@@ -57,6 +92,7 @@ void add_organization_routes(http::router& r, const guard& g, domain::organizati
   using http::verb;
   r.add(verb::get, "/api/orgs", g.user(h(list_organizations)));
   r.add(verb::post, "/api/orgs", g.user(h(create_organization)));
+  r.add(verb::patch, "/api/orgs/:orgId", g.org(action::manage_members, h(update_organization)));
   r.add(verb::get, "/api/orgs/:orgId/members", g.org(action::view_members, h(list_members)));
   // POST /api/orgs/:orgId/members invites (src/api/invitations.cpp).
   r.add(verb::patch, "/api/orgs/:orgId/members/:userId", g.org(action::manage_members, h(change_member_role)));

@@ -1,11 +1,17 @@
 // Handlers of docs/API.md "Streaming". A <video> element cannot send
-// X-Organization-Id, so the organization is the video's own; the caller
-// must be a member of it (else 404, as if it did not exist).
+// X-Organization-Id, so the organization is the video's own. The caller
+// plays as a member of it, or anyone plays a public or unlisted video, or
+// holds a signed link (?token=); else 404, as if it did not exist.
+// Playback that needs no membership may be fetched from any site (CORS
+// without credentials); HLS playlists played by a link carry the link on
+// every URI in them.
 #include "api/handler.hpp"
 #include "api/input.hpp"
 #include "api/videos.hpp"
 #include "http/file_response.hpp"
 #include "media/ffmpeg.hpp"
+#include "media/hls_playlist.hpp"
+#include "storage/blobs.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -23,38 +29,97 @@ std::optional<std::string> hls_file_type(std::string_view rest) {
   return std::nullopt;
 }
 
+// Who asks: the principal when credentials were sent and valid, the link.
+domain::viewer_access access_of(const context& ctx, const std::optional<std::string>& token) {
+  domain::viewer_access a;
+  a.who = ctx.principal.get();
+  a.named_org = named_org(ctx);
+  if (token) a.token = *token;
+  return a;
+}
+
+// A response that played without membership: any site may read it, without credentials.
+void open_to_any_site(response& res, domain::granted_by why) {
+  if (why == domain::granted_by::membership) return;
+  res.set(http::field::access_control_allow_origin, "*");
+  res.set(http::field::access_control_expose_headers,
+          "Content-Range, Content-Length, Accept-Ranges, ETag, Last-Modified, X-Request-Id");
+  res.set("Cross-Origin-Resource-Policy", "cross-origin");
+}
+
+// Whether a request for the MP4 starts a play: a GET without a range or
+// with one from byte 0.
+bool starts_mp4_play(const context& ctx) {
+  if (ctx.req.method() != http::verb::get) return false;
+  std::string_view range = ctx.header(http::field::range);
+  return range.empty() || range.starts_with("bytes=0-");
+}
+
 // GET/HEAD /api/stream/:id/video. A player's run of range requests costs
 // neither a query nor an open(2) each: the row and the open file are cached.
 asio::awaitable<response> stream_video(video_api& api, context& ctx) {
   const std::string& id = ctx.params.at("id");
+  auto token = ctx.query("token");
+  auto access = access_of(ctx, token);
   const stream_cache::entry* hit = api.streams.find(id);
+  std::optional<domain::granted_by> why;
   // A cached row was read for some caller: this one must be allowed too.
-  if (hit && !domain::videos::may_play(*ctx.principal, named_org(ctx), hit->video))
-    throw error(errc::not_found, "No such video.");
-  if (!hit) {
-    auto v = co_await api.videos.playable(*ctx.principal, named_org(ctx), id);
-    auto path = api.files.video_dir(v.organization_id, v.id) / "video.mp4";
+  if (hit) {
+    why = api.videos.may_play(access, hit->video);
+    if (!why) throw error(errc::not_found, "No such video.");
+  } else {
+    auto play = co_await api.videos.playable(access, id);
+    why = play.by;
+    auto path = api.files.video_dir(play.video.organization_id, play.video.id) / "video.mp4";
     auto open_job = [&path] { return http::open_file_info(path); };
     auto info = co_await api.pool.offload(open_job);
     if (!info) throw error(errc::not_found, "No such video.");
-    api.streams.put(v, std::move(*info));
+    api.streams.put(play.video, std::move(*info));
     hit = api.streams.find(id);
   }
   http::file_options options;
   options.content_type = "video/mp4";
-  co_return http::file_response(ctx, hit->file, options);
+  response res = http::file_response(ctx, hit->file, options);
+  open_to_any_site(res, *why);
+  if (api.on_play && starts_mp4_play(ctx) && res.result_int() / 100 == 2) api.on_play(hit->video, ctx);
+  co_return res;
 }
+
+// A playlist played by a link: read, and every URI in it given the link.
+asio::awaitable<response> linked_playlist(video_api& api, const std::filesystem::path& path, const std::string& token) {
+  auto read_job = [&path]() -> std::optional<std::string> { return storage::read_small_file(path, 1 << 20); };
+  auto text = co_await api.pool.offload(read_job);
+  if (!text) throw error(errc::not_found, "No such file.");
+  response res = http::text_response(status::ok, media::add_query_to_playlist(*text, "token=" + token),
+                                     "application/vnd.apple.mpegurl");
+  res.set(http::field::cache_control, "private, no-store");
+  co_return res;
+}
+
+// Whether an HLS file is the first segment of a rendition (a play starts).
+bool is_first_segment(std::string_view rest) { return rest.ends_with("/seg_000.ts"); }
 
 // GET/HEAD /api/stream/:id/hls/master.m3u8 and /api/stream/:id/hls/<rendition>/<file>.
 asio::awaitable<response> stream_hls(video_api& api, context& ctx) {
   const std::string& rest = ctx.params.at("*");
+  auto token = ctx.query("token");
+  auto access = access_of(ctx, token);
   auto type = hls_file_type(rest);
   if (!type) throw error(errc::not_found, "No such file.");
-  auto v = co_await api.videos.playable(*ctx.principal, named_org(ctx), ctx.params.at("id"));
-  auto path = api.files.video_dir(v.organization_id, v.id) / "hls" / rest;
-  http::file_options options;
-  options.content_type = *type;
-  co_return co_await http::serve_file(ctx, api.pool, path, options);
+  auto play = co_await api.videos.playable(access, ctx.params.at("id"));
+  auto path = api.files.video_dir(play.video.organization_id, play.video.id) / "hls" / rest;
+  response res;
+  if (play.by == domain::granted_by::link && rest.ends_with(".m3u8")) {
+    res = co_await linked_playlist(api, path, *token);
+  } else {
+    http::file_options options;
+    options.content_type = *type;
+    res = co_await http::serve_file(ctx, api.pool, path, options);
+  }
+  open_to_any_site(res, play.by);
+  bool counted = ctx.req.method() == http::verb::get && res.result_int() / 100 == 2 && is_first_segment(rest);
+  if (api.on_play && counted) api.on_play(play.video, ctx);
+  co_return res;
 }
 
 // The ?time= parameter: seconds, 0 or more.
@@ -73,14 +138,19 @@ asio::awaitable<response> thumbnail(video_api& api, context& ctx) {
   const std::string& id = ctx.params.at("id");
   std::optional<double> at = time_parameter(ctx);
   std::optional<int> width = query_int(ctx, "width", 16, 1920);
-  auto v = co_await api.videos.playable(*ctx.principal, named_org(ctx), id);
+  auto token = ctx.query("token");
+  auto access = access_of(ctx, token);
+  auto play = co_await api.videos.playable(access, id);
+  const model::video& v = play.video;
   auto dir = api.files.video_dir(v.organization_id, v.id);
   http::file_options options;
   options.content_type = "image/jpeg";
   options.cache_control = "private, max-age=3600";
   if (!at && !width) {
     auto poster = dir / "poster.jpg";
-    co_return co_await http::serve_file(ctx, api.pool, poster, options);
+    response res = co_await http::serve_file(ctx, api.pool, poster, options);
+    open_to_any_site(res, play.by);
+    co_return res;
   }
   // Snapped to a small fixed set of times and widths: a client cannot fill
   // the disk with one cached frame per millisecond and pixel.
@@ -95,13 +165,14 @@ asio::awaitable<response> thumbnail(video_api& api, context& ctx) {
   std::snprintf(shown, sizeof shown, "%.3f", seek);
   if (!co_await api.thumbnails.make(input, seek, width, output)) {
     // Deleted or reprocessed while the frame was being made: answer as if asked now.
-    co_await api.videos.playable(*ctx.principal, named_org(ctx), id);  // 404 or 409 when so
+    co_await api.videos.playable(access, id);  // 404 or 409 when so
     auto room = [&space = api.files.space()] { space.check(0); };
     co_await api.pool.offload(room);  // 507 when the volume is full (down to the reserve)
     throw error(errc::internal, "The frame could not be made.");
   }
   response res = co_await http::serve_file(ctx, api.pool, output, options);
   res.set("X-Frame-Time", shown);  // the time the frame was taken at, after snapping
+  open_to_any_site(res, play.by);
   co_return res;
 }
 
@@ -110,9 +181,9 @@ asio::awaitable<response> thumbnail(video_api& api, context& ctx) {
 void add_stream_routes(http::router& r, const guard& g, video_api& api) {
   auto h = [&api](auto fn) { return http::bind_handler(api, fn); };
   using http::verb;
-  r.add(verb::get, "/api/stream/:id/video", g.user(h(stream_video)));
-  r.add(verb::get, "/api/stream/:id/hls/*", g.user(h(stream_hls)));
-  r.add(verb::get, "/api/stream/:id/thumbnail.jpg", g.user(h(thumbnail)));
+  r.add(verb::get, "/api/stream/:id/video", g.viewer(h(stream_video)));
+  r.add(verb::get, "/api/stream/:id/hls/*", g.viewer(h(stream_hls)));
+  r.add(verb::get, "/api/stream/:id/thumbnail.jpg", g.viewer(h(thumbnail)));
 }
 
 }  // namespace reel::api

@@ -261,6 +261,7 @@ std::pair<domain::uploads::new_upload, bool> parse_creation(const upload_api& ap
   std::tie(n.video.title, n.video.description) =
       video_text_fields(meta("title"), meta("description"), n.video.original_filename);
   n.video.content_type = clean_media_type(meta("filetype").value_or(""));
+  n.video.visibility = visibility_field(meta("visibility"));
   return {std::move(n), with_body};
 }
 

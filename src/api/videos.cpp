@@ -31,14 +31,14 @@ class upload_sink final : public http::multipart_parser::sink {
       saw_file = true;
       filename = part.filename.value_or("");
       content_type = part.content_type;
-    } else if (part.name == "title" || part.name == "description") {
+    } else if (part.name == "title" || part.name == "description" || part.name == "visibility") {
       fields[part.name].clear();
     }
   }
   void on_part_data(std::string_view bytes) override {
     if (current_ == "file") {
       if (writer) writer->buffer(bytes);
-    } else if (current_ == "title" || current_ == "description") {
+    } else if (current_ == "title" || current_ == "description" || current_ == "visibility") {
       auto& f = fields[current_];
       if (f.size() + bytes.size() > k_max_field_bytes)
         throw error(errc::bad_request, "The field \"" + current_ + "\" is too long.");
@@ -168,17 +168,20 @@ asio::awaitable<response> upload_video(video_api& api, context& ctx) {
   }
 
   std::string filename = clean_filename(parser ? sink.filename : ctx.query("filename").value_or(""));
-  std::optional<std::string> title, description;
+  std::optional<std::string> title, description, visibility;
   if (parser) {
     if (sink.fields.count("title")) title = sink.fields["title"];
     if (sink.fields.count("description")) description = sink.fields["description"];
+    if (sink.fields.count("visibility")) visibility = sink.fields["visibility"];
   } else {
     title = ctx.query("title");
     description = ctx.query("description");
+    visibility = ctx.query("visibility");
   }
   auto [final_title, final_description] = video_text_fields(title, description, filename);
   domain::videos::new_video fields{final_title, final_description, filename,
-                                   clean_media_type(parser ? sink.content_type : std::string(type))};
+                                   clean_media_type(parser ? sink.content_type : std::string(type)),
+                                   visibility_field(visibility)};
   auto v = co_await api.videos.add(*ctx.principal, *ctx.org, *tmp, fields);
   response res = video_response(status::created, v);
   res.set(http::field::location, "/api/videos/" + v.id);
@@ -238,14 +241,45 @@ asio::awaitable<response> get_video(video_api& api, context& ctx) {
   co_return res;
 }
 
-// PATCH /api/videos/:id {title?, description?}
+// PATCH /api/videos/:id {title?, description?, visibility?}
 asio::awaitable<response> update_video(video_api& api, context& ctx) {
   const auto& body = require_object(ctx.json_body());
-  auto title = optional_text(body, "title", {.min_chars = 1, .max_chars = 200});
-  auto description = optional_text(body, "description", {.min_chars = 0, .max_chars = 5000});
-  if (!title && !description) throw error(errc::bad_request, "Send \"title\" or \"description\" (or both) to change.");
-  auto v = co_await api.videos.update_text(*ctx.org, ctx.params.at("id"), title, description);
+  domain::videos::changes c;
+  c.title = optional_text(body, "title", {.min_chars = 1, .max_chars = 200});
+  c.description = optional_text(body, "description", {.min_chars = 0, .max_chars = 5000});
+  if (auto text = optional_text(body, "visibility", {.min_chars = 1, .max_chars = 20}))
+    c.visibility = visibility_field(text);
+  if (!c.title && !c.description && !c.visibility)
+    throw error(errc::bad_request, "Send \"title\", \"description\" or \"visibility\" to change.");
+  auto v = co_await api.videos.update(*ctx.org, ctx.params.at("id"), c);
   co_return video_response(status::ok, v);
+}
+
+// POST /api/videos/:id/playback-url {expiresIn?: seconds}: a link that plays
+// the video with no session until it expires.
+asio::awaitable<response> make_playback_url(video_api& api, context& ctx) {
+  std::int64_t seconds = 3600;
+  if (ctx.req.body().size() > 0 || !ctx.header(http::field::content_type).empty()) {
+    const auto& body = require_object(ctx.json_body());
+    if (const auto* e = body.if_contains("expiresIn")) {
+      if (!e->is_int64() || e->as_int64() < 60 || e->as_int64() > 7 * 24 * 3600)
+        throw error(errc::bad_request,
+                    "The field \"expiresIn\" must be a whole number of seconds from 60 to 604800 (7 days).");
+      seconds = e->as_int64();
+    }
+  }
+  const std::string& id = ctx.params.at("id");
+  auto link = co_await api.videos.sign_link(*ctx.org, id, std::chrono::seconds(seconds));
+  std::string query = "?token=" + link.token;
+  std::string base = "/api/stream/" + id;
+  json::object out{{"token", link.token},
+                   {"expiresAt", to_iso8601(link.expires_at)},
+                   {"url", base + "/video" + query},
+                   {"hlsUrl", base + "/hls/master.m3u8" + query},
+                   {"thumbnailUrl", base + "/thumbnail.jpg" + query},
+                   {"embedUrl", "/embed/" + id + query},
+                   {"shareUrl", "/v/" + id + query}};
+  co_return no_store(http::json_response(status::created, out));
 }
 
 // DELETE /api/videos/:id
@@ -272,6 +306,7 @@ void add_video_routes(http::router& r, const guard& g, video_api& api) {
   r.add(verb::patch, "/api/videos/:id", g.org(action::edit_video, h(update_video)));
   r.add(verb::delete_, "/api/videos/:id", g.org(action::delete_video, h(delete_video)));
   r.add(verb::post, "/api/videos/:id/reprocess", g.org(action::edit_video, h(reprocess_video)));
+  r.add(verb::post, "/api/videos/:id/playback-url", g.org(action::view_videos, h(make_playback_url)));
 }
 
 }  // namespace reel::api

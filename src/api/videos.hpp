@@ -12,6 +12,7 @@
 #include "storage/blobs.hpp"
 
 #include <cstdint>
+#include <functional>
 
 namespace reel::api {
 
@@ -23,6 +24,9 @@ struct video_api {
   std::uint64_t max_upload_bytes;
   stream_cache streams{};
   list_cache lists{};
+  // A play started (the MP4 from byte 0, or a rendition's first segment):
+  // counts a view. Called on the loop; must not block.
+  std::function<void(const model::video&, const http::context&)> on_play{};
 };
 
 // /api/videos and /api/videos/:id[/reprocess].

@@ -6,6 +6,7 @@
 #include "api/guard.hpp"
 #include "api/invitations.hpp"
 #include "api/ops.hpp"
+#include "auth/playback_tokens.hpp"
 #include "api/recovery.hpp"
 #include "api/uploads.hpp"
 #include "api/videos.hpp"
@@ -150,7 +151,8 @@ std::unique_ptr<mail::smtp_mailer> make_mailer(const config& cfg, asio::any_io_e
 class server_node {
  public:
   server_node(const config& cfg, asio::io_context& io, worker_pool& pool, db::database& database)
-      : cfg_(cfg),
+      : links_(secret_key_of(cfg, database, clock_), cfg.secret_key_previous),
+        cfg_(cfg),
         io_(io),
         pool_(pool),
         db_(pool, database),
@@ -225,7 +227,7 @@ class server_node {
     return s;
   }
   domain::video_context video_context() {
-    return {db_, pool_, files_, clock_, hub_, processor_, static_cast<int>(cfg_.job_max_attempts)};
+    return {db_, pool_, files_, clock_, hub_, processor_, static_cast<int>(cfg_.job_max_attempts), &links_};
   }
   http::handler middleware_chain() {
     return http::compose({http::request_id(), http::access_log(metrics_), http::security_headers(cfg_.secure_cookies),
@@ -250,10 +252,11 @@ class server_node {
   asio::awaitable<void> reconcile() { co_await reconciler_.run(); }
   asio::awaitable<void> refresh_job_counts();
 
+  system_clock clock_;
+  auth::playback_signer links_;  // signs and checks playback links
   const config& cfg_;
   asio::io_context& io_;
   worker_pool& pool_;
-  system_clock clock_;
   db::gateway db_;
   http::metrics metrics_;
   http::router routes_;

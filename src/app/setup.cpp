@@ -4,6 +4,7 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/system.hpp"
+#include "db/accounts.hpp"
 #include "db/migrations.hpp"
 
 #include <unistd.h>
@@ -61,6 +62,19 @@ std::unique_ptr<db::database> open_database(const config& cfg, const clock& c) {
   } catch (const db::db_error& e) {
     throw startup_error(std::string("The database cannot be used: ") + e.what() + ".");
   }
+}
+
+std::string secret_key_of(const config& cfg, db::database& database, const clock& c) {
+  if (!cfg.secret_key.empty()) return cfg.secret_key;
+  std::string key;
+  try {
+    database.transact(true, [&](db::transaction& s) {
+      key = db::server_secret(s, "signing_key", ids::random_id(32), to_iso8601(c.now()));
+    });
+  } catch (const db::db_error& e) {
+    throw startup_error(std::string("The signing key cannot be read from the database: ") + e.what() + ".");
+  }
+  return key;
 }
 
 media::paths find_tools() {

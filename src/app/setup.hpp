@@ -35,6 +35,10 @@ std::unique_ptr<cluster::services> make_cluster(const config& cfg, boost::asio::
 // config_error with the reason when it cannot.
 std::unique_ptr<db::database> open_database(const config& cfg, const clock& c);
 
+// The key that signs playback links: REEL_SECRET_KEY, else one generated
+// once and kept in the database (shared by every node that uses it).
+std::string secret_key_of(const config& cfg, db::database& database, const clock& c);
+
 // ffmpeg and ffprobe as found on the PATH.
 media::paths find_tools();
 

@@ -146,6 +146,12 @@ const std::vector<setting>& settings() {
          if (v.size() < 32) throw config_error(s + " must be at least 32 characters long.");
          c.secret_key = v;
        }},
+      {"REEL_SECRET_KEY_PREVIOUS", "secret-key-previous",
+       "the key before a rotation: playback links it signed keep working until they expire (default none)",
+       [](config& c, const std::string& v, const std::string& s) {
+         if (v.size() < 32) throw config_error(s + " must be at least 32 characters long.");
+         c.secret_key_previous = v;
+       }},
       {"REEL_CORS_ORIGINS", "cors-origins", "comma-separated origins allowed with credentials (default none)",
        [](config& c, const std::string& v, const std::string& s) {
          c.cors_origins.clear();

@@ -24,6 +24,8 @@ struct config {
   unsigned database_pool_size = 8;  // PostgreSQL connections per process
   std::chrono::milliseconds database_statement_timeout{30'000};
   std::string secret_key;  // empty: generated and kept in data_dir
+  // The secret before a rotation: what it signed still verifies ("" for none).
+  std::string secret_key_previous;
   // Where videos and uploads live (empty: data_dir). On several nodes, one
   // shared volume that every node mounts.
   std::string storage_dir;

@@ -11,18 +11,28 @@ constexpr const char* k_insert_user =
 constexpr const char* k_user_by_email = "SELECT id, email, name, password_hash, created_at FROM users WHERE email = ?";
 constexpr const char* k_user_by_id = "SELECT id, email, name, password_hash, created_at FROM users WHERE id = ?";
 
-constexpr const char* k_insert_org = "INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)";
+constexpr const char* k_insert_org =
+    "INSERT INTO organizations (id, name, created_at, slug, embed_origins) VALUES (?, ?, ?, ?, ?)";
+#define REEL_ORG_COLUMNS "o.id, o.name, o.created_at, o.slug, o.embed_origins"
+constexpr const char* k_org_by_id = "SELECT " REEL_ORG_COLUMNS " FROM organizations o WHERE o.id = ?";
+constexpr const char* k_org_by_slug = "SELECT " REEL_ORG_COLUMNS " FROM organizations o WHERE o.slug = ?";
+constexpr const char* k_update_org =
+    "UPDATE organizations SET name = COALESCE(?, name), slug = COALESCE(?, slug), "
+    "embed_origins = COALESCE(?, embed_origins) WHERE id = ?";
 constexpr const char* k_insert_membership =
     "INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES (?, ?, ?, ?)";
 // Oldest first; memberships made in the same millisecond in the order they
 // were made: m.rowid is SQLite's implicit rowid, and on PostgreSQL an
 // identity column of that name (migrations.cpp). Not the ids: they are random.
 constexpr const char* k_memberships_of_user =
-    "SELECT o.id, o.name, o.created_at, m.role, m.created_at FROM memberships m "
+    "SELECT " REEL_ORG_COLUMNS
+    ", m.role, m.created_at FROM memberships m "
     "JOIN organizations o ON o.id = m.organization_id WHERE m.user_id = ? ORDER BY m.created_at, m.rowid";
 constexpr const char* k_membership =
-    "SELECT o.id, o.name, o.created_at, m.role, m.created_at FROM memberships m "
+    "SELECT " REEL_ORG_COLUMNS
+    ", m.role, m.created_at FROM memberships m "
     "JOIN organizations o ON o.id = m.organization_id WHERE m.organization_id = ? AND m.user_id = ?";
+#undef REEL_ORG_COLUMNS
 constexpr const char* k_members_of_org =
     "SELECT u.id, u.email, u.name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id "
     "WHERE m.organization_id = ? ORDER BY m.created_at, m.rowid";
@@ -63,7 +73,27 @@ constexpr const char* k_delete_stale_sessions =
     "COALESCE(last_used_at, created_at) <= ?";
 
 user to_user(const row& r) { return {r.text(0), r.text(1), r.text(2), r.text(3), r.text(4)}; }
-membership to_membership(const row& r) { return {{r.text(0), r.text(1), r.text(2)}, role_column(r, 3), r.text(4)}; }
+// Origins are stored separated by spaces.
+std::vector<std::string> split_origins(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t end = text.find(' ', i);
+    if (end == std::string::npos) end = text.size();
+    if (end > i) out.push_back(text.substr(i, end - i));
+    i = end + 1;
+  }
+  return out;
+}
+std::string join_origins(const std::vector<std::string>& origins) {
+  std::string out;
+  for (const auto& o : origins) out += (out.empty() ? "" : " ") + o;
+  return out;
+}
+organization to_organization(const row& r) {
+  return {r.text(0), r.text(1), r.text(2), r.opt_text(3).value_or(""), split_origins(r.text(4))};
+}
+membership to_membership(const row& r) { return {to_organization(r), role_column(r, 5), r.text(6)}; }
 member to_member(const row& r) { return {r.text(0), r.text(1), r.text(2), role_column(r, 3), r.text(4)}; }
 session_record to_session(const row& r) {
   return {r.text(0),
@@ -95,7 +125,33 @@ std::optional<user> find_user_by_id(transaction& s, const std::string& id) {
   return to_user(*r);
 }
 
-void insert_organization(transaction& s, const organization& o) { s.exec(k_insert_org, {o.id, o.name, o.created_at}); }
+void insert_organization(transaction& s, const organization& o) {
+  s.exec(k_insert_org, {o.id, o.name, o.created_at, o.slug, join_origins(o.embed_origins)});
+}
+
+std::string server_secret(transaction& s, const std::string& name, const std::string& fresh, const std::string& now) {
+  s.exec("INSERT INTO server_secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+         {name, fresh, now});
+  return s.query_one("SELECT value FROM server_secrets WHERE name = ?", {name})->text(0);
+}
+
+std::optional<organization> find_organization(transaction& s, const std::string& org_id) {
+  auto r = s.query_one(k_org_by_id, {org_id});
+  if (!r) return std::nullopt;
+  return to_organization(*r);
+}
+
+std::optional<organization> find_organization_by_slug(transaction& s, const std::string& slug) {
+  auto r = s.query_one(k_org_by_slug, {slug});
+  if (!r) return std::nullopt;
+  return to_organization(*r);
+}
+
+bool update_organization(transaction& s, const std::string& org_id, const organization_changes& c) {
+  std::optional<std::string> origins;
+  if (c.embed_origins) origins = join_origins(*c.embed_origins);
+  return s.exec(k_update_org, {c.name, c.slug, origins, org_id}) > 0;
+}
 
 void insert_membership(transaction& s, const std::string& org_id, const std::string& user_id, model::role role,
                        const std::string& now) {

@@ -25,6 +25,19 @@ std::optional<user> find_user_by_id(transaction& s, const std::string& id);
 
 // organizations and memberships
 void insert_organization(transaction& s, const organization& o);
+std::optional<organization> find_organization(transaction& s, const std::string& org_id);
+std::optional<organization> find_organization_by_slug(transaction& s, const std::string& slug);
+// What update_organization changes: the fields given. A slug another
+// organization has throws db_error(conflict) (the unique index).
+struct organization_changes {
+  std::optional<std::string> name, slug;
+  std::optional<std::vector<std::string>> embed_origins;
+};
+bool update_organization(transaction& s, const std::string& org_id, const organization_changes& c);
+
+// The installation's secret `name`: the one stored, else `fresh` (stored
+// now; of concurrent callers, the first to commit wins and all get its).
+std::string server_secret(transaction& s, const std::string& name, const std::string& fresh, const std::string& now);
 // Throws db_error(conflict) when the user is a member already.
 void insert_membership(transaction& s, const std::string& org_id, const std::string& user_id, model::role role,
                        const std::string& now);

@@ -207,6 +207,50 @@ const std::vector<migration>& all_migrations() {
            "ALTER TABLE jobs ADD COLUMN takeovers INTEGER NOT NULL DEFAULT 0",
            "ALTER TABLE jobs ADD COLUMN resource_retries INTEGER NOT NULL DEFAULT 0",
        }},
+      {9,
+       "sharing",
+       {
+           // Who may play a video without being a member: nobody (private),
+           // anyone with the link (unlisted), anyone (public: also listed on
+           // the organization's public page).
+           "ALTER TABLE videos ADD COLUMN visibility TEXT NOT NULL DEFAULT 'private' "
+           "CHECK (visibility IN ('private', 'unlisted', 'public'))",
+           // Views counted (db/views.hpp): one per viewer per video per 30 minutes.
+           "ALTER TABLE videos ADD COLUMN view_count INTEGER NOT NULL DEFAULT 0",
+           // The public page: an organization's public videos, newest first.
+           "CREATE INDEX videos_public ON videos(organization_id, visibility, created_at, id)",
+           // The organization's public address (/o/<slug>): lower-case
+           // letters, digits and '-'. Existing organizations get their id in
+           // hex (unique, URL-safe); an owner can change it.
+           "ALTER TABLE organizations ADD COLUMN slug TEXT",
+           {"UPDATE organizations SET slug = lower(hex(id))",
+            "UPDATE organizations SET slug = encode(convert_to(id, 'UTF8'), 'hex')"},
+           "CREATE UNIQUE INDEX organizations_by_slug ON organizations(slug)",
+           // The origins whose pages may frame the embed player, separated
+           // by spaces; empty: any site may.
+           "ALTER TABLE organizations ADD COLUMN embed_origins TEXT NOT NULL DEFAULT ''",
+           // The last view counted per viewer (a daily-salted hash, never an
+           // address) and video: a view counts again 30 minutes later.
+           R"(CREATE TABLE video_viewers (
+                video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+                viewer TEXT NOT NULL,
+                counted_at TEXT NOT NULL,
+                PRIMARY KEY (video_id, viewer)))",
+           "CREATE INDEX video_viewers_by_time ON video_viewers(counted_at)",
+           // Secrets the installation generated for itself (the signing key
+           // when REEL_SECRET_KEY is not set): every node of the database
+           // shares them.
+           R"(CREATE TABLE server_secrets (
+                name TEXT PRIMARY KEY,
+                value TEXT NOT NULL,
+                created_at TEXT NOT NULL))",
+           // Views per video and UTC day (GET /api/videos/:id/stats).
+           R"(CREATE TABLE video_view_days (
+                video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+                day TEXT NOT NULL,
+                views INTEGER NOT NULL,
+                PRIMARY KEY (video_id, day)))",
+       }},
   };
   return all;
 }

@@ -10,10 +10,10 @@ namespace {
 #define REEL_VIDEO_COLUMNS                                                                                        \
   "id, organization_id, title, description, status, progress_stage, progress_percent, error, original_filename, " \
   "content_type, size_bytes, duration_sec, width, height, video_codec, audio_codec, renditions, created_by, "     \
-  "created_at, updated_at, ready_at"
+  "created_at, updated_at, ready_at, visibility, view_count"
 
 constexpr const char* k_insert_video = "INSERT INTO videos (" REEL_VIDEO_COLUMNS
-                                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr const char* k_insert_job =
     "INSERT INTO jobs (id, kind, organization_id, video_id, state, attempts, max_attempts, run_after, lease_owner, "
     "lease_expires_at, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -34,6 +34,16 @@ constexpr const char* k_list_status_after =
 constexpr const char* k_update_text =
     "UPDATE videos SET title = COALESCE(?, title), description = COALESCE(?, description), updated_at = ? "
     "WHERE organization_id = ? AND id = ?";
+constexpr const char* k_set_visibility =
+    "UPDATE videos SET visibility = ?, updated_at = ? WHERE organization_id = ? AND id = ?";
+constexpr const char* k_list_public =
+    "SELECT " REEL_VIDEO_COLUMNS
+    " FROM videos WHERE organization_id = ? AND visibility = 'public' AND status = 'ready' "
+    "ORDER BY created_at DESC, id DESC LIMIT ?";
+constexpr const char* k_list_public_after = "SELECT " REEL_VIDEO_COLUMNS
+                                            " FROM videos WHERE organization_id = ? AND visibility = 'public' AND "
+                                            "status = 'ready' AND (created_at, id) < (?, ?) "
+                                            "ORDER BY created_at DESC, id DESC LIMIT ?";
 constexpr const char* k_delete_video = "DELETE FROM videos WHERE organization_id = ? AND id = ?";
 constexpr const char* k_videos_after = "SELECT " REEL_VIDEO_COLUMNS " FROM videos WHERE id > ? ORDER BY id LIMIT ?";
 constexpr const char* k_fail_active_jobs =
@@ -65,6 +75,8 @@ video to_video(const row& r) {
   v.created_at = r.text(18);
   v.updated_at = r.text(19);
   v.ready_at = r.opt_text(20);
+  v.visibility = enum_column<model::visibility>(r, 21, model::parse_visibility, "visibility");
+  v.view_count = r.int64(22);
   return v;
 }
 
@@ -91,7 +103,9 @@ void insert_video(transaction& s, const video& v) {
                           v.created_by,
                           v.created_at,
                           v.updated_at,
-                          v.ready_at});
+                          v.ready_at,
+                          model::visibility_name(v.visibility),
+                          v.view_count});
 }
 
 void insert_job(transaction& s, const job& j) {
@@ -136,6 +150,21 @@ bool update_video_text(transaction& s, const std::string& org_id, const std::str
                        const std::optional<std::string>& title, const std::optional<std::string>& description,
                        const std::string& now) {
   return s.exec(k_update_text, {title, description, now, org_id, id}) > 0;
+}
+
+bool set_video_visibility(transaction& s, const std::string& org_id, const std::string& id, model::visibility v,
+                          const std::string& now) {
+  return s.exec(k_set_visibility, {model::visibility_name(v), now, org_id, id}) > 0;
+}
+
+std::vector<video> list_public_videos(transaction& s, const std::string& org_id,
+                                      const std::optional<model::video_cursor>& after, int limit) {
+  std::vector<row> rows = after ? s.query(k_list_public_after, {org_id, after->created_at, after->id, limit + 1})
+                                : s.query(k_list_public, {org_id, limit + 1});
+  std::vector<video> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(to_video(r));
+  return out;
 }
 
 void lock_video(transaction& s, const std::string& id) {

@@ -31,6 +31,11 @@ std::vector<video> list_videos(transaction& s, const std::string& org_id,
 bool update_video_text(transaction& s, const std::string& org_id, const std::string& id,
                        const std::optional<std::string>& title, const std::optional<std::string>& description,
                        const std::string& now);
+bool set_video_visibility(transaction& s, const std::string& org_id, const std::string& id, model::visibility v,
+                          const std::string& now);
+// The organization's public, ready videos, newest first; as list_videos.
+std::vector<video> list_public_videos(transaction& s, const std::string& org_id,
+                                      const std::optional<model::video_cursor>& after, int limit);
 // Holds the video's row until the transaction ends (reprocessing checks, then
 // writes). A no-op where write transactions run one at a time (SQLite).
 void lock_video(transaction& s, const std::string& id);

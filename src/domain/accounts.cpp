@@ -6,6 +6,7 @@
 #include "core/ids.hpp"
 #include "db/accounts.hpp"
 #include "db/database.hpp"
+#include "domain/organizations.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -66,6 +67,7 @@ asio::awaitable<accounts::registration> accounts::register_account(const std::st
   try {
     co_await db_.write([&](db::transaction& s) {
       db::insert_user(s, out.user);
+      out.org.slug = unused_slug(s, out.org.name);
       db::insert_organization(s, out.org);
       db::insert_membership(s, out.org.id, out.user.id, model::role::owner, now_iso);
       db::insert_session(s, session);

@@ -7,6 +7,8 @@
 #include "domain/accounts.hpp"
 #include "domain/permissions.hpp"
 
+#include <cctype>
+
 namespace reel::domain {
 
 namespace asio = boost::asio;
@@ -46,11 +48,83 @@ void refuse(refusal r, const char* owner_needed, const char* last_owner) {
 
 }  // namespace
 
+bool valid_slug(std::string_view slug) noexcept {
+  if (slug.size() < 3 || slug.size() > 48 || slug.front() == '-' || slug.back() == '-') return false;
+  return slug.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string_view::npos;
+}
+
+std::string unused_slug(db::transaction& tx, std::string_view name) {
+  std::string base;
+  for (char c : name) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) && u < 0x80)
+      base += static_cast<char>(std::tolower(u));
+    else if (!base.empty() && base.back() != '-')
+      base += '-';
+    if (base.size() >= 40) break;
+  }
+  while (!base.empty() && base.back() == '-') base.pop_back();
+  if (base.size() < 3) base = base.empty() ? "org" : "org-" + base;
+  if (!db::find_organization_by_slug(tx, base)) return base;
+  // 6 random letters and digits: 36^6 = 2e9 to one against a clash.
+  std::string suffix;
+  for (unsigned char c : ids::random_id(12)) {
+    if (std::isalnum(c)) suffix += static_cast<char>(std::tolower(c));
+    if (suffix.size() == 6) break;
+  }
+  return base + "-" + suffix;
+}
+
+bool valid_origin(std::string_view origin) noexcept {
+  std::string_view rest;
+  if (origin.starts_with("https://"))
+    rest = origin.substr(8);
+  else if (origin.starts_with("http://"))
+    rest = origin.substr(7);
+  else
+    return false;
+  if (rest.empty() || rest.size() > 253) return false;
+  return rest.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") ==
+             std::string_view::npos &&
+         rest.front() != '.' && rest.front() != ':' && rest.back() != ':';
+}
+
+asio::awaitable<model::organization> organizations::update(const model::org_scope& in, const settings_change& c) {
+  require(in, action::manage_members);  // admin+
+  if (c.slug && in.role != model::role::owner)
+    throw error(errc::forbidden, "Only an owner can change the organization's public address.");
+  if (c.slug && !valid_slug(*c.slug))
+    throw error(errc::bad_request,
+                "The field \"slug\" must be 3 to 48 lower-case letters, digits and '-', starting and ending with a "
+                "letter or digit.");
+  db::organization_changes changes{c.name, c.slug, c.embed_origins};
+  const std::string& org_id = in.id;
+  auto org = co_await db_.write([&](db::transaction& tx) {
+    if (c.slug) {
+      auto holder = db::find_organization_by_slug(tx, *c.slug);
+      if (holder && holder->id != org_id) throw error(errc::conflict, "Another organization has that address.");
+    }
+    db::update_organization(tx, org_id, changes);
+    return db::find_organization(tx, org_id);
+  });
+  if (!org) throw error(errc::not_found, "No such organization.");
+  accounts_.memberships_changed();  // members' cached copies show the change
+  co_return std::move(*org);
+}
+
+asio::awaitable<model::organization> organizations::by_slug(const std::string& slug) {
+  if (!valid_slug(slug)) throw error(errc::not_found, "No such organization.");
+  auto org = co_await db_.read([&](db::transaction& tx) { return db::find_organization_by_slug(tx, slug); });
+  if (!org) throw error(errc::not_found, "No such organization.");
+  co_return std::move(*org);
+}
+
 asio::awaitable<model::organization> organizations::create(const model::principal& who, std::string name) {
   std::string now = to_iso8601(clock_.now());
   model::organization org{ids::random_id(12), std::move(name), now};
   const std::string& user_id = who.user.id;
   co_await db_.write([&](db::transaction& tx) {
+    org.slug = unused_slug(tx, org.name);
     db::insert_organization(tx, org);
     db::insert_membership(tx, org.id, user_id, model::role::owner, now);
   });

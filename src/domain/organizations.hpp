@@ -10,16 +10,31 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace reel::db {
 class gateway;
 }
 
+namespace reel::db {
+class transaction;
+}
+
 namespace reel::domain {
 
 class accounts;
+
+// Whether `slug` may be an organization's public address: 3 to 48 lower-case
+// letters, digits and '-', starting and ending with a letter or digit.
+bool valid_slug(std::string_view slug) noexcept;
+// A free address for a new organization named `name`: the name in slug form
+// when no organization has it, else with a random suffix.
+std::string unused_slug(db::transaction& tx, std::string_view name);
+// Whether `origin` is a plain web origin: http(s)://host[:port], no path.
+bool valid_origin(std::string_view origin) noexcept;
 
 class organizations {
  public:
@@ -27,6 +42,17 @@ class organizations {
 
   // A new organization that `who` owns.
   boost::asio::awaitable<model::organization> create(const model::principal& who, std::string name);
+
+  // Changes its settings: the name and the embedding origins (admin+),
+  // the public address (owner). Fields left out stay.
+  struct settings_change {
+    std::optional<std::string> name, slug;
+    std::optional<std::vector<std::string>> embed_origins;
+  };
+  boost::asio::awaitable<model::organization> update(const model::org_scope& in, const settings_change& change);
+
+  // The organization whose public address is `slug`: error(not_found) when none.
+  boost::asio::awaitable<model::organization> by_slug(const std::string& slug);
 
   // Its members, oldest first (every role may see them).
   boost::asio::awaitable<std::vector<model::member>> members(const model::org_scope& in);

@@ -98,6 +98,7 @@ asio::awaitable<uploads::created> uploads::create(const model::principal& who, c
   v.status = model::video_status::uploading;
   v.original_filename = n.video.original_filename;
   v.content_type = n.video.content_type;
+  v.visibility = n.video.visibility;
   v.size_bytes = n.length;
   v.created_by = who.user.id;
   v.created_at = v.updated_at = now;

@@ -1,5 +1,6 @@
 #include "domain/videos.hpp"
 
+#include "auth/playback_tokens.hpp"
 #include "core/errors.hpp"
 #include "core/fault.hpp"
 #include "core/ids.hpp"
@@ -20,6 +21,10 @@ namespace asio = boost::asio;
 namespace {
 
 error no_such_video() { return error(errc::not_found, "No such video."); }
+
+std::int64_t unix_seconds(sys_time t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
 
 }  // namespace
 
@@ -49,6 +54,7 @@ asio::awaitable<model::video> videos::add(const model::principal& who, const mod
   v.status = model::video_status::queued;
   v.original_filename = fields.original_filename;
   v.content_type = fields.content_type;
+  v.visibility = fields.visibility;
   v.size_bytes = static_cast<std::int64_t>(file.size());
   v.created_by = who.user.id;
   v.created_at = v.updated_at = now;
@@ -90,14 +96,15 @@ asio::awaitable<model::video> videos::get(const model::org_scope& in, const std:
   co_return std::move(*v);
 }
 
-asio::awaitable<model::video> videos::update_text(const model::org_scope& in, const std::string& id,
-                                                  const std::optional<std::string>& title,
-                                                  const std::optional<std::string>& description) {
+asio::awaitable<model::video> videos::update(const model::org_scope& in, const std::string& id, const changes& c) {
   require(in, action::edit_video);
   const std::string& org_id = in.id;
   std::string now = to_iso8601(c_.time.now());
   auto v = co_await c_.db.write([&](db::transaction& tx) -> std::optional<model::video> {
-    if (!db::update_video_text(tx, org_id, id, title, description, now)) return std::nullopt;
+    bool found = true;
+    if (c.title || c.description) found = db::update_video_text(tx, org_id, id, c.title, c.description, now);
+    if (found && c.visibility) found = db::set_video_visibility(tx, org_id, id, *c.visibility, now);
+    if (!found) return std::nullopt;
     return db::find_video(tx, org_id, id);
   });
   if (!v) throw no_such_video();
@@ -157,19 +164,65 @@ void videos::changed(const std::string& id) const {
   if (on_video_changed) on_video_changed(id);
 }
 
-bool videos::may_play(const model::principal& who, std::string_view named_org, const model::video& v) {
-  return resource_membership(who, v.organization_id, named_org) != nullptr;
+namespace {
+
+// What a playback link says: nothing (no token), valid, or the error it earns.
+struct link_verdict {
+  bool present = false;
+  std::optional<error> refusal;
+};
+
+link_verdict judge_link(const auth::playback_signer* links, const viewer_access& a, std::string_view video_id,
+                        sys_time now) {
+  if (!a.token) return {};
+  auto result = links ? links->verify(*a.token, video_id, unix_seconds(now)) : auth::token_check::invalid;
+  if (result == auth::token_check::valid) return {true, std::nullopt};
+  if (result == auth::token_check::expired) return {true, error(errc::forbidden, "The playback link expired.")};
+  return {true, error(errc::forbidden, "The playback link is not valid.")};
 }
 
-asio::awaitable<model::video> videos::playable(const model::principal& who, std::string_view named_org,
-                                               const std::string& id) {
-  if (!storage::is_valid_id(id)) throw no_such_video();
-  auto v = co_await c_.db.read([&](db::transaction& tx) { return db::find_video_any_org(tx, id); });
-  if (!v || !may_play(who, named_org, *v)) throw no_such_video();
+// Why `a` may play `v` (null: not found), given the link's verdict. A bad
+// link is refused alike whether or not the video exists: a member of its
+// organization plays anyway.
+std::optional<granted_by> decide(const viewer_access& a, const model::video* v, const link_verdict& link) {
+  if (v && a.who && resource_membership(*a.who, v->organization_id, a.named_org)) return granted_by::membership;
+  if (link.refusal) throw *link.refusal;
+  if (!v) return std::nullopt;
+  if (link.present) return granted_by::link;
+  if (v->visibility != model::visibility::private_) return granted_by::visibility;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<granted_by> videos::may_play(const viewer_access& a, const model::video& v) const {
+  return decide(a, &v, judge_link(c_.links, a, v.id, c_.time.now()));
+}
+
+asio::awaitable<playback> videos::playable(const viewer_access& a, const std::string& id) {
+  auto link = judge_link(c_.links, a, id, c_.time.now());
+  // Nobody signed in with a bad link: refused before the database is asked.
+  if (link.refusal && !a.who) throw *link.refusal;
+  std::optional<model::video> v;
+  if (storage::is_valid_id(id)) {
+    auto find = [&](db::transaction& tx) { return db::find_video_any_org(tx, id); };
+    v = co_await c_.db.read(find);
+  }
+  auto why = decide(a, v ? &*v : nullptr, link);
+  if (!why) throw no_such_video();
   if (v->status != model::video_status::ready)
     throw error(errc::conflict,
                 "The video is not ready to play yet (it is " + std::string(model::status_name(v->status)) + ").");
-  co_return std::move(*v);
+  co_return playback{std::move(*v), *why};
+}
+
+asio::awaitable<playback_link> videos::sign_link(const model::org_scope& in, const std::string& id,
+                                                 std::chrono::seconds lifetime) {
+  require(in, action::view_videos);
+  if (!c_.links) throw error(errc::internal, "Playback links are not available in this process.");
+  co_await get(in, id);  // error(not_found) for another organization's video
+  auto expires = std::chrono::time_point_cast<std::chrono::seconds>(c_.time.now()) + lifetime;
+  co_return playback_link{c_.links->sign(id, unix_seconds(expires)), expires};
 }
 
 }  // namespace reel::domain

@@ -30,6 +30,9 @@ class temp_file;
 namespace reel::jobs {
 class processor;
 }
+namespace reel::auth {
+class playback_signer;
+}
 
 namespace reel::domain {
 
@@ -42,6 +45,30 @@ struct video_context {
   event_hub& hub;
   jobs::processor& processor;
   int max_job_attempts = 3;
+  // Signs and checks playback links; null: no links (a worker process).
+  const auth::playback_signer* links = nullptr;
+};
+
+// Who asks to play a video, and with what.
+struct viewer_access {
+  const model::principal* who = nullptr;  // null: nobody signed in
+  std::string_view named_org;             // the X-Organization-Id header ("" when absent)
+  std::optional<std::string_view> token;  // a playback link's ?token=
+};
+
+// Why a viewer may play a video: they are a member of its organization, it
+// is public or unlisted, or they hold a signed link to it.
+enum class granted_by { membership, visibility, link };
+
+struct playback {
+  model::video video;
+  granted_by by = granted_by::membership;
+};
+
+// A signed playback link: its token and when it expires.
+struct playback_link {
+  std::string token;
+  sys_time expires_at;
 };
 
 // Runs `record` (a write transaction); when it fails, removes `dir` (made
@@ -56,6 +83,7 @@ class videos {
   // A new video's text, cleaned and validated by the caller.
   struct new_video {
     std::string title, description, original_filename, content_type;
+    model::visibility visibility = model::visibility::private_;
   };
   // The complete upload in `file` becomes the original of a new `queued`
   // video in `in`, with its processing job; publishes video:created.
@@ -75,10 +103,13 @@ class videos {
 
   // error(not_found) for an unknown id or another organization's video.
   boost::asio::awaitable<model::video> get(const model::org_scope& in, const std::string& id);
-  // Changes the title and/or description; publishes video:updated.
-  boost::asio::awaitable<model::video> update_text(const model::org_scope& in, const std::string& id,
-                                                   const std::optional<std::string>& title,
-                                                   const std::optional<std::string>& description);
+  // What update changes: the fields given.
+  struct changes {
+    std::optional<std::string> title, description;
+    std::optional<model::visibility> visibility;
+  };
+  // Changes the title, description and/or visibility; publishes video:updated.
+  boost::asio::awaitable<model::video> update(const model::org_scope& in, const std::string& id, const changes& c);
   // Deletes the video: its row, its processing (the ffmpeg is stopped) and
   // its files; publishes video:deleted.
   boost::asio::awaitable<void> remove(const model::org_scope& in, const std::string& id);
@@ -86,13 +117,19 @@ class videos {
   // processed: error(conflict)); publishes video:updated.
   boost::asio::awaitable<model::video> reprocess(const model::org_scope& in, const std::string& id);
 
-  // The video `id` if `who` may play it and it is ready: error(not_found)
-  // for an unknown id or one they may not see, error(conflict) while it is
-  // not ready. `named_org`: the X-Organization-Id header ("" when absent).
-  boost::asio::awaitable<model::video> playable(const model::principal& who, std::string_view named_org,
-                                                const std::string& id);
-  // Whether `who` may play `v` (a video read earlier, e.g. cached).
-  static bool may_play(const model::principal& who, std::string_view named_org, const model::video& v);
+  // The video `id` if `a` may play it and it is ready, and why:
+  // error(forbidden) for a playback link that is not valid (expired: "The
+  // playback link expired.") unless the caller is a member; error(not_found)
+  // for an unknown id or one they may not see; error(conflict) while it is
+  // not ready.
+  boost::asio::awaitable<playback> playable(const viewer_access& a, const std::string& id);
+  // Why `a` may play `v` (a video read earlier, e.g. cached), or nullopt;
+  // throws as playable() for a bad link.
+  std::optional<granted_by> may_play(const viewer_access& a, const model::video& v) const;
+
+  // A signed link to play the video `id` of `in` for `lifetime` (viewer+).
+  boost::asio::awaitable<playback_link> sign_link(const model::org_scope& in, const std::string& id,
+                                                  std::chrono::seconds lifetime);
 
   // Called right after a change to a video is written (update, delete,
   // reprocess), before the rest of the work: caches of the video drop it.

@@ -132,6 +132,14 @@ response json_text_response(status s, std::string body) {
   return res;
 }
 
+response text_response(status s, std::string body, std::string_view content_type) {
+  response res{s, 11};
+  res.set(field::content_type, content_type);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
 response error_response(errc code, std::string_view message) {
   boost::json::object inner;
   inner["code"] = code_name(code);

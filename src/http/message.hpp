@@ -171,6 +171,8 @@ using handler = std::function<boost::asio::awaitable<response>(context&)>;
 response json_response(status s, const boost::json::value& body);
 // A JSON response whose body is serialized already.
 response json_text_response(status s, std::string body);
+// A response of `content_type` with `body`.
+response text_response(status s, std::string body, std::string_view content_type);
 // API.md's error shape: {"error": {"code", "message"}}.
 response error_response(errc code, std::string_view message);
 // A response with no body (204, 304, ...).

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace reel::model {
 
@@ -24,6 +25,10 @@ struct user {
 
 struct organization {
   std::string id, name, created_at;
+  // Its public address (/o/<slug>): unique, lower-case letters, digits, '-'.
+  std::string slug;
+  // The origins whose pages may frame the embed player; empty: any site.
+  std::vector<std::string> embed_origins;
 };
 
 // An organization as one of its members sees it.

@@ -1,5 +1,6 @@
 #include "model/json.hpp"
 
+#include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 
 namespace reel::model {
@@ -9,7 +10,10 @@ boost::json::object user_json(const user& u) {
 }
 
 boost::json::object organization_json(const organization& o, role r) {
-  return {{"id", o.id}, {"name", o.name}, {"role", role_name(r)}, {"createdAt", o.created_at}};
+  boost::json::array origins;
+  for (const auto& e : o.embed_origins) origins.push_back(boost::json::string(e));
+  return {{"id", o.id},           {"name", o.name},           {"slug", o.slug}, {"embedOrigins", std::move(origins)},
+          {"role", role_name(r)}, {"createdAt", o.created_at}};
 }
 
 boost::json::object organization_json(const membership& m) { return organization_json(m.org, m.role); }
@@ -35,6 +39,8 @@ boost::json::object video_json(const video& v) {
   o["title"] = v.title;
   o["description"] = v.description;
   o["status"] = status_name(v.status);
+  o["visibility"] = visibility_name(v.visibility);
+  o["viewCount"] = v.view_count;
   if (v.progress_stage)
     o["progress"] = {{"stage", *v.progress_stage}, {"percent", v.progress_percent.value_or(0)}};
   else

@@ -36,6 +36,8 @@ constexpr std::array<std::pair<job_state, std::string_view>, 5> k_states{{{job_s
                                                                           {job_state::succeeded, "succeeded"},
                                                                           {job_state::failed, "failed"},
                                                                           {job_state::cancelled, "cancelled"}}};
+constexpr std::array<std::pair<visibility, std::string_view>, 3> k_visibilities{
+    {{visibility::private_, "private"}, {visibility::unlisted, "unlisted"}, {visibility::public_, "public"}}};
 
 }  // namespace
 
@@ -45,5 +47,7 @@ std::optional<video_status> parse_video_status(std::string_view text) noexcept {
 std::string_view status_name(video_status s) noexcept { return name_of(k_statuses, s); }
 std::optional<job_state> parse_job_state(std::string_view text) noexcept { return parse(k_states, text); }
 std::string_view state_name(job_state s) noexcept { return name_of(k_states, s); }
+std::optional<visibility> parse_visibility(std::string_view text) noexcept { return parse(k_visibilities, text); }
+std::string_view visibility_name(visibility v) noexcept { return name_of(k_visibilities, v); }
 
 }  // namespace reel::model

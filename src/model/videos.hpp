@@ -18,9 +18,19 @@ enum class video_status { uploading, queued, processing, ready, failed };
 std::optional<video_status> parse_video_status(std::string_view text) noexcept;
 std::string_view status_name(video_status s) noexcept;
 
+// Who may play a video besides the organization's members: nobody
+// (private, the default), anyone with its link (unlisted), anyone (public:
+// also listed on the organization's public page).
+enum class visibility { private_, unlisted, public_ };
+
+std::optional<visibility> parse_visibility(std::string_view text) noexcept;
+std::string_view visibility_name(visibility v) noexcept;
+
 struct video {
   std::string id, organization_id, title, description;
   video_status status = video_status::queued;
+  model::visibility visibility = visibility::private_;
+  std::int64_t view_count = 0;
   std::optional<std::string> progress_stage;
   std::optional<double> progress_percent;
   std::optional<std::string> error;

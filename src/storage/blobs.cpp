@@ -1,5 +1,6 @@
 #include "storage/blobs.hpp"
 
+#include "core/errors.hpp"
 #include "core/ids.hpp"
 
 #include <fcntl.h>
@@ -175,6 +176,40 @@ bool remove_tree(const fs::path& p) noexcept {
   std::error_code ec;
   fs::remove_all(p, ec);
   return !ec;
+}
+
+}  // namespace reel::storage
+
+namespace reel::storage {
+
+std::optional<std::string> read_small_file(const fs::path& path, std::size_t max_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return std::nullopt;
+    throw std::system_error(errno, std::generic_category(), "open " + path.string());
+  }
+  std::string out;
+  struct stat st {};
+  bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  char buf[16384];
+  while (regular) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      ::close(fd);
+      throw std::system_error(e, std::generic_category(), "read " + path.string());
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() > max_bytes) {
+      ::close(fd);
+      throw error(errc::internal, "The file " + path.string() + " is larger than expected.");
+    }
+  }
+  ::close(fd);
+  if (!regular) return std::nullopt;
+  return out;
 }
 
 }  // namespace reel::storage

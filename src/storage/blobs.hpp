@@ -127,4 +127,8 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view bytes
 // Removes a directory tree; returns false (and keeps going) on errors.
 bool remove_tree(const std::filesystem::path& p) noexcept;
 
+// The whole content of the regular file `path`, or nullopt when there is
+// none; error(internal) when it is longer than `max_bytes`. Blocking.
+std::optional<std::string> read_small_file(const std::filesystem::path& path, std::size_t max_bytes);
+
 }  // namespace reel::storage

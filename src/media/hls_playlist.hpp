@@ -1,0 +1,19 @@
+// Rewriting HLS playlists (RFC 8216) for a signed playback link: every URI
+// a player will fetch (the variant playlists of a master, the segments of
+// a variant, URI="..." attributes of tags such as EXT-X-MEDIA or EXT-X-MAP)
+// gets the link's query parameter, so that hls.js and Safari play with no
+// extra headers.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace reel::media {
+
+// `playlist` with `parameter` ("token=...": already URL-safe) added to the
+// query of every URI in it. Lines keep their endings (LF or CRLF); comments
+// and tags without URI attributes are unchanged. Bounded work: linear in
+// the input.
+std::string add_query_to_playlist(std::string_view playlist, std::string_view parameter);
+
+}  // namespace reel::media
