@@ -231,7 +231,7 @@ class server_node {
   }
   http::handler middleware_chain() {
     return http::compose({http::request_id(), http::access_log(metrics_), http::security_headers(cfg_.secure_cookies),
-                          http::cors(cfg_.cors_origins), api::tus_headers(), http::error_handler()},
+                          http::cors(cfg_.cors_origins, {"/api/stream/", "/api/public/", "/oembed"}), api::tus_headers(), http::error_handler()},
                          http::dispatch_route());
   }
   void check_password_dictionary() {

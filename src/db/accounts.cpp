@@ -126,7 +126,10 @@ std::optional<user> find_user_by_id(transaction& s, const std::string& id) {
 }
 
 void insert_organization(transaction& s, const organization& o) {
-  s.exec(k_insert_org, {o.id, o.name, o.created_at, o.slug, join_origins(o.embed_origins)});
+  // No slug yet (NULL: unique only among those that have one).
+  std::optional<std::string> slug;
+  if (!o.slug.empty()) slug = o.slug;
+  s.exec(k_insert_org, {o.id, o.name, o.created_at, slug, join_origins(o.embed_origins)});
 }
 
 std::string server_secret(transaction& s, const std::string& name, const std::string& fresh, const std::string& now) {

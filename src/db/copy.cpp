@@ -20,9 +20,14 @@ struct table_spec {
 // Parents before children (the foreign keys). Memberships by rowid, the
 // order they were added in (lists break created_at ties with it); the
 // others by their primary key.
+// A key of two columns ("video_id,day") pages by their values joined with '|'.
 constexpr table_spec k_tables[] = {
-    {"users", "id"}, {"organizations", "id"}, {"memberships", "rowid"},  {"sessions", "id"},    {"videos", "id"},
-    {"jobs", "id"},  {"uploads", "id"},       {"password_resets", "id"}, {"invitations", "id"},
+    {"users", "id"},          {"organizations", "id"},
+    {"memberships", "rowid"}, {"sessions", "id"},
+    {"videos", "id"},         {"jobs", "id"},
+    {"uploads", "id"},        {"password_resets", "id"},
+    {"invitations", "id"},    {"server_secrets", "name"},
+    {"video_view_days", "video_id,day"},
 };
 
 // Rows read from the source at a time: memory stays flat however big the
@@ -217,8 +222,16 @@ class batch_insert {
   std::size_t rows_ = 0;
 };
 
+// The SQL of a table's order key: a column, or two joined with '|'.
+std::string key_sql(const table_spec& t) {
+  std::string_view k = t.order_key;
+  auto comma = k.find(',');
+  if (comma == std::string_view::npos) return quoted(std::string(k));
+  return quoted(std::string(k.substr(0, comma))) + " || '|' || " + quoted(std::string(k.substr(comma + 1)));
+}
+
 std::string page_query(const table_spec& t, const std::vector<column>& columns, bool after) {
-  std::string key = quoted(t.order_key);
+  std::string key = key_sql(t);
   std::string sql = "SELECT " + key;
   for (const auto& c : columns) sql += ", " + quoted(c.name);
   sql += " FROM " + quoted(t.name);
@@ -276,7 +289,9 @@ const std::vector<std::string>& installation_tables() {
 }
 
 const std::vector<std::string>& transient_tables() {
-  static const std::vector<std::string> names = {"events"};
+  // Events are read within seconds; a viewer is remembered for 30 minutes
+  // only, so that a view is not counted twice.
+  static const std::vector<std::string> names = {"events", "video_viewers"};
   return names;
 }
 

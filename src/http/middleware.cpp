@@ -58,7 +58,7 @@ middleware security_headers(bool hsts) {
     };
     set_default("Content-Security-Policy",
                 "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';"
-                "frame-ancestors 'self';img-src 'self' data: blob:;media-src 'self' blob:;object-src 'none';"
+                "frame-ancestors 'none';img-src 'self' data: blob:;media-src 'self' blob:;object-src 'none';"
                 "script-src 'self';script-src-attr 'none';style-src 'self' https: 'unsafe-inline';"
                 "connect-src 'self' ws: wss:;worker-src 'self' blob:");
     set_default("Cross-Origin-Opener-Policy", "same-origin");
@@ -68,7 +68,7 @@ middleware security_headers(bool hsts) {
     set_default("X-Content-Type-Options", "nosniff");
     set_default("X-DNS-Prefetch-Control", "off");
     set_default("X-Download-Options", "noopen");
-    set_default("X-Frame-Options", "SAMEORIGIN");
+    set_default("X-Frame-Options", "DENY");
     set_default("X-Permitted-Cross-Domain-Policies", "none");
     set_default("X-XSS-Protection", "0");
     if (hsts) set_default("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
@@ -98,13 +98,28 @@ bool is_header_list(std::string_view s) {
 
 }  // namespace
 
-middleware cors(std::vector<std::string> allowed_origins) {
-  return [origins = std::move(allowed_origins)](context& ctx, const handler& next) -> asio::awaitable<response> {
+middleware cors(std::vector<std::string> allowed_origins, std::vector<std::string> open_prefixes) {
+  return [origins = std::move(allowed_origins), open = std::move(open_prefixes)](
+             context& ctx, const handler& next) -> asio::awaitable<response> {
     std::string_view origin = ctx.header(field::origin);
     bool allowed = !origin.empty() && std::find(origins.begin(), origins.end(), origin) != origins.end();
     bool preflight = ctx.req.method() == verb::options && !origin.empty() &&
                      !ctx.header(field::access_control_request_method).empty();
     response res;
+    if (preflight && !allowed && std::any_of(open.begin(), open.end(), [p = ctx.path()](const std::string& prefix) {
+          return p.starts_with(prefix);
+        })) {
+      // Read by any site without credentials (public playback, signed links).
+      res = empty_response(status::no_content);
+      std::string_view requested = ctx.header(field::access_control_request_headers);
+      res.set(field::access_control_allow_origin, "*");
+      res.set(field::access_control_allow_methods, "GET, HEAD, OPTIONS");
+      res.set(field::access_control_allow_headers,
+              !requested.empty() && is_header_list(requested) ? requested : "Range, If-Range, If-None-Match");
+      res.set(field::access_control_max_age, "86400");
+      res.set(field::vary, "Origin, Access-Control-Request-Method, Access-Control-Request-Headers");
+      co_return res;
+    }
     if (preflight) {
       res = empty_response(status::no_content);
       if (allowed) {

@@ -33,7 +33,10 @@ middleware security_headers(bool hsts);
 // CORS for an allowlist of exact origins, with credentials. Preflights
 // (OPTIONS + Access-Control-Request-Method) are answered here with 204; an
 // origin not on the list gets no Access-Control-Allow-* headers at all.
-middleware cors(std::vector<std::string> allowed_origins);
+// Preflights to a path under one of `open_prefixes` from any other origin
+// are allowed without credentials (GET and HEAD: public playback, whose
+// handlers add `Access-Control-Allow-Origin: *` to what they allow).
+middleware cors(std::vector<std::string> allowed_origins, std::vector<std::string> open_prefixes = {});
 
 // Turns reel::error into API.md's error shape and anything else into a 500
 // that names only the request id (the exception is logged, not sent).

@@ -205,6 +205,16 @@ class copy_test : public ::testing::Test {
                           nullptr, nullptr});
       s.exec(invitation, {"i2", "o2", "cy@example.com", "viewer", nullptr, k_now, "2026-01-08T00:00:00.000Z",
                           "2026-01-01T00:00:01.000Z", nullptr, nullptr});
+      // Sharing (migration 9): a visibility, a view count, a slug, origins, a secret, view days.
+      s.exec("UPDATE videos SET visibility = 'public', view_count = 3 WHERE id = 'v1'");
+      s.exec("UPDATE organizations SET slug = 'etudes', embed_origins = 'https://a.example http://b.example:8080' "
+             "WHERE id = 'o1'");
+      s.exec("INSERT INTO server_secrets (name, value, created_at) VALUES ('signing_key', 'k3y', ?)", {k_now});
+      const char* day = "INSERT INTO video_view_days (video_id, day, views) VALUES (?, ?, ?)";
+      s.exec(day, {"v1", "2026-01-01", 2});
+      s.exec(day, {"v1", "2026-01-02", 1});
+      s.exec(day, {"v2", "2026-01-01", 7});
+      s.exec("INSERT INTO video_viewers (video_id, viewer, counted_at) VALUES ('v1', 'anon:abc', ?)", {k_now});
     });
   }
 
@@ -253,11 +263,15 @@ TEST_F(copy_test, copies_every_value_exactly_and_memberships_in_the_order_they_w
   EXPECT_EQ(order, installation_tables());
   std::map<std::string, std::int64_t> expected = {{"users", 3},       {"organizations", 2},   {"memberships", 5},
                                                   {"sessions", 2500}, {"videos", 4},          {"jobs", 3},
-                                                  {"uploads", 1},     {"password_resets", 2}, {"invitations", 2}};
+                                                  {"uploads", 1},     {"password_resets", 2}, {"invitations", 2},
+                                                  {"server_secrets", 1}, {"video_view_days", 3}};
   EXPECT_EQ(as_map(copied), expected);
   EXPECT_EQ(counts(pg), expected);
   for (const auto& table : installation_tables()) {
-    std::string order_by = table == "memberships" ? "organization_id, user_id" : "id";
+    std::string order_by = table == "memberships"       ? "organization_id, user_id"
+                           : table == "video_view_days" ? "video_id, day"
+                           : table == "server_secrets"  ? "name"
+                                                        : "id";
     EXPECT_EQ(dump(pg, table, order_by), dump(*source_, table, order_by)) << table;
   }
   EXPECT_EQ(dump(pg, "memberships", "rowid"), dump(*source_, "memberships", "rowid"));

@@ -74,7 +74,8 @@ TEST(security_headers, helmet_defaults_are_set) {
   auto ctx = make_ctx(verb::get, "/");
   auto res = call(h, ctx);
   EXPECT_EQ(res["X-Content-Type-Options"], "nosniff");
-  EXPECT_EQ(res["X-Frame-Options"], "SAMEORIGIN");
+  EXPECT_EQ(res["X-Frame-Options"], "DENY");  // only the embed player may be framed, and it says so itself
+  EXPECT_NE(res["Content-Security-Policy"].find("frame-ancestors 'none'"), std::string_view::npos);
   EXPECT_EQ(res["Referrer-Policy"], "no-referrer");
   EXPECT_EQ(res["Cross-Origin-Opener-Policy"], "same-origin");
   EXPECT_NE(res["Content-Security-Policy"].find("default-src 'self'"), std::string_view::npos);
@@ -83,6 +84,31 @@ TEST(security_headers, helmet_defaults_are_set) {
   auto secure = compose({security_headers(true)}, ok_handler());
   auto ctx2 = make_ctx(verb::get, "/");
   EXPECT_NE(call(secure, ctx2).find("Strict-Transport-Security"), call(secure, ctx2).end());
+}
+
+TEST(cors, preflights_to_open_paths_are_allowed_for_any_site_without_credentials) {
+  auto h = compose({cors({"https://app.example"}, {"/api/stream/"})}, ok_handler());
+  auto ctx = make_ctx(verb::options, "/api/stream/abc/video",
+                      {{"Origin", "https://elsewhere.example"},
+                       {"Access-Control-Request-Method", "GET"},
+                       {"Access-Control-Request-Headers", "range"}});
+  auto res = call(h, ctx);
+  EXPECT_EQ(res.result_int(), 204);
+  EXPECT_EQ(res["Access-Control-Allow-Origin"], "*");
+  EXPECT_EQ(res.find("Access-Control-Allow-Credentials"), res.end());
+  EXPECT_EQ(res["Access-Control-Allow-Methods"], "GET, HEAD, OPTIONS");
+  EXPECT_EQ(res["Access-Control-Allow-Headers"], "range");
+  // Elsewhere the allowlist alone decides.
+  auto api = make_ctx(verb::options, "/api/videos",
+                      {{"Origin", "https://elsewhere.example"}, {"Access-Control-Request-Method", "GET"}});
+  auto refused = call(h, api);
+  EXPECT_EQ(refused.find("Access-Control-Allow-Origin"), refused.end());
+  // The app's own origin keeps its credentialed answer on open paths too.
+  auto own = make_ctx(verb::options, "/api/stream/abc/video",
+                      {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "GET"}});
+  auto credentialed = call(h, own);
+  EXPECT_EQ(credentialed["Access-Control-Allow-Origin"], "https://app.example");
+  EXPECT_EQ(credentialed["Access-Control-Allow-Credentials"], "true");
 }
 
 TEST(cors, allowed_origin_gets_credentials_and_exposed_headers) {
