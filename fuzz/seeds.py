@@ -11,6 +11,21 @@ b64 = lambda s: base64.b64encode(s.encode()).decode()
 def u16(n): return bytes([n >> 8, n & 0xFF])
 
 seeds = {
+  "playback_token": [
+      (1_800_000_000 << 2).to_bytes(8, "big") + b"vid123\x00" + (1_800_003_600).to_bytes(8, "big") +
+      b"p.1800003600.oEUl7Uk8-QRdUYhU9WacZZ9mxbNuEzaNPRdlfjulMv4",
+      b"\x00" * 8 + b"\x00" + b"\x00" * 8 + b"p..",
+      b"\xff" * 8 + b"-EeHWucHS1ePsyLs\x00" + b"\xff" * 8 + b"p.99999999999999999999." + b"A" * 43,
+      b"\x01" * 8 + b"v\x00" + b"\x02" * 8 + b"p.1e10." + b"_" * 43,
+      b"\x01" * 8 + b"v\x00" + b"\x02" * 8 + b"x" * 200,
+  ],
+  "hls_playlist": [
+      b"\x01#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-STREAM-INF:BANDWIDTH=1,RESOLUTION=640x360,CODECS=\"avc1.4d402a\"\n"
+      b"360p/index.m3u8\n",
+      b"\x00#EXTM3U\r\n#EXT-X-MAP:URI=\"init.mp4\"\r\n#EXTINF:4.0,\r\nseg_000.ts\r\n\r\nseg_001.ts?x=1#f\r\n",
+      b"\x02#EXT-X-MEDIA:TYPE=SUBTITLES,URI=\"subs/en.m3u8\",XURI=\"a\",URI=\"\n#EXT-X-BAR:URI=\"open\n  \t\n",
+      b"\x00\n\n\r\r\n#\nURI=\"x\"",
+  ],
   "range": [b"\x00" + u16(1000) + b"\x0f" + h for h in (
       b"bytes=0-99", b"bytes=-500", b"bytes=900-", b"bytes=0-0,-1", b"bytes=0-99, 200-299 ,400-",
       b"Bytes = 5-10", b"bytes=1000-", b"bytes=abc", b"items=0-1", b"bytes=500-100", b"bytes=,,,0-1,")]

@@ -22,11 +22,16 @@ struct table_spec {
 // others by their primary key.
 // A key of two columns ("video_id,day") pages by their values joined with '|'.
 constexpr table_spec k_tables[] = {
-    {"users", "id"},          {"organizations", "id"},
-    {"memberships", "rowid"}, {"sessions", "id"},
-    {"videos", "id"},         {"jobs", "id"},
-    {"uploads", "id"},        {"password_resets", "id"},
-    {"invitations", "id"},    {"server_secrets", "name"},
+    {"users", "id"},
+    {"organizations", "id"},
+    {"memberships", "rowid"},
+    {"sessions", "id"},
+    {"videos", "id"},
+    {"jobs", "id"},
+    {"uploads", "id"},
+    {"password_resets", "id"},
+    {"invitations", "id"},
+    {"server_secrets", "name"},
     {"video_view_days", "video_id,day"},
 };
 

@@ -53,7 +53,7 @@ std::string add_query_to_playlist(std::string_view playlist, std::string_view pa
       line.remove_suffix(1);
       ending = "\r";
     }
-    std::size_t first = line.find_first_not_of(" \t");
+    std::size_t first = line.find_first_not_of(" \t\r");
     if (first == std::string_view::npos)
       out.append(line);
     else if (line[first] == '#')

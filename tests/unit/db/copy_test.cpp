@@ -207,8 +207,9 @@ class copy_test : public ::testing::Test {
                           "2026-01-01T00:00:01.000Z", nullptr, nullptr});
       // Sharing (migration 9): a visibility, a view count, a slug, origins, a secret, view days.
       s.exec("UPDATE videos SET visibility = 'public', view_count = 3 WHERE id = 'v1'");
-      s.exec("UPDATE organizations SET slug = 'etudes', embed_origins = 'https://a.example http://b.example:8080' "
-             "WHERE id = 'o1'");
+      s.exec(
+          "UPDATE organizations SET slug = 'etudes', embed_origins = 'https://a.example http://b.example:8080' "
+          "WHERE id = 'o1'");
       s.exec("INSERT INTO server_secrets (name, value, created_at) VALUES ('signing_key', 'k3y', ?)", {k_now});
       const char* day = "INSERT INTO video_view_days (video_id, day, views) VALUES (?, ?, ?)";
       s.exec(day, {"v1", "2026-01-01", 2});
@@ -261,9 +262,9 @@ TEST_F(copy_test, copies_every_value_exactly_and_memberships_in_the_order_they_w
   std::vector<std::string> order;
   for (const auto& c : copied) order.push_back(c.table);
   EXPECT_EQ(order, installation_tables());
-  std::map<std::string, std::int64_t> expected = {{"users", 3},       {"organizations", 2},   {"memberships", 5},
-                                                  {"sessions", 2500}, {"videos", 4},          {"jobs", 3},
-                                                  {"uploads", 1},     {"password_resets", 2}, {"invitations", 2},
+  std::map<std::string, std::int64_t> expected = {{"users", 3},          {"organizations", 2},   {"memberships", 5},
+                                                  {"sessions", 2500},    {"videos", 4},          {"jobs", 3},
+                                                  {"uploads", 1},        {"password_resets", 2}, {"invitations", 2},
                                                   {"server_secrets", 1}, {"video_view_days", 3}};
   EXPECT_EQ(as_map(copied), expected);
   EXPECT_EQ(counts(pg), expected);

@@ -10,11 +10,12 @@ TEST(hls_playlist, every_uri_of_a_master_playlist_gets_the_parameter) {
       "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"English\",LANGUAGE=\"en\",URI=\"subs/en.m3u8\"\n"
       "#EXT-X-STREAM-INF:BANDWIDTH=1,RESOLUTION=640x360,CODECS=\"avc1.4d402a,mp4a.40.2\"\n360p/index.m3u8\n"
       "#EXT-X-STREAM-INF:BANDWIDTH=2,RESOLUTION=1280x720,CODECS=\"avc1.4d402a,mp4a.40.2\"\n720p/index.m3u8\n";
-  EXPECT_EQ(add_query_to_playlist(master, "token=T"),
-            "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n"
-            "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"English\",LANGUAGE=\"en\",URI=\"subs/en.m3u8?token=T\"\n"
-            "#EXT-X-STREAM-INF:BANDWIDTH=1,RESOLUTION=640x360,CODECS=\"avc1.4d402a,mp4a.40.2\"\n360p/index.m3u8?token=T\n"
-            "#EXT-X-STREAM-INF:BANDWIDTH=2,RESOLUTION=1280x720,CODECS=\"avc1.4d402a,mp4a.40.2\"\n720p/index.m3u8?token=T\n");
+  EXPECT_EQ(
+      add_query_to_playlist(master, "token=T"),
+      "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n"
+      "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"English\",LANGUAGE=\"en\",URI=\"subs/en.m3u8?token=T\"\n"
+      "#EXT-X-STREAM-INF:BANDWIDTH=1,RESOLUTION=640x360,CODECS=\"avc1.4d402a,mp4a.40.2\"\n360p/index.m3u8?token=T\n"
+      "#EXT-X-STREAM-INF:BANDWIDTH=2,RESOLUTION=1280x720,CODECS=\"avc1.4d402a,mp4a.40.2\"\n720p/index.m3u8?token=T\n");
 }
 
 TEST(hls_playlist, segments_keep_their_queries_fragments_and_line_endings) {
