@@ -15,6 +15,7 @@ import { chromium } from 'playwright-core';
 import { tempDir, startServer, api, register, makeClip, upload } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const artifacts = path.join(root, 'test-artifacts');
 const PASSWORD = 'correct horse';
 const READY_MS = 90000;
 
@@ -71,6 +72,11 @@ function otherSite() {
     }
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+async function shot(page, name) {
+  fs.mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
 }
 
 async function signIn(page, email) {
@@ -153,6 +159,7 @@ test('sharing in the web UI: the Share dialog, signed links in a fresh context, 
       assert.match(await page.evaluate(() => navigator.clipboard.readText()), /^<iframe src=".*\/embed\//);
       // A private video: the signed link section is there.
       await dialog.getByRole('button', { name: 'Make a signed link' }).waitFor();
+      await shot(page, 'ui-share-dialog');
       await page.keyboard.press('Escape');
       await dialog.waitFor({ state: 'detached' });
       assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Share', 'focus returns to the button');
@@ -216,6 +223,13 @@ test('sharing in the web UI: the Share dialog, signed links in a fresh context, 
       assert.match(signed.embedUrl, new RegExp(`^${base}/embed/${video.id}\\?token=.+`));
       const expires = Date.parse(await dialog.locator('.signed-result time').getAttribute('datetime'));
       assert.ok(Math.abs(expires - (Date.now() + 7200 * 1000)) < 120 * 1000, `expires at ${new Date(expires).toISOString()}`);
+      await shot(page, 'ui-share-signed');
+      // A phone: the dialog fits without scrolling sideways.
+      await page.setViewportSize({ width: 375, height: 800 });
+      const overflow = await page.locator('dialog').evaluate((d) => d.scrollWidth - d.clientWidth);
+      assert.ok(overflow <= 0, `the dialog is ${overflow} px too wide`);
+      await shot(page, 'ui-share-narrow');
+      await page.setViewportSize({ width: 1280, height: 900 });
       await page.keyboard.press('Escape');
       await dialog.waitFor({ state: 'detached' });
     });
@@ -279,6 +293,7 @@ test('sharing in the web UI: the Share dialog, signed links in a fresh context, 
       await dialog.getByText('Only members, admins and owners can change who can watch.').waitFor();
       await dialog.getByRole('button', { name: 'Copy link' }).click();
       await dialog.getByRole('status').filter({ hasText: 'Link selected: press Ctrl+C' }).waitFor();
+      await shot(bob, 'ui-share-viewer');
       const selection = await bob.evaluate(() => {
         const el = document.activeElement;
         return { label: el.labels?.[0]?.textContent, selected: el.value.slice(el.selectionStart, el.selectionEnd) };
@@ -321,6 +336,7 @@ test('sharing in the web UI: the Share dialog, signed links in a fresh context, 
       await slug.fill('bob-ltd');
       await sharing.getByRole('button', { name: 'Save address' }).click();
       await sharing.locator('.message-error', { hasText: 'Another organization has that address.' }).waitFor();
+      await shot(page, 'ui-org-sharing');
       await slug.fill('alice-on-film');
       await sharing.getByRole('button', { name: 'Save address' }).click();
       await page.getByRole('status').filter({ hasText: `The public address is now ${base}/o/alice-on-film.` }).waitFor();

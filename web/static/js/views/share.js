@@ -42,9 +42,11 @@ export function embedCode(origin, video) {
 // A read-only field with a Copy button; `say` reports the outcome.
 function copyField(id, label, value, say, { multiline = false, copyLabel = 'Copy' } = {}) {
   const input = multiline
-    ? h('textarea', { id, readonly: true, rows: 3, class: 'code', spellcheck: 'false', value })
+    ? h('textarea', { id, readonly: true, rows: 4, class: 'code', spellcheck: 'false', value })
     : h('input', { id, readonly: true, class: 'code', spellcheck: 'false', value });
-  const button = h('button', { type: 'button', class: 'btn btn-small' }, copyLabel);
+  // Several "Copy" buttons: each names what it copies to screen readers.
+  const button = h('button', { type: 'button', class: 'btn btn-small' }, copyLabel,
+    copyLabel === 'Copy' ? h('span', { class: 'visually-hidden' }, ` the ${label}`) : null);
   button.addEventListener('click', async () => {
     const copied = await copyText(input);
     say(copied ? `${label} copied.` : `${label} selected: press Ctrl+C (⌘C on a Mac) to copy it.`);
