@@ -197,6 +197,18 @@ test('sharing in the web UI: the Share dialog, signed links in a fresh context, 
       assert.equal((await anonymous('hls/master.m3u8')).status, 404);
     });
 
+    await t.test('the open dialog follows a change made elsewhere', async () => {
+      const dialog = page.getByRole('dialog');
+      const patch = (visibility) => api(server.port, 'PATCH', `/api/videos/${video.id}`, { token, body: { visibility } });
+      assert.equal((await patch('unlisted')).status, 200);
+      await page.waitForFunction(() => document.querySelector('dialog input[value="unlisted"]').checked);
+      await dialog.getByRole('button', { name: 'Make a signed link' }).waitFor({ state: 'hidden' });
+      await page.locator('.player-meta .visibility-badge', { hasText: 'Unlisted' }).waitFor();
+      assert.equal((await patch('private')).status, 200);
+      await page.waitForFunction(() => document.querySelector('dialog input[value="private"]').checked);
+      await dialog.getByRole('button', { name: 'Make a signed link' }).waitFor();
+    });
+
     await t.test('a signed link made in the dialog: custom expiry, bad hours refused', async () => {
       const dialog = page.getByRole('dialog');
       await dialog.getByLabel('Expires after').selectOption('custom');

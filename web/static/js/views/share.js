@@ -191,20 +191,17 @@ export function openShareDialog(video) {
   const signed = signedLinks(n, video, say);
   const signedBox = h('section', { class: 'share-section' }, signed);
 
+  let shown = video.visibility;
   function showVisibility(v) {
+    if (v.visibility !== shown) preview.src = preview.src;  // the embed page depends on it
+    shown = v.visibility;
     const open = v.visibility !== 'private';
     linkHint.textContent = open
       ? 'Opens the video’s share page; anyone with it can watch.'
       : `While the video is private, the link works only for members of ${session.organization.name} who are signed in.`;
     signedBox.hidden = open;
   }
-  const visibility = visibilitySwitch(n, video, {
-    onSaved: (v) => {
-      showVisibility(v);
-      preview.src = preview.src;  // the embed page depends on it
-    },
-    say,
-  });
+  const visibility = visibilitySwitch(n, video, { onSaved: showVisibility, say });
   showVisibility(video);
 
   const close = h('button', { type: 'button', class: 'btn' }, 'Done');
