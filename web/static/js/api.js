@@ -61,7 +61,10 @@ export const api = {
   acceptInvitation: (id) => request('POST', `/api/auth/invitations/${encodeURIComponent(id)}/accept`),
   declineInvitation: (id) => request('POST', `/api/auth/invitations/${encodeURIComponent(id)}/decline`),
 
+  organizations: () => request('GET', '/api/orgs'),
   createOrganization: (name) => request('POST', '/api/orgs', { body: { name } }),
+  // {slug} (owners), {embedOrigins: [origin]} (admins and owners).
+  updateOrganization: (orgId, fields) => request('PATCH', org(orgId), { body: fields }),
   members: (orgId) => request('GET', `${org(orgId)}/members`),
   invite: (orgId, email, role) => request('POST', `${org(orgId)}/invitations`, { body: { email, role } }),
   invitations: (orgId) => request('GET', `${org(orgId)}/invitations`),
@@ -77,6 +80,8 @@ export const api = {
   updateVideo: (id, fields) => request('PATCH', vid(id), { body: fields }),
   deleteVideo: (id) => request('DELETE', vid(id)),
   reprocess: (id) => request('POST', `${vid(id)}/reprocess`),
+  // A link that plays the video without a session for `expiresIn` seconds.
+  playbackUrl: (id, expiresIn) => request('POST', `${vid(id)}/playback-url`, { body: { expiresIn } }),
 };
 
 // Stream URLs, for <video>, <img> and hls.js (authorized by the cookie).

@@ -109,3 +109,27 @@ export function formatDate(iso) {
   if (!iso) return '';
   return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
+
+// "1 view", "1,234 views".
+export function formatViews(n) {
+  const count = Number.isFinite(n) ? n : 0;
+  return `${count.toLocaleString()} ${count === 1 ? 'view' : 'views'}`;
+}
+
+// Copies the text of `field` (an <input> or <textarea>). The Clipboard API
+// needs a secure context (https or localhost); elsewhere, or when it is
+// refused, the text is selected so that Ctrl+C / ⌘C copies it. Resolves
+// true when the text is on the clipboard, false when it is only selected.
+export async function copyText(field) {
+  if (navigator.clipboard?.writeText && window.isSecureContext) {
+    try {
+      await navigator.clipboard.writeText(field.value);
+      return true;
+    } catch {
+      // Refused (no permission, document not focused): select it instead.
+    }
+  }
+  field.focus();
+  field.select();
+  return false;
+}

@@ -1,5 +1,5 @@
 // The library: the organization's videos, live, and the uploader.
-import { h, messageBox, notify, formatDuration, formatBytes, formatDate } from '../dom.js';
+import { h, messageBox, notify, formatDuration, formatBytes, formatDate, formatViews } from '../dom.js';
 import { media } from '../api.js';
 import { library } from '../videos.js';
 import { uploads } from '../uploads.js';
@@ -42,7 +42,10 @@ function card(video) {
       h('h3', { class: 'video-title' }, video.title),
       h('p', { class: `status status-${video.status}` }, h('span', { class: 'dot', 'aria-hidden': 'true' }), statusText(video)),
       processingBar(video),
-      h('p', { class: 'muted small' }, formatDate(video.createdAt))));
+      h('p', { class: 'muted small' }, formatDate(video.createdAt), ' · ', h('span', { class: 'views' }, formatViews(video.viewCount)),
+        video.visibility && video.visibility !== 'private'
+          ? [' · ', h('span', { class: `visibility-badge visibility-${video.visibility}` }, video.visibility === 'public' ? 'Public' : 'Unlisted')]
+          : null)));
 }
 
 function uploadText(item) {

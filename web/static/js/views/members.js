@@ -1,9 +1,10 @@
 // The organization page: its members (managed by admins and owners, who
-// also invite people and see the invitations not yet answered) and creating
-// another organization.
+// also invite people and see the invitations not yet answered), its sharing
+// settings, and creating another organization.
 import { h, messageBox, notify, confirmDialog, formatDate } from '../dom.js';
 import { api } from '../api.js';
 import { session, can, refreshOrganizations } from '../session.js';
+import { sharingSettings } from './org_sharing.js';
 
 const ROLES = ['viewer', 'member', 'admin', 'owner'];
 const ROLE_HELP = {
@@ -106,6 +107,7 @@ export function renderMembers(main) {
     sections.push(invitations.el, inviteForm(org, invitations.load));
     invitations.load();
   }
+  sections.push(sharingSettings(org));
   sections.push(newOrganizationForm());
   main.replaceChildren(...sections);
   load();

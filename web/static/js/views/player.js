@@ -1,11 +1,12 @@
 // One video: the player (HLS through hls.js, MP4 as the fallback), a strip of
 // frames to seek with, its details, editing and deletion.
-import { h, messageBox, notify, confirmDialog, loadScript, formatDuration, formatBytes, formatDate } from '../dom.js';
+import { h, messageBox, notify, confirmDialog, loadScript, formatDuration, formatBytes, formatDate, formatViews } from '../dom.js';
 import { api, media } from '../api.js';
 import { library } from '../videos.js';
 import { can } from '../session.js';
 import { navigate } from '../router.js';
 import { statusText, processingBar } from './library.js';
+import { openShareDialog, VISIBILITY } from './share.js';
 
 // Plays `video` in the <video> element; returns a function that stops it.
 async function attachPlayer(el, video) {
@@ -109,7 +110,8 @@ export function renderPlayer(main, { id }) {
   const stage = h('div', { class: 'stage' });
   const strip = h('div', { class: 'strip-box' });
   const heading = h('h1', { class: 'player-title', tabindex: -1 });
-  const meta = h('p', { class: 'muted small' });
+  const share = h('button', { type: 'button', class: 'btn', 'aria-haspopup': 'dialog', onclick: () => openShareDialog(video) }, 'Share');
+  const meta = h('p', { class: 'muted small player-meta' });
   const description = h('p', { class: 'description' });
   const info = h('div', { class: 'card' });
   const side = h('aside', { class: 'player-side' }, info);
@@ -175,7 +177,9 @@ export function renderPlayer(main, { id }) {
   function update() {
     document.title = `${video.title} · reel`;
     heading.textContent = video.title;
-    meta.textContent = [formatDate(video.createdAt), formatDuration(video.durationSec)].filter(Boolean).join(' · ');
+    const parts = [formatDate(video.createdAt), formatDuration(video.durationSec)].filter(Boolean);
+    meta.replaceChildren(parts.join(' · '), parts.length ? ' · ' : '', h('span', { class: 'views' }, formatViews(video.viewCount)),
+      ' · ', h('span', { class: `visibility-badge visibility-${video.visibility}` }, VISIBILITY[video.visibility]?.label ?? video.visibility));
     description.textContent = video.description ?? '';
     description.hidden = !video.description;
     info.replaceChildren(h('h2', {}, 'Details'), details(video));
@@ -197,7 +201,7 @@ export function renderPlayer(main, { id }) {
       side.append(editForm(video), actions);
     }
     main.replaceChildren(back, h('div', { class: 'player-layout' },
-      h('div', { class: 'player-main' }, stage, strip, heading, meta, description),
+      h('div', { class: 'player-main' }, stage, strip, h('div', { class: 'player-head' }, heading, share), meta, description),
       side));
     update();
   }
