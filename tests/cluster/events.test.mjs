@@ -186,3 +186,32 @@ test('a member removed on api1 gets 403 on api2 within 1 s, and its socket there
     s.close();
   }
 }));
+
+test('sharing holds on every node: a video made private on api1 stops playing anonymously on api2 within 1 s, a link made on api1 plays on api2', withLogs(() => cluster, async () => {
+  const owner = await register(cluster.api1, 'sharer');
+  const made = await call(cluster.api1, 'POST', '/api/videos?title=shared&visibility=public', {
+    token: owner.token, body: fs.readFileSync(clip(work, 2)), headers: { 'Content-Type': 'video/mp4' },
+  });
+  assert.equal(made.status, 201, made.text);
+  const id = made.json.video.id;
+  await waitReady(cluster.api1, owner.token, id);
+  const anonymous = () => call(cluster.api2, 'GET', `/api/stream/${id}/video`, { headers: { Range: 'bytes=0-9' } });
+  // api2 has played it anonymously (its stream cache holds the row).
+  for (let i = 0; i < 2; i++) {
+    const r = await anonymous();
+    assert.equal(r.status, 206, r.text);
+    assert.equal(r.headers['access-control-allow-origin'], '*');
+  }
+  // A link signed on api1 (the generated key is shared through the database) plays on api2.
+  const link = await call(cluster.api1, 'POST', `/api/videos/${id}/playback-url`, { token: owner.token, body: { expiresIn: 600 } });
+  assert.equal(link.status, 201, link.text);
+  const private_ = await call(cluster.api1, 'PATCH', `/api/videos/${id}`, { token: owner.token, body: { visibility: 'private' } });
+  assert.equal(private_.status, 200, private_.text);
+  const ms = await within(1000, async () => (await anonymous()).status === 404, { every: 50, what: 'anonymous playback on api2 answering 404' });
+  console.log(`# made private on api1: anonymous 404 on api2 after ${ms} ms`);
+  const signed = await call(cluster.api2, 'GET', link.json.url, { headers: { Range: 'bytes=0-9' } });
+  assert.equal(signed.status, 206, signed.text);
+  const master = await call(cluster.api2, 'GET', link.json.hlsUrl);
+  assert.equal(master.status, 200, master.text);
+  assert.match(master.text, new RegExp(`index\\.m3u8\\?token=${link.json.token.replace(/[.]/g, '\\.')}`));
+}));
