@@ -149,7 +149,9 @@ TEST(views, plays_count_once_per_viewer_per_window_and_only_from_the_start) {
     const auto& d = days[i].as_object();
     EXPECT_EQ(d.size(), 2u);
     EXPECT_EQ(d.at("date").as_string().size(), 10u);
-    if (i > 0) EXPECT_LT(days[i - 1].at("date").as_string(), d.at("date").as_string());
+    if (i > 0) {
+      EXPECT_LT(days[i - 1].at("date").as_string(), d.at("date").as_string());
+    }
     sum += d.at("views").to_number<std::int64_t>();
   }
   EXPECT_EQ(sum, 4);

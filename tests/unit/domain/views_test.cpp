@@ -27,8 +27,8 @@ class views_test : public test::db_fixture {
     gateway_.emplace(pool_, *db_);
     make_views({});
     write([](db::transaction& s) {
-      db::insert_organization(s, {"o1", "Org", "2026-01-01T00:00:00.000Z"});
-      db::insert_organization(s, {"o2", "Other", "2026-01-01T00:00:00.000Z"});
+      db::insert_organization(s, {"o1", "Org", "2026-01-01T00:00:00.000Z", "org"});
+      db::insert_organization(s, {"o2", "Other", "2026-01-01T00:00:00.000Z", "other"});
       model::video v;
       v.id = "v1";
       v.organization_id = "o1";
