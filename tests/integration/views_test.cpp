@@ -59,7 +59,8 @@ std::vector<std::string> viewers_in(const std::string& data_dir) {
 // A server that trusts itself as a proxy (X-Forwarded-For names the
 // client), an owner with a member, and someone from elsewhere.
 struct audience {
-  server_process server{{}, {{"REEL_TRUSTED_PROXIES", "127.0.0.1/32"}}};
+  server_process server{{},
+                        {{"REEL_TRUSTED_PROXIES", "127.0.0.1/32"}, {"REEL_METRICS_TOKEN", "metrics-token-for-tests"}}};
   account owner, member, stranger;
   audience() {
     owner = register_account(port(), "owner@example.com", "Acme");
@@ -156,6 +157,11 @@ TEST(views, plays_count_once_per_viewer_per_window_and_only_from_the_start) {
   }
   EXPECT_EQ(sum, 4);
   EXPECT_EQ(days.back().at("views").to_number<std::int64_t>(), 4);
+
+  auto metrics = call(a.port(), "GET", "/metrics", "metrics-token-for-tests");
+  ASSERT_EQ(metrics.status(), 200);
+  EXPECT_NE(metrics.raw.body().find("\nreel_views_counted_total 4\n"), std::string::npos) << metrics.raw.body();
+  EXPECT_NE(metrics.raw.body().find("\nreel_views_dropped_total 0\n"), std::string::npos);
 
   // What is stored names no address and no User-Agent.
   auto viewers = viewers_in(a.server.data_dir());
