@@ -71,14 +71,13 @@ void views::record(const std::string& video_id, const play_source& p) {
   auto done = [this, key = std::move(key), at](std::exception_ptr e, bool counted) {
     --in_flight_;
     if (e) {
-      ++failed_;
-      log::warn("a view was not counted", {{"error", describe(e)}});
+      // While the database is down every play fails alike: the first and every 100th are logged.
+      if (failed_++ % 100 == 0) log::warn("a view was not counted", {{"error", describe(e)}, {"failed", failed_}});
       return;
     }
     if (!counted) return;
     ++counted_;
-    if (recent_.size() >= settings_.remembered_viewers)
-      std::erase_if(recent_, [&](const auto& kv) { return kv.second + settings_.window <= at; });
+    // Full: start again (forgetting costs only writes the database answers "already counted").
     if (recent_.size() >= settings_.remembered_viewers) recent_.clear();
     recent_[key] = at;
   };

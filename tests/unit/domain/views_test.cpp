@@ -222,3 +222,18 @@ TEST_F(views_test, pruning_forgets_viewers_past_the_window_and_days_past_the_kep
   EXPECT_EQ(days, 1);
   EXPECT_EQ(total(), 3);
 }
+
+TEST_F(views_test, the_viewers_remembered_are_bounded_and_the_database_still_decides) {
+  make_views({.remembered_viewers = 1});
+  views_->record("v1", anonymous("10.0.0.1", "Firefox"));
+  settle();
+  views_->record("v1", anonymous("10.0.0.2", "Firefox"));  // the memory is full: it starts again
+  settle();
+  views_->record("v1", anonymous("10.0.0.1", "Firefox"));
+  EXPECT_EQ(views_->writes_in_flight(), 1u);  // forgotten here, so asked of the database
+  views_->record("v1", anonymous("10.0.0.2", "Firefox"));
+  EXPECT_EQ(views_->writes_in_flight(), 1u);  // remembered
+  settle();
+  EXPECT_EQ(total(), 2);
+  EXPECT_EQ(views_->counted(), 2u);
+}
