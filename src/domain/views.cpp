@@ -37,10 +37,12 @@ std::string utc_date(sys_time t) { return date_of(std::chrono::floor<days>(t)); 
 views::views(db::gateway& db, asio::any_io_executor loop, const clock& time, std::string secret, view_settings settings)
     : db_(db), loop_(std::move(loop)), time_(time), secret_(std::move(secret)), settings_(settings) {}
 
-std::string views::viewer_of(const play_source& p) const {
+std::string views::viewer_of(const play_source& p) const { return viewer_at(p, time_.now()); }
+
+std::string views::viewer_at(const play_source& p, sys_time at) const {
   if (p.who) return "u:" + p.who->user.id;
-  // Today's salt, never stored: yesterday's hashes cannot be matched to today's.
-  std::string salt = auth::hmac_sha256(secret_, "views:" + utc_date(time_.now()));
+  // The day's salt, never stored: yesterday's hashes cannot be matched to today's.
+  std::string salt = auth::hmac_sha256(secret_, "views:" + utc_date(at));
   std::string who;
   who.reserve(p.address.size() + 1 + p.user_agent.size());
   who.append(p.address).append("\n").append(p.user_agent);
@@ -57,7 +59,7 @@ bool views::counted_lately(const std::string& key, sys_time at) {
 
 void views::record(const std::string& video_id, const play_source& p) {
   sys_time at = time_.now();
-  std::string viewer = viewer_of(p);
+  std::string viewer = viewer_at(p, at);
   std::string key = video_id + "|" + viewer;
   if (counted_lately(key, at)) return;  // this process counted them within the window: no write
   if (in_flight_ >= settings_.max_writes_in_flight) {

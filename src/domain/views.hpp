@@ -99,6 +99,7 @@ class views {
   std::size_t writes_in_flight() const noexcept { return in_flight_; }
 
  private:
+  std::string viewer_at(const play_source& p, sys_time at) const;
   bool counted_lately(const std::string& key, sys_time at);
 
   db::gateway& db_;
