@@ -10,6 +10,7 @@
 #include "api/recovery.hpp"
 #include "api/uploads.hpp"
 #include "api/videos.hpp"
+#include "api/views.hpp"
 #include "api/web.hpp"
 #include "app/reserve.hpp"
 #include "app/setup.hpp"
@@ -29,6 +30,7 @@
 #include "domain/recovery.hpp"
 #include "domain/uploads.hpp"
 #include "domain/videos.hpp"
+#include "domain/views.hpp"
 #include "http/loop_monitor.hpp"
 #include "http/metrics.hpp"
 #include "http/middleware.hpp"
@@ -151,7 +153,8 @@ std::unique_ptr<mail::smtp_mailer> make_mailer(const config& cfg, asio::any_io_e
 class server_node {
  public:
   server_node(const config& cfg, asio::io_context& io, worker_pool& pool, db::database& database)
-      : links_(secret_key_of(cfg, database, clock_), cfg.secret_key_previous),
+      : secret_(secret_key_of(cfg, database, clock_)),
+        links_(secret_, cfg.secret_key_previous),
         cfg_(cfg),
         io_(io),
         pool_(pool),
@@ -187,6 +190,8 @@ class server_node {
                    api::list_cache(cfg.list_cache)},
         upload_api_{uploads_, pool, files_, cfg.max_upload_bytes},
         account_api_{accounts_, cfg.secure_cookies, cfg.trusted_proxies},
+        views_(db_, io.get_executor(), clock_, secret_),
+        view_api_{views_, cfg.trusted_proxies},
         realtime_(io, accounts_, hub_, realtime_options_of(cfg)),
         chain_(middleware_chain()),
         server_(io, routes_, chain_, server_options_of(cfg)),
@@ -195,7 +200,8 @@ class server_node {
         upload_sweep_(io, "upload sweep", api::upload_sweep_interval(cfg.upload_expiry),
                       [this] { return sweep_uploads(); }),
         job_counts_(io, "job count refresh", std::chrono::seconds(5), [this] { return refresh_job_counts(); }),
-        reconcile_sweep_(io, "reconciliation", cfg.reconcile_interval, [this] { return reconcile(); }) {
+        reconcile_sweep_(io, "reconciliation", cfg.reconcile_interval, [this] { return reconcile(); }),
+        view_prune_(io, "view prune", std::chrono::minutes(10), [this] { return prune_views(); }) {
     check_password_dictionary();
     recovery_.use_mailer(mailer_);
     invitations_.use_mailer(mailer_);
@@ -250,9 +256,11 @@ class server_node {
   asio::awaitable<void> sweep_sessions();
   asio::awaitable<void> sweep_uploads();
   asio::awaitable<void> reconcile() { co_await reconciler_.run(); }
+  asio::awaitable<void> prune_views() { co_await views_.prune(); }
   asio::awaitable<void> refresh_job_counts();
 
   system_clock clock_;
+  std::string secret_;           // REEL_SECRET_KEY or the generated one
   auth::playback_signer links_;  // signs and checks playback links
   const config& cfg_;
   asio::io_context& io_;
@@ -284,6 +292,8 @@ class server_node {
   api::video_api video_api_;
   api::upload_api upload_api_;
   api::account_api account_api_;
+  domain::views views_;  // counts plays (video_api_.on_play)
+  api::view_api view_api_;
   realtime::socketio_server realtime_;
   http::handler chain_;  // the server keeps references to the router and the chain
   http::server server_;
@@ -291,7 +301,7 @@ class server_node {
   http::handler metrics_chain_ = http::compose({http::request_id(), http::error_handler()}, http::dispatch_route());
   std::optional<http::server> metrics_server_;
   http::loop_monitor lag_;
-  periodic_task session_sweep_, upload_sweep_, job_counts_, reconcile_sweep_;
+  periodic_task session_sweep_, upload_sweep_, job_counts_, reconcile_sweep_, view_prune_;
   std::map<std::string, double> job_count_values_;
 };
 
@@ -306,6 +316,7 @@ void server_node::wire_events() {
   processor_.on_video_changed = drop_stream;
   videos_.on_video_changed = drop_stream;
   reconciler_.on_video_changed = drop_stream;
+  video_api_.on_play = api::play_counter(view_api_);
   accounts_.on_logout = [this](const std::string& session_id, const std::string& token_hash) {
     realtime_.session_revoked(session_id);
     if (cluster_)
@@ -393,6 +404,7 @@ void server_node::add_routes() {
   api::add_invitation_routes(routes_, guard_, invitations_);
   api::add_video_routes(routes_, guard_, video_api_);
   api::add_stream_routes(routes_, guard_, video_api_);
+  api::add_view_routes(routes_, guard_, view_api_);
   api::add_upload_routes(routes_, guard_, upload_api_);
   realtime_.add_routes(routes_);
   auto checks = readiness_checks(db_, pool_, storage_dir_of(cfg_));
@@ -421,6 +433,10 @@ void server_node::add_gauges() {
         [this] { return double(thumbnails_.runs()); });
   gauge("reel_thumbnail_cache_bytes", "On-demand thumbnails kept on disk, in bytes.",
         [this] { return double(thumbnails_.cached_bytes()); });
+  gauge("reel_views_counted_total", "Views counted by this process.", [this] { return double(views_.counted()); });
+  gauge("reel_views_dropped_total", "Plays not counted: too many counting writes were under way.",
+        [this] { return double(views_.dropped()); });
+  gauge("reel_views_failed_total", "Plays not counted: the write failed.", [this] { return double(views_.failed()); });
   gauge("reel_jobs_running_here", "Processing jobs running in this process.",
         [this] { return double(processor_.running_jobs()); });
   if (smtp_) {
@@ -519,6 +535,7 @@ asio::ip::tcp::endpoint server_node::start() {
   // Files without rows and rows without files (a crash's leftovers): now, then periodically.
   asio::co_spawn(io_, reconcile(), log_failure("reconciliation"));
   reconcile_sweep_.start();
+  view_prune_.start();  // viewers past the 30-minute window, per-day counts past 400 days
   return bound;
 }
 
@@ -535,6 +552,7 @@ void server_node::shutdown(std::function<void()> done) {
     reserve_.stop();
     job_counts_.stop();
     reconcile_sweep_.stop();
+    view_prune_.stop();
     if (!cluster_) return done();
     // The last events (jobs put back in the queue) go out before the link closes.
     auto last_words = [this, done]() -> asio::awaitable<void> {
