@@ -201,16 +201,13 @@ std::pair<long, long> oembed_size(const model::video& v, std::optional<int> max_
   return {std::max(1L, std::lround(std::floor(w + 1e-9))), std::max(1L, std::lround(std::floor(h + 1e-9)))};
 }
 
-// GET /oembed?url=&maxwidth=&maxheight=&format=json (oEmbed 1.0 §2.3, type video).
-asio::awaitable<response> oembed(sharing_api& api, context& ctx) {
+// The oEmbed answer; throws error for a refusal (oembed() renders it).
+asio::awaitable<response> oembed_answer(sharing_api& api, context& ctx) {
   auto format = ctx.query("format").value_or("json");
-  if (format == "xml") {
-    response res = http::json_response(
+  if (format == "xml")
+    co_return http::json_response(
         status::not_implemented,
         json::object{{"error", {{"code", "not_implemented"}, {"message", "Only format=json is served."}}}});
-    res.set(http::field::access_control_allow_origin, "*");
-    co_return res;
-  }
   if (format != "json") throw error(errc::bad_request, "The parameter \"format\" must be json.");
   auto max_w = query_int(ctx, "maxwidth", 1, 10000);
   auto max_h = query_int(ctx, "maxheight", 1, 10000);
@@ -244,8 +241,22 @@ asio::awaitable<response> oembed(sharing_api& api, context& ctx) {
                    {"width", w},
                    {"height", h}};
   response res = http::json_response(status::ok, out);
-  res.set(http::field::access_control_allow_origin, "*");
   res.set(http::field::cache_control, target->token ? "private, no-store" : "public, max-age=300");
+  co_return res;
+}
+
+// GET /oembed?url=&maxwidth=&maxheight=&format=json (oEmbed 1.0 §2.3, type
+// video): any site may read every answer, refusals included.
+asio::awaitable<response> oembed(sharing_api& api, context& ctx) {
+  response res;
+  std::optional<error> refusal;
+  try {
+    res = co_await oembed_answer(api, ctx);
+  } catch (const error& e) {
+    refusal = e;
+  }
+  if (refusal) res = http::error_response(refusal->code(), refusal->what());
+  res.set(http::field::access_control_allow_origin, "*");
   co_return res;
 }
 

@@ -295,7 +295,7 @@ TEST_F(sharing_pages, oembed_refuses_bad_input_and_hides_private_videos) {
   const std::string url = "?url=%2Fv%2F" + public_;
   expect(url + "&format=xml", 501, "not_implemented");
   expect(url + "&format=yaml", 400, "bad_request");
-  for (const std::string& bad : {"0", "-5", "abc", "10001", "1.5", "", "99999999999999999999"}) {
+  for (std::string bad : {"0", "-5", "abc", "10001", "1.5", "", "99999999999999999999"}) {
     expect(url + "&maxwidth=" + bad, 400, "bad_request");
     expect(url + "&maxheight=" + bad, 400, "bad_request");
   }
