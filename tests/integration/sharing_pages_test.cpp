@@ -166,8 +166,8 @@ TEST_F(sharing_pages, framing_follows_the_organizations_embed_origins) {
   for (const std::string& path :
        {"/v/" + public_, std::string("/"), std::string("/o/acme-videos"), "/api/videos/" + public_}) {
     auto r = get(path, path.starts_with("/api/") ? owner_.token : "");
-    EXPECT_EQ(frame_ancestors(r), "'self'") << path;
-    EXPECT_EQ(r.header("X-Frame-Options"), "SAMEORIGIN") << path;
+    EXPECT_EQ(frame_ancestors(r), "'none'") << path;
+    EXPECT_EQ(r.header("X-Frame-Options"), "DENY") << path;
   }
 }
 
