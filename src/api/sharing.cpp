@@ -284,8 +284,9 @@ http::response html_page(http::status s, std::string_view title, std::string_vie
       "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
       html_escape(title) + "</title>\n" + std::string(head) +
-      "<link rel=\"stylesheet\" href=\"/static/embed.css\">\n</head><body class=\"" + std::string(body_class) +
-      "\">\n" + std::string(body) + "\n</body></html>\n";
+      "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">\n"
+      "<link rel=\"stylesheet\" href=\"/static/embed.css\">\n</head><body class=\"" +
+      std::string(body_class) + "\">\n" + std::string(body) + "\n</body></html>\n";
   return http::text_response(s, std::move(page), "text/html; charset=utf-8");
 }
 
