@@ -392,3 +392,25 @@ TEST_F(sharing_pages, public_lists_page_newest_first_and_show_changes_at_once) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(sharing_pages_public_url, absolute_links_use_reel_public_url_whatever_the_host) {
+  server_process s({}, {{"REEL_PUBLIC_URL", "https://videos.example.com/"}});
+  auto p = s.port();
+  auto owner = register_account(p, "owner@example.com", "Acme");
+  auto clip = make_clip((fs::path(s.data_dir()).parent_path() / "clip.mp4").string());
+  std::string id = id_of(upload(p, owner.token, clip, {{"title", "Hello"}, {"visibility", "public"}}));
+  wait_for_processing(p, owner.token, id);
+  auto page = call(p, "GET", "/v/" + id, "", "", {{"X-Forwarded-Proto", "http"}});
+  ASSERT_EQ(page.status(), 200);
+  EXPECT_TRUE(has(page.raw.body(),
+                  "<meta property=\"og:video\" content=\"https://videos.example.com/api/stream/" + id + "/video\">"))
+      << page.raw.body();
+  auto oembed = call(p, "GET", "/oembed?url=%2Fv%2F" + id);
+  ASSERT_EQ(oembed.status(), 200);
+  EXPECT_EQ(oembed.json.at("provider_url").as_string(), "https://videos.example.com/");
+  EXPECT_TRUE(has(std::string(oembed.json.at("html").as_string()), "src=\"https://videos.example.com/embed/" + id));
+}
+
+}  // namespace
