@@ -84,6 +84,12 @@ seeds = {
       b"+OK\r\n", b"-ERR wrong type\r\n", b":-42\r\n", b"$5\r\nhello\r\n", b"$-1\r\n", b"*-1\r\n", b"*0\r\n",
       b"*3\r\n$9\r\nsubscribe\r\n$4\r\nchan\r\n:1\r\n*2\r\n*1\r\n+a\r\n$0\r\n\r\n",
       b"*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n", b"$99999999999\r\n", b"?\r\n", b"+a\rb\r\n")],
+  "share_url": [b"\x00" + u for u in (
+      b"https://videos.example.com/v/abcDEF123456", b"http://localhost:8080/embed/abc_-9?token=1.2.3&autoplay=1",
+      b"/v/abc?token=a%2Bb%3D&token=second", b"/embed/x/#t=10", b"HTTPS://Host/V/abc", b"https://u@h/v/abc",
+      b"ftp://h/v/abc", b"//h/v/abc", b"/v/", b"/v/abc/def", b"/v/" + b"a" * 65, b"/v/abc?token=%zz",
+      b"/v/abc?token=", b"/v/abc?token=a+b", b"/o/slug", b"https://h?x=/v/abc", b"/v/abc?%=1")]
+    + [b"\x01/v/abc?token=" + b"t" * 201, b"\x01/embed/abc?a&b=&token=x.y"],
   "smtp": [
       b"smtp://user:p%40ss@mail.example:587?starttls=required\x00Subject: hi\r\n\r\n.hidden\nline\r.\x00"
       b"220 mail.example ESMTP\r\n250-mail.example\r\n250-STARTTLS\r\n250 AUTH PLAIN LOGIN\r\n",

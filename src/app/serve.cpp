@@ -8,6 +8,7 @@
 #include "api/ops.hpp"
 #include "auth/playback_tokens.hpp"
 #include "api/recovery.hpp"
+#include "api/sharing.hpp"
 #include "api/uploads.hpp"
 #include "api/videos.hpp"
 #include "api/views.hpp"
@@ -27,6 +28,7 @@
 #include "domain/invitations.hpp"
 #include "domain/organizations.hpp"
 #include "domain/reconciliation.hpp"
+#include "domain/sharing.hpp"
 #include "domain/recovery.hpp"
 #include "domain/uploads.hpp"
 #include "domain/videos.hpp"
@@ -294,6 +296,8 @@ class server_node {
   api::account_api account_api_;
   domain::views views_;  // counts plays (video_api_.on_play)
   api::view_api view_api_;
+  domain::sharing sharing_{db_};
+  api::sharing_api sharing_api_{videos_, organizations_, sharing_, cfg_.public_url, cfg_.trusted_proxies};
   realtime::socketio_server realtime_;
   http::handler chain_;  // the server keeps references to the router and the chain
   http::server server_;
@@ -308,7 +312,10 @@ class server_node {
 void server_node::wire_events() {
   // Every change to an organization's videos goes through the hub (the
   // cluster's: other nodes' changes too): it drops that organization's cached lists.
-  hub_.subscribe([this](const event& e) { video_api_.lists.changed(e.organization_id); });
+  hub_.subscribe([this](const event& e) {
+    video_api_.lists.changed(e.organization_id);
+    sharing_api_.lists.changed(e.organization_id);
+  });
   auto drop_stream = [this](const std::string& id) {
     video_api_.streams.invalidate(id);
     if (cluster_) cluster_->line.publish(cluster::control_channel, {{"t", "video"}, {"id", id}});
@@ -369,6 +376,7 @@ void server_node::wire_cluster() {
     accounts_.forget_all();
     video_api_.lists.clear();
     video_api_.streams.clear();
+    sharing_api_.lists.clear();
   };
 }
 
@@ -406,6 +414,7 @@ void server_node::add_routes() {
   api::add_stream_routes(routes_, guard_, video_api_);
   api::add_view_routes(routes_, guard_, view_api_);
   api::add_upload_routes(routes_, guard_, upload_api_);
+  api::add_sharing_routes(routes_, guard_, sharing_api_);
   realtime_.add_routes(routes_);
   auto checks = readiness_checks(db_, pool_, storage_dir_of(cfg_));
   if (cluster_)

@@ -53,6 +53,9 @@ middleware access_log(metrics& m) {
 middleware security_headers(bool hsts) {
   return [hsts](context& ctx, const handler& next) -> asio::awaitable<response> {
     response res = co_await next(ctx);
+    // A handler that sets its own policy decides its framing (the embed
+    // page's frame-ancestors): no X-Frame-Options to contradict it.
+    const bool own_policy = res.find("Content-Security-Policy") != res.end();
     auto set_default = [&res](std::string_view name, std::string_view value) {
       if (res.find(name) == res.end()) res.set(name, value);
     };
@@ -68,7 +71,7 @@ middleware security_headers(bool hsts) {
     set_default("X-Content-Type-Options", "nosniff");
     set_default("X-DNS-Prefetch-Control", "off");
     set_default("X-Download-Options", "noopen");
-    set_default("X-Frame-Options", "DENY");
+    if (!own_policy) set_default("X-Frame-Options", "DENY");
     set_default("X-Permitted-Cross-Domain-Policies", "none");
     set_default("X-XSS-Protection", "0");
     if (hsts) set_default("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
