@@ -2,6 +2,7 @@
 // organization by its slug: its name and its public, ready videos (no member
 // data). Lists are cached per process (sharing_api::lists) and dropped by
 // the organization's events; a slug's organization is remembered as long.
+#include "api/cursor.hpp"
 #include "api/handler.hpp"
 #include "api/input.hpp"
 #include "api/share_url.hpp"
@@ -18,34 +19,6 @@
 namespace reel::api {
 
 namespace {
-
-// The opaque cursor of a public list page (the same form as GET /api/videos's).
-std::string encode_cursor(const model::video& v) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : v.created_at + "|" + v.id) {
-    out += hex[c >> 4];
-    out += hex[c & 15];
-  }
-  return out;
-}
-
-model::video_cursor decode_cursor(const std::string& text) {
-  auto bad = [] { return error(errc::bad_request, "The parameter \"cursor\" is not a cursor this server made."); };
-  if (text.size() % 2 || text.size() > 400) throw bad();
-  auto h = [&](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    throw bad();
-  };
-  std::string raw;
-  for (std::size_t i = 0; i < text.size(); i += 2) raw += static_cast<char>(h(text[i]) * 16 + h(text[i + 1]));
-  auto bar = raw.find('|');
-  if (bar == std::string::npos) throw bad();
-  model::video_cursor c{raw.substr(0, bar), raw.substr(bar + 1)};
-  if (!from_iso8601(c.created_at) || !storage::is_valid_id(c.id)) throw bad();
-  return c;
-}
 
 // One public video as anyone may see it: no creator, organization or file name.
 json::object public_video_json(const std::string& base, const model::video& v) {
@@ -72,7 +45,7 @@ std::string render_public_page(const std::string& base, const model::organizatio
   for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i)
     videos.push_back(public_video_json(base, rows[i]));
   json::value next = nullptr;
-  if (rows.size() > static_cast<std::size_t>(limit)) next = encode_cursor(rows[limit - 1]);
+  if (rows.size() > static_cast<std::size_t>(limit)) next = encode_video_cursor(rows[limit - 1]);
   return json::serialize(json::object{
       {"organization", {{"name", org.name}, {"slug", org.slug}}}, {"videos", std::move(videos)}, {"nextCursor", next}});
 }
@@ -93,7 +66,7 @@ asio::awaitable<std::string> public_videos_body(sharing_api& api, context& ctx, 
   int limit = query_int(ctx, "limit", 1, 100).value_or(default_limit);
   std::optional<std::string> cursor_text = ctx.query("cursor");
   std::optional<model::video_cursor> after;
-  if (cursor_text && !cursor_text->empty()) after = decode_cursor(*cursor_text);
+  if (cursor_text && !cursor_text->empty()) after = decode_video_cursor(*cursor_text);
   auto org = co_await org_by_slug(api, slug);
   std::string base = link_base(api, ctx);
   std::string key = base + "|" + slug + "|" + std::to_string(limit) + "|" + (after ? *cursor_text : std::string());

@@ -6,6 +6,7 @@
 
 #include "api/handler.hpp"
 #include "api/input.hpp"
+#include "api/playback_access.hpp"
 #include "api/share_url.hpp"
 #include "core/log.hpp"
 
@@ -44,15 +45,6 @@ std::string frame_ancestors_of(const model::organization& org) {
   for (const auto& o : org.embed_origins)
     if (header_safe(o)) out += " " + o;
   return out;
-}
-
-// Who asks: the principal when credentials were sent and valid, the link.
-domain::viewer_access access_of(const context& ctx, const std::optional<std::string>& token) {
-  domain::viewer_access a;
-  a.who = ctx.principal.get();
-  a.named_org = named_org(ctx);
-  if (token) a.token = *token;
-  return a;
 }
 
 // A video a page shows, or why not.
@@ -111,8 +103,8 @@ constexpr std::string_view k_player_head =
 
 // GET/HEAD /embed/:id[?token=&autoplay=1&muted=1]
 asio::awaitable<response> embed_page(sharing_api& api, context& ctx) {
-  auto token = ctx.query("token");
-  auto access = access_of(ctx, token);
+  auto token = playback_token(ctx);
+  auto access = viewer_access_of(ctx, token);
   const std::string& id = ctx.params.at("id");
   lookup l = co_await look_up(api, access, id);
   if (!l.play) {
@@ -172,8 +164,8 @@ std::string preview_tags(const std::string& base, const model::video& v, const s
 
 // GET/HEAD /v/:id[?token=]
 asio::awaitable<response> share_page(sharing_api& api, context& ctx) {
-  auto token = ctx.query("token");
-  auto access = access_of(ctx, token);
+  auto token = playback_token(ctx);
+  auto access = viewer_access_of(ctx, token);
   lookup l = co_await look_up(api, access, ctx.params.at("id"));
   if (!l.play) co_return refusal_page(l);
   const model::video& v = l.play->video;

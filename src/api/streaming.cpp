@@ -7,6 +7,7 @@
 // every URI in them.
 #include "api/handler.hpp"
 #include "api/input.hpp"
+#include "api/playback_access.hpp"
 #include "api/videos.hpp"
 #include "http/file_response.hpp"
 #include "media/ffmpeg.hpp"
@@ -27,27 +28,6 @@ std::optional<std::string> hls_file_type(std::string_view rest) {
   if (rest.ends_with(".m3u8")) return std::string("application/vnd.apple.mpegurl");
   if (rest.ends_with(".ts")) return std::string("video/mp2t");
   return std::nullopt;
-}
-
-// The ?token= of a playback link. One that cannot even be decoded (a bad
-// escape, %00) is a bad link, not no link: it is refused alike.
-std::optional<std::string> token_of(const context& ctx) {
-  if (auto t = ctx.query("token")) return t;
-  std::string_view target = ctx.req.target();
-  auto q = target.find('?');
-  if (q == std::string_view::npos) return std::nullopt;
-  std::string query = "&" + std::string(target.substr(q + 1));
-  if (query.find("&token=") != std::string::npos) return std::string("\x01");
-  return std::nullopt;
-}
-
-// Who asks: the principal when credentials were sent and valid, the link.
-domain::viewer_access access_of(const context& ctx, const std::optional<std::string>& token) {
-  domain::viewer_access a;
-  a.who = ctx.principal.get();
-  a.named_org = named_org(ctx);
-  if (token) a.token = *token;
-  return a;
 }
 
 // A response that played without membership: any site may read it, without credentials.
@@ -71,8 +51,8 @@ bool starts_mp4_play(const context& ctx) {
 // neither a query nor an open(2) each: the row and the open file are cached.
 asio::awaitable<response> stream_video(video_api& api, context& ctx) {
   const std::string& id = ctx.params.at("id");
-  auto token = token_of(ctx);
-  auto access = access_of(ctx, token);
+  auto token = playback_token(ctx);
+  auto access = viewer_access_of(ctx, token);
   const stream_cache::entry* hit = api.streams.find(id);
   std::optional<domain::granted_by> why;
   // A cached row was read for some caller: this one must be allowed too.
@@ -114,8 +94,8 @@ bool is_first_segment(std::string_view rest) { return rest.ends_with("/seg_000.t
 // GET/HEAD /api/stream/:id/hls/master.m3u8 and /api/stream/:id/hls/<rendition>/<file>.
 asio::awaitable<response> stream_hls(video_api& api, context& ctx) {
   const std::string& rest = ctx.params.at("*");
-  auto token = token_of(ctx);
-  auto access = access_of(ctx, token);
+  auto token = playback_token(ctx);
+  auto access = viewer_access_of(ctx, token);
   auto type = hls_file_type(rest);
   if (!type) throw error(errc::not_found, "No such file.");
   auto play = co_await api.videos.playable(access, ctx.params.at("id"));
@@ -150,8 +130,8 @@ asio::awaitable<response> thumbnail(video_api& api, context& ctx) {
   const std::string& id = ctx.params.at("id");
   std::optional<double> at = time_parameter(ctx);
   std::optional<int> width = query_int(ctx, "width", 16, 1920);
-  auto token = token_of(ctx);
-  auto access = access_of(ctx, token);
+  auto token = playback_token(ctx);
+  auto access = viewer_access_of(ctx, token);
   auto play = co_await api.videos.playable(access, id);
   const model::video& v = play.video;
   auto dir = api.files.video_dir(v.organization_id, v.id);

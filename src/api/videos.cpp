@@ -1,5 +1,6 @@
 #include "api/videos.hpp"
 
+#include "api/cursor.hpp"
 #include "api/handler.hpp"
 #include "api/input.hpp"
 #include "core/clock.hpp"
@@ -60,38 +61,6 @@ bool is_raw_upload_type(std::string_view content_type) {
   std::string t = media_type(content_type);
   return (t.starts_with("video/") && t.size() > 6) || t == "application/octet-stream";
 }
-
-// The opaque cursor of a video list page: where the next page starts.
-struct page_cursor_codec {
-  static std::string encode(const model::video& v) {
-    std::string raw = v.created_at + "|" + v.id;
-    std::string out;
-    static constexpr char hex[] = "0123456789abcdef";
-    for (unsigned char c : raw) {
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-    return out;
-  }
-  static model::video_cursor decode(const std::string& text) {
-    auto bad = [] { return error(errc::bad_request, "The parameter \"cursor\" is not a cursor this server made."); };
-    if (text.size() % 2 || text.size() > 400) throw bad();
-    std::string raw;
-    for (std::size_t i = 0; i < text.size(); i += 2) {
-      auto h = [&](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        throw bad();
-      };
-      raw += static_cast<char>(h(text[i]) * 16 + h(text[i + 1]));
-    }
-    auto bar = raw.find('|');
-    if (bar == std::string::npos) throw bad();
-    model::video_cursor c{raw.substr(0, bar), raw.substr(bar + 1)};
-    if (!from_iso8601(c.created_at) || !storage::is_valid_id(c.id)) throw bad();
-    return c;
-  }
-};
 
 response video_response(status s, const model::video& v) {
   return http::json_response(s, json::object{{"video", model::video_json(v)}});
@@ -195,7 +164,7 @@ std::string render_page(const std::vector<model::video>& rows, int limit) {
   json::value next = nullptr;
   for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i)
     videos.push_back(model::video_json(rows[i]));
-  if (rows.size() > static_cast<std::size_t>(limit)) next = page_cursor_codec::encode(rows[limit - 1]);
+  if (rows.size() > static_cast<std::size_t>(limit)) next = encode_video_cursor(rows[limit - 1]);
   return json::serialize(json::object{{"videos", std::move(videos)}, {"nextCursor", next}});
 }
 
@@ -211,7 +180,7 @@ asio::awaitable<response> list_videos(video_api& api, context& ctx) {
   }
   q.limit = query_int(ctx, "limit", 1, 100).value_or(20);
   std::optional<std::string> cursor_text = ctx.query("cursor");
-  if (cursor_text && !cursor_text->empty()) q.after = page_cursor_codec::decode(*cursor_text);
+  if (cursor_text && !cursor_text->empty()) q.after = decode_video_cursor(*cursor_text);
   const std::string& org_id = ctx.org->id;
   std::string key = org_id + "|" + status_text.value_or("") + "|" + std::to_string(q.limit) + "|" +
                     (q.after ? *cursor_text : std::string());

@@ -163,3 +163,29 @@ export async function withServer(fn, options = {}) {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+// Console errors and page errors of every page; `allow` names the failed
+// requests a step expects (Chromium logs any 4xx answer as a console error).
+export function problems() {
+  const seen = [];
+  const allowed = [];
+  return {
+    watch(page) {
+      page.on('console', (m) => {
+        if (m.type() === 'error') seen.push({ text: m.text(), url: m.location().url ?? '' });
+      });
+      page.on('pageerror', (e) => seen.push({ text: `uncaught: ${e.message}`, url: '' }));
+    },
+    allow(status, urlPart, times = 1) {
+      allowed.push({ status, urlPart, times });
+    },
+    unexpected() {
+      const left = allowed.map((a) => ({ ...a }));
+      return seen.filter((p) => {
+        const a = left.find((x) => x.times > 0 && p.text.includes(`status of ${x.status}`) && p.url.includes(x.urlPart));
+        if (a) a.times--;
+        return !a;
+      });
+    },
+  };
+}

@@ -8,38 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { tempDir, startServer, api, register, makeClip } from './lib.mjs';
+import { tempDir, startServer, api, register, makeClip, problems } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const artifacts = path.join(root, 'test-artifacts');
 const PASSWORD = 'correct horse';
 const READY_MS = 90000;  // the ASan build processes slowly
-
-// Console errors and page errors of every page; `allow` names the failed
-// requests a step expects (Chromium logs any 4xx answer as a console error).
-function problems() {
-  const seen = [];
-  const allowed = [];
-  return {
-    watch(page) {
-      page.on('console', (m) => {
-        if (m.type() === 'error') seen.push({ text: m.text(), url: m.location().url ?? '' });
-      });
-      page.on('pageerror', (e) => seen.push({ text: `uncaught: ${e.message}`, url: '' }));
-    },
-    allow(status, urlPart, times = 1) {
-      allowed.push({ status, urlPart, times });
-    },
-    unexpected() {
-      const left = allowed.map((a) => ({ ...a }));
-      return seen.filter((p) => {
-        const a = left.find((x) => x.times > 0 && p.text.includes(`status of ${x.status}`) && p.url.includes(x.urlPart));
-        if (a) a.times--;
-        return !a;
-      });
-    },
-  };
-}
 
 async function shot(page, name) {
   fs.mkdirSync(artifacts, { recursive: true });

@@ -12,36 +12,12 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { tempDir, startServer, api, register, makeClip, upload } from './lib.mjs';
+import { tempDir, startServer, api, register, makeClip, upload, problems } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const artifacts = path.join(root, 'test-artifacts');
 const PASSWORD = 'correct horse';
 const READY_MS = 90000;
-
-function problems() {
-  const seen = [];
-  const allowed = [];
-  return {
-    watch(page) {
-      page.on('console', (m) => {
-        if (m.type() === 'error') seen.push({ text: m.text(), url: m.location().url ?? '' });
-      });
-      page.on('pageerror', (e) => seen.push({ text: `uncaught: ${e.message}`, url: '' }));
-    },
-    allow(status, urlPart, times = 1) {
-      allowed.push({ status, urlPart, times });
-    },
-    unexpected() {
-      const left = allowed.map((a) => ({ ...a }));
-      return seen.filter((p) => {
-        const a = left.find((x) => x.times > 0 && p.text.includes(`status of ${x.status}`) && p.url.includes(x.urlPart));
-        if (a) a.times--;
-        return !a;
-      });
-    },
-  };
-}
 
 async function waitReady(port, token, id) {
   const until = Date.now() + READY_MS;
