@@ -547,8 +547,20 @@ asio::awaitable<void> socketio_server::run_connect(std::shared_ptr<session> s, s
   for (int attempt = 0;; ++attempt) {
     const auto revocations = revocations_;
     who = nullptr;
-    if (!token.empty()) who = co_await accounts_.authenticate(token);
+    std::exception_ptr failure;
+    try {
+      if (!token.empty()) who = co_await accounts_.authenticate(token);
+    } catch (...) {
+      failure = std::current_exception();
+    }
     if (s->closed) co_return;
+    if (failure) {
+      // The database could not say (unavailable, busy): no answer would leave
+      // the client waiting for ever; a closed session makes it reconnect.
+      log::warn("socket.io CONNECT could not authenticate", {{"sid", s->sid}, {"error", describe(failure)}});
+      close(*s, "authentication failed for a moment", ending::abrupt);
+      co_return;
+    }
     if (revocations == revocations_) break;
     if (attempt == 2) {
       who = nullptr;  // still changing: refuse; the client may try again
