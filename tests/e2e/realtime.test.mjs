@@ -140,7 +140,12 @@ test('the client reconnects by itself after a server restart', async () => {
     assert.equal(await server.stop(), 0);
     await dropped;
     server = await startServer(data, { port });
-    await waitFor(s, 'connect', () => true, 20000);
+    // On failure, say what the restarted server did (it ran, or exited and why).
+    const restarted = server;
+    await waitFor(s, 'connect', () => true, 30000).catch((e) => {
+      const exit = restarted.proc.exitCode ?? restarted.proc.signalCode ?? 'still running';
+      throw new Error(`${e.message}; the restarted server: ${exit}; its log ends:\n${restarted.log().slice(-4000)}`);
+    });
     assert.ok(s.connected);
   } finally {
     s?.close();  // also when it failed: a client left retrying keeps the file from ending
