@@ -6,7 +6,6 @@
 #include "api/guard.hpp"
 #include "api/invitations.hpp"
 #include "api/ops.hpp"
-#include "auth/playback_tokens.hpp"
 #include "api/recovery.hpp"
 #include "api/sharing.hpp"
 #include "api/uploads.hpp"
@@ -16,6 +15,7 @@
 #include "app/reserve.hpp"
 #include "app/setup.hpp"
 #include "app/user.hpp"
+#include "auth/playback_tokens.hpp"
 #include "cluster/db_events.hpp"
 #include "core/async.hpp"
 #include "core/events.hpp"
@@ -28,8 +28,8 @@
 #include "domain/invitations.hpp"
 #include "domain/organizations.hpp"
 #include "domain/reconciliation.hpp"
-#include "domain/sharing.hpp"
 #include "domain/recovery.hpp"
+#include "domain/sharing.hpp"
 #include "domain/uploads.hpp"
 #include "domain/videos.hpp"
 #include "domain/views.hpp"
@@ -239,7 +239,8 @@ class server_node {
   }
   http::handler middleware_chain() {
     return http::compose({http::request_id(), http::access_log(metrics_), http::security_headers(cfg_.secure_cookies),
-                          http::cors(cfg_.cors_origins, {"/api/stream/", "/api/public/", "/oembed"}), api::tus_headers(), http::error_handler()},
+                          http::cors(cfg_.cors_origins, {"/api/stream/", "/api/public/", "/oembed"}),
+                          api::tus_headers(), http::error_handler()},
                          http::dispatch_route());
   }
   void check_password_dictionary() {
@@ -564,12 +565,14 @@ void server_node::shutdown(std::function<void()> done) {
     view_prune_.stop();
     if (!cluster_) return done();
     // The last events (jobs put back in the queue) go out before the link closes.
-    auto last_words = [this, done]() -> asio::awaitable<void> {
-      co_await cluster_->line.flush(std::chrono::seconds(2));
-      cluster_->line.stop();
-      done();
+    // What the coroutine uses are its parameters, kept in its frame: a
+    // lambda's captures would die with this handler at its first suspension.
+    auto last_words = [](server_node* self, std::function<void()> then) -> asio::awaitable<void> {
+      co_await self->cluster_->line.flush(std::chrono::seconds(2));
+      self->cluster_->line.stop();
+      then();
     };
-    asio::co_spawn(io_, last_words(), log_failure("stopping the cluster link"));
+    asio::co_spawn(io_, last_words(this, done), log_failure("stopping the cluster link"));
   };
   realtime_.stop();  // WebSockets and held polls are not requests that finish by themselves
   if (worker_events_) worker_events_->stop();

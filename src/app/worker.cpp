@@ -61,15 +61,19 @@ int run_worker(const config& cfg) {
     reserve.stop();
     processor.stop([&] {
       // The last events (jobs put back in the queue) go out before the end.
-      auto last_words = [&]() -> asio::awaitable<void> {
-        if (db_hub) co_await db_hub->flush(std::chrono::seconds(2));
-        if (cluster) {
-          co_await cluster->line.flush(std::chrono::seconds(2));
-          cluster->line.stop();
+      // What the coroutine uses are its parameters, kept in its frame: a
+      // lambda's captures would die with this handler at its first suspension.
+      auto last_words = [](asio::io_context& loop, cluster::database_event_hub* events,
+                           cluster::services* link) -> asio::awaitable<void> {
+        if (events) co_await events->flush(std::chrono::seconds(2));
+        if (link) {
+          co_await link->line.flush(std::chrono::seconds(2));
+          link->line.stop();
         }
-        io.stop();
+        loop.stop();
       };
-      asio::co_spawn(io, last_words(), log_failure("stopping the worker"));
+      asio::co_spawn(io, last_words(io, db_hub ? &*db_hub : nullptr, cluster.get()),
+                     log_failure("stopping the worker"));
     });
   });
   io.run();

@@ -154,6 +154,6 @@ TEST(postgres_wakeup, an_upload_to_the_server_starts_in_another_process_worker_w
       std::this_thread::sleep_for(50ms);
     EXPECT_EQ(video_status(server.port(), a.token, id), "ready") << worker.log();
   }
-  EXPECT_EQ(worker.stop(SIGTERM), 0);
+  EXPECT_EQ(worker.stop(SIGTERM), 0) << worker.log();
   EXPECT_EQ(server.stop(SIGTERM), 0);
 }
