@@ -204,22 +204,25 @@ std::vector<rendition> plan_ladder(const probe_result& p) {
   static constexpr struct {
     int height, kbps;
   } rungs[] = {{240, 400}, {360, 800}, {480, 1400}, {720, 2800}, {1080, 5000}};
+  const bool portrait = p.height > p.width;
+  const int short_side = portrait ? p.width : p.height;
+  const int long_side = portrait ? p.height : p.width;
   std::vector<rendition> out;
+  auto add = [&](int short_px, int kbps) {
+    int long_px = even(static_cast<double>(long_side) * short_px / short_side);
+    out.push_back({std::to_string(short_px) + "p", portrait ? short_px : long_px, portrait ? long_px : short_px, kbps});
+  };
   for (const auto& r : rungs) {
-    if (r.height > p.height) break;
-    out.push_back(
-        {std::to_string(r.height) + "p", even(static_cast<double>(p.width) * r.height / p.height), r.height, r.kbps});
+    if (r.height > short_side) break;
+    add(r.height, r.kbps);
   }
-  if (out.empty()) {
-    int h = even(p.height);
-    out.push_back({std::to_string(h) + "p", even(p.width), h, 300});
-  }
+  if (out.empty()) add(even(short_side), 300);
   return out;
 }
 
 bool can_remux(const probe_result& p) {
   return p.video_codec == "h264" && (p.pix_fmt == "yuv420p" || p.pix_fmt == "yuvj420p") &&
-         (!p.audio_codec || *p.audio_codec == "aac");
+         (!p.audio_codec || *p.audio_codec == "aac") && p.rotation == 0;
 }
 
 namespace {

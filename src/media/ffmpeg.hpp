@@ -63,12 +63,17 @@ struct rendition {
   int video_kbps = 0;
 };
 
-// The ladder: rungs among 240p/360p/480p/720p/1080p at or below the source
-// height (one rung at the source size when it is smaller than 240p).
+// The ladder: rungs among 240p/360p/480p/720p/1080p at or below the
+// source's shorter side, as displayed (one rung at the source size when it
+// is smaller than 240p). A rung's number is its shorter side, so a portrait
+// (9:16) 1080p rung is 1080x1920, not 608x1080; the other side keeps the
+// source's aspect ratio (rounded to even), so no bars are added.
 std::vector<rendition> plan_ladder(const probe_result& p);
 
-// True when the source is H.264 (yuv420p) with AAC or no audio: the MP4 is
-// made by copying streams, not by encoding.
+// True when the source is H.264 (yuv420p) with AAC or no audio and shown as
+// stored (no rotation): the MP4 is made by copying streams, not by encoding.
+// A rotated source is encoded, so that every output has upright pixels and
+// no player depends on honouring a rotation flag.
 bool can_remux(const probe_result& p);
 
 struct paths {

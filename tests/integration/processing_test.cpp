@@ -118,8 +118,9 @@ class event_listener {
 };
 
 std::string mp4_dimensions(const fs::path& p) {
+  // (An MPEG-TS segment lists its streams twice, under its program too: the first line is enough.)
   return shell("ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0:s=x '" + p.string() +
-               "'");
+               "' | grep -m1 x");
 }
 
 }  // namespace
@@ -194,11 +195,69 @@ TEST(processing, rotated_phone_video_without_audio_is_encoded_upright) {
                   (dir / "video.mp4").string() + "'"),
             "h264\n");
   auto names = v.at("renditions").as_array();
-  ASSERT_EQ(names.size(), 3u);  // 240p, 360p, 480p: at or below the source height
-  EXPECT_EQ(names[2].at("name"), "480p");
-  EXPECT_EQ(names[2].at("width").to_number<int>(), 272);
+  ASSERT_EQ(names.size(), 1u);  // rungs at or below the shorter side (272): 240p, upright
+  EXPECT_EQ(names[0].at("name"), "240p");
+  EXPECT_EQ(names[0].at("width").to_number<int>(), 240);
+  EXPECT_EQ(names[0].at("height").to_number<int>(), 424);
+  EXPECT_EQ(mp4_dimensions(dir / "hls/240p/seg_000.ts"), "240x424\n");
   std::string master = read_file(dir / "hls/master.m3u8");
-  EXPECT_EQ(master.find("mp4a"), std::string::npos);
+  EXPECT_EQ(master.find("mp4a"), std::string::npos);  // no audio: no audio codec, no audio stream
+  EXPECT_EQ(master.find("EXT-X-MEDIA"), std::string::npos);
+  EXPECT_EQ(shell("ffprobe -v error -select_streams a -show_entries stream=codec_type -of csv=p=0 '" +
+                  (dir / "hls/240p/seg_000.ts").string() + "' | grep -c audio"),
+            "0\n");
+  fs::remove_all(scratch());
+}
+
+namespace {
+
+// The rotation a player would apply to the first video stream of `p` ("" when none).
+std::string rotation_of(const fs::path& p) {
+  return shell(
+      "ffprobe -v error -select_streams v:0 -show_entries stream_side_data=rotation:stream_tags=rotate "
+      "-of csv=p=0 '" +
+      p.string() + "' | tr -d ',\n'");
+}
+
+// "WxH" of every rendition's first segment, in ladder order, as the video JSON names them.
+std::string rendition_sizes(const fs::path& dir, const boost::json::value& v) {
+  std::string out;
+  for (const auto& r : v.at("renditions").as_array()) {
+    std::string name(r.at("name").as_string());
+    std::string probed = mp4_dimensions(dir / "hls" / name / "seg_000.ts");
+    if (!probed.empty()) probed.pop_back();
+    out += name + "=" + probed + " ";
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(processing, portrait_and_rotated_sources_get_an_upright_ladder_by_their_shorter_side) {
+  server_process s;
+  auto a = register_account(s.port(), "p@example.com", "P");
+  fs::create_directories(scratch());
+  // 9:16 H.264 + AAC, stored upright: copied into the MP4, laddered by its width.
+  auto portrait = make_clip((scratch() / "p.mp4").string(), {.seconds = 2, .width = 360, .height = 640});
+  // A phone's 16:9 H.264 + AAC with a 90° flag: encoded upright, not copied with the flag.
+  auto turned = make_clip((scratch() / "t.mp4").string(), {.seconds = 2, .width = 640, .height = 360, .rotate = 90});
+  ASSERT_NE(rotation_of(scratch() / "t.mp4"), "");  // the source really carries the flag
+  auto p_id = upload_clip(s.port(), a, portrait, "video/mp4");
+  auto t_id = upload_clip(s.port(), a, turned, "video/mp4");
+  for (const auto& id : {p_id, t_id}) {
+    auto v = wait_for_processing(s.port(), a.token, id);
+    ASSERT_EQ(v.at("status"), "ready") << json::serialize(v);
+    EXPECT_EQ(v.at("width").to_number<int>(), 360);
+    EXPECT_EQ(v.at("height").to_number<int>(), 640);
+    auto dir = video_dir(s, a, id);
+    EXPECT_EQ(mp4_dimensions(dir / "video.mp4"), "360x640\n") << id;
+    EXPECT_EQ(rotation_of(dir / "video.mp4"), "") << id;  // upright pixels, no flag left to honour
+    // 240p and 360p rungs: the shorter side is the rung, the longer keeps 9:16, no bars.
+    EXPECT_EQ(rendition_sizes(dir, v), "240p=240x426 360p=360x640 ") << id;
+    std::string master = read_file(dir / "hls/master.m3u8");
+    EXPECT_NE(master.find("RESOLUTION=360x640"), std::string::npos) << master;
+    EXPECT_NE(master.find("mp4a"), std::string::npos) << master;  // audio kept
+  }
   fs::remove_all(scratch());
 }
 

@@ -26,6 +26,8 @@ TEST(parse_probe, reads_duration_codecs_and_applies_rotation) {
   EXPECT_EQ(p.video_codec, "h264");
   EXPECT_EQ(p.audio_codec, "aac");
   EXPECT_NEAR(p.fps, 29.97, 0.01);
+  EXPECT_FALSE(can_remux(p));  // turned: encoded upright, not copied with its rotation flag
+  p.rotation = 0;
   EXPECT_TRUE(can_remux(p));
 }
 
@@ -68,6 +70,41 @@ TEST(plan_ladder, rungs_at_or_below_the_source_height) {
   EXPECT_EQ(plan_ladder(p).back().name, "1080p");
 }
 
+TEST(plan_ladder, a_portrait_source_is_laddered_by_its_shorter_side) {
+  probe_result p;
+  p.width = 1080;  // a phone held upright, 9:16
+  p.height = 1920;
+  auto l = plan_ladder(p);
+  ASSERT_EQ(l.size(), 5u);
+  EXPECT_EQ(l.back().name, "1080p");
+  EXPECT_EQ(l.back().width, 1080);
+  EXPECT_EQ(l.back().height, 1920);
+  EXPECT_EQ(l.front().name, "240p");
+  EXPECT_EQ(l.front().width, 240);
+  EXPECT_EQ(l.front().height, 426);
+  for (const auto& r : l) {  // the source's shape, no bars: 9:16 within rounding to even
+    EXPECT_EQ(r.width % 2, 0);
+    EXPECT_EQ(r.height % 2, 0);
+    EXPECT_NEAR(double(r.width) / r.height, 9.0 / 16.0, 0.01) << r.name;
+  }
+  p.width = 272;  // small and upright: one rung, 240 wide
+  p.height = 480;
+  l = plan_ladder(p);
+  ASSERT_EQ(l.size(), 1u);
+  EXPECT_EQ(l[0].name, "240p");
+  EXPECT_EQ(l[0].width, 240);
+  EXPECT_EQ(l[0].height, 424);
+  p.width = 120;  // smaller than any rung: its own size
+  p.height = 200;
+  l = plan_ladder(p);
+  ASSERT_EQ(l.size(), 1u);
+  EXPECT_EQ(l[0].width, 120);
+  EXPECT_EQ(l[0].height, 200);
+  p.width = p.height = 720;  // square: both sides the rung's
+  EXPECT_EQ(plan_ladder(p).back().width, 720);
+  EXPECT_EQ(plan_ladder(p).back().height, 720);
+}
+
 TEST(can_remux, only_h264_with_aac_or_no_audio) {
   probe_result p;
   p.video_codec = "h264";
@@ -80,6 +117,9 @@ TEST(can_remux, only_h264_with_aac_or_no_audio) {
   EXPECT_FALSE(can_remux(p));
   p.pix_fmt = "yuv420p";
   p.video_codec = "hevc";
+  EXPECT_FALSE(can_remux(p));
+  p.video_codec = "h264";
+  p.rotation = 90;
   EXPECT_FALSE(can_remux(p));
 }
 
