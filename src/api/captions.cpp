@@ -3,10 +3,13 @@
 #include "api/handler.hpp"
 #include "api/input.hpp"
 #include "api/playback_access.hpp"
+#include "http/file_response.hpp"
 #include "media/hls_playlist.hpp"
 #include "storage/blobs.hpp"
 
 #include <boost/json/array.hpp>
+
+#include <system_error>
 
 namespace reel::api {
 
@@ -103,6 +106,12 @@ asio::awaitable<response> delete_captions(caption_api& api, context& ctx) {
   co_return http::empty_response(status::no_content);
 }
 
+// Never stored when played by a link (the answer holds it); else revalidated
+// each time (captions change, and the master playlist with them).
+std::string_view cache_control(domain::granted_by why) {
+  return why == domain::granted_by::link ? "private, no-store" : "private, no-cache";
+}
+
 // A response that played without membership: any site may read it, without credentials.
 void open_to_any_site(response& res, domain::granted_by why) {
   if (why == domain::granted_by::membership) return;
@@ -130,7 +139,7 @@ asio::awaitable<response> stream_captions(caption_api& api, context& ctx) {
   } else {
     res = http::text_response(status::ok, std::move(vtt), "text/vtt; charset=utf-8");
   }
-  res.set(http::field::cache_control, "private, no-cache");
+  res.set(http::field::cache_control, cache_control(play.by));
   open_to_any_site(res, play.by);
   co_return res;
 }
@@ -139,7 +148,15 @@ asio::awaitable<response> stream_captions(caption_api& api, context& ctx) {
 
 asio::awaitable<response> master_playlist(worker_pool& pool, domain::captions& captions, const domain::playback& play,
                                           const std::filesystem::path& path, const std::optional<std::string>& token) {
-  auto read_job = [&path]() -> std::optional<std::string> { return storage::read_small_file(path, 1 << 20); };
+  // As http::serve_file: only a file that is not there is 404; one that
+  // cannot be opened now (no descriptors, I/O) is 503 with Retry-After.
+  auto read_job = [&path]() -> std::optional<std::string> {
+    try {
+      return storage::read_small_file(path, 1 << 20);
+    } catch (const std::system_error&) {
+      throw error(errc::unavailable, "The file cannot be read right now; try again shortly.", http::k_unreadable_retry);
+    }
+  };
   auto text = co_await pool.offload(read_job);
   if (!text) throw error(errc::not_found, "No such file.");
   auto list = co_await captions.list_of(play.video.id);
@@ -148,7 +165,7 @@ asio::awaitable<response> master_playlist(worker_pool& pool, domain::captions& c
   std::string master = media::add_subtitles_to_master(*text, tracks);
   if (play.by == domain::granted_by::link) master = media::add_query_to_playlist(master, "token=" + *token);
   response res = http::text_response(status::ok, std::move(master), "application/vnd.apple.mpegurl");
-  res.set(http::field::cache_control, "private, no-cache");
+  res.set(http::field::cache_control, cache_control(play.by));
   co_return res;
 }
 
