@@ -68,16 +68,22 @@ asio::awaitable<captions::saved> captions::save(const model::org_scope& in, cons
   saved out;
   out.entry = {id, file.language, file.label.value_or(file.language), static_cast<std::int64_t>(vtt.size()), now, now};
   enum class outcome { ok, missing, taken };
+  auto replaced = [&](db::transaction& tx) {
+    if (!may_replace || !db::replace_caption(tx, out.entry, file.label, vtt)) return false;
+    for (auto& e : db::list_captions(tx, id))
+      if (e.language == file.language) out.entry = e;
+    return true;
+  };
   auto write = [&](db::transaction& tx) {
     if (!db::find_video(tx, org_id, id)) return outcome::missing;
-    if (may_replace && db::replace_caption(tx, out.entry, file.label, vtt)) {
-      for (auto& e : db::list_captions(tx, id))
-        if (e.language == file.language) out.entry = e;
+    if (replaced(tx)) return outcome::ok;
+    // Added; or, on PostgreSQL, added meanwhile by a concurrent PUT that
+    // committed first: replaced then (the statement sees its row).
+    if (db::insert_caption(tx, out.entry, vtt)) {
+      out.created = true;
       return outcome::ok;
     }
-    if (!db::insert_caption(tx, out.entry, vtt)) return outcome::taken;
-    out.created = true;
-    return outcome::ok;
+    return replaced(tx) ? outcome::ok : outcome::taken;
   };
   auto result = co_await c_.db.write(write);
   if (result == outcome::missing) throw no_such_video();

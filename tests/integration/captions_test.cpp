@@ -10,7 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <thread>
 
 using namespace reel::test;
 namespace json = boost::json;
@@ -302,4 +304,19 @@ TEST_F(captions, deleting_the_video_deletes_its_captions) {
   ASSERT_EQ(call(lib.port(), "DELETE", "/api/videos/" + id, lib.owner.token).status(), 204);
   EXPECT_EQ(call(lib.port(), "GET", "/api/videos/" + id + "/captions", lib.owner.token).status(), 404);
   EXPECT_EQ(caption_rows(lib.server.data_dir(), id), 0);
+}
+
+TEST_F(captions, concurrent_puts_of_a_new_language_add_it_once_and_replace_it_after) {
+  auto& lib = *lib_;
+  std::vector<unsigned> statuses(8);
+  std::vector<std::thread> puts;
+  for (std::size_t i = 0; i < statuses.size(); ++i)
+    puts.emplace_back([&, i] {
+      std::string body = "WEBVTT\n\n00:00.000 --> 00:01.000\nTake " + std::to_string(i) + "\n";
+      statuses[i] = lib.send(lib.owner, "PUT", lib.captions() + "/de", body, "text/vtt").status();
+    });
+  for (auto& t : puts) t.join();
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 201u), 1);
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 200u), 7);
+  EXPECT_EQ(caption_rows(lib.server.data_dir(), lib.video), 1);
 }
