@@ -90,6 +90,20 @@ seeds = {
       b"ftp://h/v/abc", b"//h/v/abc", b"/v/", b"/v/abc/def", b"/v/" + b"a" * 65, b"/v/abc?token=%zz",
       b"/v/abc?token=", b"/v/abc?token=a+b", b"/o/slug", b"https://h?x=/v/abc", b"/v/abc?%=1")]
     + [b"\x01/v/abc?token=" + b"t" * 201, b"\x01/embed/abc?a&b=&token=x.y"],
+  # First byte: bit 0 set = SRT, else WebVTT; the rest is the file.
+  "captions": [
+      b"\x01" + b"1\n00:00:01,000 --> 00:00:04,500\nHello, <i>world</i>!\n\n2\n00:00:05,250 --> 00:01:02,003 X1:1\nBye\n",
+      b"\x01" + b"\xef\xbb\xbf1\r\n0:00:01,000 --> 0:00:02,000\r\n\xc3\x89t\xc3\xa9\r\n\r\n",
+      b"\x01" + b"1\n00:00:01,000 --> 00:00:02,000\nOne\n\n2\n00:01:xx,000 --> 00:01:05,000\nTwo\n",
+      b"\x01" + b"1\n00:00:01,000 --> 00:00:02,000\nOne\n2\n00:00:03,000 --> 00:00:04,000\n",
+      b"\x00" + b"WEBVTT - title\nKind: captions\n\nSTYLE\n::cue { color: red }\n\nNOTE hi\n\n"
+      b"intro\n00:01.000 --> 00:02.000 align:start line:0%\nHi\n\n01:00:00.000 --> 01:00:01.000\nLater\n",
+      b"\x00" + b"WEBVTT\r\r00:05.000 --> 00:02.000\rA\r",
+      b"\x00" + b"WEBVTT\n\nid\nno timing\n",
+      b"\x00" + b"WEBVTT\n\n00:01.000 --> 00:02.000\nCaf\xe9\n\xed\xa0\x80\x00\n",
+      b"\x00" + b"WEBVT\n",
+      b"\x00" + b" \r\n",
+  ],
   "smtp": [
       b"smtp://user:p%40ss@mail.example:587?starttls=required\x00Subject: hi\r\n\r\n.hidden\nline\r.\x00"
       b"220 mail.example ESMTP\r\n250-mail.example\r\n250-STARTTLS\r\n250 AUTH PLAIN LOGIN\r\n",

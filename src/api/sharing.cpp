@@ -20,7 +20,7 @@ namespace {
 
 // The policy of the embed page; `frame_ancestors` says who may frame it.
 std::string embed_policy(std::string_view frame_ancestors) {
-  return "default-src 'self';base-uri 'none';form-action 'none';img-src 'self' data: blob:;media-src 'self' blob:;"
+  return "default-src 'self';base-uri 'none';form-action 'none';img-src 'self' data: blob:;media-src 'self' blob: data:;"
          "object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self';connect-src 'self';"
          "worker-src 'self' blob:;frame-ancestors " +
          std::string(frame_ancestors);

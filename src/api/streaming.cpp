@@ -5,6 +5,7 @@
 // Playback that needs no membership may be fetched from any site (CORS
 // without credentials); HLS playlists played by a link carry the link on
 // every URI in them.
+#include "api/captions.hpp"
 #include "api/handler.hpp"
 #include "api/input.hpp"
 #include "api/playback_access.hpp"
@@ -101,7 +102,9 @@ asio::awaitable<response> stream_hls(video_api& api, context& ctx) {
   auto play = co_await api.videos.playable(access, ctx.params.at("id"));
   auto path = api.files.video_dir(play.video.organization_id, play.video.id) / "hls" / rest;
   response res;
-  if (play.by == domain::granted_by::link && rest.ends_with(".m3u8")) {
+  if (rest == "master.m3u8" && api.captions) {
+    res = co_await master_playlist(api.pool, *api.captions, play, path, token);
+  } else if (play.by == domain::granted_by::link && rest.ends_with(".m3u8")) {
     res = co_await linked_playlist(api, path, *token);
   } else {
     http::file_options options;

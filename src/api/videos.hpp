@@ -6,6 +6,7 @@
 #include "api/caches.hpp"
 #include "api/guard.hpp"
 #include "core/offload.hpp"
+#include "domain/captions.hpp"
 #include "domain/videos.hpp"
 #include "http/router.hpp"
 #include "media/thumbnailer.hpp"
@@ -27,6 +28,8 @@ struct video_api {
   // A play started (the MP4 from byte 0, or a rendition's first segment):
   // counts a view. Called on the loop; must not block.
   std::function<void(const model::video&, const http::context&)> on_play{};
+  // Named in the master playlist when it is served (src/api/captions.hpp); null: none.
+  domain::captions* captions = nullptr;
 };
 
 // /api/videos and /api/videos/:id[/reprocess].

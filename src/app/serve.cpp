@@ -3,6 +3,7 @@
 #include "app/serve.hpp"
 
 #include "api/accounts.hpp"
+#include "api/captions.hpp"
 #include "api/guard.hpp"
 #include "api/invitations.hpp"
 #include "api/ops.hpp"
@@ -293,6 +294,8 @@ class server_node {
   domain::uploads uploads_;
   domain::reconciler reconciler_;
   api::video_api video_api_;
+  domain::captions captions_{video_context(), videos_};
+  api::caption_api caption_api_{videos_, captions_, pool_};
   api::upload_api upload_api_;
   api::account_api account_api_;
   domain::views views_;  // counts plays (video_api_.on_play)
@@ -325,6 +328,7 @@ void server_node::wire_events() {
   videos_.on_video_changed = drop_stream;
   reconciler_.on_video_changed = drop_stream;
   video_api_.on_play = api::play_counter(view_api_);
+  video_api_.captions = &captions_;
   accounts_.on_logout = [this](const std::string& session_id, const std::string& token_hash) {
     realtime_.session_revoked(session_id);
     if (cluster_)
@@ -413,6 +417,7 @@ void server_node::add_routes() {
   api::add_invitation_routes(routes_, guard_, invitations_);
   api::add_video_routes(routes_, guard_, video_api_);
   api::add_stream_routes(routes_, guard_, video_api_);
+  api::add_caption_routes(routes_, guard_, caption_api_);
   api::add_view_routes(routes_, guard_, view_api_);
   api::add_upload_routes(routes_, guard_, upload_api_);
   api::add_sharing_routes(routes_, guard_, sharing_api_);

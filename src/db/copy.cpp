@@ -15,6 +15,7 @@ namespace {
 struct table_spec {
   const char* name;
   const char* order_key;
+  std::int64_t page_rows = 1000;  // read from the source at a time: memory stays flat
 };
 
 // Parents before children (the foreign keys). Memberships by rowid, the
@@ -33,11 +34,8 @@ constexpr table_spec k_tables[] = {
     {"invitations", "id"},
     {"server_secrets", "name"},
     {"video_view_days", "video_id,day"},
+    {"captions", "video_id,language", 8},  // rows of up to a few MiB each
 };
-
-// Rows read from the source at a time: memory stays flat however big the
-// installation is.
-constexpr std::int64_t k_page_rows = 1000;
 
 // Parameters in one INSERT at most. transaction::exec binds an
 // initializer_list, whose length is fixed where it is written, so each count
@@ -268,10 +266,10 @@ std::int64_t copy_rows(const side& from, const side& to, const table_spec& t) {
   std::int64_t copied = 0;
   value last;
   for (;;) {
-    auto page = copied == 0 ? from.s.query(first, {k_page_rows}) : from.s.query(next, {last, k_page_rows});
+    auto page = copied == 0 ? from.s.query(first, {t.page_rows}) : from.s.query(next, {last, t.page_rows});
     for (const auto& r : page) out.add(values_of(r, t, key_kind, columns));
     copied += static_cast<std::int64_t>(page.size());
-    if (static_cast<std::int64_t>(page.size()) < k_page_rows) break;
+    if (static_cast<std::int64_t>(page.size()) < t.page_rows) break;
     last = cell(page.back(), 0, key_kind);
   }
   out.flush();

@@ -251,6 +251,23 @@ const std::vector<migration>& all_migrations() {
                 views INTEGER NOT NULL,
                 PRIMARY KEY (video_id, day)))",
        }},
+      {10,
+       "captions",
+       {
+           // One WebVTT file per video and language (a canonical BCP 47
+           // tag), normalized, in the row: at most a few MiB, read whole
+           // whenever it is served, and carried by `reel db copy` and
+           // every node's database with no file to keep in step.
+           R"(CREATE TABLE captions (
+                video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+                language TEXT NOT NULL,
+                label TEXT NOT NULL,
+                vtt TEXT NOT NULL,
+                size_bytes INTEGER NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (video_id, language)))",
+       }},
   };
   return all;
 }

@@ -61,7 +61,7 @@ middleware security_headers(bool hsts) {
     };
     set_default("Content-Security-Policy",
                 "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';"
-                "frame-ancestors 'none';img-src 'self' data: blob:;media-src 'self' blob:;object-src 'none';"
+                "frame-ancestors 'none';img-src 'self' data: blob:;media-src 'self' blob: data:;object-src 'none';"
                 "script-src 'self';script-src-attr 'none';style-src 'self' https: 'unsafe-inline';"
                 "connect-src 'self' ws: wss:;worker-src 'self' blob:");
     set_default("Cross-Origin-Opener-Policy", "same-origin");

@@ -75,6 +75,7 @@ struct installation {
   json::value invitations;                    // alice's organization's pending ones
   std::map<std::string, json::value> videos;  // by organization
   std::string stream;                         // the ready video's MP4
+  std::string captions;                       // the ready video's captions, as served
 
   std::string data_dir() const { return server->data_dir(); }
 };
@@ -105,6 +106,11 @@ installation make_installation() {
   wait_for_processing(port, in.alice.token, in.ready_video);
   wait_for_processing(port, in.bob.token, in.failed_video, std::chrono::seconds(90), in_org(in.shared_org));
   in.stream = call(port, "GET", "/api/stream/" + in.ready_video + "/video", in.alice.token).raw.body();
+  auto captioned =
+      call(port, "POST", "/api/videos/" + in.ready_video + "/captions?language=fr&label=Fran%C3%A7ais", in.alice.token,
+           "1\n00:00:00,000 --> 00:00:01,000\nÉté\n", {{"Content-Type", "application/x-subrip"}});
+  if (captioned.status() != 201) throw std::runtime_error("captions: " + captioned.raw.body());
+  in.captions = call(port, "GET", "/api/stream/" + in.ready_video + "/captions/fr.vtt", in.alice.token).raw.body();
   // That play counts a view, written in the background: the copy must find it.
   for (int i = 0; i < 100; ++i) {
     auto v = call(port, "GET", "/api/videos/" + in.ready_video, in.alice.token);
@@ -180,7 +186,7 @@ TEST(db_copy, an_installation_moves_to_postgresql_and_answers_the_same) {
       << out;
   EXPECT_EQ(out,
             "copied users 2, organizations 3, memberships 6, sessions 3, videos 3, jobs 2, uploads 1, "
-            "password_resets 0, invitations 4, server_secrets 1, video_view_days 1\n"
+            "password_resets 0, invitations 4, server_secrets 1, video_view_days 1, captions 1\n"
             "The data directory is unchanged: the blob files stay where they are, so run reel on PostgreSQL with the "
             "same data directory as before.\n");
 
@@ -200,6 +206,9 @@ TEST(db_copy, an_installation_moves_to_postgresql_and_answers_the_same) {
     EXPECT_EQ(json::serialize(now), json::serialize(list)) << org;
   }
   EXPECT_EQ(call(port, "GET", "/api/stream/" + in.ready_video + "/video", in.alice.token).raw.body(), in.stream);
+  EXPECT_EQ(in.captions, "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nÉté\n");
+  EXPECT_EQ(call(port, "GET", "/api/stream/" + in.ready_video + "/captions/fr.vtt", in.alice.token).raw.body(),
+            in.captions);
 
   // The upload resumes where it stood, and its video is processed on PostgreSQL.
   ASSERT_EQ(offset_of(port, in.bob.token, in.upload_location), in.upload_offset);
@@ -220,7 +229,7 @@ TEST(db_copy, a_target_that_holds_rows_is_refused_and_left_as_it_was) {
   ASSERT_EQ(run_reel({"db", "copy", "--from", s->data_dir() + "/reel.db", "--to", pg_url}, {}, out), 0) << out;
   EXPECT_TRUE(
       out.starts_with("copied users 1, organizations 1, memberships 1, sessions 1, videos 2, jobs 2, "
-                      "uploads 0, password_resets 0, invitations 0, server_secrets 1, video_view_days 0\n"))
+                      "uploads 0, password_resets 0, invitations 0, server_secrets 1, video_view_days 0, captions 0\n"))
       << out;
   auto before = rows_in(url);
 

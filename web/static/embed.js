@@ -3,7 +3,9 @@
 // server puts what it needs in the <video>'s data- attributes (the pages'
 // policy allows no inline script): data-hls, data-mp4 (with the playback
 // link's ?token= when there is one), data-autoplay and data-muted ("1").
-// Keys: space or k play/pause, arrows seek 5 s, f fullscreen, m mute.
+// Captions: <track> elements on the MP4, hls.js's subtitle tracks on HLS,
+// and a CC menu choosing one (or none).
+// Keys: space or k play/pause, arrows seek 5 s, f fullscreen, m mute, c captions menu.
 (function () {
   'use strict';
   const video = document.querySelector('video[data-hls]');
@@ -11,19 +13,83 @@
   const data = video.dataset;
   const root = document.documentElement;
 
+  let hls = null;
+  let captions = [];
+
   function useMp4() {
     data.source = 'mp4';
     video.src = data.mp4;
+    addTracks();
+  }
+
+  // The MP4 (and Safari's native HLS) show captions through <track>s.
+  function addTracks() {
+    if (data.source !== 'mp4' || video.querySelector('track')) return;
+    captions.forEach(function (c) {
+      const track = document.createElement('track');
+      track.kind = 'subtitles';
+      track.src = c.url;
+      track.srclang = c.language;
+      track.label = c.label;
+      video.appendChild(track);
+    });
+  }
+
+  // Shows the captions in `language` ('' for none).
+  function showCaptions(language) {
+    data.captions = language;
+    if (hls) {
+      const index = hls.subtitleTracks.findIndex(function (t) { return t.lang === language; });
+      hls.subtitleDisplay = index >= 0;
+      hls.subtitleTrack = index;
+      return;
+    }
+    for (let i = 0; i < video.textTracks.length; i++) {
+      const t = video.textTracks[i];
+      if (t.kind === 'subtitles' || t.kind === 'captions') t.mode = t.language === language && language ? 'showing' : 'disabled';
+    }
+  }
+
+  // The CC menu, once the video's captions are known (there are some).
+  function captionMenu() {
+    const menu = document.createElement('select');
+    menu.className = 'cc-menu';
+    menu.setAttribute('aria-label', 'Subtitles');
+    menu.title = 'Subtitles (c)';
+    menu.appendChild(new Option('CC off', ''));
+    captions.forEach(function (c) { menu.appendChild(new Option(c.label, c.language)); });
+    menu.addEventListener('change', function () { showCaptions(menu.value); });
+    video.insertAdjacentElement('afterend', menu);
+    return menu;
+  }
+
+  // The captions list, found from the MP4's URL (/api/stream/:id/video?token=...).
+  function loadCaptions() {
+    const m = /\/api\/stream\/([^/?#]+)\/video(\?[^#]*)?$/.exec(data.mp4 || '');
+    if (!m || !window.fetch) return;
+    fetch('/api/videos/' + m[1] + '/captions' + (m[2] || ''), { credentials: 'same-origin' })
+      .then(function (res) { return res.ok ? res.json() : { captions: [] }; })
+      .then(function (body) {
+        captions = body.captions || [];
+        if (!captions.length) return;
+        addTracks();
+        captionMenu();
+      })
+      .catch(function () {});
   }
 
   function attach() {
     if (window.Hls && window.Hls.isSupported()) {
-      let hls = new window.Hls();
+      hls = new window.Hls();
+      hls.on(window.Hls.Events.SUBTITLE_TRACKS_UPDATED, function () {
+        if (data.captions) showCaptions(data.captions);
+      });
       hls.on(window.Hls.Events.ERROR, function (_event, info) {
         if (!info.fatal || !hls) return;
         hls.destroy();
         hls = null;
         useMp4();
+        if (data.captions) showCaptions(data.captions);
         if (data.autoplay === '1') video.play().catch(function () {});
       });
       data.source = 'hls';
@@ -58,7 +124,7 @@
   }
 
   document.addEventListener('keydown', function (e) {
-    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.altKey || e.ctrlKey || e.metaKey || e.target.tagName === 'SELECT') return;
     const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
     switch (key) {
       case ' ':
@@ -78,6 +144,12 @@
       case 'm':
         video.muted = !video.muted;
         break;
+      case 'c': {
+        const menu = document.querySelector('.cc-menu');
+        if (!menu) return;
+        menu.focus();
+        break;
+      }
       default:
         return;
     }
@@ -86,6 +158,7 @@
 
   if (data.muted === '1') video.muted = true;
   attach();
+  loadCaptions();
   if (data.autoplay === '1') {
     video.autoplay = true;
     video.play().catch(function () {});

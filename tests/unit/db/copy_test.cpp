@@ -216,6 +216,17 @@ class copy_test : public ::testing::Test {
       s.exec(day, {"v1", "2026-01-02", 1});
       s.exec(day, {"v2", "2026-01-01", 7});
       s.exec("INSERT INTO video_viewers (video_id, viewer, counted_at) VALUES ('v1', 'anon:abc', ?)", {k_now});
+      // Captions (migration 10): more than a page of them (8 rows), text with non-ASCII letters.
+      const char* caption =
+          "INSERT INTO captions (video_id, language, label, vtt, size_bytes, created_at, updated_at) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?)";
+      for (int i = 0; i < 10; ++i) {
+        std::string vtt =
+            "WEBVTT\n\n00:00:00.000 --> 00:00:0" + std::to_string(i) + ".000\nÉtude n° " + std::to_string(i) + "\n";
+        s.exec(caption, {"v1", "x" + std::to_string(i) + "a", "Étude " + std::to_string(i), vtt,
+                         static_cast<std::int64_t>(vtt.size()), k_now, k_now});
+      }
+      s.exec(caption, {"v2", "en-US", "English", "WEBVTT\n", 7, k_now, k_now});
     });
   }
 
@@ -265,13 +276,14 @@ TEST_F(copy_test, copies_every_value_exactly_and_memberships_in_the_order_they_w
   std::map<std::string, std::int64_t> expected = {{"users", 3},          {"organizations", 2},   {"memberships", 5},
                                                   {"sessions", 2500},    {"videos", 4},          {"jobs", 3},
                                                   {"uploads", 1},        {"password_resets", 2}, {"invitations", 2},
-                                                  {"server_secrets", 1}, {"video_view_days", 3}};
+                                                  {"server_secrets", 1}, {"video_view_days", 3}, {"captions", 11}};
   EXPECT_EQ(as_map(copied), expected);
   EXPECT_EQ(counts(pg), expected);
   for (const auto& table : installation_tables()) {
     std::string order_by = table == "memberships"       ? "organization_id, user_id"
                            : table == "video_view_days" ? "video_id, day"
                            : table == "server_secrets"  ? "name"
+                           : table == "captions"        ? "video_id, language"
                                                         : "id";
     EXPECT_EQ(dump(pg, table, order_by), dump(*source_, table, order_by)) << table;
   }

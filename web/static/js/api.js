@@ -23,13 +23,16 @@ export function setUnauthorizedHandler(fn) {
   onUnauthorized = fn;
 }
 
-async function request(method, path, { body, auth = true } = {}) {
+async function request(method, path, { body, auth = true, file } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // A file sent as the body, as its type says (captions).
+  if (file !== undefined) headers['Content-Type'] = file.type;
   if (auth && organizationId) headers['X-Organization-Id'] = organizationId;
   let res;
   try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const sent = file !== undefined ? file.data : body === undefined ? undefined : JSON.stringify(body);
+    res = await fetch(path, { method, headers, body: sent });
   } catch {
     throw new ApiError(0, 'network', 'Could not reach the server. Check your connection and try again.');
   }
@@ -82,6 +85,11 @@ export const api = {
   reprocess: (id) => request('POST', `${vid(id)}/reprocess`),
   // A link that plays the video without a session for `expiresIn` seconds.
   playbackUrl: (id, expiresIn) => request('POST', `${vid(id)}/playback-url`, { body: { expiresIn } }),
+  captions: (id) => request('GET', `${vid(id)}/captions`),
+  // `file`: {data: Blob or string, type: 'text/vtt' | 'application/x-subrip'}; adds or replaces.
+  putCaptions: (id, language, label, file) =>
+    request('PUT', `${vid(id)}/captions/${encodeURIComponent(language)}${label ? `?label=${encodeURIComponent(label)}` : ''}`, { file }),
+  deleteCaptions: (id, language) => request('DELETE', `${vid(id)}/captions/${encodeURIComponent(language)}`),
 };
 
 // Stream URLs, for <video>, <img> and hls.js (authorized by the cookie).

@@ -8,8 +8,40 @@ import { navigate } from '../router.js';
 import { statusText, processingBar } from './library.js';
 import { openShareDialog, VISIBILITY } from './share.js';
 
-// Plays `video` in the <video> element; returns a function that stops it.
-async function attachPlayer(el, video) {
+// The MP4 shows captions through <track>s.
+function addTracks(el, captions) {
+  if (el.querySelector('track')) return;
+  for (const c of captions) el.append(h('track', { kind: 'subtitles', src: c.url, srclang: c.language, label: c.label }));
+}
+
+// Shows the captions in `language` ('' for none): hls.js's subtitle track, or the <track>.
+function showCaptions(el, player, language) {
+  el.dataset.captions = language;
+  const hls = player.hls;
+  if (hls) {
+    const index = hls.subtitleTracks.findIndex((t) => t.lang === language);
+    hls.subtitleDisplay = index >= 0;
+    hls.subtitleTrack = index;
+    return;
+  }
+  for (const t of el.textTracks) {
+    if (t.kind === 'subtitles' || t.kind === 'captions') t.mode = language && t.language === language ? 'showing' : 'disabled';
+  }
+}
+
+// The CC menu: off, or one of the captions.
+function captionMenu(el, player, captions) {
+  if (!captions.length) return null;
+  const menu = h('select', { class: 'cc-menu', 'aria-label': 'Subtitles', title: 'Subtitles' },
+    h('option', { value: '' }, 'CC off'),
+    captions.map((c) => h('option', { value: c.language }, c.label)));
+  menu.addEventListener('change', () => showCaptions(el, player, menu.value));
+  return menu;
+}
+
+// Plays `video` in the <video> element with its `captions`; returns a
+// function that stops it. `player.hls` is hls.js while it plays.
+async function attachPlayer(el, video, captions, player) {
   // hls.js plays HLS through MediaSource; without it, the MP4 (ranges) does.
   if (window.MediaSource) {
     try {
@@ -21,12 +53,19 @@ async function attachPlayer(el, video) {
   const Hls = window.Hls;
   if (Hls?.isSupported()) {
     let hls = new Hls();
+    player.hls = hls;
+    hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, () => {
+      if (el.dataset.captions) showCaptions(el, player, el.dataset.captions);
+    });
     hls.on(Hls.Events.ERROR, (_, data) => {
       if (!data.fatal || !hls) return;
       hls.destroy();
       hls = null;
+      player.hls = null;
       el.dataset.source = 'mp4';
       el.src = media.mp4(video.id);
+      addTracks(el, captions);
+      if (el.dataset.captions) showCaptions(el, player, el.dataset.captions);
     });
     el.dataset.source = 'hls';
     hls.loadSource(media.hls(video.id));
@@ -35,7 +74,70 @@ async function attachPlayer(el, video) {
   }
   el.dataset.source = 'mp4';
   el.src = media.mp4(video.id);
+  addTracks(el, captions);
   return () => el.removeAttribute('src');
+}
+
+// The captions section (members): the list, with Delete, and an upload form.
+function captionsSection(video, onChange) {
+  const message = messageBox();
+  const list = h('ul', { class: 'captions-list' });
+  const language = h('input', { id: 'caption-language', name: 'language', required: true, maxlength: 35, placeholder: 'en, pt-BR…', pattern: '[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*' });
+  const label = h('input', { id: 'caption-label', name: 'label', maxlength: 100, placeholder: 'English' });
+  const file = h('input', { id: 'caption-file', name: 'file', type: 'file', required: true, accept: '.vtt,.srt,text/vtt,application/x-subrip' });
+  const save = h('button', { type: 'submit', class: 'btn' }, 'Upload captions');
+  const form = h('form', { class: 'form captions-form' },
+    h('div', { class: 'field' }, h('label', { for: 'caption-language' }, 'Language'), language),
+    h('div', { class: 'field' }, h('label', { for: 'caption-label' }, 'Label'), label),
+    h('div', { class: 'field' }, h('label', { for: 'caption-file' }, 'WebVTT or SRT file (2 MiB at most)'), file),
+    h('div', { class: 'actions' }, save));
+
+  async function refresh() {
+    try {
+      const { captions } = await api.captions(video.id);
+      list.replaceChildren(...captions.map((c) => h('li', {},
+        h('span', {}, `${c.label} (${c.language})`), ' ',
+        h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Delete the ${c.label} captions`, onclick: (e) => remove(e, c) }, 'Delete'))));
+      if (!captions.length) list.replaceChildren(h('li', { class: 'muted small' }, 'No captions yet.'));
+    } catch (error) {
+      message.show(error.message);
+    }
+  }
+
+  async function remove(e, c) {
+    e.target.disabled = true;
+    try {
+      await api.deleteCaptions(video.id, c.language);
+      await refresh();
+      onChange();
+    } catch (error) {
+      message.show(error.message);
+      e.target.disabled = false;
+    }
+  }
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    message.clear();
+    const chosen = file.files[0];
+    if (!chosen) return;
+    save.disabled = true;
+    try {
+      const type = /\.srt$/i.test(chosen.name) ? 'application/x-subrip' : 'text/vtt';
+      await api.putCaptions(video.id, language.value.trim(), label.value.trim(), { data: chosen, type });
+      form.reset();
+      message.show('Captions saved.', 'success');
+      await refresh();
+      onChange();
+    } catch (error) {
+      message.show(error.message);
+    } finally {
+      save.disabled = false;
+    }
+  });
+  refresh();
+  return h('section', { class: 'card', 'aria-labelledby': 'captions-heading' },
+    h('h2', { id: 'captions-heading' }, 'Captions'), message.el, list, form);
 }
 
 function frameStrip(el, video) {
@@ -128,7 +230,12 @@ export function renderPlayer(main, { id }) {
       strip.replaceChildren(frameStrip(el, video) ?? '');
       let cancelled = false;
       stopPlayer = () => { cancelled = true; };
-      attachPlayer(el, video).then((stop) => {
+      const player = { hls: null };
+      api.captions(video.id).then((r) => r.captions, () => []).then(async (captions) => {
+        if (cancelled) return;
+        const menu = captionMenu(el, player, captions);
+        if (menu) stage.append(menu);
+        const stop = await attachPlayer(el, video, captions, player);
         if (cancelled) stop();
         else stopPlayer = stop;
       });
@@ -198,7 +305,9 @@ export function renderPlayer(main, { id }) {
       actions.replaceChildren(h('h2', {}, 'Delete'),
         h('p', { class: 'muted small' }, 'Removes the video and its files for everyone.'),
         h('button', { type: 'button', class: 'btn btn-danger', onclick: remove }, 'Delete video'));
-      side.append(editForm(video), actions);
+      side.append(editForm(video), captionsSection(video, () => {
+        if (video.status === 'ready') showStage();  // the player picks the change up
+      }), actions);
     }
     main.replaceChildren(back, h('div', { class: 'player-layout' },
       h('div', { class: 'player-main' }, stage, strip, h('div', { class: 'player-head' }, heading, share), meta, description),
