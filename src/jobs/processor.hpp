@@ -1,6 +1,6 @@
 // The processing side of reel: workers that claim `process_video` jobs
 // from the durable queue in the database, hold them with a lease they
-// heartbeat, and run the pipeline (probe → poster → MP4 + HLS) in ffmpeg
+// heartbeat, and run the pipeline (probe → poster → MP4 + HLS + storyboard) in ffmpeg
 // child processes. Coroutines on the loop thread; the heavy work is in the
 // children, the blocking file work on the pool.
 #pragma once
