@@ -49,7 +49,8 @@ storyboard_plan plan_storyboard(const probe_result& p) {
     plan.tile_height = k_max_tile_height;
     plan.tile_width = even_pixels(static_cast<double>(k_max_tile_height) * w / h);
   }
-  plan.tiles = std::max(1, static_cast<int>(std::ceil(duration / plan.interval_sec - 1e-9)));
+  // A last stretch under a millisecond (a WebVTT timestamp's unit) gets no tile of its own.
+  plan.tiles = std::max(1, static_cast<int>(std::ceil((duration - 0.001) / plan.interval_sec)));
   plan.columns = std::min(k_max_columns, plan.tiles);
   plan.rows = std::min(k_max_rows, (plan.tiles + plan.columns - 1) / plan.columns);
   return plan;

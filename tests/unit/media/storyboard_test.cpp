@@ -109,6 +109,18 @@ TEST(plan_storyboard, sheets_hold_up_to_ten_by_ten_and_shrink_for_few_tiles) {
   EXPECT_EQ(longest.sheets(), 22);
 }
 
+TEST(plan_storyboard, a_last_stretch_under_a_millisecond_gets_no_tile_so_no_cue_is_empty) {
+  EXPECT_EQ(plan_storyboard(probe(4.0004, 320, 240)).tiles, 2);
+  EXPECT_EQ(plan_storyboard(probe(4.0011, 320, 240)).tiles, 3);
+  EXPECT_EQ(plan_storyboard(probe(0, 320, 240)).tiles, 1);
+  for (double d : {4.0004, 4.0011, 0.0, 0.0004}) {
+    auto plan = plan_storyboard(probe(d, 320, 240));
+    auto cues = parse(storyboard_vtt(plan, d, plan.sheets()));
+    ASSERT_EQ(static_cast<int>(cues.size()), plan.tiles);
+    for (const auto& c : cues) EXPECT_GT(c.end, c.start) << d;
+  }
+}
+
 TEST(storyboard_filter, pads_samples_scales_cuts_and_tiles) {
   auto plan = plan_storyboard(probe(7, 320, 240));
   EXPECT_EQ(storyboard_filter(plan),
