@@ -168,10 +168,11 @@ TEST(storyboard_vtt, cues_cover_the_duration_contiguously_and_lie_inside_their_s
 }
 
 TEST(storyboard_vtt, tiles_run_left_to_right_then_down_then_to_the_next_sheet) {
-  auto plan = plan_storyboard(probe(250, 320, 240));  // 2 s, 125 tiles: 10×10, 2 sheets
-  ASSERT_EQ(plan.tiles, 125);
-  auto cues = parse(storyboard_vtt(plan, 250, plan.sheets()));
-  ASSERT_EQ(cues.size(), 125u);
+  auto plan = plan_storyboard(probe(240, 320, 240));  // 2 s, 120 tiles: 10×10, 2 sheets
+  ASSERT_EQ(plan.tiles, 120);
+  ASSERT_EQ(plan.sheets(), 2);
+  auto cues = parse(storyboard_vtt(plan, 240, plan.sheets()));
+  ASSERT_EQ(cues.size(), 120u);
   EXPECT_EQ(cues[0].x, 0);
   EXPECT_EQ(cues[1].x, 160);
   EXPECT_EQ(cues[10].x, 0);
@@ -182,17 +183,17 @@ TEST(storyboard_vtt, tiles_run_left_to_right_then_down_then_to_the_next_sheet) {
   EXPECT_EQ(cues[100].sprite, "sprite-002.jpg");
   EXPECT_EQ(cues[100].x, 0);
   EXPECT_EQ(cues[100].y, 0);
-  EXPECT_EQ(storyboard_vtt(plan, 250, 2).substr(0, 67),
+  EXPECT_EQ(storyboard_vtt(plan, 240, 2).substr(0, 67),
             "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nstoryboard/sprite-001.jpg#xywh=0,0,160,120\n");
 }
 
 TEST(storyboard_vtt, sheets_not_written_are_left_out_and_the_last_cue_reaches_the_end) {
-  auto plan = plan_storyboard(probe(250, 320, 240));
-  auto cues = parse(storyboard_vtt(plan, 250, 1));
+  auto plan = plan_storyboard(probe(240, 320, 240));
+  auto cues = parse(storyboard_vtt(plan, 240, 1));
   ASSERT_EQ(cues.size(), 100u);
   EXPECT_NEAR(cues.back().start, 198, 1e-9);
-  EXPECT_NEAR(cues.back().end, 250, 1e-9);
-  EXPECT_EQ(storyboard_vtt(plan, 250, 0), "WEBVTT\n");
+  EXPECT_NEAR(cues.back().end, 240, 1e-9);
+  EXPECT_EQ(storyboard_vtt(plan, 240, 0), "WEBVTT\n");
 }
 
 TEST(add_query_to_storyboard, every_cue_uri_gets_the_parameter_before_its_fragment) {
