@@ -183,8 +183,8 @@ TEST(storyboard_vtt, tiles_run_left_to_right_then_down_then_to_the_next_sheet) {
   EXPECT_EQ(cues[100].sprite, "sprite-002.jpg");
   EXPECT_EQ(cues[100].x, 0);
   EXPECT_EQ(cues[100].y, 0);
-  EXPECT_EQ(storyboard_vtt(plan, 240, 2).substr(0, 67),
-            "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nstoryboard/sprite-001.jpg#xywh=0,0,160,120\n");
+  std::string first = "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nstoryboard/sprite-001.jpg#xywh=0,0,160,120\n\n";
+  EXPECT_EQ(storyboard_vtt(plan, 240, 2).substr(0, first.size()), first);
 }
 
 TEST(storyboard_vtt, sheets_not_written_are_left_out_and_the_last_cue_reaches_the_end) {
