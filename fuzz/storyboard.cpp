@@ -38,7 +38,7 @@ void check_plan(reel::fuzz::input& in) {
   FUZZ_CHECK(static_cast<int>(count(vtt, " --> ")) == plan.tiles);
   // The last cue's end is the duration (at least 1 ms), as a WebVTT timestamp.
   long long ms = std::llround(std::max(p.duration_sec, 0.001) * 1000);
-  char end[32];
+  char end[96];
   std::snprintf(end, sizeof end, " --> %02lld:%02lld:%02lld.%03lld\n", ms / 3'600'000, ms / 60'000 % 60, ms / 1000 % 60,
                 ms % 1000);
   FUZZ_CHECK(vtt.find(end) != std::string::npos);
