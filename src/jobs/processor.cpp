@@ -141,7 +141,7 @@ std::string write_master_playlist(const fs::path& work, const std::vector<media:
 }
 
 // Blocking (pool). Writes the storyboard's WebVTT into `work`/storyboard
-// for the sheets the transcode wrote there (sprite-001.jpg, ... in order).
+// for the sheets made there (sprite-001.jpg, ... in order), and removes the tiles.
 // Throws std::runtime_error when it wrote none.
 void write_storyboard_vtt(const fs::path& work, const media::probe_result& probe) {
   media::storyboard_plan plan = media::plan_storyboard(probe);
@@ -149,6 +149,7 @@ void write_storyboard_vtt(const fs::path& work, const media::probe_result& probe
   int sheets = 0;
   while (sheets < plan.sheets() && fs::exists(dir / media::sprite_name(sheets + 1))) ++sheets;
   if (sheets == 0) throw std::runtime_error("the transcode wrote no storyboard");
+  fs::remove(dir / media::k_storyboard_tiles);  // the sheets hold them now
   storage::write_file_atomic(dir / media::k_storyboard_vtt, media::storyboard_vtt(plan, probe.duration_sec, sheets));
 }
 
@@ -494,6 +495,7 @@ asio::awaitable<void> processor::process_video(job_run& run) {
   ladder renditions = media::plan_ladder(probe);
   co_await transcode(run, probe, renditions);
   co_await check_output_durations(run, probe, renditions);
+  co_await make_storyboard_sheets(run, probe);
   std::string renditions_json = co_await install_outputs(run, probe, renditions);
   co_await record_ready(run, probe, renditions, renditions_json);
 }
@@ -616,6 +618,16 @@ asio::awaitable<void> processor::run_progress_reporter(job_run& run, transcode_p
       co_await report_progress(run, k_transcode_stage, percent, false);
     }
   }
+}
+
+asio::awaitable<void> processor::make_storyboard_sheets(job_run& run, const media::probe_result& probe) {
+  const std::string dir = (run.work / media::k_storyboard_dir).string();
+  auto argv = media::sheets_command(tools_, media::plan_storyboard(probe), dir);
+  const std::function<void(std::string_view)> no_output;
+  run.child = std::make_shared<media::child_process>(io_.get_executor(), settings_.child_limits);
+  auto result = co_await run.child->run(argv, no_output, k_poster_timeout);
+  run.check();
+  if (!result.ok()) fail_run(media::step::transcode, result, run.job.id, run.video_id, run.dir);
 }
 
 asio::awaitable<void> processor::check_output_durations(job_run& run, const media::probe_result& probe,

@@ -318,9 +318,10 @@ std::vector<std::string> transcode_command(const paths& tools, const std::string
   a.insert(a.end(), {"-f", "hls", "-hls_time", "4", "-hls_playlist_type", "vod", "-hls_flags", "independent_segments",
                      "-hls_segment_type", "mpegts", "-hls_segment_filename", work_dir + "/hls/%v/seg_%03d.ts",
                      "-var_stream_map", stream_map, work_dir + "/hls/%v/index.m3u8"});
-  // The storyboard's sprite sheets, each frame of the branch one JPEG.
-  a.insert(a.end(), {"-map", "[vsb]", "-fps_mode", "passthrough", "-c:v", "mjpeg", "-threads", threads, "-q:v", "5",
-                     "-f", "image2", work_dir + "/" + std::string(k_storyboard_dir) + "/sprite-%03d.jpg"});
+  // The storyboard's tiles, one MJPEG stream (media/storyboard: sheets_command tiles them).
+  a.insert(a.end(),
+           {"-map", "[vsb]", "-fps_mode", "passthrough", "-c:v", "mjpeg", "-threads", threads, "-q:v", "2", "-f",
+            "mjpeg", work_dir + "/" + std::string(k_storyboard_dir) + "/" + std::string(k_storyboard_tiles)});
   a.insert(a.end(), {"-progress", "pipe:1", "-nostats"});
   return a;
 }

@@ -61,8 +61,35 @@ std::string storyboard_filter(const storyboard_plan& plan) {
   std::string padding = std::to_string(2 * plan.interval_sec);
   return "tpad=stop_mode=clone:stop_duration=" + padding + ",fps=1/" + interval +
          ",scale=" + std::to_string(plan.tile_width) + ":" + std::to_string(plan.tile_height) +
-         ",trim=end_frame=" + std::to_string(plan.tiles) + ",tile=" + std::to_string(plan.columns) + "x" +
-         std::to_string(plan.rows);
+         ",trim=end_frame=" + std::to_string(plan.tiles);
+}
+
+std::vector<std::string> sheets_command(const paths& tools, const storyboard_plan& plan,
+                                        const std::string& storyboard_dir) {
+  std::string tile = "tile=" + std::to_string(plan.columns) + "x" + std::to_string(plan.rows);
+  return {tools.ffmpeg,
+          "-hide_banner",
+          "-nostdin",
+          "-v",
+          "error",
+          "-y",
+          "-protocol_whitelist",
+          "file",
+          "-f",
+          "mjpeg",
+          "-i",
+          storyboard_dir + "/" + std::string(k_storyboard_tiles),
+          "-vf",
+          tile,
+          "-fps_mode",
+          "passthrough",
+          "-c:v",
+          "mjpeg",
+          "-q:v",
+          "5",
+          "-f",
+          "image2",
+          storyboard_dir + "/sprite-%03d.jpg"};
 }
 
 std::string sprite_name(int sheet) {

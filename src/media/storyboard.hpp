@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace reel::media {
 
@@ -34,13 +35,24 @@ storyboard_plan plan_storyboard(const probe_result& p);
 // The filter chain of the storyboard branch of the transcode: the end is
 // padded with the last picture for two intervals (so a tile exists for
 // every interval, even the last short one, and for a video stream up to 1.5
-// intervals shorter than the probed duration), one frame every interval, scaled to the tile, cut to
-// exactly `tiles` frames, tiled into sheets.
+// intervals shorter than the probed duration), one frame every interval,
+// scaled to the tile, cut to exactly `tiles` frames. The transcode writes
+// them as one MJPEG stream (k_storyboard_tiles); sheets_command tiles them.
+// (Tiling in the transcode itself would hold back every output until the
+// first sheet is full: ffmpeg writes nothing, progress included, until each
+// output has its first frame, and queues the rest in memory meanwhile.)
 std::string storyboard_filter(const storyboard_plan& plan);
+
+// The ffmpeg run that turns the tiles the transcode wrote into the sheets
+// (`storyboard_dir`/sprite-NNN.jpg): it decodes only the small JPEG tiles,
+// not the video again. Local files only.
+std::vector<std::string> sheets_command(const paths& tools, const storyboard_plan& plan,
+                                        const std::string& storyboard_dir);
 
 // The directory (in the work and in the video's directory) and the names.
 inline constexpr std::string_view k_storyboard_dir = "storyboard";
 inline constexpr std::string_view k_storyboard_vtt = "storyboard.vtt";
+inline constexpr std::string_view k_storyboard_tiles = "tiles.mjpeg";  // in the work only
 // "sprite-001.jpg" for sheet 1 (sheets count from 1, as ffmpeg's image2 does).
 std::string sprite_name(int sheet);
 // The sheet number of a sprite name ("sprite-001.jpg" → 1): exactly

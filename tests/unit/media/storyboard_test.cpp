@@ -121,10 +121,37 @@ TEST(plan_storyboard, a_last_stretch_under_a_millisecond_gets_no_tile_so_no_cue_
   }
 }
 
-TEST(storyboard_filter, pads_samples_scales_cuts_and_tiles) {
+TEST(storyboard_filter, pads_samples_scales_and_cuts) {
   auto plan = plan_storyboard(probe(7, 320, 240));
-  EXPECT_EQ(storyboard_filter(plan),
-            "tpad=stop_mode=clone:stop_duration=4,fps=1/2,scale=160:120,trim=end_frame=4,tile=4x1");
+  EXPECT_EQ(storyboard_filter(plan), "tpad=stop_mode=clone:stop_duration=4,fps=1/2,scale=160:120,trim=end_frame=4");
+}
+
+TEST(sheets_command, tiles_the_transcodes_tiles_into_numbered_sheets_from_local_files_only) {
+  auto plan = plan_storyboard(probe(600, 1280, 720));  // 6 s, 100 tiles
+  auto argv = sheets_command({"/bin/ffmpeg", "/bin/ffprobe"}, plan, "/w/storyboard");
+  EXPECT_EQ(argv, (std::vector<std::string>{"/bin/ffmpeg",
+                                            "-hide_banner",
+                                            "-nostdin",
+                                            "-v",
+                                            "error",
+                                            "-y",
+                                            "-protocol_whitelist",
+                                            "file",
+                                            "-f",
+                                            "mjpeg",
+                                            "-i",
+                                            "/w/storyboard/tiles.mjpeg",
+                                            "-vf",
+                                            "tile=10x10",
+                                            "-fps_mode",
+                                            "passthrough",
+                                            "-c:v",
+                                            "mjpeg",
+                                            "-q:v",
+                                            "5",
+                                            "-f",
+                                            "image2",
+                                            "/w/storyboard/sprite-%03d.jpg"}));
 }
 
 TEST(sprite_name, one_spelling_per_sheet_and_nothing_else) {
