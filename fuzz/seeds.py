@@ -26,6 +26,15 @@ seeds = {
       b"\x02#EXT-X-MEDIA:TYPE=SUBTITLES,URI=\"subs/en.m3u8\",XURI=\"a\",URI=\"\n#EXT-X-BAR:URI=\"open\n  \t\n",
       b"\x00\n\n\r\r\n#\nURI=\"x\"",
   ],
+  "storyboard": [
+      u16(1920) + u16(1080) + (7000).to_bytes(4, "big") + b"sprite-001.jpg\x00\x01"
+      b"WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nstoryboard/sprite-001.jpg#xywh=0,0,160,90\n",
+      u16(272) + u16(480) + (250000).to_bytes(4, "big") + b"sprite-0001.jpg\x00\x00"
+      b"WEBVTT\r\n\r\nNOTE a --> b\r\nnot a cue\r\n\r\n1\r\n00:00:02.000 --> 00:00:04.000 align:start\r\n"
+      b"a?x=1#f\r\nb?\r\n",
+      u16(2) + u16(8000) + (0).to_bytes(4, "big") + b"../sprite-001.jpg\x00\x02\n-->\n\n-->\nx#y#z\n-->",
+      u16(0) + u16(0) + b"\xff\xff\xff\xff" + b"sprite-1000.jpg",
+  ],
   "range": [b"\x00" + u16(1000) + b"\x0f" + h for h in (
       b"bytes=0-99", b"bytes=-500", b"bytes=900-", b"bytes=0-0,-1", b"bytes=0-99, 200-299 ,400-",
       b"Bytes = 5-10", b"bytes=1000-", b"bytes=abc", b"items=0-1", b"bytes=500-100", b"bytes=,,,0-1,")]

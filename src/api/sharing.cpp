@@ -93,12 +93,14 @@ std::string player_html(const context& ctx, const model::video& v, const std::op
   bool muted = ctx.query("muted").value_or("") == "1";
   return "<video id=\"player\" class=\"player\" controls playsinline preload=\"metadata\" poster=\"" +
          html_escape(poster_path(v.id, token)) + "\" data-hls=\"" + html_escape(stream + "/hls/master.m3u8" + q) +
-         "\" data-mp4=\"" + html_escape(stream + "/video" + q) + "\" data-autoplay=\"" + (autoplay ? "1" : "0") +
+         "\" data-mp4=\"" + html_escape(stream + "/video" + q) + "\" data-storyboard=\"" +
+         html_escape(stream + "/storyboard.vtt" + q) + "\" data-autoplay=\"" + (autoplay ? "1" : "0") +
          "\" data-muted=\"" + (muted ? "1" : "0") + "\" aria-label=\"" + html_escape(v.title) + "\"></video>";
 }
 
 constexpr std::string_view k_player_head =
     "<script src=\"/static/vendor/hls.min.js\" defer></script>\n"
+    "<script src=\"/static/storyboard.js\" defer></script>\n"
     "<script src=\"/static/embed.js\" defer></script>\n";
 
 // GET/HEAD /embed/:id[?token=&autoplay=1&muted=1]

@@ -13,6 +13,7 @@
 #include "http/file_response.hpp"
 #include "media/ffmpeg.hpp"
 #include "media/hls_playlist.hpp"
+#include "media/storyboard.hpp"
 #include "storage/blobs.hpp"
 
 #include <cmath>
@@ -171,6 +172,54 @@ asio::awaitable<response> thumbnail(video_api& api, context& ctx) {
   co_return res;
 }
 
+// GET/HEAD /api/stream/:id/storyboard.vtt: the storyboard's cues; played by
+// a link, every sprite URI in it carries the link. 404 for a video made
+// before storyboards (until it is reprocessed).
+asio::awaitable<response> storyboard_vtt(video_api& api, context& ctx) {
+  auto token = playback_token(ctx);
+  auto access = viewer_access_of(ctx, token);
+  auto play = co_await api.videos.playable(access, ctx.params.at("id"));
+  auto path = api.files.video_dir(play.video.organization_id, play.video.id) / media::k_storyboard_dir /
+              media::k_storyboard_vtt;
+  constexpr std::string_view vtt_type = "text/vtt; charset=utf-8";
+  response res;
+  if (play.by == domain::granted_by::link) {
+    auto read_job = [&path]() -> std::optional<std::string> { return storage::read_small_file(path, 1 << 20); };
+    auto text = co_await api.pool.offload(read_job);
+    if (!text) throw error(errc::not_found, "This video has no storyboard.");
+    res = http::text_response(status::ok, media::add_query_to_storyboard(*text, "token=" + *token), vtt_type);
+    res.set(http::field::cache_control, "private, no-store");
+  } else {
+    http::file_options options;
+    options.content_type = vtt_type;
+    bool found = true;
+    try {
+      res = co_await http::serve_file(ctx, api.pool, path, options);
+    } catch (const error& e) {
+      if (e.code() != errc::not_found) throw;
+      found = false;
+    }
+    if (!found) throw error(errc::not_found, "This video has no storyboard.");
+  }
+  open_to_any_site(res, play.by);
+  co_return res;
+}
+
+// GET/HEAD /api/stream/:id/storyboard/<sprite-NNN.jpg>: a sheet of tiles.
+asio::awaitable<response> storyboard_sprite(video_api& api, context& ctx) {
+  const std::string& name = ctx.params.at("name");
+  auto token = playback_token(ctx);
+  auto access = viewer_access_of(ctx, token);
+  if (!media::parse_sprite_name(name)) throw error(errc::not_found, "No such file.");
+  auto play = co_await api.videos.playable(access, ctx.params.at("id"));
+  auto path = api.files.video_dir(play.video.organization_id, play.video.id) / media::k_storyboard_dir / name;
+  http::file_options options;
+  options.content_type = "image/jpeg";
+  response res = co_await http::serve_file(ctx, api.pool, path, options);
+  open_to_any_site(res, play.by);
+  co_return res;
+}
+
 }  // namespace
 
 void add_stream_routes(http::router& r, const guard& g, video_api& api) {
@@ -179,6 +228,8 @@ void add_stream_routes(http::router& r, const guard& g, video_api& api) {
   r.add(verb::get, "/api/stream/:id/video", g.viewer(h(stream_video)));
   r.add(verb::get, "/api/stream/:id/hls/*", g.viewer(h(stream_hls)));
   r.add(verb::get, "/api/stream/:id/thumbnail.jpg", g.viewer(h(thumbnail)));
+  r.add(verb::get, "/api/stream/:id/storyboard.vtt", g.viewer(h(storyboard_vtt)));
+  r.add(verb::get, "/api/stream/:id/storyboard/:name", g.viewer(h(storyboard_sprite)));
 }
 
 }  // namespace reel::api

@@ -246,6 +246,7 @@ asio::awaitable<response> make_playback_url(video_api& api, context& ctx) {
                    {"url", base + "/video" + query},
                    {"hlsUrl", base + "/hls/master.m3u8" + query},
                    {"thumbnailUrl", base + "/thumbnail.jpg" + query},
+                   {"storyboardUrl", base + "/storyboard.vtt" + query},
                    {"embedUrl", "/embed/" + id + query},
                    {"shareUrl", "/v/" + id + query}};
   co_return no_store(http::json_response(status::created, out));

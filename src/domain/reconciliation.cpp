@@ -7,6 +7,7 @@
 #include "db/videos.hpp"
 #include "domain/processing.hpp"
 #include "jobs/processor.hpp"
+#include "media/storyboard.hpp"
 #include "model/events.hpp"
 #include "storage/blobs.hpp"
 
@@ -90,6 +91,16 @@ storage_scan scan_storage(const fs::path& root, std::chrono::seconds grace) {
   return out;
 }
 
+// Whether a video's storyboard is there in part: its directory without its
+// WebVTT or its first sheet. A video processed before storyboards has no
+// directory at all: that is not missing outputs (it would reprocess every
+// such video at once); it gets one when reprocessed.
+bool storyboard_broken(const fs::path& video_dir) {
+  auto dir = video_dir / media::k_storyboard_dir;
+  if (missing(dir)) return false;
+  return missing(dir / media::k_storyboard_vtt) || missing(dir / media::sprite_name(1));
+}
+
 // Blocking (pool). The rows whose files are gone: an original for any
 // video not failed; the outputs of a ready one.
 std::vector<row_problem> check_rows(const storage::layout& files, const std::vector<model::video>& rows) {
@@ -99,7 +110,7 @@ std::vector<row_problem> check_rows(const storage::layout& files, const std::vec
     auto dir = files.video_dir(v.organization_id, v.id);
     row_problem p{v, missing(dir / "original"), false};
     if (v.status == model::video_status::ready)
-      p.outputs_missing = missing(dir / "video.mp4") || missing(dir / "hls" / "master.m3u8");
+      p.outputs_missing = missing(dir / "video.mp4") || missing(dir / "hls" / "master.m3u8") || storyboard_broken(dir);
     bool broken = v.status == model::video_status::ready ? p.outputs_missing : p.original_missing;
     if (broken) out.push_back(std::move(p));
   }

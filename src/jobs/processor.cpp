@@ -5,6 +5,7 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "media/failure.hpp"
+#include "media/storyboard.hpp"
 #include "model/events.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -139,12 +140,27 @@ std::string write_master_playlist(const fs::path& work, const std::vector<media:
   return json::serialize(renditions);
 }
 
+// Blocking (pool). Writes the storyboard's WebVTT into `work`/storyboard
+// for the sheets made there (sprite-001.jpg, ... in order), and removes the tiles.
+// Throws std::runtime_error when it wrote none.
+void write_storyboard_vtt(const fs::path& work, const media::probe_result& probe) {
+  media::storyboard_plan plan = media::plan_storyboard(probe);
+  fs::path dir = work / media::k_storyboard_dir;
+  int sheets = 0;
+  while (sheets < plan.sheets() && fs::exists(dir / media::sprite_name(sheets + 1))) ++sheets;
+  if (sheets == 0) throw std::runtime_error("the transcode wrote no storyboard");
+  fs::remove(dir / media::k_storyboard_tiles);  // the sheets hold them now
+  storage::write_file_atomic(dir / media::k_storyboard_vtt, media::storyboard_vtt(plan, probe.duration_sec, sheets));
+}
+
 // Blocking (pool). Moves the outputs from `work` into the video's
 // directory `dir`, replacing those of any earlier processing.
 void move_outputs_into_place(const fs::path& work, const fs::path& dir) {
   storage::remove_tree(dir / "hls");
   storage::remove_tree(dir / "thumbs");
+  storage::remove_tree(dir / media::k_storyboard_dir);
   fs::rename(work / "hls", dir / "hls");
+  fs::rename(work / media::k_storyboard_dir, dir / media::k_storyboard_dir);
   fs::rename(work / "video.mp4", dir / "video.mp4");
   fs::rename(work / "poster.jpg", dir / "poster.jpg");
   fault::crash_point("job:outputs-placed");  // tests: outputs in place, the row not yet ready
@@ -475,10 +491,11 @@ asio::awaitable<void> processor::process_video(job_run& run) {
   co_await begin_processing(run);
   media::probe_result probe = co_await probe_source(run);
   co_await make_poster(run, probe);
-  // One decode makes the faststart MP4 and every HLS rendition.
+  // One decode makes the faststart MP4, every HLS rendition and the storyboard.
   ladder renditions = media::plan_ladder(probe);
   co_await transcode(run, probe, renditions);
   co_await check_output_durations(run, probe, renditions);
+  co_await make_storyboard_sheets(run, probe);
   std::string renditions_json = co_await install_outputs(run, probe, renditions);
   co_await record_ready(run, probe, renditions, renditions_json);
 }
@@ -512,6 +529,7 @@ asio::awaitable<void> processor::begin_processing(job_run& run) {
     storage::remove_tree(work);
     fs::create_directory(work);
     fs::create_directory(work / "hls");
+    fs::create_directory(work / media::k_storyboard_dir);
     return true;
   };
   bool prepared = false;
@@ -602,6 +620,16 @@ asio::awaitable<void> processor::run_progress_reporter(job_run& run, transcode_p
   }
 }
 
+asio::awaitable<void> processor::make_storyboard_sheets(job_run& run, const media::probe_result& probe) {
+  const std::string dir = (run.work / media::k_storyboard_dir).string();
+  auto argv = media::sheets_command(tools_, media::plan_storyboard(probe), dir);
+  const std::function<void(std::string_view)> no_output;
+  run.child = std::make_shared<media::child_process>(io_.get_executor(), settings_.child_limits);
+  auto result = co_await run.child->run(argv, no_output, k_poster_timeout);
+  run.check();
+  if (!result.ok()) fail_run(media::step::transcode, result, run.job.id, run.video_id, run.dir);
+}
+
 asio::awaitable<void> processor::check_output_durations(job_run& run, const media::probe_result& probe,
                                                         const ladder& renditions) {
   std::string probe_json;
@@ -638,8 +666,9 @@ asio::awaitable<void> processor::check_output_durations(job_run& run, const medi
 asio::awaitable<std::string> processor::install_outputs(job_run& run, const media::probe_result& probe,
                                                         const ladder& renditions) {
   bool has_audio = probe.audio_codec.has_value();
-  auto finish_files = [&work = run.work, &dir = run.dir, &renditions, has_audio] {
+  auto finish_files = [&work = run.work, &dir = run.dir, &renditions, &probe, has_audio] {
     std::string renditions_json = write_master_playlist(work, renditions, has_audio);
+    write_storyboard_vtt(work, probe);
     move_outputs_into_place(work, dir);
     return renditions_json;
   };

@@ -1,6 +1,6 @@
 // The processing side of reel: workers that claim `process_video` jobs
 // from the durable queue in the database, hold them with a lease they
-// heartbeat, and run the pipeline (probe → poster → MP4 + HLS) in ffmpeg
+// heartbeat, and run the pipeline (probe → poster → MP4 + HLS + storyboard) in ffmpeg
 // child processes. Coroutines on the loop thread; the heavy work is in the
 // children, the blocking file work on the pool.
 #pragma once
@@ -118,6 +118,9 @@ class processor {
   boost::asio::awaitable<void> make_poster(job_run& run, const media::probe_result& probe);
   boost::asio::awaitable<void> transcode(job_run& run, const media::probe_result& probe, const ladder& renditions);
   boost::asio::awaitable<void> run_progress_reporter(job_run& run, transcode_progress& progress);
+  // The storyboard's sheets, from the tiles the transcode wrote (a second,
+  // small ffmpeg run that decodes only those tiles).
+  boost::asio::awaitable<void> make_storyboard_sheets(job_run& run, const media::probe_result& probe);
   // The outputs (the MP4, probed, and each HLS rendition's total) against
   // the probed duration: a short one fails, permanently, in words.
   boost::asio::awaitable<void> check_output_durations(job_run& run, const media::probe_result& probe,

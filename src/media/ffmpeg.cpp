@@ -1,5 +1,7 @@
 #include "media/ffmpeg.hpp"
 
+#include "media/storyboard.hpp"
+
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
@@ -274,11 +276,11 @@ std::vector<std::string> transcode_command(const paths& tools, const std::string
   add_input_guards(a, p.format_name);
   a.insert(a.end(), {"-threads", threads, "-t", fmt(l.max_seconds), "-i", input});
 
-  // One decode, split for every encoded output.
-  std::string graph = "[0:v:0]split=" + std::to_string(n + (remux ? 0 : 1));
+  // One decode, split for every encoded output and the storyboard.
+  std::string graph = "[0:v:0]split=" + std::to_string(n + (remux ? 0 : 1) + 1);
   for (std::size_t i = 0; i < n; ++i) graph += "[s" + std::to_string(i) + "]";
   if (!remux) graph += "[sm]";
-  graph += ";";
+  graph += "[sb];[sb]" + storyboard_filter(plan_storyboard(p)) + "[vsb];";
   for (std::size_t i = 0; i < n; ++i)
     graph += "[s" + std::to_string(i) + "]scale=" + std::to_string(ladder[i].width) + ":" +
              std::to_string(ladder[i].height) + ",format=yuv420p[v" + std::to_string(i) + "];";
@@ -319,6 +321,10 @@ std::vector<std::string> transcode_command(const paths& tools, const std::string
   a.insert(a.end(), {"-f", "hls", "-hls_time", "4", "-hls_playlist_type", "vod", "-hls_flags", "independent_segments",
                      "-hls_segment_type", "mpegts", "-hls_segment_filename", work_dir + "/hls/%v/seg_%03d.ts",
                      "-var_stream_map", stream_map, work_dir + "/hls/%v/index.m3u8"});
+  // The storyboard's tiles, one MJPEG stream (media/storyboard: sheets_command tiles them).
+  a.insert(a.end(),
+           {"-map", "[vsb]", "-fps_mode", "passthrough", "-c:v", "mjpeg", "-threads", threads, "-q:v", "2", "-f",
+            "mjpeg", work_dir + "/" + std::string(k_storyboard_dir) + "/" + std::string(k_storyboard_tiles)});
   a.insert(a.end(), {"-progress", "pipe:1", "-nostats"});
   return a;
 }

@@ -96,7 +96,10 @@ std::vector<std::string> frame_command(const paths& tools, const std::string& in
 
 // One ffmpeg run that decodes once and writes, into `work_dir`: the
 // faststart MP4 `video.mp4` (stream copy when can_remux, else encoded) and
-// the HLS renditions `hls/<name>/index.m3u8` + `seg_NNN.ts` (4 s segments).
+// the HLS renditions `hls/<name>/index.m3u8` + `seg_NNN.ts` (4 s segments),
+// and the storyboard's tiles `storyboard/tiles.mjpeg` (media/storyboard;
+// the directory must exist). The video is decoded even when the MP4 is a
+// copy (the ladder is always encoded), so the storyboard costs no decode.
 // The input is opened as the probed format and read for at most
 // `l.max_seconds`; decoders and encoders use at most k_ffmpeg_threads
 // threads each, so that memory does not grow with the machine's CPUs.

@@ -61,6 +61,7 @@ boost::json::object video_json(const video& v) {
   o["thumbnailUrl"] = ready ? boost::json::value(base + "/thumbnail.jpg") : boost::json::value(nullptr);
   o["streamUrl"] = ready ? boost::json::value(base + "/video") : boost::json::value(nullptr);
   o["hlsUrl"] = ready ? boost::json::value(base + "/hls/master.m3u8") : boost::json::value(nullptr);
+  o["storyboardUrl"] = ready ? boost::json::value(base + "/storyboard.vtt") : boost::json::value(nullptr);
   o["createdBy"] = nullable(v.created_by);
   o["createdAt"] = v.created_at;
   o["updatedAt"] = v.updated_at;

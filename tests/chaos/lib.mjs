@@ -294,7 +294,7 @@ export function databaseProblems(dataDir) {
 
 // ------------------------------------------------------------------ invariants
 
-const VIDEO_OUTPUTS = ['video.mp4', 'poster.jpg', 'hls/master.m3u8'];
+const VIDEO_OUTPUTS = ['video.mp4', 'poster.jpg', 'hls/master.m3u8', 'storyboard/storyboard.vtt', 'storyboard/sprite-001.jpg'];
 
 // Files without rows and rows without files under the data directory, in
 // words ([] when they agree). A video directory needs its row (same

@@ -2,7 +2,9 @@
 // hls.js where MediaSource exists, native HLS (Safari), else the MP4. The
 // server puts what it needs in the <video>'s data- attributes (the pages'
 // policy allows no inline script): data-hls, data-mp4 (with the playback
-// link's ?token= when there is one), data-autoplay and data-muted ("1").
+// link's ?token= when there is one), data-storyboard (the storyboard's
+// WebVTT, previews over a bar under the video: storyboard.js), data-autoplay
+// and data-muted ("1").
 // Captions: <track> elements on the MP4, hls.js's subtitle tracks on HLS,
 // and a CC menu choosing one (or none).
 // Keys: space or k play/pause, arrows seek 5 s, f fullscreen, m mute, c captions menu.
@@ -159,6 +161,13 @@
   if (data.muted === '1') video.muted = true;
   attach();
   loadCaptions();
+  if (window.reelStoryboard && data.storyboard) {
+    // On the share page, under the frame that holds the video; on the embed page, under the video.
+    const frame = video.parentElement && video.parentElement.classList.contains('frame') ? video.parentElement : video;
+    window.reelStoryboard.attach(video, data.storyboard, frame).then(function (bar) {
+      if (bar) document.body.classList.add('with-storyboard');
+    });
+  }
   if (data.autoplay === '1') {
     video.autoplay = true;
     video.play().catch(function () {});

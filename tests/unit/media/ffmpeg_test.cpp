@@ -134,7 +134,16 @@ TEST(transcode_command, one_decode_feeds_mp4_and_every_rung) {
   std::string all;
   for (auto& a : argv) all += a + " ";
   EXPECT_EQ(std::count(argv.begin(), argv.end(), "-i"), 1);
-  EXPECT_NE(all.find("split=3[s0][s1][sm]"), std::string::npos) << all;
+  EXPECT_NE(all.find("split=4[s0][s1][sm][sb]"), std::string::npos) << all;
+  // The storyboard is a branch of the same decode, written as JPEG sheets.
+  EXPECT_NE(all.find("[sb]tpad=stop_mode=clone:stop_duration=4,fps=1/2,scale=160:90,trim=end_frame=1[vsb]"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("-map [vsb] -fps_mode passthrough -c:v mjpeg"), std::string::npos) << all;
+  EXPECT_EQ(argv.back(), "-nostats");
+  // Tiles, not sheets: a tile filter here would hold back every output until its first sheet is full.
+  EXPECT_EQ(all.find("tile="), std::string::npos) << all;
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "/w/storyboard/tiles.mjpeg"), argv.end());
   EXPECT_NE(all.find("-var_stream_map v:0,name:240p v:1,name:360p"), std::string::npos) << all;
   EXPECT_NE(all.find("-movflags +faststart"), std::string::npos);
   EXPECT_NE(all.find("-progress pipe:1"), std::string::npos);
@@ -145,6 +154,9 @@ TEST(transcode_command, one_decode_feeds_mp4_and_every_rung) {
   for (auto& a : remux) r += a + " ";
   EXPECT_NE(r.find("-c copy"), std::string::npos);
   EXPECT_NE(r.find("v:0,a:0,name:240p v:1,a:1,name:360p"), std::string::npos) << r;
+  // A copied MP4 needs no branch of its own; the ladder and the storyboard still share the decode.
+  EXPECT_NE(r.find("split=3[s0][s1][sb]"), std::string::npos) << r;
+  EXPECT_EQ(std::count(remux.begin(), remux.end(), "-i"), 1);
 }
 
 TEST(progress_parser, percent_from_out_time_and_100_only_at_the_end) {
@@ -241,7 +253,7 @@ TEST(transcode_command, forces_the_probed_demuxer_reads_at_most_the_limit_and_bo
   EXPECT_LT(index_of(argv, "-t"), input);
   EXPECT_EQ(after(argv, "-threads"), "4");
   EXPECT_LT(index_of(argv, "-threads"), input);                    // the decoder's
-  EXPECT_EQ(std::count(argv.begin(), argv.end(), "-threads"), 3);  // decoder, MP4 encoder, HLS encoders
+  EXPECT_EQ(std::count(argv.begin(), argv.end(), "-threads"), 4);  // decoder, MP4, HLS and storyboard encoders
   EXPECT_EQ(after(argv, "-filter_complex_threads"), "4");
 }
 

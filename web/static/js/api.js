@@ -97,5 +97,6 @@ export const media = {
   mp4: (id) => `${stream(id)}/video`,
   hls: (id) => `${stream(id)}/hls/master.m3u8`,
   poster: (id) => `${stream(id)}/thumbnail.jpg`,
+  storyboard: (id) => `${stream(id)}/storyboard.vtt`,
   frame: (id, time, width) => `${stream(id)}/thumbnail.jpg?time=${time.toFixed(2)}&width=${width}`,
 };

@@ -140,6 +140,16 @@ function captionsSection(video, onChange) {
     h('h2', { id: 'captions-heading' }, 'Captions'), message.el, list, form);
 }
 
+// The storyboard's hover previews, in a bar put after `spot` (web/static/storyboard.js).
+async function attachStoryboard(el, video, spot) {
+  try {
+    await loadScript('/static/storyboard.js');
+  } catch {
+    return;
+  }
+  await window.reelStoryboard?.attach(el, media.storyboard(video.id), spot);
+}
+
 function frameStrip(el, video) {
   const duration = video.durationSec ?? 0;
   if (!duration) return null;
@@ -210,6 +220,7 @@ export function renderPlayer(main, { id }) {
   let stopPlayer = null;
   let shownStatus = null;
   const stage = h('div', { class: 'stage' });
+  const scrub = h('div', { class: 'storyboard-box' });
   const strip = h('div', { class: 'strip-box' });
   const heading = h('h1', { class: 'player-title', tabindex: -1 });
   const share = h('button', { type: 'button', class: 'btn', 'aria-haspopup': 'dialog', onclick: () => openShareDialog(video) }, 'Share');
@@ -224,9 +235,13 @@ export function renderPlayer(main, { id }) {
     stopPlayer?.();
     stopPlayer = null;
     strip.replaceChildren();
+    scrub.replaceChildren();
     if (video.status === 'ready') {
       const el = h('video', { controls: true, playsinline: true, preload: 'metadata', poster: media.poster(video.id), 'aria-label': video.title });
       stage.replaceChildren(el);
+      const spot = h('span', { hidden: true });
+      scrub.replaceChildren(spot);
+      attachStoryboard(el, video, spot);
       strip.replaceChildren(frameStrip(el, video) ?? '');
       let cancelled = false;
       stopPlayer = () => { cancelled = true; };
@@ -310,7 +325,7 @@ export function renderPlayer(main, { id }) {
       }), actions);
     }
     main.replaceChildren(back, h('div', { class: 'player-layout' },
-      h('div', { class: 'player-main' }, stage, strip, h('div', { class: 'player-head' }, heading, share), meta, description),
+      h('div', { class: 'player-main' }, stage, scrub, strip, h('div', { class: 'player-head' }, heading, share), meta, description),
       side));
     update();
   }
