@@ -61,6 +61,7 @@ asio::awaitable<accounts::registration> accounts::register_account(const std::st
   std::string now_iso = to_iso8601(now);
   out.user = {ids::random_id(12), email, name, std::move(hash), now_iso};
   out.org = {ids::random_id(12), org_name, now_iso};
+  out.org.storage_quota_bytes = settings_.default_storage_quota;
   out.token = new_token();
   out.expires_at = now + settings_.session_ttl;
   auto session = new_session(out.user.id, hash_token(out.token), now, origin);
