@@ -315,8 +315,11 @@ TEST(quotas, an_owner_cannot_change_the_quota_and_strangers_cannot_touch_it) {
   ASSERT_EQ(rename.status(), 200) << rename.raw.body();
   EXPECT_EQ(rename.json.at("organization").at("storageQuotaBytes").to_number<std::int64_t>(), k_quota);
   EXPECT_EQ(rename.json.at("organization").at("storageUsedBytes").to_number<std::int64_t>(), 0);
-  // Another organization's id: not found; nobody signed in: 401.
-  EXPECT_EQ(call_json(s.port(), "PATCH", "/api/orgs/" + a.org_id, b.token, {{"storageQuotaBytes", 1}}).status(), 404);
+  // Another organization's id: 403 as for every route naming an organization
+  // one is not a member of (API.md); nobody signed in: 401.
+  auto stranger = call_json(s.port(), "PATCH", "/api/orgs/" + a.org_id, b.token, {{"storageQuotaBytes", 1}});
+  EXPECT_EQ(stranger.status(), 403);
+  EXPECT_EQ(message_of(stranger), "You are not a member of this organization.");
   EXPECT_EQ(call_json(s.port(), "PATCH", "/api/orgs/" + a.org_id, "", {{"storageQuotaBytes", 1}}).status(), 401);
   // A revoked session: 401.
   ASSERT_EQ(call(s.port(), "POST", "/api/auth/logout", b.token).status(), 204);
