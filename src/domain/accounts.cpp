@@ -289,4 +289,9 @@ asio::awaitable<void> accounts::set_password(const std::string& user_id, const s
   sessions_revoked(user_id, revoked);
 }
 
+asio::awaitable<std::vector<model::membership>> accounts::memberships(const principal& who) {
+  const std::string& user_id = who.user.id;
+  co_return co_await db_.read([&](db::transaction& s) { return db::list_memberships(s, user_id); });
+}
+
 }  // namespace reel::domain

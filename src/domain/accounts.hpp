@@ -145,6 +145,11 @@ class accounts {
   std::function<void(const std::string& org_id, const std::string& user_id, std::optional<model::role> now)>
       on_membership_changed;
 
+  // The organizations `who` belongs to as the database has them now: the
+  // principal's copy may be cached, and their storage usage changes with
+  // every upload, processing and delete.
+  boost::asio::awaitable<std::vector<model::membership>> memberships(const principal& who);
+
   // Membership rows were added (a new organization, a new member): forget
   // cached memberships and tell on_memberships_changed.
   void memberships_changed() {

@@ -134,8 +134,7 @@ asio::awaitable<model::organization> organizations::create(const model::principa
 }
 
 asio::awaitable<std::vector<model::membership>> organizations::of(const model::principal& who) {
-  const std::string& user_id = who.user.id;
-  co_return co_await db_.read([&](db::transaction& tx) { return db::list_memberships(tx, user_id); });
+  co_return co_await accounts_.memberships(who);
 }
 
 asio::awaitable<std::vector<model::member>> organizations::members(const model::org_scope& in) {
