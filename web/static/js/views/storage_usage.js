@@ -32,7 +32,8 @@ export function storageUsage(org) {
     bar.max = Math.max(quota, 1);
     bar.value = Math.min(used, bar.max);
     bar.classList.toggle('full', used >= quota);
-    const percent = quota > 0 ? Math.min(100, Math.round((used / quota) * 100)) : 100;
+    let percent = quota > 0 ? Math.min(100, Math.round((used / quota) * 100)) : 100;
+    if (percent === 0 && used > 0) percent = '<1';
     text.textContent = `${formatBytes(used)} of ${formatBytes(quota)} used (${percent} %).` +
       (used >= quota ? ' New uploads are refused until videos are deleted.' : '');
   };
