@@ -128,11 +128,12 @@ asio::awaitable<response> delete_session(account_api& api, context& ctx) {
 }
 
 // GET /api/auth/me
-asio::awaitable<response> me(account_api&, context& ctx) {
+// (The organizations as the database has them now: their storage usage changes.)
+asio::awaitable<response> me(account_api& api, context& ctx) {
   const auto& p = *ctx.principal;
-  co_return no_store(http::json_response(
-      status::ok,
-      json::object{{"user", model::user_json(p.user)}, {"organizations", organizations_json(p.memberships)}}));
+  auto memberships = co_await api.accounts.memberships(p);
+  co_return no_store(http::json_response(status::ok, json::object{{"user", model::user_json(p.user)},
+                                                                  {"organizations", organizations_json(memberships)}}));
 }
 
 }  // namespace

@@ -15,9 +15,10 @@ using domain::action;
 namespace {
 
 // GET /api/orgs: the caller's organizations, oldest membership first.
-asio::awaitable<response> list_organizations(domain::organizations&, context& ctx) {
+asio::awaitable<response> list_organizations(domain::organizations& orgs, context& ctx) {
+  auto memberships = co_await orgs.of(*ctx.principal);
   json::array out;
-  for (const auto& m : ctx.principal->memberships) out.push_back(model::organization_json(m));
+  for (const auto& m : memberships) out.push_back(model::organization_json(m));
   co_return no_store(http::json_response(status::ok, json::object{{"organizations", std::move(out)}}));
 }
 
@@ -52,6 +53,9 @@ std::vector<std::string> embed_origins_field(const json::value& v) {
 // PATCH /api/orgs/:orgId {name?, slug?, embedOrigins?}
 asio::awaitable<response> update_organization(domain::organizations& orgs, context& ctx) {
   const auto& body = require_object(ctx.json_body());
+  if (body.contains("storageQuotaBytes") || body.contains("storageUsedBytes"))
+    throw error(errc::forbidden,
+                "The storage quota is set by the server's operator (reel org set-quota), not through the API.");
   domain::organizations::settings_change c;
   if (body.contains("name")) c.name = require_text(body, "name");
   c.slug = optional_text(body, "slug", {.min_chars = 1, .max_chars = 100});

@@ -4,6 +4,7 @@
 #include "api/handler.hpp"
 #include "api/input.hpp"
 #include "core/clock.hpp"
+#include "domain/quotas.hpp"
 #include "http/multipart.hpp"
 #include "model/json.hpp"
 #include "storage/batch_writer.hpp"
@@ -11,6 +12,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <map>
 
 namespace reel::api {
@@ -70,10 +72,16 @@ response video_response(status s, const model::video& v) {
 // by batch on the pool. Throws error(bad_request) for an upload without a
 // file or an empty one.
 asio::awaitable<void> receive_file(video_api& api, context& ctx, storage::temp_file& file,
-                                   std::optional<http::multipart_parser>& parser, upload_sink& sink) {
+                                   std::optional<http::multipart_parser>& parser, upload_sink& sink,
+                                   const db::storage_usage& usage) {
   auto loop = co_await asio::this_coro::executor;
+  // The file may take what the quota leaves (a body of unknown length is
+  // stopped there: error(payload_too_large), the file goes).
+  std::optional<std::uint64_t> room;
+  if (usage.quota) room = static_cast<std::uint64_t>(std::max<std::int64_t>(0, *usage.quota - usage.used));
   // error(insufficient_storage) rather than eat into the storage reserve.
-  auto write = [f = &file, space = &api.files.space()](std::uint64_t, std::string_view b) {
+  auto write = [f = &file, space = &api.files.space(), room, usage](std::uint64_t, std::string_view b) {
+    if (room && f->size() + b.size() > *room) throw domain::quota_exceeded(usage);
     space->claim(b.size());
     f->write(b);
   };
@@ -118,6 +126,11 @@ asio::awaitable<response> upload_video(video_api& api, context& ctx) {
   std::optional<http::multipart_parser> parser;
   if (boundary) parser.emplace(*boundary, sink);
 
+  // A body that would take the organization past its storage quota is
+  // refused before anything is written (413): its Content-Length counts
+  // whole, form fields and framing included.
+  auto declared_bytes = static_cast<std::int64_t>(ctx.body->content_length().value_or(0));
+  auto usage = co_await api.videos.check_storage_room(*ctx.org, declared_bytes);
   // A body that cannot fit above the storage reserve is refused up front (507).
   auto open_job = [&api, declared = ctx.body->content_length().value_or(0)] {
     api.files.space().check(declared);
@@ -126,7 +139,7 @@ asio::awaitable<response> upload_video(video_api& api, context& ctx) {
   std::unique_ptr<storage::temp_file> tmp = co_await api.pool.offload(open_job);
   std::exception_ptr failure;
   try {
-    co_await receive_file(api, ctx, *tmp, parser, sink);
+    co_await receive_file(api, ctx, *tmp, parser, sink, usage);
   } catch (...) {
     failure = std::current_exception();
   }

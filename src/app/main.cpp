@@ -1,6 +1,7 @@
 // reel: the command-line entry point. Parses the command and the config and
 // hands over to the command; nothing else lives here.
 #include "app/db_copy.hpp"
+#include "app/org.hpp"
 #include "app/serve.hpp"
 #include "app/user.hpp"
 #include "cli/upload.hpp"
@@ -27,6 +28,10 @@ void print_usage(std::ostream& out) {
          "  user reset-password EMAIL\n"
          "            print a one-time link (valid 1 hour) that lets that account choose a new\n"
          "            password; same database flags as serve (reel user --help)\n"
+         "  org set-quota ORG BYTES|none\n"
+         "            set an organization's storage quota (ORG: its id or public address)\n"
+         "  org recount [ORG]\n"
+         "            recompute storage usage (outputs measured on disk); prints before/after\n"
          "  help      show this text\n"
          "  version   print the version\n\n"
          "flags of serve, each with its environment twin (flags win):\n"
@@ -52,12 +57,13 @@ int main(int argc, char** argv) {
   if (command == "upload") return reel::cli::run_upload(args);
   // Names both databases on its command line: no server configuration applies either.
   if (command == "db") return reel::app::run_db(args, std::cout, std::cerr);
-  if (command != "serve" && command != "migrate" && command != "worker" && command != "user") {
+  if (command != "serve" && command != "migrate" && command != "worker" && command != "user" && command != "org") {
     std::cerr << "reel: unknown command \"" << command << "\"; `reel help` lists the commands.\n";
     return 2;
   }
   try {
     if (command == "user") return reel::app::run_user(args, std::cout, std::cerr);
+    if (command == "org") return reel::app::run_org(args, std::cout, std::cerr);
     reel::config cfg = reel::load_config(reel::process_environment(), args);
     reel::fault::arm_crash(cfg.test_crash_at);
     if (command == "migrate") return reel::app::run_migrate(cfg);

@@ -228,6 +228,7 @@ class server_node {
     s.registrations_per_address_hour = cfg.registrations_per_address_hour;
     s.registrations_per_hour = cfg.registrations_per_hour;
     s.session_idle = cfg.session_idle;
+    if (cfg.default_org_quota_bytes) s.default_storage_quota = static_cast<std::int64_t>(*cfg.default_org_quota_bytes);
     return s;
   }
   static domain::invitation_settings invitation_settings_of(const config& cfg) {

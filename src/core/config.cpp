@@ -125,6 +125,14 @@ const std::vector<setting>& settings() {
        [](config& c, const std::string& v, const std::string& s) {
          c.storage_reserve_bytes = parse_uint(s, v, 0, std::uint64_t(1) << 50, "a number of bytes");
        }},
+      {"REEL_DEFAULT_ORG_QUOTA_BYTES", "default-org-quota-bytes",
+       "storage quota given to new organizations, originals and renditions counted; none = no limit (default none)",
+       [](config& c, const std::string& v, const std::string& s) {
+         if (v == "none")
+           c.default_org_quota_bytes.reset();
+         else
+           c.default_org_quota_bytes = parse_uint(s, v, 0, std::uint64_t(1) << 60, "a number of bytes or none");
+       }},
       {"REEL_REDIS_URL", "redis-url",
        "redis://host:port[/db] or unix:///path[?db=N]: events, revocations and locks across nodes (default: none, one "
        "node)",

@@ -33,6 +33,9 @@ struct config {
   // so that logins, reads and deletes still have room (0: none); unset: 2 %
   // of the volume, from 4 MiB to 256 MiB.
   std::optional<std::uint64_t> storage_reserve_bytes;
+  // The storage quota new organizations get (nullopt: none); an operator
+  // changes one with `reel org set-quota`.
+  std::optional<std::uint64_t> default_org_quota_bytes;
   // redis://host:port[/db] or unix:///path[?db=N]; empty: one node, no Redis.
   std::string redis_url;
   // This process's name in logs, metrics and the cluster (default host:pid).

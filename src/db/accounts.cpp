@@ -12,8 +12,10 @@ constexpr const char* k_user_by_email = "SELECT id, email, name, password_hash, 
 constexpr const char* k_user_by_id = "SELECT id, email, name, password_hash, created_at FROM users WHERE id = ?";
 
 constexpr const char* k_insert_org =
-    "INSERT INTO organizations (id, name, created_at, slug, embed_origins) VALUES (?, ?, ?, ?, ?)";
-#define REEL_ORG_COLUMNS "o.id, o.name, o.created_at, o.slug, o.embed_origins"
+    "INSERT INTO organizations (id, name, created_at, slug, embed_origins, storage_quota_bytes) VALUES (?, ?, ?, ?, ?, "
+    "?)";
+#define REEL_ORG_COLUMNS \
+  "o.id, o.name, o.created_at, o.slug, o.embed_origins, o.storage_used_bytes, o.storage_quota_bytes"
 constexpr const char* k_org_by_id = "SELECT " REEL_ORG_COLUMNS " FROM organizations o WHERE o.id = ?";
 constexpr const char* k_org_by_slug = "SELECT " REEL_ORG_COLUMNS " FROM organizations o WHERE o.slug = ?";
 constexpr const char* k_update_org =
@@ -91,9 +93,10 @@ std::string join_origins(const std::vector<std::string>& origins) {
   return out;
 }
 organization to_organization(const row& r) {
-  return {r.text(0), r.text(1), r.text(2), r.opt_text(3).value_or(""), split_origins(r.text(4))};
+  return {r.text(0),      r.text(1), r.text(2), r.opt_text(3).value_or(""), split_origins(r.text(4)),
+          r.opt_int64(6), r.int64(5)};
 }
-membership to_membership(const row& r) { return {to_organization(r), role_column(r, 5), r.text(6)}; }
+membership to_membership(const row& r) { return {to_organization(r), role_column(r, 7), r.text(8)}; }
 member to_member(const row& r) { return {r.text(0), r.text(1), r.text(2), role_column(r, 3), r.text(4)}; }
 session_record to_session(const row& r) {
   return {r.text(0),
@@ -129,7 +132,7 @@ void insert_organization(transaction& s, const organization& o) {
   // No slug yet (NULL: unique only among those that have one).
   std::optional<std::string> slug;
   if (!o.slug.empty()) slug = o.slug;
-  s.exec(k_insert_org, {o.id, o.name, o.created_at, slug, join_origins(o.embed_origins)});
+  s.exec(k_insert_org, {o.id, o.name, o.created_at, slug, join_origins(o.embed_origins), o.storage_quota_bytes});
 }
 
 std::string server_secret(transaction& s, const std::string& name, const std::string& fresh, const std::string& now) {

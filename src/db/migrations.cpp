@@ -194,7 +194,7 @@ const std::vector<migration>& all_migrations() {
                 payload TEXT NOT NULL,
                 created_at TEXT NOT NULL))"},
            "CREATE INDEX events_by_time ON events(created_at)",
-        }},
+       }},
       {8,
        "job takeovers and resource retries",
        {
@@ -267,6 +267,25 @@ const std::vector<migration>& all_migrations() {
                 created_at TEXT NOT NULL,
                 updated_at TEXT NOT NULL,
                 PRIMARY KEY (video_id, language)))",
+       }},
+      {11,
+       "storage quotas",
+       {
+           // An organization's storage limit in bytes (NULL: none; set by an
+           // operator, `reel org set-quota`) and the bytes its videos take:
+           // originals (a resumable upload in progress counts its declared
+           // length) and processing outputs. Kept in the transactions that
+           // add and remove those files' rows (domain/quotas.hpp).
+           "ALTER TABLE organizations ADD COLUMN storage_quota_bytes INTEGER",
+           "ALTER TABLE organizations ADD COLUMN storage_used_bytes INTEGER NOT NULL DEFAULT 0",
+           // The bytes of a video's processing outputs (renditions, MP4,
+           // poster), measured when they are stored; NULL: not measured
+           // (videos processed before this migration: `reel org recount`
+           // measures them on disk).
+           "ALTER TABLE videos ADD COLUMN outputs_bytes INTEGER",
+           "UPDATE videos SET outputs_bytes = 0 WHERE status IN ('uploading', 'queued') AND ready_at IS NULL",
+           "UPDATE organizations SET storage_used_bytes = (SELECT COALESCE(SUM(size_bytes), 0) FROM videos "
+           "WHERE videos.organization_id = organizations.id)",
        }},
   };
   return all;

@@ -2,6 +2,7 @@
 
 #include "db/columns.hpp"
 #include "db/jobs.hpp"
+#include "db/quotas.hpp"
 
 namespace reel::db {
 
@@ -10,10 +11,11 @@ namespace {
 #define REEL_VIDEO_COLUMNS                                                                                        \
   "id, organization_id, title, description, status, progress_stage, progress_percent, error, original_filename, " \
   "content_type, size_bytes, duration_sec, width, height, video_codec, audio_codec, renditions, created_by, "     \
-  "created_at, updated_at, ready_at, visibility, view_count"
+  "created_at, updated_at, ready_at, visibility, view_count, outputs_bytes"
 
-constexpr const char* k_insert_video = "INSERT INTO videos (" REEL_VIDEO_COLUMNS
-                                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr const char* k_insert_video =
+    "INSERT INTO videos (" REEL_VIDEO_COLUMNS
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr const char* k_insert_job =
     "INSERT INTO jobs (id, kind, organization_id, video_id, state, attempts, max_attempts, run_after, lease_owner, "
     "lease_expires_at, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -44,6 +46,8 @@ constexpr const char* k_list_public_after = "SELECT " REEL_VIDEO_COLUMNS
                                             " FROM videos WHERE organization_id = ? AND visibility = 'public' AND "
                                             "status = 'ready' AND (created_at, id) < (?, ?) "
                                             "ORDER BY created_at DESC, id DESC LIMIT ?";
+constexpr const char* k_video_bytes =
+    "SELECT size_bytes + COALESCE(outputs_bytes, 0) FROM videos WHERE organization_id = ? AND id = ?";
 constexpr const char* k_delete_video = "DELETE FROM videos WHERE organization_id = ? AND id = ?";
 constexpr const char* k_videos_after = "SELECT " REEL_VIDEO_COLUMNS " FROM videos WHERE id > ? ORDER BY id LIMIT ?";
 constexpr const char* k_fail_active_jobs =
@@ -77,6 +81,7 @@ video to_video(const row& r) {
   v.ready_at = r.opt_text(20);
   v.visibility = enum_column<model::visibility>(r, 21, model::parse_visibility, "visibility");
   v.view_count = r.int64(22);
+  v.outputs_bytes = r.opt_int64(23);
   return v;
 }
 
@@ -105,7 +110,8 @@ void insert_video(transaction& s, const video& v) {
                           v.updated_at,
                           v.ready_at,
                           model::visibility_name(v.visibility),
-                          v.view_count});
+                          v.view_count,
+                          v.outputs_bytes});
 }
 
 void insert_job(transaction& s, const job& j) {
@@ -172,7 +178,10 @@ void lock_video(transaction& s, const std::string& id) {
 }
 
 bool delete_video(transaction& s, const std::string& org_id, const std::string& id) {
-  return s.exec(k_delete_video, {org_id, id}) > 0;
+  auto bytes = s.query_one(k_video_bytes, {org_id, id});
+  if (!bytes || s.exec(k_delete_video, {org_id, id}) == 0) return false;
+  adjust_storage(s, org_id, -bytes->int64(0));
+  return true;
 }
 
 }  // namespace reel::db

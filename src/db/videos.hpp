@@ -39,6 +39,8 @@ std::vector<video> list_public_videos(transaction& s, const std::string& org_id,
 // Holds the video's row until the transaction ends (reprocessing checks, then
 // writes). A no-op where write transactions run one at a time (SQLite).
 void lock_video(transaction& s, const std::string& id);
+// Deletes the video's row (its jobs and upload go with it) and releases its
+// bytes (original and outputs) from the organization's storage usage.
 bool delete_video(transaction& s, const std::string& org_id, const std::string& id);
 
 // Every video, in id order from after `after_id` ("" for the start), up to

@@ -61,6 +61,7 @@ asio::awaitable<accounts::registration> accounts::register_account(const std::st
   std::string now_iso = to_iso8601(now);
   out.user = {ids::random_id(12), email, name, std::move(hash), now_iso};
   out.org = {ids::random_id(12), org_name, now_iso};
+  out.org.storage_quota_bytes = settings_.default_storage_quota;
   out.token = new_token();
   out.expires_at = now + settings_.session_ttl;
   auto session = new_session(out.user.id, hash_token(out.token), now, origin);
@@ -286,6 +287,11 @@ asio::awaitable<void> accounts::set_password(const std::string& user_id, const s
     return db::revoke_sessions_of_user(s, user_id, now, /*except=*/"");
   });
   sessions_revoked(user_id, revoked);
+}
+
+asio::awaitable<std::vector<model::membership>> accounts::memberships(const principal& who) {
+  const std::string& user_id = who.user.id;
+  co_return co_await db_.read([&](db::transaction& s) { return db::list_memberships(s, user_id); });
 }
 
 }  // namespace reel::domain

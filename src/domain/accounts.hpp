@@ -48,6 +48,8 @@ struct account_settings {
   unsigned hash_threads = 2;
   unsigned hash_queue = 64;
   std::string password_dictionary;  // empty: cracklib's default
+  // The storage quota of organizations made from now on (nullopt: none).
+  std::optional<std::int64_t> default_storage_quota;
   // Registrations per client address and in all, per hour (0: no limit).
   unsigned registrations_per_address_hour = 20;
   unsigned registrations_per_hour = 1000;
@@ -143,6 +145,11 @@ class accounts {
   std::function<void(const std::string& org_id, const std::string& user_id, std::optional<model::role> now)>
       on_membership_changed;
 
+  // The organizations `who` belongs to as the database has them now: the
+  // principal's copy may be cached, and their storage usage changes with
+  // every upload, processing and delete.
+  boost::asio::awaitable<std::vector<model::membership>> memberships(const principal& who);
+
   // Membership rows were added (a new organization, a new member): forget
   // cached memberships and tell on_memberships_changed.
   void memberships_changed() {
@@ -191,6 +198,7 @@ class accounts {
   }
 
   std::chrono::seconds session_ttl() const noexcept { return settings_.session_ttl; }
+  std::optional<std::int64_t> default_storage_quota() const noexcept { return settings_.default_storage_quota; }
   // The clock sessions expire by.
   const clock& time() const noexcept { return clock_; }
 

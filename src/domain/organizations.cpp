@@ -122,6 +122,7 @@ asio::awaitable<model::organization> organizations::by_slug(const std::string& s
 asio::awaitable<model::organization> organizations::create(const model::principal& who, std::string name) {
   std::string now = to_iso8601(clock_.now());
   model::organization org{ids::random_id(12), std::move(name), now};
+  org.storage_quota_bytes = accounts_.default_storage_quota();
   const std::string& user_id = who.user.id;
   co_await db_.write([&](db::transaction& tx) {
     org.slug = unused_slug(tx, org.name);
@@ -130,6 +131,10 @@ asio::awaitable<model::organization> organizations::create(const model::principa
   });
   accounts_.memberships_changed();
   co_return org;
+}
+
+asio::awaitable<std::vector<model::membership>> organizations::of(const model::principal& who) {
+  co_return co_await accounts_.memberships(who);
 }
 
 asio::awaitable<std::vector<model::member>> organizations::members(const model::org_scope& in) {

@@ -54,6 +54,10 @@ class organizations {
   // The organization whose public address is `slug`: error(not_found) when none.
   boost::asio::awaitable<model::organization> by_slug(const std::string& slug);
 
+  // The organizations `who` belongs to as the database has them now (with
+  // their storage usage, which the principal's cached copy may not have).
+  boost::asio::awaitable<std::vector<model::membership>> of(const model::principal& who);
+
   // Its members, oldest first (every role may see them).
   boost::asio::awaitable<std::vector<model::member>> members(const model::org_scope& in);
 

@@ -10,6 +10,7 @@
 #include "db/videos.hpp"
 #include "domain/permissions.hpp"
 #include "domain/processing.hpp"
+#include "domain/quotas.hpp"
 #include "jobs/processor.hpp"
 #include "model/events.hpp"
 #include "storage/blobs.hpp"
@@ -112,6 +113,12 @@ asio::awaitable<uploads::created> uploads::create(const model::principal& who, c
   u.created_at = u.updated_at = now;
   u.expires_at = to_iso8601(expiry_from_now());
 
+  // The declared length is reserved against the quota from now on: refused
+  // before the file is made when it cannot fit, and charged with the rows.
+  const std::string& org_id = in.id;
+  auto usage = co_await c_.db.read([&](db::transaction& tx) { return db::find_storage_usage(tx, org_id); });
+  if (usage && !fits(*usage, n.length)) throw quota_exceeded(*usage);
+
   // The file first, then the rows: a crash in between leaves a directory
   // without a row, which the reconciliation sweep removes.
   auto path = c_.files.original(v.organization_id, v.id);
@@ -122,6 +129,7 @@ asio::awaitable<uploads::created> uploads::create(const model::principal& who, c
   co_await c_.pool.offload(create_file);
   auto dir = c_.files.video_dir(v.organization_id, v.id);
   co_await record_or_remove(c_, dir, [&](db::transaction& tx) {
+    charge_within_quota(tx, v.organization_id, u.length);  // quota_exceeded: the file goes
     db::insert_video(tx, v);
     db::insert_upload(tx, u);
   });

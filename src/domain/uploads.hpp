@@ -31,7 +31,10 @@ class uploads {
     model::upload upload;
     model::video video;
   };
-  // Publishes video:created.
+  // Publishes video:created. The declared length is charged to the
+  // organization's storage at once (domain/quotas.hpp): error(payload_too_large)
+  // "storage quota exceeded: X of Y used", with nothing written, when it
+  // does not fit.
   boost::asio::awaitable<created> create(const model::principal& who, const model::org_scope& in, const new_upload& n);
 
   // The upload `id` if `who` may write to it: error(not_found) for an

@@ -10,6 +10,7 @@
 #include "db/videos.hpp"
 #include "domain/permissions.hpp"
 #include "domain/processing.hpp"
+#include "domain/quotas.hpp"
 #include "jobs/processor.hpp"
 #include "model/events.hpp"
 #include "storage/blobs.hpp"
@@ -71,6 +72,7 @@ asio::awaitable<model::video> videos::add(const model::principal& who, const mod
   int attempts = c_.max_job_attempts;
   auto dir = c_.files.video_dir(v.organization_id, v.id);
   co_await record_or_remove(c_, dir, [&](db::transaction& tx) {
+    charge_within_quota(tx, v.organization_id, v.size_bytes);  // quota_exceeded: the file goes
     db::insert_video(tx, v);
     enqueue_processing(tx, v, now, attempts);
   });
@@ -78,6 +80,15 @@ asio::awaitable<model::video> videos::add(const model::principal& who, const mod
   c_.hub.publish(model::video_created(v));
   c_.processor.notify();
   co_return v;
+}
+
+asio::awaitable<db::storage_usage> videos::check_storage_room(const model::org_scope& in, std::int64_t declared) {
+  require(in, action::upload_video);
+  const std::string& org_id = in.id;
+  auto u = co_await c_.db.read([&](db::transaction& tx) { return db::find_storage_usage(tx, org_id); });
+  if (!u) throw error(errc::not_found, "No such organization.");
+  if (!fits(*u, declared)) throw quota_exceeded(*u);
+  co_return *u;
 }
 
 asio::awaitable<std::string> videos::list(const model::org_scope& in, const list_query& q,

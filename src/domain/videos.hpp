@@ -8,6 +8,7 @@
 #include "core/clock.hpp"
 #include "core/events.hpp"
 #include "core/offload.hpp"
+#include "db/quotas.hpp"
 #include "model/principal.hpp"
 #include "model/videos.hpp"
 
@@ -89,6 +90,12 @@ class videos {
   // video in `in`, with its processing job; publishes video:created.
   boost::asio::awaitable<model::video> add(const model::principal& who, const model::org_scope& in,
                                            storage::temp_file& file, const new_video& fields);
+
+  // Before an upload of `declared` bytes to `in` writes anything: the
+  // organization's storage usage, or error(payload_too_large) "storage
+  // quota exceeded: X of Y used" when they would not fit (domain/quotas.hpp;
+  // add() charges the file's size for good).
+  boost::asio::awaitable<db::storage_usage> check_storage_room(const model::org_scope& in, std::int64_t declared);
 
   struct list_query {
     std::optional<model::video_status> status;

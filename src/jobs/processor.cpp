@@ -4,6 +4,7 @@
 #include "core/fault.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "db/quotas.hpp"
 #include "media/failure.hpp"
 #include "media/storyboard.hpp"
 #include "model/events.hpp"
@@ -184,6 +185,8 @@ struct processor::job_run {
   std::string stage;
   double percent = -1;
   std::chrono::steady_clock::time_point last_publish{}, last_store{};
+  // The bytes of the outputs once stored in the video's directory.
+  std::int64_t outputs_bytes = 0;
   asio::steady_timer ended;  // cancelled when the run has stopped touching the video's files
   bool over = false;
   explicit job_run(asio::io_context& io) : heartbeat(io), ended(io, asio::steady_timer::time_point::max()) {}
@@ -666,10 +669,11 @@ asio::awaitable<void> processor::check_output_durations(job_run& run, const medi
 asio::awaitable<std::string> processor::install_outputs(job_run& run, const media::probe_result& probe,
                                                         const ladder& renditions) {
   bool has_audio = probe.audio_codec.has_value();
-  auto finish_files = [&work = run.work, &dir = run.dir, &renditions, &probe, has_audio] {
+  auto finish_files = [&work = run.work, &dir = run.dir, &renditions, &probe, has_audio, &bytes = run.outputs_bytes] {
     std::string renditions_json = write_master_playlist(work, renditions, has_audio);
     write_storyboard_vtt(work, probe);
     move_outputs_into_place(work, dir);
+    bytes = static_cast<std::int64_t>(storage::outputs_size(dir));  // counted against the quota when recorded
     return renditions_json;
   };
   run.check();
@@ -696,7 +700,13 @@ asio::awaitable<void> processor::record_ready(job_run& run, const media::probe_r
   std::string now = to_iso8601(clock_.now());
   auto ready = co_await db_.write([&](db::transaction& s) -> std::optional<model::video> {
     if (!db::finish_job(s, job_id, owner, model::job_state::succeeded, std::nullopt, now)) return std::nullopt;
+    auto before = db::find_video(s, org, vid);
+    if (!before) return std::nullopt;
     db::set_video_ready(s, vid, renditions_json, now);
+    // The new outputs replace the previous ones in the count: never refused
+    // (the upload was accepted), they may take the usage past the quota.
+    db::set_video_outputs_bytes(s, vid, run.outputs_bytes);
+    db::adjust_storage(s, org, run.outputs_bytes - before->outputs_bytes.value_or(0));
     return db::find_video(s, org, vid);
   });
   if (!ready) throw job_stopped(run.stopped == stop_reason::none ? stop_reason::lease_lost : run.stopped);

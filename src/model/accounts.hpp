@@ -29,6 +29,10 @@ struct organization {
   std::string slug;
   // The origins whose pages may frame the embed player; empty: any site.
   std::vector<std::string> embed_origins;
+  // Its storage limit in bytes (nullopt: none), and the bytes its videos
+  // take (domain/quotas.hpp).
+  std::optional<std::int64_t> storage_quota_bytes;
+  std::int64_t storage_used_bytes = 0;
 };
 
 // An organization as one of its members sees it.

@@ -12,8 +12,16 @@ boost::json::object user_json(const user& u) {
 boost::json::object organization_json(const organization& o, role r) {
   boost::json::array origins;
   for (const auto& e : o.embed_origins) origins.push_back(boost::json::string(e));
-  return {{"id", o.id},           {"name", o.name},           {"slug", o.slug}, {"embedOrigins", std::move(origins)},
-          {"role", role_name(r)}, {"createdAt", o.created_at}};
+  boost::json::value quota = nullptr;
+  if (o.storage_quota_bytes) quota = *o.storage_quota_bytes;
+  return {{"id", o.id},
+          {"name", o.name},
+          {"slug", o.slug},
+          {"embedOrigins", std::move(origins)},
+          {"role", role_name(r)},
+          {"createdAt", o.created_at},
+          {"storageUsedBytes", o.storage_used_bytes},
+          {"storageQuotaBytes", std::move(quota)}};
 }
 
 boost::json::object organization_json(const membership& m) { return organization_json(m.org, m.role); }

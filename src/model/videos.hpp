@@ -40,6 +40,9 @@ struct video {
   std::optional<std::int64_t> width, height;
   std::optional<std::string> video_codec, audio_codec;
   std::string renditions = "[]";  // JSON array
+  // Bytes of the processing outputs on disk, as measured when they were
+  // stored (nullopt: not measured, a video from before migration 11).
+  std::optional<std::int64_t> outputs_bytes = 0;
   std::optional<std::string> created_by;
   std::string created_at, updated_at;
   std::optional<std::string> ready_at;

@@ -172,6 +172,30 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
   fsync_dir(path.parent_path());
 }
 
+std::uint64_t outputs_size(const fs::path& video_dir) noexcept {
+  std::uint64_t total = 0;
+  std::error_code ec;
+  for (fs::directory_iterator top(video_dir, ec), end; !ec && top != end; top.increment(ec)) {
+    std::string name = top->path().filename().string();
+    if (name == "original" || name == "thumbs" || name.starts_with("work-")) continue;
+    std::error_code e;
+    if (top->is_regular_file(e)) {
+      auto n = top->file_size(e);
+      if (!e) total += n;
+      continue;
+    }
+    if (!top->is_directory(e)) continue;
+    for (fs::recursive_directory_iterator it(top->path(), e), stop; !e && it != stop; it.increment(e)) {
+      std::error_code fe;
+      if (it->is_regular_file(fe)) {
+        auto n = it->file_size(fe);
+        if (!fe) total += n;
+      }
+    }
+  }
+  return total;
+}
+
 bool remove_tree(const fs::path& p) noexcept {
   std::error_code ec;
   fs::remove_all(p, ec);

@@ -127,6 +127,12 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view bytes
 // Removes a directory tree; returns false (and keeps going) on errors.
 bool remove_tree(const std::filesystem::path& p) noexcept;
 
+// The bytes of a video's processing outputs in its directory `video_dir`:
+// every regular file under it but the original, the work directories of
+// jobs (work-*) and the thumbnail cache (thumbs/, bounded server-wide and
+// not the organization's). 0 when the directory is gone. Blocking.
+std::uint64_t outputs_size(const std::filesystem::path& video_dir) noexcept;
+
 // The whole content of the regular file `path`, or nullopt when there is
 // none; error(internal) when it is longer than `max_bytes`. Blocking.
 std::optional<std::string> read_small_file(const std::filesystem::path& path, std::size_t max_bytes);

@@ -40,7 +40,8 @@ async function signIn(page, email) {
 
 test('the web UI: register, upload with tus, live progress, play, edit, members, tenancy, errors, logout', async (t) => {
   const dir = tempDir();
-  const server = await startServer(path.join(dir, 'data'), { args: ['--web-dir', path.join(root, 'web')] });
+  const server = await startServer(path.join(dir, 'data'),
+    { args: ['--web-dir', path.join(root, 'web'), '--default-org-quota-bytes', '1073741824'] });
   const base = `http://127.0.0.1:${server.port}`;
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
   const issues = problems();
@@ -181,6 +182,12 @@ test('the web UI: register, upload with tus, live progress, play, edit, members,
       assert.equal(accepted.status, 200, accepted.text);
       await page.reload();
       await page.getByRole('heading', { name: 'Members' }).waitFor();
+      // The organization's storage against its quota (the two uploads and their renditions).
+      const storage = page.getByRole('region', { name: 'Storage' });
+      await storage.getByText(/^[\d.]+ (B|KiB|MiB) of 1\.0 GiB used \((<1|\d+) %\)\.$/).waitFor();
+      const bar = await storage.locator('progress').evaluate((p) => ({ value: p.value, max: p.max, hidden: p.hidden }));
+      assert.equal(bar.max, 1073741824);
+      assert.ok(bar.value > 0 && !bar.hidden, JSON.stringify(bar));
       const role = page.getByLabel('Role of Bob Builder');
       await role.selectOption('viewer');
       await page.getByRole('button', { name: 'Change' }).click();

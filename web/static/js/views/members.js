@@ -5,6 +5,7 @@ import { h, messageBox, notify, confirmDialog, formatDate } from '../dom.js';
 import { api } from '../api.js';
 import { session, can, refreshOrganizations } from '../session.js';
 import { sharingSettings } from './org_sharing.js';
+import { storageUsage } from './storage_usage.js';
 
 const ROLES = ['viewer', 'member', 'admin', 'owner'];
 const ROLE_HELP = {
@@ -107,6 +108,7 @@ export function renderMembers(main) {
     sections.push(invitations.el, inviteForm(org, invitations.load));
     invitations.load();
   }
+  sections.push(storageUsage(org));
   sections.push(sharingSettings(org));
   sections.push(newOrganizationForm());
   main.replaceChildren(...sections);
