@@ -319,6 +319,8 @@ asio::awaitable<void> processor::run_worker(unsigned index) {
     }
     if (claimed) last_claimed_org_ = claimed->organization_id;
     if (!claimed) {
+      // stop() came while the claim looked: its cancel found no timer armed.
+      if (stopping_) break;
       // A job announced while the claim looked may have been committed after it looked.
       if (!failed && notifications_ != notified) continue;
       idle.expires_after(settings_.poll);
@@ -335,6 +337,7 @@ asio::awaitable<void> processor::run_worker(unsigned index) {
       run->work = run->dir / ("work-" + run->job.id);
       run->original = (run->dir / "original").string();
     }
+    if (stopping_) run->stop(stop_reason::shutdown);  // claimed while stopping: given back at once
     co_await run_job(run);
   }
 }
