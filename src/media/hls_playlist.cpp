@@ -4,16 +4,6 @@ namespace reel::media {
 
 namespace {
 
-void append_parameter(std::string& out, std::string_view uri, std::string_view parameter) {
-  out.append(uri);
-  // A fragment stays last: the parameter goes before '#'.
-  std::size_t hash = uri.find('#');
-  std::string_view before = hash == std::string_view::npos ? uri : uri.substr(0, hash);
-  std::size_t insert_at = out.size() - (uri.size() - before.size());
-  std::string glue = before.find('?') == std::string_view::npos ? "?" : (before.ends_with('?') ? "" : "&");
-  out.insert(insert_at, glue + std::string(parameter));
-}
-
 // A tag line: each URI="..." attribute value gets the parameter.
 void rewrite_tag(std::string& out, std::string_view line, std::string_view parameter) {
   constexpr std::string_view key = "URI=\"";
@@ -30,7 +20,7 @@ void rewrite_tag(std::string& out, std::string_view line, std::string_view param
     out.append(line.substr(at, value_start - at));
     std::string_view value = line.substr(value_start, close - value_start);
     if (attribute && !value.empty())
-      append_parameter(out, value, parameter);
+      append_query_parameter(out, value, parameter);
     else
       out.append(value);
     at = close;
@@ -39,6 +29,18 @@ void rewrite_tag(std::string& out, std::string_view line, std::string_view param
 }
 
 }  // namespace
+
+void append_query_parameter(std::string& out, std::string_view uri, std::string_view parameter) {
+  std::size_t hash = uri.find('#');
+  std::string_view before = hash == std::string_view::npos ? uri : uri.substr(0, hash);
+  out.append(before);
+  if (before.find('?') == std::string_view::npos)
+    out.push_back('?');
+  else if (!before.ends_with('?') && !before.ends_with('&'))
+    out.push_back('&');
+  out.append(parameter);
+  out.append(uri.substr(before.size()));
+}
 
 std::string add_query_to_playlist(std::string_view playlist, std::string_view parameter) {
   std::string out;
@@ -59,7 +61,7 @@ std::string add_query_to_playlist(std::string_view playlist, std::string_view pa
     else if (line[first] == '#')
       rewrite_tag(out, line, parameter);
     else
-      append_parameter(out, line, parameter);
+      append_query_parameter(out, line, parameter);
     out.append(ending);
     if (nl != std::string_view::npos) out.push_back('\n');
     pos = end + 1;

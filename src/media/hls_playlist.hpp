@@ -16,4 +16,9 @@ namespace reel::media {
 // the input.
 std::string add_query_to_playlist(std::string_view playlist, std::string_view parameter);
 
+// Appends `uri` to `out` with `parameter` added to its query ('?' or '&' as
+// needed), before any '#' fragment, which stays last. Shared by the
+// playlist and storyboard (WebVTT) rewriters.
+void append_query_parameter(std::string& out, std::string_view uri, std::string_view parameter);
+
 }  // namespace reel::media

@@ -1,5 +1,7 @@
 #include "media/storyboard.hpp"
 
+#include "media/hls_playlist.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -22,18 +24,6 @@ std::string timestamp(double seconds) {
   std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld.%03lld", ms / 3'600'000, ms / 60'000 % 60, ms / 1000 % 60,
                 ms % 1000);
   return buf;
-}
-
-void append_with_parameter(std::string& out, std::string_view uri, std::string_view parameter) {
-  std::size_t hash = uri.find('#');
-  std::string_view before = hash == std::string_view::npos ? uri : uri.substr(0, hash);
-  out.append(before);
-  if (before.find('?') == std::string_view::npos)
-    out.push_back('?');
-  else if (!before.ends_with('?') && !before.ends_with('&'))
-    out.push_back('&');
-  out.append(parameter);
-  out.append(uri.substr(before.size()));
 }
 
 }  // namespace
@@ -152,7 +142,7 @@ std::string add_query_to_storyboard(std::string_view vtt, std::string_view param
       block_start = true;
       out.append(line);
     } else if (in_payload) {
-      append_with_parameter(out, line, parameter);
+      append_query_parameter(out, line, parameter);
     } else {
       if (block_start) in_comment = line.starts_with("NOTE") || line.starts_with("STYLE") || line.starts_with("REGION");
       block_start = false;

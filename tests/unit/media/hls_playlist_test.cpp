@@ -35,3 +35,17 @@ TEST(hls_playlist, text_that_only_looks_like_a_uri_attribute_is_left_alone) {
   EXPECT_EQ(add_query_to_playlist("", "t=1"), "");
   EXPECT_EQ(add_query_to_playlist("\n\n", "t=1"), "\n\n");
 }
+
+TEST(hls_playlist, the_parameter_joins_an_existing_query_once_and_stays_before_the_fragment) {
+  auto with = [](std::string_view uri) {
+    std::string out;
+    reel::media::append_query_parameter(out, uri, "token=T");
+    return out;
+  };
+  EXPECT_EQ(with("a.ts"), "a.ts?token=T");
+  EXPECT_EQ(with("a.ts?"), "a.ts?token=T");
+  EXPECT_EQ(with("a.ts?x=1"), "a.ts?x=1&token=T");
+  EXPECT_EQ(with("a.ts?x=1&"), "a.ts?x=1&token=T");
+  EXPECT_EQ(with("s.jpg#xywh=0,0,160,90"), "s.jpg?token=T#xywh=0,0,160,90");
+  EXPECT_EQ(with("s.jpg?x#y?z"), "s.jpg?x&token=T#y?z");
+}
