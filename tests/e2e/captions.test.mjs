@@ -10,22 +10,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { tempDir, startServer, api, makeClip, upload, problems } from './lib.mjs';
+import { tempDir, startServer, api, makeClip, upload, problems, waitReady } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const READY_MS = 90000; // the ASan build processes slowly
 const PASSWORD = 'correct horse battery';
 
-async function waitReady(port, token, id) {
-  const deadline = Date.now() + READY_MS;
-  while (Date.now() < deadline) {
-    const r = await api(port, 'GET', `/api/videos/${id}`, { token });
-    if (r.json?.video?.status === 'ready') return r.json.video;
-    if (r.json?.video?.status === 'failed') throw new Error('processing failed: ' + r.text);
-    await new Promise((done) => setTimeout(done, 200));
-  }
-  throw new Error('the video was not ready in time');
-}
 
 // Chooses `language` in the page's CC menu, plays, and resolves with what
 // the TextTrack API shows once a cue of that language is active.

@@ -9,9 +9,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { tempDir, startServer, api, register, makeClip, upload } from './lib.mjs';
+import { tempDir, startServer, api, register, makeClip, upload, waitReady } from './lib.mjs';
 
-const READY_MS = 90000; // the ASan build processes slowly
 
 // A site on its own port whose one page frames `src()` (read per request).
 function hostSite(src) {
@@ -26,16 +25,6 @@ function hostSite(src) {
   );
 }
 
-async function waitReady(port, token, id) {
-  const deadline = Date.now() + READY_MS;
-  while (Date.now() < deadline) {
-    const r = await api(port, 'GET', `/api/videos/${id}`, { token });
-    if (r.json?.video?.status === 'ready') return r.json.video;
-    if (r.json?.video?.status === 'failed') throw new Error('processing failed: ' + r.text);
-    await new Promise((done) => setTimeout(done, 200));
-  }
-  throw new Error('the video was not ready in time');
-}
 
 // Opens `url` and resolves once the framed player has played 2 s or more.
 async function playsInFrame(browser, url) {

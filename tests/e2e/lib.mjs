@@ -135,6 +135,19 @@ export async function upload(port, token, bytes, title = 'clip') {
 }
 
 // Resolves with the first `event` (with args) that passes `test`, or rejects after `ms`.
+// Polls GET /api/videos/:id until the video is ready (returns it); throws
+// when it failed or `ms` passed (the ASan build processes slowly).
+export async function waitReady(port, token, id, ms = 90000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const r = await api(port, 'GET', `/api/videos/${id}`, { token });
+    if (r.json?.video?.status === 'ready') return r.json.video;
+    if (r.json?.video?.status === 'failed') throw new Error('processing failed: ' + r.text);
+    await new Promise((done) => setTimeout(done, 200));
+  }
+  throw new Error('the video was not ready in time');
+}
+
 export function waitFor(emitter, event, test = () => true, ms = 60000) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

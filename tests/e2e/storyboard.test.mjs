@@ -10,22 +10,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { tempDir, startServer, api, makeClip, upload, problems } from './lib.mjs';
+import { tempDir, startServer, api, makeClip, upload, problems, waitReady } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const artifacts = path.join(root, 'test-artifacts');
 const PASSWORD = 'correct horse';
-const READY_MS = 90000;
 
-async function waitReady(port, token, id) {
-  const until = Date.now() + READY_MS;
-  for (;;) {
-    const r = await api(port, 'GET', `/api/videos/${id}`, { token });
-    if (r.json?.video?.status === 'ready') return r.json.video;
-    if (r.json?.video?.status === 'failed' || Date.now() > until) throw new Error(`not ready: ${r.text}`);
-    await new Promise((done) => setTimeout(done, 250));
-  }
-}
 
 // Hovers the storyboard bar at `fraction` of its width; returns what the preview shows.
 async function hover(page, frame, fraction) {
