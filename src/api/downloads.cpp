@@ -17,8 +17,14 @@ namespace reel::api {
 namespace {
 
 // The ?rendition= parameter: "source" or a rung name; nullopt when absent.
+// One that cannot even be decoded (a bad escape, %00) is a bad one, not none.
 std::optional<std::string> rendition_parameter(const context& ctx) {
   auto r = ctx.query("rendition");
+  std::string_view target = ctx.req.target();
+  auto q = target.find('?');
+  bool named =
+      q != std::string_view::npos && ("&" + std::string(target.substr(q + 1))).find("&rendition=") != std::string::npos;
+  if (named && !r) r = std::string("\x01");  // fails the check below
   if (r && !domain::valid_rendition_name(*r))
     throw error(errc::bad_request,
                 "The parameter \"rendition\" must be \"source\" or the name of one of the video's renditions (like "
