@@ -14,7 +14,7 @@ constexpr const char* k_user_by_id = "SELECT id, email, name, password_hash, cre
 constexpr const char* k_insert_org =
     "INSERT INTO organizations (id, name, created_at, slug, embed_origins, storage_quota_bytes, download_renditions, "
     "download_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-#define REEL_ORG_COLUMNS \
+#define REEL_ORG_COLUMNS                                                                               \
   "o.id, o.name, o.created_at, o.slug, o.embed_origins, o.storage_used_bytes, o.storage_quota_bytes, " \
   "o.download_renditions, o.download_source"
 constexpr const char* k_org_by_id = "SELECT " REEL_ORG_COLUMNS " FROM organizations o WHERE o.id = ?";
@@ -95,8 +95,8 @@ std::string join_origins(const std::vector<std::string>& origins) {
   return out;
 }
 organization to_organization(const row& r) {
-  return {r.text(0),      r.text(1), r.text(2), r.opt_text(3).value_or(""), split_origins(r.text(4)),
-          r.opt_int64(6), r.int64(5), r.text(7),  r.int64(8) != 0};
+  return {r.text(0),  r.text(1), r.text(2),      r.opt_text(3).value_or(""), split_origins(r.text(4)), r.opt_int64(6),
+          r.int64(5), r.text(7), r.int64(8) != 0};
 }
 membership to_membership(const row& r) { return {to_organization(r), role_column(r, 9), r.text(10)}; }
 member to_member(const row& r) { return {r.text(0), r.text(1), r.text(2), role_column(r, 3), r.text(4)}; }
