@@ -100,6 +100,11 @@ seeds = {
       b"/v/abc?token=", b"/v/abc?token=a+b", b"/o/slug", b"https://h?x=/v/abc", b"/v/abc?%=1")]
     + [b"\x01/v/abc?token=" + b"t" * 201, b"\x01/embed/abc?a&b=&token=x.y"],
   # First byte: bit 0 set = SRT, else WebVTT; the rest is the file.
+  "content_disposition": [
+      "Say \"Crème brûlée\"".encode(), "Party \U0001F389".encode(), "日本語のビデオ".encode(), b"",
+      b"a/b\\c\r\nX-Injected: 1\t\x7f", b"../../etc/passwd", b"  ..  ", b"100% <done>: a|b?*",
+      b"a\xffb\xc0\xafc\xed\xa0\x80\xf5\x80", ("x" * 149 + "日本").encode(), b"\xc2\x85\xc2\x9f",
+  ],
   "captions": [
       b"\x01" + b"1\n00:00:01,000 --> 00:00:04,500\nHello, <i>world</i>!\n\n2\n00:00:05,250 --> 00:01:02,003 X1:1\nBye\n",
       b"\x01" + b"\xef\xbb\xbf1\r\n0:00:01,000 --> 0:00:02,000\r\n\xc3\x89t\xc3\xa9\r\n\r\n",

@@ -50,7 +50,20 @@ std::vector<std::string> embed_origins_field(const json::value& v) {
   return out;
 }
 
-// PATCH /api/orgs/:orgId {name?, slug?, embedOrigins?}
+// The fields "downloadRenditions" ("none", "highest", "all") and "downloadSource" (true/false).
+void download_settings_fields(const json::object& body, domain::organizations::settings_change& c) {
+  if (const auto* r = body.if_contains("downloadRenditions")) {
+    if (!r->is_string())
+      throw error(errc::bad_request, "The field \"downloadRenditions\" must be \"none\", \"highest\" or \"all\".");
+    c.download_renditions = std::string(r->as_string());
+  }
+  if (const auto* s = body.if_contains("downloadSource")) {
+    if (!s->is_bool()) throw error(errc::bad_request, "The field \"downloadSource\" must be true or false.");
+    c.download_source = s->as_bool();
+  }
+}
+
+// PATCH /api/orgs/:orgId {name?, slug?, embedOrigins?, downloadRenditions?, downloadSource?}
 asio::awaitable<response> update_organization(domain::organizations& orgs, context& ctx) {
   const auto& body = require_object(ctx.json_body());
   if (body.contains("storageQuotaBytes") || body.contains("storageUsedBytes"))
@@ -60,8 +73,11 @@ asio::awaitable<response> update_organization(domain::organizations& orgs, conte
   if (body.contains("name")) c.name = require_text(body, "name");
   c.slug = optional_text(body, "slug", {.min_chars = 1, .max_chars = 100});
   if (const auto* e = body.if_contains("embedOrigins")) c.embed_origins = embed_origins_field(*e);
-  if (!c.name && !c.slug && !c.embed_origins)
-    throw error(errc::bad_request, "Send \"name\", \"slug\" or \"embedOrigins\" to change.");
+  download_settings_fields(body, c);
+  if (!c.name && !c.slug && !c.embed_origins && !c.download_renditions && !c.download_source)
+    throw error(errc::bad_request,
+                "Send \"name\", \"slug\", \"embedOrigins\", \"downloadRenditions\" or \"downloadSource\" to "
+                "change.");
   auto org = co_await orgs.update(*ctx.org, c);
   co_return no_store(
       http::json_response(status::ok, json::object{{"organization", model::organization_json(org, ctx.org->role)}}));

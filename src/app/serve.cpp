@@ -4,6 +4,7 @@
 
 #include "api/accounts.hpp"
 #include "api/captions.hpp"
+#include "api/downloads.hpp"
 #include "api/guard.hpp"
 #include "api/invitations.hpp"
 #include "api/ops.hpp"
@@ -41,6 +42,7 @@
 #include "http/server.hpp"
 #include "jobs/processor.hpp"
 #include "mail/smtp_mailer.hpp"
+#include "media/rung_mp4.hpp"
 #include "media/thumbnailer.hpp"
 #include "model/json.hpp"
 #include "realtime/socketio.hpp"
@@ -297,6 +299,10 @@ class server_node {
   api::video_api video_api_;
   domain::captions captions_{video_context(), videos_};
   api::caption_api caption_api_{videos_, captions_, pool_};
+  // MP4 downloads of HLS rungs, as many ffmpeg runs at once as thumbnails.
+  media::rung_mp4_maker rung_mp4s_{io_, pool_, tools_, cfg_.thumbnail_concurrency, child_limits_of(cfg_)};
+  domain::downloads downloads_{video_context(), videos_, rung_mp4s_};
+  api::download_api download_api_{downloads_, pool_};
   api::upload_api upload_api_;
   api::account_api account_api_;
   domain::views views_;  // counts plays (video_api_.on_play)
@@ -419,6 +425,7 @@ void server_node::add_routes() {
   api::add_video_routes(routes_, guard_, video_api_);
   api::add_stream_routes(routes_, guard_, video_api_);
   api::add_caption_routes(routes_, guard_, caption_api_);
+  api::add_download_routes(routes_, guard_, download_api_);
   api::add_view_routes(routes_, guard_, view_api_);
   api::add_upload_routes(routes_, guard_, upload_api_);
   api::add_sharing_routes(routes_, guard_, sharing_api_);

@@ -12,15 +12,17 @@ constexpr const char* k_user_by_email = "SELECT id, email, name, password_hash, 
 constexpr const char* k_user_by_id = "SELECT id, email, name, password_hash, created_at FROM users WHERE id = ?";
 
 constexpr const char* k_insert_org =
-    "INSERT INTO organizations (id, name, created_at, slug, embed_origins, storage_quota_bytes) VALUES (?, ?, ?, ?, ?, "
-    "?)";
-#define REEL_ORG_COLUMNS \
-  "o.id, o.name, o.created_at, o.slug, o.embed_origins, o.storage_used_bytes, o.storage_quota_bytes"
+    "INSERT INTO organizations (id, name, created_at, slug, embed_origins, storage_quota_bytes, download_renditions, "
+    "download_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+#define REEL_ORG_COLUMNS                                                                               \
+  "o.id, o.name, o.created_at, o.slug, o.embed_origins, o.storage_used_bytes, o.storage_quota_bytes, " \
+  "o.download_renditions, o.download_source"
 constexpr const char* k_org_by_id = "SELECT " REEL_ORG_COLUMNS " FROM organizations o WHERE o.id = ?";
 constexpr const char* k_org_by_slug = "SELECT " REEL_ORG_COLUMNS " FROM organizations o WHERE o.slug = ?";
 constexpr const char* k_update_org =
     "UPDATE organizations SET name = COALESCE(?, name), slug = COALESCE(?, slug), "
-    "embed_origins = COALESCE(?, embed_origins) WHERE id = ?";
+    "embed_origins = COALESCE(?, embed_origins), download_renditions = COALESCE(?, download_renditions), "
+    "download_source = COALESCE(?, download_source) WHERE id = ?";
 constexpr const char* k_insert_membership =
     "INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES (?, ?, ?, ?)";
 // Oldest first; memberships made in the same millisecond in the order they
@@ -93,10 +95,10 @@ std::string join_origins(const std::vector<std::string>& origins) {
   return out;
 }
 organization to_organization(const row& r) {
-  return {r.text(0),      r.text(1), r.text(2), r.opt_text(3).value_or(""), split_origins(r.text(4)),
-          r.opt_int64(6), r.int64(5)};
+  return {r.text(0),  r.text(1), r.text(2),      r.opt_text(3).value_or(""), split_origins(r.text(4)), r.opt_int64(6),
+          r.int64(5), r.text(7), r.int64(8) != 0};
 }
-membership to_membership(const row& r) { return {to_organization(r), role_column(r, 7), r.text(8)}; }
+membership to_membership(const row& r) { return {to_organization(r), role_column(r, 9), r.text(10)}; }
 member to_member(const row& r) { return {r.text(0), r.text(1), r.text(2), role_column(r, 3), r.text(4)}; }
 session_record to_session(const row& r) {
   return {r.text(0),
@@ -132,7 +134,8 @@ void insert_organization(transaction& s, const organization& o) {
   // No slug yet (NULL: unique only among those that have one).
   std::optional<std::string> slug;
   if (!o.slug.empty()) slug = o.slug;
-  s.exec(k_insert_org, {o.id, o.name, o.created_at, slug, join_origins(o.embed_origins), o.storage_quota_bytes});
+  s.exec(k_insert_org, {o.id, o.name, o.created_at, slug, join_origins(o.embed_origins), o.storage_quota_bytes,
+                        o.download_renditions, o.download_source});
 }
 
 std::string server_secret(transaction& s, const std::string& name, const std::string& fresh, const std::string& now) {
@@ -156,7 +159,9 @@ std::optional<organization> find_organization_by_slug(transaction& s, const std:
 bool update_organization(transaction& s, const std::string& org_id, const organization_changes& c) {
   std::optional<std::string> origins;
   if (c.embed_origins) origins = join_origins(*c.embed_origins);
-  return s.exec(k_update_org, {c.name, c.slug, origins, org_id}) > 0;
+  std::optional<std::int64_t> source;
+  if (c.download_source) source = *c.download_source ? 1 : 0;
+  return s.exec(k_update_org, {c.name, c.slug, origins, c.download_renditions, source, org_id}) > 0;
 }
 
 void insert_membership(transaction& s, const std::string& org_id, const std::string& user_id, model::role role,

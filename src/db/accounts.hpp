@@ -32,6 +32,8 @@ std::optional<organization> find_organization_by_slug(transaction& s, const std:
 struct organization_changes {
   std::optional<std::string> name, slug;
   std::optional<std::vector<std::string>> embed_origins;
+  std::optional<std::string> download_renditions;
+  std::optional<bool> download_source;
 };
 bool update_organization(transaction& s, const std::string& org_id, const organization_changes& c);
 

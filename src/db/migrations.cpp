@@ -287,6 +287,15 @@ const std::vector<migration>& all_migrations() {
            "UPDATE organizations SET storage_used_bytes = (SELECT COALESCE(SUM(size_bytes), 0) FROM videos "
            "WHERE videos.organization_id = organizations.id)",
        }},
+      {12,
+       "downloads",
+       {
+           // Which MP4 downloads the organization offers to whoever may play
+           // its videos (docs/api-downloads.md): of the HLS renditions
+           // 'none', 'highest' or 'all'; and the source-sized MP4 (1) or not (0).
+           "ALTER TABLE organizations ADD COLUMN download_renditions TEXT NOT NULL DEFAULT 'highest'",
+           "ALTER TABLE organizations ADD COLUMN download_source INTEGER NOT NULL DEFAULT 0",
+       }},
   };
   return all;
 }

@@ -97,7 +97,10 @@ asio::awaitable<model::organization> organizations::update(const model::org_scop
     throw error(errc::bad_request,
                 "The field \"slug\" must be 3 to 48 lower-case letters, digits and '-', starting and ending with a "
                 "letter or digit.");
-  db::organization_changes changes{c.name, c.slug, c.embed_origins};
+  if (c.download_renditions && *c.download_renditions != "none" && *c.download_renditions != "highest" &&
+      *c.download_renditions != "all")
+    throw error(errc::bad_request, "The field \"downloadRenditions\" must be \"none\", \"highest\" or \"all\".");
+  db::organization_changes changes{c.name, c.slug, c.embed_origins, c.download_renditions, c.download_source};
   const std::string& org_id = in.id;
   auto org = co_await db_.write([&](db::transaction& tx) {
     if (c.slug) {

@@ -43,11 +43,15 @@ class organizations {
   // A new organization that `who` owns.
   boost::asio::awaitable<model::organization> create(const model::principal& who, std::string name);
 
-  // Changes its settings: the name and the embedding origins (admin+),
-  // the public address (owner). Fields left out stay.
+  // Changes its settings: the name, the embedding origins and the
+  // downloads offered (admin+), the public address (owner). Fields left out
+  // stay. error(bad_request) for a download_renditions other than "none",
+  // "highest" or "all".
   struct settings_change {
     std::optional<std::string> name, slug;
     std::optional<std::vector<std::string>> embed_origins;
+    std::optional<std::string> download_renditions;
+    std::optional<bool> download_source;
   };
   boost::asio::awaitable<model::organization> update(const model::org_scope& in, const settings_change& change);
 

@@ -160,6 +160,7 @@ void move_outputs_into_place(const fs::path& work, const fs::path& dir) {
   storage::remove_tree(dir / "hls");
   storage::remove_tree(dir / "thumbs");
   storage::remove_tree(dir / media::k_storyboard_dir);
+  storage::remove_tree(dir / "downloads");  // MP4s of the old renditions (domain/downloads.hpp)
   fs::rename(work / "hls", dir / "hls");
   fs::rename(work / media::k_storyboard_dir, dir / media::k_storyboard_dir);
   fs::rename(work / "video.mp4", dir / "video.mp4");

@@ -33,6 +33,10 @@ struct organization {
   // take (domain/quotas.hpp).
   std::optional<std::int64_t> storage_quota_bytes;
   std::int64_t storage_used_bytes = 0;
+  // The MP4 downloads it offers (docs/api-downloads.md): of the HLS
+  // renditions "none", "highest" or "all"; and the source-sized MP4 or not.
+  std::string download_renditions = "highest";
+  bool download_source = false;
 };
 
 // An organization as one of its members sees it.

@@ -21,7 +21,9 @@ boost::json::object organization_json(const organization& o, role r) {
           {"role", role_name(r)},
           {"createdAt", o.created_at},
           {"storageUsedBytes", o.storage_used_bytes},
-          {"storageQuotaBytes", std::move(quota)}};
+          {"storageQuotaBytes", std::move(quota)},
+          {"downloadRenditions", o.download_renditions},
+          {"downloadSource", o.download_source}};
 }
 
 boost::json::object organization_json(const membership& m) { return organization_json(m.org, m.role); }

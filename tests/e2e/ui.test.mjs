@@ -146,6 +146,15 @@ test('the web UI: register, upload with tus, live progress, play, edit, members,
       await page.getByRole('button', { name: 'Save changes' }).click();
       await page.getByRole('alert').filter({ hasText: 'Saved.' }).waitFor();
       await page.getByRole('heading', { name: 'Sunrise over the bay' }).waitFor();
+      // The organization offers its highest rendition by default: a Download link, named after the title.
+      const download = page.getByRole('link', { name: 'Download' });
+      await download.waitFor();
+      const href = await download.getAttribute('href');
+      assert.match(href, new RegExp(`^/api/videos/${firstId}/download\\?rendition=\\d+p$`));
+      const saved = await page.request.head(new URL(href, page.url()).href);
+      assert.equal(saved.status(), 200);
+      assert.equal(saved.headers()['content-type'], 'video/mp4');
+      assert.match(saved.headers()['content-disposition'], /^attachment; filename="Sunrise over the bay\.mp4"; /);
       // Validation errors from the API are shown as they are.
       issues.allow(400, `/api/videos/${firstId}`);
       await page.getByLabel('Title').fill(' ');

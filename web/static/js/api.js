@@ -86,6 +86,7 @@ export const api = {
   // A link that plays the video without a session for `expiresIn` seconds.
   playbackUrl: (id, expiresIn) => request('POST', `${vid(id)}/playback-url`, { body: { expiresIn } }),
   captions: (id) => request('GET', `${vid(id)}/captions`),
+  downloads: (id) => request('GET', `${vid(id)}/downloads`),
   // `file`: {data: Blob or string, type: 'text/vtt' | 'application/x-subrip'}; adds or replaces.
   putCaptions: (id, language, label, file) =>
     request('PUT', `${vid(id)}/captions/${encodeURIComponent(language)}${label ? `?label=${encodeURIComponent(label)}` : ''}`, { file }),

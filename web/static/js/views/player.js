@@ -215,6 +215,23 @@ function editForm(video) {
   return form;
 }
 
+// The Download link for the organization's default download; with several
+// offered, a menu picks which (docs/api-downloads.md).
+function downloadControl(offers) {
+  if (!offers.length) return '';
+  const label = (o) => `${o.rendition === 'source' ? 'Original' : o.rendition} (${o.width}×${o.height})`;
+  const link = h('a', { class: 'btn', href: offers[0].url, download: '', title: `Download ${label(offers[0])}` }, 'Download');
+  if (offers.length === 1) return link;
+  const pick = h('select', {
+    class: 'download-pick', 'aria-label': 'Download quality',
+    onchange: () => {
+      link.href = offers[pick.selectedIndex].url;
+      link.title = `Download ${label(offers[pick.selectedIndex])}`;
+    },
+  }, offers.map((o) => h('option', {}, label(o))));
+  return h('span', { class: 'download' }, link, pick);
+}
+
 export function renderPlayer(main, { id }) {
   let video = library.get(id);
   let stopPlayer = null;
@@ -224,6 +241,7 @@ export function renderPlayer(main, { id }) {
   const strip = h('div', { class: 'strip-box' });
   const heading = h('h1', { class: 'player-title', tabindex: -1 });
   const share = h('button', { type: 'button', class: 'btn', 'aria-haspopup': 'dialog', onclick: () => openShareDialog(video) }, 'Share');
+  const download = h('span', { class: 'download-box' });
   const meta = h('p', { class: 'muted small player-meta' });
   const description = h('p', { class: 'description' });
   const info = h('div', { class: 'card' });
@@ -236,7 +254,9 @@ export function renderPlayer(main, { id }) {
     stopPlayer = null;
     strip.replaceChildren();
     scrub.replaceChildren();
+    download.replaceChildren();
     if (video.status === 'ready') {
+      api.downloads(video.id).then((r) => download.replaceChildren(downloadControl(r.downloads)), () => {});
       const el = h('video', { controls: true, playsinline: true, preload: 'metadata', poster: media.poster(video.id), 'aria-label': video.title });
       stage.replaceChildren(el);
       const spot = h('span', { hidden: true });
@@ -325,7 +345,7 @@ export function renderPlayer(main, { id }) {
       }), actions);
     }
     main.replaceChildren(back, h('div', { class: 'player-layout' },
-      h('div', { class: 'player-main' }, stage, scrub, strip, h('div', { class: 'player-head' }, heading, share), meta, description),
+      h('div', { class: 'player-main' }, stage, scrub, strip, h('div', { class: 'player-head' }, heading, h('span', { class: 'player-buttons' }, download, share)), meta, description),
       side));
     update();
   }
