@@ -80,6 +80,10 @@ struct paths {
   std::string ffmpeg, ffprobe;
 };
 
+// The start of every ffmpeg command: quiet but for errors, no stdin,
+// overwriting its outputs. The caller appends the rest.
+std::vector<std::string> ffmpeg_command(const paths& tools);
+
 // ffprobe of an upload, limited to accepted_formats() and local files.
 std::vector<std::string> probe_command(const paths& tools, const std::string& input);
 

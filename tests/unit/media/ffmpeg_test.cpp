@@ -1,4 +1,5 @@
 #include "media/ffmpeg.hpp"
+#include "media/rung_mp4.hpp"
 
 #include <gtest/gtest.h>
 
@@ -393,4 +394,17 @@ TEST(poster_seek, keeps_half_a_second_before_the_end) {
   EXPECT_DOUBLE_EQ(poster_seek(5.9, 6.0), 5.5);
   EXPECT_DOUBLE_EQ(poster_seek(1.0, 0.3), 0.0);  // a clip shorter than half a second
   EXPECT_DOUBLE_EQ(poster_seek(0.0, 6.0), 0.0);
+}
+
+TEST(rung_mp4_command, opens_only_reels_own_playlist_and_copies_into_a_faststart_mp4) {
+  auto argv = rung_mp4_command(k_tools, "/v/hls/360p/index.m3u8", "/v/downloads/360p.mp4.tmp");
+  EXPECT_EQ(argv.front(), k_tools.ffmpeg);
+  EXPECT_EQ(after(argv, "-protocol_whitelist"), "file");
+  EXPECT_EQ(after(argv, "-format_whitelist"), "hls,mpegts");
+  EXPECT_EQ(after(argv, "-f"), "hls");
+  EXPECT_LT(index_of(argv, "-format_whitelist"), index_of(argv, "-i"));
+  EXPECT_EQ(after(argv, "-i"), "/v/hls/360p/index.m3u8");
+  EXPECT_EQ(after(argv, "-c"), "copy");
+  EXPECT_EQ(after(argv, "-movflags"), "+faststart");
+  EXPECT_EQ(argv.back(), "/v/downloads/360p.mp4.tmp");
 }
