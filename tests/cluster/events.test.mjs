@@ -215,3 +215,34 @@ test('sharing holds on every node: a video made private on api1 stops playing an
   assert.equal(master.status, 200, master.text);
   assert.match(master.text, new RegExp(`index\\.m3u8\\?token=${link.json.token.replace(/[.]/g, '\\.')}`));
 }));
+
+test('a poster chosen on api1 shows on api2 at once: the share page names its version, the poster and its scaled copy are the new ones', withLogs(() => cluster, async () => {
+  const owner = await register(cluster.api1, 'posters');
+  const made = await call(cluster.api1, 'POST', '/api/videos?title=cover&visibility=public', {
+    token: owner.token, body: fs.readFileSync(clip(work, 2)), headers: { 'Content-Type': 'video/mp4' },
+  });
+  assert.equal(made.status, 201, made.text);
+  const id = made.json.video.id;
+  await waitReady(cluster.api1, owner.token, id);
+  // api2 has shown the share page and the scaled poster (its caches hold them).
+  const page = () => call(cluster.api2, 'GET', `/v/${id}`);
+  const scaled = (v) => call(cluster.api2, 'GET', `/api/stream/${id}/thumbnail.jpg?width=160&v=${v}`);
+  assert.doesNotMatch((await page()).text, /thumbnail\.jpg\?v=/);
+  const before = await call(cluster.api2, 'GET', `/api/stream/${id}/thumbnail.jpg`);
+  const smallBefore = await scaled(0);
+  assert.equal(before.status, 200);
+  assert.equal(smallBefore.status, 200);
+  const chosen = await call(cluster.api1, 'PUT', `/api/videos/${id}/poster`, { token: owner.token, body: { time: 1.5 } });
+  assert.equal(chosen.status, 200, chosen.text);
+  assert.equal(chosen.json.video.poster.version, 1);
+  const ms = await within(1000, async () => (await page()).text.includes(`/api/stream/${id}/thumbnail.jpg?v=1"`),
+    { every: 20, what: 'the share page on api2 naming poster version 1' });
+  console.log(`# poster chosen on api1: api2's share page names it after ${ms} ms`);
+  const after = await call(cluster.api2, 'GET', `/api/stream/${id}/thumbnail.jpg?v=1`);
+  assert.equal(after.status, 200);
+  assert.notEqual(after.headers.etag, before.headers.etag);
+  assert.ok(!after.raw.equals(before.raw));
+  const smallAfter = await scaled(1);
+  assert.equal(smallAfter.status, 200);
+  assert.ok(!smallAfter.raw.equals(smallBefore.raw), 'the scaled poster on api2 is the new one');
+}));
