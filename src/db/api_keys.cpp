@@ -17,7 +17,7 @@ constexpr const char* k_list = "SELECT " REEL_API_KEY_COLUMNS_OF_K
 constexpr const char* k_by_hash = "SELECT " REEL_API_KEY_COLUMNS " FROM api_keys WHERE token_hash = ?";
 constexpr const char* k_delete = "DELETE FROM api_keys WHERE organization_id = ? AND id = ? RETURNING token_hash";
 constexpr const char* k_record_use =
-    "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)";
+    "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)";
 
 #undef REEL_API_KEY_COLUMNS
 #undef REEL_API_KEY_COLUMNS_OF_K

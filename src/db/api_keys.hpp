@@ -24,7 +24,7 @@ std::optional<model::api_key> find_api_key_by_token_hash(transaction& s, const s
 // organization has no such key.
 std::optional<std::string> delete_api_key(transaction& s, const std::string& org_id, const std::string& id);
 
-// Records that key `id` was used at `now`, unless a use at or after
+// Records that key `id` was used at `now`, unless a use after
 // `recorded_before` is recorded already (another node's). False when nothing was written.
 bool record_api_key_use(transaction& s, const std::string& id, const std::string& now,
                         const std::string& recorded_before);
