@@ -215,6 +215,8 @@ TEST_F(api_keys, a_member_key_uploads_by_multipart_and_tus_and_streams_but_canno
   EXPECT_EQ(call(t.port(), "GET", "/api/stream/" + video + "/video", key, "", {{"Range", "bytes=0-99"}}).status(), 206);
   EXPECT_EQ(call(t.port(), "GET", "/api/stream/" + video + "/thumbnail.jpg", key).status(), 200);
   EXPECT_EQ(call(t.port(), "GET", "/api/stream/" + video + "/hls/master.m3u8", key).status(), 200);
+  auto downloads = call(t.port(), "GET", "/api/videos/" + video + "/downloads", key);
+  EXPECT_EQ(downloads.status(), 200) << downloads.raw.body();
   EXPECT_EQ(call(t.port(), "GET", "/api/videos/" + video, t.viewer.token, "", {{"X-Organization-Id", t.owner.org_id}})
                 .status(),
             200);
@@ -301,6 +303,8 @@ TEST_F(api_keys, a_key_of_one_organization_sees_nothing_of_another) {
   EXPECT_EQ(call(t.port(), "DELETE", "/api/videos/" + theirs, key).status(), 404);
   EXPECT_EQ(call(t.port(), "GET", "/api/stream/" + theirs + "/video", key).status(), 404);
   EXPECT_EQ(call(t.port(), "GET", "/api/stream/" + theirs + "/thumbnail.jpg", key).status(), 404);
+  EXPECT_EQ(call(t.port(), "GET", "/api/videos/" + theirs + "/downloads", key).status(), 404);
+  EXPECT_EQ(call(t.port(), "GET", "/api/videos/" + theirs + "/download", key).status(), 404);
   EXPECT_EQ(call(t.port(), "GET", "/api/videos", key, "", {{"X-Organization-Id", t.outsider.org_id}}).status(), 403);
   EXPECT_EQ(call(t.port(), "GET", "/api/orgs/" + t.outsider.org_id + "/members", key).status(), 403);
   EXPECT_EQ(call(t.port(), "GET", t.keys(t.outsider.org_id), key).status(), 403);
