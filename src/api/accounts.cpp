@@ -132,8 +132,15 @@ asio::awaitable<response> delete_session(account_api& api, context& ctx) {
 asio::awaitable<response> me(account_api& api, context& ctx) {
   const auto& p = *ctx.principal;
   auto memberships = co_await api.accounts.memberships(p);
-  co_return no_store(http::json_response(status::ok, json::object{{"user", model::user_json(p.user)},
-                                                                  {"organizations", organizations_json(memberships)}}));
+  json::object out{{"user", model::user_json(p.user)}, {"organizations", organizations_json(memberships)}};
+  if (p.api_key) {  // no person: the key itself (docs/api-keys.md)
+    out["user"] = nullptr;
+    out["apiKey"] = {{"id", p.api_key->id},
+                     {"name", p.api_key->name},
+                     {"prefix", p.api_key->prefix},
+                     {"role", model::role_name(p.memberships.front().role)}};
+  }
+  co_return no_store(http::json_response(status::ok, out));
 }
 
 }  // namespace
@@ -143,11 +150,11 @@ void add_account_routes(http::router& r, const guard& g, account_api& api) {
   using http::verb;
   r.add(verb::post, "/api/auth/register", h(register_account));
   r.add(verb::post, "/api/auth/login", h(login));
-  r.add(verb::post, "/api/auth/logout", g.user(h(logout)));
-  r.add(verb::post, "/api/auth/logout-all", g.user(h(logout_all)));
-  r.add(verb::post, "/api/auth/password", g.user(h(change_password)));
-  r.add(verb::get, "/api/auth/sessions", g.user(h(list_sessions)));
-  r.add(verb::delete_, "/api/auth/sessions/:id", g.user(h(delete_session)));
+  r.add(verb::post, "/api/auth/logout", g.person(h(logout)));
+  r.add(verb::post, "/api/auth/logout-all", g.person(h(logout_all)));
+  r.add(verb::post, "/api/auth/password", g.person(h(change_password)));
+  r.add(verb::get, "/api/auth/sessions", g.person(h(list_sessions)));
+  r.add(verb::delete_, "/api/auth/sessions/:id", g.person(h(delete_session)));
   r.add(verb::get, "/api/auth/me", g.user(h(me)));
 }
 

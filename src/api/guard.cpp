@@ -47,6 +47,17 @@ http::handler guard::user(http::handler h) const {
   };
 }
 
+http::handler guard::person(http::handler h) const {
+  return [this, h = std::move(h)](http::context& ctx) -> asio::awaitable<http::response> {
+    co_await authenticate(ctx);
+    if (ctx.principal->api_key)
+      throw error(errc::forbidden,
+                  "API keys cannot do this: it is for a person signed in (their account, sessions, invitations and "
+                  "organizations).");
+    co_return co_await h(ctx);
+  };
+}
+
 http::handler guard::viewer(http::handler h) const {
   return [this, h = std::move(h)](http::context& ctx) -> asio::awaitable<http::response> {
     if (request_token(ctx)) {

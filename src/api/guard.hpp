@@ -26,6 +26,11 @@ class guard {
   // 401 without valid credentials (Bearer token or the reel_session cookie).
   http::handler user(http::handler h) const;
 
+  // As user(), for what only a person does (their password, sessions and
+  // invitations, logging out, making organizations): an API key gets
+  // error(forbidden) "API keys cannot …".
+  http::handler person(http::handler h) const;
+
   // As user(), but a request without valid credentials runs too, with no
   // principal (playback of public videos and signed links): a stale cookie
   // must not stop a public video from playing.

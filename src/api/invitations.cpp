@@ -90,9 +90,9 @@ void add_invitation_routes(http::router& r, const guard& g, domain::invitations&
   r.add(verb::delete_, "/api/orgs/:orgId/invitations/:id", g.org(action::manage_members, h(revoke)));
   // Deprecated: adding a member used to be immediate; it invites now, answering as above.
   r.add(verb::post, "/api/orgs/:orgId/members", g.org(action::manage_members, h(invite)));
-  r.add(verb::get, "/api/auth/invitations", g.user(h(list_received)));
-  r.add(verb::post, "/api/auth/invitations/:id/accept", g.user(h(accept)));
-  r.add(verb::post, "/api/auth/invitations/:id/decline", g.user(h(decline)));
+  r.add(verb::get, "/api/auth/invitations", g.person(h(list_received)));
+  r.add(verb::post, "/api/auth/invitations/:id/accept", g.person(h(accept)));
+  r.add(verb::post, "/api/auth/invitations/:id/decline", g.person(h(decline)));
 }
 
 }  // namespace reel::api

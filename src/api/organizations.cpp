@@ -111,7 +111,7 @@ void add_organization_routes(http::router& r, const guard& g, domain::organizati
   auto h = [&orgs](auto fn) { return http::bind_handler(orgs, fn); };
   using http::verb;
   r.add(verb::get, "/api/orgs", g.user(h(list_organizations)));
-  r.add(verb::post, "/api/orgs", g.user(h(create_organization)));
+  r.add(verb::post, "/api/orgs", g.person(h(create_organization)));
   r.add(verb::patch, "/api/orgs/:orgId", g.org(action::manage_members, h(update_organization)));
   r.add(verb::get, "/api/orgs/:orgId/members", g.org(action::view_members, h(list_members)));
   // POST /api/orgs/:orgId/members invites (src/api/invitations.cpp).

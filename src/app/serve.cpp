@@ -3,6 +3,7 @@
 #include "app/serve.hpp"
 
 #include "api/accounts.hpp"
+#include "api/api_keys.hpp"
 #include "api/captions.hpp"
 #include "api/downloads.hpp"
 #include "api/guard.hpp"
@@ -28,6 +29,7 @@
 #include "db/events.hpp"
 #include "db/jobs.hpp"
 #include "domain/accounts.hpp"
+#include "domain/api_keys.hpp"
 #include "domain/invitations.hpp"
 #include "domain/organizations.hpp"
 #include "domain/reconciliation.hpp"
@@ -289,6 +291,7 @@ class server_node {
   domain::recovery recovery_;
   api::recovery_api recovery_api_;
   domain::invitations invitations_;
+  domain::api_keys api_keys_{db_, accounts_, clock_};
   api::guard guard_;
   storage::layout files_;
   storage_reserve reserve_;  // the data directory's ballast, given up when the database finds the volume full
@@ -349,6 +352,11 @@ void server_node::wire_events() {
       cluster_->line.publish(cluster::control_channel,
                              {{"t", "logout"}, {"session", session_id}, {"token", token_hash}});
   };
+  accounts_.on_api_key_revoked = [this](const std::string& key_id, const std::string& token_hash) {
+    realtime_.credential_revoked(realtime::credential_kind::api_key, key_id);
+    if (cluster_)
+      cluster_->line.publish(cluster::control_channel, {{"t", "apikey"}, {"key", key_id}, {"token", token_hash}});
+  };
   accounts_.on_sessions_revoked = [this](const std::string& user_id, const std::vector<std::string>& ids) {
     for (const auto& id : ids) realtime_.session_revoked(id);
     if (!cluster_) return;
@@ -408,6 +416,9 @@ void server_node::on_control(const boost::json::object& m) {
   if (type == "logout") {
     accounts_.forget_session(text("token"));
     realtime_.session_revoked(text("session"));
+  } else if (type == "apikey") {  // revoked on another node
+    accounts_.forget_session(text("token"));
+    realtime_.credential_revoked(realtime::credential_kind::api_key, text("key"));
   } else if (type == "sessions") {  // a password change or a logout everywhere
     accounts_.forget_all();
     if (const auto* ids = m.if_contains("sessions"); ids && ids->is_array())
@@ -429,6 +440,7 @@ void server_node::add_routes() {
   api::add_recovery_routes(routes_, recovery_api_);
   api::add_organization_routes(routes_, guard_, organizations_);
   api::add_invitation_routes(routes_, guard_, invitations_);
+  api::add_api_key_routes(routes_, guard_, api_keys_);
   api::add_video_routes(routes_, guard_, video_api_);
   api::add_stream_routes(routes_, guard_, video_api_);
   api::add_caption_routes(routes_, guard_, caption_api_);

@@ -32,6 +32,7 @@ constexpr table_spec k_tables[] = {
     {"uploads", "id"},
     {"password_resets", "id"},
     {"invitations", "id"},
+    {"api_keys", "id"},
     {"server_secrets", "name"},
     {"video_view_days", "video_id,day"},
     {"captions", "video_id,language", 8},  // rows of up to a few MiB each

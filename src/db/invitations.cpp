@@ -68,9 +68,10 @@ std::optional<model::role> unanswered_invitation_role(transaction& s, const std:
 }
 
 std::string upsert_invitation(transaction& s, const std::string& id, const std::string& org_id,
-                              const std::string& email, model::role role, const std::string& invited_by,
+                              const std::string& email, model::role role, const std::optional<std::string>& invited_by,
                               const std::string& created_at, const std::string& expires_at) {
-  auto r = s.query_one(k_upsert, {id, org_id, email, model::role_name(role), invited_by, created_at, expires_at});
+  auto r =
+      s.query_one(k_upsert, {id, org_id, email, model::role_name(role), value(invited_by), created_at, expires_at});
   if (!r) throw db_error(errc::internal, "the invitation upsert returned no row");
   return r->text(0);
 }

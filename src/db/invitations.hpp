@@ -26,7 +26,7 @@ std::optional<model::role> unanswered_invitation_role(transaction& s, const std:
 // creation and expiry times (an expired one lives again). Returns the id of
 // the invitation that now holds them.
 std::string upsert_invitation(transaction& s, const std::string& id, const std::string& org_id,
-                              const std::string& email, model::role role, const std::string& invited_by,
+                              const std::string& email, model::role role, const std::optional<std::string>& invited_by,
                               const std::string& created_at, const std::string& expires_at);
 
 // The invitation `id` of `org_id` when it is pending at `now`.

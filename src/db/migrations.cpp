@@ -308,6 +308,25 @@ const std::vector<migration>& all_migrations() {
            "ALTER TABLE videos ADD COLUMN poster_image INTEGER NOT NULL DEFAULT 0",
            "ALTER TABLE videos ADD COLUMN poster_version INTEGER NOT NULL DEFAULT 0",
        }},
+      {14,
+       "api keys",
+       {
+           // An organization's API keys (docs/api-keys.md): the secret is
+           // never stored, only its SHA-256 (token_hash) and its first
+           // characters (prefix) to tell keys apart. Revoking deletes the row.
+           // last_used_at is written at most once a minute per key.
+           R"(CREATE TABLE api_keys (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                role TEXT NOT NULL,
+                prefix TEXT NOT NULL,
+                token_hash TEXT NOT NULL UNIQUE,
+                created_by TEXT REFERENCES users(id) ON DELETE SET NULL,
+                created_at TEXT NOT NULL,
+                last_used_at TEXT))",
+           "CREATE INDEX api_keys_by_organization ON api_keys (organization_id, created_at)",
+       }},
   };
   return all;
 }

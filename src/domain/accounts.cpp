@@ -5,6 +5,7 @@
 #include "core/async.hpp"
 #include "core/ids.hpp"
 #include "db/accounts.hpp"
+#include "db/api_keys.hpp"
 #include "db/database.hpp"
 #include "domain/organizations.hpp"
 
@@ -205,19 +206,85 @@ void accounts::membership_changed(const std::string& org_id, const std::string& 
   if (on_membership_changed) on_membership_changed(org_id, user_id, now);
 }
 
-sys_time accounts::note_use(const asio::any_io_executor& ex, const std::string& session_id, sys_time recorded,
+sys_time accounts::note_use(const asio::any_io_executor& ex, const std::string& id, bool api_key, sys_time recorded,
                             sys_time now) {
   if (now - recorded < record_use_every()) return recorded;
-  asio::co_spawn(ex, record_use(session_id, now), log_failure("recording a session's use"));
+  asio::co_spawn(ex, record_use(id, api_key, now), log_failure("recording a session's use"));
   return now;
 }
 
-asio::awaitable<void> accounts::record_use(std::string session_id, sys_time at) {
+asio::awaitable<void> accounts::record_use(std::string id, bool api_key, sys_time at) {
   std::string at_iso = to_iso8601(at), recorded_before = to_iso8601(at - record_use_every());
-  co_await db_.write([&](db::transaction& s) { db::record_session_use(s, session_id, at_iso, recorded_before); });
+  co_await db_.write([&](db::transaction& s) {
+    if (api_key)
+      db::record_api_key_use(s, id, at_iso, recorded_before);
+    else
+      db::record_session_use(s, id, at_iso, recorded_before);
+  });
+}
+
+void accounts::api_key_revoked(const std::string& key_id, const std::string& token_hash) {
+  ++generation_;
+  cache_.erase(token_hash);
+  if (on_api_key_revoked) on_api_key_revoked(key_id, token_hash);
+}
+
+namespace {
+
+// The principal of an API key of `org`: no person, one membership.
+std::shared_ptr<principal> key_principal(const model::api_key& k, model::organization org, sys_time now) {
+  auto p = std::make_shared<principal>();
+  p->user.name = k.name;
+  p->token_hash = k.token_hash;
+  p->expires_at = now + std::chrono::hours(24 * 365 * 100);  // never: until revoked
+  p->memberships.push_back({std::move(org), k.role, k.created_at});
+  p->api_key = model::api_key_ref{k.id, k.name, k.prefix};
+  return p;
+}
+
+}  // namespace
+
+asio::awaitable<std::shared_ptr<const principal>> accounts::authenticate_key(std::string_view token) {
+  if (!is_api_key_shaped(token)) co_return nullptr;
+  std::string token_hash = hash_token(token);
+  auto now = clock_.now();
+  auto ex = co_await asio::this_coro::executor;
+  sys_time remembered{};
+  if (auto it = cache_.find(token_hash); it != cache_.end()) {
+    auto& entry = it->second;
+    if (now - entry.cached_at < settings_.cache_ttl) {
+      entry.last_used = note_use(ex, entry.p->api_key->id, true, entry.last_used, now);
+      co_return entry.p;
+    }
+    remembered = entry.last_used;
+    cache_.erase(it);
+  }
+  const auto generation = generation_;
+  struct loaded {
+    model::api_key key;
+    model::organization org;
+  };
+  auto found = co_await db_.read([&](db::transaction& s) -> std::optional<loaded> {
+    auto k = db::find_api_key_by_token_hash(s, token_hash);
+    if (!k) return std::nullopt;
+    auto org = db::find_organization(s, k->organization_id);
+    if (!org) return std::nullopt;
+    return loaded{std::move(*k), std::move(*org)};
+  });
+  if (!found) co_return nullptr;
+  sys_time last_used = remembered;
+  if (found->key.last_used_at)
+    if (auto t = from_iso8601(*found->key.last_used_at)) last_used = std::max(last_used, *t);
+  last_used = note_use(ex, found->key.id, true, last_used, now);
+  auto p = key_principal(found->key, std::move(found->org), now);
+  if (generation != generation_) co_return p;  // what was read may predate a revocation
+  if (cache_.size() >= settings_.cache_capacity) cache_.clear();
+  cache_[token_hash] = cached{p, now, last_used};
+  co_return p;
 }
 
 asio::awaitable<std::shared_ptr<const principal>> accounts::authenticate(std::string_view token) {
+  if (is_api_key(token)) co_return co_await authenticate_key(token);
   if (!is_token_shaped(token)) co_return nullptr;
   std::string token_hash = hash_token(token);
   auto now = clock_.now();
@@ -227,7 +294,7 @@ asio::awaitable<std::shared_ptr<const principal>> accounts::authenticate(std::st
     auto& entry = it->second;
     bool idle = now - entry.last_used >= settings_.session_idle;
     if (!idle && now < entry.p->expires_at && now - entry.cached_at < settings_.cache_ttl) {
-      entry.last_used = note_use(ex, entry.p->session_id, entry.last_used, now);
+      entry.last_used = note_use(ex, entry.p->session_id, false, entry.last_used, now);
       co_return entry.p;
     }
     remembered = entry.last_used;
@@ -254,7 +321,7 @@ asio::awaitable<std::shared_ptr<const principal>> accounts::authenticate(std::st
   if (!expires || *expires <= now || !used) co_return nullptr;
   sys_time last_used = std::max(*used, remembered);
   if (now - last_used >= settings_.session_idle) co_return nullptr;
-  last_used = note_use(ex, found->session.id, last_used, now);
+  last_used = note_use(ex, found->session.id, false, last_used, now);
 
   auto p = std::make_shared<principal>();
   p->user = std::move(found->user);
@@ -290,6 +357,14 @@ asio::awaitable<void> accounts::set_password(const std::string& user_id, const s
 }
 
 asio::awaitable<std::vector<model::membership>> accounts::memberships(const principal& who) {
+  if (who.api_key && !who.memberships.empty()) {  // its one organization, read again
+    model::membership m = who.memberships.front();
+    const std::string& org_id = m.org.id;
+    auto org = co_await db_.read([&](db::transaction& s) { return db::find_organization(s, org_id); });
+    if (!org) co_return std::vector<model::membership>{};
+    m.org = std::move(*org);
+    co_return std::vector<model::membership>{std::move(m)};
+  }
   const std::string& user_id = who.user.id;
   co_return co_await db_.read([&](db::transaction& s) { return db::list_memberships(s, user_id); });
 }

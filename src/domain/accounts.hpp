@@ -135,6 +135,17 @@ class accounts {
   // executor: the request does not wait for it.
   boost::asio::awaitable<std::shared_ptr<const principal>> authenticate(std::string_view token);
 
+  // An API key ("reel_sk_…", docs/api-keys.md) authenticates too, with the
+  // same cache: its principal has api_key set, no user (id ""), and one
+  // membership, its organization with the key's role; it never expires or
+  // goes idle, and lives until revoked. Its use is recorded as a session's.
+
+  // Key `key_id` (whose secret hashes to `token_hash`) was deleted: forget it
+  // at once and tell on_api_key_revoked.
+  void api_key_revoked(const std::string& key_id, const std::string& token_hash);
+  // Called after an API key was revoked (api_key_revoked), with its id and token hash.
+  std::function<void(const std::string& key_id, const std::string& token_hash)> on_api_key_revoked;
+
   // Called after a session is revoked (logout), with its id and token hash.
   std::function<void(const std::string& session_id, const std::string& token_hash)> on_logout;
 
@@ -223,9 +234,12 @@ class accounts {
   // The session of `p` was used at `now`; its use was last recorded at
   // `recorded`. Returns the use recorded now: `now` when it was old enough
   // to write again (written in the background), else `recorded`.
-  sys_time note_use(const boost::asio::any_io_executor& ex, const std::string& session_id, sys_time recorded,
+  // `id` is a session's, or an API key's when `api_key`.
+  sys_time note_use(const boost::asio::any_io_executor& ex, const std::string& id, bool api_key, sys_time recorded,
                     sys_time now);
-  boost::asio::awaitable<void> record_use(std::string session_id, sys_time at);
+  boost::asio::awaitable<void> record_use(std::string id, bool api_key, sys_time at);
+  // authenticate() for a token that starts with "reel_sk_".
+  boost::asio::awaitable<std::shared_ptr<const principal>> authenticate_key(std::string_view token);
   // The session record a registration or login inserts.
   model::session_record new_session(const std::string& user_id, const std::string& token_hash, sys_time now,
                                     const session_origin& origin) const;

@@ -45,7 +45,7 @@ asio::awaitable<model::invitation> invitations::invite(const model::principal& w
   sys_time now = clock_.now();
   std::string created = to_iso8601(now), expires = to_iso8601(now + settings_.ttl), fresh_id = ids::random_id(12);
   const std::string& org_id = in.id;
-  const std::string& inviter = who.user.id;
+  const std::optional<std::string> inviter = who.person_id();
   std::optional<model::invitation> invited;
   // The same statements run whether or not `email` has an account: the
   // answer and its timing tell nothing about it.

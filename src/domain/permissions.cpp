@@ -14,12 +14,15 @@ model::role required_role(action a) noexcept {
     case action::delete_video:
       return model::role::member;
     case action::manage_members:
+    case action::manage_api_keys:
       return model::role::admin;
   }
   return model::role::owner;
 }
 
 void require(const model::org_scope& in, action a) {
+  if (a == action::manage_api_keys && in.by_api_key)
+    throw error(errc::forbidden, "API keys cannot manage API keys; an admin or owner signed in must.");
   model::role need = required_role(a);
   if (!model::at_least(in.role, need))
     throw error(errc::forbidden, "Your role in this organization does not allow this; it needs " +
@@ -35,7 +38,7 @@ model::org_scope acting_org(const model::principal& who, std::optional<std::stri
   else
     throw error(errc::forbidden, "You are not a member of any organization.");
   if (!m) throw error(errc::forbidden, "You are not a member of this organization.");
-  return {m->org.id, m->org.name, m->role};
+  return {m->org.id, m->org.name, m->role, who.api_key.has_value()};
 }
 
 const model::membership* resource_membership(const model::principal& who, const std::string& org_id,

@@ -13,18 +13,20 @@
 namespace reel::domain {
 
 enum class action {
-  view_videos,     // list, read, stream, listen to events
-  upload_video,    // POST /api/videos, tus uploads
-  edit_video,      // PATCH, reprocess
-  delete_video,    // DELETE a video
-  view_members,    // the member list
-  manage_members,  // add members, change roles, remove others
+  view_videos,      // list, read, stream, listen to events
+  upload_video,     // POST /api/videos, tus uploads
+  edit_video,       // PATCH, reprocess
+  delete_video,     // DELETE a video
+  view_members,     // the member list
+  manage_members,   // add members, change roles, remove others
+  manage_api_keys,  // create, list and revoke API keys (never by an API key)
 };
 
 // The lowest role that may perform `a`.
 model::role required_role(action a) noexcept;
 
-// Throws error(forbidden), naming the role needed, unless `in.role` allows `a`.
+// Throws error(forbidden), naming the role needed, unless `in.role` allows `a`;
+// and for manage_api_keys when the caller is an API key (keys never manage keys).
 void require(const model::org_scope& in, action a);
 
 // The organization `who` acts in: `requested` (a route's :orgId or the

@@ -101,7 +101,7 @@ asio::awaitable<uploads::created> uploads::create(const model::principal& who, c
   v.content_type = n.video.content_type;
   v.visibility = n.video.visibility;
   v.size_bytes = n.length;
-  v.created_by = who.user.id;
+  v.created_by = who.person_id();
   v.created_at = v.updated_at = now;
   model::upload& u = out.upload;
   u.id = ids::random_id(18);

@@ -57,7 +57,7 @@ asio::awaitable<model::video> videos::add(const model::principal& who, const mod
   v.content_type = fields.content_type;
   v.visibility = fields.visibility;
   v.size_bytes = static_cast<std::int64_t>(file.size());
-  v.created_by = who.user.id;
+  v.created_by = who.person_id();
   v.created_at = v.updated_at = now;
 
   // The file first, then the row: a crash in between leaves a directory

@@ -40,6 +40,7 @@ views::views(db::gateway& db, asio::any_io_executor loop, const clock& time, std
 std::string views::viewer_of(const play_source& p) const { return viewer_at(p, time_.now()); }
 
 std::string views::viewer_at(const play_source& p, sys_time at) const {
+  if (p.who && p.who->api_key) return "k:" + p.who->api_key->id;
   if (p.who) return "u:" + p.who->user.id;
   // The day's salt, never stored: yesterday's hashes cannot be matched to today's.
   std::string salt = auth::hmac_sha256(secret_, "views:" + utc_date(at));

@@ -574,8 +574,8 @@ asio::awaitable<void> socketio_server::run_connect(std::shared_ptr<session> s, s
     co_return;
   }
   s->nsp = nsp_state::connected;
-  s->credential = credential_kind::login_session;
-  s->credential_id = who->session_id;
+  s->credential = who->api_key ? credential_kind::api_key : credential_kind::login_session;
+  s->credential_id = who->api_key ? who->api_key->id : who->session_id;
   s->user_id = who->user.id;
   s->org_id = m->org.id;
   s->role = m->role;

@@ -67,6 +67,7 @@ struct socketio_options {
 // What authenticated a namespace connection; revoking it ends the connection.
 enum class credential_kind : std::uint8_t {
   login_session,  // a login's token or cookie (model::principal::session_id)
+  api_key,        // an organization's API key (model::principal::api_key->id)
 };
 
 class socketio_server {

@@ -73,6 +73,8 @@ struct installation {
   std::string upload_location, upload_video, upload_bytes, upload_offset;
   json::value alice_me, bob_me;
   json::value invitations;                    // alice's organization's pending ones
+  std::string api_key;                        // a key of alice's organization, used once
+  json::value api_keys;                       // alice's organization's keys, that one's use recorded
   std::map<std::string, json::value> videos;  // by organization
   std::string stream;                         // the ready video's MP4
   std::string captions;                       // the ready video's captions, as served
@@ -136,6 +138,15 @@ installation make_installation() {
   in.alice_me = call(port, "GET", "/api/auth/me", in.alice.token).json;
   in.bob_me = call(port, "GET", "/api/auth/me", in.bob.token).json;
   in.invitations = call(port, "GET", "/api/orgs/" + in.alice.org_id + "/invitations", in.alice.token).json;
+  auto key = call_json(port, "POST", "/api/orgs/" + in.alice.org_id + "/api-keys", in.alice.token,
+                       {{"name", "Encoder"}, {"role", "member"}});
+  in.api_key = std::string(key.json.at("secret").as_string());
+  call(port, "GET", "/api/videos", in.api_key);
+  for (int i = 0; i < 100; ++i) {  // its use is written in the background
+    in.api_keys = call(port, "GET", "/api/orgs/" + in.alice.org_id + "/api-keys", in.alice.token).json;
+    if (!in.api_keys.at("apiKeys").at(0).at("lastUsedAt").is_null()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   for (const auto& org : {in.alice.org_id, in.shared_org, in.bob.org_id})
     in.videos[org] = call(port, "GET", "/api/videos?limit=100", in.bob.token, "", in_org(org)).json;
   if (in.server->stop(SIGTERM) != 0) throw std::runtime_error("the SQLite server did not stop cleanly");
@@ -186,7 +197,7 @@ TEST(db_copy, an_installation_moves_to_postgresql_and_answers_the_same) {
       << out;
   EXPECT_EQ(out,
             "copied users 2, organizations 3, memberships 6, sessions 3, videos 3, jobs 2, uploads 1, "
-            "password_resets 0, invitations 4, server_secrets 1, video_view_days 1, captions 1\n"
+            "password_resets 0, invitations 4, api_keys 1, server_secrets 1, video_view_days 1, captions 1\n"
             "The data directory is unchanged: the blob files stay where they are, so run reel on PostgreSQL with the "
             "same data directory as before.\n");
 
@@ -205,6 +216,11 @@ TEST(db_copy, an_installation_moves_to_postgresql_and_answers_the_same) {
     auto now = call(port, "GET", "/api/videos?limit=100", in.bob.token, "", in_org(org)).json;
     EXPECT_EQ(json::serialize(now), json::serialize(list)) << org;
   }
+  auto keys = call(port, "GET", "/api/orgs/" + in.alice.org_id + "/api-keys", in.alice.token).json;
+  EXPECT_FALSE(in.api_keys.at("apiKeys").at(0).at("lastUsedAt").is_null());
+  EXPECT_EQ(json::serialize(keys), json::serialize(in.api_keys));
+  EXPECT_EQ(json::serialize(call(port, "GET", "/api/videos?limit=100", in.api_key).json),
+            json::serialize(in.videos[in.alice.org_id]));
   EXPECT_EQ(call(port, "GET", "/api/stream/" + in.ready_video + "/video", in.alice.token).raw.body(), in.stream);
   EXPECT_EQ(in.captions, "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nÉté\n");
   EXPECT_EQ(call(port, "GET", "/api/stream/" + in.ready_video + "/captions/fr.vtt", in.alice.token).raw.body(),
@@ -227,9 +243,9 @@ TEST(db_copy, a_target_that_holds_rows_is_refused_and_left_as_it_was) {
   std::string pg_url = "postgresql://" + url.substr(url.find("://") + 3);
   std::string out;
   ASSERT_EQ(run_reel({"db", "copy", "--from", s->data_dir() + "/reel.db", "--to", pg_url}, {}, out), 0) << out;
-  EXPECT_TRUE(
-      out.starts_with("copied users 1, organizations 1, memberships 1, sessions 1, videos 2, jobs 2, "
-                      "uploads 0, password_resets 0, invitations 0, server_secrets 1, video_view_days 0, captions 0\n"))
+  EXPECT_TRUE(out.starts_with(
+      "copied users 1, organizations 1, memberships 1, sessions 1, videos 2, jobs 2, "
+      "uploads 0, password_resets 0, invitations 0, api_keys 0, server_secrets 1, video_view_days 0, captions 0\n"))
       << out;
   auto before = rows_in(url);
 

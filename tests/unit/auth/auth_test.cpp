@@ -35,6 +35,23 @@ TEST(tokens, new_tokens_are_unique_well_formed_and_hashed) {
   EXPECT_EQ(hash_token("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+TEST(tokens, api_keys_are_reel_sk_and_256_random_bits_and_only_their_shape_passes) {
+  auto a = new_api_key(), b = new_api_key();
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.size(), 51u);
+  EXPECT_TRUE(a.starts_with("reel_sk_"));
+  EXPECT_TRUE(is_api_key_shaped(a));
+  EXPECT_TRUE(is_api_key(a));
+  EXPECT_FALSE(is_token_shaped(a));
+  EXPECT_FALSE(is_api_key_shaped(a.substr(0, 50)));
+  EXPECT_FALSE(is_api_key_shaped(a + "A"));
+  EXPECT_FALSE(is_api_key_shaped(a.substr(8)));
+  EXPECT_FALSE(is_api_key_shaped("reel_sk_" + std::string(43, '!')));
+  EXPECT_TRUE(is_api_key("reel_sk_"));
+  EXPECT_FALSE(is_api_key("REEL_SK_" + a.substr(8)));
+  EXPECT_EQ(hash_token(a).size(), 64u);
+}
+
 TEST(login_throttle, delay_doubles_after_the_free_failures_up_to_the_cap) {
   EXPECT_EQ(throttle_delay(0, 3, 1s, 900s), 0ms);
   EXPECT_EQ(throttle_delay(3, 3, 1s, 900s), 0ms);

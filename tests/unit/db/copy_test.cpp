@@ -205,6 +205,12 @@ class copy_test : public ::testing::Test {
                           nullptr, nullptr});
       s.exec(invitation, {"i2", "o2", "cy@example.com", "viewer", nullptr, k_now, "2026-01-08T00:00:00.000Z",
                           "2026-01-01T00:00:01.000Z", nullptr, nullptr});
+      // API keys (migration 14): one made by a user and used, one whose maker is gone.
+      const char* key =
+          "INSERT INTO api_keys (id, organization_id, name, role, prefix, token_hash, created_by, created_at, "
+          "last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      s.exec(key, {"k1", "o1", "Encoder é", "member", "reel_sk_abcdefgh", std::string(64, 'a'), "u1", k_now, k_now});
+      s.exec(key, {"k2", "o2", "CI", "viewer", "reel_sk_ijklmnop", std::string(64, 'b'), nullptr, k_now, nullptr});
       // Sharing (migration 9): a visibility, a view count, a slug, origins, a secret, view days.
       s.exec("UPDATE videos SET visibility = 'public', view_count = 3 WHERE id = 'v1'");
       s.exec(
@@ -273,10 +279,10 @@ TEST_F(copy_test, copies_every_value_exactly_and_memberships_in_the_order_they_w
   std::vector<std::string> order;
   for (const auto& c : copied) order.push_back(c.table);
   EXPECT_EQ(order, installation_tables());
-  std::map<std::string, std::int64_t> expected = {{"users", 3},          {"organizations", 2},   {"memberships", 5},
-                                                  {"sessions", 2500},    {"videos", 4},          {"jobs", 3},
-                                                  {"uploads", 1},        {"password_resets", 2}, {"invitations", 2},
-                                                  {"server_secrets", 1}, {"video_view_days", 3}, {"captions", 11}};
+  std::map<std::string, std::int64_t> expected = {
+      {"users", 3},          {"organizations", 2},   {"memberships", 5},     {"sessions", 2500}, {"videos", 4},
+      {"jobs", 3},           {"uploads", 1},         {"password_resets", 2}, {"invitations", 2}, {"api_keys", 2},
+      {"server_secrets", 1}, {"video_view_days", 3}, {"captions", 11}};
   EXPECT_EQ(as_map(copied), expected);
   EXPECT_EQ(counts(pg), expected);
   for (const auto& table : installation_tables()) {

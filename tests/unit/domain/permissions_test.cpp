@@ -40,6 +40,22 @@ TEST(permissions, each_action_needs_its_role) {
   EXPECT_EQ(code_of([&] { domain::require(viewer, action::upload_video); }), errc::forbidden);
   model::org_scope admin{"o1", "Org", role::admin};
   EXPECT_NO_THROW(domain::require(admin, action::manage_members));
+  EXPECT_EQ(domain::required_role(action::manage_api_keys), role::admin);
+  EXPECT_NO_THROW(domain::require(admin, action::manage_api_keys));
+  model::org_scope member{"o1", "Org", role::member};
+  EXPECT_EQ(code_of([&] { domain::require(member, action::manage_api_keys); }), errc::forbidden);
+}
+
+TEST(permissions, an_api_key_never_manages_api_keys_whatever_its_role) {
+  model::principal key = member_of({{"o1", role::admin}});
+  key.user.id.clear();
+  key.api_key = model::api_key_ref{"k1", "Key", "reel_sk_abcdefgh"};
+  auto scope = domain::acting_org(key, std::nullopt);
+  EXPECT_TRUE(scope.by_api_key);
+  EXPECT_NO_THROW(domain::require(scope, action::manage_members));
+  EXPECT_EQ(code_of([&] { domain::require(scope, action::manage_api_keys); }), errc::forbidden);
+  EXPECT_FALSE(key.person_id());
+  EXPECT_EQ(member_of({{"o1", role::owner}}).person_id(), "u1");
 }
 
 TEST(permissions, a_caller_acts_in_the_requested_organization_or_their_oldest) {

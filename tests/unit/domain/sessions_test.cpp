@@ -6,7 +6,10 @@
 #include "auth/tokens.hpp"
 #include "core/errors.hpp"
 #include "db/accounts.hpp"
+#include "db/api_keys.hpp"
 #include "db/migrations.hpp"
+#include "domain/api_keys.hpp"
+#include "domain/permissions.hpp"
 #include "support/postgres.hpp"
 #include "support/run.hpp"
 
@@ -248,4 +251,39 @@ TEST_P(sessions_test, revoking_one_session_ends_it_at_once_and_only_for_its_own_
   ASSERT_EQ(told.size(), 1u);
   EXPECT_EQ(told[0], std::make_pair(other_id, auth::hash_token(other)));
   EXPECT_EQ(refusal([&] { test::run(accounts().revoke_session(*ann, other_id)); }), errc::not_found);  // once
+}
+
+TEST_P(sessions_test, an_api_keys_use_is_written_at_most_once_a_minute_it_never_idles_and_revoking_forgets_it_at_once) {
+  settings_.cache_ttl = 10h;  // only the revocation can end the cached key
+  auto owner = authenticate(register_user("ann@example.com"));
+  ASSERT_TRUE(owner);
+  domain::api_keys keys(*gateway_, accounts(), clock_);
+  auto scope = domain::acting_org(*owner, std::nullopt);
+  auto made = test::run(keys.create(*owner, scope, "Encoder", model::role::member));
+  auto used = [&] {
+    std::optional<std::string> out;
+    db_->transact(false, [&](db::transaction& s) {
+      out = db::find_api_key_by_token_hash(s, auth::hash_token(made.secret))->last_used_at;
+    });
+    return out;
+  };
+  EXPECT_FALSE(used());
+  const int writes_before = counted_->writes;
+  std::set<std::string> recorded;
+  for (int i = 1; i <= 18; ++i) {  // a request every 10 s for 3 minutes
+    clock_.advance(10s);
+    auto p = authenticate(made.secret);
+    ASSERT_TRUE(p && p->api_key) << "use " << i;
+    EXPECT_EQ(p->api_key->id, made.key.id);
+    ASSERT_EQ(p->memberships.size(), 1u);
+    EXPECT_EQ(p->memberships[0].role, model::role::member);
+    recorded.insert(used().value_or(""));
+  }
+  EXPECT_EQ(recorded, (std::set<std::string>{at(10s), at(70s), at(130s)}));
+  EXPECT_EQ(counted_->writes - writes_before, 3);
+  clock_.advance(5h);  // five idle times of a session: a key does not idle
+  EXPECT_TRUE(authenticate(made.secret));
+  test::run(keys.revoke(scope, made.key.id));
+  EXPECT_FALSE(authenticate(made.secret));
+  EXPECT_EQ(refusal([&] { test::run(keys.revoke(scope, made.key.id)); }), errc::not_found);
 }

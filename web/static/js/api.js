@@ -72,6 +72,9 @@ export const api = {
   invite: (orgId, email, role) => request('POST', `${org(orgId)}/invitations`, { body: { email, role } }),
   invitations: (orgId) => request('GET', `${org(orgId)}/invitations`),
   revokeInvitation: (orgId, id) => request('DELETE', `${org(orgId)}/invitations/${encodeURIComponent(id)}`),
+  apiKeys: (orgId) => request('GET', `${org(orgId)}/api-keys`),
+  createApiKey: (orgId, name, role) => request('POST', `${org(orgId)}/api-keys`, { body: { name, role } }),
+  revokeApiKey: (orgId, id) => request('DELETE', `${org(orgId)}/api-keys/${encodeURIComponent(id)}`),
   removeMember: (orgId, userId) => request('DELETE', `${org(orgId)}/members/${encodeURIComponent(userId)}`),
 
   changeRole: (orgId, member, role) =>
