@@ -137,6 +137,12 @@ test('GET /api/openapi.json serves the compiled-in document, without credentials
     assert.match(res.headers.get('cache-control') ?? '', /public/);
     assert.equal(await res.text(), text, 'the document of this build is docs/openapi.json');
 
+    // Readable by API tools on any site (no credentials).
+    const cross = await fetch(base, { headers: { Origin: 'https://tools.example' } });
+    assert.equal(cross.headers.get('access-control-allow-origin'), '*');
+    assert.equal(cross.headers.get('access-control-allow-credentials'), null);
+    await cross.arrayBuffer();
+
     const again = await fetch(base, { headers: { 'If-None-Match': etag } });
     assert.equal(again.status, 304);
     assert.equal(again.headers.get('etag'), etag);
