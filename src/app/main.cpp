@@ -20,6 +20,8 @@ void print_usage(std::ostream& out) {
   out << "usage: reel <command> [flags]\n\n"
          "commands:\n"
          "  serve     run the server (HTTP API, streaming, realtime, workers)\n"
+         "  serve --print-routes\n"
+         "            print the routes the server registers (METHOD PATTERN a line) and exit\n"
          "  worker    run processing workers only (REEL_WORKERS of them, at least 1)\n"
          "  migrate   apply the database migrations and exit\n"
          "  db copy   copy an installation from SQLite into an empty PostgreSQL database\n"
@@ -64,7 +66,10 @@ int main(int argc, char** argv) {
   try {
     if (command == "user") return reel::app::run_user(args, std::cout, std::cerr);
     if (command == "org") return reel::app::run_org(args, std::cout, std::cerr);
+    // `reel serve --print-routes`: the routes the server registers, one a line (docs/api-openapi.md).
+    bool print_routes = command == "serve" && std::erase(args, "--print-routes") > 0;
     reel::config cfg = reel::load_config(reel::process_environment(), args);
+    if (print_routes) return reel::app::run_print_routes(cfg, std::cout);
     reel::fault::arm_crash(cfg.test_crash_at);
     if (command == "migrate") return reel::app::run_migrate(cfg);
     if (command == "worker") return reel::app::run_worker(cfg);

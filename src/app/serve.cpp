@@ -8,6 +8,7 @@
 #include "api/downloads.hpp"
 #include "api/guard.hpp"
 #include "api/invitations.hpp"
+#include "api/openapi.hpp"
 #include "api/ops.hpp"
 #include "api/posters.hpp"
 #include "api/recovery.hpp"
@@ -58,9 +59,11 @@
 #include <boost/json/array.hpp>
 
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <ostream>
 
 namespace reel::app {
 
@@ -223,6 +226,10 @@ class server_node {
   asio::ip::tcp::endpoint start();
   // Stops accepting, lets requests and jobs finish, then calls `done`.
   void shutdown(std::function<void()> done);
+  // Every route of the main listener, one `METHOD PATTERN` line each.
+  void print_routes(std::ostream& out) const {
+    for (const auto* r : routes_.routes()) out << http::beast_http::to_string(r->method) << ' ' << r->pattern << '\n';
+  }
 
  private:
   static domain::account_settings account_settings_of(const config& cfg) {
@@ -450,6 +457,7 @@ void server_node::add_routes() {
   api::add_upload_routes(routes_, guard_, upload_api_);
   api::add_sharing_routes(routes_, guard_, sharing_api_);
   realtime_.add_routes(routes_);
+  api::add_openapi_route(routes_);
   auto checks = readiness_checks(db_, pool_, storage_dir_of(cfg_));
   if (cluster_)
     checks.push_back({"redis",
@@ -615,6 +623,40 @@ void server_node::shutdown(std::function<void()> done) {
 }
 
 }  // namespace
+
+int run_print_routes(const config& given, std::ostream& out) {
+  // The real wiring, against a scratch data directory of its own: the node
+  // is built (which adds every route) and dropped without listening.
+  std::string scratch = (std::filesystem::temp_directory_path() / "reel-routes-XXXXXX").string();
+  if (!::mkdtemp(scratch.data())) throw startup_error("Cannot make a temporary data directory for --print-routes.");
+  struct remove_scratch {
+    std::string dir;
+    ~remove_scratch() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{scratch};
+  config cfg = given;
+  cfg.data_dir = scratch;
+  cfg.database_url.clear();
+  cfg.storage_dir.clear();
+  cfg.redis_url.clear();
+  cfg.smtp_url.clear();
+  cfg.storage_reserve_bytes = 0;
+  log::set_level(log::level::warn);
+  prepare_data_dir(cfg);
+  asio::io_context io(1);
+  worker_pool pool(1);
+  system_clock wall_clock;
+  auto database = open_database(cfg, wall_clock);
+  {
+    server_node node(cfg, io, pool, *database);
+    node.print_routes(out);
+  }
+  pool.join();
+  out.flush();
+  return out ? 0 : 1;
+}
 
 int run_serve(const config& cfg) {
   log::set_level(cfg.log_level);

@@ -54,9 +54,6 @@ std::optional<file_info> open_file_info(const std::filesystem::path& path) {
   return o;
 }
 
-namespace {
-
-// Entity-tag list comparison for If-None-Match (weak comparison).
 bool none_match(std::string_view header, const std::string& etag) {
   std::string_view strong = std::string_view(etag);
   while (!header.empty()) {
@@ -70,6 +67,8 @@ bool none_match(std::string_view header, const std::string& etag) {
   }
   return false;
 }
+
+namespace {
 
 // If-Range: a strong ETag that matches exactly, or a date equal to Last-Modified.
 bool if_range_allows(std::string_view value, const std::string& etag, sys_time modified) {

@@ -38,6 +38,10 @@ bool means_absent(int open_errno) noexcept;
 
 inline constexpr std::chrono::seconds k_unreadable_retry{2};
 
+// True when an If-None-Match header value matches `etag` (a quoted strong
+// tag): weak comparison over the list, `*` matches anything.
+bool none_match(std::string_view header, const std::string& etag);
+
 // The response to ctx's method and headers for `f`. Loop thread; no I/O.
 response file_response(const context& ctx, const file_info& f, const file_options& options = {});
 

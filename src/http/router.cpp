@@ -126,6 +126,13 @@ router::match router::find(verb method, std::string_view path, route_params& par
   return m;
 }
 
+std::vector<const route*> router::routes() const {
+  std::vector<const route*> out;
+  out.reserve(entries_.size());
+  for (const auto& e : entries_) out.push_back(&e.r);
+  return out;
+}
+
 std::string router::allowed_methods(std::string_view path) const {
   std::vector<std::string_view> parts;
   if (!split_path(path, parts)) return {};

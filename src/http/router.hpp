@@ -46,6 +46,9 @@ class router {
   // The methods any route for `path` accepts ("GET, HEAD, POST"), or empty.
   std::string allowed_methods(std::string_view path) const;
 
+  // Every route, in the order they were added (for `reel serve --print-routes`).
+  std::vector<const route*> routes() const;
+
  private:
   struct segment {
     enum class kind { literal, param, rest } type;

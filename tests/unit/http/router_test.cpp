@@ -104,3 +104,15 @@ TEST(percent_decode, decodes_plus_only_when_asked) {
   ASSERT_TRUE(percent_decode("a+b", out, true));
   EXPECT_EQ(out, "a b");
 }
+
+TEST(router, routes_lists_every_route_in_the_order_added) {
+  auto r = sample();
+  auto all = r.routes();
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[0]->method, verb::get);
+  EXPECT_EQ(all[0]->pattern, "/api/videos");
+  EXPECT_EQ(all[1]->method, verb::post);
+  EXPECT_EQ(all[1]->options.body_limit, 42u);
+  EXPECT_EQ(all[4]->pattern, "/api/stream/:id/hls/*");
+  EXPECT_TRUE(router().routes().empty());
+}
