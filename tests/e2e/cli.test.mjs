@@ -62,17 +62,20 @@ def read_until(pred, timeout):
     return True
 pos = 0
 for expect, answer in spec['steps']:
-    if not read_until(lambda: out.find(expect.encode(), pos) >= 0, 20):
+    if not read_until(lambda: out.find(expect.encode(), pos) >= 0, 60):
         break
     pos = out.find(expect.encode(), pos) + len(expect)
     os.write(fd, (answer + '\\n').encode())
-read_until(lambda: False, 20)
+read_until(lambda: False, 60)
 _, status = os.waitpid(pid, 0)
 print(json.dumps({'code': os.waitstatus_to_exitcode(status), 'output': out.decode('utf-8', 'replace')}))
 `;
 function reelInTerminal(args, env, steps) {
+  return reelInTerminalArgv([path.resolve(REEL), ...args], env, steps);
+}
+function reelInTerminalArgv(argv, env, steps) {
   return new Promise((resolve, reject) => {
-    const spec = JSON.stringify({ argv: [path.resolve(REEL), ...args], env, steps });
+    const spec = JSON.stringify({ argv, env, steps });
     const proc = spawn('python3', ['-c', PTY_DRIVER, spec], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -116,8 +119,11 @@ test('reel login with the password on stdin, then videos, upload, delete and log
     // whoami, and an empty list.
     const who = await reel(['whoami'], env);
     assert.equal(who.code, 0, who.stderr);
-    assert.match(who.stdout, /^alice@example\.com \(alice@example\.com\) on http:\/\/127\.0\.0\.1:\d+\n\* Alice Films  \S+  owner\n$/);
-    assert.equal((await reel(['videos', 'list'], env)).stdout, 'No videos.\n');
+    assert.match(who.stdout, /^alice@example\.com \(alice@example\.com\) on http:\/\/127\.0\.0\.1:\d+\n\* Alice Films  \S+  owner\n$/, who.stdout + who.stderr);
+    // (--limit 7: a query of its own, so that the list after the upload cannot be
+    // this answer again from the server's list cache.)
+    const empty = await reel(['videos', 'list', '--limit', '7'], env);
+    assert.equal(empty.stdout, 'No videos.\n', empty.stderr);
 
     // Upload with the stored login: no --server, no --token.
     const clip = path.join(dir, 'clip.mp4');
@@ -132,15 +138,15 @@ test('reel login with the password on stdin, then videos, upload, delete and log
     const table = await reel(['videos', 'list'], env);
     assert.equal(table.code, 0, table.stderr);
     const lines = table.stdout.trimEnd().split('\n');
-    assert.match(lines[0], /^ID +STATUS +DURATION +SIZE +CREATED +TITLE$/);
-    assert.equal(lines.length, 2);
-    assert.match(lines[1], new RegExp(`^${id} +(queued|processing|ready) +.+ From the CLI$`));
+    assert.match(lines[0], /^ID +STATUS +DURATION +SIZE +CREATED +TITLE$/, table.stdout);
+    assert.equal(lines.length, 2, table.stdout);
+    assert.match(lines[1], new RegExp(`^${id} +[a-z]+ +.+ From the CLI$`), table.stdout);
     const listed = await reel(['videos', 'list', '--json', '--limit', '5'], env);
     assert.deepEqual(JSON.parse(listed.stdout).videos.map((v) => v.id), [id]);
 
     const shown = await reel(['videos', 'show', id], env);
     assert.equal(shown.code, 0, shown.stderr);
-    assert.match(shown.stdout, new RegExp(`^id +${id}\ntitle +From the CLI\nstatus +\\w+\n`));
+    assert.match(shown.stdout, new RegExp(`^id +${id}\ntitle +From the CLI\nstatus +\\w+\n`), shown.stdout);
     assert.equal(JSON.parse((await reel(['videos', 'show', id, '--json'], env)).stdout).video.id, id);
 
     // The API's error message, exit 1; bad usage, exit 2.
@@ -165,7 +171,7 @@ test('reel login with the password on stdin, then videos, upload, delete and log
     // Logout ends the session on the server and removes the file.
     const out = await reel(['logout'], env);
     assert.equal(out.code, 0, out.stderr);
-    assert.match(out.stdout, /Ended the session/);
+    assert.match(out.stdout, /Ended the session/, out.stdout + out.stderr);
     assert.equal(fs.existsSync(credentials), false);
     assert.equal((await api(server.port, 'GET', '/api/auth/me', { token: stored.token })).status, 401);
     assert.equal((await reel(['videos', 'list'], env)).code, 1);
@@ -203,6 +209,22 @@ test('reel login in a terminal asks for the email and the password, and does not
     assert.match(none.stderr, /not a member of "Third"; its organizations: Bob Org .*Second/);
     assert.deepEqual(JSON.parse(fs.readFileSync(credentials, 'utf8')), second);
   });
+});
+
+test('Ctrl-C at the password prompt puts the echo back', async () => {
+  const dir = tempDir();
+  try {
+    // bash ignores the SIGINT itself, then shows the terminal's settings after reel died of it.
+    const script = `trap '' INT; '${path.resolve(REEL)}' login --server http://127.0.0.1:9 --email x@example.com; ` +
+      'echo "exit=$?"; stty -a';
+    const r = await reelInTerminalArgv(['/bin/bash', '-c', script], clientEnv(dir), [['Password: ', '\x03']]);
+    assert.match(r.output, /exit=130/, r.output);
+    assert.match(r.output, /\secho\s/, r.output);
+    assert.doesNotMatch(r.output, /-echo\s/, r.output);
+    assert.equal(fs.existsSync(path.join(dir, 'config', 'reel', 'credentials')), false);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('REEL_SERVER and REEL_TOKEN stand in for a login; a stored token goes only to its own server', async () => {
