@@ -4,7 +4,9 @@
 #include "app/org.hpp"
 #include "app/serve.hpp"
 #include "app/user.hpp"
+#include "cli/account.hpp"
 #include "cli/upload.hpp"
+#include "cli/videos.hpp"
 #include "core/config.hpp"
 #include "core/fault.hpp"
 #include "core/log.hpp"
@@ -26,7 +28,12 @@ void print_usage(std::ostream& out) {
          "  migrate   apply the database migrations and exit\n"
          "  db copy   copy an installation from SQLite into an empty PostgreSQL database\n"
          "            (reel db copy --from sqlite:///path/reel.db --to postgres://...)\n"
+         "  login     sign in to a server and keep the credential for the commands below\n"
+         "            (reel login --server URL; --api-key for an organization API key)\n"
+         "  logout    end the stored session and forget the credential\n"
+         "  whoami    show who the stored login is\n"
          "  upload    upload a file to a server, resumably (reel upload --help)\n"
+         "  videos    list, show or delete videos (reel videos --help)\n"
          "  user reset-password EMAIL\n"
          "            print a one-time link (valid 1 hour) that lets that account choose a new\n"
          "            password; same database flags as serve (reel user --help)\n"
@@ -55,8 +62,12 @@ int main(int argc, char** argv) {
     std::cout << "reel 0.1.0\n";
     return 0;
   }
-  // A client of a server, not a server: no server configuration applies.
+  // Clients of a server, not a server: no server configuration applies.
   if (command == "upload") return reel::cli::run_upload(args);
+  if (command == "login") return reel::cli::run_login(args);
+  if (command == "logout") return reel::cli::run_logout(args);
+  if (command == "whoami") return reel::cli::run_whoami(args);
+  if (command == "videos") return reel::cli::run_videos(args);
   // Names both databases on its command line: no server configuration applies either.
   if (command == "db") return reel::app::run_db(args, std::cout, std::cerr);
   if (command != "serve" && command != "migrate" && command != "worker" && command != "user" && command != "org") {

@@ -1,5 +1,8 @@
 #include "cli/upload.hpp"
 
+#include "cli/args.hpp"
+#include "cli/client_login.hpp"
+#include "cli/format.hpp"
 #include "cli/http_client.hpp"
 #include "core/digest.hpp"
 
@@ -34,11 +37,6 @@ struct options {
   std::uint64_t chunk_size = 32ULL << 20;
   std::uint64_t limit_rate = 0;  // bytes per second; 0 = unlimited
   int retries = 8;
-};
-
-class usage_error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
 };
 
 // "10M", "512k", "1G", "1048576" → bytes.
@@ -107,32 +105,15 @@ options parse_options(const std::vector<std::string>& args) {
     }
   }
   if (o.file.empty()) throw usage_error("Name the file to upload.");
-  if (o.server.empty()) throw usage_error("--server is required (e.g. --server http://localhost:8080).");
-  if (o.token.empty()) throw usage_error("--token is required (the token that login or register returned).");
+  if (!o.token.empty())
+    std::cerr << "reel upload: warning: --token shows in `ps` and in your shell's history; use `reel login` "
+                 "or REEL_TOKEN instead.\n";
+  auto opt = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
+  auto login = current_login({opt(o.server), opt(o.token), opt(o.org)});
+  o.server = login.server;
+  o.token = login.token;
+  o.org = login.organization_id;
   return o;
-}
-
-std::string human_bytes(double n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (n >= 1024 && u < 4) {
-    n /= 1024;
-    ++u;
-  }
-  char out[32];
-  std::snprintf(out, sizeof out, u == 0 ? "%.0f %s" : "%.1f %s", n, units[u]);
-  return out;
-}
-
-std::string human_duration(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "--:--";
-  auto s = static_cast<long>(seconds + 0.5);
-  char out[32];
-  if (s >= 3600)
-    std::snprintf(out, sizeof out, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-  else
-    std::snprintf(out, sizeof out, "%ld:%02ld", s / 60, s % 60);
-  return out;
 }
 
 // Progress on stderr: a redrawn bar on a terminal, else a plain line every
@@ -492,14 +473,15 @@ class uploader {
 }  // namespace
 
 std::string upload_usage() {
-  return "usage: reel upload FILE --server URL --token TOKEN [flags]\n\n"
+  return "usage: reel upload FILE [flags]\n\n"
          "Uploads FILE with tus (resumable): an interrupted upload of the same file resumes\n"
-         "where it stopped, here or on the next run. Prints the video id on stdout.\n\n"
-         "  --server URL        the reel server, e.g. http://localhost:8080\n"
-         "  --token TOKEN       a session token (from login or register)\n"
+         "where it stopped, here or on the next run. Prints the video id on stdout.\n"
+         "Signs in as the stored login (reel login), or REEL_SERVER and REEL_TOKEN.\n\n"
+         "  --server URL        the reel server (default: the stored login's)\n"
+         "  --token TOKEN       deprecated: shows in `ps`; use reel login or REEL_TOKEN\n"
          "  --title T           the video's title (default: the file name)\n"
          "  --description D     the video's description\n"
-         "  --org ID            the organization (default: your oldest membership)\n"
+         "  --org ID            the organization (default: the stored one, REEL_ORG, else your oldest)\n"
          "  --wait              follow processing; exit 0 when ready, 1 when it failed\n"
          "  --chunk-size SIZE   bytes per request, each checked with SHA-1 (default 32M)\n"
          "  --limit-rate SIZE   at most SIZE bytes per second (e.g. 2M)\n"
@@ -513,19 +495,10 @@ int run_upload(const std::vector<std::string>& args) {
       std::cout << upload_usage();
       return 0;
     }
-  try {
+  return run_client_command("reel upload", [&] {
     uploader u(parse_options(args));
     return u.run();
-  } catch (const usage_error& e) {
-    std::cerr << "reel upload: " << e.what() << "\n";
-    return 2;
-  } catch (const std::invalid_argument& e) {
-    std::cerr << "reel upload: " << e.what() << ".\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "reel upload: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }
 
 }  // namespace reel::cli

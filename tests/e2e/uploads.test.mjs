@@ -203,7 +203,8 @@ function runCli(args, env, onStderr = () => {}) {
 test('reel upload: killed mid-way, the same command resumes; --wait follows processing', async () => {
   await withServer(async (server, dir) => {
     const alice = await register(server.port, 'cli@example.com', 'CLI');
-    const env = { XDG_STATE_HOME: path.join(dir, 'state') };
+    // No stored login of whoever runs the tests (reel login): only the flags count.
+    const env = { XDG_STATE_HOME: path.join(dir, 'state'), XDG_CONFIG_HOME: path.join(dir, 'config') };
     const common = ['--server', `http://127.0.0.1:${server.port}`, '--token', alice.token];
     // A real clip padded to ~12 MB, sent at 6 MB/s in 1 MB chunks: killed after a third of it.
     const clip = makeClip(path.join(dir, 'c.mp4'), 2);
