@@ -7,7 +7,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { REEL, tempDir, startServer, withServer, api, register, makeClip } from './lib.mjs';
 
@@ -291,33 +290,31 @@ test('reel login --api-key: a key the server refuses is not stored; one it accep
     assert.match(notKey.stderr, /not an API key/);
     assert.equal(fs.existsSync(credentials), false);
 
-    // API keys are another part of issue 21 (not on this branch yet): a
-    // loopback stand-in answers as a server that accepts one key.
-    const requests = [];
-    const stub = http.createServer((req, res) => {
-      requests.push(`${req.method} ${req.url} ${req.headers.authorization}`);
-      const ok = req.headers.authorization === 'Bearer reel_sk_good';
-      res.writeHead(ok ? 200 : 401, { 'Content-Type': 'application/json' });
-      res.end(ok ? '{"videos":[],"nextCursor":null}'
-        : '{"error":{"code":"unauthorized","message":"Sign in first."}}');
-    });
-    await new Promise((r) => stub.listen(0, '127.0.0.1', r));
-    try {
-      const stubUrl = `http://127.0.0.1:${stub.address().port}`;
-      const accepted = await reelInTerminal(['login', '--server', stubUrl, '--api-key'], env,
-        [['API key: ', 'reel_sk_good']]);
-      assert.equal(accepted.code, 0, accepted.output);
-      assert.ok(!accepted.output.includes('reel_sk_good'), accepted.output);
-      assert.equal(modeOf(credentials), 0o600);
-      const stored = JSON.parse(fs.readFileSync(credentials, 'utf8'));
-      assert.equal(stored.kind, 'apiKey');
-      assert.equal(stored.token, 'reel_sk_good');
-      assert.equal((await reel(['videos', 'list'], env)).stdout, 'No videos.\n');
-      const out = await reel(['logout'], env);
-      assert.match(out.stdout, /The API key itself still works/);
-      assert.deepEqual(requests, ['GET /api/videos?limit=1 Bearer reel_sk_good', 'GET /api/videos?limit=20 Bearer reel_sk_good']);
-    } finally {
-      stub.close();
-    }
+    // A real key of a real organization: stored without echo, used, and refused once revoked.
+    const owner = await register(server.port, 'keys@example.com', 'Keyed');
+    const made = await api(server.port, 'POST', `/api/orgs/${owner.orgId}/api-keys`,
+      { token: owner.token, body: { name: 'cli', role: 'member' } });
+    assert.equal(made.status, 201, made.text);
+    const secret = made.json.secret;
+    const accepted = await reelInTerminal(['login', '--server', base, '--api-key'], env, [['API key: ', secret]]);
+    assert.equal(accepted.code, 0, accepted.output);
+    assert.ok(!accepted.output.includes(secret), accepted.output);
+    assert.equal(modeOf(credentials), 0o600);
+    const stored = JSON.parse(fs.readFileSync(credentials, 'utf8'));
+    assert.equal(stored.kind, 'apiKey');
+    assert.equal(stored.token, secret);
+    const listed = await reel(['videos', 'list'], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.equal(listed.stdout, 'No videos.\n');
+    const keys = await api(server.port, 'GET', `/api/orgs/${owner.orgId}/api-keys`, { token: owner.token });
+    assert.ok(keys.json.apiKeys[0].lastUsedAt, 'the key was used');
+    const revoked = await api(server.port, 'DELETE', `/api/orgs/${owner.orgId}/api-keys/${made.json.apiKey.id}`,
+      { token: owner.token });
+    assert.equal(revoked.status, 204, revoked.text);
+    const refusedNow = await reel(['videos', 'list'], env);
+    assert.equal(refusedNow.code, 1, refusedNow.stdout);
+    const out = await reel(['logout'], env);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(fs.existsSync(credentials), false);
   });
 });
