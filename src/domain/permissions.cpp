@@ -14,6 +14,7 @@ model::role required_role(action a) noexcept {
     case action::delete_video:
       return model::role::member;
     case action::manage_members:
+    case action::manage_webhooks:
       return model::role::admin;
   }
   return model::role::owner;

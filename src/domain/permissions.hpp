@@ -13,12 +13,13 @@
 namespace reel::domain {
 
 enum class action {
-  view_videos,     // list, read, stream, listen to events
-  upload_video,    // POST /api/videos, tus uploads
-  edit_video,      // PATCH, reprocess
-  delete_video,    // DELETE a video
-  view_members,    // the member list
-  manage_members,  // add members, change roles, remove others
+  view_videos,      // list, read, stream, listen to events
+  upload_video,     // POST /api/videos, tus uploads
+  edit_video,       // PATCH, reprocess
+  delete_video,     // DELETE a video
+  view_members,     // the member list
+  manage_members,   // add members, change roles, remove others
+  manage_webhooks,  // webhook endpoints, their secrets and deliveries
 };
 
 // The lowest role that may perform `a`.

@@ -186,7 +186,8 @@ TEST(db_copy, an_installation_moves_to_postgresql_and_answers_the_same) {
       << out;
   EXPECT_EQ(out,
             "copied users 2, organizations 3, memberships 6, sessions 3, videos 3, jobs 2, uploads 1, "
-            "password_resets 0, invitations 4, server_secrets 1, video_view_days 1, captions 1\n"
+            "password_resets 0, invitations 4, server_secrets 1, video_view_days 1, captions 1, webhook_endpoints 0, "
+            "webhook_messages 0, webhook_deliveries 0\n"
             "The data directory is unchanged: the blob files stay where they are, so run reel on PostgreSQL with the "
             "same data directory as before.\n");
 
