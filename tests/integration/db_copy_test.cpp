@@ -230,7 +230,8 @@ TEST(db_copy, a_target_that_holds_rows_is_refused_and_left_as_it_was) {
   ASSERT_EQ(run_reel({"db", "copy", "--from", s->data_dir() + "/reel.db", "--to", pg_url}, {}, out), 0) << out;
   EXPECT_TRUE(
       out.starts_with("copied users 1, organizations 1, memberships 1, sessions 1, videos 2, jobs 2, "
-                      "uploads 0, password_resets 0, invitations 0, server_secrets 1, video_view_days 0, captions 0\n"))
+                      "uploads 0, password_resets 0, invitations 0, server_secrets 1, video_view_days 0, captions 0, "
+                      "webhook_endpoints 0, webhook_messages 0, webhook_deliveries 0\n"))
       << out;
   auto before = rows_in(url);
 

@@ -233,7 +233,7 @@ TEST(webhooks, bad_urls_and_events_are_400_naming_the_problem) {
 }
 
 TEST(webhooks, events_reach_a_receiver_signed_and_logged) {
-  team t({{"REEL_WEBHOOK_ALLOW_PRIVATE", "true"}});
+  team t(std::map<std::string, std::string>{{"REEL_WEBHOOK_ALLOW_PRIVATE", "true"}});
   receiver r;
   auto hook = t.add(r.url(), {"member.added", "member.removed"});
   std::string id = text(hook, "id"), secret = text(hook, "secret");
