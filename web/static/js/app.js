@@ -2,7 +2,7 @@
 // the organization changes.
 import { h, notify } from './dom.js';
 import { setUnauthorizedHandler } from './api.js';
-import { session, onSessionChange, restore, logout, forget, switchOrganization } from './session.js';
+import { session, onSessionChange, restore, logout, forget, switchOrganization, can } from './session.js';
 import { library } from './videos.js';
 import { uploads } from './uploads.js';
 import * as live from './live.js';
@@ -13,6 +13,7 @@ import { renderInvitations, onInvitationCount, refreshInvitationCount } from './
 import { renderLibrary } from './views/library.js';
 import { renderPlayer } from './views/player.js';
 import { renderMembers } from './views/members.js';
+import { renderWebhooks } from './views/webhooks.js';
 
 route('/login', { public: true, title: 'Sign in', render: renderLogin });
 route('/register', { public: true, title: 'Create an account', render: renderRegister });
@@ -24,6 +25,7 @@ route('/invitations', { title: 'Invitations', nav: 'invitations', render: render
 route('/library', { title: 'Library', nav: 'library', render: renderLibrary });
 route('/videos/:id', { title: 'Video', nav: 'library', render: renderPlayer });
 route('/members', { title: 'Members', nav: 'members', render: renderMembers });
+route('/webhooks', { title: 'Webhooks', nav: 'webhooks', render: renderWebhooks });
 
 const main = document.getElementById('main');
 const topbar = document.getElementById('topbar');
@@ -77,7 +79,8 @@ function renderTopbar(nav) {
   const signOut = h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: signOutClicked }, 'Sign out');
   topbar.replaceChildren(
     h('a', { class: 'brand', href: '#/library' }, h('img', { src: '/static/icon.svg', alt: '', width: 28, height: 28 }), h('span', {}, 'reel')),
-    h('nav', { class: 'nav', 'aria-label': 'Main' }, navLink('/library', 'Library', 'library'), navLink('/members', 'Members', 'members'), invitations,
+    h('nav', { class: 'nav', 'aria-label': 'Main' }, navLink('/library', 'Library', 'library'), navLink('/members', 'Members', 'members'),
+      can('admin') ? navLink('/webhooks', 'Webhooks', 'webhooks') : null, invitations,
       navLink('/account', 'Account', 'account')),
     h('div', { class: 'topbar-right' },
       h('div', { class: 'org' }, h('label', { for: 'org-switch', class: 'visually-hidden' }, 'Organization'), orgSelect),
