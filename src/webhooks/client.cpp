@@ -101,18 +101,21 @@ asio::awaitable<void> exchange(Stream& s, beast::tcp_stream& lowest, const targe
   if (wec == beast::error::timeout)
     throw attempt_failure("timed out after " + seconds_text(o.total_timeout) + " sending the request");
   if (wec) throw attempt_failure("the connection failed while sending: " + wec.message());
-  beast::flat_buffer buffer;
+  // The status is what counts; of the body, at most max_body bytes are
+  // read (and the next buffer's worth at most: the buffer is bounded).
+  beast::flat_buffer buffer(16 * 1024);
   http::response_parser<http::string_body> parser;
-  parser.body_limit(o.max_body);
-  auto [rec, read] = co_await http::async_read(s, buffer, parser, use_tuple);
-  if (parser.is_header_done()) {
-    out.status = parser.get().result_int();
-    out.body = parser.get().body().substr(0, o.max_body);
-    co_return;
-  }
-  if (rec == beast::error::timeout)
+  parser.body_limit(boost::none);
+  auto [hec, head] = co_await http::async_read_header(s, buffer, parser, use_tuple);
+  if (hec == beast::error::timeout)
     throw attempt_failure("timed out after " + seconds_text(o.total_timeout) + " waiting for the response");
-  throw attempt_failure("no HTTP response: " + rec.message());
+  if (hec) throw attempt_failure("no HTTP response: " + hec.message());
+  out.status = parser.get().result_int();
+  while (!parser.is_done() && parser.get().body().size() < o.max_body) {
+    auto [bec, n] = co_await http::async_read_some(s, buffer, parser, use_tuple);
+    if (bec) break;
+  }
+  out.body = parser.get().body().substr(0, o.max_body);
 }
 
 asio::awaitable<void> connect_and_post(asio::ssl::context& tls, const target_url& u,

@@ -5,6 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import https from 'node:https';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
@@ -239,6 +241,67 @@ test('a receiver that never answers: the timeout is recorded and other deliverie
   } finally {
     await silent.close();
     await quick.close();
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('410 disables the endpoint; redirects are not followed; big answers are cut; self-signed HTTPS is refused', async () => {
+  const { dir, server } = await serverWith(ALLOW);
+  const gone = await receiver(() => 410);
+  const elsewhere = await receiver();
+  const moved = http.createServer((req, res) => res.writeHead(302, { Location: elsewhere.url }).end());
+  await new Promise((r) => moved.listen(0, '127.0.0.1', r));
+  const big = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'Content-Type': 'text/plain' }).end('x'.repeat(200 * 1024)));
+  });
+  await new Promise((r) => big.listen(0, '127.0.0.1', r));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-days', '1',
+    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+  const tls = https.createServer({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) },
+    (req, res) => res.writeHead(200).end('ok'));
+  await new Promise((r) => tls.listen(0, '127.0.0.1', r));
+  try {
+    const alice = await register(server.port, 'alice@example.com', 'Alice');
+    const urls = {
+      gone: gone.url,
+      moved: `http://127.0.0.1:${moved.address().port}/hook`,
+      big: `http://127.0.0.1:${big.address().port}/hook`,
+      tls: `https://127.0.0.1:${tls.address().port}/hook`,
+    };
+    const hooks = {};
+    for (const [name, url] of Object.entries(urls)) {
+      hooks[name] = await addWebhook(server.port, alice, url, ['member.added']);
+      const t = await api(server.port, 'POST', `/api/orgs/${alice.orgId}/webhooks/${hooks[name].id}/test`, { token: alice.token });
+      assert.equal(t.status, 202, t.text);
+    }
+    const goneDelivery = await waitDelivery(server.port, alice, hooks.gone.id, (d) => d.status === 'failed');
+    assert.equal(goneDelivery.responseCode, 410);
+    const endpoint = await api(server.port, 'GET', `/api/orgs/${alice.orgId}/webhooks/${hooks.gone.id}`, { token: alice.token });
+    assert.equal(endpoint.json.webhook.enabled, false);
+    assert.match(endpoint.json.webhook.disabledReason, /410 Gone/);
+
+    const movedDelivery = await waitDelivery(server.port, alice, hooks.moved.id, (d) => d.responseCode !== null);
+    assert.equal(movedDelivery.responseCode, 302);
+    assert.equal(movedDelivery.status, 'pending'); // retried later, never followed
+    assert.match(movedDelivery.error, /answered 302/);
+    assert.equal(elsewhere.hits.length, 0);
+
+    const bigDelivery = await waitDelivery(server.port, alice, hooks.big.id, (d) => d.status !== 'pending' || d.error !== null);
+    assert.equal(bigDelivery.status, 'delivered');
+    assert.equal(bigDelivery.responseCode, 200);
+    assert.equal(bigDelivery.responseBody, 'x'.repeat(1024));
+
+    const tlsDelivery = await waitDelivery(server.port, alice, hooks.tls.id, (d) => d.error !== null);
+    assert.equal(tlsDelivery.responseCode, null);
+    assert.match(tlsDelivery.error, /TLS handshake with 127\.0\.0\.1 failed: certificate verify failed/);
+  } finally {
+    await gone.close();
+    await elsewhere.close();
+    moved.close();
+    big.close();
+    tls.close();
     await server.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
