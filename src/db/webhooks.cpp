@@ -63,6 +63,11 @@ constexpr const char* k_claimed_target = "SELECT e.url, e.secret FROM webhook_en
 constexpr const char* k_finish =
     "UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL, "
     "response_code = ?, latency_ms = ?, response_body = ?, error = ?, updated_at = ? WHERE id = ? AND lease_owner = ?";
+constexpr const char* k_prune_deliveries =
+    "DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed') AND updated_at < ?";
+constexpr const char* k_prune_messages =
+    "DELETE FROM webhook_messages WHERE created_at < ? AND NOT EXISTS "
+    "(SELECT 1 FROM webhook_deliveries d WHERE d.message_id = webhook_messages.id)";
 constexpr const char* k_endpoint_succeeded = "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ?";
 constexpr const char* k_endpoint_failed =
     "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, ?) WHERE id = ? RETURNING failing_since";
@@ -272,6 +277,12 @@ std::string webhook_endpoint_failed(transaction& s, const std::string& endpoint_
 void disable_webhook_endpoint(transaction& s, const std::string& endpoint_id, const std::string& reason,
                               const std::string& now) {
   s.exec(k_disable_endpoint, {reason, now, now, endpoint_id});
+}
+
+std::int64_t prune_webhook_log(transaction& s, const std::string& before) {
+  auto n = s.exec(k_prune_deliveries, {before});
+  s.exec(k_prune_messages, {before});
+  return n;
 }
 
 }  // namespace reel::db

@@ -108,4 +108,10 @@ std::string webhook_endpoint_failed(transaction& s, const std::string& endpoint_
 void disable_webhook_endpoint(transaction& s, const std::string& endpoint_id, const std::string& reason,
                               const std::string& now);
 
+// Forgets the delivery log before `before`: deliveries that ended
+// (delivered or failed) and were last changed before it, and messages
+// created before it that no delivery needs any more. Returns the
+// deliveries removed.
+std::int64_t prune_webhook_log(transaction& s, const std::string& before);
+
 }  // namespace reel::db

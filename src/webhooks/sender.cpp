@@ -94,8 +94,23 @@ void sender::stop() {
 
 void sender::notify() { wake_.cancel(); }
 
+asio::awaitable<void> sender::prune_log() {
+  auto now = std::chrono::steady_clock::now();
+  if (pruned_ && now - *pruned_ < std::chrono::hours(1)) co_return;
+  pruned_ = now;
+  std::string before = to_iso8601(clock_.now() - settings_.keep_log);
+  auto prune = [&](db::transaction& tx) { return db::prune_webhook_log(tx, before); };
+  try {
+    auto n = co_await db_.write(prune);
+    if (n > 0) log::info("webhook log pruned", {{"deliveries", n}});
+  } catch (const std::exception& e) {
+    log::warn("webhook log prune failed", {{"error", e.what()}});
+  }
+}
+
 asio::awaitable<void> sender::run_dispatcher() {
   while (!stopped_) {
+    co_await prune_log();
     while (!stopped_ && sending_ < settings_.concurrency) {
       std::optional<db::claimed_delivery> next;
       try {

@@ -42,6 +42,9 @@ struct sender_settings {
   // An endpoint failing this long without a success is disabled.
   std::chrono::milliseconds disable_after{std::chrono::hours(72)};
   unsigned concurrency = 8;
+  // Deliveries that ended are kept in the log this long, then forgotten
+  // (looked at every hour, and at start).
+  std::chrono::milliseconds keep_log{std::chrono::hours(24 * 30)};
   // The lease owner's name: this process.
   std::string owner = "reel";
 };
@@ -78,6 +81,8 @@ class sender {
   // Claims one delivery; nullopt when none is due.
   boost::asio::awaitable<std::optional<db::claimed_delivery>> claim();
   boost::asio::awaitable<void> send(db::claimed_delivery c);
+  // Forgets the log older than keep_log, once an hour.
+  boost::asio::awaitable<void> prune_log();
   boost::asio::awaitable<void> record(const db::claimed_delivery& c, const post_result& r);
 
   boost::asio::io_context& io_;
@@ -88,6 +93,7 @@ class sender {
   boost::asio::ssl::context tls_;
   boost::asio::steady_timer wake_;
   unsigned sending_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> pruned_;
   bool started_ = false, stopped_ = false;
 };
 

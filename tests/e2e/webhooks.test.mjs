@@ -173,10 +173,15 @@ test('reel killed with SIGKILL before the delivery succeeded: delivered after th
   let second = null;
   try {
     const alice = await register(server.port, 'alice@example.com', 'Alice');
+    const bob = await register(server.port, 'bob@example.com', 'Bob');
     const hook = await addWebhook(server.port, alice, r.url, ['member.added']);
     r.state.secret = hook.secret;
-    const t = await api(server.port, 'POST', `/api/orgs/${alice.orgId}/webhooks/${hook.id}/test`, { token: alice.token });
-    assert.equal(t.status, 202, t.text);
+    // The state change: Bob joins Alice's organization.
+    const sent = await api(server.port, 'POST', `/api/orgs/${alice.orgId}/invitations`,
+      { token: alice.token, body: { email: 'bob@example.com', role: 'member' } });
+    assert.equal(sent.status, 202, sent.text);
+    const accepted = await api(server.port, 'POST', `/api/auth/invitations/${sent.json.invitation.id}/accept`, { token: bob.token });
+    assert.equal(accepted.status, 200, accepted.text);
     await r.waitFor((hits) => hits.length >= 1); // the first attempt failed (503): a retry is due in 1.6..2.4 s
     await sleep(500); // reel records the attempt; then it dies before the retry
     const code = await server.stop('SIGKILL');
@@ -187,6 +192,8 @@ test('reel killed with SIGKILL before the delivery succeeded: delivered after th
     await r.waitFor((hits) => hits.length >= 2);
     assert.equal(r.hits[1].headers['webhook-id'], r.hits[0].headers['webhook-id']);
     assert.equal(r.hits[1].error, null);
+    assert.equal(r.hits[1].verified.type, 'member.added');
+    assert.equal(r.hits[1].verified.data.userId, bob.userId);
     const done = await waitDelivery(second.port, alice, hook.id, (d) => d.status === 'delivered');
     assert.equal(done.attempts, 2);
   } finally {

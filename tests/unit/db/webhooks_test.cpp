@@ -177,5 +177,25 @@ TEST_P(webhooks_db_test, concurrent_claims_never_take_one_delivery_twice) {
   EXPECT_EQ(std::set<std::string>(taken.begin(), taken.end()).size(), 40u);
 }
 
+TEST_P(webhooks_db_test, the_log_forgets_ended_deliveries_and_keeps_pending_ones) {
+  add_endpoint("whk_a", "o1", {"video.ready"});
+  db_->transact(true, [&](transaction& s) {
+    record_webhook_event(s, "o1", "video.ready", {{"n", 1}}, k_t0);
+    record_webhook_event(s, "o1", "video.ready", {{"n", 2}}, k_t0);
+  });
+  auto done = claim("node-1", k_t1, k_t2);
+  ASSERT_TRUE(done);
+  attempt_outcome delivered;
+  delivered.status = model::delivery_status::delivered;
+  db_->transact(true, [&](transaction& s) { finish_webhook_attempt(s, done->delivery.id, "node-1", delivered, k_t1); });
+  std::int64_t pruned = -1;
+  db_->transact(true, [&](transaction& s) { pruned = prune_webhook_log(s, k_t1); });
+  EXPECT_EQ(pruned, 0);  // ended at k_t1, not before
+  db_->transact(true, [&](transaction& s) { pruned = prune_webhook_log(s, k_t3); });
+  EXPECT_EQ(pruned, 1);
+  EXPECT_EQ(count("webhook_deliveries"), 1);  // the pending one stays
+  EXPECT_EQ(count("webhook_messages"), 1);    // with its message
+}
+
 INSTANTIATE_TEST_SUITE_P(backends, webhooks_db_test, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
