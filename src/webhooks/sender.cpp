@@ -27,20 +27,6 @@ std::function<double()> seeded_random() {
   };
 }
 
-// The length of the UTF-8 sequence that starts at `s[i]` when it is valid, else 0.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) return c == 0 ? 0 : 1;
-  std::size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-  if (n == 0 || c > 0xf4 || i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
-  auto c1 = static_cast<unsigned char>(s[i + 1]);
-  if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0) || (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 >= 0x90))
-    return 0;
-  return n;
-}
-
 std::string describe_status(int status) { return "the endpoint answered " + std::to_string(status); }
 
 }  // namespace
@@ -51,22 +37,6 @@ std::vector<std::pair<std::string, std::string>> signed_headers(const std::strin
   return {{"webhook-id", message_id},
           {"webhook-timestamp", std::to_string(timestamp)},
           {"webhook-signature", sign(secret, message_id, timestamp, body)}};
-}
-
-std::string loggable_body(std::string_view body, std::size_t limit) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < body.size()) {
-    std::size_t n = utf8_sequence(body, i);
-    std::size_t take = n == 0 ? 1 : n;
-    if (out.size() + (n == 0 ? 1 : n) > limit) break;
-    if (n == 0)
-      out += '?';
-    else
-      out.append(body.substr(i, n));
-    i += take;
-  }
-  return out;
 }
 
 sender::sender(asio::io_context& io, db::gateway& db, const clock& c, sender_settings settings,

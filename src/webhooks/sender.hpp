@@ -55,10 +55,6 @@ std::vector<std::pair<std::string, std::string>> signed_headers(const std::strin
                                                                 const std::string& message_id, std::int64_t timestamp,
                                                                 const std::string& body);
 
-// What the delivery log keeps of a response body: its first `limit` bytes,
-// cut at a character boundary, with invalid UTF-8 and NUL as '?'.
-std::string loggable_body(std::string_view body, std::size_t limit = 1024);
-
 class sender {
  public:
   // `random` returns numbers in [0, 1) for the jitter (default: a seeded engine).

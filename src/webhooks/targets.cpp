@@ -49,6 +49,20 @@ const std::vector<std::pair<ip_network, const char*>>& refused_networks() {
   return all;
 }
 
+// The length of the UTF-8 sequence that starts at `s[i]` when it is valid, else 0.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return c == 0 ? 0 : 1;
+  std::size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+  if (n == 0 || c > 0xf4 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
+  auto c1 = static_cast<unsigned char>(s[i + 1]);
+  if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0) || (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 >= 0x90))
+    return 0;
+  return n;
+}
+
 bool has_unsafe_byte(std::string_view s) {
   for (unsigned char c : s)
     if (c <= 0x20 || c == 0x7f) return true;
@@ -163,6 +177,22 @@ std::optional<std::chrono::milliseconds> retry_delay(const std::vector<std::chro
   double base = static_cast<double>(schedule[static_cast<std::size_t>(attempts - 1)].count());
   double spread = 0.8 + 0.4 * unit_random;
   return std::chrono::milliseconds(std::max<std::int64_t>(1, static_cast<std::int64_t>(base * spread)));
+}
+
+std::string loggable_body(std::string_view body, std::size_t limit) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < body.size()) {
+    std::size_t n = utf8_sequence(body, i);
+    std::size_t take = n == 0 ? 1 : n;
+    if (out.size() + (n == 0 ? 1 : n) > limit) break;
+    if (n == 0)
+      out += '?';
+    else
+      out.append(body.substr(i, n));
+    i += take;
+  }
+  return out;
 }
 
 }  // namespace reel::webhooks

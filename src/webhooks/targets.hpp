@@ -51,4 +51,8 @@ std::vector<std::chrono::milliseconds> default_retry_schedule();
 std::optional<std::chrono::milliseconds> retry_delay(const std::vector<std::chrono::milliseconds>& schedule,
                                                      std::int64_t attempts, double unit_random);
 
+// What the delivery log keeps of a response body: its first `limit` bytes,
+// cut at a character boundary, with invalid UTF-8 and NUL as '?'.
+std::string loggable_body(std::string_view body, std::size_t limit = 1024);
+
 }  // namespace reel::webhooks
