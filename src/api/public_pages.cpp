@@ -32,7 +32,7 @@ json::object public_video_json(const std::string& base, const model::video& v) {
           {"durationSec", duration},
           {"width", width},
           {"height", height},
-          {"thumbnailUrl", base + poster_path(v.id, std::nullopt)},
+          {"thumbnailUrl", base + poster_path(v, std::nullopt)},
           {"shareUrl", base + "/v/" + v.id},
           {"embedUrl", base + "/embed/" + v.id},
           {"createdAt", v.created_at},
@@ -103,7 +103,7 @@ std::string video_card(const json::object& v) {
   auto text = [&v](const char* k) { return std::string(v.at(k).as_string()); };
   std::string id = text("id");
   std::string out = "<li class=\"card\"><a href=\"/v/" + html_escape(id) + "\"><img src=\"" +
-                    html_escape(poster_path(id, std::nullopt)) + "\" alt=\"\" loading=\"lazy\"><span class=\"name\">" +
+                    html_escape(text("thumbnailUrl")) + "\" alt=\"\" loading=\"lazy\"><span class=\"name\">" +
                     html_escape(text("title")) + "</span>";
   if (const auto* d = v.if_contains("durationSec"); d && d->is_double()) {
     auto s = std::llround(d->as_double());

@@ -20,7 +20,8 @@ namespace {
 
 // The policy of the embed page; `frame_ancestors` says who may frame it.
 std::string embed_policy(std::string_view frame_ancestors) {
-  return "default-src 'self';base-uri 'none';form-action 'none';img-src 'self' data: blob:;media-src 'self' blob: data:;"
+  return "default-src 'self';base-uri 'none';form-action 'none';img-src 'self' data: blob:;media-src 'self' blob: "
+         "data:;"
          "object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self';connect-src 'self';"
          "worker-src 'self' blob:;frame-ancestors " +
          std::string(frame_ancestors);
@@ -92,7 +93,7 @@ std::string player_html(const context& ctx, const model::video& v, const std::op
   bool autoplay = ctx.query("autoplay").value_or("") == "1";
   bool muted = ctx.query("muted").value_or("") == "1";
   return "<video id=\"player\" class=\"player\" controls playsinline preload=\"metadata\" poster=\"" +
-         html_escape(poster_path(v.id, token)) + "\" data-hls=\"" + html_escape(stream + "/hls/master.m3u8" + q) +
+         html_escape(poster_path(v, token)) + "\" data-hls=\"" + html_escape(stream + "/hls/master.m3u8" + q) +
          "\" data-mp4=\"" + html_escape(stream + "/video" + q) + "\" data-storyboard=\"" +
          html_escape(stream + "/storyboard.vtt" + q) + "\" data-autoplay=\"" + (autoplay ? "1" : "0") +
          "\" data-muted=\"" + (muted ? "1" : "0") + "\" aria-label=\"" + html_escape(v.title) + "\"></video>";
@@ -141,7 +142,7 @@ std::string preview_tags(const std::string& base, const model::video& v, const s
   meta(out, "property", "og:type", "video.other");
   meta(out, "property", "og:url", share);
   meta(out, "property", "og:site_name", "reel");
-  meta(out, "property", "og:image", base + poster_path(v.id, token));
+  meta(out, "property", "og:image", base + poster_path(v, token));
   meta(out, "property", "og:image:width", w);
   meta(out, "property", "og:image:height", h);
   meta(out, "property", "og:video", mp4);
@@ -153,7 +154,7 @@ std::string preview_tags(const std::string& base, const model::video& v, const s
   meta(out, "name", "twitter:card", "player");
   meta(out, "name", "twitter:title", v.title);
   meta(out, "name", "twitter:description", v.description);
-  meta(out, "name", "twitter:image", base + poster_path(v.id, token));
+  meta(out, "name", "twitter:image", base + poster_path(v, token));
   meta(out, "name", "twitter:player", embed);
   meta(out, "name", "twitter:player:width", w);
   meta(out, "name", "twitter:player:height", h);
@@ -228,7 +229,7 @@ asio::awaitable<response> oembed_answer(sharing_api& api, context& ctx) {
                    {"provider_name", "reel"},
                    {"provider_url", base + "/"},
                    {"cache_age", 300},
-                   {"thumbnail_url", base + poster_path(v.id, target->token)},
+                   {"thumbnail_url", base + poster_path(v, target->token)},
                    {"thumbnail_width", v.width.value_or(w)},
                    {"thumbnail_height", v.height.value_or(h)},
                    {"html", html},
@@ -284,8 +285,10 @@ http::response html_page(http::status s, std::string_view title, std::string_vie
   return http::text_response(s, std::move(page), "text/html; charset=utf-8");
 }
 
-std::string poster_path(const std::string& id, const std::optional<std::string>& token) {
-  return "/api/stream/" + id + "/thumbnail.jpg" + token_query(token);
+std::string poster_path(const model::video& v, const std::optional<std::string>& token) {
+  std::string path = "/api/stream/" + v.id + "/thumbnail.jpg";
+  if (v.poster_version == 0) return path + token_query(token);
+  return path + "?v=" + std::to_string(v.poster_version) + token_query(token, '&');
 }
 
 void add_sharing_routes(http::router& r, const guard& g, sharing_api& api) {

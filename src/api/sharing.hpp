@@ -59,7 +59,8 @@ http::response html_page(http::status s, std::string_view title, std::string_vie
                          std::string_view body_class = "page");
 
 // The relative poster URL of a video ("/api/stream/<id>/thumbnail.jpg"),
-// with `?token=` when played by a link.
-std::string poster_path(const std::string& id, const std::optional<std::string>& token);
+// with `v=<poster version>` once a poster was chosen (a new URL for caches
+// and link previews when it changes) and `token=` when played by a link.
+std::string poster_path(const model::video& v, const std::optional<std::string>& token);
 
 }  // namespace reel::api

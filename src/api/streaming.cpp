@@ -10,6 +10,7 @@
 #include "api/input.hpp"
 #include "api/playback_access.hpp"
 #include "api/videos.hpp"
+#include "domain/posters.hpp"
 #include "http/file_response.hpp"
 #include "media/ffmpeg.hpp"
 #include "media/hls_playlist.hpp"
@@ -129,6 +130,25 @@ std::optional<double> time_parameter(const context& ctx) {
   return v;
 }
 
+// The poster of `play`, `width` wide at most when given.
+asio::awaitable<response> poster(video_api& api, context& ctx, const domain::playback& play, std::optional<int> width,
+                                 http::file_options options) {
+  const model::video& v = play.video;
+  auto dir = api.files.video_dir(v.organization_id, v.id);
+  options.cache_control = "private, no-cache";
+  auto file = dir / domain::k_poster_file;
+  if (width) {
+    int w = media::snap_frame_width(*width);
+    auto scaled = dir / "thumbs" / ("poster_v" + std::to_string(v.poster_version) + "_w" + std::to_string(w) + ".jpg");
+    if (!co_await api.thumbnails.make(file, 0, w, scaled, media::frame_source::still))
+      throw error(errc::internal, "The poster could not be scaled.");
+    file = scaled;
+  }
+  response res = co_await http::serve_file(ctx, api.pool, file, options);
+  open_to_any_site(res, play.by);
+  co_return res;
+}
+
 // GET /api/stream/:id/thumbnail.jpg[?time=&width=]: the poster, or a frame.
 asio::awaitable<response> thumbnail(video_api& api, context& ctx) {
   const std::string& id = ctx.params.at("id");
@@ -142,11 +162,11 @@ asio::awaitable<response> thumbnail(video_api& api, context& ctx) {
   http::file_options options;
   options.content_type = "image/jpeg";
   options.cache_control = "private, max-age=3600";
-  if (!at && !width) {
-    auto poster = dir / "poster.jpg";
-    response res = co_await http::serve_file(ctx, api.pool, poster, options);
-    open_to_any_site(res, play.by);
-    co_return res;
+  if (!at) {
+    // The poster: revalidated on every use, since an editor may change it
+    // (PUT /api/videos/:id/poster); `width` scales it down (its copies are
+    // named by the poster's version, so a new poster makes new copies).
+    co_return co_await poster(api, ctx, play, width, options);
   }
   // Snapped to a small fixed set of times and widths: a client cannot fill
   // the disk with one cached frame per millisecond and pixel.

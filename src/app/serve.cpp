@@ -8,6 +8,7 @@
 #include "api/guard.hpp"
 #include "api/invitations.hpp"
 #include "api/ops.hpp"
+#include "api/posters.hpp"
 #include "api/recovery.hpp"
 #include "api/sharing.hpp"
 #include "api/uploads.hpp"
@@ -45,6 +46,7 @@
 #include "http/server.hpp"
 #include "jobs/processor.hpp"
 #include "mail/smtp_mailer.hpp"
+#include "media/posters.hpp"
 #include "media/rung_mp4.hpp"
 #include "media/thumbnailer.hpp"
 #include "model/json.hpp"
@@ -320,6 +322,10 @@ class server_node {
   media::rung_mp4_maker rung_mp4s_{io_, pool_, tools_, cfg_.thumbnail_concurrency, child_limits_of(cfg_)};
   domain::downloads downloads_{video_context(), videos_, rung_mp4s_};
   api::download_api download_api_{downloads_, pool_};
+  // Chosen posters: as many ffmpeg runs at once as thumbnails.
+  media::poster_maker poster_maker_{io_, tools_, cfg_.thumbnail_concurrency, child_limits_of(cfg_)};
+  domain::posters posters_{video_context(), poster_maker_};
+  api::poster_api poster_api_{posters_};
   api::upload_api upload_api_;
   api::account_api account_api_;
   domain::views views_;  // counts plays (video_api_.on_play)
@@ -352,6 +358,7 @@ void server_node::wire_events() {
   };
   processor_.on_video_changed = drop_stream;
   videos_.on_video_changed = drop_stream;
+  posters_.on_video_changed = drop_stream;
   reconciler_.on_video_changed = drop_stream;
   video_api_.on_play = api::play_counter(view_api_);
   webhooks_.on_queued = [this] { webhook_sender_.notify(); };
@@ -446,6 +453,7 @@ void server_node::add_routes() {
   api::add_stream_routes(routes_, guard_, video_api_);
   api::add_caption_routes(routes_, guard_, caption_api_);
   api::add_download_routes(routes_, guard_, download_api_);
+  api::add_poster_routes(routes_, guard_, poster_api_);
   api::add_view_routes(routes_, guard_, view_api_);
   api::add_upload_routes(routes_, guard_, upload_api_);
   api::add_sharing_routes(routes_, guard_, sharing_api_);

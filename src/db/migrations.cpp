@@ -296,6 +296,18 @@ const std::vector<migration>& all_migrations() {
            "ALTER TABLE organizations ADD COLUMN download_renditions TEXT NOT NULL DEFAULT 'highest'",
            "ALTER TABLE organizations ADD COLUMN download_source INTEGER NOT NULL DEFAULT 0",
        }},
+      {13,
+       "poster",
+       {
+           // The poster chosen for a video (PUT /api/videos/:id/poster): a
+           // frame at poster_time seconds, or an uploaded image
+           // (poster_image = 1, kept as poster-image.jpg); neither: the
+           // automatic frame. poster_version counts the changes (it names
+           // the cached scaled copies and versions the Open Graph image URL).
+           "ALTER TABLE videos ADD COLUMN poster_time REAL",
+           "ALTER TABLE videos ADD COLUMN poster_image INTEGER NOT NULL DEFAULT 0",
+           "ALTER TABLE videos ADD COLUMN poster_version INTEGER NOT NULL DEFAULT 0",
+       }},
       {15,
        "webhooks",
        {

@@ -13,11 +13,12 @@ namespace {
 #define REEL_VIDEO_COLUMNS                                                                                        \
   "id, organization_id, title, description, status, progress_stage, progress_percent, error, original_filename, " \
   "content_type, size_bytes, duration_sec, width, height, video_codec, audio_codec, renditions, created_by, "     \
-  "created_at, updated_at, ready_at, visibility, view_count, outputs_bytes"
+  "created_at, updated_at, ready_at, visibility, view_count, outputs_bytes, poster_time, poster_image, "          \
+  "poster_version"
 
 constexpr const char* k_insert_video =
     "INSERT INTO videos (" REEL_VIDEO_COLUMNS
-    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr const char* k_insert_job =
     "INSERT INTO jobs (id, kind, organization_id, video_id, state, attempts, max_attempts, run_after, lease_owner, "
     "lease_expires_at, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -40,6 +41,9 @@ constexpr const char* k_update_text =
     "WHERE organization_id = ? AND id = ?";
 constexpr const char* k_set_visibility =
     "UPDATE videos SET visibility = ?, updated_at = ? WHERE organization_id = ? AND id = ?";
+constexpr const char* k_set_poster =
+    "UPDATE videos SET poster_time = ?, poster_image = ?, poster_version = poster_version + 1, updated_at = ? "
+    "WHERE id = ?";
 constexpr const char* k_list_public =
     "SELECT " REEL_VIDEO_COLUMNS
     " FROM videos WHERE organization_id = ? AND visibility = 'public' AND status = 'ready' "
@@ -84,6 +88,9 @@ video to_video(const row& r) {
   v.visibility = enum_column<model::visibility>(r, 21, model::parse_visibility, "visibility");
   v.view_count = r.int64(22);
   v.outputs_bytes = r.opt_int64(23);
+  v.poster_time = r.opt_real(24);
+  v.poster_image = r.int64(25) != 0;
+  v.poster_version = r.int64(26);
   return v;
 }
 
@@ -113,7 +120,10 @@ void insert_video(transaction& s, const video& v) {
                           v.ready_at,
                           model::visibility_name(v.visibility),
                           v.view_count,
-                          v.outputs_bytes});
+                          v.outputs_bytes,
+                          v.poster_time,
+                          std::int64_t{v.poster_image ? 1 : 0},
+                          v.poster_version});
   record_video_event(s, v, "video.created", v.created_at);
   if (v.status != model::video_status::uploading) record_video_event(s, v, "video.uploaded", v.created_at);
 }
@@ -165,6 +175,11 @@ bool update_video_text(transaction& s, const std::string& org_id, const std::str
 bool set_video_visibility(transaction& s, const std::string& org_id, const std::string& id, model::visibility v,
                           const std::string& now) {
   return s.exec(k_set_visibility, {model::visibility_name(v), now, org_id, id}) > 0;
+}
+
+void set_video_poster(transaction& s, const std::string& id, const std::optional<double>& time, bool image,
+                      const std::string& now) {
+  s.exec(k_set_poster, {time, std::int64_t{image ? 1 : 0}, now, id});
 }
 
 std::vector<video> list_public_videos(transaction& s, const std::string& org_id,

@@ -33,6 +33,11 @@ bool update_video_text(transaction& s, const std::string& org_id, const std::str
                        const std::string& now);
 bool set_video_visibility(transaction& s, const std::string& org_id, const std::string& id, model::visibility v,
                           const std::string& now);
+// Records the video's chosen poster (a frame at `time`, an uploaded
+// `image`, or neither: the automatic frame) and counts one more change of
+// it (poster_version).
+void set_video_poster(transaction& s, const std::string& id, const std::optional<double>& time, bool image,
+                      const std::string& now);
 // The organization's public, ready videos, newest first; as list_videos.
 std::vector<video> list_public_videos(transaction& s, const std::string& org_id,
                                       const std::optional<model::video_cursor>& after, int limit);

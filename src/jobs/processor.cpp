@@ -188,6 +188,10 @@ struct processor::job_run {
   std::chrono::steady_clock::time_point last_publish{}, last_store{};
   // The bytes of the outputs once stored in the video's directory.
   std::int64_t outputs_bytes = 0;
+  // The poster chosen by hand, if any (domain/posters.hpp): a frame at this
+  // time, or the image kept beside the outputs.
+  std::optional<double> poster_time;
+  bool poster_image = false;
   asio::steady_timer ended;  // cancelled when the run has stopped touching the video's files
   bool over = false;
   explicit job_run(asio::io_context& io) : heartbeat(io), ended(io, asio::steady_timer::time_point::max()) {}
@@ -512,6 +516,8 @@ asio::awaitable<void> processor::begin_processing(job_run& run) {
   const std::string& org = run.org_id;
   auto video = co_await db_.read([&](db::transaction& s) { return db::find_video(s, org, vid); });
   if (!video) throw job_stopped(stop_reason::deleted);
+  run.poster_time = video->poster_time;
+  run.poster_image = video->poster_image;
   // Outputs are not made into the storage reserve (kept for the database):
   // when about the source's size again does not fit, the run is a resource
   // failure (retried later, uncounted).
@@ -573,7 +579,20 @@ asio::awaitable<media::probe_result> processor::probe_source(job_run& run) {
 
 asio::awaitable<void> processor::make_poster(job_run& run, const media::probe_result& probe) {
   co_await report_progress(run, "thumbnail", 0, true);
-  auto argv = media::frame_command(tools_, run.original, probe.format_name, media::poster_time(probe), std::nullopt,
+  if (run.poster_image) {
+    // The image an editor chose stays the poster (a copy: the image is kept).
+    auto copy = [&run] {
+      std::error_code ec;
+      fs::copy_file(run.dir / "poster-image.jpg", run.work / "poster.jpg", ec);
+      return !ec;
+    };
+    if (co_await db_.pool().offload(copy)) {
+      co_await report_progress(run, "thumbnail", 100, true);
+      co_return;
+    }
+  }
+  double at = run.poster_time ? media::poster_seek(*run.poster_time, probe.duration_sec) : media::poster_time(probe);
+  auto argv = media::frame_command(tools_, run.original, probe.format_name, at, std::nullopt,
                                    (run.work / "poster.jpg").string());
   const std::function<void(std::string_view)> no_output;
   run.child = std::make_shared<media::child_process>(io_.get_executor(), settings_.child_limits);

@@ -238,6 +238,10 @@ void add_input_guards(std::vector<std::string>& a, std::string_view format) {
 
 }  // namespace
 
+std::vector<std::string> ffmpeg_command(const paths& tools) {
+  return {tools.ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-y"};
+}
+
 std::vector<std::string> probe_command(const paths& tools, const std::string& input) {
   std::vector<std::string> a = {tools.ffprobe, "-v", "error"};
   add_input_guards(a, {});
@@ -251,8 +255,8 @@ std::vector<std::string> frame_command(const paths& tools, const std::string& in
                                        double at_sec, std::optional<int> width, const std::string& output_jpg) {
   std::string scale = width ? "scale=" + std::to_string(*width) + ":-2" : "scale='min(1280,iw)':-2";
   const std::string threads = std::to_string(k_ffmpeg_threads);
-  std::vector<std::string> a = {tools.ffmpeg, "-hide_banner", "-nostdin",        "-v",
-                                "error",      "-y",           "-filter_threads", threads};
+  std::vector<std::string> a = ffmpeg_command(tools);
+  a.insert(a.end(), {"-filter_threads", threads});
   add_input_guards(a, input_format);
   a.insert(a.end(), {"-threads", threads, "-ss", fmt(at_sec), "-i", input, "-frames:v", "1", "-vf", scale, "-q:v", "3",
                      "-f", "image2", output_jpg});
@@ -264,6 +268,48 @@ std::vector<std::string> frame_command(const paths& tools, const std::string& in
   return frame_command(tools, input, {}, at_sec, width, output_jpg);
 }
 
+std::optional<still_format> sniff_still(std::string_view head) noexcept {
+  if (head.size() >= 3 && head.substr(0, 3) == "\xFF\xD8\xFF") return still_format::jpeg;
+  if (head.size() >= 8 && head.substr(0, 8) == std::string_view("\x89PNG\r\n\x1A\n", 8)) return still_format::png;
+  return std::nullopt;
+}
+
+std::vector<std::string> still_command(const paths& tools, const std::string& input, still_format format,
+                                       std::optional<int> width, const std::string& output_jpg) {
+  const char* demuxer = format == still_format::png ? "png_pipe" : "jpeg_pipe";
+  const std::string side = std::to_string(k_max_poster_side);
+  std::string scale = width
+                          ? "scale='min(" + std::to_string(*width) + ",iw)':-2"
+                          : "scale='min(" + side + ",iw)':'min(" + side + ",ih)':force_original_aspect_ratio=decrease";
+  std::vector<std::string> a = ffmpeg_command(tools);
+  a.insert(a.end(), {"-protocol_whitelist",
+                     "file",
+                     "-format_whitelist",
+                     "jpeg_pipe,png_pipe",
+                     "-f",
+                     demuxer,
+                     "-max_pixels",
+                     std::to_string(k_max_still_pixels),
+                     "-threads",
+                     "1",
+                     "-i",
+                     input,
+                     "-frames:v",
+                     "1",
+                     "-vf",
+                     scale,
+                     "-map_metadata",
+                     "-1",
+                     "-q:v",
+                     "3",
+                     "-f",
+                     "image2",
+                     output_jpg});
+  return a;
+}
+
+double poster_seek(double chosen, double duration_sec) { return std::max(0.0, std::min(chosen, duration_sec - 0.5)); }
+
 std::vector<std::string> transcode_command(const paths& tools, const std::string& input, const probe_result& p,
                                            const std::vector<rendition>& ladder, const std::string& work_dir,
                                            const limits& l) {
@@ -271,8 +317,8 @@ std::vector<std::string> transcode_command(const paths& tools, const std::string
   bool remux = can_remux(p);
   std::size_t n = ladder.size();
   const std::string threads = std::to_string(k_ffmpeg_threads);
-  std::vector<std::string> a = {
-      tools.ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-y", "-filter_complex_threads", threads};
+  std::vector<std::string> a = ffmpeg_command(tools);
+  a.insert(a.end(), {"-filter_complex_threads", threads});
   add_input_guards(a, p.format_name);
   a.insert(a.end(), {"-threads", threads, "-t", fmt(l.max_seconds), "-i", input});
 

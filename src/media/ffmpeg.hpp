@@ -80,6 +80,10 @@ struct paths {
   std::string ffmpeg, ffprobe;
 };
 
+// The start of every ffmpeg command: quiet but for errors, no stdin,
+// overwriting its outputs. The caller appends the rest.
+std::vector<std::string> ffmpeg_command(const paths& tools);
+
 // ffprobe of an upload, limited to accepted_formats() and local files.
 std::vector<std::string> probe_command(const paths& tools, const std::string& input);
 
@@ -93,6 +97,26 @@ std::vector<std::string> frame_command(const paths& tools, const std::string& in
 // thumbnails of reel's own MP4): the whitelists only, the demuxer detected.
 std::vector<std::string> frame_command(const paths& tools, const std::string& input, double at_sec,
                                        std::optional<int> width, const std::string& output_jpg);
+
+// Posters (PUT /api/videos/:id/poster): an uploaded JPEG or PNG is decoded
+// and written again as a JPEG, never served as uploaded.
+enum class still_format { jpeg, png };
+// The format of an image by its first bytes (JPEG: FF D8 FF; PNG: its
+// 8-byte signature), or nullopt.
+std::optional<still_format> sniff_still(std::string_view head) noexcept;
+// The largest side of a poster made from an uploaded image, and the most
+// pixels an uploaded image may have (larger ones are refused by the decoder).
+inline constexpr int k_max_poster_side = 1920;
+inline constexpr long k_max_still_pixels = 40'000'000;
+// ffmpeg decoding the image `input` (a local file, opened as `format` only)
+// and writing it as a JPEG without metadata into `output_jpg`: `width` wide
+// (at most the image's own width) when given, else scaled down to fit
+// k_max_poster_side on both sides.
+std::vector<std::string> still_command(const paths& tools, const std::string& input, still_format format,
+                                       std::optional<int> width, const std::string& output_jpg);
+// Where a chosen poster time is taken: `chosen`, but at least half a second
+// before the end (a seek to the very end finds no frame).
+double poster_seek(double chosen, double duration_sec);
 
 // One ffmpeg run that decodes once and writes, into `work_dir`: the
 // faststart MP4 `video.mp4` (stream copy when can_remux, else encoded) and

@@ -14,33 +14,29 @@ namespace fs = std::filesystem;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 std::vector<std::string> rung_mp4_command(const paths& tools, const std::string& playlist, const std::string& output) {
-  return {tools.ffmpeg,
-          "-hide_banner",
-          "-nostdin",
-          "-v",
-          "error",
-          "-y",
-          "-protocol_whitelist",
-          "file",
-          "-format_whitelist",
-          "hls,mpegts",
-          "-f",
-          "hls",
-          "-i",
-          playlist,
-          "-map",
-          "0:v:0",
-          "-map",
-          "0:a:0?",
-          "-c",
-          "copy",
-          "-bsf:a",
-          "aac_adtstoasc",
-          "-movflags",
-          "+faststart",
-          "-f",
-          "mp4",
-          output};
+  std::vector<std::string> a = ffmpeg_command(tools);
+  a.insert(a.end(), {"-protocol_whitelist",
+                     "file",
+                     "-format_whitelist",
+                     "hls,mpegts",
+                     "-f",
+                     "hls",
+                     "-i",
+                     playlist,
+                     "-map",
+                     "0:v:0",
+                     "-map",
+                     "0:a:0?",
+                     "-c",
+                     "copy",
+                     "-bsf:a",
+                     "aac_adtstoasc",
+                     "-movflags",
+                     "+faststart",
+                     "-f",
+                     "mp4",
+                     output});
+  return a;
 }
 
 asio::awaitable<bool> rung_mp4_maker::make(const fs::path& playlist, const fs::path& output, install_fn install) {

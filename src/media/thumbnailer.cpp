@@ -114,7 +114,7 @@ asio::awaitable<void> thumbnailer::load(const fs::path& root) {
 }
 
 asio::awaitable<bool> thumbnailer::make(const fs::path& input, double at_sec, std::optional<int> width,
-                                        const fs::path& output) {
+                                        const fs::path& output, frame_source source) {
   const std::string key = output.string();
   if (auto it = flights_.find(key); it != flights_.end()) co_return co_await join(it->second);
   auto size_job = [&output]() -> std::optional<std::uint64_t> {
@@ -134,7 +134,7 @@ asio::awaitable<bool> thumbnailer::make(const fs::path& input, double at_sec, st
   bool ok = false;
   int start_errno = 0;
   try {
-    ok = co_await render(input, at_sec, width, output, start_errno);
+    ok = co_await render(input, at_sec, width, output, source, start_errno);
   } catch (...) {
     ok = false;
   }
@@ -159,7 +159,7 @@ asio::awaitable<bool> thumbnailer::join(std::shared_ptr<flight> f) {
 }
 
 asio::awaitable<bool> thumbnailer::render(const fs::path& input, double at_sec, std::optional<int> width,
-                                          const fs::path& output, int& start_errno) {
+                                          const fs::path& output, frame_source source, int& start_errno) {
   while (running_ >= max_running_) {
     if (!slot_freed_) slot_freed_ = std::make_shared<asio::steady_timer>(io_, asio::steady_timer::time_point::max());
     auto wait_for = slot_freed_;
@@ -183,8 +183,10 @@ asio::awaitable<bool> thumbnailer::render(const fs::path& input, double at_sec, 
   // recreated for a video deleted meanwhile).
   auto mkdir_job = [&output] { fs::create_directory(output.parent_path()); };
   co_await pool_.offload(mkdir_job);
-  // The input is always reel's own faststart MP4: its demuxer is forced.
-  auto argv = frame_command(tools_, input.string(), "mov", at_sec, width, tmp.string());
+  // The input is always reel's own faststart MP4 or poster: its demuxer is forced.
+  auto argv = source == frame_source::still
+                  ? still_command(tools_, input.string(), still_format::jpeg, width, tmp.string())
+                  : frame_command(tools_, input.string(), "mov", at_sec, width, tmp.string());
   child_process child(io_.get_executor(), limits_);
   auto result = co_await child.run(argv, nullptr, std::chrono::seconds(60));
   start_errno = result.start_errno;

@@ -56,6 +56,10 @@ class frame_cache {
   std::unordered_map<std::string, entry> index_;
 };
 
+// What a frame is made from: reel's faststart MP4 (a frame at a time), or
+// a JPEG still (the poster, scaled).
+enum class frame_source { video, still };
+
 class thumbnailer {
  public:
   thumbnailer(boost::asio::io_context& io, worker_pool& pool, paths tools, unsigned max_running,
@@ -67,12 +71,12 @@ class thumbnailer {
         limits_(limits),
         cache_(cache_bytes) {}
 
-  // Makes `output` (a frame of `input` at `at_sec`, `width` wide) unless it
-  // exists. Returns false when ffmpeg could not make it; throws
-  // std::system_error when ffmpeg could not even be started for want of a
-  // resource (out of descriptors or processes: the caller answers 503).
+  // Makes `output` (a frame of `input` at `at_sec`, `width` wide; of a
+  // still `input`: the image, `width` wide at most) unless it exists. Returns false when ffmpeg could not make it;
+  // throws std::system_error when ffmpeg could not even be started for want of a resource (out of descriptors or
+  // processes: the caller answers 503).
   boost::asio::awaitable<bool> make(const std::filesystem::path& input, double at_sec, std::optional<int> width,
-                                    const std::filesystem::path& output);
+                                    const std::filesystem::path& output, frame_source source = frame_source::video);
 
   // Learns the frames already cached in the data directory `root`
   // (`orgs/*/videos/*/thumbs/*.jpg`, as left by an earlier run), oldest
@@ -94,7 +98,7 @@ class thumbnailer {
   boost::asio::awaitable<bool> join(std::shared_ptr<flight> f);
   // `start_errno`: set when ffmpeg could not be started (child_result::start_errno).
   boost::asio::awaitable<bool> render(const std::filesystem::path& input, double at_sec, std::optional<int> width,
-                                      const std::filesystem::path& output, int& start_errno);
+                                      const std::filesystem::path& output, frame_source source, int& start_errno);
 
   boost::asio::io_context& io_;
   worker_pool& pool_;

@@ -72,6 +72,8 @@ boost::json::object video_json(const video& v) {
   o["streamUrl"] = ready ? boost::json::value(base + "/video") : boost::json::value(nullptr);
   o["hlsUrl"] = ready ? boost::json::value(base + "/hls/master.m3u8") : boost::json::value(nullptr);
   o["storyboardUrl"] = ready ? boost::json::value(base + "/storyboard.vtt") : boost::json::value(nullptr);
+  const char* poster_source = v.poster_image ? "image" : v.poster_time ? "time" : "auto";
+  o["poster"] = {{"source", poster_source}, {"time", nullable(v.poster_time)}, {"version", v.poster_version}};
   o["createdBy"] = nullable(v.created_by);
   o["createdAt"] = v.created_at;
   o["updatedAt"] = v.updated_at;

@@ -43,6 +43,12 @@ struct video {
   // Bytes of the processing outputs on disk, as measured when they were
   // stored (nullopt: not measured, a video from before migration 11).
   std::optional<std::int64_t> outputs_bytes = 0;
+  // The chosen poster: a frame at poster_time, or an uploaded image
+  // (poster_image); neither: the automatic frame. poster_version counts the
+  // changes.
+  std::optional<double> poster_time;
+  bool poster_image = false;
+  std::int64_t poster_version = 0;
   std::optional<std::string> created_by;
   std::string created_at, updated_at;
   std::optional<std::string> ready_at;

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -155,6 +156,25 @@ test('the web UI: register, upload with tus, live progress, play, edit, members,
       assert.equal(saved.status(), 200);
       assert.equal(saved.headers()['content-type'], 'video/mp4');
       assert.match(saved.headers()['content-disposition'], /^attachment; filename="Sunrise over the bay\.mp4"; /);
+      // The Poster card: the player's position (1.875 s) becomes the poster,
+      // then an uploaded image, then the automatic frame again.
+      const posterCard = page.locator('.poster-card');
+      await posterCard.getByText('A frame chosen automatically.').waitFor();
+      await page.locator('video').evaluate((v) => { v.pause(); v.currentTime = 1.875; });
+      await posterCard.getByRole('button', { name: 'Use the current frame' }).click();
+      await posterCard.getByText('The frame at 0:02.').waitFor();
+      assert.match(await posterCard.locator('img').getAttribute('src'), /\/thumbnail\.jpg\?v=1$/);
+      assert.match(await page.locator('video').getAttribute('poster'), /\/thumbnail\.jpg\?v=1$/);
+      const png = execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=green:s=320x180', '-frames:v', '1',
+        '-f', 'image2pipe', '-vcodec', 'png', '-']);
+      await page.locator('#poster-file').setInputFiles({ name: 'cover.png', mimeType: 'image/png', buffer: png });
+      await posterCard.getByText('An uploaded image.').waitFor();
+      const cover = await page.request.get(new URL(await posterCard.locator('img').getAttribute('src'), page.url()).href);
+      assert.equal(cover.status(), 200);
+      assert.equal(cover.headers()['content-type'], 'image/jpeg');
+      await posterCard.getByRole('button', { name: 'Automatic' }).click();
+      await posterCard.getByText('A frame chosen automatically.').waitFor();
+      assert.match(await posterCard.locator('img').getAttribute('src'), /\/thumbnail\.jpg\?v=3$/);
       // Validation errors from the API are shown as they are.
       issues.allow(400, `/api/videos/${firstId}`);
       await page.getByLabel('Title').fill(' ');

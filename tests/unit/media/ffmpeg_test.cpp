@@ -1,4 +1,5 @@
 #include "media/ffmpeg.hpp"
+#include "media/rung_mp4.hpp"
 
 #include <gtest/gtest.h>
 
@@ -360,4 +361,50 @@ TEST(playlist_duration, adds_the_segments_durations) {
                                      "#EXTINF:4.0,\nseg_001.ts\n#EXTINF:1.52,\nseg_002.ts\n#EXT-X-ENDLIST\n"),
                    9.52);
   EXPECT_DOUBLE_EQ(playlist_duration(""), 0);
+}
+
+TEST(sniff_still, knows_jpeg_and_png_by_their_first_bytes_only) {
+  EXPECT_EQ(sniff_still("\xFF\xD8\xFF\xE0rest"), still_format::jpeg);
+  EXPECT_EQ(sniff_still(std::string("\x89PNG\r\n\x1A\n\0\0", 10)), still_format::png);
+  EXPECT_EQ(sniff_still("\xFF\xD8"), std::nullopt);                         // too short
+  EXPECT_EQ(sniff_still(std::string("\x89PNG\r\n\x1A", 7)), std::nullopt);  // cut signature
+  EXPECT_EQ(sniff_still("GIF89a"), std::nullopt);
+  EXPECT_EQ(sniff_still("<svg xmlns=\"http://www.w3.org/2000/svg\"/>"), std::nullopt);
+  EXPECT_EQ(sniff_still(""), std::nullopt);
+}
+
+TEST(still_command, forces_the_image_demuxer_bounds_pixels_and_drops_metadata) {
+  auto argv = still_command(k_tools, "/tmp/up", still_format::png, std::nullopt, "/out.jpg");
+  EXPECT_EQ(after(argv, "-protocol_whitelist"), "file");
+  EXPECT_EQ(after(argv, "-format_whitelist"), "jpeg_pipe,png_pipe");
+  EXPECT_EQ(after(argv, "-f"), "png_pipe");  // the first -f: the input's
+  EXPECT_LT(index_of(argv, "-f"), index_of(argv, "-i"));
+  EXPECT_EQ(after(argv, "-max_pixels"), std::to_string(k_max_still_pixels));
+  EXPECT_LT(index_of(argv, "-max_pixels"), index_of(argv, "-i"));  // a decoder option: before the input
+  EXPECT_EQ(after(argv, "-map_metadata"), "-1");
+  EXPECT_EQ(after(argv, "-vf"), "scale='min(1920,iw)':'min(1920,ih)':force_original_aspect_ratio=decrease");
+  EXPECT_EQ(argv.back(), "/out.jpg");
+  auto jpeg = still_command(k_tools, "/tmp/p.jpg", still_format::jpeg, 160, "/o.jpg");
+  EXPECT_EQ(after(jpeg, "-f"), "jpeg_pipe");
+  EXPECT_EQ(after(jpeg, "-vf"), "scale='min(160,iw)':-2");
+}
+
+TEST(poster_seek, keeps_half_a_second_before_the_end) {
+  EXPECT_DOUBLE_EQ(poster_seek(2.0, 6.0), 2.0);
+  EXPECT_DOUBLE_EQ(poster_seek(5.9, 6.0), 5.5);
+  EXPECT_DOUBLE_EQ(poster_seek(1.0, 0.3), 0.0);  // a clip shorter than half a second
+  EXPECT_DOUBLE_EQ(poster_seek(0.0, 6.0), 0.0);
+}
+
+TEST(rung_mp4_command, opens_only_reels_own_playlist_and_copies_into_a_faststart_mp4) {
+  auto argv = rung_mp4_command(k_tools, "/v/hls/360p/index.m3u8", "/v/downloads/360p.mp4.tmp");
+  EXPECT_EQ(argv.front(), k_tools.ffmpeg);
+  EXPECT_EQ(after(argv, "-protocol_whitelist"), "file");
+  EXPECT_EQ(after(argv, "-format_whitelist"), "hls,mpegts");
+  EXPECT_EQ(after(argv, "-f"), "hls");
+  EXPECT_LT(index_of(argv, "-format_whitelist"), index_of(argv, "-i"));
+  EXPECT_EQ(after(argv, "-i"), "/v/hls/360p/index.m3u8");
+  EXPECT_EQ(after(argv, "-c"), "copy");
+  EXPECT_EQ(after(argv, "-movflags"), "+faststart");
+  EXPECT_EQ(argv.back(), "/v/downloads/360p.mp4.tmp");
 }

@@ -102,13 +102,18 @@ export const api = {
   putCaptions: (id, language, label, file) =>
     request('PUT', `${vid(id)}/captions/${encodeURIComponent(language)}${label ? `?label=${encodeURIComponent(label)}` : ''}`, { file }),
   deleteCaptions: (id, language) => request('DELETE', `${vid(id)}/captions/${encodeURIComponent(language)}`),
+  // The poster: a frame at `time` seconds, an image (a JPEG or PNG File), or back to the automatic frame.
+  posterAt: (id, time) => request('PUT', `${vid(id)}/poster`, { body: { time } }),
+  posterImage: (id, image) => request('PUT', `${vid(id)}/poster`, { file: { data: image, type: image.type } }),
+  resetPoster: (id) => request('DELETE', `${vid(id)}/poster`),
 };
 
 // Stream URLs, for <video>, <img> and hls.js (authorized by the cookie).
 export const media = {
   mp4: (id) => `${stream(id)}/video`,
   hls: (id) => `${stream(id)}/hls/master.m3u8`,
-  poster: (id) => `${stream(id)}/thumbnail.jpg`,
+  // `version`: the video's poster.version, so that a new poster is a new URL.
+  poster: (id, version) => `${stream(id)}/thumbnail.jpg${version ? `?v=${version}` : ''}`,
   storyboard: (id) => `${stream(id)}/storyboard.vtt`,
   frame: (id, time, width) => `${stream(id)}/thumbnail.jpg?time=${time.toFixed(2)}&width=${width}`,
 };

@@ -33,7 +33,7 @@ export function processingBar(video) {
 function card(video) {
   const ready = video.status === 'ready';
   const thumb = ready
-    ? h('img', { src: media.poster(video.id), alt: '', loading: 'lazy', width: 320, height: 180 })
+    ? h('img', { src: media.poster(video.id, video.poster?.version), alt: '', loading: 'lazy', width: 320, height: 180 })
     : h('div', { class: `thumb-placeholder thumb-${video.status}` }, h('span', { 'aria-hidden': 'true' }, video.status === 'failed' ? '!' : '▶'));
   return h('a', { class: 'video-card', href: link(`/videos/${video.id}`), 'data-id': video.id },
     h('div', { class: 'thumb' }, thumb,

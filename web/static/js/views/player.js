@@ -79,6 +79,69 @@ async function attachPlayer(el, video, captions, player) {
 }
 
 // The captions section (members): the list, with Delete, and an upload form.
+// What the poster is, in words.
+function posterSource(poster) {
+  if (poster?.source === 'image') return 'An uploaded image.';
+  if (poster?.source === 'time') return `The frame at ${formatDuration(poster.time) || '0:00'}.`;
+  return 'A frame chosen automatically.';
+}
+
+// The poster: the frame the player shows now, an uploaded image (JPEG or
+// PNG, 5 MiB at most), or the automatic frame again. `currentTime` reads
+// the player's position; `onChange` gets the updated video.
+function posterSection(video, currentTime, onChange) {
+  const message = messageBox();
+  const preview = h('img', { class: 'poster-preview', alt: 'The poster', width: 320, height: 180 });
+  const source = h('p', { class: 'muted small poster-source' });
+  const file = h('input', { id: 'poster-file', type: 'file', accept: 'image/jpeg,image/png', class: 'visually-hidden' });
+  const frame = h('button', { type: 'button', class: 'btn' }, 'Use the current frame');
+  const upload = h('label', { for: 'poster-file', class: 'btn', tabindex: 0 }, 'Upload an image…');
+  const automatic = h('button', { type: 'button', class: 'btn' }, 'Automatic');
+
+  function show(v) {
+    preview.src = media.poster(v.id, v.poster?.version);
+    source.textContent = posterSource(v.poster);
+    automatic.disabled = !v.poster || v.poster.source === 'auto';
+  }
+
+  async function change(call) {
+    message.clear();
+    for (const b of [frame, automatic]) b.disabled = true;
+    try {
+      const { video: updated } = await call();
+      show(updated);
+      onChange(updated);
+      notify('The poster was changed.', 'success');
+    } catch (error) {
+      message.show(error.message);
+    } finally {
+      frame.disabled = false;
+      automatic.disabled = !video.poster || video.poster.source === 'auto';
+    }
+  }
+
+  frame.addEventListener('click', () => change(() => api.posterAt(video.id, currentTime())));
+  automatic.addEventListener('click', () => change(() => api.resetPoster(video.id)));
+  upload.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); file.click(); }
+  });
+  file.addEventListener('change', () => {
+    const chosen = file.files[0];
+    file.value = '';
+    if (!chosen) return;
+    if (chosen.size > 5 * 1024 * 1024) {
+      message.show(`“${chosen.name}” is ${formatBytes(chosen.size)}; a poster image is 5 MiB at most.`);
+      return;
+    }
+    change(() => api.posterImage(video.id, chosen));
+  });
+  show(video);
+  const section = h('div', { class: 'card poster-card' }, h('h2', {}, 'Poster'), preview, source, message.el,
+    h('div', { class: 'actions' }, frame, upload, file, automatic));
+  section.update = (v) => { video = v; show(v); };
+  return section;
+}
+
 function captionsSection(video, onChange) {
   const message = messageBox();
   const list = h('ul', { class: 'captions-list' });
@@ -257,7 +320,7 @@ export function renderPlayer(main, { id }) {
     download.replaceChildren();
     if (video.status === 'ready') {
       api.downloads(video.id).then((r) => download.replaceChildren(downloadControl(r.downloads)), () => {});
-      const el = h('video', { controls: true, playsinline: true, preload: 'metadata', poster: media.poster(video.id), 'aria-label': video.title });
+      const el = h('video', { controls: true, playsinline: true, preload: 'metadata', poster: media.poster(video.id, video.poster?.version), 'aria-label': video.title });
       stage.replaceChildren(el);
       const spot = h('span', { hidden: true });
       scrub.replaceChildren(spot);
@@ -322,6 +385,9 @@ export function renderPlayer(main, { id }) {
     const parts = [formatDate(video.createdAt), formatDuration(video.durationSec)].filter(Boolean);
     meta.replaceChildren(parts.join(' · '), parts.length ? ' · ' : '', h('span', { class: 'views' }, formatViews(video.viewCount)),
       ' · ', h('span', { class: `visibility-badge visibility-${video.visibility}` }, VISIBILITY[video.visibility]?.label ?? video.visibility));
+    const el = stage.querySelector('video');
+    if (el) el.poster = media.poster(video.id, video.poster?.version);
+    posterCard?.update(video);
     description.textContent = video.description ?? '';
     description.hidden = !video.description;
     info.replaceChildren(h('h2', {}, 'Details'), details(video));
@@ -334,13 +400,18 @@ export function renderPlayer(main, { id }) {
     }
   }
 
+  let posterCard = null;
   function mount() {
     const editable = can('member');
+    if (editable && video.status === 'ready') {
+      const currentTime = () => stage.querySelector('video')?.currentTime ?? 0;
+      posterCard = posterSection(video, currentTime, (v) => library.put(v));
+    }
     if (editable) {
       actions.replaceChildren(h('h2', {}, 'Delete'),
         h('p', { class: 'muted small' }, 'Removes the video and its files for everyone.'),
         h('button', { type: 'button', class: 'btn btn-danger', onclick: remove }, 'Delete video'));
-      side.append(editForm(video), captionsSection(video, () => {
+      side.append(editForm(video), posterCard ?? '', captionsSection(video, () => {
         if (video.status === 'ready') showStage();  // the player picks the change up
       }), actions);
     }
