@@ -125,6 +125,19 @@ seeds = {
       b"smtp://host?starttls=maybe\x00.\x00250-a\r\n251 b\r\n",
       b"ftp://x\x00..\r\n\x00500\r\n25\r\n",
   ],
+  # The whole input is the URL.
+  "webhook_url": [
+      b"https://hooks.example.com/reel?x=1", b"HTTP://127.0.0.1:8080", b"http://[::1]:9/h", b"http://example.com?a",
+      b"https://user:pw@example.com/", b"http://example.com:0/", b"http://example.com:65536/", b"http://e.com:/",
+      b"http://exa mple.com/", b"http://example.com/#frag", b"http://[::1/", b"http://[nope]/", b"ftp://x/",
+      b"http://169.254.169.254/latest/meta-data", b"http://[::ffff:10.0.0.1]:80/", b"http://[64:ff9b::7f00:1]/",
+      b"http://0x7f.1/", b"http://example.com:0080/", b"https://" + b"a" * 300 + b"/",
+  ],
+  # First byte: the limit in units of 8 bytes; the rest is the body.
+  "webhook_body": [
+      b"\x80ok", b"\x01h\xc3\xa9llo", b"\x00anything", b"\xffa\x00b\xff\xfe\xed\xa0\x80\xf4\x90\x80\x80",
+      b"\x02\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xf0\x9f\x8e\x89", b"\x10" + b"x" * 200, b"\x04\xc2",
+  ],
 }
 
 for target, inputs in seeds.items():

@@ -17,6 +17,7 @@
 #include "api/videos.hpp"
 #include "api/views.hpp"
 #include "api/web.hpp"
+#include "api/webhooks.hpp"
 #include "app/reserve.hpp"
 #include "app/setup.hpp"
 #include "app/user.hpp"
@@ -24,6 +25,7 @@
 #include "cluster/db_events.hpp"
 #include "core/async.hpp"
 #include "core/events.hpp"
+#include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/offload.hpp"
 #include "core/system.hpp"
@@ -39,6 +41,7 @@
 #include "domain/uploads.hpp"
 #include "domain/videos.hpp"
 #include "domain/views.hpp"
+#include "domain/webhooks.hpp"
 #include "http/loop_monitor.hpp"
 #include "http/metrics.hpp"
 #include "http/middleware.hpp"
@@ -52,6 +55,7 @@
 #include "model/json.hpp"
 #include "realtime/socketio.hpp"
 #include "storage/blobs.hpp"
+#include "webhooks/sender.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -244,6 +248,19 @@ class server_node {
     if (cfg.default_org_quota_bytes) s.default_storage_quota = static_cast<std::int64_t>(*cfg.default_org_quota_bytes);
     return s;
   }
+  static reel::webhooks::sender_settings webhook_settings_of(const config& cfg) {
+    reel::webhooks::sender_settings s;
+    if (!cfg.webhook_retry_schedule.empty()) {
+      try {
+        s.retry_schedule = reel::webhooks::parse_retry_schedule(cfg.webhook_retry_schedule);
+      } catch (const std::invalid_argument& e) {
+        throw startup_error(std::string("REEL_WEBHOOK_RETRY_SCHEDULE_MS: ") + e.what() + ".");
+      }
+    }
+    s.client.allow_private = cfg.webhook_allow_private;
+    s.owner = "webhooks/" + ids::random_id(9);
+    return s;
+  }
   static domain::invitation_settings invitation_settings_of(const config& cfg) {
     domain::invitation_settings s;
     s.public_url = public_url_of(cfg);
@@ -325,6 +342,8 @@ class server_node {
   api::view_api view_api_;
   domain::sharing sharing_{db_};
   api::sharing_api sharing_api_{videos_, organizations_, sharing_, cfg_.public_url, cfg_.trusted_proxies};
+  domain::webhooks webhooks_{db_, clock_};
+  reel::webhooks::sender webhook_sender_{io_, db_, clock_, webhook_settings_of(cfg_)};
   realtime::socketio_server realtime_;
   http::handler chain_;  // the server keeps references to the router and the chain
   http::server server_;
@@ -352,6 +371,7 @@ void server_node::wire_events() {
   posters_.on_video_changed = drop_stream;
   reconciler_.on_video_changed = drop_stream;
   video_api_.on_play = api::play_counter(view_api_);
+  webhooks_.on_queued = [this] { webhook_sender_.notify(); };
   video_api_.captions = &captions_;
   accounts_.on_logout = [this](const std::string& session_id, const std::string& token_hash) {
     realtime_.session_revoked(session_id);
@@ -456,6 +476,7 @@ void server_node::add_routes() {
   api::add_view_routes(routes_, guard_, view_api_);
   api::add_upload_routes(routes_, guard_, upload_api_);
   api::add_sharing_routes(routes_, guard_, sharing_api_);
+  api::add_webhook_routes(routes_, guard_, webhooks_);
   realtime_.add_routes(routes_);
   api::add_openapi_route(routes_);
   auto checks = readiness_checks(db_, pool_, storage_dir_of(cfg_));
@@ -586,7 +607,8 @@ asio::ip::tcp::endpoint server_node::start() {
   // Files without rows and rows without files (a crash's leftovers): now, then periodically.
   asio::co_spawn(io_, reconcile(), log_failure("reconciliation"));
   reconcile_sweep_.start();
-  view_prune_.start();  // viewers past the 30-minute window, per-day counts past 400 days
+  view_prune_.start();      // viewers past the 30-minute window, per-day counts past 400 days
+  webhook_sender_.start();  // deliveries left pending by any process, then new ones
   return bound;
 }
 
@@ -615,7 +637,8 @@ void server_node::shutdown(std::function<void()> done) {
     };
     asio::co_spawn(io_, last_words(this, done), log_failure("stopping the cluster link"));
   };
-  realtime_.stop();  // WebSockets and held polls are not requests that finish by themselves
+  webhook_sender_.stop();  // a delivery being sent is sent again by whoever claims it after its lease
+  realtime_.stop();        // WebSockets and held polls are not requests that finish by themselves
   if (worker_events_) worker_events_->stop();
   server_.shutdown(one_done);
   if (metrics_server_) metrics_server_->shutdown(one_done);

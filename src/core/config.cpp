@@ -367,6 +367,16 @@ const std::vector<setting>& settings() {
          if (v.empty() || v.size() > 64) throw config_error(s + " must name a crash point.");
          c.test_crash_at = v;
        }},
+      {"REEL_WEBHOOK_RETRY_SCHEDULE_MS", "webhook-retry-schedule-ms",
+       "the waits before each retry of a failed webhook delivery, comma-separated milliseconds "
+       "(default 5000,300000,1800000,7200000,28800000,86400000)",
+       [](config& c, const std::string& v, const std::string& s) {
+         if (v.empty() || v.size() > 512) throw config_error(s + " must be comma-separated milliseconds.");
+         c.webhook_retry_schedule = v;
+       }},
+      {"REEL_WEBHOOK_ALLOW_PRIVATE", "webhook-allow-private",
+       "send webhooks to loopback, private, link-local and metadata addresses too (default false)",
+       [](config& c, const std::string& v, const std::string& s) { c.webhook_allow_private = parse_bool(s, v); }},
       {"REEL_METRICS_TOKEN", "metrics-token",
        "bearer token that /metrics on the main port asks for; unset: /metrics is not served there (default unset)",
        [](config& c, const std::string& v, const std::string& s) {

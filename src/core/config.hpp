@@ -119,6 +119,11 @@ struct config {
   std::chrono::seconds reconcile_grace{3600};
   // Tests only: the crash point (core/fault.hpp) this process dies at.
   std::string test_crash_at;
+  // Webhooks: the retry delays as given (comma-separated milliseconds,
+  // checked when the server starts; empty: the default schedule), and
+  // whether deliveries may go to loopback, private and link-local addresses.
+  std::string webhook_retry_schedule;
+  bool webhook_allow_private = false;
   // /metrics: served on the main listener only with this bearer token, or
   // without one on a separate listener at metrics_host:metrics_port.
   std::string metrics_token;

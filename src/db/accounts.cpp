@@ -1,6 +1,8 @@
 #include "db/accounts.hpp"
 
+#include "core/clock.hpp"
 #include "db/columns.hpp"
+#include "db/webhooks.hpp"
 
 namespace reel::db {
 
@@ -167,6 +169,7 @@ bool update_organization(transaction& s, const std::string& org_id, const organi
 void insert_membership(transaction& s, const std::string& org_id, const std::string& user_id, model::role role,
                        const std::string& now) {
   s.exec(k_insert_membership, {org_id, user_id, model::role_name(role), now});
+  record_member_event(s, org_id, user_id, role, "member.added", now);
 }
 
 std::vector<membership> list_memberships(transaction& s, const std::string& user_id) {
@@ -194,7 +197,12 @@ std::optional<member> find_member(transaction& s, const std::string& org_id, con
 }
 
 bool delete_membership(transaction& s, const std::string& org_id, const std::string& user_id) {
-  return s.exec(k_delete_membership, {org_id, user_id}) > 0;
+  auto gone = find_membership(s, org_id, user_id);  // its role, for the webhook
+  if (s.exec(k_delete_membership, {org_id, user_id}) == 0) return false;
+  std::optional<model::role> role;
+  if (gone) role = gone->role;
+  record_member_event(s, org_id, user_id, role, "member.removed", to_iso8601(std::chrono::system_clock::now()));
+  return true;
 }
 
 bool set_membership_role(transaction& s, const std::string& org_id, const std::string& user_id, model::role role) {

@@ -36,6 +36,9 @@ constexpr table_spec k_tables[] = {
     {"server_secrets", "name"},
     {"video_view_days", "video_id,day"},
     {"captions", "video_id,language", 8},  // rows of up to a few MiB each
+    {"webhook_endpoints", "id"},
+    {"webhook_messages", "id"},
+    {"webhook_deliveries", "id"},
 };
 
 // Parameters in one INSERT at most. transaction::exec binds an

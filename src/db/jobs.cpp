@@ -1,6 +1,7 @@
 #include "db/jobs.hpp"
 
 #include "db/columns.hpp"
+#include "db/webhooks.hpp"
 
 namespace reel::db {
 
@@ -182,6 +183,8 @@ std::vector<std::pair<model::job_state, std::int64_t>> count_jobs_by_state(trans
 void set_video_status(transaction& s, const std::string& id, model::video_status status,
                       const std::optional<std::string>& error, const std::string& now) {
   s.exec(k_set_status, {model::status_name(status), error, now, id});
+  if (status == model::video_status::processing) record_video_event(s, id, "video.processing", now);
+  if (status == model::video_status::failed) record_video_event(s, id, "video.failed", now);
 }
 
 void set_video_progress(transaction& s, const std::string& id, const std::optional<std::string>& stage,
@@ -196,6 +199,7 @@ void set_video_probe(transaction& s, const std::string& id, const probe_fields& 
 void set_video_ready(transaction& s, const std::string& id, const std::string& renditions_json,
                      const std::string& now) {
   s.exec(k_set_ready, {renditions_json, now, now, id});
+  record_video_event(s, id, "video.ready", now);
 }
 
 void reset_video_for_processing(transaction& s, const std::string& id, const std::string& now) {

@@ -327,6 +327,57 @@ const std::vector<migration>& all_migrations() {
                 last_used_at TEXT))",
            "CREATE INDEX api_keys_by_organization ON api_keys (organization_id, created_at)",
        }},
+      {15,
+       "webhooks",
+       {
+           // An organization's webhook endpoints (docs/api-webhooks.md):
+           // `events` is a JSON array of event types; `secret` is whsec_ and
+           // the base64 of its random bytes. A disabled endpoint says why
+           // (disabled_reason: NULL when an admin turned it off). Its
+           // failing_since is the first failed attempt since its last
+           // success: after 3 days of failures it is disabled.
+           R"(CREATE TABLE webhook_endpoints (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+                url TEXT NOT NULL,
+                events TEXT NOT NULL,
+                enabled INTEGER NOT NULL DEFAULT 1,
+                secret TEXT NOT NULL,
+                disabled_reason TEXT,
+                disabled_at TEXT,
+                failing_since TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL))",
+           "CREATE INDEX webhook_endpoints_by_org ON webhook_endpoints(organization_id, created_at)",
+           // The outbox: one message per event, written in the transaction
+           // of the change it announces; its id is the webhook-id header.
+           R"(CREATE TABLE webhook_messages (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+                event_type TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                created_at TEXT NOT NULL))",
+           // A message to one endpoint: claimed with a lease as jobs are.
+           R"(CREATE TABLE webhook_deliveries (
+                id TEXT PRIMARY KEY,
+                message_id TEXT NOT NULL REFERENCES webhook_messages(id) ON DELETE CASCADE,
+                endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+                organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+                status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at TEXT NOT NULL,
+                lease_owner TEXT,
+                lease_expires_at TEXT,
+                last_attempt_at TEXT,
+                response_code INTEGER,
+                latency_ms INTEGER,
+                response_body TEXT,
+                error TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL))",
+           "CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at)",
+           "CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries(endpoint_id, created_at, id)",
+       }},
   };
   return all;
 }

@@ -1,5 +1,7 @@
 #include "db/uploads.hpp"
 
+#include "db/webhooks.hpp"
+
 namespace reel::db {
 
 namespace {
@@ -57,6 +59,7 @@ bool set_upload_received(transaction& s, const std::string& id, std::int64_t rec
 
 void complete_upload(transaction& s, const std::string& id, const std::string& now, const std::string& expires_at) {
   s.exec(k_complete, {now, now, expires_at, id});
+  if (auto u = find_upload(s, id)) record_video_event(s, u->video_id, "video.uploaded", now);
 }
 
 void delete_upload(transaction& s, const std::string& id) { s.exec(k_delete, {id}); }

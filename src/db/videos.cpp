@@ -1,8 +1,10 @@
 #include "db/videos.hpp"
 
+#include "core/clock.hpp"
 #include "db/columns.hpp"
 #include "db/jobs.hpp"
 #include "db/quotas.hpp"
+#include "db/webhooks.hpp"
 
 namespace reel::db {
 
@@ -122,6 +124,8 @@ void insert_video(transaction& s, const video& v) {
                           v.poster_time,
                           std::int64_t{v.poster_image ? 1 : 0},
                           v.poster_version});
+  record_video_event(s, v, "video.created", v.created_at);
+  if (v.status != model::video_status::uploading) record_video_event(s, v, "video.uploaded", v.created_at);
 }
 
 void insert_job(transaction& s, const job& j) {
@@ -194,8 +198,11 @@ void lock_video(transaction& s, const std::string& id) {
 
 bool delete_video(transaction& s, const std::string& org_id, const std::string& id) {
   auto bytes = s.query_one(k_video_bytes, {org_id, id});
-  if (!bytes || s.exec(k_delete_video, {org_id, id}) == 0) return false;
+  if (!bytes) return false;
+  auto gone = find_video(s, org_id, id);  // for its webhook
+  if (s.exec(k_delete_video, {org_id, id}) == 0) return false;
   adjust_storage(s, org_id, -bytes->int64(0));
+  if (gone) record_video_event(s, *gone, "video.deleted", to_iso8601(std::chrono::system_clock::now()));
   return true;
 }
 

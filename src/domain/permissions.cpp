@@ -15,6 +15,7 @@ model::role required_role(action a) noexcept {
       return model::role::member;
     case action::manage_members:
     case action::manage_api_keys:
+    case action::manage_webhooks:
       return model::role::admin;
   }
   return model::role::owner;

@@ -20,6 +20,7 @@ enum class action {
   view_members,     // the member list
   manage_members,   // add members, change roles, remove others
   manage_api_keys,  // create, list and revoke API keys (never by an API key)
+  manage_webhooks,  // webhook endpoints, their secrets and deliveries
 };
 
 // The lowest role that may perform `a`.

@@ -197,7 +197,8 @@ TEST(db_copy, an_installation_moves_to_postgresql_and_answers_the_same) {
       << out;
   EXPECT_EQ(out,
             "copied users 2, organizations 3, memberships 6, sessions 3, videos 3, jobs 2, uploads 1, "
-            "password_resets 0, invitations 4, api_keys 1, server_secrets 1, video_view_days 1, captions 1\n"
+            "password_resets 0, invitations 4, api_keys 1, server_secrets 1, video_view_days 1, captions 1, "
+            "webhook_endpoints 0, webhook_messages 0, webhook_deliveries 0\n"
             "The data directory is unchanged: the blob files stay where they are, so run reel on PostgreSQL with the "
             "same data directory as before.\n");
 
@@ -245,7 +246,8 @@ TEST(db_copy, a_target_that_holds_rows_is_refused_and_left_as_it_was) {
   ASSERT_EQ(run_reel({"db", "copy", "--from", s->data_dir() + "/reel.db", "--to", pg_url}, {}, out), 0) << out;
   EXPECT_TRUE(out.starts_with(
       "copied users 1, organizations 1, memberships 1, sessions 1, videos 2, jobs 2, "
-      "uploads 0, password_resets 0, invitations 0, api_keys 0, server_secrets 1, video_view_days 0, captions 0\n"))
+      "uploads 0, password_resets 0, invitations 0, api_keys 0, server_secrets 1, video_view_days 0, captions 0, "
+      "webhook_endpoints 0, webhook_messages 0, webhook_deliveries 0\n"))
       << out;
   auto before = rows_in(url);
 

@@ -233,6 +233,21 @@ class copy_test : public ::testing::Test {
                          static_cast<std::int64_t>(vtt.size()), k_now, k_now});
       }
       s.exec(caption, {"v2", "en-US", "English", "WEBVTT\n", 7, k_now, k_now});
+      // Webhooks (migration 15): an endpoint, the outbox, a delivery with a response.
+      s.exec(
+          "INSERT INTO webhook_endpoints (id, organization_id, url, events, enabled, secret, disabled_reason, "
+          "disabled_at, failing_since, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          {"whk_1", "o1", "https://hooks.example/é", R"(["video.ready"])", 0, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+           "It answered 410 Gone.", k_now, nullptr, k_now, k_now});
+      s.exec(
+          "INSERT INTO webhook_messages (id, organization_id, event_type, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+          {"msg_1", "o1", "video.ready", R"({"type":"video.ready","data":{"title":"Étude"}})", k_now});
+      s.exec(
+          "INSERT INTO webhook_deliveries (id, message_id, endpoint_id, organization_id, status, attempts, "
+          "next_attempt_at, lease_owner, lease_expires_at, last_attempt_at, response_code, latency_ms, "
+          "response_body, error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          {"dlv_1", "msg_1", "whk_1", "o1", "failed", 2, k_now, nullptr, nullptr, k_now, 410, 12, "gone", nullptr,
+           k_now, k_now});
     });
   }
 
@@ -282,7 +297,8 @@ TEST_F(copy_test, copies_every_value_exactly_and_memberships_in_the_order_they_w
   std::map<std::string, std::int64_t> expected = {
       {"users", 3},          {"organizations", 2},   {"memberships", 5},     {"sessions", 2500}, {"videos", 4},
       {"jobs", 3},           {"uploads", 1},         {"password_resets", 2}, {"invitations", 2}, {"api_keys", 2},
-      {"server_secrets", 1}, {"video_view_days", 3}, {"captions", 11}};
+      {"server_secrets", 1}, {"video_view_days", 3}, {"captions", 11},       {"webhook_endpoints", 1},
+      {"webhook_messages", 1}, {"webhook_deliveries", 1}};
   EXPECT_EQ(as_map(copied), expected);
   EXPECT_EQ(counts(pg), expected);
   for (const auto& table : installation_tables()) {

@@ -35,6 +35,7 @@ TEST(permissions, each_action_needs_its_role) {
   EXPECT_EQ(domain::required_role(action::edit_video), role::member);
   EXPECT_EQ(domain::required_role(action::delete_video), role::member);
   EXPECT_EQ(domain::required_role(action::manage_members), role::admin);
+  EXPECT_EQ(domain::required_role(action::manage_webhooks), role::admin);
   model::org_scope viewer{"o1", "Org", role::viewer};
   EXPECT_NO_THROW(domain::require(viewer, action::view_videos));
   EXPECT_EQ(code_of([&] { domain::require(viewer, action::upload_video); }), errc::forbidden);

@@ -80,6 +80,17 @@ export const api = {
   changeRole: (orgId, member, role) =>
     request('PATCH', `${org(orgId)}/members/${encodeURIComponent(member.user.id)}`, { body: { role } }),
 
+  // Webhooks (docs/api-webhooks.md): admins and owners.
+  webhooks: (orgId) => request('GET', `${org(orgId)}/webhooks`),
+  addWebhook: (orgId, fields) => request('POST', `${org(orgId)}/webhooks`, { body: fields }),
+  updateWebhook: (orgId, id, fields) =>
+    request('PATCH', `${org(orgId)}/webhooks/${encodeURIComponent(id)}`, { body: fields }),
+  deleteWebhook: (orgId, id) => request('DELETE', `${org(orgId)}/webhooks/${encodeURIComponent(id)}`),
+  testWebhook: (orgId, id) => request('POST', `${org(orgId)}/webhooks/${encodeURIComponent(id)}/test`),
+  webhookDeliveries: (orgId, id) => request('GET', `${org(orgId)}/webhooks/${encodeURIComponent(id)}/deliveries`),
+  redeliverWebhook: (orgId, id, deliveryId) =>
+    request('POST', `${org(orgId)}/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/redeliver`),
+
   videos: ({ cursor, limit = 24 } = {}) =>
     request('GET', `/api/videos?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
   video: (id) => request('GET', vid(id)),

@@ -14,6 +14,7 @@ import { renderLibrary } from './views/library.js';
 import { renderPlayer } from './views/player.js';
 import { renderMembers } from './views/members.js';
 import { renderApiKeys } from './views/api_keys.js';
+import { renderWebhooks } from './views/webhooks.js';
 
 route('/login', { public: true, title: 'Sign in', render: renderLogin });
 route('/register', { public: true, title: 'Create an account', render: renderRegister });
@@ -26,6 +27,7 @@ route('/library', { title: 'Library', nav: 'library', render: renderLibrary });
 route('/videos/:id', { title: 'Video', nav: 'library', render: renderPlayer });
 route('/members', { title: 'Members', nav: 'members', render: renderMembers });
 route('/api-keys', { title: 'API keys', nav: 'api-keys', render: renderApiKeys });
+route('/webhooks', { title: 'Webhooks', nav: 'webhooks', render: renderWebhooks });
 
 const main = document.getElementById('main');
 const topbar = document.getElementById('topbar');
@@ -80,7 +82,8 @@ function renderTopbar(nav) {
   topbar.replaceChildren(
     h('a', { class: 'brand', href: '#/library' }, h('img', { src: '/static/icon.svg', alt: '', width: 28, height: 28 }), h('span', {}, 'reel')),
     h('nav', { class: 'nav', 'aria-label': 'Main' }, navLink('/library', 'Library', 'library'), navLink('/members', 'Members', 'members'),
-      can('admin') ? navLink('/api-keys', 'API keys', 'api-keys') : null, invitations,
+      can('admin') ? navLink('/api-keys', 'API keys', 'api-keys') : null,
+      can('admin') ? navLink('/webhooks', 'Webhooks', 'webhooks') : null, invitations,
       navLink('/account', 'Account', 'account')),
     h('div', { class: 'topbar-right' },
       h('div', { class: 'org' }, h('label', { for: 'org-switch', class: 'visually-hidden' }, 'Organization'), orgSelect),
