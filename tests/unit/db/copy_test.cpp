@@ -294,11 +294,22 @@ TEST_F(copy_test, copies_every_value_exactly_and_memberships_in_the_order_they_w
   std::vector<std::string> order;
   for (const auto& c : copied) order.push_back(c.table);
   EXPECT_EQ(order, installation_tables());
-  std::map<std::string, std::int64_t> expected = {
-      {"users", 3},          {"organizations", 2},   {"memberships", 5},     {"sessions", 2500}, {"videos", 4},
-      {"jobs", 3},           {"uploads", 1},         {"password_resets", 2}, {"invitations", 2}, {"api_keys", 2},
-      {"server_secrets", 1}, {"video_view_days", 3}, {"captions", 11},       {"webhook_endpoints", 1},
-      {"webhook_messages", 1}, {"webhook_deliveries", 1}};
+  std::map<std::string, std::int64_t> expected = {{"users", 3},
+                                                  {"organizations", 2},
+                                                  {"memberships", 5},
+                                                  {"sessions", 2500},
+                                                  {"videos", 4},
+                                                  {"jobs", 3},
+                                                  {"uploads", 1},
+                                                  {"password_resets", 2},
+                                                  {"invitations", 2},
+                                                  {"api_keys", 2},
+                                                  {"server_secrets", 1},
+                                                  {"video_view_days", 3},
+                                                  {"captions", 11},
+                                                  {"webhook_endpoints", 1},
+                                                  {"webhook_messages", 1},
+                                                  {"webhook_deliveries", 1}};
   EXPECT_EQ(as_map(copied), expected);
   EXPECT_EQ(counts(pg), expected);
   for (const auto& table : installation_tables()) {
