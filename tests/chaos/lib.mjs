@@ -396,6 +396,10 @@ export async function resilientTus(getPort, token, bytes, { chunkSize = 65536, p
           const status = err.originalResponse ? err.originalResponse.getStatus() : 0;
           const retry = !(status >= 400 && status < 500 && status !== 409 && status !== 423);
           if (retry) retries++;
+          // A creation (POST) retried without an answer may have reached the
+          // server, which then died before answering: its row stays
+          // `uploading`, unknown to this client, until the upload expires.
+          if (retry && !status && err.originalRequest?.getMethod?.() === 'POST') lostCreations++;
           return retry;
         },
         onSuccess: () => resolve({ upload }),
