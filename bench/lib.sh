@@ -139,3 +139,15 @@ plot() {
   for v; do if [[ $v == - ]]; then values+=(NaN); else values+=("$v"); fi; done
   emit plot.txt "$chart \"$label\" ${values[*]}"
 }
+
+# Each row is the median of RUNS measurements (BENCH_RUNS, 3 by default): the
+# machine is shared and noisy, and one run can be an outlier either way.
+RUNS=${BENCH_RUNS:-3}
+# median VALUE...: the median of the numbers (the mean of the two middle ones
+# for an even count).
+median() {
+  printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {
+    if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+# column N LINE...: field N of each line (for median over several runs' "a b c" lines).
+column() { local n=$1; shift; printf '%s\n' "$@" | awk -v n="$n" '{print $n}'; }
