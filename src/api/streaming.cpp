@@ -94,6 +94,40 @@ asio::awaitable<response> linked_playlist(video_api& api, const std::filesystem:
 // Whether an HLS file is the first segment of a rendition (a play starts).
 bool is_first_segment(std::string_view rest) { return rest.ends_with("/seg_000.ts"); }
 
+// An HLS file of a video being processed that plays early (docs/API.md
+// "Early playback"): the master offers only the stream copy (the rendition
+// "source", files in the video's directory `early/`); its playlist grows,
+// so playlists are never cached. Anything else is not there yet.
+asio::awaitable<response> early_hls(video_api& api, context& ctx, const domain::playback& play, std::string_view rest,
+                                    const std::optional<std::string>& token) {
+  const model::video& v = play.video;
+  response res;
+  std::string_view prefix = media::k_early_rendition;
+  if (rest == "master.m3u8") {
+    std::string master = media::early_master_playlist(v.width.value_or(0), v.height.value_or(0),
+                                                      v.duration_sec.value_or(0), v.size_bytes);
+    if (play.by == domain::granted_by::link) master = media::add_query_to_playlist(master, "token=" + *token);
+    res = http::text_response(status::ok, master, "application/vnd.apple.mpegurl");
+    res.set(http::field::cache_control, "private, no-store");
+    co_return res;
+  }
+  if (!rest.starts_with(prefix) || rest.size() <= prefix.size() || rest[prefix.size()] != '/')
+    throw error(errc::not_found, "No such file.");
+  auto path = api.files.video_dir(v.organization_id, v.id) / media::k_early_dir / rest.substr(prefix.size() + 1);
+  if (rest.ends_with(".m3u8")) {
+    if (play.by == domain::granted_by::link) co_return co_await linked_playlist(api, path, *token);
+    auto read_job = [&path]() -> std::optional<std::string> { return storage::read_small_file(path, 1 << 20); };
+    auto text = co_await api.pool.offload(read_job);
+    if (!text) throw error(errc::not_found, "No such file.");
+    res = http::text_response(status::ok, std::move(*text), "application/vnd.apple.mpegurl");
+    res.set(http::field::cache_control, "private, no-store");
+    co_return res;
+  }
+  http::file_options options;
+  options.content_type = "video/mp2t";
+  co_return co_await http::serve_file(ctx, api.pool, path, options);
+}
+
 // GET/HEAD /api/stream/:id/hls/master.m3u8 and /api/stream/:id/hls/<rendition>/<file>.
 asio::awaitable<response> stream_hls(video_api& api, context& ctx) {
   const std::string& rest = ctx.params.at("*");
@@ -101,10 +135,12 @@ asio::awaitable<response> stream_hls(video_api& api, context& ctx) {
   auto access = viewer_access_of(ctx, token);
   auto type = hls_file_type(rest);
   if (!type) throw error(errc::not_found, "No such file.");
-  auto play = co_await api.videos.playable(access, ctx.params.at("id"));
+  auto play = co_await api.videos.playable(access, ctx.params.at("id"), true);
   auto path = api.files.video_dir(play.video.organization_id, play.video.id) / "hls" / rest;
   response res;
-  if (rest == "master.m3u8" && api.captions) {
+  if (play.video.status != model::video_status::ready) {
+    res = co_await early_hls(api, ctx, play, rest, token);
+  } else if (rest == "master.m3u8" && api.captions) {
     res = co_await master_playlist(api.pool, *api.captions, play, path, token);
   } else if (play.by == domain::granted_by::link && rest.ends_with(".m3u8")) {
     res = co_await linked_playlist(api, path, *token);

@@ -71,7 +71,12 @@ constexpr const char* k_active_for_video =
     "SELECT id FROM jobs WHERE video_id = ? AND state IN ('queued', 'running') LIMIT 1";
 constexpr const char* k_count_by_state = "SELECT state, COUNT(*) FROM jobs GROUP BY state";
 
-constexpr const char* k_set_status = "UPDATE videos SET status = ?, error = ?, updated_at = ? WHERE id = ?";
+constexpr const char* k_set_status =
+    "UPDATE videos SET status = ?, error = ?, playable_at = NULL, updated_at = ? WHERE id = ?";
+constexpr const char* k_set_playable =
+    "UPDATE videos SET playable_at = ?, updated_at = ? WHERE id = ? AND status = 'processing' AND playable_at IS NULL";
+constexpr const char* k_clear_playable =
+    "UPDATE videos SET playable_at = NULL, updated_at = ? WHERE id = ? AND status = 'processing'";
 constexpr const char* k_set_progress =
     "UPDATE videos SET progress_stage = ?, progress_percent = ?, updated_at = ? WHERE id = ?";
 constexpr const char* k_set_probe =
@@ -79,10 +84,10 @@ constexpr const char* k_set_probe =
     "WHERE id = ?";
 constexpr const char* k_set_ready =
     "UPDATE videos SET status = 'ready', error = NULL, progress_stage = NULL, progress_percent = NULL, "
-    "renditions = ?, ready_at = ?, updated_at = ? WHERE id = ?";
+    "renditions = ?, ready_at = ?, playable_at = COALESCE(playable_at, ready_at), updated_at = ? WHERE id = ?";
 constexpr const char* k_reset =
     "UPDATE videos SET status = 'queued', error = NULL, progress_stage = NULL, progress_percent = NULL, "
-    "updated_at = ? WHERE id = ?";
+    "playable_at = NULL, updated_at = ? WHERE id = ?";
 
 job to_job(const row& r) {
   job j;
@@ -194,6 +199,16 @@ void set_video_progress(transaction& s, const std::string& id, const std::option
 
 void set_video_probe(transaction& s, const std::string& id, const probe_fields& p, const std::string& now) {
   s.exec(k_set_probe, {p.duration_sec, p.width, p.height, p.video_codec, p.audio_codec, now, id});
+}
+
+void clear_video_playable(transaction& s, const std::string& id, const std::string& now) {
+  s.exec(k_clear_playable, {now, id});
+}
+
+bool set_video_playable(transaction& s, const std::string& id, const std::string& now) {
+  if (s.exec(k_set_playable, {now, now, id}) == 0) return false;
+  record_video_event(s, id, "video.playable", now);
+  return true;
 }
 
 void set_video_ready(transaction& s, const std::string& id, const std::string& renditions_json,

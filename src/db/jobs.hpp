@@ -86,6 +86,11 @@ struct probe_fields {
 };
 void set_video_probe(transaction& s, const std::string& id, const probe_fields& p, const std::string& now);
 void set_video_ready(transaction& s, const std::string& id, const std::string& renditions_json, const std::string& now);
+// Marks a video being processed as playable before it is ready (an early
+// rendition exists): false when it is not processing any more, or already was.
+bool set_video_playable(transaction& s, const std::string& id, const std::string& now);
+// Takes that back (the early rendition failed).
+void clear_video_playable(transaction& s, const std::string& id, const std::string& now);
 // Resets a video for processing again: queued, no error, no progress.
 void reset_video_for_processing(transaction& s, const std::string& id, const std::string& now);
 

@@ -378,6 +378,14 @@ const std::vector<migration>& all_migrations() {
            "CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at)",
            "CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries(endpoint_id, created_at, id)",
        }},
+      {16,
+       "early playback",
+       {
+           // When a video being processed could first be played (a stream
+           // copy of an H.264/AAC source, before the ladder is done): set by
+           // the worker, cleared whenever the status changes, kept at ready.
+           "ALTER TABLE videos ADD COLUMN playable_at TEXT",
+       }},
   };
   return all;
 }

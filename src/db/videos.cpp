@@ -14,11 +14,11 @@ namespace {
   "id, organization_id, title, description, status, progress_stage, progress_percent, error, original_filename, " \
   "content_type, size_bytes, duration_sec, width, height, video_codec, audio_codec, renditions, created_by, "     \
   "created_at, updated_at, ready_at, visibility, view_count, outputs_bytes, poster_time, poster_image, "          \
-  "poster_version"
+  "poster_version, playable_at"
 
 constexpr const char* k_insert_video =
     "INSERT INTO videos (" REEL_VIDEO_COLUMNS
-    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr const char* k_insert_job =
     "INSERT INTO jobs (id, kind, organization_id, video_id, state, attempts, max_attempts, run_after, lease_owner, "
     "lease_expires_at, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -91,6 +91,7 @@ video to_video(const row& r) {
   v.poster_time = r.opt_real(24);
   v.poster_image = r.int64(25) != 0;
   v.poster_version = r.int64(26);
+  v.playable_at = r.opt_text(27);
   return v;
 }
 
@@ -123,7 +124,8 @@ void insert_video(transaction& s, const video& v) {
                           v.outputs_bytes,
                           v.poster_time,
                           std::int64_t{v.poster_image ? 1 : 0},
-                          v.poster_version});
+                          v.poster_version,
+                          v.playable_at});
   record_video_event(s, v, "video.created", v.created_at);
   if (v.status != model::video_status::uploading) record_video_event(s, v, "video.uploaded", v.created_at);
 }

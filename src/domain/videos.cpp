@@ -210,7 +210,7 @@ std::optional<granted_by> videos::may_play(const viewer_access& a, const model::
   return decide(a, &v, judge_link(c_.links, a, v.id, c_.time.now()));
 }
 
-asio::awaitable<playback> videos::playable(const viewer_access& a, const std::string& id) {
+asio::awaitable<playback> videos::playable(const viewer_access& a, const std::string& id, bool early) {
   auto link = judge_link(c_.links, a, id, c_.time.now());
   // Nobody signed in with a bad link: refused before the database is asked.
   if (link.refusal && !a.who) throw *link.refusal;
@@ -221,7 +221,8 @@ asio::awaitable<playback> videos::playable(const viewer_access& a, const std::st
   }
   auto why = decide(a, v ? &*v : nullptr, link);
   if (!why) throw no_such_video();
-  if (v->status != model::video_status::ready)
+  bool early_play = early && v->status == model::video_status::processing && v->playable_at;
+  if (v->status != model::video_status::ready && !early_play)
     throw error(errc::conflict,
                 "The video is not ready to play yet (it is " + std::string(model::status_name(v->status)) + ").");
   co_return playback{std::move(*v), *why};

@@ -128,8 +128,9 @@ class videos {
   // error(forbidden) for a playback link that is not valid (expired: "The
   // playback link expired.") unless the caller is a member; error(not_found)
   // for an unknown id or one they may not see; error(conflict) while it is
-  // not ready.
-  boost::asio::awaitable<playback> playable(const viewer_access& a, const std::string& id);
+  // not ready. With `early`, a video being processed whose early rendition
+  // plays (docs/API.md "Early playback") is playable too.
+  boost::asio::awaitable<playback> playable(const viewer_access& a, const std::string& id, bool early = false);
   // Why `a` may play `v` (a video read earlier, e.g. cached), or nullopt;
   // throws as playable() for a bad link.
   std::optional<granted_by> may_play(const viewer_access& a, const model::video& v) const;

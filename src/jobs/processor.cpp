@@ -8,6 +8,7 @@
 #include "media/failure.hpp"
 #include "media/storyboard.hpp"
 #include "model/events.hpp"
+#include "storage/blobs.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -160,7 +161,8 @@ void move_outputs_into_place(const fs::path& work, const fs::path& dir) {
   storage::remove_tree(dir / "hls");
   storage::remove_tree(dir / "thumbs");
   storage::remove_tree(dir / media::k_storyboard_dir);
-  storage::remove_tree(dir / "downloads");  // MP4s of the old renditions (domain/downloads.hpp)
+  storage::remove_tree(dir / "downloads");         // MP4s of the old renditions (domain/downloads.hpp)
+  storage::remove_tree(dir / media::k_early_dir);  // the early playback's stream copy
   fs::rename(work / "hls", dir / "hls");
   fs::rename(work / media::k_storyboard_dir, dir / media::k_storyboard_dir);
   fs::rename(work / "video.mp4", dir / "video.mp4");
@@ -194,6 +196,17 @@ struct processor::job_run {
   bool poster_image = false;
   asio::steady_timer ended;  // cancelled when the run has stopped touching the video's files
   bool over = false;
+  bool playable_early = false;  // video:playable published
+  // Where the time goes: each stage's wall time in ms, logged with "video ready"
+  // (begin: the row and the work directory; check: the output's probe).
+  std::chrono::steady_clock::time_point lap_start = std::chrono::steady_clock::now();
+  std::string timings;  // "begin:3,probe:81,..."
+  void lap(std::string_view stage) {
+    auto now = std::chrono::steady_clock::now();
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - lap_start).count();
+    timings.append(timings.empty() ? "" : ",").append(stage).append(":").append(std::to_string(ms));
+    lap_start = now;
+  }
   explicit job_run(asio::io_context& io) : heartbeat(io), ended(io, asio::steady_timer::time_point::max()) {}
 
   void stop(stop_reason why) {
@@ -381,7 +394,13 @@ asio::awaitable<void> processor::run_job(std::shared_ptr<job_run> run) {
   run->finished = true;
   run->heartbeat.cancel();
 
-  auto cleanup = [&work = run->work] { storage::remove_tree(work); };
+  // The work directory, and the early playback's copy when the video did
+  // not become ready (unless another worker now has the job, and the copy).
+  bool keep_early = outcome.stopped == stop_reason::lease_lost;
+  auto cleanup = [&work = run->work, &dir = run->dir, keep_early] {
+    storage::remove_tree(work);
+    if (!keep_early) storage::remove_tree(dir / media::k_early_dir);
+  };
   if (!run->video_id.empty()) co_await db_.pool().offload(cleanup);
   co_await record_outcome(*run, outcome);
 
@@ -500,14 +519,23 @@ asio::awaitable<void> processor::record_failure(job_run& run, const std::string&
 
 asio::awaitable<void> processor::process_video(job_run& run) {
   co_await begin_processing(run);
+  run.lap("begin");
   media::probe_result probe = co_await probe_source(run);
+  run.lap("probe");
+  co_await make_early_rendition(run, probe);
+  run.lap("early");
   co_await make_poster(run, probe);
+  run.lap("poster");
   // One decode makes the faststart MP4, every HLS rendition and the storyboard.
   ladder renditions = media::plan_ladder(probe);
   co_await transcode(run, probe, renditions);
+  run.lap("transcode");
   co_await check_output_durations(run, probe, renditions);
+  run.lap("check");
   co_await make_storyboard_sheets(run, probe);
+  run.lap("storyboard");
   std::string renditions_json = co_await install_outputs(run, probe, renditions);
+  run.lap("install");
   co_await record_ready(run, probe, renditions, renditions_json);
 }
 
@@ -575,6 +603,88 @@ asio::awaitable<media::probe_result> processor::probe_source(job_run& run) {
   co_await db_.write([&](db::transaction& s) { db::set_video_probe(s, vid, f, now); });
   co_await report_progress(run, "probe", 100, true);
   co_return probe;
+}
+
+// Shared by make_early_rendition and the watcher beside its child.
+struct processor::early_watch {
+  bool done = false;  // the child has exited
+  asio::steady_timer tick;
+  asio::steady_timer watcher_ended;  // an event, as transcode_progress::reporter_ended
+  explicit early_watch(asio::io_context& io) : tick(io), watcher_ended(io, asio::steady_timer::time_point::max()) {}
+};
+
+asio::awaitable<void> processor::make_early_rendition(job_run& run, const media::probe_result& probe) {
+  if (!media::can_remux(probe)) co_return;
+  fs::path early = run.dir / media::k_early_dir;
+  auto prepare = [&early] {
+    storage::remove_tree(early);
+    fs::create_directory(early);
+  };
+  co_await db_.pool().offload(prepare);
+  auto argv = media::early_command(tools_, run.original, probe, early.string(), settings_.limits);
+  early_watch watch(io_);
+  auto watcher_ended = [&watch](std::exception_ptr e) {
+    log_failure("early playback watcher")(e);
+    watch.watcher_ended.expires_at(asio::steady_timer::time_point::min());
+  };
+  asio::co_spawn(io_, watch_early_rendition(run, watch), watcher_ended);
+  const std::function<void(std::string_view)> no_output;
+  run.child = std::make_shared<media::child_process>(io_.get_executor(), settings_.child_limits);
+  media::child_result result;
+  std::exception_ptr escaped;
+  try {
+    result = co_await run.child->run(argv, no_output, media::transcode_timeout(probe, settings_.limits));
+  } catch (...) {
+    escaped = std::current_exception();
+  }
+  watch.done = true;
+  watch.tick.cancel();
+  co_await watch.watcher_ended.async_wait(use_tuple);
+  if (escaped) std::rethrow_exception(escaped);
+  run.check();
+  if (result.ok()) {
+    if (!run.playable_early) co_await publish_playable(run);  // done before the watcher's first look
+    co_return;
+  }
+  log::warn(
+      "early playback copy failed; the video plays once ready",
+      {{"job", run.job.id}, {"video", run.video_id}, {"exit_code", result.exit_code}, {"stderr", result.stderr_tail}});
+  std::string now = to_iso8601(clock_.now());
+  const std::string& vid = run.video_id;
+  co_await db_.write([&](db::transaction& s) { db::clear_video_playable(s, vid, now); });
+  run.playable_early = false;
+  if (on_video_changed) on_video_changed(vid);
+  auto remove = [&early] { storage::remove_tree(early); };
+  co_await db_.pool().offload(remove);
+}
+
+asio::awaitable<void> processor::watch_early_rendition(job_run& run, early_watch& watch) {
+  fs::path playlist = run.dir / media::k_early_dir / "index.m3u8";
+  auto has_segment = [&playlist] {
+    auto text = storage::read_small_file(playlist, 1 << 20);
+    return text && !media::playlist_segments(*text).empty();
+  };
+  while (!watch.done && !run.playable_early) {
+    watch.tick.expires_after(std::chrono::milliseconds(100));
+    co_await watch.tick.async_wait(use_tuple);
+    if (watch.done || run.stopped != stop_reason::none) break;
+    if (co_await db_.pool().offload(has_segment)) co_await publish_playable(run);
+  }
+}
+
+asio::awaitable<void> processor::publish_playable(job_run& run) {
+  run.playable_early = true;
+  const std::string& vid = run.video_id;
+  const std::string& org = run.org_id;
+  std::string now = to_iso8601(clock_.now());
+  auto video = co_await db_.write([&](db::transaction& s) -> std::optional<model::video> {
+    if (!db::set_video_playable(s, vid, now)) return std::nullopt;
+    return db::find_video(s, org, vid);
+  });
+  if (!video) co_return;
+  if (on_video_changed) on_video_changed(vid);
+  log::info("video playable early", {{"job", run.job.id}, {"video", vid}});
+  hub_.publish(model::video_playable(*video));
 }
 
 asio::awaitable<void> processor::make_poster(job_run& run, const media::probe_result& probe) {
@@ -734,7 +844,10 @@ asio::awaitable<void> processor::record_ready(job_run& run, const media::probe_r
   });
   if (!ready) throw job_stopped(run.stopped == stop_reason::none ? stop_reason::lease_lost : run.stopped);
   if (on_video_changed) on_video_changed(vid);
-  log::info("video ready", {{"video", vid}, {"renditions", renditions.size()}, {"remux", media::can_remux(probe)}});
+  run.lap("record");
+  log::info(
+      "video ready",
+      {{"video", vid}, {"renditions", renditions.size()}, {"remux", media::can_remux(probe)}, {"ms", run.timings}});
   hub_.publish(model::video_ready(*ready));
 }
 

@@ -93,6 +93,7 @@ class processor {
   struct job_run;
   struct job_outcome;
   struct transcode_progress;
+  struct early_watch;
   using ladder = std::vector<media::rendition>;
 
   boost::asio::awaitable<void> run_worker(unsigned index);
@@ -115,6 +116,13 @@ class processor {
   boost::asio::awaitable<void> process_video(job_run& run);
   boost::asio::awaitable<void> begin_processing(job_run& run);
   boost::asio::awaitable<media::probe_result> probe_source(job_run& run);
+  // Early playback (docs/API.md "Early playback"): for a source that can be
+  // remuxed, a stream copy into HLS segments in the video's directory; the
+  // video is published playable once its first segment is listed. Best
+  // effort: a failed copy leaves the video unplayable until it is ready.
+  boost::asio::awaitable<void> make_early_rendition(job_run& run, const media::probe_result& probe);
+  boost::asio::awaitable<void> watch_early_rendition(job_run& run, early_watch& watch);
+  boost::asio::awaitable<void> publish_playable(job_run& run);
   boost::asio::awaitable<void> make_poster(job_run& run, const media::probe_result& probe);
   boost::asio::awaitable<void> transcode(job_run& run, const media::probe_result& probe, const ladder& renditions);
   boost::asio::awaitable<void> run_progress_reporter(job_run& run, transcode_progress& progress);

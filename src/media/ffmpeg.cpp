@@ -375,6 +375,27 @@ std::vector<std::string> transcode_command(const paths& tools, const std::string
   return a;
 }
 
+std::vector<std::string> early_command(const paths& tools, const std::string& input, const probe_result& p,
+                                       const std::string& early_dir, const limits& l) {
+  std::vector<std::string> a = ffmpeg_command(tools);
+  add_input_guards(a, p.format_name);
+  a.insert(a.end(), {"-t", fmt(l.max_seconds), "-i", input, "-map", "0:v:0"});
+  if (p.audio_codec) a.insert(a.end(), {"-map", "0:a:0"});
+  a.insert(a.end(), {"-c", "copy", "-f", "hls", "-hls_time", "4", "-hls_playlist_type", "event", "-hls_flags",
+                     "temp_file", "-hls_segment_type", "mpegts", "-hls_segment_filename", early_dir + "/seg_%03d.ts",
+                     early_dir + "/index.m3u8"});
+  return a;
+}
+
+std::string early_master_playlist(std::int64_t width, std::int64_t height, double duration_sec,
+                                  std::int64_t size_bytes) {
+  double bits_per_sec = duration_sec > 0 ? static_cast<double>(size_bytes) * 8 / duration_sec : 0;
+  auto bandwidth = std::max<std::int64_t>(static_cast<std::int64_t>(bits_per_sec), 1);
+  return "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-STREAM-INF:BANDWIDTH=" + std::to_string(bandwidth) +
+         ",RESOLUTION=" + std::to_string(width) + "x" + std::to_string(height) + "\n" + std::string(k_early_rendition) +
+         "/index.m3u8\n";
+}
+
 double playlist_duration(std::string_view playlist) {
   double total = 0;
   while (!playlist.empty()) {

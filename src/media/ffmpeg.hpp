@@ -132,6 +132,24 @@ std::vector<std::string> transcode_command(const paths& tools, const std::string
                                            const limits& l = {});
 inline constexpr int k_ffmpeg_threads = 4;
 
+// Early playback (docs/API.md "Early playback"): a source that can_remux is
+// first cut by stream copy into HLS segments in the video's directory
+// `k_early_dir` (seconds even for a long file), offered as the rendition
+// `k_early_rendition` of a master of its own while the ladder is made.
+inline constexpr std::string_view k_early_dir = "early";
+inline constexpr std::string_view k_early_rendition = "source";
+// The stream copy into `early_dir`/index.m3u8 + seg_NNN.ts: an EVENT
+// playlist that lists each segment once it is whole (segments are written
+// as .tmp and renamed), ended by EXT-X-ENDLIST. Input guarded and limited
+// as in transcode_command.
+std::vector<std::string> early_command(const paths& tools, const std::string& input, const probe_result& p,
+                                       const std::string& early_dir, const limits& l = {});
+// The master playlist offering the early rendition of a `width`x`height`
+// source: its bandwidth is the source's average (`size_bytes` over
+// `duration_sec`, at least 1).
+std::string early_master_playlist(std::int64_t width, std::int64_t height, double duration_sec,
+                                  std::int64_t size_bytes);
+
 // The master playlist for the ladder; `peak_bps`/`average_bps` measured
 // from the segments (one per rendition).
 std::string master_playlist(const std::vector<rendition>& ladder, const std::vector<std::int64_t>& peak_bps,

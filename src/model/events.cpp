@@ -27,6 +27,10 @@ event video_progress(const std::string& org_id, const std::string& video_id, std
 
 event video_ready(const video& v) { return {v.organization_id, "video:ready", json::object{{"video", video_json(v)}}}; }
 
+event video_playable(const video& v) {
+  return {v.organization_id, "video:playable", json::object{{"video", video_json(v)}}};
+}
+
 event video_failed(const std::string& org_id, const std::string& video_id, const std::string& reason) {
   return {org_id, "video:failed", json::object{{"id", video_id}, {"error", reason}}};
 }

@@ -20,6 +20,8 @@ event video_deleted(const std::string& org_id, const std::string& video_id);
 event video_progress(const std::string& org_id, const std::string& video_id, std::string_view stage, double percent);
 // video:ready {video}
 event video_ready(const video& v);
+// video:playable {video}: an early rendition plays before the video is ready.
+event video_playable(const video& v);
 // video:failed {id, error}: processing gave up.
 event video_failed(const std::string& org_id, const std::string& video_id, const std::string& reason);
 

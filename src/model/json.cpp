@@ -70,7 +70,10 @@ boost::json::object video_json(const video& v) {
   std::string base = "/api/stream/" + v.id;
   o["thumbnailUrl"] = ready ? boost::json::value(base + "/thumbnail.jpg") : boost::json::value(nullptr);
   o["streamUrl"] = ready ? boost::json::value(base + "/video") : boost::json::value(nullptr);
-  o["hlsUrl"] = ready ? boost::json::value(base + "/hls/master.m3u8") : boost::json::value(nullptr);
+  // Early playback: the HLS of a stream copy plays while the ladder is made.
+  bool playable = ready || (v.status == video_status::processing && v.playable_at);
+  o["playable"] = playable;
+  o["hlsUrl"] = playable ? boost::json::value(base + "/hls/master.m3u8") : boost::json::value(nullptr);
   o["storyboardUrl"] = ready ? boost::json::value(base + "/storyboard.vtt") : boost::json::value(nullptr);
   const char* poster_source = v.poster_image ? "image" : v.poster_time ? "time" : "auto";
   o["poster"] = {{"source", poster_source}, {"time", nullable(v.poster_time)}, {"version", v.poster_version}};

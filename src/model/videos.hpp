@@ -49,6 +49,9 @@ struct video {
   std::optional<double> poster_time;
   bool poster_image = false;
   std::int64_t poster_version = 0;
+  // When the video could first be played (docs/API.md "Early playback"):
+  // set while processing once an early rendition exists, kept at ready.
+  std::optional<std::string> playable_at;
   std::optional<std::string> created_by;
   std::string created_at, updated_at;
   std::optional<std::string> ready_at;

@@ -14,8 +14,9 @@ namespace reel::model {
 
 // The event types an endpoint may subscribe to.
 inline const std::vector<std::string>& webhook_event_types() {
-  static const std::vector<std::string> all = {"video.created", "video.uploaded", "video.processing", "video.ready",
-                                               "video.failed",  "video.deleted",  "member.added",     "member.removed"};
+  static const std::vector<std::string> all = {"video.created",  "video.uploaded", "video.processing",
+                                               "video.playable", "video.ready",    "video.failed",
+                                               "video.deleted",  "member.added",   "member.removed"};
   return all;
 }
 

@@ -106,6 +106,7 @@ function videoJson(v) {
     width: v.width, height: v.height, videoCodec: v.video_codec, audioCodec: v.audio_codec,
     renditions: JSON.parse(v.renditions),
     thumbnailUrl: ready ? `${base}/thumbnail.jpg` : null, streamUrl: ready ? `${base}/video` : null,
+    playable: ready,
     hlsUrl: ready ? `${base}/hls/master.m3u8` : null,
     createdBy: v.created_by, createdAt: v.created_at, updatedAt: v.updated_at, readyAt: v.ready_at,
   };

@@ -2,7 +2,7 @@
 // time, joined to the current organization's room; the cookie authenticates it.
 import { library } from './videos.js';
 
-const EVENTS = ['video:created', 'video:progress', 'video:ready', 'video:failed', 'video:deleted', 'video:updated'];
+const EVENTS = ['video:created', 'video:progress', 'video:playable', 'video:ready', 'video:failed', 'video:deleted', 'video:updated'];
 
 let socket = null;
 let status = 'offline';  // 'connecting' | 'live' | 'offline'

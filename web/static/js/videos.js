@@ -54,6 +54,7 @@ export const library = {
   apply(event, payload) {
     switch (event) {
       case 'video:created':
+      case 'video:playable':
       case 'video:ready':
       case 'video:updated':
         put(payload.video);

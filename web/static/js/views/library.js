@@ -14,7 +14,8 @@ export function statusText(video) {
     case 'queued': return 'Queued for processing';
     case 'processing': {
       const p = video.progress;
-      return p ? `${STAGES[p.stage] ?? 'Processing'} · ${Math.round(p.percent)}%` : 'Processing';
+      const text = p ? `${STAGES[p.stage] ?? 'Processing'} · ${Math.round(p.percent)}%` : 'Processing';
+      return video.playable ? `Playable now · other qualities: ${text.toLowerCase()}` : text;
     }
     case 'ready': return 'Ready';
     case 'failed': return 'Processing failed';

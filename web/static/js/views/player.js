@@ -41,7 +41,7 @@ function captionMenu(el, player, captions) {
 
 // Plays `video` in the <video> element with its `captions`; returns a
 // function that stops it. `player.hls` is hls.js while it plays.
-async function attachPlayer(el, video, captions, player) {
+async function attachPlayer(el, video, captions, player, early = false) {
   // hls.js plays HLS through MediaSource; without it, the MP4 (ranges) does.
   if (window.MediaSource) {
     try {
@@ -52,7 +52,9 @@ async function attachPlayer(el, video, captions, player) {
   }
   const Hls = window.Hls;
   if (Hls?.isSupported()) {
-    let hls = new Hls();
+    // Early playback: the stream copy's playlist grows (an EVENT playlist),
+    // which hls.js would join at its end; a viewer starts at the start.
+    let hls = new Hls(early ? { startPosition: 0 } : undefined);
     player.hls = hls;
     hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, () => {
       if (el.dataset.captions) showCaptions(el, player, el.dataset.captions);
@@ -62,6 +64,7 @@ async function attachPlayer(el, video, captions, player) {
       hls.destroy();
       hls = null;
       player.hls = null;
+      if (early) return;  // no MP4 yet: video:ready brings the player back
       el.dataset.source = 'mp4';
       el.src = media.mp4(video.id);
       addTracks(el, captions);
@@ -299,6 +302,7 @@ export function renderPlayer(main, { id }) {
   let video = library.get(id);
   let stopPlayer = null;
   let shownStatus = null;
+  let resumeAt = 0;  // where the early player was when the video became ready
   const stage = h('div', { class: 'stage' });
   const scrub = h('div', { class: 'storyboard-box' });
   const strip = h('div', { class: 'strip-box' });
@@ -312,7 +316,11 @@ export function renderPlayer(main, { id }) {
   const actions = h('div', { class: 'card danger-zone' });
   const back = h('a', { href: '#/library', class: 'back', 'aria-label': 'Back to the Library' }, '← Library');
 
+  // What the stage shows: 'early' while processing with an early rendition.
+  const playState = (v) => (v.status === 'ready' ? 'ready' : v.playable ? 'early' : v.status);
+
   function showStage() {
+    resumeAt = stage.querySelector('video')?.currentTime ?? 0;
     stopPlayer?.();
     stopPlayer = null;
     strip.replaceChildren();
@@ -334,6 +342,18 @@ export function renderPlayer(main, { id }) {
         const menu = captionMenu(el, player, captions);
         if (menu) stage.append(menu);
         const stop = await attachPlayer(el, video, captions, player);
+        if (resumeAt > 0) el.addEventListener('loadedmetadata', () => { el.currentTime = resumeAt; }, { once: true });
+        if (cancelled) stop();
+        else stopPlayer = stop;
+      });
+    } else if (video.playable) {
+      // Early playback: the stream copy plays while the other qualities are made.
+      const el = h('video', { controls: true, playsinline: true, preload: 'metadata', 'aria-label': video.title });
+      stage.replaceChildren(el);
+      scrub.replaceChildren(h('p', { class: 'muted small early-note', role: 'status' }, statusText(video)));
+      let cancelled = false;
+      stopPlayer = () => { cancelled = true; };
+      attachPlayer(el, video, [], { hls: null }, true).then((stop) => {
         if (cancelled) stop();
         else stopPlayer = stop;
       });
@@ -392,10 +412,13 @@ export function renderPlayer(main, { id }) {
     description.hidden = !video.description;
     info.replaceChildren(h('h2', {}, 'Details'), details(video));
     // Playback restarts only when the video changes state, not on edits.
-    if (video.status !== shownStatus) {
-      shownStatus = video.status;
+    const state = playState(video);
+    if (state !== shownStatus) {
+      shownStatus = state;
       showStage();
-    } else if (video.status !== 'ready' && video.status !== 'failed') {
+    } else if (state === 'early') {
+      scrub.querySelector('.early-note')?.replaceChildren(statusText(video));  // progress, the player plays on
+    } else if (state !== 'ready' && state !== 'failed') {
       showStage();  // progress
     }
   }

@@ -6,7 +6,7 @@ import { h, messageBox, notify, confirmDialog, formatDate, copyText } from '../d
 import { api } from '../api.js';
 import { session, can } from '../session.js';
 
-const EVENTS = ['video.created', 'video.uploaded', 'video.processing', 'video.ready', 'video.failed', 'video.deleted',
+const EVENTS = ['video.created', 'video.uploaded', 'video.processing', 'video.playable', 'video.ready', 'video.failed', 'video.deleted',
   'member.added', 'member.removed'];
 
 export function renderWebhooks(main) {
