@@ -6,7 +6,12 @@ namespace reel::realtime {
 
 heartbeat::heartbeat(boost::asio::io_context& io, std::chrono::milliseconds interval, std::chrono::milliseconds timeout,
                      handlers h, std::function<clock::time_point()> now, std::size_t per_turn)
-    : interval_(interval), timeout_(timeout), per_turn_(std::max<std::size_t>(per_turn, 1)), handlers_(std::move(h)), now_(std::move(now)), timer_(io) {}
+    : interval_(interval),
+      timeout_(timeout),
+      per_turn_(std::max<std::size_t>(per_turn, 1)),
+      handlers_(std::move(h)),
+      now_(std::move(now)),
+      timer_(io) {}
 
 void heartbeat::start(member& m) {
   stop(m);

@@ -50,8 +50,7 @@ class heartbeat {
 
   // `now` is the time source; tests pass their own and call run_due().
   heartbeat(boost::asio::io_context& io, std::chrono::milliseconds interval, std::chrono::milliseconds timeout,
-            handlers h, std::function<clock::time_point()> now = clock::now,
-            std::size_t per_turn = default_per_turn);
+            handlers h, std::function<clock::time_point()> now = clock::now, std::size_t per_turn = default_per_turn);
   heartbeat(const heartbeat&) = delete;
   heartbeat& operator=(const heartbeat&) = delete;
 

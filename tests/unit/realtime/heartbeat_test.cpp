@@ -1,7 +1,7 @@
 #include "realtime/heartbeat.hpp"
 
-#include <boost/asio/post.hpp>
 #include <gtest/gtest.h>
+#include <boost/asio/post.hpp>
 
 #include <algorithm>
 #include <memory>
@@ -213,16 +213,17 @@ TEST(heartbeat, a_burst_of_due_members_lets_the_loop_run_between_turns) {
   heartbeat* hbp = nullptr;
   // The members start at one instant, so that they are all due at once.
   std::optional<heartbeat::clock::time_point> frozen = heartbeat::clock::now();
-  heartbeat hb(io, 20ms, 1s,
-               {.ping =
-                    [&](heartbeat::member& m) {
-                      log.push_back("ping");
-                      hbp->pong(m);
-                      // Other work gets ready during the first turn: it runs before the next.
-                      if (log.size() == 1) boost::asio::post(io, [&] { log.push_back("other work"); });
-                    },
-                .timed_out = [&](heartbeat::member&) { log.push_back("timeout"); }},
-               [&] { return frozen ? *frozen : heartbeat::clock::now(); }, 3);
+  heartbeat hb(
+      io, 20ms, 1s,
+      {.ping =
+           [&](heartbeat::member& m) {
+             log.push_back("ping");
+             hbp->pong(m);
+             // Other work gets ready during the first turn: it runs before the next.
+             if (log.size() == 1) boost::asio::post(io, [&] { log.push_back("other work"); });
+           },
+       .timed_out = [&](heartbeat::member&) { log.push_back("timeout"); }},
+      [&] { return frozen ? *frozen : heartbeat::clock::now(); }, 3);
   hbp = &hb;
   for (int i = 0; i < 7; ++i) {
     peers.push_back(std::make_unique<peer>(std::to_string(i)));
