@@ -11,6 +11,7 @@ import { io } from 'socket.io-client';
 
 const [port, pid, n, m, token, idleToken, videoId] = process.argv.slice(2);
 const N = Number(n), M = Number(m);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -34,13 +35,17 @@ await sleep(2000);
 const after = rss();
 const perConnection = ((after - before) * 1024) / N;
 
+// One round: the latency of its last arrival, and where it went: from the
+// change to the first client's receipt (the write, the event, the first
+// frame) and from the first receipt to the last (the fan-out to M sockets).
 async function broadcastOnce() {
   const listeners = sockets.slice(0, M);
   // Latency from the server's own timestamp of the change (updatedAt, set
   // when the change is made) to each client's receipt.
+  let sent = 0;
   const arrivals = listeners.map((s) => new Promise((resolve) => s.once('video:updated', (p) => {
-    const sent = Date.parse(p.video.updatedAt);
-    resolve(Date.now() - sent);
+    sent = Date.parse(p.video.updatedAt);
+    resolve(Date.now());
   })));
   await fetch(`http://127.0.0.1:${port}/api/videos/${videoId}`, {
     method: 'PATCH',
@@ -48,15 +53,19 @@ async function broadcastOnce() {
     body: JSON.stringify({ title: 'bench ' + Math.random() }),
   });
   const times = await Promise.all(arrivals);
-  return Math.max(...times);
+  const first = Math.min(...times), last = Math.max(...times);
+  return { total: last - sent, first: first - sent, spread: last - first };
 }
 const rounds = [];
-for (let i = 0; i < 10; i++) {
+for (let i = 0; i < ROUNDS; i++) {
   rounds.push(await broadcastOnce());
   await sleep(100);
 }
-rounds.sort((a, b) => a - b);
+const totals = rounds.map((r) => r.total).sort((a, b) => a - b);
+const worst = rounds.reduce((a, b) => (b.total > a.total ? b : a));
 console.log(JSON.stringify({ connections: sockets.filter((s) => s.connected).length, rssBeforeKiB: before, rssAfterKiB: after,
-  bytesPerConnection: Math.round(perConnection), broadcastMedianMs: rounds[5], broadcastMaxMs: rounds[9] }));
+  bytesPerConnection: Math.round(perConnection), broadcastMedianMs: totals[Math.floor(ROUNDS / 2)],
+  broadcastMaxMs: totals[ROUNDS - 1], worstFirstMs: worst.first, worstSpreadMs: worst.spread,
+  rounds: rounds.map((r) => `${r.total}=${r.first}+${r.spread}`).join(' ') }));
 for (const s of sockets) s.close();
 process.exit(0);

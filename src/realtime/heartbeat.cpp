@@ -5,8 +5,13 @@
 namespace reel::realtime {
 
 heartbeat::heartbeat(boost::asio::io_context& io, std::chrono::milliseconds interval, std::chrono::milliseconds timeout,
-                     handlers h, std::function<clock::time_point()> now)
-    : interval_(interval), timeout_(timeout), handlers_(std::move(h)), now_(std::move(now)), timer_(io) {}
+                     handlers h, std::function<clock::time_point()> now, std::size_t per_turn)
+    : interval_(interval),
+      timeout_(timeout),
+      per_turn_(std::max<std::size_t>(per_turn, 1)),
+      handlers_(std::move(h)),
+      now_(std::move(now)),
+      timer_(io) {}
 
 void heartbeat::start(member& m) {
   stop(m);
@@ -28,13 +33,14 @@ void heartbeat::stop(member& m) {
 
 void heartbeat::run_due() {
   const auto now = now_();
+  std::size_t budget = per_turn_;
   // Front first, re-read every time: a handler may close other sessions.
-  while (!awaiting_pong_.empty() && awaiting_pong_.front().due_ <= now) {
+  for (; budget > 0 && !awaiting_pong_.empty() && awaiting_pong_.front().due_ <= now; --budget) {
     member& m = awaiting_pong_.front();
     stop(m);
     handlers_.timed_out(m);  // may destroy m
   }
-  while (!awaiting_ping_.empty() && awaiting_ping_.front().due_ <= now) {
+  for (; budget > 0 && !awaiting_ping_.empty() && awaiting_ping_.front().due_ <= now; --budget) {
     member& m = awaiting_ping_.front();
     m.hook_.unlink();
     m.awaiting_pong_ = true;
@@ -42,7 +48,7 @@ void heartbeat::run_due() {
     awaiting_pong_.push_back(m);
     handlers_.ping(m);  // may close, and so destroy, m
   }
-  arm();
+  arm();  // members still due: a deadline already past, so the timer comes back at once
 }
 
 void heartbeat::arm() {

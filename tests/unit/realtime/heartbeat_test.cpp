@@ -1,9 +1,11 @@
 #include "realtime/heartbeat.hpp"
 
 #include <gtest/gtest.h>
+#include <boost/asio/post.hpp>
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -174,4 +176,62 @@ TEST(heartbeat, its_one_timer_drops_a_silent_member_and_keeps_one_that_answers) 
   EXPECT_GE(std::count(log.begin(), log.end(), "ping live"), 4);
   EXPECT_EQ(std::count(log.begin(), log.end(), "timeout live"), 0);
   EXPECT_EQ(hb.size(), 1u);
+}
+
+TEST(heartbeat, members_due_together_are_served_per_turn_earliest_first) {
+  boost::asio::io_context io;
+  auto now = heartbeat::clock::time_point{std::chrono::hours(1000)};
+  std::vector<std::string> log;
+  heartbeat hb(
+      io, 25s, 20s,
+      {.ping = [&](heartbeat::member& m) { log.push_back("ping " + static_cast<peer&>(m).name); },
+       .timed_out = [&](heartbeat::member& m) { log.push_back("timeout " + static_cast<peer&>(m).name); }},
+      [&] { return now; }, 2);
+  peer a("a"), b("b"), c("c"), d("d"), e("e");
+  for (peer* p : {&a, &b, &c, &d, &e}) hb.start(*p);
+  now += 25s;
+  hb.run_due();
+  EXPECT_EQ(log, (strings{"ping a", "ping b"}));
+  hb.run_due();
+  EXPECT_EQ(log, (strings{"ping a", "ping b", "ping c", "ping d"}));
+  hb.run_due();
+  EXPECT_EQ(log.size(), 5u);
+  EXPECT_EQ(log.back(), "ping e");
+  // Their pong deadlines count from when each was pinged, all still 20 s.
+  now += 20s;
+  hb.run_due();
+  hb.run_due();
+  hb.run_due();
+  EXPECT_EQ(std::count_if(log.begin(), log.end(), [](const std::string& l) { return l.starts_with("timeout"); }), 5);
+  EXPECT_EQ(hb.size(), 0u);
+}
+
+TEST(heartbeat, a_burst_of_due_members_lets_the_loop_run_between_turns) {
+  boost::asio::io_context io;
+  std::vector<std::string> log;
+  std::vector<std::unique_ptr<peer>> peers;
+  heartbeat* hbp = nullptr;
+  // The members start at one instant, so that they are all due at once.
+  std::optional<heartbeat::clock::time_point> frozen = heartbeat::clock::now();
+  heartbeat hb(
+      io, 20ms, 1s,
+      {.ping =
+           [&](heartbeat::member& m) {
+             log.push_back("ping");
+             hbp->pong(m);
+             // Other work gets ready during the first turn: it runs before the next.
+             if (log.size() == 1) boost::asio::post(io, [&] { log.push_back("other work"); });
+           },
+       .timed_out = [&](heartbeat::member&) { log.push_back("timeout"); }},
+      [&] { return frozen ? *frozen : heartbeat::clock::now(); }, 3);
+  hbp = &hb;
+  for (int i = 0; i < 7; ++i) {
+    peers.push_back(std::make_unique<peer>(std::to_string(i)));
+    hb.start(*peers.back());
+  }
+  frozen.reset();
+  io.run_for(35ms);  // one round of 7 pings, in turns of 3
+  ASSERT_GE(log.size(), 8u);
+  EXPECT_EQ((strings{log.begin(), log.begin() + 5}), (strings{"ping", "ping", "ping", "other work", "ping"}));
+  EXPECT_EQ(std::count(log.begin(), log.end(), "ping"), 7);
 }
