@@ -49,7 +49,9 @@ db.exec(`
     progress_percent REAL, error TEXT, original_filename TEXT NOT NULL, content_type TEXT NOT NULL,
     size_bytes INTEGER NOT NULL, duration_sec REAL, width INTEGER, height INTEGER, video_codec TEXT, audio_codec TEXT,
     renditions TEXT NOT NULL DEFAULT '[]', created_by TEXT REFERENCES users(id) ON DELETE SET NULL,
-    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, ready_at TEXT);
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, ready_at TEXT,
+    visibility TEXT NOT NULL DEFAULT 'private', view_count INTEGER NOT NULL DEFAULT 0, poster_time REAL,
+    poster_image INTEGER NOT NULL DEFAULT 0, poster_version INTEGER NOT NULL DEFAULT 0);
   CREATE INDEX IF NOT EXISTS videos_by_org ON videos(organization_id, created_at, id);`);
 
 const sql = {
@@ -101,13 +103,18 @@ function videoJson(v) {
   const base = `/api/stream/${v.id}`;
   return {
     id: v.id, organizationId: v.organization_id, title: v.title, description: v.description, status: v.status,
+    visibility: v.visibility, viewCount: v.view_count,
     progress: v.progress_stage ? { stage: v.progress_stage, percent: v.progress_percent ?? 0 } : null,
     error: v.error, originalFilename: v.original_filename, sizeBytes: v.size_bytes, durationSec: v.duration_sec,
     width: v.width, height: v.height, videoCodec: v.video_codec, audioCodec: v.audio_codec,
     renditions: JSON.parse(v.renditions),
     thumbnailUrl: ready ? `${base}/thumbnail.jpg` : null, streamUrl: ready ? `${base}/video` : null,
     playable: ready,
-    hlsUrl: ready ? `${base}/hls/master.m3u8` : null,
+    hlsUrl: ready ? `${base}/hls/master.m3u8` : null, storyboardUrl: ready ? `${base}/storyboard.vtt` : null,
+    poster: {
+      source: v.poster_image ? 'image' : v.poster_time != null ? 'time' : 'auto', time: v.poster_time,
+      version: v.poster_version,
+    },
     createdBy: v.created_by, createdAt: v.created_at, updatedAt: v.updated_at, readyAt: v.ready_at,
   };
 }
