@@ -84,7 +84,7 @@ constexpr const char* k_set_probe =
     "WHERE id = ?";
 constexpr const char* k_set_ready =
     "UPDATE videos SET status = 'ready', error = NULL, progress_stage = NULL, progress_percent = NULL, "
-    "renditions = ?, ready_at = ?, playable_at = COALESCE(playable_at, ready_at), updated_at = ? WHERE id = ?";
+    "renditions = ?, ready_at = ?, playable_at = COALESCE(playable_at, ?), updated_at = ? WHERE id = ?";
 constexpr const char* k_reset =
     "UPDATE videos SET status = 'queued', error = NULL, progress_stage = NULL, progress_percent = NULL, "
     "playable_at = NULL, updated_at = ? WHERE id = ?";
@@ -213,7 +213,7 @@ bool set_video_playable(transaction& s, const std::string& id, const std::string
 
 void set_video_ready(transaction& s, const std::string& id, const std::string& renditions_json,
                      const std::string& now) {
-  s.exec(k_set_ready, {renditions_json, now, now, id});
+  s.exec(k_set_ready, {renditions_json, now, now, now, id});
   record_video_event(s, id, "video.ready", now);
 }
 
