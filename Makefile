@@ -46,7 +46,7 @@ cluster-down:
 # AddressSanitizer/UBSan (built in the background meanwhile); the cluster and
 # chaos suites. scripts/run-tests prints how long each stage took.
 test: build
-	@REEL_ASAN_BUILD_COMMAND="$(MAKE) --no-print-directory build-asan" scripts/run-tests $(BUILD) $(ASAN_BUILD)
+	@RUN_TESTS_ASAN_BUILD="$(MAKE) --no-print-directory build-asan" scripts/run-tests $(BUILD) $(ASAN_BUILD)
 
 # The chaos suites (tests/chaos, scripts/run-chaos): TRIALS random kill -9
 # trials of serve and worker under uploads and processing (CHAOS_SEED=N
