@@ -20,12 +20,6 @@ namespace {
 
 fs::path scratch() { return fs::temp_directory_path() / ("reel-early-" + std::to_string(::getpid())); }
 
-std::string upload(unsigned short port, const account& a, const std::string& bytes) {
-  auto r = call(port, "POST", "/api/videos", a.token, bytes, {{"Content-Type", "video/mp4"}});
-  if (r.status() != 201) throw std::runtime_error(r.raw.body());
-  return std::string(r.json.at("video").at("id").as_string());
-}
-
 // Waits until the video's ladder is being encoded (the early copy is made before that).
 void wait_for_transcode(unsigned short port, const std::string& token, const std::string& id) {
   for (int i = 0; i < 800; ++i) {
@@ -67,7 +61,7 @@ TEST(early_playback, h264_aac_source_plays_from_a_stream_copy_until_the_ladder_i
   server_process s;
   auto a = register_account(s.port(), "early@example.com", "Early");
   auto other = register_account(s.port(), "other@example.com", "Other");
-  auto id = upload(s.port(), a, clip);
+  auto id = upload_clip(s.port(), a, clip);
   const std::string hls = "/api/stream/" + id + "/hls/";
   wait_for_transcode(s.port(), a.token, id);
   {
@@ -142,7 +136,7 @@ TEST(early_playback, a_source_that_must_be_transcoded_plays_only_when_ready) {
       make_clip((scratch() / "m.mp4").string(), {.seconds = 12, .width = 640, .height = 360, .video_codec = "mpeg4"});
   server_process s;
   auto a = register_account(s.port(), "mpeg4@example.com", "Mpeg4");
-  auto id = upload(s.port(), a, clip);
+  auto id = upload_clip(s.port(), a, clip);
   wait_for_transcode(s.port(), a.token, id);
   {
     held transcode(id);
@@ -163,7 +157,7 @@ TEST(early_playback, a_reprocess_takes_playable_back_until_its_own_copy) {
   auto clip = make_clip((scratch() / "r.mp4").string(), {.seconds = 12, .width = 640, .height = 360});
   server_process s;
   auto a = register_account(s.port(), "again@example.com", "Again");
-  auto id = upload(s.port(), a, clip);
+  auto id = upload_clip(s.port(), a, clip);
   ASSERT_EQ(wait_for_processing(s.port(), a.token, id).at("status"), "ready");
   auto r = call(s.port(), "POST", "/api/videos/" + id + "/reprocess", a.token);
   ASSERT_EQ(r.status(), 202) << r.raw.body();

@@ -37,12 +37,6 @@ job_row job_of(const std::string& data_dir, const std::string& video_id) {
   return j;
 }
 
-std::string upload_clip(unsigned short port, const account& a, const std::string& bytes, const std::string& type) {
-  auto r = call(port, "POST", "/api/videos", a.token, bytes, {{"Content-Type", type}});
-  if (r.status() != 201) throw std::runtime_error(r.raw.body());
-  return std::string(r.json.at("video").at("id").as_string());
-}
-
 fs::path video_dir(const server_process& s, const account& a, const std::string& id) {
   return fs::path(s.data_dir()) / "orgs" / a.org_id / "videos" / id;
 }

@@ -120,12 +120,6 @@ void stop_worker(int pid) {
   for (int i = 0; i < 200 && ::kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(50ms);
 }
 
-std::string upload_clip(unsigned short port, const account& a, const std::string& bytes) {
-  auto r = call(port, "POST", "/api/videos", a.token, bytes, {{"Content-Type", "video/mp4"}});
-  if (r.status() != 201) throw std::runtime_error(r.raw.body());
-  return std::string(r.json.at("video").at("id").as_string());
-}
-
 std::int64_t event_rows(const std::string& data_dir) {
   auto db = reel::db::open_database(test_database_url(data_dir), data_dir, 1);
   std::int64_t n = 0;

@@ -57,6 +57,14 @@ inline boost::json::value wait_for_processing(unsigned short port, const std::st
   throw std::runtime_error("video " + id + " was not processed in time");
 }
 
+// Uploads `bytes` as one raw body (POST /api/videos) and returns the new video's id.
+inline std::string upload_clip(unsigned short port, const account& a, const std::string& bytes,
+                               const std::string& type = "video/mp4") {
+  auto r = call(port, "POST", "/api/videos", a.token, bytes, {{"Content-Type", type}});
+  if (r.status() != 201) throw std::runtime_error(r.raw.body());
+  return std::string(r.json.at("video").at("id").as_string());
+}
+
 // Runs a shell command and returns its stdout.
 inline std::string shell(const std::string& cmd) {
   std::string out;
