@@ -9,9 +9,6 @@
 #include "model/json.hpp"
 #include "storage/batch_writer.hpp"
 
-#include <boost/json/array.hpp>
-#include <boost/json/serialize.hpp>
-
 #include <algorithm>
 #include <map>
 
@@ -170,15 +167,24 @@ asio::awaitable<response> upload_video(video_api& api, context& ctx) {
   co_return res;
 }
 
-// One page of a video list, as JSON text (built on the pool).
+// One page of a video list, as JSON text (built on the pool), written
+// straight into the body: the same bytes as serializing {videos, nextCursor}.
 std::string render_page(const std::vector<model::video>& rows, int limit) {
-  json::array videos;
-  videos.reserve(rows.size());
-  json::value next = nullptr;
-  for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i)
-    videos.push_back(model::video_json(rows[i]));
-  if (rows.size() > static_cast<std::size_t>(limit)) next = encode_video_cursor(rows[limit - 1]);
-  return json::serialize(json::object{{"videos", std::move(videos)}, {"nextCursor", next}});
+  auto shown = std::min(rows.size(), static_cast<std::size_t>(limit));
+  std::string out;
+  out.reserve(64 + shown * 640);
+  out += "{\"videos\":[";
+  for (std::size_t i = 0; i < shown; ++i) {
+    if (i > 0) out += ',';
+    model::append_video_json(out, rows[i]);
+  }
+  out += "],\"nextCursor\":";
+  if (rows.size() > static_cast<std::size_t>(limit))
+    model::append_json_string(out, encode_video_cursor(rows[limit - 1]));
+  else
+    out += "null";
+  out += '}';
+  return out;
 }
 
 // GET /api/videos?status=&limit=&cursor=

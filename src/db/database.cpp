@@ -31,6 +31,17 @@ const std::string& row::text(std::size_t i) const {
   mismatch(i, "text");
 }
 
+std::string row::take_text(std::size_t i) {
+  auto* s = std::get_if<std::string>(&cols_.at(i).get());
+  if (!s) mismatch(i, "text");
+  return std::move(*s);
+}
+
+std::optional<std::string> row::take_opt_text(std::size_t i) {
+  if (is_null(i)) return std::nullopt;
+  return take_text(i);
+}
+
 std::optional<std::string> row::opt_text(std::size_t i) const {
   if (is_null(i)) return std::nullopt;
   return text(i);
@@ -44,6 +55,28 @@ std::optional<std::int64_t> row::opt_int64(std::size_t i) const {
 std::optional<double> row::opt_real(std::size_t i) const {
   if (is_null(i)) return std::nullopt;
   return real(i);
+}
+
+std::int64_t single_read::exec(std::string_view sql, std::initializer_list<value>) {
+  throw db_error(errc::internal,
+                 "a single-statement read cannot run exec (in: " + std::string(sql.substr(0, 80)) + ")");
+}
+
+std::vector<row> single_read::query(std::string_view sql, std::initializer_list<value> params) {
+  if (used_)
+    throw db_error(errc::internal,
+                   "a single-statement read ran a second statement (in: " + std::string(sql.substr(0, 80)) + ")");
+  used_ = true;
+  return inner_.query(sql, params);
+}
+
+void single_read::notify(std::string_view) { throw db_error(errc::internal, "a single-statement read cannot notify"); }
+
+void database::read_statement(const std::function<void(transaction&)>& fn) {
+  transact(false, [&fn](transaction& s) {
+    single_read one(s);
+    fn(one);
+  });
 }
 
 std::unique_ptr<database> open_database(const std::string& url, const std::string& data_dir, unsigned connections,

@@ -44,6 +44,7 @@ class value {
     if (o) *this = value(*o);
   }
   const storage& get() const noexcept { return v_; }
+  storage& get() noexcept { return v_; }
   bool is_null() const noexcept { return std::holds_alternative<std::nullptr_t>(v_); }
 
  private:
@@ -59,6 +60,9 @@ class row {
   std::int64_t int64(std::size_t i) const;
   double real(std::size_t i) const;
   const std::string& text(std::size_t i) const;
+  // text(i) and opt_text(i), moved out of the row (which keeps an empty string).
+  std::string take_text(std::size_t i);
+  std::optional<std::string> take_opt_text(std::size_t i);
   std::optional<std::string> opt_text(std::size_t i) const;
   std::optional<std::int64_t> opt_int64(std::size_t i) const;
   std::optional<double> opt_real(std::size_t i) const;
@@ -130,6 +134,14 @@ class database {
   // takes the write lock up front); commits when fn returns, rolls back and
   // rethrows when it throws.
   virtual void transact(bool write, const std::function<void(transaction&)>& fn) = 0;
+  // Blocking: call on the thread pool. Runs `fn`, which reads with one
+  // statement (transaction::query, once), as that statement alone: the
+  // statement is its own transaction (the database's autocommit), which for
+  // one read is what BEGIN, it, COMMIT would be, without their round trips
+  // (PostgreSQL) or their parsing (SQLite). A second statement, or exec or
+  // notify, throws db_error(internal): a read of several statements, or any
+  // write, uses transact. The default is transact(false, fn) with the same check.
+  virtual void read_statement(const std::function<void(transaction&)>& fn);
   virtual std::string_view backend() const noexcept = 0;
   // A listener of `channel` whose callbacks run on `loop`, not yet started;
   // nullptr when the backend has none (SQLite: every transaction that
@@ -137,6 +149,21 @@ class database {
   virtual std::unique_ptr<listener> listen(std::string_view /*channel*/, boost::asio::any_io_executor /*loop*/) {
     return nullptr;
   }
+};
+
+// The transaction a read_statement's `fn` sees: it forwards one query to
+// `inner` and refuses anything more (db_error(internal)).
+class single_read final : public transaction {
+ public:
+  explicit single_read(transaction& inner) : inner_(inner) {}
+  std::int64_t exec(std::string_view sql, std::initializer_list<value> params = {}) override;
+  std::vector<row> query(std::string_view sql, std::initializer_list<value> params = {}) override;
+  bool locks_rows() const noexcept override { return inner_.locks_rows(); }
+  void notify(std::string_view channel) override;
+
+ private:
+  transaction& inner_;
+  bool used_ = false;
 };
 
 // Opens the database named by `url`: empty for the SQLite file
@@ -167,6 +194,18 @@ class gateway {
   template <class F>
   auto write(F&& fn) -> boost::asio::awaitable<std::invoke_result_t<F&, transaction&>> {
     return run(true, fn);
+  }
+  // `fn(transaction&)` as one read statement (database::read_statement):
+  // for a hot read that is a single query (a page of a list).
+  template <class F>
+  auto read_statement(F&& fn) -> boost::asio::awaitable<std::invoke_result_t<F&, transaction&>> {
+    using R = std::invoke_result_t<F&, transaction&>;
+    auto job = [this, &fn] {
+      std::optional<R> out;
+      database_.read_statement([&fn, &out](transaction& s) { out.emplace(fn(s)); });
+      return std::move(*out);
+    };
+    co_return co_await pool_.offload(job);
   }
   database& raw() noexcept { return database_; }
   worker_pool& pool() noexcept { return pool_; }

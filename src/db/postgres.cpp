@@ -235,6 +235,8 @@ class postgres_database::connection final : public transaction {
     failed_.reset();
     command("BEGIN");
   }
+  // Forgets the last transaction's failure, for statements without BEGIN.
+  void forget_failure() { failed_.reset(); }
   // The code of the first statement that failed in this transaction, if one did.
   std::optional<errc> failed() const { return failed_; }
 
@@ -412,6 +414,34 @@ void postgres_database::transact(bool /*write*/, const std::function<void(transa
   if (std::string_view(PQcmdStatus(r.get())) == "ROLLBACK")
     throw db_error(c->failed().value_or(errc::internal),
                    "the transaction was rolled back: a statement in it had failed");
+}
+
+void postgres_database::read_alone(connection& c, const std::function<void(transaction&)>& fn) {
+  c.forget_failure();
+  single_read one(c);
+  fn(one);
+  // fn caught its statement's db_error and went on: never a silent half answer.
+  if (auto failed = c.failed()) throw db_error(*failed, "the read's statement had failed");
+}
+
+void postgres_database::read_statement(const std::function<void(transaction&)>& fn) {
+  std::unique_ptr<connection> c = acquire();
+  struct releaser {
+    postgres_database* self;
+    std::unique_ptr<connection>& c;
+    ~releaser() { self->release(std::move(c)); }
+  } guard{this, c};
+  try {
+    read_alone(*c, fn);
+    return;
+  } catch (const db_error&) {
+    if (c->usable()) throw;
+  }
+  // Lost: closed while it sat in the pool, or during the read, which changed
+  // nothing. A new connection takes its place, for one more try.
+  c.reset();
+  c = connect();
+  read_alone(*c, fn);
 }
 
 namespace {

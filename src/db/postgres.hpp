@@ -45,6 +45,12 @@ class postgres_database final : public database {
   // Unlike SQLite, a failed statement aborts the whole transaction: a db_error
   // thrown inside fn must leave fn (every repository caller lets it).
   void transact(bool write, const std::function<void(transaction&)>& fn) override;
+  // The statement alone, without BEGIN and COMMIT (one round trip instead
+  // of three): under READ COMMITTED a single statement reads from one
+  // snapshot either way. Errors as transact's; a connection found closed
+  // (the server restarted while it sat in the pool) is replaced and the
+  // read runs once more on the new one, as BEGIN does in transact.
+  void read_statement(const std::function<void(transaction&)>& fn) override;
   std::string_view backend() const noexcept override { return "postgresql"; }
   // LISTEN on a connection of its own, in a thread of its own (see
   // db::listener); it connects when started, and again with backoff (up to
@@ -58,6 +64,7 @@ class postgres_database final : public database {
   std::unique_ptr<connection> acquire();
   void release(std::unique_ptr<connection> c);
   void begin(std::unique_ptr<connection>& c);
+  void read_alone(connection& c, const std::function<void(transaction&)>& fn);
 
   std::string url_;
   std::string server_;  // host:port/database, for messages

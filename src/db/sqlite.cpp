@@ -202,4 +202,15 @@ void sqlite_database::transact(bool write, const std::function<void(transaction&
   }
 }
 
+void sqlite_database::read_statement(const std::function<void(transaction&)>& fn) {
+  connection* c = acquire();
+  struct releaser {
+    sqlite_database* self;
+    connection* c;
+    ~releaser() { self->release(c); }
+  } guard{this, c};
+  single_read one(*c);
+  fn(one);
+}
+
 }  // namespace reel::db

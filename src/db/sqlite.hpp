@@ -20,6 +20,9 @@ class sqlite_database final : public database {
   ~sqlite_database() override;
 
   void transact(bool write, const std::function<void(transaction&)>& fn) override;
+  // The statement alone, in SQLite's autocommit mode: it reads from one
+  // snapshot, held until it is reset, as inside BEGIN ... COMMIT.
+  void read_statement(const std::function<void(transaction&)>& fn) override;
   std::string_view backend() const noexcept override { return "sqlite"; }
 
  private:

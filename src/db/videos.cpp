@@ -62,29 +62,29 @@ constexpr const char* k_fail_active_jobs =
 
 #undef REEL_VIDEO_COLUMNS
 
-video to_video(const row& r) {
+video to_video(row&& r) {
   video v;
-  v.id = r.text(0);
-  v.organization_id = r.text(1);
-  v.title = r.text(2);
-  v.description = r.text(3);
+  v.id = r.take_text(0);
+  v.organization_id = r.take_text(1);
+  v.title = r.take_text(2);
+  v.description = r.take_text(3);
   v.status = status_column(r, 4);
-  v.progress_stage = r.opt_text(5);
+  v.progress_stage = r.take_opt_text(5);
   v.progress_percent = r.opt_real(6);
-  v.error = r.opt_text(7);
-  v.original_filename = r.text(8);
-  v.content_type = r.text(9);
+  v.error = r.take_opt_text(7);
+  v.original_filename = r.take_text(8);
+  v.content_type = r.take_text(9);
   v.size_bytes = r.int64(10);
   v.duration_sec = r.opt_real(11);
   v.width = r.opt_int64(12);
   v.height = r.opt_int64(13);
-  v.video_codec = r.opt_text(14);
-  v.audio_codec = r.opt_text(15);
-  v.renditions = r.text(16);
-  v.created_by = r.opt_text(17);
-  v.created_at = r.text(18);
-  v.updated_at = r.text(19);
-  v.ready_at = r.opt_text(20);
+  v.video_codec = r.take_opt_text(14);
+  v.audio_codec = r.take_opt_text(15);
+  v.renditions = r.take_text(16);
+  v.created_by = r.take_opt_text(17);
+  v.created_at = r.take_text(18);
+  v.updated_at = r.take_text(19);
+  v.ready_at = r.take_opt_text(20);
   v.visibility = enum_column<model::visibility>(r, 21, model::parse_visibility, "visibility");
   v.view_count = r.int64(22);
   v.outputs_bytes = r.opt_int64(23);
@@ -140,13 +140,13 @@ void insert_job(transaction& s, const job& j) {
 std::optional<video> find_video(transaction& s, const std::string& org_id, const std::string& id) {
   auto r = s.query_one(k_find_video, {org_id, id});
   if (!r) return std::nullopt;
-  return to_video(*r);
+  return to_video(std::move(*r));
 }
 
 std::optional<video> find_video_any_org(transaction& s, const std::string& id) {
   auto r = s.query_one(k_find_video_any, {id});
   if (!r) return std::nullopt;
-  return to_video(*r);
+  return to_video(std::move(*r));
 }
 
 std::vector<video> list_videos(transaction& s, const std::string& org_id,
@@ -164,7 +164,7 @@ std::vector<video> list_videos(transaction& s, const std::string& org_id,
     rows = s.query(k_list, {org_id, n});
   std::vector<video> out;
   out.reserve(rows.size());
-  for (const auto& r : rows) out.push_back(to_video(r));
+  for (auto& r : rows) out.push_back(to_video(std::move(r)));
   return out;
 }
 
@@ -190,7 +190,7 @@ std::vector<video> list_public_videos(transaction& s, const std::string& org_id,
                                 : s.query(k_list_public, {org_id, limit + 1});
   std::vector<video> out;
   out.reserve(rows.size());
-  for (const auto& r : rows) out.push_back(to_video(r));
+  for (auto& r : rows) out.push_back(to_video(std::move(r)));
   return out;
 }
 
@@ -214,7 +214,7 @@ namespace reel::db {
 
 std::vector<video> videos_after(transaction& s, const std::string& after_id, int limit) {
   std::vector<video> out;
-  for (const auto& r : s.query(k_videos_after, {after_id, limit})) out.push_back(to_video(r));
+  for (auto& r : s.query(k_videos_after, {after_id, limit})) out.push_back(to_video(std::move(r)));
   return out;
 }
 

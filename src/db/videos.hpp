@@ -23,7 +23,8 @@ std::optional<video> find_video(transaction& s, const std::string& org_id, const
 std::optional<video> find_video_any_org(transaction& s, const std::string& id);
 
 // Newest first; `after` continues a previous page. Returns up to `limit` + 1
-// rows so the caller can tell whether there is a next page.
+// rows so the caller can tell whether there is a next page. One statement:
+// it may run as a database::read_statement.
 std::vector<video> list_videos(transaction& s, const std::string& org_id,
                                const std::optional<model::video_status>& status,
                                const std::optional<model::video_cursor>& after, int limit);

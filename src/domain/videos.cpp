@@ -96,7 +96,7 @@ asio::awaitable<std::string> videos::list(const model::org_scope& in, const list
   require(in, action::view_videos);
   const std::string& org_id = in.id;
   auto page = [&](db::transaction& tx) { return render(db::list_videos(tx, org_id, q.status, q.after, q.limit)); };
-  co_return co_await c_.db.read(page);
+  co_return co_await c_.db.read_statement(page);  // one query: no BEGIN and COMMIT around it
 }
 
 asio::awaitable<model::video> videos::get(const model::org_scope& in, const std::string& id) {

@@ -2,6 +2,11 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <array>
+#include <charconv>
+#include <type_traits>
 
 namespace reel::model {
 
@@ -82,6 +87,177 @@ boost::json::object video_json(const video& v) {
   o["updatedAt"] = v.updated_at;
   o["readyAt"] = nullable(v.ready_at);
   return o;
+}
+
+}  // namespace reel::model
+
+namespace reel::model {
+
+namespace {
+
+// What boost::json's serializer writes for each byte of a string: 0 for the
+// byte itself, 'u' for \u00XX, else the letter after the backslash.
+constexpr std::array<char, 256> k_escape = [] {
+  std::array<char, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = 'u';
+  t['\b'] = 'b';
+  t['\t'] = 't';
+  t['\n'] = 'n';
+  t['\f'] = 'f';
+  t['\r'] = 'r';
+  t['"'] = '"';
+  t['\\'] = '\\';
+  return t;
+}();
+
+void append_int(std::string& out, std::int64_t i) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, i);
+  out.append(buf, end);
+}
+
+// A double as boost::json writes it (its own format, e.g. 0E0): rare enough
+// in a list (progress, duration, poster time) to go through the serializer.
+void append_double(std::string& out, double d) { out += boost::json::serialize(boost::json::value(d)); }
+
+template <class T>
+void append_nullable(std::string& out, const std::optional<T>& v) {
+  if (!v)
+    out += "null";
+  else if constexpr (std::is_same_v<T, std::string>)
+    append_json_string(out, *v);
+  else if constexpr (std::is_same_v<T, double>)
+    append_double(out, *v);
+  else
+    append_int(out, *v);
+}
+
+// "key": (the key needs no escaping), preceded by a comma unless `first`.
+void append_key(std::string& out, std::string_view key, bool first = false) {
+  if (!first) out += ',';
+  out += '"';
+  out += key;
+  out += "\":";
+}
+
+void append_renditions(std::string& out, const std::string& renditions) {
+  if (renditions == "[]") {  // every video until it is ready
+    out += "[]";
+    return;
+  }
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(renditions, ec);
+  out += ec || !parsed.is_array() ? std::string("[]") : boost::json::serialize(parsed);
+}
+
+// The four stream URLs: null until the video is ready.
+void append_stream_urls(std::string& out, const video& v) {
+  bool ready = v.status == video_status::ready;
+  constexpr std::pair<std::string_view, std::string_view> urls[] = {{"thumbnailUrl", "/thumbnail.jpg"},
+                                                                    {"streamUrl", "/video"},
+                                                                    {"hlsUrl", "/hls/master.m3u8"},
+                                                                    {"storyboardUrl", "/storyboard.vtt"}};
+  for (const auto& [key, path] : urls) {
+    append_key(out, key);
+    if (!ready) {
+      out += "null";
+      continue;
+    }
+    std::string url = "/api/stream/" + v.id;
+    url += path;
+    append_json_string(out, url);
+  }
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto ch = static_cast<unsigned char>(text[i]);
+    char c = k_escape[ch];
+    if (!c) continue;
+    out.append(text.data() + start, i - start);
+    start = i + 1;
+    out += '\\';
+    if (c != 'u') {
+      out += c;
+    } else {
+      out += "u00";
+      out += hex[ch >> 4];
+      out += hex[ch & 15];
+    }
+  }
+  out.append(text.data() + start, text.size() - start);
+  out += '"';
+}
+
+void append_video_json(std::string& out, const video& v) {
+  out += '{';
+  append_key(out, "id", true);
+  append_json_string(out, v.id);
+  append_key(out, "organizationId");
+  append_json_string(out, v.organization_id);
+  append_key(out, "title");
+  append_json_string(out, v.title);
+  append_key(out, "description");
+  append_json_string(out, v.description);
+  append_key(out, "status");
+  append_json_string(out, status_name(v.status));
+  append_key(out, "visibility");
+  append_json_string(out, visibility_name(v.visibility));
+  append_key(out, "viewCount");
+  append_int(out, v.view_count);
+  append_key(out, "progress");
+  if (v.progress_stage) {
+    out += '{';
+    append_key(out, "stage", true);
+    append_json_string(out, *v.progress_stage);
+    append_key(out, "percent");
+    append_double(out, v.progress_percent.value_or(0));
+    out += '}';
+  } else {
+    out += "null";
+  }
+  append_key(out, "error");
+  append_nullable(out, v.error);
+  append_key(out, "originalFilename");
+  append_json_string(out, v.original_filename);
+  append_key(out, "sizeBytes");
+  append_int(out, v.size_bytes);
+  append_key(out, "durationSec");
+  append_nullable(out, v.duration_sec);
+  append_key(out, "width");
+  append_nullable(out, v.width);
+  append_key(out, "height");
+  append_nullable(out, v.height);
+  append_key(out, "videoCodec");
+  append_nullable(out, v.video_codec);
+  append_key(out, "audioCodec");
+  append_nullable(out, v.audio_codec);
+  append_key(out, "renditions");
+  append_renditions(out, v.renditions);
+  append_stream_urls(out, v);
+  append_key(out, "poster");
+  out += '{';
+  append_key(out, "source", true);
+  append_json_string(out, v.poster_image ? "image" : v.poster_time ? "time" : "auto");
+  append_key(out, "time");
+  append_nullable(out, v.poster_time);
+  append_key(out, "version");
+  append_int(out, v.poster_version);
+  out += '}';
+  append_key(out, "createdBy");
+  append_nullable(out, v.created_by);
+  append_key(out, "createdAt");
+  append_json_string(out, v.created_at);
+  append_key(out, "updatedAt");
+  append_json_string(out, v.updated_at);
+  append_key(out, "readyAt");
+  append_nullable(out, v.ready_at);
+  out += '}';
 }
 
 }  // namespace reel::model

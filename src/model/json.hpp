@@ -7,6 +7,9 @@
 
 #include <boost/json/object.hpp>
 
+#include <string>
+#include <string_view>
+
 namespace reel::model {
 
 // {id, email, name, createdAt}
@@ -18,5 +21,12 @@ boost::json::object organization_json(const membership& m);
 boost::json::object member_json(const member& m);
 // docs/API.md's video shape.
 boost::json::object video_json(const video& v);
+// The same video as boost::json::serialize(video_json(v)) writes it, byte
+// for byte, appended to `out` without building the object (a list page
+// writes twenty of them per request).
+void append_video_json(std::string& out, const video& v);
+// `text` as a JSON string (quoted and escaped as boost::json::serialize
+// escapes it), appended to `out`.
+void append_json_string(std::string& out, std::string_view text);
 
 }  // namespace reel::model

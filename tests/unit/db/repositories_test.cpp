@@ -369,6 +369,48 @@ TEST_P(repositories_test, videos_list_newest_first_in_pages_with_a_status_filter
   });
 }
 
+TEST_P(repositories_test, a_single_statement_read_lists_videos_and_refuses_more_than_one_read) {
+  write([](transaction& s) {
+    insert_organization(s, {"o1", "One", at(0)});
+    insert_video(s, video("v1", "o1", 1));
+    insert_video(s, video("v2", "o1", 2, model::video_status::ready));
+  });
+  std::vector<model::video> page;
+  db_->read_statement([&](transaction& s) { page = list_videos(s, "o1", std::nullopt, std::nullopt, 20); });
+  EXPECT_EQ(ids(page), (std::vector<std::string>{"v2", "v1"}));
+  auto code_of = [this](const std::function<void(transaction&)>& fn) {
+    try {
+      db_->read_statement(fn);
+    } catch (const db_error& e) {
+      return e.code();
+    }
+    ADD_FAILURE() << "no db_error";
+    return errc::unavailable;
+  };
+  EXPECT_EQ(code_of([](transaction& s) {
+              list_videos(s, "o1", std::nullopt, std::nullopt, 20);
+              find_video(s, "o1", "v1");
+            }),
+            errc::internal);
+  EXPECT_EQ(code_of([](transaction& s) { update_video_text(s, "o1", "v1", std::string("Changed"), {}, at(5)); }),
+            errc::internal);
+  EXPECT_EQ(code_of([](transaction& s) { s.notify("jobs"); }), errc::internal);
+  // On PostgreSQL, a failed statement that the read swallowed still fails it,
+  // as the COMMIT of an aborted transaction does.
+  if (GetParam() == std::string("postgresql"))
+    EXPECT_EQ(code_of([](transaction& s) {
+                try {
+                  s.query("SELECT nothing FROM nowhere");
+                } catch (const db_error&) {
+                }
+              }),
+              errc::internal);
+  read([](transaction& s) { EXPECT_EQ(find_video(s, "o1", "v1")->title, "Title v1"); });  // nothing written
+  db_->read_statement(
+      [&](transaction& s) { page = list_videos(s, "o1", model::video_status::ready, std::nullopt, 1); });
+  EXPECT_EQ(ids(page), (std::vector<std::string>{"v2"}));
+}
+
 TEST_P(repositories_test, the_pipeline_fields_of_a_video_round_trip) {
   write([](transaction& s) {
     insert_organization(s, {"o1", "One", at(0)});
