@@ -91,7 +91,7 @@ video to_video(row&& r) {
   v.poster_time = r.opt_real(24);
   v.poster_image = r.int64(25) != 0;
   v.poster_version = r.int64(26);
-  v.playable_at = r.opt_text(27);
+  v.playable_at = r.take_opt_text(27);
   return v;
 }
 

@@ -150,23 +150,28 @@ void append_renditions(std::string& out, const std::string& renditions) {
   out += ec || !parsed.is_array() ? std::string("[]") : boost::json::serialize(parsed);
 }
 
-// The four stream URLs: null until the video is ready.
+// The stream URLs and `playable`, as video_json writes them: the URLs are
+// null until the video is ready, except the HLS one, there as soon as the
+// video is playable (early playback: a stream copy while the ladder is made).
 void append_stream_urls(std::string& out, const video& v) {
   bool ready = v.status == video_status::ready;
-  constexpr std::pair<std::string_view, std::string_view> urls[] = {{"thumbnailUrl", "/thumbnail.jpg"},
-                                                                    {"streamUrl", "/video"},
-                                                                    {"hlsUrl", "/hls/master.m3u8"},
-                                                                    {"storyboardUrl", "/storyboard.vtt"}};
-  for (const auto& [key, path] : urls) {
+  bool playable = ready || (v.status == video_status::processing && v.playable_at);
+  auto url = [&](std::string_view key, std::string_view path, bool shown) {
     append_key(out, key);
-    if (!ready) {
+    if (!shown) {
       out += "null";
-      continue;
+      return;
     }
-    std::string url = "/api/stream/" + v.id;
-    url += path;
-    append_json_string(out, url);
-  }
+    std::string u = "/api/stream/" + v.id;
+    u += path;
+    append_json_string(out, u);
+  };
+  url("thumbnailUrl", "/thumbnail.jpg", ready);
+  url("streamUrl", "/video", ready);
+  append_key(out, "playable");
+  out += playable ? "true" : "false";
+  url("hlsUrl", "/hls/master.m3u8", playable);
+  url("storyboardUrl", "/storyboard.vtt", ready);
 }
 
 }  // namespace

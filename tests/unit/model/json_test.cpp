@@ -76,6 +76,20 @@ TEST(video_json_writer, progress_failed_and_missing_fields_match_the_serializer)
   EXPECT_EQ(written(v), serialized(v));
 }
 
+TEST(video_json_writer, early_playback_matches_the_serializer) {
+  video v = queued_video();
+  v.status = video_status::processing;
+  v.progress_stage = "transcode";
+  v.progress_percent = 12.0;
+  v.playable_at = "2026-12-06T04:00:02.000Z";
+  EXPECT_EQ(written(v), serialized(v));
+  EXPECT_NE(written(v).find(R"("playable":true,"hlsUrl":"/api/stream/abc123def456/hls/master.m3u8")"),
+            std::string::npos);
+  v.status = video_status::failed;  // a failed video is not playable, whatever playable_at says
+  EXPECT_EQ(written(v), serialized(v));
+  EXPECT_NE(written(v).find(R"("playable":false,"hlsUrl":null)"), std::string::npos);
+}
+
 TEST(video_json_writer, renditions_that_are_not_an_array_are_written_as_an_empty_one) {
   video v = ready_video();
   for (const char* r : {"", "{}", "not json", "[1,", "  []  ", "[\"a\\u0001\"]"}) {
