@@ -397,7 +397,7 @@ TEST_P(repositories_test, a_single_statement_read_lists_videos_and_refuses_more_
   EXPECT_EQ(code_of([](transaction& s) { s.notify("jobs"); }), errc::internal);
   // On PostgreSQL, a failed statement that the read swallowed still fails it,
   // as the COMMIT of an aborted transaction does.
-  if (GetParam() == std::string("postgresql"))
+  if (GetParam() == std::string("postgresql")) {
     EXPECT_EQ(code_of([](transaction& s) {
                 try {
                   s.query("SELECT nothing FROM nowhere");
@@ -405,6 +405,7 @@ TEST_P(repositories_test, a_single_statement_read_lists_videos_and_refuses_more_
                 }
               }),
               errc::internal);
+  }
   read([](transaction& s) { EXPECT_EQ(find_video(s, "o1", "v1")->title, "Title v1"); });  // nothing written
   db_->read_statement(
       [&](transaction& s) { page = list_videos(s, "o1", model::video_status::ready, std::nullopt, 1); });
