@@ -7,6 +7,7 @@
 #include "support/api.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
+#include "support/suite_setup.hpp"
 
 #include <gtest/gtest.h>
 
@@ -81,7 +82,10 @@ struct team {
 
 class api_keys : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { team_ = new team(); }
+  static void SetUpTestSuite() {
+    reel::test::set_up_suite([] { team_ = new team(); });
+  }
+  void SetUp() override { REEL_REQUIRE_SUITE_SETUP(); }
   static void TearDownTestSuite() { delete team_; }
   static inline team* team_ = nullptr;
 };

@@ -5,6 +5,7 @@
 #include "support/api.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
+#include "support/suite_setup.hpp"
 
 #include "db/database.hpp"
 
@@ -68,9 +69,13 @@ struct library {
 
 class captions : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { lib_ = new library(); }
+  static void SetUpTestSuite() {
+    reel::test::set_up_suite([] { lib_ = new library(); });
+  }
+  void SetUp() override { REEL_REQUIRE_SUITE_SETUP(); }
   static void TearDownTestSuite() { delete lib_; }
   void TearDown() override {
+    if (reel::test::suite_setup_failed()) return;
     // Each test starts with no captions.
     auto list = call(lib_->port(), "GET", lib_->captions(), lib_->owner.token);
     for (const auto& c : list.json.at("captions").as_array())

@@ -5,6 +5,7 @@
 #include "support/api.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
+#include "support/suite_setup.hpp"
 
 #include <gtest/gtest.h>
 
@@ -80,9 +81,15 @@ struct library {
 
 class downloads : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { lib_ = new library(); }
+  static void SetUpTestSuite() {
+    reel::test::set_up_suite([] { lib_ = new library(); });
+  }
+  void SetUp() override { REEL_REQUIRE_SUITE_SETUP(); }
   static void TearDownTestSuite() { delete lib_; }
-  void TearDown() override { lib_->settings({{"downloadRenditions", "highest"}, {"downloadSource", false}}); }
+  void TearDown() override {
+    if (reel::test::suite_setup_failed()) return;
+    lib_->settings({{"downloadRenditions", "highest"}, {"downloadSource", false}});
+  }
   static inline library* lib_ = nullptr;
 };
 

@@ -6,6 +6,7 @@
 #include "support/api.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
+#include "support/suite_setup.hpp"
 
 #include <gtest/gtest.h>
 
@@ -129,9 +130,15 @@ struct library {
 
 class posters : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { lib_ = new library(); }
+  static void SetUpTestSuite() {
+    reel::test::set_up_suite([] { lib_ = new library(); });
+  }
+  void SetUp() override { REEL_REQUIRE_SUITE_SETUP(); }
   static void TearDownTestSuite() { delete lib_; }
-  void TearDown() override { call(lib_->port(), "DELETE", lib_->path(), lib_->owner.token); }
+  void TearDown() override {
+    if (reel::test::suite_setup_failed()) return;
+    call(lib_->port(), "DELETE", lib_->path(), lib_->owner.token);
+  }
   static inline library* lib_ = nullptr;
 };
 

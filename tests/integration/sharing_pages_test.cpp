@@ -5,6 +5,7 @@
 #include "support/api.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
+#include "support/suite_setup.hpp"
 
 #include <gtest/gtest.h>
 
@@ -28,30 +29,36 @@ bool has(const std::string& text, const std::string& part) { return text.find(pa
 class sharing_pages : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    server_ = new server_process({"--trusted-proxies", "127.0.0.1"});  // the test client is the proxy
-    auto p = port();
-    owner_ = register_account(p, "owner@example.com", "Acme");
-    stranger_ = register_account(p, "stranger@example.com", "Elsewhere");
-    auto clip = make_clip((fs::path(server_->data_dir()).parent_path() / "clip.mp4").string());
-    auto add = [&](const account& who, const std::string& title, const std::string& visibility) {
-      auto r = upload(p, who.token, clip, {{"title", title}, {"visibility", visibility}});
-      if (r.status() != 201) throw std::runtime_error("upload: " + r.raw.body());
-      return id_of(r);
-    };
-    public_ = add(owner_, "Public one", "public");
-    unlisted_ = add(owner_, "Unlisted one", "unlisted");
-    private_ = add(owner_, "Private one", "private");
-    theirs_ = add(stranger_, "Their public", "public");
-    auto bad = upload(p, owner_.token, "not a video", {{"title", "Broken"}, {"visibility", "public"}});
-    broken_ = id_of(bad);
-    for (const auto& [who, id] :
-         {std::pair{owner_, public_}, {owner_, unlisted_}, {owner_, private_}, {stranger_, theirs_}, {owner_, broken_}})
-      wait_for_processing(p, who.token, id);
-    auto org = call_json(p, "PATCH", "/api/orgs/" + owner_.org_id, owner_.token, {{"slug", "acme-videos"}});
-    if (org.status() != 200) throw std::runtime_error("slug: " + org.raw.body());
-    auto theirs = call_json(p, "PATCH", "/api/orgs/" + stranger_.org_id, stranger_.token, {{"slug", "elsewhere"}});
-    if (theirs.status() != 200) throw std::runtime_error("slug: " + theirs.raw.body());
+    reel::test::set_up_suite([] {
+      server_ = new server_process({"--trusted-proxies", "127.0.0.1"});  // the test client is the proxy
+      auto p = port();
+      owner_ = register_account(p, "owner@example.com", "Acme");
+      stranger_ = register_account(p, "stranger@example.com", "Elsewhere");
+      auto clip = make_clip((fs::path(server_->data_dir()).parent_path() / "clip.mp4").string());
+      auto add = [&](const account& who, const std::string& title, const std::string& visibility) {
+        auto r = upload(p, who.token, clip, {{"title", title}, {"visibility", visibility}});
+        if (r.status() != 201) throw std::runtime_error("upload: " + r.raw.body());
+        return id_of(r);
+      };
+      public_ = add(owner_, "Public one", "public");
+      unlisted_ = add(owner_, "Unlisted one", "unlisted");
+      private_ = add(owner_, "Private one", "private");
+      theirs_ = add(stranger_, "Their public", "public");
+      auto bad = upload(p, owner_.token, "not a video", {{"title", "Broken"}, {"visibility", "public"}});
+      broken_ = id_of(bad);
+      for (const auto& [who, id] : {std::pair{owner_, public_},
+                                    {owner_, unlisted_},
+                                    {owner_, private_},
+                                    {stranger_, theirs_},
+                                    {owner_, broken_}})
+        wait_for_processing(p, who.token, id);
+      auto org = call_json(p, "PATCH", "/api/orgs/" + owner_.org_id, owner_.token, {{"slug", "acme-videos"}});
+      if (org.status() != 200) throw std::runtime_error("slug: " + org.raw.body());
+      auto theirs = call_json(p, "PATCH", "/api/orgs/" + stranger_.org_id, stranger_.token, {{"slug", "elsewhere"}});
+      if (theirs.status() != 200) throw std::runtime_error("slug: " + theirs.raw.body());
+    });
   }
+  void SetUp() override { REEL_REQUIRE_SUITE_SETUP(); }
   static void TearDownTestSuite() { delete server_; }
 
   static unsigned short port() { return server_->port(); }

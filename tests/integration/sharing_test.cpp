@@ -6,6 +6,7 @@
 #include "support/api.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
+#include "support/suite_setup.hpp"
 
 #include <gtest/gtest.h>
 
@@ -91,7 +92,10 @@ std::string with_token(const std::string& path, const std::string& token) {
 
 class sharing : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { lib_ = new shared_library(); }
+  static void SetUpTestSuite() {
+    reel::test::set_up_suite([] { lib_ = new shared_library(); });
+  }
+  void SetUp() override { REEL_REQUIRE_SUITE_SETUP(); }
   static void TearDownTestSuite() { delete lib_; }
   static inline shared_library* lib_ = nullptr;
 };

@@ -5,6 +5,7 @@
 #include "support/api.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
+#include "support/suite_setup.hpp"
 
 #include <gtest/gtest.h>
 
@@ -66,14 +67,16 @@ std::vector<cue> parse_vtt(const std::string& vtt) {
 // One organization with an owner, a stranger in another, and two ready
 // videos: a 7 s H.264/AAC clip (its MP4 is a copy) and a 3 s MPEG-4 clip
 // without audio shot sideways (re-encoded, upright). Reconciliation runs
-// every second with no grace period.
+// every second. Its grace period stays: with none, a sweep between an
+// upload's file and its row removes the directory as an orphan (under load,
+// the setup then failed at random).
 struct library {
   server_process server;
   account owner, stranger;
   std::string landscape, portrait;
   fs::path scratch;
   library()
-      : server({"--reconcile-interval-seconds", "1", "--reconcile-grace-seconds", "0"}, {{"REEL_SECRET_KEY", k_key}}) {
+      : server({"--reconcile-interval-seconds", "1", "--reconcile-grace-seconds", "60"}, {{"REEL_SECRET_KEY", k_key}}) {
     owner = register_account(port(), "owner@example.com", "Acme");
     stranger = register_account(port(), "stranger@example.com", "Elsewhere");
     scratch = fs::path(server.data_dir()).parent_path() / "clips";
@@ -111,7 +114,10 @@ struct library {
 
 class storyboards : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { lib_ = new library(); }
+  static void SetUpTestSuite() {
+    reel::test::set_up_suite([] { lib_ = new library(); });
+  }
+  void SetUp() override { REEL_REQUIRE_SUITE_SETUP(); }
   static void TearDownTestSuite() { delete lib_; }
   static inline library* lib_ = nullptr;
 };

@@ -3,6 +3,7 @@
 #include "support/api.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
+#include "support/suite_setup.hpp"
 
 #include "db/database.hpp"
 
@@ -367,15 +368,18 @@ TEST(videos, get_patch_delete_with_roles_and_tenant_isolation) {
 class streaming : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    lib_ = new library();
-    auto clip = make_clip((fs::path(lib_->server.data_dir()).parent_path() / "clip.mp4").string());
-    auto r = call(lib_->port(), "POST", "/api/videos", lib_->owner.token, clip, {{"Content-Type", "video/mp4"}});
-    id_ = id_of(r);
-    wait_for_processing(lib_->port(), lib_->owner.token, id_);
-    bytes_ = read_file(lib_->video_dir(id_) / "video.mp4");
-    n_ = bytes_.size();
-    path_ = "/api/stream/" + id_ + "/video";
+    reel::test::set_up_suite([] {
+      lib_ = new library();
+      auto clip = make_clip((fs::path(lib_->server.data_dir()).parent_path() / "clip.mp4").string());
+      auto r = call(lib_->port(), "POST", "/api/videos", lib_->owner.token, clip, {{"Content-Type", "video/mp4"}});
+      id_ = id_of(r);
+      wait_for_processing(lib_->port(), lib_->owner.token, id_);
+      bytes_ = read_file(lib_->video_dir(id_) / "video.mp4");
+      n_ = bytes_.size();
+      path_ = "/api/stream/" + id_ + "/video";
+    });
   }
+  void SetUp() override { REEL_REQUIRE_SUITE_SETUP(); }
   static void TearDownTestSuite() { delete lib_; }
   static api_reply get(std::map<std::string, std::string> headers, const std::string& method = "GET") {
     return call(lib_->port(), method, path_, lib_->owner.token, "", std::move(headers));
