@@ -40,6 +40,15 @@ boost::json::object member_json(const member& m) {
 }
 
 namespace {
+// Whether the video plays (HLS): ready, or early (docs/API.md "Early
+// playback": a stream copy while the ladder is made). Both writers use it.
+bool playable(const video& v) {
+  return v.status == video_status::ready || (v.status == video_status::processing && v.playable_at);
+}
+
+// The poster's source on the wire: an uploaded image, a chosen time, or the automatic frame.
+const char* poster_source(const video& v) { return v.poster_image ? "image" : v.poster_time ? "time" : "auto"; }
+
 template <class T>
 boost::json::value nullable(const std::optional<T>& v) {
   return v ? boost::json::value(*v) : boost::json::value(nullptr);
@@ -76,12 +85,11 @@ boost::json::object video_json(const video& v) {
   o["thumbnailUrl"] = ready ? boost::json::value(base + "/thumbnail.jpg") : boost::json::value(nullptr);
   o["streamUrl"] = ready ? boost::json::value(base + "/video") : boost::json::value(nullptr);
   // Early playback: the HLS of a stream copy plays while the ladder is made.
-  bool playable = ready || (v.status == video_status::processing && v.playable_at);
-  o["playable"] = playable;
-  o["hlsUrl"] = playable ? boost::json::value(base + "/hls/master.m3u8") : boost::json::value(nullptr);
+  bool can_play = playable(v);
+  o["playable"] = can_play;
+  o["hlsUrl"] = can_play ? boost::json::value(base + "/hls/master.m3u8") : boost::json::value(nullptr);
   o["storyboardUrl"] = ready ? boost::json::value(base + "/storyboard.vtt") : boost::json::value(nullptr);
-  const char* poster_source = v.poster_image ? "image" : v.poster_time ? "time" : "auto";
-  o["poster"] = {{"source", poster_source}, {"time", nullable(v.poster_time)}, {"version", v.poster_version}};
+  o["poster"] = {{"source", poster_source(v)}, {"time", nullable(v.poster_time)}, {"version", v.poster_version}};
   o["createdBy"] = nullable(v.created_by);
   o["createdAt"] = v.created_at;
   o["updatedAt"] = v.updated_at;
@@ -155,7 +163,7 @@ void append_renditions(std::string& out, const std::string& renditions) {
 // video is playable (early playback: a stream copy while the ladder is made).
 void append_stream_urls(std::string& out, const video& v) {
   bool ready = v.status == video_status::ready;
-  bool playable = ready || (v.status == video_status::processing && v.playable_at);
+  bool can_play = playable(v);
   auto url = [&](std::string_view key, std::string_view path, bool shown) {
     append_key(out, key);
     if (!shown) {
@@ -169,8 +177,8 @@ void append_stream_urls(std::string& out, const video& v) {
   url("thumbnailUrl", "/thumbnail.jpg", ready);
   url("streamUrl", "/video", ready);
   append_key(out, "playable");
-  out += playable ? "true" : "false";
-  url("hlsUrl", "/hls/master.m3u8", playable);
+  out += can_play ? "true" : "false";
+  url("hlsUrl", "/hls/master.m3u8", can_play);
   url("storyboardUrl", "/storyboard.vtt", ready);
 }
 
@@ -248,7 +256,7 @@ void append_video_json(std::string& out, const video& v) {
   append_key(out, "poster");
   out += '{';
   append_key(out, "source", true);
-  append_json_string(out, v.poster_image ? "image" : v.poster_time ? "time" : "auto");
+  append_json_string(out, poster_source(v));
   append_key(out, "time");
   append_nullable(out, v.poster_time);
   append_key(out, "version");
