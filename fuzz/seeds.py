@@ -11,6 +11,13 @@ b64 = lambda s: base64.b64encode(s.encode()).decode()
 def u16(n): return bytes([n >> 8, n & 0xFF])
 
 seeds = {
+  "argon2_string": [
+      b"$argon2id$v=19$m=65536,t=3,p=1$z+ts8HOp8VxopgA0QUOxNQ$HiCVhi77QX7WyiFSeqtOQJucpEAKLzkPMwwfw5+4vZ8",
+      b"$argon2id$v=19$m=1024,t=2,p=1$y7egUUh4qGls5h8VyENcQw$b3fh4VBL5gyCK/OF9luVdzETAUiAbWxihamMMXuh+Mc",
+      b"$argon2id$v=19$m=16,t=1,p=2$AAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAA",
+      b"$argon2id$v=19$m=065536,t=3,p=1$z+ts8HOp8VxopgA0QUOxNR$HiCV=",
+      b"$argon2i$v=19$m=4194304,t=1024,p=16$$",
+  ],
   "playback_token": [
       (1_800_000_000 << 2).to_bytes(8, "big") + b"vid123\x00" + (1_800_003_600).to_bytes(8, "big") +
       b"p.1800003600.oEUl7Uk8-QRdUYhU9WacZZ9mxbNuEzaNPRdlfjulMv4",

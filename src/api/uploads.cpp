@@ -18,7 +18,6 @@ namespace {
 
 constexpr std::string_view k_tus_extensions = "creation,creation-with-upload,termination,expiration,checksum";
 constexpr std::string_view k_offset_type = "application/offset+octet-stream";
-constexpr std::size_t k_read_chunk = 64 * 1024;
 constexpr std::size_t k_max_metadata_bytes = 4096;
 // While a long PATCH runs, the stored offset catches up at least this often,
 // so that a crash loses at most this much of what was received.
@@ -88,15 +87,15 @@ asio::awaitable<void> checkpoint(upload_api& api, body_transfer& t) {
 // offset catches up every k_checkpoint_bytes or k_checkpoint_interval.
 asio::awaitable<void> read_body(upload_api& api, context& ctx, body_transfer& t) {
   const auto length = static_cast<std::uint64_t>(t.upload.length);
-  std::vector<char> chunk(k_read_chunk);
   for (;;) {
-    std::size_t n = co_await ctx.body->read_some(asio::buffer(chunk));
+    auto room = t.writer.room();  // the body is read straight into the batch
+    std::size_t n = co_await ctx.body->read_some(room);
     if (n == 0) break;
     if (t.writer.written() + t.writer.buffered() + n > length)
       throw error(errc::payload_too_large,
                   "The chunk goes past the upload's length (" + std::to_string(length) + " bytes).");
-    std::string_view bytes(chunk.data(), n);
-    if (!co_await t.writer.append(bytes)) continue;
+    t.writer.commit(n);
+    if (!co_await t.writer.write_if_full()) continue;
     bool due = t.writer.written() - t.checkpointed >= k_checkpoint_bytes ||
                std::chrono::steady_clock::now() - t.last_checkpoint >= k_checkpoint_interval;
     if (!t.hashing && due) co_await checkpoint(api, t);

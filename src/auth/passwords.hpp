@@ -1,5 +1,8 @@
-// Password hashing with argon2id (libsodium). Both calls take tens of
-// milliseconds by design: run them on the thread pool, never on the loop.
+// Password hashing with argon2id (the reference implementation, libargon2,
+// with the strings libsodium writes: hashes made by either verify with the
+// other). Both calls take tens of milliseconds by design: run them on the
+// thread pool, never on the loop. Each thread that hashes keeps its working
+// memory (64 MiB at the default cost) for the next hash.
 #pragma once
 
 #include <cstddef>

@@ -213,6 +213,10 @@ class streamed_body final : public body_reader {
       : stream_(stream), buffer_(buffer), parser_(std::move(header)), timeout_(timeout) {
     parser_.body_limit(limit);
     expect_continue_ = is_100_continue(parser_.get()[field::expect]);
+    // A body with a Content-Length (the route checked it against its limit)
+    // is read straight from the socket into the caller's buffer: no copy
+    // through the parser, and reads as large as the caller's buffer.
+    if (auto n = parser_.content_length(); n && !parser_.chunked() && *n <= limit) direct_remaining_ = *n;
   }
 
   asio::awaitable<std::size_t> read_some(asio::mutable_buffer out) override {
@@ -224,6 +228,7 @@ class streamed_body final : public body_reader {
       auto [wec, wn] = co_await asio::async_write(stream_, asio::buffer(k_continue), use_tuple);
       if (wec) throw client_gone("connection lost before the body");
     }
+    if (direct_remaining_) co_return co_await read_direct(out);
     for (;;) {
       parser_.get().body().data = out.data();
       parser_.get().body().size = out.size();
@@ -240,7 +245,7 @@ class streamed_body final : public body_reader {
     }
   }
 
-  bool done() const noexcept override { return parser_.is_done(); }
+  bool done() const noexcept override { return direct_remaining_ ? *direct_remaining_ == 0 : parser_.is_done(); }
   std::optional<std::uint64_t> content_length() const noexcept override {
     auto n = parser_.content_length();
     return n ? std::optional<std::uint64_t>(*n) : std::nullopt;
@@ -257,6 +262,29 @@ class streamed_body final : public body_reader {
   std::chrono::milliseconds timeout_;
   bool expect_continue_ = false;
   bool aborted_ = false;
+  // Bytes of a Content-Length body not yet read (set when read directly).
+  std::optional<std::uint64_t> direct_remaining_;
+
+  // The next bytes of a Content-Length body: first those read with the
+  // head, then from the socket, never past the body's end (the next
+  // request on the connection stays in `buffer_`).
+  asio::awaitable<std::size_t> read_direct(asio::mutable_buffer out) {
+    std::uint64_t& remaining = *direct_remaining_;
+    if (remaining == 0) co_return 0;
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, out.size()));
+    if (buffer_.size() > 0) {
+      std::size_t n = asio::buffer_copy(asio::buffer(out.data(), want), buffer_.data());
+      buffer_.consume(n);
+      remaining -= n;
+      co_return n;
+    }
+    stream_.expires_after(timeout_);
+    auto [ec, n] = co_await stream_.async_read_some(asio::buffer(out.data(), want), use_tuple);
+    remaining -= n;
+    if (aborted_) throw client_gone("the request was stopped");
+    if (ec) throw client_gone("connection lost mid-body: " + ec.message());
+    co_return n;
+  }
 };
 
 bool set_cork(beast::tcp_stream& stream, bool on) {

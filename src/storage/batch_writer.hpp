@@ -8,10 +8,11 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
 
 #include <cstdint>
 #include <functional>
-#include <string>
+#include <memory>
 #include <string_view>
 
 namespace reel::storage {
@@ -24,11 +25,20 @@ class batch_writer {
 
   // `start`: the file offset of the first byte appended.
   batch_writer(worker_pool& pool, boost::asio::any_io_executor loop, write_fn write, std::uint64_t start = 0,
-               std::size_t batch_bytes = 1 << 20);
+               std::size_t batch_bytes = k_default_batch_bytes);
+
+  // 4 MiB: few hand-overs and large writes; two batches per upload at most
+  // (one filling, one being written).
+  static constexpr std::size_t k_default_batch_bytes = 4 << 20;
 
   // Buffers `bytes` (a synchronous producer, e.g. a multipart parser, calls
   // this; then write_if_full()).
-  void buffer(std::string_view bytes) { batch_.append(bytes); }
+  void buffer(std::string_view bytes);
+  // The free space at the end of the batch being filled, to read into
+  // directly (never empty); commit() then says how much was read.
+  boost::asio::mutable_buffer room();
+  // Counts `n` bytes read into room() as buffered.
+  void commit(std::size_t n) noexcept { filling_->size += n; }
   // When a full batch is buffered, hands it to the pool (waiting first for
   // the one in flight, and rethrowing its failure) and returns true.
   boost::asio::awaitable<bool> write_if_full();
@@ -47,18 +57,26 @@ class batch_writer {
   // The file offset after every byte handed to the pool (written once flush() returns).
   std::uint64_t written() const noexcept { return written_; }
   // Bytes buffered and not yet handed over.
-  std::size_t buffered() const noexcept { return batch_.size(); }
+  std::size_t buffered() const noexcept { return filling_->size; }
   // Forgets the buffered bytes (a failed body discards them).
-  void drop_buffered() noexcept { batch_.clear(); }
+  void drop_buffered() noexcept { filling_->size = 0; }
 
  private:
+  // A batch's memory, reused: the one being written comes back for filling.
+  struct block {
+    std::unique_ptr<char[]> data;
+    std::size_t size = 0;
+    std::size_t capacity = 0;
+    void reserve(std::size_t n);
+  };
   void hand_over();
 
   background_job job_;
   write_fn write_;
   std::uint64_t written_;
   std::size_t batch_bytes_;
-  std::string batch_;
+  std::shared_ptr<block> filling_;
+  std::shared_ptr<block> spare_;  // the batch last handed over (in flight until job_ is idle)
 };
 
 }  // namespace reel::storage

@@ -3,6 +3,7 @@
 #include "auth/tokens.hpp"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 using namespace reel::auth;
 using namespace std::chrono_literals;
@@ -16,6 +17,51 @@ TEST(passwords, hash_verifies_only_the_same_password) {
   EXPECT_FALSE(verify_password(h, ""));
   EXPECT_NE(hash_password("correct horse", cheap), h);  // salted
   EXPECT_FALSE(verify_password("not a hash", "x"));
+}
+
+// Made with libsodium 1.0.18's crypto_pwhash_str_alg (what reel hashed with
+// before it kept each thread's working memory): stored hashes must keep working.
+TEST(passwords, hashes_made_by_libsodium_still_verify) {
+  const std::string stored[] = {
+      "$argon2id$v=19$m=65536,t=3,p=1$z+ts8HOp8VxopgA0QUOxNQ$HiCVhi77QX7WyiFSeqtOQJucpEAKLzkPMwwfw5+4vZ8",
+      "$argon2id$v=19$m=8192,t=1,p=1$D6JGKjNVLgb/UjoWU8rR0Q$tn7fGw6neO+UfH22uVuwmMhiEy5aZ0f6euMu7yWZUKU"};
+  for (const auto& h : stored) {
+    EXPECT_TRUE(verify_password(h, "correct horse battery")) << h;
+    EXPECT_FALSE(verify_password(h, "correct horse batterY")) << h;
+  }
+  const std::string empty =
+      "$argon2id$v=19$m=1024,t=2,p=1$y7egUUh4qGls5h8VyENcQw$b3fh4VBL5gyCK/OF9luVdzETAUiAbWxihamMMXuh+Mc";
+  EXPECT_TRUE(verify_password(empty, ""));
+  EXPECT_FALSE(verify_password(empty, " "));
+}
+
+TEST(passwords, new_hashes_verify_with_libsodium) {
+  auto h = hash_password("correct horse", {1, 8 << 20});
+  std::string_view pw = "correct horse";
+  EXPECT_EQ(crypto_pwhash_str_verify(h.c_str(), pw.data(), pw.size()), 0) << h;
+  EXPECT_NE(crypto_pwhash_str_verify(h.c_str(), "x", 1), 0) << h;
+}
+
+TEST(passwords, a_thread_hashes_again_with_smaller_and_larger_costs) {
+  auto small = hash_password("a", {1, 1 << 20});
+  auto large = hash_password("b", {1, 16 << 20});
+  auto again = hash_password("c", {1, 1 << 20});
+  EXPECT_TRUE(verify_password(small, "a"));
+  EXPECT_TRUE(verify_password(large, "b"));
+  EXPECT_TRUE(verify_password(again, "c"));
+  EXPECT_FALSE(verify_password(again, "a"));
+}
+
+TEST(passwords, malformed_or_oversized_stored_hashes_do_not_verify) {
+  const std::string good =
+      "$argon2id$v=19$m=1024,t=2,p=1$y7egUUh4qGls5h8VyENcQw$b3fh4VBL5gyCK/OF9luVdzETAUiAbWxihamMMXuh+Mc";
+  EXPECT_TRUE(verify_password(good, ""));
+  for (std::string bad : {good.substr(0, good.size() - 1), good + "=", "$argon2i$" + good.substr(10),
+                          std::string("$argon2id$v=19$m=8388608,t=2,p=1$y7egUUh4qGls5h8VyENcQw$"
+                                      "b3fh4VBL5gyCK/OF9luVdzETAUiAbWxihamMMXuh+Mc"),
+                          std::string("$argon2id$v=16$m=1024,t=2,p=1$y7egUUh4qGls5h8VyENcQw$"
+                                      "b3fh4VBL5gyCK/OF9luVdzETAUiAbWxihamMMXuh+Mc")})
+    EXPECT_FALSE(verify_password(bad, "")) << bad;
 }
 
 TEST(passwords, default_cost_is_argon2id_t3_m64mib) {
