@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 using namespace reel::auth;
 
 namespace {
@@ -23,19 +25,19 @@ TEST(argon2_string, libsodium_string_parses_and_formats_back_to_itself) {
 TEST(argon2_string, other_algorithms_versions_and_spellings_are_refused) {
   const std::string tail = "$z+ts8HOp8VxopgA0QUOxNQ$HiCVhi77QX7WyiFSeqtOQJucpEAKLzkPMwwfw5+4vZ8";
   EXPECT_TRUE(parse_argon2id("$argon2id$v=19$m=65536,t=3,p=1" + tail));
-  for (std::string bad :
-       {"$argon2i$v=19$m=65536,t=3,p=1" + tail, "$argon2d$v=19$m=65536,t=3,p=1" + tail,
-        "$argon2id$v=16$m=65536,t=3,p=1" + tail, "$argon2id$m=65536,t=3,p=1" + tail,
-        "$argon2id$v=19$m=065536,t=3,p=1" + tail, "$argon2id$v=19$m=65536,t=0,p=1" + tail,
-        "$argon2id$v=19$m=65536,t=3,p=0" + tail, "$argon2id$v=19$m=65536,p=1,t=3" + tail,
-        "$argon2id$v=19$m=7,t=3,p=1" + tail, "$argon2id$v=19$m=+65536,t=3,p=1" + tail,
-        "$argon2id$v=19$m=65536,t=3,p=1" + tail + "=", "$argon2id$v=19$m=65536,t=3,p=1" + tail + "$",
-        "$argon2id$v=19$m=65536,t=3,p=1$$HiCVhi77QX7WyiFSeqtOQJucpEAKLzkPMwwfw5+4vZ8",
-        "$argon2id$v=19$m=65536,t=3,p=1$z+ts8HOp8VxopgA0QUOxNQ",
-        // last base64 character with bits set past the data: not the one spelling
-        "$argon2id$v=19$m=65536,t=3,p=1$z+ts8HOp8VxopgA0QUOxNR$HiCVhi77QX7WyiFSeqtOQJucpEAKLzkPMwwfw5+4vZ8",
-        std::string("")})
-    EXPECT_FALSE(parse_argon2id(bad)) << bad;
+  const std::vector<std::string> bad_strings = {
+      "$argon2i$v=19$m=65536,t=3,p=1" + tail, "$argon2d$v=19$m=65536,t=3,p=1" + tail,
+      "$argon2id$v=16$m=65536,t=3,p=1" + tail, "$argon2id$m=65536,t=3,p=1" + tail,
+      "$argon2id$v=19$m=065536,t=3,p=1" + tail, "$argon2id$v=19$m=65536,t=0,p=1" + tail,
+      "$argon2id$v=19$m=65536,t=3,p=0" + tail, "$argon2id$v=19$m=65536,p=1,t=3" + tail,
+      "$argon2id$v=19$m=7,t=3,p=1" + tail, "$argon2id$v=19$m=+65536,t=3,p=1" + tail,
+      "$argon2id$v=19$m=65536,t=3,p=1" + tail + "=", "$argon2id$v=19$m=65536,t=3,p=1" + tail + "$",
+      "$argon2id$v=19$m=65536,t=3,p=1$$HiCVhi77QX7WyiFSeqtOQJucpEAKLzkPMwwfw5+4vZ8",
+      "$argon2id$v=19$m=65536,t=3,p=1$z+ts8HOp8VxopgA0QUOxNQ",
+      // last base64 character with bits set past the data: not the one spelling
+      "$argon2id$v=19$m=65536,t=3,p=1$z+ts8HOp8VxopgA0QUOxNR$HiCVhi77QX7WyiFSeqtOQJucpEAKLzkPMwwfw5+4vZ8",
+      std::string("")};
+  for (const std::string& bad : bad_strings) EXPECT_FALSE(parse_argon2id(bad)) << bad;
 }
 
 TEST(argon2_string, limits_bound_memory_passes_and_lanes) {
