@@ -21,6 +21,8 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+
+#include "support/process.hpp"
 #include <vector>
 
 namespace reel::test {
@@ -137,10 +139,7 @@ class postgres_server {
  private:
   postgres_server(std::string dir, bool owned) : dir_(std::move(dir)), owned_(owned) {}
 
-  static std::string script() {
-    namespace fs = std::filesystem;
-    return (fs::path(__FILE__).parent_path().parent_path().parent_path() / "scripts" / "postgres").string();
-  }
+  static std::string script() { return project_script("postgres"); }
   // postgres://reel@/reel?host=... → postgres://reel@/<database>?host=...
   static std::string replace_database(std::string u, const std::string& database) {
     auto path = u.find('/', u.find("://") + 3);

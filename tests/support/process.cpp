@@ -177,6 +177,8 @@ std::string reel_binary() {
   return other && *other ? other : REEL_BINARY;
 }
 
+std::string project_script(const std::string& name) { return std::string(REEL_SOURCE_DIR) + "/scripts/" + name; }
+
 int run_reel(const std::vector<std::string>& args, const std::map<std::string, std::string>& env, std::string& output) {
   std::string dir = make_temp_dir();
   std::string out_path = dir + "/out.txt";

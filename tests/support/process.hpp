@@ -43,6 +43,9 @@ class server_process {
 
 // The path of the reel binary under test.
 std::string reel_binary();
+// The path of the project's scripts/<name> (from the build's source tree:
+// not __FILE__, which a compiler cache may have recorded in another checkout).
+std::string project_script(const std::string& name);
 
 // The database backend the integration tests run against:
 // REEL_TEST_BACKEND=postgres (scripts/run-tests' second pass, with

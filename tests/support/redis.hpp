@@ -21,6 +21,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "support/process.hpp"
+
 namespace reel::test {
 
 namespace redis_detail {
@@ -109,10 +111,7 @@ class redis_server {
  private:
   redis_server(std::string dir, bool owned) : dir_(std::move(dir)), owned_(owned) {}
 
-  static std::string script() {
-    namespace fs = std::filesystem;
-    return (fs::path(__FILE__).parent_path().parent_path().parent_path() / "scripts" / "redis").string();
-  }
+  static std::string script() { return project_script("redis"); }
 
   std::string dir_;
   bool owned_;
