@@ -21,9 +21,9 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "support/process.hpp"
-#include <vector>
 
 namespace reel::test {
 
