@@ -63,8 +63,11 @@ register_user() {
 }
 
 # upload_raw PORT TOKEN FILE: uploads FILE as a raw body and prints the video id.
+# The file is streamed (-T), as an uploader does: `--data-binary @FILE` reads
+# the whole file into memory first, which took curl 1.7 s of a 256 MiB
+# upload's 2.4 s here.
 upload_raw() {
-  curl -fs -H "Authorization: Bearer $2" -H 'Content-Type: video/mp4' -H 'Expect:' --data-binary @"$3" \
+  curl -fs -X POST -T "$3" -H "Authorization: Bearer $2" -H 'Content-Type: video/mp4' -H 'Expect:' \
     "http://127.0.0.1:$1/api/videos?title=bench" | python3 -c 'import json,sys; print(json.load(sys.stdin)["video"]["id"])'
 }
 
