@@ -75,6 +75,9 @@ namespace asio = boost::asio;
 
 namespace {
 
+// Freed memory malloc keeps at the top of each heap (sys::keep_freed_memory).
+constexpr std::size_t k_kept_free_memory = 8 << 20;
+
 // /readyz's checks: the database answers, the data directory takes writes,
 // the media tools are there. Details go to the log only (/readyz is public).
 std::vector<api::readiness_check> readiness_checks(db::gateway& db, worker_pool& pool, const std::string& data_dir) {
@@ -686,6 +689,7 @@ int run_serve(const config& cfg) {
   // sendfile(2) to a socket the peer closed raises SIGPIPE; the error code is enough.
   std::signal(SIGPIPE, SIG_IGN);
   prepare_data_dir(cfg);
+  sys::keep_freed_memory(k_kept_free_memory);
   auto fd_limit = sys::raise_fd_limit();
   bool short_slice = sys::request_short_slice();  // this thread runs the loop
 

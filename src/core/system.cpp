@@ -3,6 +3,7 @@
 #include "core/ids.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -104,6 +105,13 @@ bool request_short_slice() {
   attr.sched_nice = 0;
   attr.sched_runtime = 100'000;  // 0.1 ms: the shortest slice the kernel takes
   return ::syscall(SYS_sched_setattr, 0, &attr, 0) == 0;
+}
+
+bool keep_freed_memory(std::size_t bytes) {
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  if (std::getenv("MALLOC_TRIM_THRESHOLD_") || (tunables && std::strstr(tunables, "malloc.trim_threshold")))
+    return false;
+  return ::mallopt(M_TRIM_THRESHOLD, static_cast<int>(bytes)) == 1;
 }
 
 }  // namespace reel::sys
