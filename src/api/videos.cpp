@@ -86,22 +86,23 @@ asio::awaitable<void> receive_file(video_api& api, context& ctx, storage::temp_f
   sink.writer = &writer;
   std::exception_ptr failure;
   try {
-    std::vector<char> chunk(parser ? k_read_chunk : 0);
-    for (;;) {
-      if (!parser) {  // a raw body is read straight into the batch
-        auto room = writer.room();
-        std::size_t n = co_await ctx.body->read_some(room);
+    if (parser) {
+      std::vector<char> chunk(k_read_chunk);
+      for (;;) {
+        std::size_t n = co_await ctx.body->read_some(asio::buffer(chunk));
+        if (n == 0) break;
+        parser->feed(std::string_view(chunk.data(), n));  // the file's bytes reach the writer through the sink
+        co_await writer.write_if_full();
+      }
+      parser->finish();
+    } else {
+      for (;;) {  // a raw body is read straight into the batch
+        std::size_t n = co_await ctx.body->read_some(writer.room());
         if (n == 0) break;
         writer.commit(n);
         co_await writer.write_if_full();
-        continue;
       }
-      std::size_t n = co_await ctx.body->read_some(asio::buffer(chunk));
-      if (n == 0) break;
-      parser->feed(std::string_view(chunk.data(), n));  // the file's bytes reach the writer through the sink
-      co_await writer.write_if_full();
     }
-    if (parser) parser->finish();
     co_await writer.flush();
   } catch (...) {
     failure = std::current_exception();
