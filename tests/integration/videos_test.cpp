@@ -113,6 +113,27 @@ TEST(videos, raw_upload_takes_title_and_filename_from_the_query) {
   EXPECT_EQ(untitled.json.at("video").at("title"), "Untitled");
 }
 
+// A raw body is read from the socket straight into the upload's batches: to
+// its Content-Length and not a byte further, so that a request pipelined
+// behind it on the connection is served intact (here the body spans two
+// 4 MiB batches and the next request arrives in the same write).
+TEST(videos, a_raw_upload_reads_to_its_length_and_the_next_request_on_the_connection_is_served) {
+  library lib;
+  std::string bytes = random_bytes((5 << 20) + 12'345, 7);
+  connection c(lib.port(), 30s);
+  c.write("POST /api/videos?title=Piped HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + lib.owner.token +
+          "\r\nContent-Type: video/mp4\r\nContent-Length: " + std::to_string(bytes.size()) + "\r\n\r\n" + bytes +
+          "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: behind-the-upload\r\n\r\n");
+  auto created = c.read_response();
+  ASSERT_EQ(created.result_int(), 201) << created.body();
+  auto next = c.read_response();
+  EXPECT_EQ(next.result_int(), 200);
+  EXPECT_EQ(next["X-Request-Id"], "behind-the-upload");
+  EXPECT_EQ(next.body(), R"({"status":"ok"})");
+  std::string id(json::parse(created.body()).at("video").at("id").as_string());
+  EXPECT_EQ(read_file(lib.video_dir(id) / "original"), bytes);
+}
+
 TEST(videos, bad_uploads_are_refused_and_leave_nothing) {
   library lib;
   auto p = lib.port();
