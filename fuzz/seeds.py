@@ -9,6 +9,13 @@ root = pathlib.Path(__file__).resolve().parent / "corpus"
 b64 = lambda s: base64.b64encode(s.encode()).decode()
 
 def u16(n): return bytes([n >> 8, n & 0xFF])
+def box(kind, content): return (8 + len(content)).to_bytes(4, "big") + kind + content
+def mvhd(version, timescale, duration):
+  if version == 1:
+    fields = b"\x01\x00\x00\x00" + bytes(16) + timescale.to_bytes(4, "big") + duration.to_bytes(8, "big")
+  else:
+    fields = bytes(4) + bytes(8) + timescale.to_bytes(4, "big") + duration.to_bytes(4, "big")
+  return box(b"mvhd", fields + bytes(80))
 
 seeds = {
   "argon2_string": [
@@ -144,6 +151,16 @@ seeds = {
   "webhook_body": [
       b"\x80ok", b"\x01h\xc3\xa9llo", b"\x00anything", b"\xffa\x00b\xff\xfe\xed\xa0\x80\xf4\x90\x80\x80",
       b"\x02\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xf0\x9f\x8e\x89", b"\x10" + b"x" * 200, b"\x04\xc2",
+  ],
+  # The whole input is the file: ftyp, then moov with mvhd (version 0 or 1),
+  # after an mdat with a 64-bit size or with one running to the end.
+  "mp4_duration": [
+      box(b"ftyp", b"isom\x00\x00\x02\x00isomavc1") + box(b"moov", mvhd(0, 1000, 30040)),
+      box(b"ftyp", b"isom") + b"\x00\x00\x00\x01mdat" + (32).to_bytes(8, "big") + b"\x00" * 16 +
+      box(b"moov", box(b"trak", b"x" * 40) + mvhd(1, 90000, 648000000)),
+      box(b"ftyp", b"isom") + b"\x00\x00\x00\x00moov" + mvhd(0, 0, 5),
+      box(b"moov", box(b"mvhd", b"\x00" * 12)),
+      b"\x00\x00\x00\x04ftyp" + box(b"moov", mvhd(0, 600, 0xFFFFFFFF)),
   ],
 }
 

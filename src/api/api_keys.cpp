@@ -11,7 +11,7 @@ using domain::action;
 
 namespace {
 
-json::value text_or_null(const std::optional<std::string>& s) { return s ? json::value(*s) : json::value(nullptr); }
+json::value nullable_text(const std::optional<std::string>& s) { return s ? json::value(*s) : json::value(nullptr); }
 
 // {id, name, role, prefix, createdBy: {id, name} | null, createdAt, lastUsedAt | null}
 json::object api_key_json(const model::api_key& k) {
@@ -23,7 +23,7 @@ json::object api_key_json(const model::api_key& k) {
           {"prefix", k.prefix},
           {"createdBy", std::move(by)},
           {"createdAt", k.created_at},
-          {"lastUsedAt", text_or_null(k.last_used_at)}};
+          {"lastUsedAt", nullable_text(k.last_used_at)}};
 }
 
 // POST /api/orgs/:orgId/api-keys {name, role} → 201 {apiKey, secret}: the only time the secret is shown.

@@ -113,7 +113,7 @@ std::string_view cache_control(domain::granted_by why) {
 }
 
 // A response that played without membership: any site may read it, without credentials.
-void open_to_any_site(response& res, domain::granted_by why) {
+void open_captions_to_any_site(response& res, domain::granted_by why) {
   if (why == domain::granted_by::membership) return;
   res.set(http::field::access_control_allow_origin, "*");
   res.set("Cross-Origin-Resource-Policy", "cross-origin");
@@ -140,7 +140,7 @@ asio::awaitable<response> stream_captions(caption_api& api, context& ctx) {
     res = http::text_response(status::ok, std::move(vtt), "text/vtt; charset=utf-8");
   }
   res.set(http::field::cache_control, cache_control(play.by));
-  open_to_any_site(res, play.by);
+  open_captions_to_any_site(res, play.by);
   co_return res;
 }
 

@@ -12,7 +12,7 @@ using domain::action;
 
 namespace {
 
-response video_response(const model::video& v) {
+response video_ok_response(const model::video& v) {
   return http::json_response(status::ok, json::object{{"video", model::video_json(v)}});
 }
 
@@ -38,7 +38,7 @@ asio::awaitable<response> put_poster(poster_api& api, context& ctx) {
   if (type == "application/json") {
     double at = time_field(ctx);
     auto v = co_await api.posters.choose_frame(*ctx.org, id, at);
-    co_return video_response(v);
+    co_return video_ok_response(v);
   }
   if (type != "image/jpeg" && type != "image/png")
     throw error(errc::unsupported_media_type,
@@ -50,13 +50,13 @@ asio::awaitable<response> put_poster(poster_api& api, context& ctx) {
     throw error(errc::bad_request,
                 type == "image/png" ? "The body is not a PNG image." : "The body is not a JPEG image.");
   auto v = co_await api.posters.upload_image(*ctx.org, id, image);
-  co_return video_response(v);
+  co_return video_ok_response(v);
 }
 
 // DELETE /api/videos/:id/poster: the automatic frame again.
 asio::awaitable<response> reset_poster(poster_api& api, context& ctx) {
   auto v = co_await api.posters.reset(*ctx.org, ctx.params.at("id"));
-  co_return video_response(v);
+  co_return video_ok_response(v);
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-void print_usage(std::ostream& out) {
+void print_org_usage(std::ostream& out) {
   out << "usage: reel org set-quota ORG BYTES|none [flags of serve]\n"
          "       reel org recount [ORG] [flags of serve]\n\n"
          "set-quota  sets the storage quota of the organization ORG (its id or public\n"
@@ -99,7 +99,7 @@ int recount(const config& cfg, const std::optional<std::string>& org, std::ostre
 
 int run_org(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    print_usage(args.empty() ? err : out);
+    print_org_usage(args.empty() ? err : out);
     return args.empty() ? 2 : 0;
   }
   std::vector<std::string> flags;
@@ -108,7 +108,7 @@ int run_org(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::optional<std::optional<std::int64_t>> quota;
   if (command == "set-quota") {
     if (words.size() != 2) {
-      print_usage(err);
+      print_org_usage(err);
       return 2;
     }
     quota = domain::parse_quota(words[1]);
@@ -119,7 +119,7 @@ int run_org(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
   } else if (command == "recount") {
     if (words.size() > 1) {
-      print_usage(err);
+      print_org_usage(err);
       return 2;
     }
   } else {

@@ -244,6 +244,8 @@ class server_node {
     s.session_ttl = cfg.session_ttl;
     s.hash_threads = cfg.password_hash_threads;
     s.hash_queue = cfg.password_hash_queue;
+    s.cost.memlimit = std::size_t(cfg.password_hash_memory_mib) << 20;
+    s.cost.opslimit = cfg.password_hash_passes;
     s.password_dictionary = cfg.password_dictionary;
     s.registrations_per_address_hour = cfg.registrations_per_address_hour;
     s.registrations_per_hour = cfg.registrations_per_hour;

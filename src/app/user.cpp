@@ -22,7 +22,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-void print_usage(std::ostream& out) {
+void print_user_usage(std::ostream& out) {
   out << "usage: reel user reset-password EMAIL [flags of serve]\n\n"
          "Prints a one-time link that lets the account with EMAIL choose a new password\n"
          "(valid 1 hour; using it ends every session of the account). It reads the\n"
@@ -47,7 +47,7 @@ std::optional<std::string> split_arguments(const std::vector<std::string>& args,
     }
   }
   if (!email) {
-    print_usage(err);
+    print_user_usage(err);
     return std::nullopt;
   }
   try {
@@ -92,7 +92,7 @@ domain::recovery_settings recovery_settings_of(const config& cfg) {
 
 int run_user(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    print_usage(args.empty() ? err : out);
+    print_user_usage(args.empty() ? err : out);
     return args.empty() ? 2 : 0;
   }
   if (args[0] != "reset-password") {

@@ -103,4 +103,9 @@ bool verify_password(const std::string& encoded, std::string_view password) {
   return sodium_memcmp(computed.data(), h->hash.data(), computed.size()) == 0;
 }
 
+bool hashed_at_other_cost(const std::string& encoded, const password_cost& cost) {
+  auto h = parse_argon2id(encoded);
+  return !h || h->memory_kib != (cost.memlimit >> 10) || h->passes != cost.opslimit || h->lanes != 1;
+}
+
 }  // namespace reel::auth

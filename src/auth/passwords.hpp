@@ -14,6 +14,7 @@ namespace reel::auth {
 struct password_cost {
   // t=3, m=64 MiB: about 75 ms per hash on the 2-core reference machine
   // (measured with libsodium 1.0.18), within the 50–100 ms target.
+  // REEL_PASSWORD_HASH_PASSES and REEL_PASSWORD_HASH_MEMORY_MIB change it.
   unsigned long long opslimit = 3;
   std::size_t memlimit = std::size_t(64) << 20;
 };
@@ -26,5 +27,9 @@ std::string hash_password(std::string_view password, const password_cost& cost =
 
 // True when `password` matches `encoded`. Blocking; constant-time compare.
 bool verify_password(const std::string& encoded, std::string_view password);
+
+// True when `encoded` was not hashed at `cost` (another memory, passes or
+// lanes, or not an argon2id string): its owner's next login hashes again.
+bool hashed_at_other_cost(const std::string& encoded, const password_cost& cost);
 
 }  // namespace reel::auth

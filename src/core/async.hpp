@@ -4,9 +4,11 @@
 // Loop thread only.
 #pragma once
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
 #include <exception>
@@ -14,6 +16,10 @@
 #include <string>
 
 namespace reel {
+
+// The completion token of an awaited operation that returns its error code
+// (with its results) rather than throwing it.
+inline constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
 
 // A completion handler for `co_spawn`: logs an exception that escaped the
 // coroutine as `<what> failed` at error level, with its message. Accepts

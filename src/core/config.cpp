@@ -248,9 +248,20 @@ const std::vector<setting>& settings() {
              static_cast<unsigned>(parse_uint(s, v, 0, 100'000'000, "an integer from 0 to 100000000"));
        }},
       {"REEL_PASSWORD_HASH_THREADS", "password-hash-threads",
-       "threads hashing passwords (argon2id, 64 MiB each), apart from the database's (default 2)",
+       "threads hashing passwords (argon2id, REEL_PASSWORD_HASH_MEMORY_MIB each), apart from the database's (default "
+       "2)",
        [](config& c, const std::string& v, const std::string& s) {
          c.password_hash_threads = static_cast<unsigned>(parse_uint(s, v, 1, 64, "an integer from 1 to 64"));
+       }},
+      {"REEL_PASSWORD_HASH_MEMORY_MIB", "password-hash-memory-mib",
+       "argon2id memory per password hash, MiB: 19 (OWASP's least) to 4096 (default 64)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.password_hash_memory_mib = static_cast<unsigned>(parse_uint(s, v, 19, 4096, "an integer from 19 to 4096"));
+       }},
+      {"REEL_PASSWORD_HASH_PASSES", "password-hash-passes",
+       "argon2id passes over that memory per password hash: 2 to 16 (default 3)",
+       [](config& c, const std::string& v, const std::string& s) {
+         c.password_hash_passes = static_cast<unsigned>(parse_uint(s, v, 2, 16, "an integer from 2 to 16"));
        }},
       {"REEL_PASSWORD_HASH_QUEUE", "password-hash-queue",
        "password hashes that may wait for a thread; beyond, 503 with Retry-After (default 64)",

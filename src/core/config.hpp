@@ -72,6 +72,11 @@ struct config {
   // that a request gets 503 with Retry-After.
   unsigned password_hash_threads = 2;
   unsigned password_hash_queue = 64;
+  // The cost of a new password hash (argon2id): memory and passes. A stored
+  // hash of another cost still verifies, and is hashed again at the cost of
+  // the day on its owner's next login.
+  unsigned password_hash_memory_mib = 64;
+  unsigned password_hash_passes = 3;
   // cracklib's dictionary the password policy checks against (the path
   // without .pwd/.pwi/.hwm); empty: /var/cache/cracklib/cracklib_dict.
   std::string password_dictionary;

@@ -8,18 +8,18 @@
 
 namespace reel {
 
-namespace detail = boost::beast::detail;
-static_assert(sizeof(detail::sha1_context) <= 128, "sha1's state buffer is too small");
+namespace sha1_detail = boost::beast::detail;
+static_assert(sizeof(sha1_detail::sha1_context) <= 128, "sha1's state buffer is too small");
 
-sha1::sha1() { detail::init(*new (state_) detail::sha1_context()); }
+sha1::sha1() { sha1_detail::init(*new (state_) sha1_detail::sha1_context()); }
 
 void sha1::update(std::string_view bytes) noexcept {
-  detail::update(*std::launder(reinterpret_cast<detail::sha1_context*>(state_)), bytes.data(), bytes.size());
+  sha1_detail::update(*std::launder(reinterpret_cast<sha1_detail::sha1_context*>(state_)), bytes.data(), bytes.size());
 }
 
 std::array<std::uint8_t, 20> sha1::finish() noexcept {
   std::array<std::uint8_t, 20> out{};
-  detail::finish(*std::launder(reinterpret_cast<detail::sha1_context*>(state_)), out.data());
+  sha1_detail::finish(*std::launder(reinterpret_cast<sha1_detail::sha1_context*>(state_)), out.data());
   return out;
 }
 

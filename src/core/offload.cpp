@@ -1,11 +1,11 @@
 #include "core/offload.hpp"
 
+#include "core/async.hpp"
+
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#include <boost/asio/as_tuple.hpp>
 
 #include <cassert>
 
@@ -63,7 +63,6 @@ void background_job::start(std::function<void()> fn) {
 }
 
 boost::asio::awaitable<void> background_job::wait() {
-  constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
   std::shared_ptr<state> st = state_;
   while (st->busy) {
     st->wake.expires_at(boost::asio::steady_timer::time_point::max());

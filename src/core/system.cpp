@@ -12,8 +12,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <system_error>
 
 namespace reel::sys {
+
+void throw_errno(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
 
 std::optional<std::string> find_executable(const std::string& name) {
   const char* path = std::getenv("PATH");

@@ -7,6 +7,9 @@
 
 namespace reel::sys {
 
+// Throws std::system_error for the current errno, with `what` as its message.
+[[noreturn]] void throw_errno(const std::string& what);
+
 // The full path of `name` found in $PATH and executable, or nullopt.
 std::optional<std::string> find_executable(const std::string& name);
 

@@ -74,6 +74,7 @@ constexpr const char* k_revoke_session = "UPDATE sessions SET revoked_at = ? WHE
 constexpr const char* k_revoke_sessions_of_user =
     "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id <> ? RETURNING id";
 constexpr const char* k_set_password_hash = "UPDATE users SET password_hash = ? WHERE id = ?";
+constexpr const char* k_replace_password_hash = "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?";
 constexpr const char* k_delete_stale_sessions =
     "DELETE FROM sessions WHERE expires_at < ? OR (revoked_at IS NOT NULL AND revoked_at < ?) OR "
     "COALESCE(last_used_at, created_at) <= ?";
@@ -265,6 +266,11 @@ std::vector<std::string> revoke_sessions_of_user(transaction& s, const std::stri
 
 bool set_password_hash(transaction& s, const std::string& user_id, const std::string& hash) {
   return s.exec(k_set_password_hash, {hash, user_id}) > 0;
+}
+
+bool replace_password_hash(transaction& s, const std::string& user_id, const std::string& was,
+                           const std::string& hash) {
+  return s.exec(k_replace_password_hash, {hash, user_id, was}) > 0;
 }
 
 std::int64_t delete_stale_sessions(transaction& s, const std::string& before, const std::string& idle_before) {

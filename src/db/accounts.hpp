@@ -82,6 +82,9 @@ std::vector<std::string> revoke_sessions_of_user(transaction& s, const std::stri
                                                  const std::string& except);
 // Stores a new password hash; false for an unknown user.
 bool set_password_hash(transaction& s, const std::string& user_id, const std::string& hash);
+// The same, only while the stored hash is still `was` (a rehash at a new
+// cost must not undo a password change made meanwhile).
+bool replace_password_hash(transaction& s, const std::string& user_id, const std::string& was, const std::string& hash);
 // Removes sessions that expired or were revoked before `before`, or were
 // last used at or before `idle_before`.
 std::int64_t delete_stale_sessions(transaction& s, const std::string& before, const std::string& idle_before);

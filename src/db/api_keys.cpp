@@ -10,12 +10,14 @@ namespace {
 #define REEL_API_KEY_COLUMNS_OF_K \
   "k.id, k.organization_id, k.name, k.role, k.prefix, k.token_hash, k.created_by, k.created_at, k.last_used_at"
 
-constexpr const char* k_insert = "INSERT INTO api_keys (" REEL_API_KEY_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
-constexpr const char* k_list = "SELECT " REEL_API_KEY_COLUMNS_OF_K
-                               ", u.name FROM api_keys k LEFT JOIN users u ON u.id = k.created_by "
-                               "WHERE k.organization_id = ? ORDER BY k.created_at, k.id";
+constexpr const char* k_insert_api_keys =
+    "INSERT INTO api_keys (" REEL_API_KEY_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr const char* k_list_api_keys = "SELECT " REEL_API_KEY_COLUMNS_OF_K
+                                        ", u.name FROM api_keys k LEFT JOIN users u ON u.id = k.created_by "
+                                        "WHERE k.organization_id = ? ORDER BY k.created_at, k.id";
 constexpr const char* k_by_hash = "SELECT " REEL_API_KEY_COLUMNS " FROM api_keys WHERE token_hash = ?";
-constexpr const char* k_delete = "DELETE FROM api_keys WHERE organization_id = ? AND id = ? RETURNING token_hash";
+constexpr const char* k_delete_api_keys =
+    "DELETE FROM api_keys WHERE organization_id = ? AND id = ? RETURNING token_hash";
 constexpr const char* k_record_use =
     "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)";
 
@@ -39,13 +41,13 @@ model::api_key to_api_key(const row& r) {
 }  // namespace
 
 void insert_api_key(transaction& s, const model::api_key& k) {
-  s.exec(k_insert, {k.id, k.organization_id, k.name, model::role_name(k.role), k.prefix, k.token_hash,
-                    value(k.created_by), k.created_at, value(k.last_used_at)});
+  s.exec(k_insert_api_keys, {k.id, k.organization_id, k.name, model::role_name(k.role), k.prefix, k.token_hash,
+                             value(k.created_by), k.created_at, value(k.last_used_at)});
 }
 
 std::vector<model::api_key> list_api_keys(transaction& s, const std::string& org_id) {
   std::vector<model::api_key> out;
-  for (const auto& r : s.query(k_list, {org_id})) {
+  for (const auto& r : s.query(k_list_api_keys, {org_id})) {
     out.push_back(to_api_key(r));
     out.back().creator_name = r.opt_text(9);
   }
@@ -59,7 +61,7 @@ std::optional<model::api_key> find_api_key_by_token_hash(transaction& s, const s
 }
 
 std::optional<std::string> delete_api_key(transaction& s, const std::string& org_id, const std::string& id) {
-  auto r = s.query_one(k_delete, {org_id, id});
+  auto r = s.query_one(k_delete_api_keys, {org_id, id});
   if (!r) return std::nullopt;
   return r->text(0);
 }

@@ -39,7 +39,7 @@ constexpr const char* k_claim_candidate_locking = REEL_CLAIM_CANDIDATE " FOR UPD
 // Takes the job only while it is still runnable, whatever the pick saw. A
 // queued job's claim counts an attempt; an expired lease's (its worker
 // died) counts a takeover: the attempt it continues was counted already.
-constexpr const char* k_claim =
+constexpr const char* k_claim_jobs =
     "UPDATE jobs SET attempts = attempts + CASE WHEN state = 'queued' THEN 1 ELSE 0 END, "
     "takeovers = takeovers + CASE WHEN state = 'running' THEN 1 ELSE 0 END, "
     "state = 'running', lease_owner = ?, lease_expires_at = ?, updated_at = ? WHERE id = ? AND " REEL_JOB_RUNNABLE;
@@ -51,7 +51,7 @@ constexpr std::string_view k_jobs_channel = "reel_jobs";
 
 constexpr const char* k_renew =
     "UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND state = 'running'";
-constexpr const char* k_finish =
+constexpr const char* k_finish_jobs =
     "UPDATE jobs SET state = ?, last_error = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ? "
     "WHERE id = ? AND lease_owner = ? AND state = 'running'";
 // The attempt given back (shutdown, resource) and the resource retries counted, per requeue_reason.
@@ -124,7 +124,7 @@ std::optional<job> claim_job(transaction& s, const std::string& owner, const std
   auto candidate = s.query_one(pick, {now, now, now, after_org, after_org});
   if (!candidate) return std::nullopt;
   std::string id = candidate->text(0);
-  if (s.exec(k_claim, {owner, lease_until, now, id, now, now}) == 0) return std::nullopt;  // taken meanwhile
+  if (s.exec(k_claim_jobs, {owner, lease_until, now, id, now, now}) == 0) return std::nullopt;  // taken meanwhile
   return find_job(s, id);
 }
 
@@ -140,7 +140,7 @@ bool renew_lease(transaction& s, const std::string& job_id, const std::string& o
 
 bool finish_job(transaction& s, const std::string& job_id, const std::string& owner, model::job_state state,
                 const std::optional<std::string>& error, const std::string& now) {
-  return s.exec(k_finish, {model::state_name(state), error, now, job_id, owner}) > 0;
+  return s.exec(k_finish_jobs, {model::state_name(state), error, now, job_id, owner}) > 0;
 }
 
 bool requeue_job(transaction& s, const std::string& job_id, const std::string& owner, const std::string& error,

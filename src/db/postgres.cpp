@@ -32,7 +32,7 @@ struct result_deleter {
 using result_ptr = std::unique_ptr<PGresult, result_deleter>;
 
 // What a failure means to reel, from its SQLSTATE.
-errc classify(std::string_view state) {
+errc classify_state(std::string_view state) {
   if (state.starts_with("23")) return errc::conflict;       // integrity constraint violation
   if (state.starts_with("08")) return errc::unavailable;    // connection exception
   if (state == "53100") return errc::insufficient_storage;  // disk_full: SQLite's FULL
@@ -296,7 +296,7 @@ class postgres_database::connection final : public transaction {
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return;
     const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
     // A lost connection is unavailable whatever the server said last (57P01 or nothing).
-    errc code = !usable() ? errc::unavailable : classify(state ? state : "");
+    errc code = !usable() ? errc::unavailable : classify_state(state ? state : "");
     if (!failed_) failed_ = code;
     std::string message = one_line(r && *PQresultErrorMessage(r) ? PQresultErrorMessage(r) : PQerrorMessage(conn_));
     if (!usable()) message = "the connection to PostgreSQL was lost: " + message;

@@ -5,7 +5,7 @@ namespace reel::db {
 namespace {
 
 constexpr const char* k_spend_older = "UPDATE password_resets SET used_at = ? WHERE user_id = ? AND used_at IS NULL";
-constexpr const char* k_insert =
+constexpr const char* k_insert_recovery =
     "INSERT INTO password_resets (id, user_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)";
 constexpr const char* k_count_since = "SELECT COUNT(*) FROM password_resets WHERE user_id = ? AND created_at >= ?";
 constexpr const char* k_lock_user = "SELECT id FROM users WHERE id = ? FOR UPDATE";
@@ -20,7 +20,7 @@ constexpr const char* k_delete_stale = "DELETE FROM password_resets WHERE expire
 
 void insert_password_reset(transaction& s, const password_reset& r) {
   s.exec(k_spend_older, {r.created_at, r.user_id});
-  s.exec(k_insert, {r.id, r.user_id, r.token_hash, r.created_at, r.expires_at});
+  s.exec(k_insert_recovery, {r.id, r.user_id, r.token_hash, r.created_at, r.expires_at});
 }
 
 std::int64_t count_password_resets_since(transaction& s, const std::string& user_id, const std::string& since) {

@@ -10,13 +10,13 @@ namespace {
   "id, organization_id, video_id, created_by, length, received, metadata, created_at, updated_at, expires_at, " \
   "completed_at"
 
-constexpr const char* k_insert =
+constexpr const char* k_insert_uploads =
     "INSERT INTO uploads (" REEL_UPLOAD_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr const char* k_find = "SELECT " REEL_UPLOAD_COLUMNS " FROM uploads WHERE id = ?";
 constexpr const char* k_set_received = "UPDATE uploads SET received = ?, updated_at = ?, expires_at = ? WHERE id = ?";
 constexpr const char* k_complete =
     "UPDATE uploads SET received = length, completed_at = ?, updated_at = ?, expires_at = ? WHERE id = ?";
-constexpr const char* k_delete = "DELETE FROM uploads WHERE id = ?";
+constexpr const char* k_delete_uploads = "DELETE FROM uploads WHERE id = ?";
 constexpr const char* k_delete_of_video = "DELETE FROM uploads WHERE video_id = ?";
 constexpr const char* k_expired =
     "SELECT " REEL_UPLOAD_COLUMNS " FROM uploads WHERE expires_at < ? ORDER BY expires_at LIMIT ?";
@@ -42,8 +42,8 @@ upload to_upload(const row& r) {
 }  // namespace
 
 void insert_upload(transaction& s, const upload& u) {
-  s.exec(k_insert, {u.id, u.organization_id, u.video_id, u.created_by, u.length, u.received, u.metadata, u.created_at,
-                    u.updated_at, u.expires_at, u.completed_at});
+  s.exec(k_insert_uploads, {u.id, u.organization_id, u.video_id, u.created_by, u.length, u.received, u.metadata,
+                            u.created_at, u.updated_at, u.expires_at, u.completed_at});
 }
 
 std::optional<upload> find_upload(transaction& s, const std::string& id) {
@@ -62,7 +62,7 @@ void complete_upload(transaction& s, const std::string& id, const std::string& n
   if (auto u = find_upload(s, id)) record_video_event(s, u->video_id, "video.uploaded", now);
 }
 
-void delete_upload(transaction& s, const std::string& id) { s.exec(k_delete, {id}); }
+void delete_upload(transaction& s, const std::string& id) { s.exec(k_delete_uploads, {id}); }
 
 void delete_uploads_of_video(transaction& s, const std::string& video_id) { s.exec(k_delete_of_video, {video_id}); }
 

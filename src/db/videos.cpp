@@ -24,7 +24,7 @@ constexpr const char* k_insert_job =
     "lease_expires_at, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr const char* k_find_video = "SELECT " REEL_VIDEO_COLUMNS " FROM videos WHERE organization_id = ? AND id = ?";
 constexpr const char* k_find_video_any = "SELECT " REEL_VIDEO_COLUMNS " FROM videos WHERE id = ?";
-constexpr const char* k_list =
+constexpr const char* k_list_videos =
     "SELECT " REEL_VIDEO_COLUMNS " FROM videos WHERE organization_id = ? ORDER BY created_at DESC, id DESC LIMIT ?";
 constexpr const char* k_list_after =
     "SELECT " REEL_VIDEO_COLUMNS
@@ -161,7 +161,7 @@ std::vector<video> list_videos(transaction& s, const std::string& org_id,
   else if (after)
     rows = s.query(k_list_after, {org_id, after->created_at, after->id, n});
   else
-    rows = s.query(k_list, {org_id, n});
+    rows = s.query(k_list_videos, {org_id, n});
   std::vector<video> out;
   out.reserve(rows.size());
   for (auto& r : rows) out.push_back(to_video(std::move(r)));

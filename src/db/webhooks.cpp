@@ -53,14 +53,14 @@ constexpr const char* k_redeliver =
 constexpr const char* k_claim_pick = REEL_CLAIM_PICK;
 constexpr const char* k_claim_pick_locking = REEL_CLAIM_PICK " FOR UPDATE SKIP LOCKED";
 constexpr const char* k_due = "SELECT id FROM webhook_deliveries WHERE " REEL_CLAIMABLE " LIMIT 1";
-constexpr const char* k_claim =
+constexpr const char* k_claim_webhooks =
     "UPDATE webhook_deliveries SET lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1, "
     "last_attempt_at = ?, updated_at = ? WHERE id = ? AND " REEL_CLAIMABLE;
 #undef REEL_CLAIM_PICK
 #undef REEL_CLAIMABLE
 #undef REEL_NOT_LEASED
 constexpr const char* k_claimed_target = "SELECT e.url, e.secret FROM webhook_endpoints e WHERE e.id = ?";
-constexpr const char* k_finish =
+constexpr const char* k_finish_webhooks =
     "UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL, "
     "response_code = ?, latency_ms = ?, response_body = ?, error = ?, updated_at = ? WHERE id = ? AND lease_owner = ?";
 constexpr const char* k_prune_deliveries =
@@ -244,7 +244,7 @@ std::optional<claimed_delivery> claim_webhook_delivery(transaction& s, const std
   auto candidate = s.query_one(pick, {now, now});
   if (!candidate) return std::nullopt;
   std::string id = candidate->text(0);
-  if (s.exec(k_claim, {owner, lease_until, now, now, id, now, now}) == 0) return std::nullopt;
+  if (s.exec(k_claim_webhooks, {owner, lease_until, now, now, id, now, now}) == 0) return std::nullopt;
   auto r = s.query_one(k_delivery_by_id, {id});
   if (!r) return std::nullopt;
   claimed_delivery c;
@@ -261,8 +261,8 @@ bool webhook_delivery_due(transaction& s, const std::string& now) { return s.que
 
 bool finish_webhook_attempt(transaction& s, const std::string& id, const std::string& owner, const attempt_outcome& o,
                             const std::string& now) {
-  return s.exec(k_finish, {model::delivery_status_name(o.status), o.next_attempt_at, o.response_code, o.latency_ms,
-                           o.response_body, o.error, now, id, owner}) > 0;
+  return s.exec(k_finish_webhooks, {model::delivery_status_name(o.status), o.next_attempt_at, o.response_code,
+                                    o.latency_ms, o.response_body, o.error, now, id, owner}) > 0;
 }
 
 void webhook_endpoint_succeeded(transaction& s, const std::string& endpoint_id) {

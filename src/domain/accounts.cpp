@@ -90,6 +90,11 @@ asio::awaitable<const std::string*> accounts::dummy_hash() {
   co_return &*dummy_hash_;
 }
 
+asio::awaitable<void> accounts::rehash_password(std::string user_id, std::string was, std::string password) {
+  std::string hash = co_await hasher_.hash_any(password);
+  co_await db_.write([&](db::transaction& s) { db::replace_password_hash(s, user_id, was, hash); });
+}
+
 asio::awaitable<accounts::login_result> accounts::login(const std::string& email, const std::string& password,
                                                         const session_origin& origin) {
   const std::string& address = origin.address;
@@ -112,6 +117,11 @@ asio::awaitable<accounts::login_result> accounts::login(const std::string& email
     throw error(errc::unauthorized, "The email or password is wrong.");
   }
   co_await limiter_->record_success(email);
+  if (auth::hashed_at_other_cost(found->password_hash, settings_.cost)) {
+    auto ex = co_await asio::this_coro::executor;
+    asio::co_spawn(ex, rehash_password(found->id, found->password_hash, password),
+                   log_failure("hashing a password again at the configured cost"));
+  }
 
   login_result out;
   auto now = clock_.now();

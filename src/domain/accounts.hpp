@@ -226,6 +226,10 @@ class accounts {
 
  private:
   boost::asio::awaitable<const std::string*> dummy_hash();
+  // Hashes `password` again at the configured cost and stores it, unless the
+  // user's hash is no longer `was` (a login does it, after its answer, when
+  // the stored hash has another cost).
+  boost::asio::awaitable<void> rehash_password(std::string user_id, std::string was, std::string password);
   // Counts a registration from `address` against the hourly limits.
   boost::asio::awaitable<void> admit_registration(const std::string& address);
   // After sessions `ids` of a user were revoked: forgets cached tokens and

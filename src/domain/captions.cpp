@@ -13,7 +13,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-error no_such_video() { return error(errc::not_found, "No such video."); }
+error video_not_found() { return error(errc::not_found, "No such video."); }
 
 }  // namespace
 
@@ -29,9 +29,9 @@ asio::awaitable<std::vector<caption_entry>> captions::list(const viewer_access& 
     none.id = id;
     none.organization_id = "";
     videos_.may_play(a, none);
-    throw no_such_video();
+    throw video_not_found();
   }
-  if (!videos_.may_play(a, *v)) throw no_such_video();
+  if (!videos_.may_play(a, *v)) throw video_not_found();
   co_return co_await list_of(id);
 }
 
@@ -86,7 +86,7 @@ asio::awaitable<captions::saved> captions::save(const model::org_scope& in, cons
     return replaced(tx) ? outcome::ok : outcome::taken;
   };
   auto result = co_await c_.db.write(write);
-  if (result == outcome::missing) throw no_such_video();
+  if (result == outcome::missing) throw video_not_found();
   if (result == outcome::taken)
     throw error(errc::conflict, "The video has captions in " + file.language + " already; PUT replaces them.");
   log::info("captions saved", {{"video", id}, {"language", file.language}, {"bytes", out.entry.size_bytes}});
@@ -102,7 +102,7 @@ asio::awaitable<void> captions::remove(const model::org_scope& in, const std::st
     return db::delete_caption(tx, id, language) ? outcome::ok : outcome::no_captions;
   };
   auto result = co_await c_.db.write(write);
-  if (result == outcome::no_video) throw no_such_video();
+  if (result == outcome::no_video) throw video_not_found();
   if (result == outcome::no_captions) throw error(errc::not_found, "The video has no captions in " + language + ".");
 }
 

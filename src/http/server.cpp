@@ -31,7 +31,6 @@ namespace reel::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 struct server::connection {
   beast::tcp_stream* stream = nullptr;

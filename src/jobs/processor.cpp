@@ -6,6 +6,7 @@
 #include "core/log.hpp"
 #include "db/quotas.hpp"
 #include "media/failure.hpp"
+#include "media/mp4_duration.hpp"
 #include "media/storyboard.hpp"
 #include "model/events.hpp"
 #include "storage/blobs.hpp"
@@ -28,7 +29,6 @@ namespace reel::jobs {
 namespace asio = boost::asio;
 namespace json = boost::json;
 namespace fs = std::filesystem;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
@@ -768,27 +768,27 @@ asio::awaitable<void> processor::make_storyboard_sheets(job_run& run, const medi
 
 asio::awaitable<void> processor::check_output_durations(job_run& run, const media::probe_result& probe,
                                                         const ladder& renditions) {
-  std::string probe_json;
-  std::function<void(std::string_view)> collect = [&probe_json](std::string_view line) {
-    if (probe_json.size() < (4 << 20)) probe_json.append(line).append("\n");
-  };
-  auto argv = media::probe_command(tools_, (run.work / "video.mp4").string());
-  run.child = std::make_shared<media::child_process>(io_.get_executor(), settings_.child_limits);
-  auto result = co_await run.child->run(argv, collect, k_probe_timeout);
-  run.check();
-  if (!result.ok()) fail_run(media::step::transcode, result, run.job.id, run.video_id, run.dir);
-  double mp4_sec = 0;  // an MP4 without a duration (no frames) is as short as can be
-  try {
-    mp4_sec = media::parse_probe(probe_json).duration_sec;
-  } catch (const std::exception&) {
-  }
-  auto hls_seconds = [&work = run.work, &renditions] {
+  // The MP4's duration is the one its movie header declares (what ffprobe
+  // would report, read without another process start); an MP4 without one
+  // is as short as can be. Each HLS rung's is the sum of its segments.
+  auto durations = [&work = run.work, &renditions] {
+    double mp4 = media::mp4_declared_duration(work / "video.mp4").value_or(0);
     double shortest = std::numeric_limits<double>::max();
     for (const auto& r : renditions)
       shortest = std::min(shortest, media::playlist_duration(read_text(work / "hls" / r.name / "index.m3u8")));
-    return shortest;
+    return std::pair{mp4, shortest};
   };
-  double hls_sec = co_await db_.pool().offload(hls_seconds);
+  double mp4_sec = 0;
+  double hls_sec = 0;
+  try {
+    auto measured = co_await db_.pool().offload(durations);
+    mp4_sec = measured.first;
+    hls_sec = measured.second;
+  } catch (const std::system_error& e) {
+    log::warn("reading the outputs failed", {{"job", run.job.id}, {"video", run.video_id}, {"error", e.what()}});
+    fail_storage(e, "Checking the processed video failed.");
+  }
+  run.check();
   auto short_by = media::check_output_duration(probe.duration_sec, std::min(mp4_sec, hls_sec));
   if (!short_by) co_return;
   log::warn("output shorter than the source claims", {{"job", run.job.id},

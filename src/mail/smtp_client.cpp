@@ -1,5 +1,6 @@
 #include "mail/smtp_client.hpp"
 
+#include "core/async.hpp"
 #include "core/digest.hpp"
 #include "mail/smtp_reply.hpp"
 
@@ -30,7 +31,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // RFC 5321 allows reply lines of 512 octets; a little more is tolerated.
 constexpr std::size_t k_max_line = 4096;
 constexpr int k_max_reply_lines = 100;

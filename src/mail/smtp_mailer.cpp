@@ -21,8 +21,6 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
 struct item {
   envelope e;
   std::string message_id;

@@ -6,6 +6,7 @@
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include "core/async.hpp"
 #include "core/process_v2.hpp"
 
 #include <sched.h>
@@ -21,7 +22,6 @@ namespace reel::media {
 
 namespace asio = boost::asio;
 namespace bp = boost::process::v2;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 

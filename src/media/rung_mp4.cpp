@@ -1,5 +1,6 @@
 #include "media/rung_mp4.hpp"
 
+#include "core/async.hpp"
 #include "core/ids.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -11,7 +12,6 @@ namespace reel::media {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 std::vector<std::string> rung_mp4_command(const paths& tools, const std::string& playlist, const std::string& output) {
   std::vector<std::string> a = ffmpeg_command(tools);

@@ -1,5 +1,6 @@
 #include "media/thumbnailer.hpp"
 
+#include "core/async.hpp"
 #include "core/ids.hpp"
 #include "media/child.hpp"
 
@@ -15,7 +16,6 @@ namespace reel::media {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 int snap_frame_width(int requested) {
   static constexpr int widths[] = {80, 120, 160, 240, 320, 480, 640, 960, 1280, 1920};

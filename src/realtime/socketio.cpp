@@ -28,7 +28,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace json = boost::json;
 namespace websocket = beast::websocket;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // How far a session's WebSocket has come.
 enum class ws_phase : std::uint8_t {

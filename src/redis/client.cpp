@@ -28,8 +28,6 @@ using std::chrono::milliseconds;
 
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
 // While a server stays unreachable, at most one warning per this long.
 constexpr auto k_outage_warning_interval = std::chrono::seconds(60);
 

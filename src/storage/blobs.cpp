@@ -2,6 +2,7 @@
 
 #include "core/errors.hpp"
 #include "core/ids.hpp"
+#include "core/system.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -55,16 +56,12 @@ scratch_sweep layout::remove_abandoned_scratch(std::chrono::seconds untouched_fo
 
 namespace {
 
-[[noreturn]] void throw_errno(const std::string& what) {
-  throw std::system_error(errno, std::generic_category(), what);
-}
-
 void fsync_dir(const fs::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw_errno("open " + dir.string());
+  if (fd < 0) sys::throw_errno("open " + dir.string());
   int rc = ::fsync(fd);
   ::close(fd);
-  if (rc != 0) throw_errno("fsync " + dir.string());
+  if (rc != 0) sys::throw_errno("fsync " + dir.string());
 }
 
 // Starts writing [offset, offset + length) back to the disk without waiting:
@@ -82,7 +79,7 @@ void start_writeback(int fd, std::uint64_t offset, std::size_t length) {
 temp_file::temp_file(const layout& l) {
   path_ = l.scratch() / (ids::random_id(12) + ".part");
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-  if (fd_ < 0) throw_errno("create " + path_.string());
+  if (fd_ < 0) sys::throw_errno("create " + path_.string());
 }
 
 temp_file::~temp_file() {
@@ -97,7 +94,7 @@ void temp_file::write(std::string_view bytes) {
     ssize_t n = ::write(fd_, bytes.data(), bytes.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw_errno("write " + path_.string());
+      sys::throw_errno("write " + path_.string());
     }
     bytes.remove_prefix(static_cast<std::size_t>(n));
     size_ += static_cast<std::uint64_t>(n);
@@ -106,24 +103,24 @@ void temp_file::write(std::string_view bytes) {
 }
 
 void temp_file::commit(const fs::path& final_path) {
-  if (::fsync(fd_) != 0) throw_errno("fsync " + path_.string());
+  if (::fsync(fd_) != 0) sys::throw_errno("fsync " + path_.string());
   ::close(fd_);
   fd_ = -1;
   fs::create_directories(final_path.parent_path());
-  if (::rename(path_.c_str(), final_path.c_str()) != 0) throw_errno("rename to " + final_path.string());
+  if (::rename(path_.c_str(), final_path.c_str()) != 0) sys::throw_errno("rename to " + final_path.string());
   committed_ = true;
   fsync_dir(final_path.parent_path());
 }
 
 upload_file::upload_file(const fs::path& path) : path_(path) {
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd_ < 0) throw_errno("open " + path_.string());
+  if (fd_ < 0) sys::throw_errno("open " + path_.string());
 }
 
 void upload_file::create(const fs::path& path) {
   fs::create_directories(path.parent_path());
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-  if (fd < 0) throw_errno("create " + path.string());
+  if (fd < 0) sys::throw_errno("create " + path.string());
   ::close(fd);
   fsync_dir(path.parent_path());
 }
@@ -133,7 +130,7 @@ upload_file::~upload_file() {
 }
 
 void upload_file::truncate(std::uint64_t size) {
-  if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) throw_errno("truncate " + path_.string());
+  if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) sys::throw_errno("truncate " + path_.string());
 }
 
 void upload_file::write_at(std::uint64_t offset, std::string_view bytes) {
@@ -143,7 +140,7 @@ void upload_file::write_at(std::uint64_t offset, std::string_view bytes) {
     ssize_t n = ::pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(offset));
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw_errno("write " + path_.string());
+      sys::throw_errno("write " + path_.string());
     }
     bytes.remove_prefix(static_cast<std::size_t>(n));
     offset += static_cast<std::uint64_t>(n);
@@ -153,12 +150,12 @@ void upload_file::write_at(std::uint64_t offset, std::string_view bytes) {
 
 std::uint64_t upload_file::size() const {
   struct stat st {};
-  if (::fstat(fd_, &st) != 0) throw_errno("stat " + path_.string());
+  if (::fstat(fd_, &st) != 0) sys::throw_errno("stat " + path_.string());
   return static_cast<std::uint64_t>(st.st_size);
 }
 
 void upload_file::sync() {
-  if (::fsync(fd_) != 0) throw_errno("fsync " + path_.string());
+  if (::fsync(fd_) != 0) sys::throw_errno("fsync " + path_.string());
 }
 
 void write_file_atomic(const fs::path& path, std::string_view bytes) {
@@ -166,24 +163,24 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
   fs::path tmp = path;
   tmp += ".tmp-" + ids::fast_id();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) throw_errno("create " + tmp.string());
+  if (fd < 0) sys::throw_errno("create " + tmp.string());
   while (!bytes.empty()) {
     ssize_t n = ::write(fd, bytes.data(), bytes.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       ::close(fd);
       ::unlink(tmp.c_str());
-      throw_errno("write " + tmp.string());
+      sys::throw_errno("write " + tmp.string());
     }
     bytes.remove_prefix(static_cast<std::size_t>(n));
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     ::unlink(tmp.c_str());
-    throw_errno("fsync " + tmp.string());
+    sys::throw_errno("fsync " + tmp.string());
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     ::unlink(tmp.c_str());
-    throw_errno("rename to " + path.string());
+    sys::throw_errno("rename to " + path.string());
   }
   fsync_dir(path.parent_path());
 }
@@ -226,7 +223,7 @@ std::optional<std::string> read_small_file(const fs::path& path, std::size_t max
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return std::nullopt;
-    throw std::system_error(errno, std::generic_category(), "open " + path.string());
+    sys::throw_errno("open " + path.string());
   }
   std::string out;
   struct stat st {};

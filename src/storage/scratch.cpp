@@ -1,6 +1,7 @@
 #include "storage/scratch.hpp"
 
 #include "core/ids.hpp"
+#include "core/system.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -15,10 +16,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* k_lock_name = ".lock";
-
-[[noreturn]] void throw_errno(const std::string& what) {
-  throw std::system_error(errno, std::generic_category(), what);
-}
 
 bool untouched_since(const fs::path& p, fs::file_time_type before) {
   std::error_code ec;
@@ -46,8 +43,8 @@ scratch_dir::scratch_dir(const fs::path& tmp) {
   fs::path making = tmp / ("." + name);
   fs::create_directories(making);
   lock_fd_ = ::open((making / k_lock_name).c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-  if (lock_fd_ < 0) throw_errno("create " + (making / k_lock_name).string());
-  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) throw_errno("lock " + (making / k_lock_name).string());
+  if (lock_fd_ < 0) sys::throw_errno("create " + (making / k_lock_name).string());
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) sys::throw_errno("lock " + (making / k_lock_name).string());
   path_ = tmp / name;
   fs::rename(making, path_);  // the lock goes with the file
 }

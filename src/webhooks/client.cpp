@@ -1,4 +1,5 @@
 #include "webhooks/client.hpp"
+#include "core/async.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -29,8 +30,6 @@ using namespace asio::experimental::awaitable_operators;
 using steady = std::chrono::steady_clock;
 
 namespace {
-
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // An attempt that ended without an answer, with the words the log shows.
 struct attempt_failure : std::runtime_error {

@@ -107,11 +107,24 @@ test('one writer per upload across nodes: a PATCH on api2 while api1 writes gets
   const bob = await register(cluster.api1, 'writer');
   const total = 4 << 20;
   const pathname = await createUpload(cluster.api1, bob.token, total);
-  const slow = slowPatch(cluster.api1, pathname, bob.token, total, 64 << 10);
-  // Once api1 holds the upload (its first bytes are in), api2 must refuse a second writer.
+  // api1 holds the upload once it has read the slow PATCH's head; until then
+  // api2 may take it. The probes on api2 therefore claim an offset the
+  // upload does not have: 423 while api1 writes, 409 (nothing appended)
+  // before. A probe that held the lock at the moment api1 asked for it made
+  // api1's PATCH a 423: it is sent again.
+  let slow = slowPatch(cluster.api1, pathname, bob.token, total, 64 << 10);
+  let slowEnded = null;
+  slow.answered.then((r) => { slowEnded = r; });
   await within(10000, async () => {
-    const r = await call(cluster.api2, 'PATCH', pathname, { token: bob.token, body: Buffer.alloc(1024, 1), headers: tusPatch });
-    if (r.status === 204) assert.fail('api2 appended while api1 was writing the same upload');
+    if (slowEnded?.status === 423) {
+      slow.req.destroy();
+      slow = slowPatch(cluster.api1, pathname, bob.token, total, 64 << 10);
+      slowEnded = null;
+      slow.answered.then((r) => { slowEnded = r; });
+    }
+    const r = await call(cluster.api2, 'PATCH', pathname,
+      { token: bob.token, body: Buffer.alloc(1024, 1), headers: { ...tusPatch, 'Upload-Offset': '1' } });
+    assert.ok(r.status === 423 || r.status === 409, `api2 answered ${r.status} while api1 was writing: ${r.text}`);
     return r.status === 423;
   }, { what: 'a 423 on api2 while api1 writes' });
 

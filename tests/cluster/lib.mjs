@@ -64,6 +64,9 @@ export async function startCluster({ env = {} } = {}) {
     // Every client comes through HAProxy from one address: no registration limit unless a test sets one.
     REEL_REGISTRATIONS_PER_ADDRESS_HOUR: '0',
     REEL_REGISTRATIONS_PER_HOUR: '0',
+    // The least password hash cost reel accepts (see ../e2e/lib.mjs).
+    REEL_PASSWORD_HASH_MEMORY_MIB: '19',
+    REEL_PASSWORD_HASH_PASSES: '2',
     ...env,
   };
   const started = Date.now();

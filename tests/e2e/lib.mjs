@@ -28,6 +28,10 @@ export function databaseEnv(dataDir) {
 }
 
 export const NO_REGISTRATION_LIMIT = { REEL_REGISTRATIONS_PER_ADDRESS_HOUR: '0', REEL_REGISTRATIONS_PER_HOUR: '0' };
+// The least password hash cost reel accepts (OWASP's argon2id floor, 19 MiB
+// and 2 passes, about a fifth of the default's work): suites register and
+// sign in hundreds of times. A test of the cost sets its own.
+export const QUICK_PASSWORD_HASH = { REEL_PASSWORD_HASH_MEMORY_MIB: '19', REEL_PASSWORD_HASH_PASSES: '2' };
 
 // Starts `reel serve` and resolves once it listens: {proc, port, stop()}.
 export function startServer(dataDir, { port = 0, args = [], env = {} } = {}) {
@@ -35,7 +39,7 @@ export function startServer(dataDir, { port = 0, args = [], env = {} } = {}) {
     const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REEL_')));
     const proc = spawn(REEL, ['serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, ...args], {
       // Suites register many accounts from 127.0.0.1: no registration limit unless a test sets one.
-      env: { ...cleanEnv, ...databaseEnv(dataDir), ...NO_REGISTRATION_LIMIT, ...env },
+      env: { ...cleanEnv, ...databaseEnv(dataDir), ...NO_REGISTRATION_LIMIT, ...QUICK_PASSWORD_HASH, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let log = '';
@@ -119,10 +123,21 @@ export async function register(port, email, organizationName) {
   return { token: r.json.token, orgId: r.json.organization.id, userId: r.json.user.id };
 }
 
+// Makes a clip at `file` and returns its bytes. Each length is encoded once
+// per build (the files run three times): kept in test-clips/ beside the
+// binary, made under a name of this process and renamed in whole.
 export function makeClip(file, seconds = 3) {
-  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=25:duration=${seconds}`,
-    '-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`, '-c:v', 'libx264', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-shortest', file]);
+  const cache = path.join(path.dirname(path.resolve(REEL)), 'test-clips');
+  const cached = path.join(cache, `e2e-${Number(seconds)}s.mp4`);
+  if (!fs.existsSync(cached)) {
+    fs.mkdirSync(cache, { recursive: true });
+    const made = `${cached}.${process.pid}`;
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=25:duration=${seconds}`,
+      '-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`, '-c:v', 'libx264', '-pix_fmt', 'yuv420p',
+      '-c:a', 'aac', '-shortest', '-f', 'mp4', made]);
+    fs.renameSync(made, cached);
+  }
+  fs.copyFileSync(cached, file);
   return fs.readFileSync(file);
 }
 

@@ -1,7 +1,7 @@
 // The Webhooks page in a real browser (headless Chromium, playwright-core)
 // against the real binary and a receiver on loopback: an admin adds an
 // endpoint, reveals its secret, sends a test event, sees it delivered in the
-// log and redelivers it.
+// log (which refreshes itself while a delivery is pending) and redelivers it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -26,7 +26,9 @@ test('webhooks page: add, reveal the secret, send a test event, see the log, red
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(200).end('ok');
+      // The first answer is held back, so the log shows the delivery pending
+      // and must then turn to delivered by itself.
+      setTimeout(() => res.writeHead(200).end('ok'), received.length === 1 ? 2500 : 0);
     });
   });
   await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
@@ -69,7 +71,8 @@ test('webhooks page: add, reveal the secret, send a test event, see the log, red
     const verified = new Webhook(secret).verify(received[0].body, received[0].headers);
     assert.equal(verified.type, 'webhook.test');
     await card.getByRole('button', { name: 'Delivery log' }).click();
-    await card.locator('.badge-delivered').waitFor();
+    await card.locator('.badge-pending').waitFor();
+    await card.locator('.badge-delivered').waitFor(); // no click: the open log refreshes while pending
     await card.getByRole('button', { name: 'Redeliver' }).click();
     while (received.length < 2 && Date.now() < deadline + 10000) await new Promise((r) => setTimeout(r, 100));
     assert.equal(received.length, 2);

@@ -16,16 +16,16 @@ namespace json = boost::json;
 
 namespace {
 
-json::object reg_body(const std::string& email, const std::string& password = "correct horse") {
+json::object abuse_reg_body(const std::string& email, const std::string& password = "correct horse") {
   return {{"email", email}, {"password", password}, {"name", "Ann Example"}, {"organizationName", "Acme"}};
 }
 
 api_reply register_as(unsigned short port, const std::string& email, const std::string& password = "correct horse",
                       const std::map<std::string, std::string>& headers = {}) {
-  return call(port, "POST", "/api/auth/register", "", json::serialize(reg_body(email, password)), headers);
+  return call(port, "POST", "/api/auth/register", "", json::serialize(abuse_reg_body(email, password)), headers);
 }
 
-std::string message_of(const api_reply& r) { return std::string(r.json.at("error").at("message").as_string()); }
+std::string abuse_message_of(const api_reply& r) { return std::string(r.json.at("error").at("message").as_string()); }
 
 }  // namespace
 
@@ -110,8 +110,8 @@ TEST(abuse_limits, common_passwords_are_refused_saying_why) {
     auto r = register_as(s.port(), "weak@example.com", c.password);
     EXPECT_EQ(r.status(), 400) << c.password << ": " << r.raw.body();
     EXPECT_EQ(r.error_code(), "bad_request");
-    EXPECT_NE(message_of(r).find("\"password\""), std::string::npos) << r.raw.body();
-    EXPECT_NE(message_of(r).find(c.why), std::string::npos) << c.password << ": " << r.raw.body();
+    EXPECT_NE(abuse_message_of(r).find("\"password\""), std::string::npos) << r.raw.body();
+    EXPECT_NE(abuse_message_of(r).find(c.why), std::string::npos) << c.password << ": " << r.raw.body();
   }
   // Nothing was created by the refusals.
   EXPECT_EQ(register_as(s.port(), "weak@example.com").status(), 201);
@@ -123,7 +123,8 @@ TEST(abuse_limits, common_passwords_are_refused_saying_why) {
   auto change = call_json(s.port(), "POST", "/api/auth/password", token,
                           {{"currentPassword", "correct horse"}, {"newPassword", "qwertyuiop"}});
   EXPECT_EQ(change.status(), 400);
-  EXPECT_NE(message_of(change).find("\"newPassword\" is too easy to guess"), std::string::npos) << change.raw.body();
+  EXPECT_NE(abuse_message_of(change).find("\"newPassword\" is too easy to guess"), std::string::npos)
+      << change.raw.body();
   auto good = call_json(s.port(), "POST", "/api/auth/password", token,
                         {{"currentPassword", "correct horse"}, {"newPassword", "purple monkey dishwasher"}});
   EXPECT_EQ(good.status(), 204) << good.raw.body();

@@ -5,6 +5,7 @@
 // another organization, and is refused on the very next request once revoked.
 #include "core/digest.hpp"
 #include "support/api.hpp"
+#include "support/helpers.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
 #include "support/suite_setup.hpp"
@@ -24,23 +25,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using headers = std::map<std::string, std::string>;
-
-std::string text(const json::value& v, const char* key) { return std::string(v.at(key).as_string()); }
-
-headers tus(headers extra = {}) {
-  extra["Tus-Resumable"] = "1.0.0";
-  return extra;
-}
-
 // An organization with an owner, an admin, a member and a viewer; an admin
 // whose session ended; and an outsider who owns another organization with
 // a video in it.
-struct team {
+struct keys_team {
   server_process server;
   account owner, admin, member, viewer, revoked, outsider;
   std::string outsider_video;
-  team() {
+  keys_team() {
     auto p = port();
     owner = register_account(p, "owner@example.com", "Team");
     admin = register_account(p, "admin@example.com", "A");
@@ -83,22 +75,12 @@ struct team {
 class api_keys : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    reel::test::set_up_suite([] { team_ = new team(); });
+    reel::test::set_up_suite([] { team_ = new keys_team(); });
   }
   void SetUp() override { REEL_REQUIRE_SUITE_SETUP(); }
   static void TearDownTestSuite() { delete team_; }
-  static inline team* team_ = nullptr;
+  static inline keys_team* team_ = nullptr;
 };
-
-// The keys of an object, and of the objects inside it (as "outer.inner").
-std::set<std::string> shape(const json::object& o, const std::string& prefix = "") {
-  std::set<std::string> keys;
-  for (const auto& [k, v] : o) {
-    keys.insert(prefix + std::string(k));
-    if (v.is_object()) keys.merge(shape(v.as_object(), prefix + std::string(k) + "."));
-  }
-  return keys;
-}
 
 bool base64url(const std::string& s) {
   for (char c : s)

@@ -3,6 +3,7 @@
 // playlist's SUBTITLES group) and who may do which, against the real
 // binary, on the pass's backend.
 #include "support/api.hpp"
+#include "support/helpers.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
 #include "support/suite_setup.hpp"
@@ -26,8 +27,6 @@ constexpr const char* k_srt =
     "1\r\n00:00:00,000 --> 00:00:01,500\r\nBonjour à tous\r\n\r\n2\r\n00:00:01,500 --> 00:00:03,000\r\nÇa va ?\r\n";
 constexpr const char* k_vtt_body = "WEBVTT\n\n00:00:00.000 --> 00:00:02.000 align:start\nHello again\n";
 
-std::string text(const json::value& v, const char* key) { return std::string(v.at(key).as_string()); }
-
 std::int64_t caption_rows(const std::string& data_dir, const std::string& video_id) {
   auto db = reel::db::open_database(test_database_url(data_dir), data_dir, 1);
   std::int64_t n = 0;
@@ -39,11 +38,11 @@ std::int64_t caption_rows(const std::string& data_dir, const std::string& video_
 
 // One organization with an owner, a member and a viewer; a stranger in
 // another; one ready video.
-struct library {
+struct captions_library {
   server_process server;
   account owner, member, viewer, stranger;
   std::string video;
-  library() : server({}, {{"REEL_SECRET_KEY", "a-signing-key-of-at-least-32-characters!"}}) {
+  captions_library() : server({}, {{"REEL_SECRET_KEY", "a-signing-key-of-at-least-32-characters!"}}) {
     owner = register_account(port(), "owner@example.com", "Acme");
     member = register_account(port(), "member@example.com", "M");
     viewer = register_account(port(), "viewer@example.com", "V");
@@ -70,7 +69,7 @@ struct library {
 class captions : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    reel::test::set_up_suite([] { lib_ = new library(); });
+    reel::test::set_up_suite([] { lib_ = new captions_library(); });
   }
   void SetUp() override { REEL_REQUIRE_SUITE_SETUP(); }
   static void TearDownTestSuite() { delete lib_; }
@@ -81,7 +80,7 @@ class captions : public ::testing::Test {
     for (const auto& c : list.json.at("captions").as_array())
       call(lib_->port(), "DELETE", lib_->captions() + "/" + text(c, "language"), lib_->owner.token);
   }
-  static inline library* lib_ = nullptr;
+  static inline captions_library* lib_ = nullptr;
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 // agrees. Also the sweep's other repairs, and several processes on one
 // data directory never removing each other's uploads in progress.
 #include "support/api.hpp"
+#include "support/helpers.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
 
@@ -20,13 +21,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
-
-using headers = std::map<std::string, std::string>;
-
-headers tus(headers extra = {}) {
-  extra["Tus-Resumable"] = "1.0.0";
-  return extra;
-}
 
 // A server armed to crash at `point`, not processing (the rows stay put).
 std::unique_ptr<server_process> armed(const std::string& point, std::vector<std::string> args = {}) {

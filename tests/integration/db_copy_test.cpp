@@ -3,6 +3,7 @@
 // rows is refused, a failed copy leaves nothing, bad arguments get one
 // sentence.
 #include "support/api.hpp"
+#include "support/helpers.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
 
@@ -34,31 +35,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using headers = std::map<std::string, std::string>;
-
 headers in_org(const std::string& org) { return {{"X-Organization-Id", org}}; }
 
-headers tus(headers extra = {}) {
-  extra["Tus-Resumable"] = "1.0.0";
-  return extra;
-}
-
-api_reply login(unsigned short port, const std::string& email, const std::string& password) {
-  return call_json(port, "POST", "/api/auth/login", "", {{"email", email}, {"password", password}});
-}
-
-std::string upload_raw(unsigned short port, const account& a, const std::string& org, const std::string& bytes,
-                       const std::string& title) {
+std::string db_copy_upload_raw(unsigned short port, const account& a, const std::string& org, const std::string& bytes,
+                               const std::string& title) {
   auto h = in_org(org);
   h["Content-Type"] = "video/mp4";
   auto r = call(port, "POST", "/api/videos?title=" + title, a.token, bytes, h);
   if (r.status() != 201) throw std::runtime_error("upload failed: " + r.raw.body());
   return std::string(r.json.at("video").at("id").as_string());
-}
-
-std::string offset_of(unsigned short port, const std::string& token, const std::string& location) {
-  auto r = call(port, "HEAD", location, token, "", tus());
-  return r.status() == 200 ? r.header("Upload-Offset") : "HEAD " + std::to_string(r.status());
 }
 
 // An installation made through the API of a real server on SQLite, and what
@@ -103,8 +88,8 @@ installation make_installation() {
   fs::path scratch = fs::path(in.data_dir()).parent_path() / "clips";
   fs::create_directories(scratch);
   std::string clip = make_clip((scratch / "a.mp4").string());
-  in.ready_video = upload_raw(port, in.alice, in.alice.org_id, clip, "Ready");
-  in.failed_video = upload_raw(port, in.bob, in.shared_org, random_bytes(100'000, 3), "Broken");
+  in.ready_video = db_copy_upload_raw(port, in.alice, in.alice.org_id, clip, "Ready");
+  in.failed_video = db_copy_upload_raw(port, in.bob, in.shared_org, random_bytes(100'000, 3), "Broken");
   wait_for_processing(port, in.alice.token, in.ready_video);
   wait_for_processing(port, in.bob.token, in.failed_video, std::chrono::seconds(90), in_org(in.shared_org));
   in.stream = call(port, "GET", "/api/stream/" + in.ready_video + "/video", in.alice.token).raw.body();
@@ -170,8 +155,8 @@ std::unique_ptr<server_process> small_installation() {
   auto s = std::make_unique<server_process>(std::vector<std::string>{"--workers", "0"},
                                             std::map<std::string, std::string>{{"REEL_DATABASE_URL", ""}});
   auto a = register_account(s->port(), "solo@example.com", "Solo");
-  upload_raw(s->port(), a, a.org_id, random_bytes(10'000, 5), "First");
-  upload_raw(s->port(), a, a.org_id, random_bytes(10'000, 6), "Second");
+  db_copy_upload_raw(s->port(), a, a.org_id, random_bytes(10'000, 5), "First");
+  db_copy_upload_raw(s->port(), a, a.org_id, random_bytes(10'000, 6), "Second");
   if (s->stop(SIGTERM) != 0) throw std::runtime_error("the SQLite server did not stop cleanly");
   return s;
 }

@@ -8,6 +8,7 @@
 // skipped with the reason elsewhere.
 #include "core/digest.hpp"
 #include "support/api.hpp"
+#include "support/helpers.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
 #include "support/tmpfs.hpp"
@@ -25,13 +26,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using headers = std::map<std::string, std::string>;
 constexpr std::uint64_t k_mib = 1 << 20;
-
-headers tus(headers extra = {}) {
-  extra["Tus-Resumable"] = "1.0.0";
-  return extra;
-}
 
 // A tus upload of `length` bytes; "" when creation was refused (its reply in `refused`).
 std::pair<std::string, std::string> create_upload(unsigned short port, const std::string& token, std::size_t length,
@@ -44,17 +39,6 @@ std::pair<std::string, std::string> create_upload(unsigned short port, const std
     return {};
   }
   return {r.header("Location"), r.header("X-Video-Id")};
-}
-
-api_reply patch(unsigned short port, const std::string& token, const std::string& location, std::size_t offset,
-                const std::string& bytes) {
-  return call(port, "PATCH", location, token, bytes,
-              tus({{"Upload-Offset", std::to_string(offset)}, {"Content-Type", "application/offset+octet-stream"}}));
-}
-
-std::string offset_of(unsigned short port, const std::string& token, const std::string& location) {
-  auto r = call(port, "HEAD", location, token, "", tus());
-  return r.status() == 200 ? r.header("Upload-Offset") : "HEAD " + std::to_string(r.status());
 }
 
 api_reply raw_upload(unsigned short port, const std::string& token, const std::string& bytes) {
@@ -85,7 +69,7 @@ api_reply chunked_upload(unsigned short port, const std::string& token, const st
 }
 
 // Uploads in progress under tmp/ (in the process's scratch directory; its lock file is no upload).
-std::size_t files_in(const fs::path& dir) {
+std::size_t disk_full_files_in(const fs::path& dir) {
   std::size_t n = 0;
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
@@ -146,7 +130,7 @@ TEST_F(disk_full, uploads_get_507_and_login_reads_and_delete_still_work_so_space
   api_reply refused;
   EXPECT_EQ(create_upload(s.port(), a.token, 8 * k_mib, &refused).first, "");
   expect_out_of_storage(refused, "a tus creation that cannot fit");
-  EXPECT_EQ(files_in(fs::path(data_) / "tmp"), 0u);
+  EXPECT_EQ(disk_full_files_in(fs::path(data_) / "tmp"), 0u);
 
   // Something else fills the disk to the last byte.
   volume_.fill(fs::path(volume_.dir()) / "filler");
@@ -226,7 +210,7 @@ TEST_F(disk_full, a_tus_patch_on_a_volume_full_to_the_last_byte_keeps_what_was_w
   EXPECT_EQ(read_file(original_of(a, video_id)), bytes.substr(0, stored));
   // A chunked upload meets ENOSPC too: 507, and its temp file goes.
   expect_out_of_storage(chunked_upload(s.port(), a.token, random_bytes(6 * k_mib, 6)), "a chunked upload");
-  EXPECT_EQ(files_in(fs::path(data_) / "tmp"), 0u);
+  EXPECT_EQ(disk_full_files_in(fs::path(data_) / "tmp"), 0u);
   EXPECT_TRUE(s.wait_for_log("request failed: out of storage")) << "the 507s came from ENOSPC itself";
 
   fs::remove(fs::path(volume_.dir()) / "filler");

@@ -3,6 +3,7 @@
 // of what is offered, and who may download, against the real binary, real
 // ffmpeg and ffprobe, on the pass's backend.
 #include "support/api.hpp"
+#include "support/helpers.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
 #include "support/suite_setup.hpp"
@@ -20,25 +21,24 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* k_key = "downloads-signing-key-of-at-least-32-characters";
+constexpr const char* k_downloads_key = "downloads-signing-key-of-at-least-32-characters";
 // Quotes and letters outside ASCII (UTF-8).
 const std::string k_title = "Say \"Cr\xC3\xA8me br\xC3\xBBl\xC3\xA9\x65\" \xE6\x97\xA5\xE6\x9C\xAC";
 const std::string k_disposition =
     "attachment; filename=\"Say 'Cr_me br_l_e' __.mp4\"; "
     "filename*=UTF-8''Say%20%27Cr%C3%A8me%20br%C3%BBl%C3%A9e%27%20%E6%97%A5%E6%9C%AC.mp4";
 
-std::string text(const json::value& v, const char* key) { return std::string(v.at(key).as_string()); }
 std::int64_t number(const json::value& v, const char* key) { return v.at(key).to_number<std::int64_t>(); }
 
 // One organization with an owner, a stranger in another, and a ready 6 s
 // 640×360 H.264/AAC clip (rungs 360p and 240p) titled k_title.
-struct library {
+struct downloads_library {
   server_process server;
   account owner, stranger;
   std::string id;
   fs::path scratch;
   json::value video;
-  library() : server({}, {{"REEL_SECRET_KEY", k_key}}) {
+  downloads_library() : server({}, {{"REEL_SECRET_KEY", k_downloads_key}}) {
     owner = register_account(port(), "owner@example.com", "Acme");
     stranger = register_account(port(), "stranger@example.com", "Elsewhere");
     scratch = fs::path(server.data_dir()).parent_path() / "clips";
@@ -82,7 +82,7 @@ struct library {
 class downloads : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    reel::test::set_up_suite([] { lib_ = new library(); });
+    reel::test::set_up_suite([] { lib_ = new downloads_library(); });
   }
   void SetUp() override { REEL_REQUIRE_SUITE_SETUP(); }
   static void TearDownTestSuite() { delete lib_; }
@@ -90,7 +90,7 @@ class downloads : public ::testing::Test {
     if (reel::test::suite_setup_failed()) return;
     lib_->settings({{"downloadRenditions", "highest"}, {"downloadSource", false}});
   }
-  static inline library* lib_ = nullptr;
+  static inline downloads_library* lib_ = nullptr;
 };
 
 // The top-level boxes of an MP4, in order.

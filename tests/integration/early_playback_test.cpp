@@ -18,7 +18,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-fs::path scratch() { return fs::temp_directory_path() / ("reel-early-" + std::to_string(::getpid())); }
+fs::path early_scratch() { return fs::temp_directory_path() / ("reel-early-" + std::to_string(::getpid())); }
 
 // Waits until the video's ladder is being encoded (the early copy is made before that).
 void wait_for_transcode(unsigned short port, const std::string& token, const std::string& id) {
@@ -56,8 +56,8 @@ std::string first_segment(const std::string& playlist) {
 }  // namespace
 
 TEST(early_playback, h264_aac_source_plays_from_a_stream_copy_until_the_ladder_is_ready) {
-  fs::create_directories(scratch());
-  auto clip = make_clip((scratch() / "e.mp4").string(), {.seconds = 12, .width = 640, .height = 360});
+  fs::create_directories(early_scratch());
+  auto clip = make_clip((early_scratch() / "e.mp4").string(), {.seconds = 12, .width = 640, .height = 360});
   server_process s;
   auto a = register_account(s.port(), "early@example.com", "Early");
   auto other = register_account(s.port(), "other@example.com", "Other");
@@ -127,13 +127,13 @@ TEST(early_playback, h264_aac_source_plays_from_a_stream_copy_until_the_ladder_i
   EXPECT_EQ(master.raw.body().find("source/"), std::string::npos) << master.raw.body();
   EXPECT_EQ(call(s.port(), "GET", hls + "source/index.m3u8", a.token).status(), 404);
   EXPECT_FALSE(fs::exists(fs::path(s.data_dir()) / "orgs" / a.org_id / "videos" / id / "early"));
-  fs::remove_all(scratch());
+  fs::remove_all(early_scratch());
 }
 
 TEST(early_playback, a_source_that_must_be_transcoded_plays_only_when_ready) {
-  fs::create_directories(scratch());
-  auto clip =
-      make_clip((scratch() / "m.mp4").string(), {.seconds = 12, .width = 640, .height = 360, .video_codec = "mpeg4"});
+  fs::create_directories(early_scratch());
+  auto clip = make_clip((early_scratch() / "m.mp4").string(),
+                        {.seconds = 12, .width = 640, .height = 360, .video_codec = "mpeg4"});
   server_process s;
   auto a = register_account(s.port(), "mpeg4@example.com", "Mpeg4");
   auto id = upload_clip(s.port(), a, clip);
@@ -149,12 +149,12 @@ TEST(early_playback, a_source_that_must_be_transcoded_plays_only_when_ready) {
   auto v = wait_for_processing(s.port(), a.token, id);
   EXPECT_EQ(v.at("status"), "ready") << json::serialize(v);
   EXPECT_EQ(v.at("playable"), true);
-  fs::remove_all(scratch());
+  fs::remove_all(early_scratch());
 }
 
 TEST(early_playback, a_reprocess_takes_playable_back_until_its_own_copy) {
-  fs::create_directories(scratch());
-  auto clip = make_clip((scratch() / "r.mp4").string(), {.seconds = 12, .width = 640, .height = 360});
+  fs::create_directories(early_scratch());
+  auto clip = make_clip((early_scratch() / "r.mp4").string(), {.seconds = 12, .width = 640, .height = 360});
   server_process s;
   auto a = register_account(s.port(), "again@example.com", "Again");
   auto id = upload_clip(s.port(), a, clip);
@@ -171,5 +171,5 @@ TEST(early_playback, a_reprocess_takes_playable_back_until_its_own_copy) {
     EXPECT_EQ(call(s.port(), "GET", "/api/stream/" + id + "/hls/source/seg_000.ts", a.token).status(), 200);
   }
   EXPECT_EQ(wait_for_processing(s.port(), a.token, id).at("status"), "ready");
-  fs::remove_all(scratch());
+  fs::remove_all(early_scratch());
 }

@@ -51,7 +51,7 @@ void expect_unavailable(const http_response& r, const std::string& what) {
 }  // namespace
 
 TEST(fd_exhaustion, files_answer_503_with_retry_after_the_accept_loop_backs_off_and_everything_recovers) {
-  if (reel::test::k_sanitized) GTEST_SKIP() << reel::test::k_no_descriptors_under_sanitizers;
+  if (reel::test::reel_binary_sanitized()) GTEST_SKIP() << reel::test::k_no_descriptors_under_sanitizers;
   server_process s({"--headers-timeout-ms", "60000", "--max-connections-per-address", "0"});
   auto a = register_account(s.port(), "fds@example.com", "Fds");
   fs::path scratch = fs::temp_directory_path() / ("reel-fd-clip-" + std::to_string(::getpid()) + ".mp4");

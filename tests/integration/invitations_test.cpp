@@ -4,6 +4,7 @@
 // tests/unit/domain/invitations_test.cpp.)
 #include "core/clock.hpp"
 #include "support/api.hpp"
+#include "support/helpers.hpp"
 #include "support/process.hpp"
 #include "support/smtp_sink.hpp"
 
@@ -19,10 +20,10 @@ namespace {
 
 // An organization with an owner, an admin, a member and a viewer; someone
 // registered who is in none of it; and an outsider who owns another.
-struct team {
+struct invitations_team {
   server_process server;
   account owner, admin, member, viewer, dan, outsider;
-  explicit team(std::map<std::string, std::string> env = {}) : server({}, std::move(env)) {
+  explicit invitations_team(std::map<std::string, std::string> env = {}) : server({}, std::move(env)) {
     auto p = port();
     owner = register_account(p, "owner@example.com", "Team");
     admin = register_account(p, "admin@example.com", "A");
@@ -53,22 +54,12 @@ struct team {
   }
 };
 
-std::string id_of(const api_reply& r) { return std::string(r.json.at("invitation").at("id").as_string()); }
-
-// The keys of an object, and of the objects inside it (as "outer.inner").
-std::set<std::string> shape(const json::object& o, const std::string& prefix = "") {
-  std::set<std::string> keys;
-  for (const auto& [k, v] : o) {
-    keys.insert(prefix + std::string(k));
-    if (v.is_object()) keys.merge(shape(v.as_object(), prefix + std::string(k) + "."));
-  }
-  return keys;
-}
+std::string invitation_id_of(const api_reply& r) { return std::string(r.json.at("invitation").at("id").as_string()); }
 
 }  // namespace
 
 TEST(invitations, an_unknown_email_is_invited_exactly_as_a_registered_one) {
-  team t;
+  invitations_team t;
   auto known = t.invite(t.admin, "dan@example.com", "member");
   auto unknown = t.invite(t.admin, " Ghost@Example.com", "member");
   ASSERT_EQ(known.status(), 202) << known.raw.body();
@@ -99,13 +90,13 @@ TEST(invitations, an_unknown_email_is_invited_exactly_as_a_registered_one) {
   auto ghost = register_account(t.port(), "ghost@example.com", "G");
   auto waiting = t.received(ghost);
   ASSERT_EQ(waiting.size(), 1u);
-  EXPECT_EQ(waiting[0].at("id").as_string(), id_of(unknown));
-  EXPECT_EQ(t.answer(ghost, id_of(unknown), "accept").status(), 200);
+  EXPECT_EQ(waiting[0].at("id").as_string(), invitation_id_of(unknown));
+  EXPECT_EQ(t.answer(ghost, invitation_id_of(unknown), "accept").status(), 200);
 }
 
 TEST(invitations, the_invitee_is_mailed_a_link_to_the_inbox_whether_or_not_registered) {
   smtp_sink sink;
-  team t({{"REEL_SMTP_URL", sink.url()}, {"REEL_SMTP_FROM", "reel <reel@example.com>"}});
+  invitations_team t({{"REEL_SMTP_URL", sink.url()}, {"REEL_SMTP_FROM", "reel <reel@example.com>"}});
   ASSERT_EQ(t.invite(t.admin, "dan@example.com", "admin").status(), 202);
   ASSERT_EQ(t.invite(t.admin, "ghost@example.com", "viewer").status(), 202);
   // Three more went to the team's admin, member and viewer when they were invited.
@@ -125,12 +116,12 @@ TEST(invitations, the_invitee_is_mailed_a_link_to_the_inbox_whether_or_not_regis
 }
 
 TEST(invitations, the_invitee_sees_the_invitation_accepts_once_and_is_a_member) {
-  team t;
+  invitations_team t;
   EXPECT_EQ(call(t.port(), "GET", "/api/videos", t.dan.token, "", {{"X-Organization-Id", t.owner.org_id}}).status(),
             403);
   auto sent = t.invite(t.admin, "dan@example.com", "member");
   ASSERT_EQ(sent.status(), 202);
-  std::string id = id_of(sent);
+  std::string id = invitation_id_of(sent);
   auto mine = t.received(t.dan);
   ASSERT_EQ(mine.size(), 1u);
   EXPECT_EQ(shape(mine[0].as_object()),
@@ -166,15 +157,15 @@ TEST(invitations, the_invitee_sees_the_invitation_accepts_once_and_is_a_member) 
 }
 
 TEST(invitations, a_declined_or_revoked_invitation_is_gone_for_everyone) {
-  team t;
-  std::string declined = id_of(t.invite(t.owner, "dan@example.com", "viewer"));
+  invitations_team t;
+  std::string declined = invitation_id_of(t.invite(t.owner, "dan@example.com", "viewer"));
   EXPECT_EQ(t.answer(t.dan, declined, "decline").status(), 204);
   EXPECT_TRUE(t.received(t.dan).empty());
   EXPECT_TRUE(t.pending(t.owner).empty());
   EXPECT_EQ(t.answer(t.dan, declined, "accept").status(), 404);
   EXPECT_EQ(t.answer(t.dan, declined, "decline").status(), 404);
 
-  std::string revoked = id_of(t.invite(t.owner, "dan@example.com", "viewer"));
+  std::string revoked = invitation_id_of(t.invite(t.owner, "dan@example.com", "viewer"));
   EXPECT_NE(revoked, declined);
   ASSERT_EQ(t.pending(t.admin).size(), 1u);
   EXPECT_EQ(t.pending(t.admin)[0].at("id").as_string(), revoked);
@@ -187,8 +178,8 @@ TEST(invitations, a_declined_or_revoked_invitation_is_gone_for_everyone) {
 }
 
 TEST(invitations, only_the_invitee_answers_and_every_other_id_is_alike_not_found) {
-  team t;
-  std::string id = id_of(t.invite(t.owner, "dan@example.com", "admin"));
+  invitations_team t;
+  std::string id = invitation_id_of(t.invite(t.owner, "dan@example.com", "admin"));
   auto stolen = t.answer(t.outsider, id, "accept");
   auto unknown = t.answer(t.outsider, "no-such-invitation", "accept");
   EXPECT_EQ(stolen.status(), 404);
@@ -201,8 +192,8 @@ TEST(invitations, only_the_invitee_answers_and_every_other_id_is_alike_not_found
 }
 
 TEST(invitations, tenants_roles_and_sessions_are_checked_on_every_route) {
-  team t;
-  std::string id = id_of(t.invite(t.owner, "dan@example.com", "viewer"));
+  invitations_team t;
+  std::string id = invitation_id_of(t.invite(t.owner, "dan@example.com", "viewer"));
   std::string one = t.sent() + "/" + id;
   // Anonymous, and a session that has ended: 401 everywhere.
   auto ended = register_account(t.port(), "ended@example.com", "E");
@@ -238,7 +229,7 @@ TEST(invitations, tenants_roles_and_sessions_are_checked_on_every_route) {
   }
   // Only an owner invites an owner, or revokes their invitation.
   EXPECT_EQ(t.invite(t.admin, "x@example.com", "owner").status(), 403);
-  std::string owner_id = id_of(t.invite(t.owner, "x@example.com", "owner"));
+  std::string owner_id = invitation_id_of(t.invite(t.owner, "x@example.com", "owner"));
   EXPECT_EQ(call(t.port(), "DELETE", t.sent() + "/" + owner_id, t.admin.token).status(), 403);
   EXPECT_EQ(call(t.port(), "DELETE", t.sent() + "/" + owner_id, t.owner.token).status(), 204);
   // The invitation survived all of that.
@@ -246,8 +237,8 @@ TEST(invitations, tenants_roles_and_sessions_are_checked_on_every_route) {
 }
 
 TEST(invitations, a_cookie_from_another_site_cannot_accept) {
-  team t;
-  std::string id = id_of(t.invite(t.owner, "dan@example.com", "viewer"));
+  invitations_team t;
+  std::string id = invitation_id_of(t.invite(t.owner, "dan@example.com", "viewer"));
   std::string path = "/api/auth/invitations/" + id + "/accept";
   auto foreign = call(t.port(), "POST", path, "", "",
                       {{"Cookie", "reel_session=" + t.dan.token}, {"Origin", "http://evil.example"}});
@@ -259,7 +250,7 @@ TEST(invitations, a_cookie_from_another_site_cannot_accept) {
 }
 
 TEST(invitations, bad_bodies_are_refused_naming_the_field) {
-  team t;
+  invitations_team t;
   auto expect_400 = [&](const std::string& body, const std::string& field) {
     auto r = call(t.port(), "POST", t.sent(), t.owner.token, body);
     EXPECT_EQ(r.status(), 400) << body;

@@ -4,6 +4,7 @@
 // survives reprocessing, the storage count follows the files; against the
 // real binary and real ffmpeg, on the pass's backend.
 #include "support/api.hpp"
+#include "support/helpers.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
 #include "support/suite_setup.hpp"
@@ -20,8 +21,6 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string text(const json::value& v, const char* key) { return std::string(v.at(key).as_string()); }
 
 // The mean colour of an image, as 0..255 red, green, blue.
 struct rgb {
@@ -68,12 +67,12 @@ std::string make_image(const fs::path& scratch, const std::string& name, const s
 
 // One organization with an owner, a viewer member, a stranger in another,
 // and a ready 6 s clip that is red for 3 s, then blue.
-struct library {
+struct posters_library {
   server_process server;
   account owner, viewer, stranger;
   std::string id;
   fs::path scratch;
-  library() : server({}, {}) {
+  posters_library() : server({}, {}) {
     owner = register_account(port(), "owner@example.com", "Acme");
     viewer = register_account(port(), "viewer@example.com", "Viewer's own");
     stranger = register_account(port(), "stranger@example.com", "Elsewhere");
@@ -131,7 +130,7 @@ struct library {
 class posters : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    reel::test::set_up_suite([] { lib_ = new library(); });
+    reel::test::set_up_suite([] { lib_ = new posters_library(); });
   }
   void SetUp() override { REEL_REQUIRE_SUITE_SETUP(); }
   static void TearDownTestSuite() { delete lib_; }
@@ -139,7 +138,7 @@ class posters : public ::testing::Test {
     if (reel::test::suite_setup_failed()) return;
     call(lib_->port(), "DELETE", lib_->path(), lib_->owner.token);
   }
-  static inline library* lib_ = nullptr;
+  static inline posters_library* lib_ = nullptr;
 };
 
 }  // namespace

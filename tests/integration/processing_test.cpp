@@ -51,10 +51,10 @@ void wait_for_stage(unsigned short port, const std::string& token, const std::st
   throw std::runtime_error("never reached stage " + stage);
 }
 
-fs::path scratch() { return fs::temp_directory_path() / ("reel-proc-" + std::to_string(::getpid())); }
+fs::path processing_scratch() { return fs::temp_directory_path() / ("reel-proc-" + std::to_string(::getpid())); }
 
 // The files in a video's directory, by name (outputs of processing would show here).
-std::vector<std::string> files_in(const fs::path& dir) {
+std::vector<std::string> processing_files_in(const fs::path& dir) {
   std::vector<std::string> out;
   for (const auto& e : fs::recursive_directory_iterator(dir)) out.push_back(fs::relative(e.path(), dir).string());
   std::sort(out.begin(), out.end());
@@ -122,8 +122,8 @@ std::string mp4_dimensions(const fs::path& p) {
 TEST(processing, clip_becomes_ready_with_metadata_faststart_mp4_and_hls) {
   server_process s;
   auto a = register_account(s.port(), "p@example.com", "P");
-  fs::create_directories(scratch());
-  auto clip = make_clip((scratch() / "a.mp4").string(), {.seconds = 3, .width = 320, .height = 240});
+  fs::create_directories(processing_scratch());
+  auto clip = make_clip((processing_scratch() / "a.mp4").string(), {.seconds = 3, .width = 320, .height = 240});
   auto id = upload_clip(s.port(), a, clip, "video/mp4");
   auto v = wait_for_processing(s.port(), a.token, id);
   ASSERT_EQ(v.at("status"), "ready") << json::serialize(v);
@@ -165,16 +165,16 @@ TEST(processing, clip_becomes_ready_with_metadata_faststart_mp4_and_hls) {
   EXPECT_EQ(poster.header("Content-Type"), "image/jpeg");
   EXPECT_EQ(poster.raw.body().substr(0, 2), "\xff\xd8");
   EXPECT_EQ(job_of(s.data_dir(), id).state, "succeeded");
-  fs::remove_all(scratch());
+  fs::remove_all(processing_scratch());
 }
 
 TEST(processing, rotated_phone_video_without_audio_is_encoded_upright) {
   server_process s;
   auto a = register_account(s.port(), "r@example.com", "R");
-  fs::create_directories(scratch());
+  fs::create_directories(processing_scratch());
   // MPEG-4 Part 2 (so it must be re-encoded), no audio, shot sideways.
   auto clip =
-      make_clip((scratch() / "r.mp4").string(),
+      make_clip((processing_scratch() / "r.mp4").string(),
                 {.seconds = 2, .width = 480, .height = 272, .audio = false, .video_codec = "mpeg4", .rotate = 90});
   auto id = upload_clip(s.port(), a, clip, "video/mp4");
   auto v = wait_for_processing(s.port(), a.token, id);
@@ -200,7 +200,7 @@ TEST(processing, rotated_phone_video_without_audio_is_encoded_upright) {
   EXPECT_EQ(shell("ffprobe -v error -select_streams a -show_entries stream=codec_type -of csv=p=0 '" +
                   (dir / "hls/240p/seg_000.ts").string() + "' | grep -c audio"),
             "0\n");
-  fs::remove_all(scratch());
+  fs::remove_all(processing_scratch());
 }
 
 namespace {
@@ -230,12 +230,13 @@ std::string rendition_sizes(const fs::path& dir, const boost::json::value& v) {
 TEST(processing, portrait_and_rotated_sources_get_an_upright_ladder_by_their_shorter_side) {
   server_process s;
   auto a = register_account(s.port(), "p@example.com", "P");
-  fs::create_directories(scratch());
+  fs::create_directories(processing_scratch());
   // 9:16 H.264 + AAC, stored upright: copied into the MP4, laddered by its width.
-  auto portrait = make_clip((scratch() / "p.mp4").string(), {.seconds = 2, .width = 360, .height = 640});
+  auto portrait = make_clip((processing_scratch() / "p.mp4").string(), {.seconds = 2, .width = 360, .height = 640});
   // A phone's 16:9 H.264 + AAC with a 90° flag: encoded upright, not copied with the flag.
-  auto turned = make_clip((scratch() / "t.mp4").string(), {.seconds = 2, .width = 640, .height = 360, .rotate = 90});
-  ASSERT_NE(rotation_of(scratch() / "t.mp4"), "");  // the source really carries the flag
+  auto turned =
+      make_clip((processing_scratch() / "t.mp4").string(), {.seconds = 2, .width = 640, .height = 360, .rotate = 90});
+  ASSERT_NE(rotation_of(processing_scratch() / "t.mp4"), "");  // the source really carries the flag
   auto p_id = upload_clip(s.port(), a, portrait, "video/mp4");
   auto t_id = upload_clip(s.port(), a, turned, "video/mp4");
   for (const auto& id : {p_id, t_id}) {
@@ -252,22 +253,22 @@ TEST(processing, portrait_and_rotated_sources_get_an_upright_ladder_by_their_sho
     EXPECT_NE(master.find("RESOLUTION=360x640"), std::string::npos) << master;
     EXPECT_NE(master.find("mp4a"), std::string::npos) << master;  // audio kept
   }
-  fs::remove_all(scratch());
+  fs::remove_all(processing_scratch());
 }
 
 TEST(processing, corrupt_and_audio_only_files_fail_with_a_reason_and_no_retry_storm) {
   server_process s({"--job-retry-base-ms", "100"});
   auto a = register_account(s.port(), "c@example.com", "C");
-  fs::create_directories(scratch());
+  fs::create_directories(processing_scratch());
   std::string junk = random_bytes(200'000, 11);
   auto corrupt = upload_clip(s.port(), a, junk, "video/mp4");
   auto v = wait_for_processing(s.port(), a.token, corrupt);
   EXPECT_EQ(v.at("status"), "failed");
   EXPECT_EQ(v.at("error"), "This file is not a video, or not in a format reel can read.");
-  std::system(
-      ("ffmpeg -v error -y -f lavfi -i sine=frequency=300:duration=2 -c:a aac '" + (scratch() / "s.m4a").string() + "'")
-          .c_str());
-  auto audio_only = upload_clip(s.port(), a, read_file(scratch() / "s.m4a"), "video/mp4");
+  std::system(("ffmpeg -v error -y -f lavfi -i sine=frequency=300:duration=2 -c:a aac '" +
+               (processing_scratch() / "s.m4a").string() + "'")
+                  .c_str());
+  auto audio_only = upload_clip(s.port(), a, read_file(processing_scratch() / "s.m4a"), "video/mp4");
   auto w = wait_for_processing(s.port(), a.token, audio_only);
   EXPECT_EQ(w.at("status"), "failed");
   EXPECT_EQ(w.at("error"), "The file has no video stream.");
@@ -276,12 +277,12 @@ TEST(processing, corrupt_and_audio_only_files_fail_with_a_reason_and_no_retry_st
   EXPECT_EQ(job_of(s.data_dir(), corrupt).attempts, 1);
   EXPECT_EQ(job_of(s.data_dir(), audio_only).attempts, 1);
   EXPECT_EQ(call(s.port(), "GET", "/api/stream/" + corrupt + "/video", a.token).status(), 409);
-  fs::remove_all(scratch());
+  fs::remove_all(processing_scratch());
 }
 
 TEST(processing, job_survives_kill_9_of_the_server) {
-  fs::create_directories(scratch());
-  auto clip = make_clip((scratch() / "k.mp4").string(), {.seconds = 20, .width = 640, .height = 360});
+  fs::create_directories(processing_scratch());
+  auto clip = make_clip((processing_scratch() / "k.mp4").string(), {.seconds = 20, .width = 640, .height = 360});
   server_process s({"--job-lease-ms", "1500"});
   auto a = register_account(s.port(), "k@example.com", "K");
   auto id = upload_clip(s.port(), a, clip, "video/mp4");
@@ -297,12 +298,12 @@ TEST(processing, job_survives_kill_9_of_the_server) {
   EXPECT_EQ(job_of(data, id).state, "succeeded");
   EXPECT_EQ(job_of(data, id).attempts, 1);  // the crash was a takeover, not an attempt
   EXPECT_EQ(job_of(data, id).takeovers, 1);
-  fs::remove_all(scratch());
+  fs::remove_all(processing_scratch());
 }
 
 TEST(processing, reel_worker_process_takes_over_after_kill_9) {
-  fs::create_directories(scratch());
-  auto clip = make_clip((scratch() / "w.mp4").string(), {.seconds = 20, .width = 640, .height = 360});
+  fs::create_directories(processing_scratch());
+  auto clip = make_clip((processing_scratch() / "w.mp4").string(), {.seconds = 20, .width = 640, .height = 360});
   server_process s({"--workers", "0", "--job-lease-ms", "1500"});  // the API only
   auto a = register_account(s.port(), "w@example.com", "W");
   auto id = upload_clip(s.port(), a, clip, "video/mp4");
@@ -311,10 +312,10 @@ TEST(processing, reel_worker_process_takes_over_after_kill_9) {
                       "' --job-lease-ms 1500 >" + log + " 2>&1 & echo $!";
     return std::stoi(shell(cmd));
   };
-  int first = start_worker((scratch() / "w1.log").string());
+  int first = start_worker((processing_scratch() / "w1.log").string());
   wait_for_stage(s.port(), a.token, id, "hls");
   ::kill(first, SIGKILL);
-  int second = start_worker((scratch() / "w2.log").string());
+  int second = start_worker((processing_scratch() / "w2.log").string());
   auto v = wait_for_processing(s.port(), a.token, id);
   EXPECT_EQ(v.at("status"), "ready") << json::serialize(v);
   EXPECT_EQ(job_of(s.data_dir(), id).attempts, 1);  // a takeover, not an attempt
@@ -322,16 +323,16 @@ TEST(processing, reel_worker_process_takes_over_after_kill_9) {
   ::kill(second, SIGTERM);
   for (int i = 0; i < 100 && ::kill(second, 0) == 0; ++i) std::this_thread::sleep_for(50ms);
   EXPECT_NE(::kill(second, 0), 0);  // a SIGTERM'd worker exits
-  EXPECT_NE(read_file(scratch() / "w2.log").find("video ready"), std::string::npos);
-  fs::remove_all(scratch());
+  EXPECT_NE(read_file(processing_scratch() / "w2.log").find("video ready"), std::string::npos);
+  fs::remove_all(processing_scratch());
 }
 
 // Reliability issue: a claim counted an attempt and a shutdown did not give
 // it back; after 3 rolling restarts during one transcode, the next transient
 // error failed the video at once.
 TEST(processing, graceful_restarts_during_a_transcode_do_not_consume_attempts) {
-  fs::create_directories(scratch());
-  auto clip = make_clip((scratch() / "r.mp4").string(), {.seconds = 20, .width = 640, .height = 360});
+  fs::create_directories(processing_scratch());
+  auto clip = make_clip((processing_scratch() / "r.mp4").string(), {.seconds = 20, .width = 640, .height = 360});
   // One counted attempt: any attempt consumed by a restart would fail it.
   server_process first({"--job-max-attempts", "1"});  // owns the data directory until the end
   std::string data = first.data_dir();
@@ -352,15 +353,15 @@ TEST(processing, graceful_restarts_during_a_transcode_do_not_consume_attempts) {
   EXPECT_EQ(v.at("status"), "ready") << json::serialize(v);
   EXPECT_EQ(job_of(data, id).attempts, 1);
   EXPECT_EQ(job_of(data, id).takeovers, 0);
-  fs::remove_all(scratch());
+  fs::remove_all(processing_scratch());
 }
 
 // Reliability issue: orphaned jobs waited the whole lease even when the same
 // worker restarted at once. The restarted process holds the dead one's
 // identity (its slot's lock was free) and takes its jobs back at start.
 TEST(processing, a_server_restarted_after_kill_9_reclaims_its_own_jobs_at_once) {
-  fs::create_directories(scratch());
-  auto clip = make_clip((scratch() / "i.mp4").string(), {.seconds = 20, .width = 640, .height = 360});
+  fs::create_directories(processing_scratch());
+  auto clip = make_clip((processing_scratch() / "i.mp4").string(), {.seconds = 20, .width = 640, .height = 360});
   server_process s({"--job-lease-ms", "120000"});
   auto a = register_account(s.port(), "i@example.com", "I");
   auto id = upload_clip(s.port(), a, clip, "video/mp4");
@@ -375,14 +376,14 @@ TEST(processing, a_server_restarted_after_kill_9_reclaims_its_own_jobs_at_once) 
   EXPECT_LT(std::chrono::steady_clock::now() - restarted, 110s);  // not after the 120 s lease
   EXPECT_EQ(job_of(data, id).attempts, 1);
   EXPECT_EQ(job_of(data, id).takeovers, 1);
-  fs::remove_all(scratch());
+  fs::remove_all(processing_scratch());
 }
 
 // A second live process on the same data directory takes another identity:
 // it neither reclaims the first one's running job nor gets its name.
 TEST(processing, two_live_processes_on_one_data_directory_never_share_an_identity) {
-  fs::create_directories(scratch());
-  auto clip = make_clip((scratch() / "t.mp4").string(), {.seconds = 20, .width = 640, .height = 360});
+  fs::create_directories(processing_scratch());
+  auto clip = make_clip((processing_scratch() / "t.mp4").string(), {.seconds = 20, .width = 640, .height = 360});
   server_process s({"--job-lease-ms", "120000"});
   auto a = register_account(s.port(), "t@example.com", "T");
   auto id = upload_clip(s.port(), a, clip, "video/mp4");
@@ -395,7 +396,7 @@ TEST(processing, two_live_processes_on_one_data_directory_never_share_an_identit
   auto v = wait_for_processing(s.port(), a.token, id);
   EXPECT_EQ(v.at("status"), "ready") << json::serialize(v);
   EXPECT_EQ(job_of(s.data_dir(), id).takeovers, 0);
-  fs::remove_all(scratch());
+  fs::remove_all(processing_scratch());
 }
 
 // Reliability issue: a 1×1 video was scaled to 0×0 and retried 3 times; a
@@ -403,17 +404,17 @@ TEST(processing, two_live_processes_on_one_data_directory_never_share_an_identit
 TEST(processing, one_pixel_and_truncated_faststart_videos_fail_at_once_in_words) {
   server_process s({"--job-retry-base-ms", "100"});
   auto a = register_account(s.port(), "p@example.com", "P");
-  fs::create_directories(scratch());
-  std::string one = (scratch() / "one.mkv").string();
+  fs::create_directories(processing_scratch());
+  std::string one = (processing_scratch() / "one.mkv").string();
   ASSERT_EQ(std::system(("ffmpeg -v error -y -f lavfi -i 'color=c=red:size=2x2:duration=1:rate=25,scale=1:1' "
                          "-c:v mpeg4 '" +
                          one + "'")
                             .c_str()),
             0);
   auto pixel = upload_clip(s.port(), a, read_file(one), "video/x-matroska");
-  make_clip((scratch() / "whole.mp4").string(), {.seconds = 10});
-  std::string fast = (scratch() / "fast.mp4").string();
-  ASSERT_EQ(std::system(("ffmpeg -v error -y -i '" + (scratch() / "whole.mp4").string() +
+  make_clip((processing_scratch() / "whole.mp4").string(), {.seconds = 10});
+  std::string fast = (processing_scratch() / "fast.mp4").string();
+  ASSERT_EQ(std::system(("ffmpeg -v error -y -i '" + (processing_scratch() / "whole.mp4").string() +
                          "' -c copy -movflags +faststart '" + fast + "'")
                             .c_str()),
             0);
@@ -431,7 +432,7 @@ TEST(processing, one_pixel_and_truncated_faststart_videos_fail_at_once_in_words)
   EXPECT_EQ(job_of(s.data_dir(), cut).attempts, 1);
   EXPECT_EQ(job_of(s.data_dir(), cut).state, "failed");
   EXPECT_TRUE(s.wait_for_log("output shorter than the source claims"));
-  fs::remove_all(scratch());
+  fs::remove_all(processing_scratch());
 }
 
 // A change made by a separate worker reaches the list cache through its
@@ -439,7 +440,7 @@ TEST(processing, one_pixel_and_truncated_faststart_videos_fail_at_once_in_words)
 // once, with the cache off and with a cache that would otherwise keep the
 // old list for a minute.
 TEST(processing, list_cache_hears_a_separate_workers_changes_through_its_events) {
-  fs::create_directories(scratch());
+  fs::create_directories(processing_scratch());
   for (const char* cache_ms : {"0", "60000"}) {
     server_process s({"--workers", "0", "--list-cache-ms", cache_ms, "--job-max-attempts", "1"});
     auto a = register_account(s.port(), std::string("lc") + cache_ms + "@example.com", "L");
@@ -449,7 +450,7 @@ TEST(processing, list_cache_hears_a_separate_workers_changes_through_its_events)
       return std::string(r.json.at("videos").at(0).at("status").as_string());
     };
     EXPECT_EQ(listed_status(), "queued");  // now cached when the cache is on
-    std::string log = (scratch() / (std::string("lc-worker-") + cache_ms + ".log")).string();
+    std::string log = (processing_scratch() / (std::string("lc-worker-") + cache_ms + ".log")).string();
     int worker = std::stoi(shell(reel_command_env(s.data_dir()) + reel_binary() + " worker --data-dir '" +
                                  s.data_dir() + "' --job-max-attempts 1 >" + log + " 2>&1 & echo $!"));
     EXPECT_EQ(wait_for_processing(s.port(), a.token, id, 30s).at("status"), "failed");
@@ -461,12 +462,12 @@ TEST(processing, list_cache_hears_a_separate_workers_changes_through_its_events)
     EXPECT_EQ(listed, "failed") << "list cache " << cache_ms;
     ::kill(worker, SIGTERM);
   }
-  fs::remove_all(scratch());
+  fs::remove_all(processing_scratch());
 }
 
 TEST(processing, delete_during_processing_stops_ffmpeg_and_leaves_nothing) {
-  fs::create_directories(scratch());
-  auto clip = make_clip((scratch() / "d.mp4").string(), {.seconds = 20, .width = 640, .height = 360});
+  fs::create_directories(processing_scratch());
+  auto clip = make_clip((processing_scratch() / "d.mp4").string(), {.seconds = 20, .width = 640, .height = 360});
   server_process s;
   auto a = register_account(s.port(), "d@example.com", "D");
   auto id = upload_clip(s.port(), a, clip, "video/mp4");
@@ -478,14 +479,14 @@ TEST(processing, delete_during_processing_stops_ffmpeg_and_leaves_nothing) {
   EXPECT_FALSE(fs::exists(video_dir(s, a, id)));
   EXPECT_EQ(call(s.port(), "GET", "/api/videos/" + id, a.token).status(), 404);
   EXPECT_TRUE(s.wait_for_log("job cancelled"));
-  fs::remove_all(scratch());
+  fs::remove_all(processing_scratch());
 }
 
 TEST(processing, thumbnails_on_demand_share_one_ffmpeg_run_and_check_their_parameters) {
   server_process s({"--metrics-token", "test-metrics-token"});
   auto a = register_account(s.port(), "t@example.com", "T");
-  fs::create_directories(scratch());
-  auto id = upload_clip(s.port(), a, make_clip((scratch() / "t.mp4").string()), "video/mp4");
+  fs::create_directories(processing_scratch());
+  auto id = upload_clip(s.port(), a, make_clip((processing_scratch() / "t.mp4").string()), "video/mp4");
   ASSERT_EQ(wait_for_processing(s.port(), a.token, id).at("status"), "ready");
   auto renders = [&] {
     auto body = call(s.port(), "GET", "/metrics", "test-metrics-token").raw.body();
@@ -515,14 +516,14 @@ TEST(processing, thumbnails_on_demand_share_one_ffmpeg_run_and_check_their_param
   EXPECT_EQ(renders() - before, 1);
   for (const char* bad : {"time=-1", "time=abc", "width=8", "width=5000", "width=1e3", "time="})
     EXPECT_EQ(call(s.port(), "GET", "/api/stream/" + id + "/thumbnail.jpg?" + bad, a.token).status(), 400) << bad;
-  fs::remove_all(scratch());
+  fs::remove_all(processing_scratch());
 }
 
 TEST(processing, reprocess_runs_again_and_refuses_while_busy) {
   server_process s;
   auto a = register_account(s.port(), "re@example.com", "Re");
-  fs::create_directories(scratch());
-  auto id = upload_clip(s.port(), a, make_clip((scratch() / "re.mp4").string()), "video/mp4");
+  fs::create_directories(processing_scratch());
+  auto id = upload_clip(s.port(), a, make_clip((processing_scratch() / "re.mp4").string()), "video/mp4");
   ASSERT_EQ(wait_for_processing(s.port(), a.token, id).at("status"), "ready");
   auto r = call(s.port(), "POST", "/api/videos/" + id + "/reprocess", a.token);
   ASSERT_EQ(r.status(), 202) << r.raw.body();
@@ -531,7 +532,7 @@ TEST(processing, reprocess_runs_again_and_refuses_while_busy) {
   EXPECT_EQ(busy.status(), 409);
   EXPECT_EQ(wait_for_processing(s.port(), a.token, id).at("status"), "ready");
   EXPECT_EQ(call(s.port(), "POST", "/api/videos/nope/reprocess", a.token).status(), 404);
-  fs::remove_all(scratch());
+  fs::remove_all(processing_scratch());
 }
 
 // Security issue, item 2: an "upload" that is a playlist, a manifest or a list
@@ -541,8 +542,9 @@ TEST(processing, playlists_manifests_and_lists_cannot_read_another_organizations
   server_process s({"--job-retry-base-ms", "100"});
   auto a = register_account(s.port(), "victim@example.com", "Victim");
   auto b = register_account(s.port(), "attacker@example.com", "Attacker");
-  fs::create_directories(scratch());
-  auto victim = upload_clip(s.port(), a, make_clip((scratch() / "v.mp4").string(), {.seconds = 3}), "video/mp4");
+  fs::create_directories(processing_scratch());
+  auto victim =
+      upload_clip(s.port(), a, make_clip((processing_scratch() / "v.mp4").string(), {.seconds = 3}), "video/mp4");
   ASSERT_EQ(wait_for_processing(s.port(), a.token, victim).at("status"), "ready");
   // From <data>/orgs/<B>/videos/<id>/original up to <data>/orgs, then down into A's video.
   const std::string up = "../../../" + a.org_id + "/videos/" + victim + "/";
@@ -560,7 +562,7 @@ TEST(processing, playlists_manifests_and_lists_cannot_read_another_organizations
       up + "video.mp4</BaseURL></Representation></AdaptationSet></Period>\n</MPD>\n";
   const std::string concat = "ffconcat version 1.0\nfile " + up + "video.mp4\nfile " + up + "hls/240p/seg_000.ts\n";
   ASSERT_EQ(std::system(("ffmpeg -v error -y -f lavfi -i testsrc2=size=64x48 -frames:v 1 '" +
-                         (scratch() / "still.png").string() + "'")
+                         (processing_scratch() / "still.png").string() + "'")
                             .c_str()),
             0);
   struct attack {
@@ -572,7 +574,7 @@ TEST(processing, playlists_manifests_and_lists_cannot_read_another_organizations
       {"HLS playlist", hls, "This file is a playlist, not a video."},
       {"DASH manifest", dash, "This file is a streaming manifest, not a video."},
       {"ffconcat list", concat, "This file is a list of other files, not a video."},
-      {"single image", read_file(scratch() / "still.png"), "This file is an image, not a video."},
+      {"single image", read_file(processing_scratch() / "still.png"), "This file is an image, not a video."},
   };
   event_listener events(s.port(), b.token);
   for (const auto& at : attacks) {
@@ -587,7 +589,7 @@ TEST(processing, playlists_manifests_and_lists_cannot_read_another_organizations
     EXPECT_TRUE(v.at("width").is_null());  // refused before anything was read from it
     EXPECT_EQ(job_of(s.data_dir(), id).attempts, 1);
     // Nothing was made from A's files: only the upload itself is in B's video directory.
-    EXPECT_EQ(files_in(video_dir(s, b, id)), std::vector<std::string>{"original"});
+    EXPECT_EQ(processing_files_in(video_dir(s, b, id)), std::vector<std::string>{"original"});
     EXPECT_EQ(call(s.port(), "GET", "/api/stream/" + id + "/video", b.token).status(), 409);
     // The event says the same words.
     auto received = events.wait_for("\"video:failed\",{\"id\":\"" + id + "\"");
@@ -596,17 +598,17 @@ TEST(processing, playlists_manifests_and_lists_cannot_read_another_organizations
   // A's video is untouched and still only A's.
   EXPECT_EQ(call(s.port(), "GET", "/api/stream/" + victim + "/video", a.token).status(), 200);
   EXPECT_EQ(call(s.port(), "GET", "/api/stream/" + victim + "/video", b.token).status(), 404);
-  fs::remove_all(scratch());
+  fs::remove_all(processing_scratch());
 }
 
 // Security issue, item 8: errors showed server paths and ffmpeg's stderr.
 TEST(processing, failures_are_told_in_words_without_paths_or_ffmpeg_output) {
   server_process s({"--job-retry-base-ms", "100"});
   auto a = register_account(s.port(), "words@example.com", "Words");
-  fs::create_directories(scratch());
+  fs::create_directories(processing_scratch());
   // An MP4 whose index (written at the end without faststart) was cut off.
-  make_clip((scratch() / "whole.mp4").string(), {.seconds = 3});
-  std::string whole = read_file(scratch() / "whole.mp4");
+  make_clip((processing_scratch() / "whole.mp4").string(), {.seconds = 3});
+  std::string whole = read_file(processing_scratch() / "whole.mp4");
   ASSERT_LT(whole.find("mdat"), whole.find("moov"));
   auto truncated = upload_clip(s.port(), a, whole.substr(0, whole.size() / 2), "video/mp4");
   auto garbage = upload_clip(s.port(), a, random_bytes(100'000, 7), "video/mp4");
@@ -620,7 +622,7 @@ TEST(processing, failures_are_told_in_words_without_paths_or_ffmpeg_output) {
   EXPECT_EQ(job_of(s.data_dir(), truncated).attempts, 1);
   // The details are in the log, for the operator.
   EXPECT_TRUE(s.wait_for_log("moov atom not found"));
-  fs::remove_all(scratch());
+  fs::remove_all(processing_scratch());
 }
 
 // Security issue, item 4: sources above the configured size, frame rate and
@@ -629,18 +631,18 @@ TEST(processing, sources_above_the_limits_are_refused_at_once_in_words) {
   server_process s({"--job-retry-base-ms", "100", "--max-video-pixels", "320x240", "--max-video-fps", "30",
                     "--max-video-seconds", "4"});
   auto a = register_account(s.port(), "limits@example.com", "Limits");
-  fs::create_directories(scratch());
+  fs::create_directories(processing_scratch());
   struct source {
     const char* name;
     std::string bytes;
     const char* error;
   };
   const source sources[] = {
-      {"too large", make_clip_at(scratch() / "big.mp4", 640, 360, 25, 1),
+      {"too large", make_clip_at(processing_scratch() / "big.mp4", 640, 360, 25, 1),
        "The picture is too large (640×360 pixels); this server accepts at most 76800 pixels a frame."},
-      {"too fast", make_clip_at(scratch() / "fast.mp4", 320, 240, 60, 1),
+      {"too fast", make_clip_at(processing_scratch() / "fast.mp4", 320, 240, 60, 1),
        "The frame rate is too high (60 frames a second); this server accepts at most 30."},
-      {"too long", make_clip_at(scratch() / "long.mp4", 160, 120, 10, 6),
+      {"too long", make_clip_at(processing_scratch() / "long.mp4", 160, 120, 10, 6),
        "The video is too long (6 s); this server accepts at most 4 s."},
   };
   for (const auto& src : sources) {
@@ -655,15 +657,15 @@ TEST(processing, sources_above_the_limits_are_refused_at_once_in_words) {
     EXPECT_FALSE(fs::exists(video_dir(s, a, id) / "video.mp4"));
   }
   // At the limits: accepted.
-  auto ok = upload_clip(s.port(), a, make_clip_at(scratch() / "ok.mp4", 320, 240, 30, 3), "video/mp4");
+  auto ok = upload_clip(s.port(), a, make_clip_at(processing_scratch() / "ok.mp4", 320, 240, 30, 3), "video/mp4");
   EXPECT_EQ(wait_for_processing(s.port(), a.token, ok).at("status"), "ready");
-  fs::remove_all(scratch());
+  fs::remove_all(processing_scratch());
 }
 
 // Security issue, item 4: ffmpeg runs under an address-space and a CPU-time limit.
 TEST(processing, ffmpeg_runs_under_memory_and_cpu_limits) {
-  fs::create_directories(scratch());
-  auto clip = make_clip((scratch() / "m.mp4").string(), {.seconds = 20, .width = 640, .height = 360});
+  fs::create_directories(processing_scratch());
+  auto clip = make_clip((processing_scratch() / "m.mp4").string(), {.seconds = 20, .width = 640, .height = 360});
   server_process s({"--ffmpeg-memory-mb", "2000"});
   auto a = register_account(s.port(), "m@example.com", "M");
   auto id = upload_clip(s.port(), a, clip, "video/mp4");
@@ -680,7 +682,7 @@ TEST(processing, ffmpeg_runs_under_memory_and_cpu_limits) {
   EXPECT_EQ(line("Max cpu time").find("unlimited"), std::string::npos) << limits;
   EXPECT_NE(line("Max core file size").find(" 0 "), std::string::npos) << limits;
   EXPECT_EQ(wait_for_processing(s.port(), a.token, id).at("status"), "ready");
-  fs::remove_all(scratch());
+  fs::remove_all(processing_scratch());
 }
 
 // Security issue, item 4: one organization's burst must not starve the others.
@@ -690,9 +692,9 @@ TEST(processing, one_organizations_burst_does_not_starve_another) {
   server_process s;  // one worker
   auto a = register_account(s.port(), "burst@example.com", "Burst");
   auto b = register_account(s.port(), "quiet@example.com", "Quiet");
-  fs::create_directories(scratch());
-  auto first = make_clip((scratch() / "first.mp4").string(), {.seconds = 6, .width = 320, .height = 240});
-  auto small = make_clip((scratch() / "small.mp4").string(), {.seconds = 1, .width = 160, .height = 120});
+  fs::create_directories(processing_scratch());
+  auto first = make_clip((processing_scratch() / "first.mp4").string(), {.seconds = 6, .width = 320, .height = 240});
+  auto small = make_clip((processing_scratch() / "small.mp4").string(), {.seconds = 1, .width = 160, .height = 120});
   std::vector<std::string> burst{upload_clip(s.port(), a, first, "video/mp4")};
   for (int i = 0; i < 4; ++i) burst.push_back(upload_clip(s.port(), a, small, "video/mp4"));
   auto quiet = upload_clip(s.port(), b, small, "video/mp4");
@@ -710,5 +712,5 @@ TEST(processing, one_organizations_burst_does_not_starve_another) {
   // worker woke after every upload and B's organization came first in the round).
   EXPECT_TRUE(ready[1].second == "B" || ready[0].second == "B") << ready[0].second << ready[1].second;
   EXPECT_EQ(ready.back().second, "A");
-  fs::remove_all(scratch());
+  fs::remove_all(processing_scratch());
 }

@@ -5,6 +5,7 @@
 // sets the quota, owners cannot, and no organization sees another's usage.
 #include "core/digest.hpp"
 #include "support/api.hpp"
+#include "support/helpers.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
 
@@ -22,12 +23,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using headers = std::map<std::string, std::string>;
-
 constexpr std::int64_t k_quota = 100'000;
 const std::string k_boundary = "reelTestBoundary";
 
-std::int64_t count_rows(const std::string& data_dir, const std::string& sql) {
+std::int64_t quotas_count_rows(const std::string& data_dir, const std::string& sql) {
   auto db = reel::db::open_database(test_database_url(data_dir), data_dir, 1);
   std::int64_t n = 0;
   db->transact(false, [&](reel::db::transaction& s) { n = s.query_one(sql)->int64(0); });
@@ -37,15 +36,6 @@ std::int64_t count_rows(const std::string& data_dir, const std::string& sql) {
 void exec_sql(const std::string& data_dir, const std::string& sql) {
   auto db = reel::db::open_database(test_database_url(data_dir), data_dir, 1);
   db->transact(true, [&](reel::db::transaction& s) { s.exec(sql); });
-}
-
-// Regular files under `dir` (uploads in progress under tmp/; not the scratch lock).
-std::size_t files_in(const fs::path& dir) {
-  if (!fs::exists(dir)) return 0;
-  std::size_t n = 0;
-  for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file() && e.path().filename() != ".lock") ++n;
-  return n;
 }
 
 // The bytes of every file under the organization's storage directory, once
@@ -88,7 +78,7 @@ api_reply upload_with_body_length(unsigned short port, const account& who, std::
               {{"Content-Type", "multipart/form-data; boundary=" + k_boundary}});
 }
 
-api_reply upload_raw(unsigned short port, const account& who, std::size_t size) {
+api_reply quotas_upload_raw(unsigned short port, const account& who, std::size_t size) {
   return call(port, "POST", "/api/videos?title=raw", who.token, random_bytes(size, 5), {{"Content-Type", "video/mp4"}});
 }
 
@@ -99,7 +89,7 @@ api_reply tus_create(unsigned short port, const account& who, std::int64_t lengt
                {"Upload-Metadata", "filename " + reel::base64_encode("clip.mp4")}});
 }
 
-std::string message_of(const api_reply& r) {
+std::string quotas_message_of(const api_reply& r) {
   return r.json.is_object() ? std::string(r.json.at("error").at("message").as_string()) : r.raw.body();
 }
 
@@ -114,14 +104,14 @@ std::pair<int, std::string> org_command(const std::string& data_dir, std::vector
   return {status, out};
 }
 
-fs::path scratch() { return fs::temp_directory_path() / ("reel-quotas-" + std::to_string(::getpid())); }
+fs::path quotas_scratch() { return fs::temp_directory_path() / ("reel-quotas-" + std::to_string(::getpid())); }
 
 // Nothing of a refused upload stays: no file in tmp/, no video row, no video directory.
 void expect_nothing_written(const server_process& s, const account& who, std::int64_t videos_before) {
   EXPECT_EQ(files_in(fs::path(s.data_dir()) / "tmp"), 0u);
-  EXPECT_EQ(count_rows(s.data_dir(), "SELECT COUNT(*) FROM videos WHERE organization_id = '" + who.org_id + "'"),
+  EXPECT_EQ(quotas_count_rows(s.data_dir(), "SELECT COUNT(*) FROM videos WHERE organization_id = '" + who.org_id + "'"),
             videos_before);
-  EXPECT_EQ(count_rows(s.data_dir(), "SELECT COUNT(*) FROM uploads"), 0);
+  EXPECT_EQ(quotas_count_rows(s.data_dir(), "SELECT COUNT(*) FROM uploads"), 0);
   fs::path videos = fs::path(s.data_dir()) / "orgs" / who.org_id / "videos";
   std::int64_t dirs = 0;
   if (fs::exists(videos))
@@ -154,7 +144,7 @@ TEST(quotas, a_multipart_upload_one_byte_over_is_refused_at_once_and_exactly_at_
   auto over = upload_with_body_length(s.port(), a, k_quota + 1);
   EXPECT_EQ(over.status(), 413) << over.raw.body();
   EXPECT_EQ(over.error_code(), "payload_too_large");
-  EXPECT_EQ(message_of(over), "storage quota exceeded: 0 B of 97.7 KiB used");
+  EXPECT_EQ(quotas_message_of(over), "storage quota exceeded: 0 B of 97.7 KiB used");
   expect_nothing_written(s, a, 0);
   EXPECT_EQ(used_of(s.port(), a), 0);
 
@@ -168,14 +158,14 @@ TEST(quotas, a_multipart_upload_one_byte_over_is_refused_at_once_and_exactly_at_
 TEST(quotas, a_raw_upload_fills_the_quota_to_the_byte) {
   server_process s({"--workers", "0", "--default-org-quota-bytes", std::to_string(k_quota)});
   auto a = register_account(s.port(), "a@example.com", "Acme");
-  ASSERT_EQ(upload_raw(s.port(), a, 60'000).status(), 201);
-  auto over = upload_raw(s.port(), a, 40'001);
+  ASSERT_EQ(quotas_upload_raw(s.port(), a, 60'000).status(), 201);
+  auto over = quotas_upload_raw(s.port(), a, 40'001);
   EXPECT_EQ(over.status(), 413) << over.raw.body();
-  EXPECT_EQ(message_of(over), "storage quota exceeded: 58.6 KiB of 97.7 KiB used");
+  EXPECT_EQ(quotas_message_of(over), "storage quota exceeded: 58.6 KiB of 97.7 KiB used");
   expect_nothing_written(s, a, 1);
-  ASSERT_EQ(upload_raw(s.port(), a, 40'000).status(), 201);
+  ASSERT_EQ(quotas_upload_raw(s.port(), a, 40'000).status(), 201);
   EXPECT_EQ(used_of(s.port(), a), k_quota);
-  EXPECT_EQ(upload_raw(s.port(), a, 1).status(), 413);
+  EXPECT_EQ(quotas_upload_raw(s.port(), a, 1).status(), 413);
   EXPECT_EQ(bytes_on_disk(s.data_dir(), a.org_id), k_quota);
 }
 
@@ -185,7 +175,7 @@ TEST(quotas, a_tus_creation_over_the_quota_is_refused_and_a_declared_length_is_r
   auto over = tus_create(s.port(), a, k_quota + 1);
   EXPECT_EQ(over.status(), 413) << over.raw.body();
   EXPECT_EQ(over.error_code(), "payload_too_large");
-  EXPECT_EQ(message_of(over), "storage quota exceeded: 0 B of 97.7 KiB used");
+  EXPECT_EQ(quotas_message_of(over), "storage quota exceeded: 0 B of 97.7 KiB used");
   expect_nothing_written(s, a, 0);
 
   auto first = tus_create(s.port(), a, 60'000);
@@ -213,8 +203,8 @@ TEST(quotas, usage_after_uploads_processing_reprocessing_and_deletes_equals_the_
   server_process s({"--workers", "1"});
   auto a = register_account(s.port(), "a@example.com", "Acme");
   auto b = register_account(s.port(), "b@example.com", "Elsewhere");
-  fs::create_directories(scratch());
-  auto clip = make_clip((scratch() / "q.mp4").string(), {.seconds = 2, .width = 320, .height = 240});
+  fs::create_directories(quotas_scratch());
+  auto clip = make_clip((quotas_scratch() / "q.mp4").string(), {.seconds = 2, .width = 320, .height = 240});
   std::vector<std::string> ids;
   for (int i = 0; i < 2; ++i) {
     auto r = upload(s.port(), a.token, clip);
@@ -244,15 +234,15 @@ TEST(quotas, usage_after_uploads_processing_reprocessing_and_deletes_equals_the_
   EXPECT_EQ(used_of(s.port(), b), 0);
   EXPECT_TRUE(org_seen(s.port(), b, a.org_id).is_null());
   EXPECT_EQ(call(s.port(), "GET", "/api/orgs", "").status(), 401);
-  fs::remove_all(scratch());
+  fs::remove_all(quotas_scratch());
 }
 
 TEST(quotas, recount_repairs_a_wrong_number_and_set_quota_sets_the_quota) {
   server_process s({"--workers", "1"});
   auto a = register_account(s.port(), "a@example.com", "Acme");
   auto b = register_account(s.port(), "b@example.com", "Elsewhere");
-  fs::create_directories(scratch());
-  auto clip = make_clip((scratch() / "r.mp4").string(), {.seconds = 2, .width = 320, .height = 240});
+  fs::create_directories(quotas_scratch());
+  auto clip = make_clip((quotas_scratch() / "r.mp4").string(), {.seconds = 2, .width = 320, .height = 240});
   auto r = upload(s.port(), a.token, clip);
   ASSERT_EQ(r.status(), 201) << r.raw.body();
   std::string id(r.json.at("video").at("id").as_string());
@@ -280,8 +270,8 @@ TEST(quotas, recount_repairs_a_wrong_number_and_set_quota_sets_the_quota) {
   auto set = org_command(s.data_dir(), {"set-quota", a.org_id, std::to_string(disk + 10)});
   EXPECT_EQ(set.first, 0) << set.second;
   EXPECT_EQ(org_seen(s.port(), a, a.org_id).at("storageQuotaBytes").to_number<std::int64_t>(), disk + 10);
-  EXPECT_EQ(upload_raw(s.port(), a, 11).status(), 413);
-  EXPECT_EQ(upload_raw(s.port(), a, 10).status(), 201);
+  EXPECT_EQ(quotas_upload_raw(s.port(), a, 11).status(), 413);
+  EXPECT_EQ(quotas_upload_raw(s.port(), a, 10).status(), 201);
   std::string slug(org_seen(s.port(), a, a.org_id).at("slug").as_string());
   auto none = org_command(s.data_dir(), {"set-quota", slug, "none"});
   EXPECT_EQ(none.first, 0) << none.second;
@@ -295,7 +285,7 @@ TEST(quotas, recount_repairs_a_wrong_number_and_set_quota_sets_the_quota) {
   EXPECT_EQ(org_command(s.data_dir(), {"set-quota", a.org_id, "lots"}).first, 2);
   EXPECT_EQ(org_command(s.data_dir(), {"set-quota", a.org_id}).first, 2);
   EXPECT_EQ(org_command(s.data_dir(), {"recount", "no-such-org"}).first, 1);
-  fs::remove_all(scratch());
+  fs::remove_all(quotas_scratch());
 }
 
 TEST(quotas, an_owner_cannot_change_the_quota_and_strangers_cannot_touch_it) {
@@ -319,13 +309,13 @@ TEST(quotas, an_owner_cannot_change_the_quota_and_strangers_cannot_touch_it) {
   // one is not a member of (API.md); nobody signed in: 401.
   auto stranger = call_json(s.port(), "PATCH", "/api/orgs/" + a.org_id, b.token, {{"storageQuotaBytes", 1}});
   EXPECT_EQ(stranger.status(), 403);
-  EXPECT_EQ(message_of(stranger), "You are not a member of this organization.");
+  EXPECT_EQ(quotas_message_of(stranger), "You are not a member of this organization.");
   EXPECT_EQ(call_json(s.port(), "PATCH", "/api/orgs/" + a.org_id, "", {{"storageQuotaBytes", 1}}).status(), 401);
   // A revoked session: 401.
   ASSERT_EQ(call(s.port(), "POST", "/api/auth/logout", b.token).status(), 204);
   EXPECT_EQ(call(s.port(), "GET", "/api/orgs", b.token).status(), 401);
   // One organization's uploads never count against another's.
-  ASSERT_EQ(upload_raw(s.port(), a, 1000).status(), 201);
+  ASSERT_EQ(quotas_upload_raw(s.port(), a, 1000).status(), 201);
   auto c = register_account(s.port(), "c@example.com", "Third");
   EXPECT_EQ(used_of(s.port(), c), 0);
   EXPECT_EQ(used_of(s.port(), a), 1000);

@@ -4,6 +4,7 @@
 // loopback (tests/support/smtp_sink).
 #include "db/database.hpp"
 #include "support/api.hpp"
+#include "support/helpers.hpp"
 #include "support/process.hpp"
 #include "support/redis.hpp"
 #include "support/smtp_sink.hpp"
@@ -24,10 +25,6 @@ namespace {
 
 constexpr const char* k_password = "correct horse";
 
-api_reply login(unsigned short port, const std::string& email, const std::string& password) {
-  return call_json(port, "POST", "/api/auth/login", "", {{"email", email}, {"password", password}});
-}
-
 api_reply redeem(unsigned short port, const std::string& token, const std::string& password,
                  std::map<std::string, std::string> headers = {}) {
   return call_json(port, "POST", "/api/auth/reset", "", {{"token", token}, {"newPassword", password}},
@@ -38,7 +35,7 @@ api_reply forgot(unsigned short port, const std::string& email, std::map<std::st
   return call_json(port, "POST", "/api/auth/forgot", "", {{"email", email}}, std::move(headers));
 }
 
-std::string error_message(const api_reply& r) {
+std::string recovery_error_message(const api_reply& r) {
   return r.json.is_object() ? std::string(r.json.at("error").at("message").as_string()) : "";
 }
 
@@ -114,7 +111,7 @@ TEST(recovery, the_command_prints_a_link_whose_token_sets_a_new_password_and_end
   auto again = redeem(s.port(), token, "yet another password");
   EXPECT_EQ(again.status(), 400);
   EXPECT_EQ(again.error_code(), "bad_request");
-  EXPECT_NE(error_message(again).find("token"), std::string::npos) << again.raw.body();
+  EXPECT_NE(recovery_error_message(again).find("token"), std::string::npos) << again.raw.body();
   EXPECT_EQ(login(s.port(), "ann@example.com", "a brand new password").status(), 200);
   EXPECT_EQ(s.log().find(token), std::string::npos);
   EXPECT_EQ(s.log().find("a brand new password"), std::string::npos);
@@ -196,7 +193,7 @@ TEST(recovery, bad_bodies_are_400_and_leave_the_link_usable) {
   auto expect_400 = [](const api_reply& r, const std::string& words) {
     EXPECT_EQ(r.status(), 400) << r.raw.body();
     EXPECT_EQ(r.error_code(), "bad_request");
-    EXPECT_NE(error_message(r).find(words), std::string::npos) << r.raw.body();
+    EXPECT_NE(recovery_error_message(r).find(words), std::string::npos) << r.raw.body();
   };
   expect_400(redeem(p, token, "short"), "newPassword");
   expect_400(redeem(p, token, "        "), "newPassword");
@@ -322,10 +319,10 @@ TEST(recovery, forgot_without_a_mailer_answers_alike_and_logs_why_nothing_was_se
   EXPECT_TRUE(s.wait_for_log("no mailer is configured"));
   auto bad = forgot(s.port(), "not an email");
   EXPECT_EQ(bad.status(), 400);
-  EXPECT_NE(error_message(bad).find("email"), std::string::npos);
+  EXPECT_NE(recovery_error_message(bad).find("email"), std::string::npos);
   auto missing = call_json(s.port(), "POST", "/api/auth/forgot", "", json::object{});
   EXPECT_EQ(missing.status(), 400);
-  EXPECT_NE(error_message(missing).find("email"), std::string::npos);
+  EXPECT_NE(recovery_error_message(missing).find("email"), std::string::npos);
 }
 
 TEST(recovery, a_mail_server_that_cannot_be_reached_is_logged_without_its_password) {

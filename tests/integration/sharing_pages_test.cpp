@@ -3,6 +3,7 @@
 // (the streaming rules), framing per organization, escaping, oEmbed 1.0's
 // fields and sizes, public lists without member data.
 #include "support/api.hpp"
+#include "support/helpers.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
 #include "support/suite_setup.hpp"
@@ -18,8 +19,6 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string id_of(const api_reply& r) { return std::string(r.json.at("video").at("id").as_string()); }
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 

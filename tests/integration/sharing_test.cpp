@@ -4,6 +4,7 @@
 #include "auth/playback_tokens.hpp"
 #include "core/clock.hpp"
 #include "support/api.hpp"
+#include "support/helpers.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
 #include "support/suite_setup.hpp"
@@ -21,14 +22,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* k_key = "first-signing-key-of-at-least-32-characters";
+constexpr const char* k_sharing_key = "first-signing-key-of-at-least-32-characters";
 constexpr const char* k_next_key = "second-signing-key-of-at-least-32-characters";
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
-
-std::string text(const json::value& v, const char* key) { return std::string(v.at(key).as_string()); }
 
 // One organization with an owner and a viewer, a stranger in another, and
 // two ready videos.
@@ -37,7 +36,7 @@ struct shared_library {
   account owner, viewer, stranger;
   std::string video, other_video, rendition;
   explicit shared_library(std::vector<std::string> args = {},
-                          std::map<std::string, std::string> env = {{"REEL_SECRET_KEY", k_key}})
+                          std::map<std::string, std::string> env = {{"REEL_SECRET_KEY", k_sharing_key}})
       : server(std::move(args), std::move(env)) {
     owner = register_account(port(), "owner@example.com", "Acme");
     viewer = register_account(port(), "viewer@example.com", "V");
@@ -104,7 +103,7 @@ class sharing : public ::testing::Test {
 
 TEST_F(sharing, every_visibility_caller_and_resource_answers_as_the_rules_say) {
   auto& lib = *lib_;
-  reel::auth::playback_signer signer(k_key);
+  reel::auth::playback_signer signer(k_sharing_key);
   std::string good = lib.link(lib.video);
   std::string expired = signer.sign(lib.video, unix_now() - 5);
   std::string tampered = good;
@@ -220,7 +219,7 @@ TEST_F(sharing, bad_tokens_are_refused_alike_without_saying_what_is_wrong) {
     EXPECT_EQ(r.status(), 403u) << id;
   }
   // A genuine link to a video that does not exist (any more) finds nothing.
-  reel::auth::playback_signer signer(k_key);
+  reel::auth::playback_signer signer(k_sharing_key);
   auto ghost = call(lib.port(), "GET",
                     "/api/stream/AAAAAAAAAAAAAAAA/video?token=" + signer.sign("AAAAAAAAAAAAAAAA", unix_now() + 60));
   EXPECT_EQ(ghost.status(), 404u);
@@ -406,7 +405,7 @@ TEST(sharing_keys, links_survive_a_key_rotation_while_the_previous_key_is_kept) 
   ASSERT_EQ(lib.server.stop(SIGTERM), 0);
   {
     server_process rotating({"--data-dir", data},
-                            {{"REEL_SECRET_KEY", k_next_key}, {"REEL_SECRET_KEY_PREVIOUS", k_key}});
+                            {{"REEL_SECRET_KEY", k_next_key}, {"REEL_SECRET_KEY_PREVIOUS", k_sharing_key}});
     EXPECT_EQ(call(rotating.port(), "GET", path, "", "", {{"Range", "bytes=0-0"}}).status(), 206u);
     ASSERT_EQ(rotating.stop(SIGTERM), 0);
   }

@@ -3,6 +3,7 @@
 // real binary, real ffmpeg and ffprobe, on the pass's backend.
 #include "auth/playback_tokens.hpp"
 #include "support/api.hpp"
+#include "support/helpers.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
 #include "support/suite_setup.hpp"
@@ -23,9 +24,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr const char* k_key = "storyboard-signing-key-of-at-least-32-characters";
-
-std::string text(const json::value& v, const char* key) { return std::string(v.at(key).as_string()); }
+constexpr const char* k_storyboards_key = "storyboard-signing-key-of-at-least-32-characters";
 
 struct cue {
   double start = 0, end = 0;
@@ -70,13 +69,14 @@ std::vector<cue> parse_vtt(const std::string& vtt) {
 // every second. Its grace period stays: with none, a sweep between an
 // upload's file and its row removes the directory as an orphan (under load,
 // the setup then failed at random).
-struct library {
+struct storyboards_library {
   server_process server;
   account owner, stranger;
   std::string landscape, portrait;
   fs::path scratch;
-  library()
-      : server({"--reconcile-interval-seconds", "1", "--reconcile-grace-seconds", "60"}, {{"REEL_SECRET_KEY", k_key}}) {
+  storyboards_library()
+      : server({"--reconcile-interval-seconds", "1", "--reconcile-grace-seconds", "60"},
+               {{"REEL_SECRET_KEY", k_storyboards_key}}) {
     owner = register_account(port(), "owner@example.com", "Acme");
     stranger = register_account(port(), "stranger@example.com", "Elsewhere");
     scratch = fs::path(server.data_dir()).parent_path() / "clips";
@@ -115,11 +115,11 @@ struct library {
 class storyboards : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    reel::test::set_up_suite([] { lib_ = new library(); });
+    reel::test::set_up_suite([] { lib_ = new storyboards_library(); });
   }
   void SetUp() override { REEL_REQUIRE_SUITE_SETUP(); }
   static void TearDownTestSuite() { delete lib_; }
-  static inline library* lib_ = nullptr;
+  static inline storyboards_library* lib_ = nullptr;
 };
 
 std::string base_of(const std::string& id) { return "/api/stream/" + id; }
@@ -197,7 +197,7 @@ TEST_F(storyboards, every_cue_lies_inside_its_sprite_and_the_cues_cover_the_vide
 
 TEST_F(storyboards, who_may_read_them_follows_the_stream_routes) {
   auto& lib = *lib_;
-  reel::auth::playback_signer signer(k_key);
+  reel::auth::playback_signer signer(k_storyboards_key);
   std::string good = lib.link(lib.landscape);
   std::string tampered = good;
   tampered.back() = tampered.back() == 'A' ? 'B' : 'A';

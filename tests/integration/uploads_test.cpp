@@ -2,6 +2,7 @@
 // answers, bad input, tenancy, durability across a kill -9, expiry.
 #include "core/digest.hpp"
 #include "support/api.hpp"
+#include "support/helpers.hpp"
 #include "support/process.hpp"
 
 #include <gtest/gtest.h>
@@ -17,13 +18,6 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 
 namespace {
-
-using headers = std::map<std::string, std::string>;
-
-headers tus(headers extra = {}) {
-  extra["Tus-Resumable"] = "1.0.0";
-  return extra;
-}
 
 std::string b64(std::string_view s) { return reel::base64_encode(s); }
 
@@ -44,18 +38,6 @@ created create(unsigned short port, const std::string& token, std::size_t length
   auto r = call(port, "POST", "/api/uploads", token, "", tus(extra));
   if (r.status() != 201) throw std::runtime_error("create failed: " + std::to_string(r.status()) + " " + r.raw.body());
   return {r.header("Location"), r.header("X-Video-Id")};
-}
-
-api_reply patch(unsigned short port, const std::string& token, const std::string& location, std::size_t offset,
-                const std::string& bytes, headers extra = {}) {
-  extra["Upload-Offset"] = std::to_string(offset);
-  extra["Content-Type"] = "application/offset+octet-stream";
-  return call(port, "PATCH", location, token, bytes, tus(extra));
-}
-
-std::string offset_of(unsigned short port, const std::string& token, const std::string& location) {
-  auto r = call(port, "HEAD", location, token, "", tus());
-  return r.status() == 200 ? r.header("Upload-Offset") : "HEAD " + std::to_string(r.status());
 }
 
 fs::path original_of(const server_process& s, const account& a, const std::string& video_id) {

@@ -1,6 +1,7 @@
 // docs/API.md "Videos" and "Streaming", end to end against the real binary.
 #include "core/digest.hpp"
 #include "support/api.hpp"
+#include "support/helpers.hpp"
 #include "support/media.hpp"
 #include "support/process.hpp"
 #include "support/suite_setup.hpp"
@@ -21,29 +22,18 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::size_t count_rows(const std::string& data_dir, const std::string& sql) {
+std::size_t videos_count_rows(const std::string& data_dir, const std::string& sql) {
   auto db = reel::db::open_database(test_database_url(data_dir), data_dir, 1);
   std::size_t n = 0;
   db->transact(false, [&](reel::db::transaction& s) { n = static_cast<std::size_t>(s.query_one(sql)->int64(0)); });
   return n;
 }
 
-// Uploads in progress under tmp/ (in the process's scratch directory; its lock file is no upload).
-std::size_t files_in(const fs::path& dir) {
-  if (!fs::exists(dir)) return 0;
-  std::size_t n = 0;
-  for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file() && e.path().filename() != ".lock") ++n;
-  return n;
-}
-
-std::string id_of(const api_reply& r) { return std::string(r.json.at("video").at("id").as_string()); }
-
 // A server with one organization: an owner who uploads and a viewer.
-struct library {
+struct videos_library {
   server_process server;
   account owner, viewer, stranger;
-  explicit library(std::vector<std::string> args = {}) : server(std::move(args)) {
+  explicit videos_library(std::vector<std::string> args = {}) : server(std::move(args)) {
     owner = register_account(server.port(), "owner@example.com", "Acme");
     viewer = register_account(server.port(), "viewer@example.com", "V");
     stranger = register_account(server.port(), "stranger@example.com", "Elsewhere");
@@ -58,7 +48,7 @@ struct library {
 }  // namespace
 
 TEST(videos, multipart_upload_is_stored_and_queued_with_its_job) {
-  library lib({"--workers", "0"});  // the job stays queued for us to see
+  videos_library lib({"--workers", "0"});  // the job stays queued for us to see
   std::string bytes = random_bytes(300'000, 1);
   auto r = upload(lib.port(), lib.owner.token, bytes, {{"title", "Launch"}, {"description", "First cut"}});
   ASSERT_EQ(r.status(), 201) << r.raw.body();
@@ -74,14 +64,14 @@ TEST(videos, multipart_upload_is_stored_and_queued_with_its_job) {
   EXPECT_TRUE(v.at("streamUrl").is_null());
   EXPECT_EQ(r.header("Location"), "/api/videos/" + id_of(r));
   EXPECT_EQ(read_file(lib.video_dir(id_of(r)) / "original"), bytes);
-  EXPECT_EQ(
-      count_rows(lib.server.data_dir(), "SELECT COUNT(*) FROM jobs WHERE kind = 'process_video' AND state = 'queued'"),
-      1u);
+  EXPECT_EQ(videos_count_rows(lib.server.data_dir(),
+                              "SELECT COUNT(*) FROM jobs WHERE kind = 'process_video' AND state = 'queued'"),
+            1u);
   EXPECT_EQ(files_in(fs::path(lib.server.data_dir()) / "tmp"), 0u);
 }
 
 TEST(videos, curl_uploads_multipart_and_reads_ranges_once_ready) {
-  library lib;
+  videos_library lib;
   fs::path dir = fs::path(lib.server.data_dir()).parent_path();
   make_clip((dir / "in.mp4").string());
   std::string base = "http://127.0.0.1:" + std::to_string(lib.port());
@@ -99,7 +89,7 @@ TEST(videos, curl_uploads_multipart_and_reads_ranges_once_ready) {
 }
 
 TEST(videos, raw_upload_takes_title_and_filename_from_the_query) {
-  library lib;
+  videos_library lib;
   std::string bytes = random_bytes(50'000, 3);
   auto r = call(lib.port(), "POST", "/api/videos?title=Raw%20one&filename=holiday.mov", lib.owner.token, bytes,
                 {{"Content-Type", "video/quicktime"}});
@@ -118,7 +108,7 @@ TEST(videos, raw_upload_takes_title_and_filename_from_the_query) {
 // behind it on the connection is served intact (here the body spans two
 // 4 MiB batches and the next request arrives in the same write).
 TEST(videos, a_raw_upload_reads_to_its_length_and_the_next_request_on_the_connection_is_served) {
-  library lib;
+  videos_library lib;
   std::string bytes = random_bytes((5 << 20) + 12'345, 7);
   connection c(lib.port(), 30s);
   c.write("POST /api/videos?title=Piped HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + lib.owner.token +
@@ -135,7 +125,7 @@ TEST(videos, a_raw_upload_reads_to_its_length_and_the_next_request_on_the_connec
 }
 
 TEST(videos, bad_uploads_are_refused_and_leave_nothing) {
-  library lib;
+  videos_library lib;
   auto p = lib.port();
   auto empty = upload(p, lib.owner.token, "");
   EXPECT_EQ(empty.status(), 400);
@@ -157,12 +147,12 @@ TEST(videos, bad_uploads_are_refused_and_leave_nothing) {
   EXPECT_EQ(upload(p, "", "abc").status(), 401);
   auto long_title = upload(p, lib.owner.token, "abc", {{"title", std::string(300, 't')}});
   EXPECT_EQ(long_title.status(), 400);
-  EXPECT_EQ(count_rows(lib.server.data_dir(), "SELECT COUNT(*) FROM videos"), 0u);
+  EXPECT_EQ(videos_count_rows(lib.server.data_dir(), "SELECT COUNT(*) FROM videos"), 0u);
   EXPECT_EQ(files_in(fs::path(lib.server.data_dir()) / "tmp"), 0u);
 }
 
 TEST(videos, text_that_is_not_valid_utf8_or_holds_bidi_overrides_is_refused_wherever_it_enters) {
-  library lib;
+  videos_library lib;
   auto p = lib.port();
   const std::string bad_texts[] = {
       "caf\xe9",           // Latin-1, not UTF-8
@@ -202,7 +192,7 @@ TEST(videos, text_that_is_not_valid_utf8_or_holds_bidi_overrides_is_refused_wher
     // JSON (already refused by the parser or the field rules).
     EXPECT_EQ(call(p, "POST", "/api/orgs", lib.owner.token, "{\"name\":\"" + text + "\"}").status(), 400u) << text;
   }
-  EXPECT_EQ(count_rows(lib.server.data_dir(), "SELECT COUNT(*) FROM videos"), 0u);
+  EXPECT_EQ(videos_count_rows(lib.server.data_dir(), "SELECT COUNT(*) FROM videos"), 0u);
   // A file name is cleaned instead: the override is dropped, the rest kept.
   auto named = upload(p, lib.owner.token, "abc", {}, "clip\xe2\x80\xaegpj.mp4");
   ASSERT_EQ(named.status(), 201);
@@ -217,7 +207,7 @@ TEST(videos, text_that_is_not_valid_utf8_or_holds_bidi_overrides_is_refused_wher
 }
 
 TEST(videos, oversized_upload_is_413_at_once_or_mid_stream) {
-  library lib({"--max-upload-bytes", "100000"});
+  videos_library lib({"--max-upload-bytes", "100000"});
   // Declared too big: refused before a byte of the body is sent.
   connection c(lib.port());
   c.write("POST /api/videos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + lib.owner.token +
@@ -239,12 +229,12 @@ TEST(videos, oversized_upload_is_413_at_once_or_mid_stream) {
   EXPECT_EQ(r2.result_int(), 413);
   EXPECT_NE(r2.body().find("payload_too_large"), std::string::npos);
   std::this_thread::sleep_for(200ms);
-  EXPECT_EQ(count_rows(lib.server.data_dir(), "SELECT COUNT(*) FROM videos"), 0u);
+  EXPECT_EQ(videos_count_rows(lib.server.data_dir(), "SELECT COUNT(*) FROM videos"), 0u);
   EXPECT_EQ(files_in(fs::path(lib.server.data_dir()) / "tmp"), 0u);
 }
 
 TEST(videos, client_that_disconnects_mid_upload_leaves_no_row_and_no_temp_file) {
-  library lib;
+  videos_library lib;
   {
     connection c(lib.port());
     c.write("POST /api/videos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + lib.owner.token +
@@ -259,12 +249,12 @@ TEST(videos, client_that_disconnects_mid_upload_leaves_no_row_and_no_temp_file) 
     cleaned = files_in(fs::path(lib.server.data_dir()) / "tmp") == 0;
   }
   EXPECT_TRUE(cleaned);
-  EXPECT_EQ(count_rows(lib.server.data_dir(), "SELECT COUNT(*) FROM videos"), 0u);
+  EXPECT_EQ(videos_count_rows(lib.server.data_dir(), "SELECT COUNT(*) FROM videos"), 0u);
   EXPECT_EQ(request(lib.port(), "GET", "/healthz").result_int(), 200);
 }
 
 TEST(videos, odd_file_names_are_cleaned_and_never_reach_a_path) {
-  library lib;
+  videos_library lib;
   std::vector<std::pair<std::string, std::string>> cases = {
       {"vid\xc3\xa9o \xf0\x9f\x93\xb9.mp4", "vid\xc3\xa9o \xf0\x9f\x93\xb9.mp4"},
       {"../../../../etc/passwd", "passwd"},
@@ -284,7 +274,7 @@ TEST(videos, odd_file_names_are_cleaned_and_never_reach_a_path) {
 }
 
 TEST(videos, concurrent_uploads_each_land_intact) {
-  library lib;
+  videos_library lib;
   std::vector<std::future<std::pair<std::string, std::string>>> uploads;
   for (unsigned i = 0; i < 8; ++i) {
     uploads.push_back(std::async(std::launch::async, [&lib, i] {
@@ -303,7 +293,7 @@ TEST(videos, concurrent_uploads_each_land_intact) {
 }
 
 TEST(videos, list_is_newest_first_with_cursor_pages_and_filters) {
-  library lib({"--workers", "0"});  // nothing is processed: every video stays queued
+  videos_library lib({"--workers", "0"});  // nothing is processed: every video stays queued
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {
     ids.push_back(id_of(upload(lib.port(), lib.owner.token, "abc", {{"title", "v" + std::to_string(i)}})));
@@ -335,7 +325,7 @@ TEST(videos, list_is_newest_first_with_cursor_pages_and_filters) {
 }
 
 TEST(videos, lists_show_every_change_at_once_despite_the_list_cache) {
-  library lib({"--workers", "0", "--list-cache-ms", "60000"});
+  videos_library lib({"--workers", "0", "--list-cache-ms", "60000"});
   auto titles = [&] {
     std::vector<std::string> out;
     auto r = call(lib.port(), "GET", "/api/videos", lib.owner.token);
@@ -355,7 +345,7 @@ TEST(videos, lists_show_every_change_at_once_despite_the_list_cache) {
 }
 
 TEST(videos, get_patch_delete_with_roles_and_tenant_isolation) {
-  library lib;
+  videos_library lib;
   std::string id = id_of(upload(lib.port(), lib.owner.token, "abcdef", {{"title", "Before"}}));
   std::string path = "/api/videos/" + id;
   auto viewer_headers = std::map<std::string, std::string>{{"X-Organization-Id", lib.owner.org_id}};
@@ -382,7 +372,7 @@ TEST(videos, get_patch_delete_with_roles_and_tenant_isolation) {
   EXPECT_FALSE(fs::exists(lib.video_dir(id)));
   EXPECT_EQ(call(lib.port(), "GET", path, lib.owner.token).status(), 404);
   EXPECT_EQ(call(lib.port(), "DELETE", path, lib.owner.token).status(), 404);
-  EXPECT_EQ(count_rows(lib.server.data_dir(), "SELECT COUNT(*) FROM jobs"), 0u);
+  EXPECT_EQ(videos_count_rows(lib.server.data_dir(), "SELECT COUNT(*) FROM jobs"), 0u);
   EXPECT_EQ(call(lib.port(), "GET", "/api/videos/..%2F..%2Fetc", lib.owner.token).status(), 404);
 }
 
@@ -390,7 +380,7 @@ class streaming : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     reel::test::set_up_suite([] {
-      lib_ = new library();
+      lib_ = new videos_library();
       auto clip = make_clip((fs::path(lib_->server.data_dir()).parent_path() / "clip.mp4").string());
       auto r = call(lib_->port(), "POST", "/api/videos", lib_->owner.token, clip, {{"Content-Type", "video/mp4"}});
       id_ = id_of(r);
@@ -406,7 +396,7 @@ class streaming : public ::testing::Test {
     return call(lib_->port(), method, path_, lib_->owner.token, "", std::move(headers));
   }
   static std::string n(std::size_t v) { return std::to_string(v); }
-  static inline library* lib_ = nullptr;
+  static inline videos_library* lib_ = nullptr;
   static inline std::string bytes_, id_, path_;
   static inline std::size_t n_ = 0;
 };
@@ -558,7 +548,7 @@ TEST_F(streaming, hls_files_have_their_types_and_no_way_out_of_the_folder) {
 }
 
 TEST(videos, reader_that_hangs_up_mid_stream_does_not_hurt_the_server) {
-  library lib;
+  videos_library lib;
   auto clip = make_clip((fs::path(lib.server.data_dir()).parent_path() / "big.mp4").string(),
                         {.seconds = 4, .width = 320, .height = 240, .audio = false, .bitrate = "16M"});
   auto r = call(lib.port(), "POST", "/api/videos", lib.owner.token, clip, {{"Content-Type", "video/mp4"}});

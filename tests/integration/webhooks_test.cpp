@@ -6,6 +6,7 @@
 // verifies the signatures with the npm `standardwebhooks` library and
 // covers retries, timeouts and a crash.)
 #include "support/api.hpp"
+#include "support/helpers.hpp"
 #include "support/process.hpp"
 #include "webhooks/signature.hpp"
 
@@ -92,10 +93,10 @@ class receiver {
 
 // An organization with an owner, an admin, a member and a viewer, and an
 // outsider who owns another.
-struct team {
+struct webhooks_team {
   server_process server;
   account owner, admin, member, viewer, outsider;
-  explicit team(std::map<std::string, std::string> env = {}) : server({}, std::move(env)) {
+  explicit webhooks_team(std::map<std::string, std::string> env = {}) : server({}, std::move(env)) {
     auto p = port();
     owner = register_account(p, "owner@example.com", "Team");
     admin = register_account(p, "admin@example.com", "A");
@@ -137,12 +138,10 @@ struct team {
   }
 };
 
-std::string text(const json::value& v, const char* key) { return std::string(v.at(key).as_string()); }
-
 }  // namespace
 
 TEST(webhooks, admins_and_owners_manage_them_and_nobody_else) {
-  team t;
+  webhooks_team t;
   auto p = t.port();
   auto made = t.create(t.admin, {{"url", "https://hooks.example.com/reel"}, {"events", {"video.ready"}}});
   ASSERT_EQ(made.status(), 201) << made.raw.body();
@@ -200,7 +199,7 @@ TEST(webhooks, admins_and_owners_manage_them_and_nobody_else) {
 }
 
 TEST(webhooks, bad_urls_and_events_are_400_naming_the_problem) {
-  team t;
+  webhooks_team t;
   auto bad = [&](const json::value& body) {
     auto r = t.create(t.owner, body);
     EXPECT_EQ(r.status(), 400) << json::serialize(body) << " → " << r.raw.body();
@@ -233,7 +232,7 @@ TEST(webhooks, bad_urls_and_events_are_400_naming_the_problem) {
 }
 
 TEST(webhooks, events_reach_a_receiver_signed_and_logged) {
-  team t(std::map<std::string, std::string>{{"REEL_WEBHOOK_ALLOW_PRIVATE", "true"}});
+  webhooks_team t(std::map<std::string, std::string>{{"REEL_WEBHOOK_ALLOW_PRIVATE", "true"}});
   receiver r;
   auto hook = t.add(r.url(), {"member.added", "member.removed"});
   std::string id = text(hook, "id"), secret = text(hook, "secret");
@@ -274,7 +273,7 @@ TEST(webhooks, events_reach_a_receiver_signed_and_logged) {
 }
 
 TEST(webhooks, a_loopback_target_is_refused_without_the_private_flag) {
-  team t;
+  webhooks_team t;
   receiver r;
   auto hook = t.add(r.url(), {"member.added"});
   std::string id = text(hook, "id");

@@ -24,7 +24,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-fs::path scratch() { return fs::temp_directory_path() / ("reel-worker-events-" + std::to_string(::getpid())); }
+fs::path worker_events_scratch() {
+  return fs::temp_directory_path() / ("reel-worker-events-" + std::to_string(::getpid()));
+}
 
 // A Socket.IO client over Engine.IO polling that keeps every event it hears, in order.
 class socket_listener {
@@ -143,13 +145,13 @@ void expect_progress_then(const std::vector<std::string>& names, const std::stri
 }  // namespace
 
 TEST(worker_events, a_separate_workers_progress_ready_and_failed_events_reach_the_api_nodes_sockets) {
-  fs::create_directories(scratch());
-  auto clip = make_clip((scratch() / "a.mp4").string(), {.seconds = 3});
+  fs::create_directories(worker_events_scratch());
+  auto clip = make_clip((worker_events_scratch() / "a.mp4").string(), {.seconds = 3});
   server_process s(api_node());
   auto a = register_account(s.port(), "a@example.com", "A");
   auto b = register_account(s.port(), "b@example.com", "B");
   socket_listener alice(s.port(), a.token), bob(s.port(), b.token);
-  int worker = start_worker(s.data_dir(), (scratch() / "w.log").string());
+  int worker = start_worker(s.data_dir(), (worker_events_scratch() / "w.log").string());
 
   auto id = upload_clip(s.port(), a, clip);
   EXPECT_TRUE(alice.poll_until([&] { return alice.count(id, "video:ready") > 0; }, 90s));
@@ -179,17 +181,17 @@ TEST(worker_events, a_separate_workers_progress_ready_and_failed_events_reach_th
   EXPECT_TRUE(bob.events().empty());  // another organization hears nothing of it
   stop_worker(worker);
   EXPECT_GT(event_rows(s.data_dir()), 0);  // they went through the table
-  fs::remove_all(scratch());
+  fs::remove_all(worker_events_scratch());
 }
 
 TEST(worker_events, a_new_api_node_replays_nothing_and_restarted_processes_go_on) {
-  fs::create_directories(scratch());
-  auto clip = make_clip((scratch() / "r.mp4").string(), {.seconds = 2});
+  fs::create_directories(worker_events_scratch());
+  auto clip = make_clip((worker_events_scratch() / "r.mp4").string(), {.seconds = 2});
   // A data directory of the test's own: a server_process removes its own when it goes.
-  const std::string data = (scratch() / "data").string();
+  const std::string data = (worker_events_scratch() / "data").string();
   auto first = std::make_unique<server_process>(api_node({"--data-dir", data}));
   auto a = register_account(first->port(), "r@example.com", "R");
-  int worker = start_worker(data, (scratch() / "w1.log").string());
+  int worker = start_worker(data, (worker_events_scratch() / "w1.log").string());
   auto before = upload_clip(first->port(), a, clip);
   ASSERT_EQ(wait_for_processing(first->port(), a.token, before).at("status"), "ready");
   ASSERT_GT(event_rows(data), 0);
@@ -206,7 +208,7 @@ TEST(worker_events, a_new_api_node_replays_nothing_and_restarted_processes_go_on
 
   // The worker restarts: the next video's events arrive all the same.
   stop_worker(worker);
-  worker = start_worker(data, (scratch() / "w2.log").string());
+  worker = start_worker(data, (worker_events_scratch() / "w2.log").string());
   auto after_worker_restart = upload_clip(second.port(), a, clip);
   EXPECT_TRUE(alice.poll_until([&] { return alice.count(after_worker_restart, "video:ready") > 0; }, 90s));
   alice.listen_for(300ms);
@@ -214,18 +216,19 @@ TEST(worker_events, a_new_api_node_replays_nothing_and_restarted_processes_go_on
   EXPECT_EQ(alice.count(after_api_restart, "video:ready"), 1u);
   EXPECT_EQ(alice.count(after_worker_restart, "video:ready"), 1u);
   stop_worker(worker);
-  fs::remove_all(scratch());
+  fs::remove_all(worker_events_scratch());
 }
 
 TEST(worker_events, with_redis_events_travel_through_redis_alone) {
   REEL_REQUIRE_REDIS();
-  fs::create_directories(scratch());
-  auto clip = make_clip((scratch() / "x.mp4").string(), {.seconds = 2});
+  fs::create_directories(worker_events_scratch());
+  auto clip = make_clip((worker_events_scratch() / "x.mp4").string(), {.seconds = 2});
   const std::string redis = redis_server::shared().url();
   server_process s(api_node(), {{"REEL_REDIS_URL", redis}});
   auto a = register_account(s.port(), "x@example.com", "X");
   socket_listener alice(s.port(), a.token);
-  int worker = start_worker(s.data_dir(), (scratch() / "wx.log").string(), "REEL_REDIS_URL='" + redis + "'");
+  int worker =
+      start_worker(s.data_dir(), (worker_events_scratch() / "wx.log").string(), "REEL_REDIS_URL='" + redis + "'");
   auto id = upload_clip(s.port(), a, clip);
   EXPECT_TRUE(alice.poll_until([&] { return alice.count(id, "video:ready") > 0; }, 90s));
   alice.listen_for(1s);  // an API node also tailing the table would deliver it a second time by now
@@ -234,5 +237,5 @@ TEST(worker_events, with_redis_events_travel_through_redis_alone) {
   expect_progress_then(names, "video:ready");
   EXPECT_EQ(event_rows(s.data_dir()), 0);
   stop_worker(worker);
-  fs::remove_all(scratch());
+  fs::remove_all(worker_events_scratch());
 }

@@ -4,6 +4,7 @@
 
 #include "db/migrations.hpp"
 #include "db/sqlite.hpp"
+#include "support/scratch.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -17,8 +18,7 @@ namespace reel::test {
 class db_fixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("reel-store-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = reel::test::scratch_path("reel-store-");
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     db_ = db::open_database("", dir_.string(), 2);

@@ -1,5 +1,5 @@
 // A small blocking HTTP/1.1 client over a real TCP socket, for integration
-// tests: raw bytes in, parsed responses out, with receive timeouts.
+// tests: raw bytes in, parsed responses out; every read waits a bounded time.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -33,10 +33,11 @@ class connection {
  private:
   boost::asio::io_context io_;
   boost::asio::ip::tcp::socket socket_;
+  std::chrono::milliseconds timeout_;  // the longest wait for bytes, per read
   boost::beast::flat_buffer buffer_;
 };
 
-// One request on a fresh connection.
+// One request on a fresh connection. A missing answer (60 s without bytes) throws, naming the request.
 http_response request(unsigned short port, const std::string& method, const std::string& target,
                       const std::string& body = "", const std::map<std::string, std::string>& headers = {});
 

@@ -3,8 +3,13 @@
 
 #include "support/api.hpp"
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -22,7 +27,25 @@ struct clip_options {
   std::string bitrate;                  // e.g. "8M" for a large file
 };
 
+namespace detail {
+
+// FNV-1a: a name for a clip's recipe that is the same in every process.
+inline std::string recipe_name(const std::string& recipe) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : recipe) h = (h ^ c) * 1099511628211ull;
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
+
+}  // namespace detail
+
+// Makes the clip at `path` and returns its bytes. ffmpeg encodes each recipe
+// once per build (the suites run three times, and many tests want the same
+// clip): the result is kept in test-clips/ beside the test binary, and later
+// calls copy it. A file is only ever renamed into the cache whole.
 inline std::string make_clip(const std::string& path, const clip_options& o = {}) {
+  namespace fs = std::filesystem;
   std::string cmd = "ffmpeg -v error -y -f lavfi -i testsrc2=size=" + std::to_string(o.width) + "x" +
                     std::to_string(o.height) + ":rate=25:duration=" + std::to_string(o.seconds);
   if (o.audio) cmd += " -f lavfi -i sine=frequency=440:duration=" + std::to_string(o.seconds);
@@ -31,13 +54,23 @@ inline std::string make_clip(const std::string& path, const clip_options& o = {}
     cmd += " -b:v " + o.bitrate + " -minrate " + o.bitrate + " -maxrate " + o.bitrate + " -bufsize " + o.bitrate +
            " -x264-params nal-hrd=cbr";
   if (o.audio) cmd += " -c:a aac -shortest";
-  // ffmpeg 5.1 writes a rotation (display matrix) only when copying streams.
-  std::string encoded = o.rotate ? path + ".pre.mp4" : path;
-  cmd += " " + encoded;
-  if (o.rotate)
-    cmd += " && ffmpeg -v error -y -i " + encoded + " -c copy -metadata:s:v:0 rotate=" + std::to_string(o.rotate) +
-           " " + path + " && rm -f " + encoded;
-  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("ffmpeg could not make " + path);
+  std::string recipe = o.rotate ? cmd + " rotate=" + std::to_string(o.rotate) : cmd;
+  fs::path cached =
+      fs::read_symlink("/proc/self/exe").parent_path() / "test-clips" / (detail::recipe_name(recipe) + ".mp4");
+  if (!fs::is_regular_file(cached)) {
+    fs::create_directories(cached.parent_path());
+    // Made beside the cache entry under a name of this process, then renamed.
+    std::string made = cached.string() + "." + std::to_string(::getpid());
+    // ffmpeg 5.1 writes a rotation (display matrix) only when copying streams.
+    std::string encoded = o.rotate ? made + ".pre.mp4" : made;
+    cmd += " -f mp4 " + encoded;
+    if (o.rotate)
+      cmd += " && ffmpeg -v error -y -i " + encoded + " -c copy -metadata:s:v:0 rotate=" + std::to_string(o.rotate) +
+             " -f mp4 " + made + " && rm -f " + encoded;
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("ffmpeg could not make " + path);
+    fs::rename(made, cached);
+  }
+  fs::copy_file(cached, path, fs::copy_options::overwrite_existing);
   return read_file(path);
 }
 

@@ -1,12 +1,14 @@
 #include "support/process.hpp"
 
 #include "support/postgres.hpp"
+#include "support/sanitizers.hpp"
 
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -111,6 +113,11 @@ server_process::server_process(std::vector<std::string> args, std::map<std::stri
   // unless a test sets one (tests of the limit do).
   env.try_emplace("REEL_REGISTRATIONS_PER_ADDRESS_HOUR", "0");
   env.try_emplace("REEL_REGISTRATIONS_PER_HOUR", "0");
+  // The least password hash cost reel accepts (OWASP's argon2id floor, 19 MiB
+  // and 2 passes: about a fifth of the default's work), for the hundreds of
+  // registrations and logins of a run; a test of the cost sets its own.
+  env.try_emplace("REEL_PASSWORD_HASH_MEMORY_MIB", "19");
+  env.try_emplace("REEL_PASSWORD_HASH_PASSES", "2");
   log_path_ = dir_ + "/server.log";
   std::vector<std::string> argv = {reel_binary(), "serve", "--host",     "127.0.0.1",
                                    "--port",      "0",     "--data-dir", dir_ + "/data"};
@@ -175,6 +182,21 @@ int server_process::stop(int signo, std::chrono::milliseconds timeout) {
 std::string reel_binary() {
   const char* other = std::getenv("REEL_TEST_BINARY");
   return other && *other ? other : REEL_BINARY;
+}
+
+bool reel_binary_sanitized() {
+  static const bool sanitized = [] {
+    if (k_sanitized) return true;
+    std::string cmd = "readelf -d '" + reel_binary() + "' 2>/dev/null";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) throw std::runtime_error("cannot run readelf on " + reel_binary());
+    std::string out;
+    char buf[4096];
+    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    if (::pclose(p) != 0 || out.empty()) throw std::runtime_error("readelf could not read " + reel_binary());
+    return out.find("libasan.so") != std::string::npos;
+  }();
+  return sanitized;
 }
 
 std::string project_script(const std::string& name) { return std::string(REEL_SOURCE_DIR) + "/scripts/" + name; }

@@ -43,6 +43,10 @@ class server_process {
 
 // The path of the reel binary under test.
 std::string reel_binary();
+// Whether the reel binary under test runs under the sanitizers: this build is
+// the ASan one, or the binary links libasan (scripts/run-tests runs the
+// release build's integration tests against the ASan build's server).
+bool reel_binary_sanitized();
 // The path of the project's scripts/<name> (from the build's source tree:
 // not __FILE__, which a compiler cache may have recorded in another checkout).
 std::string project_script(const std::string& name);

@@ -8,7 +8,7 @@
 using namespace reel;
 
 namespace {
-errc code_of(auto f) {
+errc tus_code_of(auto f) {
   try {
     f();
   } catch (const error& e) {
@@ -23,7 +23,7 @@ TEST(tus_headers, numbers_are_plain_digits) {
   EXPECT_EQ(api::parse_upload_number("0", "Upload-Length"), 0u);
   EXPECT_EQ(api::parse_upload_number("999999999999999", "Upload-Length"), 999999999999999u);
   for (std::string_view bad : {"1234567890123456", "-1", "+1", " 1", "1e3", "0x10"})
-    EXPECT_EQ(code_of([&] { api::parse_upload_number(bad, "Upload-Offset"); }), errc::bad_request) << bad;
+    EXPECT_EQ(tus_code_of([&] { api::parse_upload_number(bad, "Upload-Offset"); }), errc::bad_request) << bad;
 }
 
 TEST(tus_headers, checksum_is_sha1_of_twenty_bytes) {
@@ -31,9 +31,9 @@ TEST(tus_headers, checksum_is_sha1_of_twenty_bytes) {
   EXPECT_EQ(api::parse_upload_checksum("sha1 " + base64_encode(digest)), digest);
   EXPECT_EQ(api::parse_upload_checksum("SHA1 " + base64_encode(digest)), digest);
   EXPECT_EQ(api::parse_upload_checksum(""), std::nullopt);
-  EXPECT_EQ(code_of([] { api::parse_upload_checksum("md5 AAAA"); }), errc::bad_request);
-  EXPECT_EQ(code_of([] { api::parse_upload_checksum("sha1"); }), errc::bad_request);
-  EXPECT_EQ(code_of([] { api::parse_upload_checksum("sha1 " + base64_encode("short")); }), errc::bad_request);
+  EXPECT_EQ(tus_code_of([] { api::parse_upload_checksum("md5 AAAA"); }), errc::bad_request);
+  EXPECT_EQ(tus_code_of([] { api::parse_upload_checksum("sha1"); }), errc::bad_request);
+  EXPECT_EQ(tus_code_of([] { api::parse_upload_checksum("sha1 " + base64_encode("short")); }), errc::bad_request);
 }
 
 TEST(tus_headers, metadata_pairs_are_unique_keys_with_base64_values) {

@@ -69,6 +69,20 @@ TEST(passwords, default_cost_is_argon2id_t3_m64mib) {
   EXPECT_NE(h.find("m=65536,t=3"), std::string::npos) << h;
 }
 
+TEST(passwords, a_hash_of_another_cost_is_told_apart) {
+  const std::string m64t3 =
+      "$argon2id$v=19$m=65536,t=3,p=1$z+ts8HOp8VxopgA0QUOxNQ$HiCVhi77QX7WyiFSeqtOQJucpEAKLzkPMwwfw5+4vZ8";
+  EXPECT_FALSE(hashed_at_other_cost(m64t3, {}));
+  EXPECT_TRUE(hashed_at_other_cost(m64t3, {2, 64 << 20}));
+  EXPECT_TRUE(hashed_at_other_cost(m64t3, {3, 19 << 20}));
+  EXPECT_FALSE(hashed_at_other_cost(hash_password("x", {2, 19 << 20}), {2, 19 << 20}));
+  std::string two_lanes = m64t3;
+  two_lanes.replace(two_lanes.find("p=1"), 3, "p=2");
+  EXPECT_TRUE(hashed_at_other_cost(two_lanes, {}));
+  EXPECT_TRUE(hashed_at_other_cost("not a hash", {}));
+  EXPECT_TRUE(hashed_at_other_cost("", {}));
+}
+
 TEST(tokens, new_tokens_are_unique_well_formed_and_hashed) {
   auto a = new_token(), b = new_token();
   EXPECT_NE(a, b);

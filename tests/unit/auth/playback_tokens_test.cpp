@@ -11,34 +11,34 @@ namespace {
 
 constexpr std::string_view k_secret = "a-secret-of-at-least-thirty-two-characters";
 constexpr std::string_view k_other = "another-secret-of-thirty-two-characters!!";
-constexpr std::int64_t k_now = 1'800'000'000;
+constexpr std::int64_t k_tokens_now = 1'800'000'000;
 
 }  // namespace
 
 TEST(playback_tokens, a_token_plays_its_video_until_it_expires) {
   playback_signer s(k_secret);
-  std::string t = s.sign("vid123", k_now + 3600);
+  std::string t = s.sign("vid123", k_tokens_now + 3600);
   EXPECT_TRUE(t.starts_with("p.1800003600."));
   EXPECT_LE(t.size(), playback_signer::k_max_length);
-  EXPECT_EQ(s.verify(t, "vid123", k_now), token_check::valid);
-  EXPECT_EQ(s.verify(t, "vid123", k_now + 3599), token_check::valid);
-  EXPECT_EQ(s.verify(t, "vid123", k_now + 3600), token_check::expired);
-  EXPECT_EQ(s.verify(t, "vid124", k_now), token_check::invalid);  // another video's
+  EXPECT_EQ(s.verify(t, "vid123", k_tokens_now), token_check::valid);
+  EXPECT_EQ(s.verify(t, "vid123", k_tokens_now + 3599), token_check::valid);
+  EXPECT_EQ(s.verify(t, "vid123", k_tokens_now + 3600), token_check::expired);
+  EXPECT_EQ(s.verify(t, "vid124", k_tokens_now), token_check::invalid);  // another video's
 }
 
 TEST(playback_tokens, any_change_to_a_token_makes_it_invalid_and_an_expired_forgery_is_not_called_expired) {
   playback_signer s(k_secret);
-  std::string t = s.sign("v", k_now + 60);
+  std::string t = s.sign("v", k_tokens_now + 60);
   for (std::size_t i = 0; i < t.size(); ++i) {
     std::string changed = t;
     changed[i] = changed[i] == 'A' ? 'B' : 'A';
-    EXPECT_EQ(s.verify(changed, "v", k_now), token_check::invalid) << changed;
+    EXPECT_EQ(s.verify(changed, "v", k_tokens_now), token_check::invalid) << changed;
   }
   // A later expiry with the old MAC: tampered, not "valid".
-  std::string later = "p." + std::to_string(k_now + 999999) + t.substr(t.rfind('.'));
-  EXPECT_EQ(s.verify(later, "v", k_now), token_check::invalid);
+  std::string later = "p." + std::to_string(k_tokens_now + 999999) + t.substr(t.rfind('.'));
+  EXPECT_EQ(s.verify(later, "v", k_tokens_now), token_check::invalid);
   // A past expiry with a made-up MAC: invalid (only genuine tokens expire).
-  EXPECT_EQ(s.verify("p.1000." + std::string(43, 'A'), "v", k_now), token_check::invalid);
+  EXPECT_EQ(s.verify("p.1000." + std::string(43, 'A'), "v", k_tokens_now), token_check::invalid);
 }
 
 TEST(playback_tokens, malformed_tokens_are_invalid) {
@@ -48,19 +48,19 @@ TEST(playback_tokens, malformed_tokens_are_invalid) {
                           "p.18000036OO." + mac, "p.-1800003600." + mac, "p.+1800003600." + mac, "p.01800003600." + mac,
                           "p.1800003600." + mac + "A", "p.1800003600." + mac.substr(1), "p.99999999999999999999." + mac,
                           "p.1800003600" + mac, std::string(10000, 'p'), "p.1800003600." + mac + std::string("\0", 1)})
-    EXPECT_EQ(s.verify(bad, "v", k_now), token_check::invalid) << bad;
+    EXPECT_EQ(s.verify(bad, "v", k_tokens_now), token_check::invalid) << bad;
 }
 
 TEST(playback_tokens, the_previous_key_still_verifies_during_a_rotation) {
   playback_signer old_signer(k_other);
-  std::string t = old_signer.sign("v", k_now + 60);
-  EXPECT_EQ(playback_signer(k_secret).verify(t, "v", k_now), token_check::invalid);
+  std::string t = old_signer.sign("v", k_tokens_now + 60);
+  EXPECT_EQ(playback_signer(k_secret).verify(t, "v", k_tokens_now), token_check::invalid);
   playback_signer rotated(k_secret, k_other);
-  EXPECT_EQ(rotated.verify(t, "v", k_now), token_check::valid);
-  EXPECT_EQ(rotated.verify(t, "v", k_now + 61), token_check::expired);
-  EXPECT_EQ(rotated.verify(rotated.sign("v", k_now + 60), "v", k_now), token_check::valid);
+  EXPECT_EQ(rotated.verify(t, "v", k_tokens_now), token_check::valid);
+  EXPECT_EQ(rotated.verify(t, "v", k_tokens_now + 61), token_check::expired);
+  EXPECT_EQ(rotated.verify(rotated.sign("v", k_tokens_now + 60), "v", k_tokens_now), token_check::valid);
   // Once the previous key is dropped, its tokens stop working.
-  EXPECT_EQ(playback_signer(k_secret).verify(t, "v", k_now), token_check::invalid);
+  EXPECT_EQ(playback_signer(k_secret).verify(t, "v", k_tokens_now), token_check::invalid);
 }
 
 TEST(playback_tokens, hmac_matches_rfc_4231_and_base64url_has_no_padding) {

@@ -11,6 +11,7 @@
 #include "db/migrations.hpp"
 #include "model/events.hpp"
 #include "support/postgres.hpp"
+#include "support/scratch.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -40,8 +41,7 @@ class db_events_test : public ::testing::TestWithParam<std::string> {
       REEL_REQUIRE_POSTGRES();
       url_ = test::postgres_server::shared().create_database();
     } else {
-      dir_ = fs::temp_directory_path() / ("reel-db-events-" + std::to_string(::getpid()) + "-" +
-                                          ::testing::UnitTest::GetInstance()->current_test_info()->name());
+      dir_ = reel::test::scratch_path("reel-db-events-");
       fs::remove_all(dir_);
       fs::create_directories(dir_);
     }

@@ -156,3 +156,18 @@ TEST(config, realtime_limits_and_trusted_proxies) {
   EXPECT_NE(failure({}, {"--realtime-connect-timeout-ms", "5"}).find("--realtime-connect-timeout-ms"),
             std::string::npos);
 }
+
+TEST(config, the_password_hash_cost_is_never_below_owasps_least) {
+  auto c = load_config({{"REEL_PASSWORD_HASH_MEMORY_MIB", "19"}}, {"--password-hash-passes", "2"});
+  EXPECT_EQ(c.password_hash_memory_mib, 19u);
+  EXPECT_EQ(c.password_hash_passes, 2u);
+  auto d = load_config({}, {});
+  EXPECT_EQ(d.password_hash_memory_mib, 64u);
+  EXPECT_EQ(d.password_hash_passes, 3u);
+  EXPECT_EQ(failure({{"REEL_PASSWORD_HASH_MEMORY_MIB", "18"}}, {}),
+            "The environment variable REEL_PASSWORD_HASH_MEMORY_MIB must be an integer from 19 to 4096, got \"18\".");
+  EXPECT_EQ(failure({}, {"--password-hash-passes", "1"}),
+            "The flag --password-hash-passes must be an integer from 2 to 16, got \"1\".");
+  EXPECT_NE(failure({{"REEL_PASSWORD_HASH_MEMORY_MIB", "4097"}}, {}), "");
+  EXPECT_NE(failure({{"REEL_PASSWORD_HASH_PASSES", "3x"}}, {}), "");
+}

@@ -5,7 +5,9 @@
 #include "db/migrations.hpp"
 #include "db/sqlite.hpp"
 
+#include "support/common.hpp"
 #include "support/postgres.hpp"
+#include "support/scratch.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -17,15 +19,11 @@
 
 using namespace reel::db;
 using reel::errc;
+using reel::test::k_now;
 
 namespace {
 
-constexpr const char* k_now = "2026-01-01T00:00:00.000Z";
-
-std::filesystem::path temp_dir() {
-  return std::filesystem::temp_directory_path() / ("reel-copy-" + std::to_string(::getpid()) + "-" +
-                                                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
-}
+std::filesystem::path temp_dir() { return reel::test::scratch_path("reel-copy-"); }
 
 // The columns of `table` and their types, as SQLite declares them (the
 // same names on both backends).

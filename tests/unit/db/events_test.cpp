@@ -5,6 +5,7 @@
 #include "db/migrations.hpp"
 
 #include "support/postgres.hpp"
+#include "support/scratch.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -30,8 +31,7 @@ class events_test : public ::testing::TestWithParam<std::string> {
       REEL_REQUIRE_POSTGRES();
       db_ = open_database(reel::test::postgres_server::shared().create_database(), "", 6);
     } else {
-      dir_ = fs::temp_directory_path() / ("reel-events-" + std::to_string(::getpid()) + "-" +
-                                          ::testing::UnitTest::GetInstance()->current_test_info()->name());
+      dir_ = reel::test::scratch_path("reel-events-");
       fs::remove_all(dir_);
       fs::create_directories(dir_);
       db_ = open_database("", dir_.string(), 6);

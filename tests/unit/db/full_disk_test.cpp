@@ -5,6 +5,7 @@
 #include "db/database.hpp"
 #include "db/sqlite.hpp"
 #include "storage/space.hpp"
+#include "support/common.hpp"
 #include "support/run.hpp"
 #include "support/tmpfs.hpp"
 
@@ -15,11 +16,10 @@
 
 using namespace reel::db;
 using reel::errc;
+using reel::test::k_mib;
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr std::uint64_t k_mib = 1 << 20;
 
 class sqlite_full_disk_test : public ::testing::Test {
  protected:

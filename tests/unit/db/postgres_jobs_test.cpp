@@ -28,13 +28,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string at(int second) {
+std::string jobs_at(int second) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "2026-01-01T%02d:%02d:%02d.000Z", second / 3600, second / 60 % 60, second % 60);
   return buf;
 }
 
-model::job queued_job(const std::string& id, const std::string& org, const std::string& created) {
+model::job jobs_queued_job(const std::string& id, const std::string& org, const std::string& created) {
   model::job j;
   j.id = id;
   j.kind = "process_video";
@@ -49,7 +49,7 @@ class postgres_jobs_test : public ::testing::Test {
     REEL_REQUIRE_POSTGRES();
     url_ = reel::test::postgres_server::shared().create_database();
     db_ = open_database(url_, "", 4);
-    migrate(*db_, at(0));
+    migrate(*db_, jobs_at(0));
   }
 
   std::optional<model::job> find(const std::string& id) {
@@ -85,7 +85,7 @@ class postgres_jobs_test : public ::testing::Test {
       bool claimed = false;
       try {
         db_->transact(true, [&](transaction& s) {
-          auto j = claim_job(s, owner, at(second), at(second + 30));
+          auto j = claim_job(s, owner, jobs_at(second), jobs_at(second + 30));
           claimed = true;
           h.claimed.set_value(std::move(j));
           released.wait();
@@ -120,8 +120,8 @@ class without_row_locks final : public transaction {
 
 TEST_F(postgres_jobs_test, a_claim_passes_over_the_job_another_claim_holds_without_waiting_for_it) {
   db_->transact(true, [](transaction& s) {
-    insert_job(s, queued_job("a1", "org-a", at(1)));
-    insert_job(s, queued_job("a2", "org-a", at(2)));
+    insert_job(s, jobs_queued_job("a1", "org-a", jobs_at(1)));
+    insert_job(s, jobs_queued_job("a2", "org-a", jobs_at(2)));
   });
   held_claim first;
   hold_claim(first, "w1", 10);
@@ -132,7 +132,7 @@ TEST_F(postgres_jobs_test, a_claim_passes_over_the_job_another_claim_holds_witho
   // a1 is locked by an open transaction: the next claim takes a2 at once.
   auto second = std::async(std::launch::async, [this] {
     std::optional<model::job> out;
-    db_->transact(true, [&](transaction& s) { out = claim_job(s, "w2", at(11), at(41)); });
+    db_->transact(true, [&](transaction& s) { out = claim_job(s, "w2", jobs_at(11), jobs_at(41)); });
     return out;
   });
   bool waited = second.wait_for(5s) != std::future_status::ready;
@@ -151,7 +151,7 @@ TEST_F(postgres_jobs_test, a_claim_passes_over_the_job_another_claim_holds_witho
 // The second line of defence: were the pick not locked, the claim's UPDATE
 // still takes the job only if it is runnable when the UPDATE runs.
 TEST_F(postgres_jobs_test, a_claim_without_row_locks_does_not_take_a_job_claimed_since_it_looked) {
-  db_->transact(true, [](transaction& s) { insert_job(s, queued_job("a1", "org-a", at(1))); });
+  db_->transact(true, [](transaction& s) { insert_job(s, jobs_queued_job("a1", "org-a", jobs_at(1))); });
   held_claim first;
   hold_claim(first, "w1", 10);
   ASSERT_TRUE(first.claimed.get_future().get());
@@ -162,7 +162,7 @@ TEST_F(postgres_jobs_test, a_claim_without_row_locks_does_not_take_a_job_claimed
     std::optional<model::job> out;
     db_->transact(true, [&](transaction& s) {
       without_row_locks plain(s);
-      out = claim_job(plain, "w2", at(11), at(41));
+      out = claim_job(plain, "w2", jobs_at(11), jobs_at(41));
     });
     return out;
   });
@@ -267,7 +267,7 @@ void claim_500_jobs_with_8_workers_in_4_processes(const std::string& url, std::u
     for (int i = 0; i < jobs; ++i) {
       char id[16];
       std::snprintf(id, sizeof id, "job%03d", i);
-      insert_job(s, queued_job(id, "org-" + std::to_string(i % 5), at(i % 3600)));
+      insert_job(s, jobs_queued_job(id, "org-" + std::to_string(i % 5), jobs_at(i % 3600)));
     }
   });
   db_.reset();  // no connection of the parent's crosses the fork
@@ -352,7 +352,7 @@ TEST(sqlite_jobs, eight_workers_in_four_processes_claim_and_finish_each_of_500_j
   fs::create_directories(dir);
   std::string url = "sqlite://" + (dir / "reel.db").string();
   auto db = open_database(url, "", 1);
-  migrate(*db, at(0));
+  migrate(*db, jobs_at(0));
   claim_500_jobs_with_8_workers_in_4_processes(url, db, "sqlite");
   db.reset();
   fs::remove_all(dir);

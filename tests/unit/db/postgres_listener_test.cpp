@@ -21,7 +21,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-model::job queued_job(const std::string& id) {
+model::job listener_queued_job(const std::string& id) {
   model::job j;
   j.id = id;
   j.kind = "process_video";
@@ -62,8 +62,8 @@ struct calls {
   }
 };
 
-void enqueue(database& db, const std::string& id) {
-  db.transact(true, [&](transaction& s) { insert_job(s, queued_job(id)); });
+void listener_enqueue(database& db, const std::string& id) {
+  db.transact(true, [&](transaction& s) { insert_job(s, listener_queued_job(id)); });
 }
 
 }  // namespace
@@ -81,7 +81,7 @@ TEST(postgres_listener, a_committed_job_wakes_the_listener_on_its_loop_and_a_rol
 
   EXPECT_THROW(db->transact(true,
                             [](transaction& s) {
-                              insert_job(s, queued_job("rolled-back"));
+                              insert_job(s, listener_queued_job("rolled-back"));
                               throw std::runtime_error("changed my mind");
                             }),
                std::runtime_error);
@@ -89,7 +89,7 @@ TEST(postgres_listener, a_committed_job_wakes_the_listener_on_its_loop_and_a_rol
   EXPECT_EQ(heard.count, 1) << "a rolled-back enqueue was announced";
 
   auto committed = std::chrono::steady_clock::now();
-  enqueue(*db, "j1");
+  listener_enqueue(*db, "j1");
   ASSERT_TRUE(l.run_until([&] { return heard.count == 2; }, 5s)) << "the committed enqueue was not heard";
   auto latency = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - committed).count();
   std::printf("[ listener ] heard an enqueue %.1f ms after its commit\n", latency);
@@ -97,7 +97,7 @@ TEST(postgres_listener, a_committed_job_wakes_the_listener_on_its_loop_and_a_rol
   EXPECT_TRUE(heard.on_loop_thread);
 
   listener->stop();
-  enqueue(*db, "j2");
+  listener_enqueue(*db, "j2");
   l.run_for(300ms);
   EXPECT_EQ(heard.count, 2) << "a call after stop()";
 }
@@ -106,7 +106,7 @@ TEST(postgres_listener, a_requeue_that_can_run_now_is_announced_and_a_retry_for_
   REEL_REQUIRE_POSTGRES();
   auto db = open_database(reel::test::postgres_server::shared().create_database(), "", 2);
   migrate(*db, "2026-01-01T00:00:00.000Z");
-  enqueue(*db, "j1");
+  listener_enqueue(*db, "j1");
   loop l;
   auto listener = listen_for_jobs(*db, l.executor());
   calls heard;
@@ -143,7 +143,7 @@ TEST(postgres_listener, reconnects_when_the_server_returns_and_calls_once_connec
   EXPECT_EQ(heard.count, 1);
   server->start_again();
   ASSERT_TRUE(l.run_until([&] { return heard.count == 2; }, 15s)) << "no call after reconnecting";
-  enqueue(*db, "j1");
+  listener_enqueue(*db, "j1");
   EXPECT_TRUE(l.run_until([&] { return heard.count == 3; }, 5s)) << "an enqueue after the restart was not heard";
 }
 
@@ -174,7 +174,7 @@ TEST(sqlite_listener, there_is_none_and_claims_take_no_row_locks) {
     EXPECT_FALSE(listen_for_jobs(*db, l.executor()));
     db->transact(true, [](transaction& s) {
       EXPECT_FALSE(s.locks_rows());
-      insert_job(s, queued_job("j1"));  // announcing is a no-op
+      insert_job(s, listener_queued_job("j1"));  // announcing is a no-op
       EXPECT_TRUE(claim_job(s, "w", "2026-01-01T00:01:00.000Z", "2026-01-01T00:02:00.000Z"));
     });
   }

@@ -8,7 +8,9 @@
 #include "db/migrations.hpp"
 #include "db/videos.hpp"
 
+#include "support/common.hpp"
 #include "support/postgres.hpp"
+#include "support/scratch.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -17,10 +19,9 @@
 
 using namespace reel::db;
 namespace model = reel::model;
+using reel::test::k_now;
 
 namespace {
-
-constexpr const char* k_now = "2026-01-01T00:00:00.000Z";
 
 class quotas_repository_test : public ::testing::TestWithParam<std::string> {
  protected:
@@ -29,8 +30,7 @@ class quotas_repository_test : public ::testing::TestWithParam<std::string> {
       REEL_REQUIRE_POSTGRES();
       db_ = open_database(reel::test::postgres_server::shared().create_database(), "", 4);
     } else {
-      dir_ = std::filesystem::temp_directory_path() / ("reel-quotas-" + std::to_string(::getpid()) + "-" +
-                                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+      dir_ = reel::test::scratch_path("reel-quotas-");
       std::filesystem::remove_all(dir_);
       std::filesystem::create_directories(dir_);
       db_ = open_database("", dir_.string(), 4);

@@ -4,6 +4,7 @@
 #include "db/uploads.hpp"
 #include "db/videos.hpp"
 
+#include "support/common.hpp"
 #include "support/db_fixture.hpp"
 #include "support/postgres.hpp"
 
@@ -11,10 +12,9 @@
 
 using namespace reel::db;
 namespace model = reel::model;
+using reel::test::k_now;
 
 namespace {
-
-constexpr const char* k_now = "2026-01-01T00:00:00.000Z";
 
 void add_video(database& d, const std::string& id) {
   model::video v;

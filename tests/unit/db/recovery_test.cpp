@@ -5,6 +5,7 @@
 #include "db/accounts.hpp"
 #include "db/migrations.hpp"
 #include "support/postgres.hpp"
+#include "support/scratch.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -17,7 +18,7 @@ using namespace reel::db;
 
 namespace {
 
-constexpr const char* k_now = "2026-05-01T12:00:00.000Z";
+constexpr const char* k_recovery_now = "2026-05-01T12:00:00.000Z";
 constexpr const char* k_hour_later = "2026-05-01T13:00:00.000Z";
 
 class recovery_store : public ::testing::TestWithParam<std::string> {
@@ -27,16 +28,15 @@ class recovery_store : public ::testing::TestWithParam<std::string> {
       REEL_REQUIRE_POSTGRES();
       db_ = open_database(reel::test::postgres_server::shared().create_database(), "", 8);
     } else {
-      dir_ = std::filesystem::temp_directory_path() / ("reel-recovery-" + std::to_string(::getpid()) + "-" +
-                                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+      dir_ = reel::test::scratch_path("reel-recovery-");
       std::filesystem::remove_all(dir_);
       std::filesystem::create_directories(dir_);
       db_ = open_database("", dir_.string(), 8);
     }
-    migrate(*db_, k_now);
+    migrate(*db_, k_recovery_now);
     write([](transaction& s) {
-      insert_user(s, {"u1", "ann@example.com", "Ann", "$argon2id$fake", k_now});
-      insert_user(s, {"u2", "bob@example.com", "Bob", "$argon2id$fake", k_now});
+      insert_user(s, {"u1", "ann@example.com", "Ann", "$argon2id$fake", k_recovery_now});
+      insert_user(s, {"u2", "bob@example.com", "Bob", "$argon2id$fake", k_recovery_now});
     });
   }
   void TearDown() override {
@@ -47,8 +47,8 @@ class recovery_store : public ::testing::TestWithParam<std::string> {
   void write(F&& f) {
     db_->transact(true, f);
   }
-  void add(const std::string& id, const std::string& user, const std::string& hash, const std::string& created = k_now,
-           const std::string& expires = k_hour_later) {
+  void add(const std::string& id, const std::string& user, const std::string& hash,
+           const std::string& created = k_recovery_now, const std::string& expires = k_hour_later) {
     write([&](transaction& s) { insert_password_reset(s, {id, user, hash, created, expires}); });
   }
   std::optional<std::string> redeem(const std::string& hash, const std::string& now) {
@@ -124,7 +124,7 @@ TEST_P(recovery_store, the_sweep_removes_expired_links_only) {
   add("old", "u1", "hash-old", "2026-05-01T10:00:00.000Z", "2026-05-01T11:00:00.000Z");
   add("new", "u2", "hash-new");
   std::int64_t removed = 0;
-  write([&](transaction& s) { removed = delete_stale_password_resets(s, k_now); });
+  write([&](transaction& s) { removed = delete_stale_password_resets(s, k_recovery_now); });
   EXPECT_EQ(removed, 1);
   EXPECT_EQ(redeem("hash-new", "2026-05-01T12:30:00.000Z"), "u2");
 }

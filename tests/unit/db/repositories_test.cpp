@@ -7,6 +7,7 @@
 #include "db/videos.hpp"
 
 #include "support/postgres.hpp"
+#include "support/scratch.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -27,8 +28,7 @@ class repositories_test : public ::testing::TestWithParam<std::string> {
       REEL_REQUIRE_POSTGRES();
       db_ = open_database(reel::test::postgres_server::shared().create_database(), "", 2);
     } else {
-      dir_ = std::filesystem::temp_directory_path() / ("reel-repos-" + std::to_string(::getpid()) + "-" +
-                                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+      dir_ = reel::test::scratch_path("reel-repos-");
       std::filesystem::remove_all(dir_);
       std::filesystem::create_directories(dir_);
       db_ = open_database("", dir_.string(), 2);

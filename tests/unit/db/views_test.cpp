@@ -7,6 +7,7 @@
 #include "db/videos.hpp"
 
 #include "support/postgres.hpp"
+#include "support/scratch.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -23,8 +24,8 @@ namespace model = reel::model;
 namespace {
 
 // "2026-01-<day>T<hh:mm>:00.000Z"
-std::string at(int day, int hour, int minute) {
-  char buf[32];
+std::string views_at(int day, int hour, int minute) {
+  char buf[48];
   std::snprintf(buf, sizeof buf, "2026-01-%02dT%02d:%02d:00.000Z", day, hour, minute);
   return buf;
 }
@@ -37,15 +38,14 @@ class views_repository_test : public ::testing::TestWithParam<std::string> {
       REEL_REQUIRE_POSTGRES();
       db_ = open_database(reel::test::postgres_server::shared().create_database(), "", 4);
     } else {
-      dir_ = std::filesystem::temp_directory_path() / ("reel-views-" + std::to_string(::getpid()) + "-" +
-                                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+      dir_ = reel::test::scratch_path("reel-views-");
       std::filesystem::remove_all(dir_);
       std::filesystem::create_directories(dir_);
       db_ = open_database("", dir_.string(), 4);
     }
     migrate(*db_, "2026-01-01T00:00:00.000Z");
     db_->transact(true, [](transaction& s) {
-      insert_organization(s, {"o1", "Org", at(1, 0, 0)});
+      insert_organization(s, {"o1", "Org", views_at(1, 0, 0)});
       for (const char* id : {"v1", "v2"}) {
         model::video v;
         v.id = id;
@@ -53,7 +53,7 @@ class views_repository_test : public ::testing::TestWithParam<std::string> {
         v.title = id;
         v.original_filename = "a.mp4";
         v.content_type = "video/mp4";
-        v.created_at = v.updated_at = at(1, 0, 0);
+        v.created_at = v.updated_at = views_at(1, 0, 0);
         insert_video(s, v);
       }
     });
@@ -65,9 +65,9 @@ class views_repository_test : public ::testing::TestWithParam<std::string> {
 
   // Counts a view at `now` with a 30-minute window.
   bool count(const std::string& video, const std::string& viewer, int day, int hour, int minute) {
-    std::string now = at(day, hour, minute);
+    std::string now = views_at(day, hour, minute);
     int back = hour * 60 + minute - 30;  // the window starts 30 minutes earlier (the same day, in these tests)
-    std::string again_after = back >= 0 ? at(day, back / 60, back % 60) : at(day - 1, 23, 60 + back);
+    std::string again_after = back >= 0 ? views_at(day, back / 60, back % 60) : views_at(day - 1, 23, 60 + back);
     bool counted = false;
     db_->transact(true, [&](transaction& s) { counted = count_view(s, video, viewer, now, again_after, day_of(now)); });
     return counted;
@@ -145,7 +145,7 @@ TEST_P(views_repository_test, forgetting_viewers_removes_only_those_counted_befo
   EXPECT_TRUE(count("v1", "a:old", 2, 9, 0));
   EXPECT_TRUE(count("v1", "a:new", 2, 9, 40));
   std::int64_t gone = 0;
-  db_->transact(true, [&](transaction& s) { gone = forget_viewers(s, at(2, 9, 30)); });
+  db_->transact(true, [&](transaction& s) { gone = forget_viewers(s, views_at(2, 9, 30)); });
   EXPECT_EQ(gone, 1);
   EXPECT_EQ(rows("SELECT COUNT(*) FROM video_viewers WHERE viewer = 'a:new'"), 1);
   EXPECT_EQ(rows("SELECT COUNT(*) FROM video_viewers"), 1);

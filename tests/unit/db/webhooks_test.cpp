@@ -5,6 +5,7 @@
 
 #include "db/migrations.hpp"
 #include "support/postgres.hpp"
+#include "support/scratch.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -31,8 +32,7 @@ class webhooks_db_test : public ::testing::TestWithParam<std::string> {
       REEL_REQUIRE_POSTGRES();
       db_ = open_database(reel::test::postgres_server::shared().create_database(), "", 8);
     } else {
-      dir_ = std::filesystem::temp_directory_path() / ("reel-webhooks-" + std::to_string(::getpid()) + "-" +
-                                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+      dir_ = reel::test::scratch_path("reel-webhooks-");
       std::filesystem::remove_all(dir_);
       std::filesystem::create_directories(dir_);
       db_ = open_database("", dir_.string(), 8);

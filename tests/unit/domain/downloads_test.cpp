@@ -8,7 +8,7 @@ using domain::offered_downloads;
 
 namespace {
 
-model::video ready_video() {
+model::video downloads_ready_video() {
   model::video v;
   v.width = 1920;
   v.height = 1080;
@@ -35,7 +35,7 @@ std::vector<std::string> names(const std::vector<domain::download_offer>& offers
 }  // namespace
 
 TEST(downloads, offers_follow_the_organization_setting) {
-  auto v = ready_video();
+  auto v = downloads_ready_video();
   EXPECT_EQ(names(offered_downloads(org_with("highest", false), v)), (std::vector<std::string>{"1080p"}));
   EXPECT_EQ(names(offered_downloads(org_with("all", true), v)),
             (std::vector<std::string>{"1080p", "720p", "360p", "source"}));
@@ -49,7 +49,7 @@ TEST(downloads, offers_follow_the_organization_setting) {
 }
 
 TEST(downloads, the_default_and_the_refusals) {
-  auto v = ready_video();
+  auto v = downloads_ready_video();
   EXPECT_EQ(choose_download(org_with("highest", true), v, std::nullopt).rendition, "1080p");
   EXPECT_EQ(choose_download(org_with("none", true), v, std::nullopt).rendition, "source");
   EXPECT_EQ(choose_download(org_with("all", false), v, std::string("360p")).rendition, "360p");

@@ -9,6 +9,7 @@
 #include "domain/accounts.hpp"
 #include "support/postgres.hpp"
 #include "support/run.hpp"
+#include "support/scratch.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -49,8 +50,7 @@ class invitations_test : public ::testing::TestWithParam<std::string> {
       REEL_REQUIRE_POSTGRES();
       db_ = db::open_database(test::postgres_server::shared().create_database(), "", 2);
     } else {
-      dir_ = std::filesystem::temp_directory_path() / ("reel-invitations-" + std::to_string(::getpid()) + "-" +
-                                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+      dir_ = reel::test::scratch_path("reel-invitations-");
       std::filesystem::remove_all(dir_);
       std::filesystem::create_directories(dir_);
       db_ = db::open_database("", dir_.string(), 2);

@@ -17,7 +17,7 @@ model::principal member_of(std::vector<std::pair<std::string, role>> orgs) {
   return p;
 }
 
-errc code_of(const std::function<void()>& f) {
+errc permissions_code_of(const std::function<void()>& f) {
   try {
     f();
   } catch (const error& e) {
@@ -38,13 +38,13 @@ TEST(permissions, each_action_needs_its_role) {
   EXPECT_EQ(domain::required_role(action::manage_webhooks), role::admin);
   model::org_scope viewer{"o1", "Org", role::viewer};
   EXPECT_NO_THROW(domain::require(viewer, action::view_videos));
-  EXPECT_EQ(code_of([&] { domain::require(viewer, action::upload_video); }), errc::forbidden);
+  EXPECT_EQ(permissions_code_of([&] { domain::require(viewer, action::upload_video); }), errc::forbidden);
   model::org_scope admin{"o1", "Org", role::admin};
   EXPECT_NO_THROW(domain::require(admin, action::manage_members));
   EXPECT_EQ(domain::required_role(action::manage_api_keys), role::admin);
   EXPECT_NO_THROW(domain::require(admin, action::manage_api_keys));
   model::org_scope member{"o1", "Org", role::member};
-  EXPECT_EQ(code_of([&] { domain::require(member, action::manage_api_keys); }), errc::forbidden);
+  EXPECT_EQ(permissions_code_of([&] { domain::require(member, action::manage_api_keys); }), errc::forbidden);
 }
 
 TEST(permissions, an_api_key_never_manages_api_keys_whatever_its_role) {
@@ -54,7 +54,7 @@ TEST(permissions, an_api_key_never_manages_api_keys_whatever_its_role) {
   auto scope = domain::acting_org(key, std::nullopt);
   EXPECT_TRUE(scope.by_api_key);
   EXPECT_NO_THROW(domain::require(scope, action::manage_members));
-  EXPECT_EQ(code_of([&] { domain::require(scope, action::manage_api_keys); }), errc::forbidden);
+  EXPECT_EQ(permissions_code_of([&] { domain::require(scope, action::manage_api_keys); }), errc::forbidden);
   EXPECT_FALSE(key.person_id());
   EXPECT_EQ(member_of({{"o1", role::owner}}).person_id(), "u1");
 }
@@ -65,8 +65,8 @@ TEST(permissions, a_caller_acts_in_the_requested_organization_or_their_oldest) {
   auto in_o2 = domain::acting_org(p, "o2");
   EXPECT_EQ(in_o2.id, "o2");
   EXPECT_EQ(in_o2.role, role::owner);
-  EXPECT_EQ(code_of([&] { domain::acting_org(p, "o9"); }), errc::forbidden);
-  EXPECT_EQ(code_of([&] { domain::acting_org(member_of({}), std::nullopt); }), errc::forbidden);
+  EXPECT_EQ(permissions_code_of([&] { domain::acting_org(p, "o9"); }), errc::forbidden);
+  EXPECT_EQ(permissions_code_of([&] { domain::acting_org(member_of({}), std::nullopt); }), errc::forbidden);
 }
 
 TEST(permissions, a_resource_of_another_tenant_or_another_named_organization_is_out_of_reach) {

@@ -12,6 +12,7 @@
 #include "domain/permissions.hpp"
 #include "support/postgres.hpp"
 #include "support/run.hpp"
+#include "support/scratch.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -48,8 +49,7 @@ class sessions_test : public ::testing::TestWithParam<std::string> {
       REEL_REQUIRE_POSTGRES();
       db_ = db::open_database(test::postgres_server::shared().create_database(), "", 2);
     } else {
-      dir_ = std::filesystem::temp_directory_path() / ("reel-sessions-" + std::to_string(::getpid()) + "-" +
-                                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+      dir_ = reel::test::scratch_path("reel-sessions-");
       std::filesystem::remove_all(dir_);
       std::filesystem::create_directories(dir_);
       db_ = db::open_database("", dir_.string(), 2);

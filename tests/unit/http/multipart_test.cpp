@@ -9,7 +9,7 @@ using namespace std::string_literals;
 
 namespace {
 
-struct recorder : multipart_parser::sink {
+struct multipart_recorder : multipart_parser::sink {
   struct part {
     multipart_parser::part_info info;
     std::string data;
@@ -32,7 +32,7 @@ const std::string k_body =
     "\x00\x01--XyZ not a boundary\r\n--Xy\r\nend"
     "\r\n--XyZ--\r\nepilogue"s;
 
-void check(const recorder& r) {
+void check(const multipart_recorder& r) {
   ASSERT_EQ(r.parts.size(), 2u);
   EXPECT_EQ(r.parts[0].info.name, "title");
   EXPECT_EQ(r.parts[0].data, "My clip");
@@ -46,7 +46,7 @@ void check(const recorder& r) {
 }  // namespace
 
 TEST(multipart, whole_body_in_one_chunk) {
-  recorder r;
+  multipart_recorder r;
   multipart_parser p("XyZ", r);
   p.feed(std::string_view(k_body.data(), k_body.size()));
   p.finish();
@@ -55,7 +55,7 @@ TEST(multipart, whole_body_in_one_chunk) {
 
 TEST(multipart, every_split_point_gives_the_same_parts) {
   for (std::size_t cut = 0; cut <= k_body.size(); ++cut) {
-    recorder r;
+    multipart_recorder r;
     multipart_parser p("XyZ", r);
     p.feed(std::string_view(k_body).substr(0, cut));
     p.feed(std::string_view(k_body).substr(cut));
@@ -65,7 +65,7 @@ TEST(multipart, every_split_point_gives_the_same_parts) {
 }
 
 TEST(multipart, byte_by_byte) {
-  recorder r;
+  multipart_recorder r;
   multipart_parser p("XyZ", r);
   for (char c : k_body) p.feed(std::string_view(&c, 1));
   p.finish();
@@ -73,7 +73,7 @@ TEST(multipart, byte_by_byte) {
 }
 
 TEST(multipart, truncated_body_is_refused) {
-  recorder r;
+  multipart_recorder r;
   multipart_parser p("XyZ", r);
   p.feed(k_body.substr(0, k_body.size() - 20));
   EXPECT_THROW(p.finish(), reel::error);
@@ -81,7 +81,7 @@ TEST(multipart, truncated_body_is_refused) {
 
 TEST(multipart, malformed_bodies_are_refused) {
   auto fails = [](std::string body) {
-    recorder r;
+    multipart_recorder r;
     multipart_parser p("b", r);
     try {
       p.feed(body);
@@ -107,7 +107,7 @@ TEST(multipart, boundary_from_content_type) {
 }
 
 TEST(multipart, rfc5987_filename_wins) {
-  recorder r;
+  multipart_recorder r;
   multipart_parser p("b", r);
   p.feed(
       "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.mp4\"; "

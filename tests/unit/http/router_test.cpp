@@ -10,7 +10,7 @@ handler noop() {
   return [](context&) -> boost::asio::awaitable<response> { co_return empty_response(status::no_content); };
 }
 
-router sample() {
+router router_sample() {
   router r;
   r.add(verb::get, "/api/videos", noop());
   r.add(verb::post, "/api/videos", noop(), {.body_limit = 42});
@@ -23,7 +23,7 @@ router sample() {
 }  // namespace
 
 TEST(router, literal_route_matches_its_method) {
-  auto r = sample();
+  auto r = router_sample();
   route_params p;
   auto m = r.find(verb::post, "/api/videos", p);
   ASSERT_EQ(m.outcome, router::match::kind::found);
@@ -32,7 +32,7 @@ TEST(router, literal_route_matches_its_method) {
 }
 
 TEST(router, parameter_is_captured_and_percent_decoded) {
-  auto r = sample();
+  auto r = router_sample();
   route_params p;
   auto m = r.find(verb::get, "/api/videos/ab%20c", p);
   ASSERT_EQ(m.outcome, router::match::kind::found);
@@ -41,13 +41,13 @@ TEST(router, parameter_is_captured_and_percent_decoded) {
 }
 
 TEST(router, empty_parameter_segment_does_not_match) {
-  auto r = sample();
+  auto r = router_sample();
   route_params p;
   EXPECT_EQ(r.find(verb::get, "/api/videos/", p).outcome, router::match::kind::not_found);
 }
 
 TEST(router, rest_segment_captures_the_remaining_path) {
-  auto r = sample();
+  auto r = router_sample();
   route_params p;
   auto m = r.find(verb::get, "/api/stream/v1/hls/360p/seg_001.m4s", p);
   ASSERT_EQ(m.outcome, router::match::kind::found);
@@ -56,7 +56,7 @@ TEST(router, rest_segment_captures_the_remaining_path) {
 }
 
 TEST(router, unknown_path_is_not_found) {
-  auto r = sample();
+  auto r = router_sample();
   route_params p;
   EXPECT_EQ(r.find(verb::get, "/nope", p).outcome, router::match::kind::not_found);
   EXPECT_EQ(r.find(verb::get, "no-leading-slash", p).outcome, router::match::kind::not_found);
@@ -64,7 +64,7 @@ TEST(router, unknown_path_is_not_found) {
 }
 
 TEST(router, wrong_method_lists_allowed_methods) {
-  auto r = sample();
+  auto r = router_sample();
   route_params p;
   auto m = r.find(verb::delete_, "/api/videos/x", p);
   EXPECT_EQ(m.outcome, router::match::kind::method_not_allowed);
@@ -72,7 +72,7 @@ TEST(router, wrong_method_lists_allowed_methods) {
 }
 
 TEST(router, head_falls_back_to_get) {
-  auto r = sample();
+  auto r = router_sample();
   route_params p;
   auto m = r.find(verb::head, "/api/videos/7", p);
   ASSERT_EQ(m.outcome, router::match::kind::found);
@@ -81,7 +81,7 @@ TEST(router, head_falls_back_to_get) {
 }
 
 TEST(router, malformed_percent_escape_does_not_match) {
-  auto r = sample();
+  auto r = router_sample();
   route_params p;
   EXPECT_EQ(r.find(verb::get, "/api/videos/%zz", p).outcome, router::match::kind::not_found);
   EXPECT_EQ(r.find(verb::get, "/api/videos/%00", p).outcome, router::match::kind::not_found);
@@ -106,7 +106,7 @@ TEST(percent_decode, decodes_plus_only_when_asked) {
 }
 
 TEST(router, routes_lists_every_route_in_the_order_added) {
-  auto r = sample();
+  auto r = router_sample();
   auto all = r.routes();
   ASSERT_EQ(all.size(), 5u);
   EXPECT_EQ(all[0]->method, verb::get);

@@ -115,7 +115,7 @@ class processor_harness {
 
 // A job with no video: a worker that claims it finds nothing to process
 // and cancels it at once.
-void enqueue(db::database& db, const std::string& id) {
+void wakeup_enqueue(db::database& db, const std::string& id) {
   model::job j;
   j.id = id;
   j.kind = "process_video";
@@ -160,8 +160,8 @@ TEST(processor_wakeup, a_job_announced_while_the_worker_finds_nothing_is_claimed
     processor_harness h(gated, dir / "data");
     h.start();
     ASSERT_TRUE(gated.wait_until_held(10s)) << "the worker never claimed";
-    enqueue(*sqlite, "j1");  // committed after the held claim looked
-    h.notify();              // and announced before it returned
+    wakeup_enqueue(*sqlite, "j1");  // committed after the held claim looked
+    h.notify();                     // and announced before it returned
     gated.release();
     auto took = time_until_claimed(*sqlite, "j1", 5s);
     ASSERT_TRUE(took) << "the worker slept through the notification";
@@ -181,7 +181,7 @@ TEST(processor_wakeup, a_job_another_process_enqueues_on_postgresql_wakes_an_idl
     processor_harness h(*here, dir / "data", /*listen=*/true);
     h.start();
     std::this_thread::sleep_for(1s);  // connected and idle: only a notification can wake it for 30 s
-    enqueue(*elsewhere, "j1");
+    wakeup_enqueue(*elsewhere, "j1");
     auto took = time_until_claimed(*elsewhere, "j1", 5s);
     ASSERT_TRUE(took) << "the idle worker was not woken";
     std::printf("[ wake-up  ] claimed %lld ms after the other process committed it\n",

@@ -22,7 +22,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-envelope sample(const std::string& body = "Hello,\nthis is a test.\n") {
+envelope smtp_sample(const std::string& body = "Hello,\nthis is a test.\n") {
   reel::domain::mail_message m{"ann@example.com", "Greetings", body};
   auto from = *parse_address("reel <reel@example.com>");
   return {"reel@example.com", "ann@example.com",
@@ -39,7 +39,7 @@ asio::awaitable<void> deliver_catching(const smtp_server& server, const smtp_opt
 }
 
 // Delivers `e` to `url`; the failure, if any.
-std::optional<smtp_failure> send_to(const std::string& url, asio::ssl::context& tls, const envelope& e = sample(),
+std::optional<smtp_failure> send_to(const std::string& url, asio::ssl::context& tls, const envelope& e = smtp_sample(),
                                     smtp_options o = {}) {
   auto server = parse_smtp_url(url);
   std::optional<smtp_failure> failure;
@@ -98,7 +98,7 @@ TEST(smtp_client, delivers_a_message_in_clear_text) {
 TEST(smtp_client, lines_that_start_with_a_dot_arrive_intact) {
   smtp_sink sink;
   std::string body = "first\n.\n..two dots\n.hidden\nlast\n";
-  auto failure = send_to(sink.url(), system_tls(), sample(body));
+  auto failure = send_to(sink.url(), system_tls(), smtp_sample(body));
   ASSERT_FALSE(failure) << failure->what();
   ASSERT_EQ(sink.messages().size(), 1u);
   EXPECT_EQ(sink.messages()[0].body(), body);
@@ -234,7 +234,7 @@ TEST(smtp_client, a_server_that_says_nothing_times_out) {
   smtp_options o;
   o.command_timeout = std::chrono::milliseconds(300);
   auto t0 = std::chrono::steady_clock::now();
-  auto failure = send_to(sink.url(), system_tls(), sample(), o);
+  auto failure = send_to(sink.url(), system_tls(), smtp_sample(), o);
   auto took = std::chrono::steady_clock::now() - t0;
   ASSERT_TRUE(failure);
   EXPECT_TRUE(failure->temporary());

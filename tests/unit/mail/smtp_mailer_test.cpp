@@ -68,8 +68,8 @@ asio::awaitable<void> mail_and_wait(const std::string& url, mailer_settings sett
   m.stop();
 }
 
-outcome mail(const std::string& url, mailer_settings settings, const std::vector<mail_message>& messages,
-             std::uint64_t settled) {
+outcome mailer_send(const std::string& url, mailer_settings settings, const std::vector<mail_message>& messages,
+                    std::uint64_t settled) {
   outcome out;
   reel::test::run(mail_and_wait(url, settings, messages, settled, out));
   return out;
@@ -83,7 +83,8 @@ mail_message hello(const std::string& to = "ann@example.com") {
 
 TEST(smtp_mailer, delivers_queued_messages_in_the_background) {
   smtp_sink sink;
-  auto out = mail(sink.url(), quick(), {hello("a@example.com"), hello("b@example.com"), hello("c@example.com")}, 3);
+  auto out =
+      mailer_send(sink.url(), quick(), {hello("a@example.com"), hello("b@example.com"), hello("c@example.com")}, 3);
   EXPECT_EQ(out.delivered, 3u);
   EXPECT_EQ(out.failed, 0u);
   EXPECT_TRUE(out.refusals.empty());
@@ -108,7 +109,7 @@ TEST(smtp_mailer, delivers_queued_messages_in_the_background) {
 TEST(smtp_mailer, a_temporary_failure_is_tried_again_later) {
   smtp_sink sink({.fail_first = 2, .fail_code = 451});
   auto t0 = std::chrono::steady_clock::now();
-  auto out = mail(sink.url(), quick(4), {hello()}, 1);
+  auto out = mailer_send(sink.url(), quick(4), {hello()}, 1);
   auto took = std::chrono::steady_clock::now() - t0;
   EXPECT_EQ(out.delivered, 1u);
   EXPECT_EQ(out.failed, 0u);
@@ -120,7 +121,7 @@ TEST(smtp_mailer, a_temporary_failure_is_tried_again_later) {
 
 TEST(smtp_mailer, gives_up_after_the_last_try) {
   smtp_sink sink({.fail_first = 100, .fail_code = 421});
-  auto out = mail(sink.url(), quick(3), {hello()}, 1);
+  auto out = mailer_send(sink.url(), quick(3), {hello()}, 1);
   EXPECT_EQ(out.delivered, 0u);
   EXPECT_EQ(out.failed, 1u);
   EXPECT_EQ(sink.connections(), 3);
@@ -129,7 +130,7 @@ TEST(smtp_mailer, gives_up_after_the_last_try) {
 
 TEST(smtp_mailer, a_permanent_failure_is_not_tried_again) {
   smtp_sink sink({.fail_first = 100, .fail_code = 550});
-  auto out = mail(sink.url(), quick(4), {hello()}, 1);
+  auto out = mailer_send(sink.url(), quick(4), {hello()}, 1);
   EXPECT_EQ(out.failed, 1u);
   EXPECT_EQ(sink.connections(), 1);
 }
@@ -141,7 +142,7 @@ TEST(smtp_mailer, an_unreachable_server_fails_after_the_tries) {
     asio::ip::tcp::acceptor a(io, {asio::ip::make_address("127.0.0.1"), 0});
     port = a.local_endpoint().port();
   }
-  auto out = mail("smtp://127.0.0.1:" + std::to_string(port), quick(2), {hello()}, 1);
+  auto out = mailer_send("smtp://127.0.0.1:" + std::to_string(port), quick(2), {hello()}, 1);
   EXPECT_EQ(out.delivered, 0u);
   EXPECT_EQ(out.failed, 1u);
 }
@@ -150,7 +151,7 @@ TEST(smtp_mailer, a_header_with_a_line_break_is_refused_and_nothing_is_sent) {
   smtp_sink sink;
   mail_message injected{"ann@example.com", "Hi\r\nBcc: victim@example.com", "x"};
   mail_message two_recipients{"ann@example.com\r\nRCPT TO:<victim@example.com>", "Hi", "x"};
-  auto out = mail(sink.url(), quick(), {injected, two_recipients, hello()}, 1);
+  auto out = mailer_send(sink.url(), quick(), {injected, two_recipients, hello()}, 1);
   EXPECT_EQ(out.refusals, (std::vector<reel::errc>{reel::errc::bad_request, reel::errc::bad_request}));
   EXPECT_EQ(out.delivered, 1u);
   ASSERT_EQ(sink.messages().size(), 1u);
@@ -164,7 +165,7 @@ TEST(smtp_mailer, a_full_queue_refuses_with_unavailable) {
   settings.queue_capacity = 2;
   settings.connections = 1;
   settings.smtp.command_timeout = 200ms;
-  auto out = mail(sink.url(), settings, {hello(), hello(), hello()}, 2);
+  auto out = mailer_send(sink.url(), settings, {hello(), hello(), hello()}, 2);
   EXPECT_EQ(out.refusals, std::vector<reel::errc>{reel::errc::unavailable});
   EXPECT_EQ(out.failed, 2u);  // the silent server let both time out
 }

@@ -15,7 +15,7 @@ using reel::media::subtitles_playlist;
 namespace {
 
 // The message of the error normalize_captions throws, with its code checked.
-std::string refusal(std::string_view bytes, caption_format f, errc expected = errc::bad_request) {
+std::string captions_refusal(std::string_view bytes, caption_format f, errc expected = errc::bad_request) {
   try {
     normalize_captions(bytes, f);
   } catch (const reel::error& e) {
@@ -62,22 +62,24 @@ TEST(captions, webvtt_keeps_header_identifiers_notes_styles_and_cue_settings) {
 
 TEST(captions, a_broken_srt_timestamp_names_its_line) {
   std::string in = "1\n00:00:01,000 --> 00:00:02,000\nOne\n\n2\n00:01:xx,000 --> 00:01:05,000\nTwo\n";
-  EXPECT_EQ(refusal(in, srt), "line 6: bad timestamp '00:01:xx,000'");
-  EXPECT_EQ(refusal("1\r\n00:00:01,000 --> 00:00:02\r\n", srt), "line 2: bad timestamp '00:00:02'");
-  EXPECT_EQ(refusal("1\n00:00:61,000 --> 00:01:02,000\n", srt), "line 2: bad timestamp '00:00:61,000'");
+  EXPECT_EQ(captions_refusal(in, srt), "line 6: bad timestamp '00:01:xx,000'");
+  EXPECT_EQ(captions_refusal("1\r\n00:00:01,000 --> 00:00:02\r\n", srt), "line 2: bad timestamp '00:00:02'");
+  EXPECT_EQ(captions_refusal("1\n00:00:61,000 --> 00:01:02,000\n", srt), "line 2: bad timestamp '00:00:61,000'");
 }
 
 TEST(captions, webvtt_errors_name_their_line) {
-  EXPECT_EQ(refusal("WEBVT\n\n00:01.000 --> 00:02.000\nA\n", vtt), "line 1: a WebVTT file must start with 'WEBVTT'");
-  EXPECT_EQ(refusal("1\n00:00:01,000 --> 00:00:02,000\nA\n", vtt), "line 1: a WebVTT file must start with 'WEBVTT'");
-  EXPECT_EQ(refusal("WEBVTT\n\n00:01,000 --> 00:02.000\nA\n", vtt), "line 3: bad timestamp '00:01,000'");
-  EXPECT_EQ(refusal("WEBVTT\n\n00:05.000 --> 00:02.000\nA\n", vtt),
+  EXPECT_EQ(captions_refusal("WEBVT\n\n00:01.000 --> 00:02.000\nA\n", vtt),
+            "line 1: a WebVTT file must start with 'WEBVTT'");
+  EXPECT_EQ(captions_refusal("1\n00:00:01,000 --> 00:00:02,000\nA\n", vtt),
+            "line 1: a WebVTT file must start with 'WEBVTT'");
+  EXPECT_EQ(captions_refusal("WEBVTT\n\n00:01,000 --> 00:02.000\nA\n", vtt), "line 3: bad timestamp '00:01,000'");
+  EXPECT_EQ(captions_refusal("WEBVTT\n\n00:05.000 --> 00:02.000\nA\n", vtt),
             "line 3: the cue ends (00:00:02.000) before it starts (00:00:05.000)");
-  EXPECT_EQ(refusal("WEBVTT\n\nid\nno timing here\n", vtt),
+  EXPECT_EQ(captions_refusal("WEBVTT\n\nid\nno timing here\n", vtt),
             "line 4: expected a cue timing line such as '00:00:01.000 --> 00:00:04.000'");
-  EXPECT_EQ(refusal("WEBVTT\n\n00:01.000 --> 00:02.000\nA\n00:03.000 --> 00:04.000\nB\n", vtt),
+  EXPECT_EQ(captions_refusal("WEBVTT\n\n00:01.000 --> 00:02.000\nA\n00:03.000 --> 00:04.000\nB\n", vtt),
             "line 5: '-->' in a cue's text (a blank line must come before the next cue)");
-  EXPECT_EQ(refusal("WEBVTT\n00:01.000 --> 00:02.000\n", vtt),
+  EXPECT_EQ(captions_refusal("WEBVTT\n00:01.000 --> 00:02.000\n", vtt),
             "line 2: a blank line must come between the header and the first cue");
 }
 
@@ -87,16 +89,19 @@ TEST(captions, a_cue_may_end_when_it_starts) {
 }
 
 TEST(captions, empty_files_and_files_without_cues_are_refused) {
-  EXPECT_EQ(refusal("", srt), "The caption file is empty.");
-  EXPECT_EQ(refusal("\xEF\xBB\xBF \r\n\n", vtt), "The caption file is empty.");
-  EXPECT_EQ(refusal("WEBVTT\n\nNOTE nothing\n", vtt), "The caption file has no cues.");
+  EXPECT_EQ(captions_refusal("", srt), "The caption file is empty.");
+  EXPECT_EQ(captions_refusal("\xEF\xBB\xBF \r\n\n", vtt), "The caption file is empty.");
+  EXPECT_EQ(captions_refusal("WEBVTT\n\nNOTE nothing\n", vtt), "The caption file has no cues.");
 }
 
 TEST(captions, invalid_utf8_and_nul_are_refused_naming_the_line) {
-  EXPECT_EQ(refusal("1\n00:00:01,000 --> 00:00:02,000\nCaf\xE9\n", srt), "line 3: invalid UTF-8");
-  EXPECT_EQ(refusal("WEBVTT\n\n00:01.000 --> 00:02.000\n\xED\xA0\x80\n", vtt), "line 4: invalid UTF-8");  // a surrogate
-  EXPECT_EQ(refusal("WEBVTT\n\n00:01.000 --> 00:02.000\n\xC0\xAF\n", vtt), "line 4: invalid UTF-8");      // overlong
-  EXPECT_EQ(refusal(std::string("WEBVTT\n\n00:01.000 --> 00:02.000\nA\0B\n", 36), vtt), "line 4: a NUL character");
+  EXPECT_EQ(captions_refusal("1\n00:00:01,000 --> 00:00:02,000\nCaf\xE9\n", srt), "line 3: invalid UTF-8");
+  EXPECT_EQ(captions_refusal("WEBVTT\n\n00:01.000 --> 00:02.000\n\xED\xA0\x80\n", vtt),
+            "line 4: invalid UTF-8");  // a surrogate
+  EXPECT_EQ(captions_refusal("WEBVTT\n\n00:01.000 --> 00:02.000\n\xC0\xAF\n", vtt),
+            "line 4: invalid UTF-8");  // overlong
+  EXPECT_EQ(captions_refusal(std::string("WEBVTT\n\n00:01.000 --> 00:02.000\nA\0B\n", 36), vtt),
+            "line 4: a NUL character");
 }
 
 TEST(captions, files_over_2_mib_are_too_large_and_2_mib_is_not) {
@@ -106,14 +111,15 @@ TEST(captions, files_over_2_mib_are_too_large_and_2_mib_is_not) {
   body.append(k_max_caption_bytes - body.size(), '\n');
   ASSERT_EQ(body.size(), k_max_caption_bytes);
   EXPECT_NO_THROW(normalize_captions(body, vtt));
-  EXPECT_EQ(refusal(body + "\n", vtt, errc::payload_too_large),
+  EXPECT_EQ(captions_refusal(body + "\n", vtt, errc::payload_too_large),
             "The caption file is larger than 2 MiB (2097152 bytes).");
 }
 
 TEST(captions, srt_without_a_blank_line_between_cues_names_the_line) {
   std::string in = "1\n00:00:01,000 --> 00:00:02,000\nOne\n2\n00:00:03,000 --> 00:00:04,000\nTwo\n";
-  EXPECT_EQ(refusal(in, srt), "line 5: '-->' in a cue's text (a blank line must come before the next cue)");
-  EXPECT_EQ(refusal("x\n00:00:01,000 --> 00:00:02,000\n", srt), "line 1: expected a cue number or a timing line");
+  EXPECT_EQ(captions_refusal(in, srt), "line 5: '-->' in a cue's text (a blank line must come before the next cue)");
+  EXPECT_EQ(captions_refusal("x\n00:00:01,000 --> 00:00:02,000\n", srt),
+            "line 1: expected a cue number or a timing line");
 }
 
 TEST(captions, language_tags_are_checked_and_put_in_canonical_case) {

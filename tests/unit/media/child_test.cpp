@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 namespace {
 
 // Runs argv to completion under `limits`; returns the result and stdout.
-std::pair<child_result, std::string> run_child(const std::vector<std::string>& argv, child_limits limits,
+std::pair<child_result, std::string> child_run(const std::vector<std::string>& argv, child_limits limits,
                                                std::chrono::milliseconds timeout = 10s) {
   boost::asio::io_context io;
   child_process child(io.get_executor(), limits);
@@ -39,13 +39,13 @@ TEST(child_process, runs_under_the_address_space_cpu_and_core_limits) {
   child_limits limits;
   limits.memory_bytes = std::uint64_t(1500) << 20;
   limits.cpu = 77s;
-  auto [r, out] = run_child({"/bin/sh", "-c", "ulimit -H -v; ulimit -S -t; ulimit -H -t; ulimit -c"}, limits);
+  auto [r, out] = child_run({"/bin/sh", "-c", "ulimit -H -v; ulimit -S -t; ulimit -H -t; ulimit -c"}, limits);
   ASSERT_TRUE(r.ok()) << r.stderr_tail;
   EXPECT_EQ(out, std::to_string(1500 * 1024) + "\n77\n82\n0\n");
 }
 
 TEST(child_process, default_limits_are_4096_mib_and_cpu_time_from_the_timeout) {
-  auto [r, out] = run_child({"/bin/sh", "-c", "ulimit -v; ulimit -t"}, {}, 20s);
+  auto [r, out] = child_run({"/bin/sh", "-c", "ulimit -v; ulimit -t"}, {}, 20s);
   ASSERT_TRUE(r.ok()) << r.stderr_tail;
   unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
   EXPECT_EQ(out, std::to_string(4096 * 1024) + "\n" + std::to_string(20 * cpus) + "\n");
@@ -55,7 +55,7 @@ TEST(child_process, an_allocation_past_the_memory_limit_fails) {
   child_limits limits;
   limits.memory_bytes = std::uint64_t(400) << 20;
   // x264 needs more than 400 MiB for 1080p frames.
-  auto [r, out] = run_child({"/usr/bin/ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1920x1080",
+  auto [r, out] = child_run({"/usr/bin/ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1920x1080",
                              "-frames:v", "2", "-c:v", "libx264", "-threads", "4", "-f", "null", "-"},
                             limits);
   EXPECT_FALSE(r.ok());
@@ -63,13 +63,13 @@ TEST(child_process, an_allocation_past_the_memory_limit_fails) {
 }
 
 TEST(child_process, reports_the_signal_that_ended_it) {
-  auto [r, out] = run_child({"/bin/sh", "-c", "kill -SEGV $$"}, {});
+  auto [r, out] = child_run({"/bin/sh", "-c", "kill -SEGV $$"}, {});
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.signal, SIGSEGV);
   EXPECT_FALSE(r.killed);
-  auto [spent, ignored] = run_child({"/bin/sh", "-c", "while :; do :; done"}, {.memory_bytes = 0, .cpu = 1s}, 120s);
+  auto [spent, ignored] = child_run({"/bin/sh", "-c", "while :; do :; done"}, {.memory_bytes = 0, .cpu = 1s}, 120s);
   EXPECT_EQ(spent.signal, SIGXCPU);  // past its CPU time
-  auto [fine, text] = run_child({"/bin/sh", "-c", "echo hi; exit 3"}, {});
+  auto [fine, text] = child_run({"/bin/sh", "-c", "echo hi; exit 3"}, {});
   EXPECT_EQ(fine.exit_code, 3);
   EXPECT_EQ(fine.signal, 0);
   EXPECT_EQ(text, "hi\n");

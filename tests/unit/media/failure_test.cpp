@@ -2,6 +2,7 @@
 
 #include "media/ffmpeg.hpp"
 #include "support/media.hpp"
+#include "support/scratch.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -19,7 +20,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-child_result run_child(const std::vector<std::string>& argv, child_limits limits = {}) {
+child_result failure_run_child(const std::vector<std::string>& argv, child_limits limits = {}) {
   boost::asio::io_context io;
   child_process child(io.get_executor(), limits);
   child_result result;
@@ -43,8 +44,7 @@ void expect_words_only(const failure& f) {
 class failure_test : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("reel-failure-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = reel::test::scratch_path("reel-failure-");
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "other");
   }
@@ -52,7 +52,7 @@ class failure_test : public ::testing::Test {
   // Probes `bytes` (written as an upload named "original") the way the worker does.
   failure probe(const std::string& bytes) {
     write(dir_ / "original", bytes);
-    auto r = run_child(probe_command(tools_, (dir_ / "original").string()));
+    auto r = failure_run_child(probe_command(tools_, (dir_ / "original").string()));
     EXPECT_FALSE(r.ok());
     auto f = explain_failure(step::probe, r, dir_.string());
     expect_words_only(f);
@@ -104,9 +104,9 @@ TEST_F(failure_test, garbage_and_truncated_files_are_told_in_words) {
 }
 
 TEST_F(failure_test, running_out_of_the_memory_limit_is_told_in_words) {
-  auto r = run_child({"/usr/bin/ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1920x1080", "-frames:v",
-                      "2", "-c:v", "libx264", "-threads", "4", "-f", "null", "-"},
-                     {.memory_bytes = std::uint64_t(400) << 20});
+  auto r = failure_run_child({"/usr/bin/ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1920x1080",
+                              "-frames:v", "2", "-c:v", "libx264", "-threads", "4", "-f", "null", "-"},
+                             {.memory_bytes = std::uint64_t(400) << 20});
   ASSERT_FALSE(r.ok());
   auto f = explain_failure(step::transcode, r);
   EXPECT_EQ(f.message, "The video needs more memory to process than this server allows.");

@@ -31,7 +31,7 @@ video queued_video() {
   return v;
 }
 
-video ready_video() {
+video json_ready_video() {
   video v = queued_video();
   v.status = video_status::ready;
   v.visibility = visibility::public_;
@@ -55,7 +55,7 @@ TEST(video_json_writer, queued_video_is_written_as_the_serializer_writes_it) {
 }
 
 TEST(video_json_writer, ready_video_with_renditions_and_poster_time_matches_the_serializer) {
-  EXPECT_EQ(written(ready_video()), serialized(ready_video()));
+  EXPECT_EQ(written(json_ready_video()), serialized(json_ready_video()));
 }
 
 TEST(video_json_writer, progress_failed_and_missing_fields_match_the_serializer) {
@@ -91,7 +91,7 @@ TEST(video_json_writer, early_playback_matches_the_serializer) {
 }
 
 TEST(video_json_writer, renditions_that_are_not_an_array_are_written_as_an_empty_one) {
-  video v = ready_video();
+  video v = json_ready_video();
   for (const char* r : {"", "{}", "not json", "[1,", "  []  ", "[\"a\\u0001\"]"}) {
     v.renditions = r;
     EXPECT_EQ(written(v), serialized(v)) << r;

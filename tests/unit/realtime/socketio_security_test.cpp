@@ -22,7 +22,7 @@ realtime::socketio_options quiet_options() {
   return o;
 }
 
-std::shared_ptr<eio_client> client(realtime_server& server, test::header_list headers = {}) {
+std::shared_ptr<eio_client> security_client(realtime_server& server, test::header_list headers = {}) {
   return std::make_shared<eio_client>(server.port(), std::move(headers));
 }
 
@@ -45,7 +45,7 @@ TEST(socketio_security, a_second_connect_closes_the_session_and_joins_no_second_
     co_await server.add_member(b.org_id, a.id, member);  // a is in A and B
 
     // After the first was accepted.
-    auto c = client(server);
+    auto c = security_client(server);
     EXPECT_TRUE(co_await c->open_polling());
     EXPECT_TRUE(co_await test::connect_namespace(*c, a.token, a.org_id));
     EXPECT_EQ(server.realtime().room_size(a.org_id), 1u);
@@ -63,7 +63,7 @@ TEST(socketio_security, a_second_connect_closes_the_session_and_joins_no_second_
     auto x = co_await server.register_user("x@example.com", "X");
     co_await server.add_member(a.org_id, x.id, member);
     co_await server.add_member(b.org_id, x.id, member);
-    auto d = client(server);
+    auto d = security_client(server);
     EXPECT_TRUE(co_await d->open_polling());
     boost::json::object first_auth{{"token", x.token}, {"organizationId", a.org_id}};
     boost::json::object second_x{{"token", x.token}, {"organizationId", b.org_id}};
@@ -80,7 +80,7 @@ TEST(socketio_security, a_second_connect_closes_the_session_and_joins_no_second_
     for (const auto& p : d->received) EXPECT_FALSE(p.starts_with("40")) << p;
 
     // Over a WebSocket too.
-    auto w = client(server);
+    auto w = security_client(server);
     EXPECT_TRUE(co_await w->open_websocket());
     EXPECT_TRUE(co_await test::connect_namespace(*w, a.token, a.org_id));
     co_await w->send(second);
@@ -94,7 +94,7 @@ TEST(socketio_security, disconnect_leaves_the_room_and_the_session_may_connect_a
   realtime_server server(quiet_options());
   server.run([&]() -> asio::awaitable<void> {
     auto a = co_await server.register_user("a@example.com", "A");
-    auto c = client(server);
+    auto c = security_client(server);
     EXPECT_TRUE(co_await c->open_polling());
     EXPECT_TRUE(co_await test::connect_namespace(*c, a.token, ""));
     EXPECT_EQ(server.realtime().room_size(a.org_id), 1u);
@@ -119,9 +119,9 @@ TEST(socketio_security, a_removed_member_hears_nothing_more_and_is_disconnected_
     const std::string member = "member";
     co_await server.add_member(owner.org_id, m.id, member);
 
-    auto polling = client(server);
-    auto ws = client(server);
-    auto owners = client(server);
+    auto polling = security_client(server);
+    auto ws = security_client(server);
+    auto owners = security_client(server);
     EXPECT_TRUE(co_await polling->open_polling());
     EXPECT_TRUE(co_await ws->open_websocket());
     EXPECT_TRUE(co_await owners->open_websocket());
@@ -162,7 +162,7 @@ TEST(socketio_security, a_removed_member_hears_nothing_more_and_is_disconnected_
     EXPECT_EQ(server.realtime().open_sessions(), 1u);
 
     // They cannot come back into that organization.
-    auto again = client(server);
+    auto again = security_client(server);
     EXPECT_TRUE(co_await again->open_polling());
     EXPECT_FALSE(co_await test::connect_namespace(*again, m.token, owner.org_id));
     co_await again->close();
@@ -178,7 +178,7 @@ TEST(socketio_security, a_connect_racing_a_removal_never_ends_in_the_room) {
     const std::string member = "member", org = owner.org_id, user = m.id;
     for (int round = 0; round < 30; ++round) {
       co_await server.add_member(org, user, member);
-      auto c = client(server);
+      auto c = security_client(server);
       EXPECT_TRUE(co_await c->open_polling());
       boost::json::object auth{{"token", m.token}, {"organizationId", org}};
       std::string connect = "40" + json::serialize(auth);
@@ -204,10 +204,10 @@ TEST(socketio_security, logout_disconnects_only_that_login_sessions_sockets) {
   realtime_server server(quiet_options());
   server.run([&]() -> asio::awaitable<void> {
     auto a = co_await server.register_user("a@example.com", "A");
-    auto c = client(server);
+    auto c = security_client(server);
     EXPECT_TRUE(co_await c->open_websocket());
     EXPECT_TRUE(co_await test::connect_namespace(*c, a.token, ""));
-    auto other = client(server);
+    auto other = security_client(server);
     EXPECT_TRUE(co_await other->open_polling());
     EXPECT_TRUE(co_await test::connect_namespace(*other, a.token, ""));
     // The same user logged in elsewhere: another login session.
@@ -218,7 +218,7 @@ TEST(socketio_security, logout_disconnects_only_that_login_sessions_sockets) {
     auto logged_in = co_await test::fetch(server.port(), login);
     EXPECT_EQ(logged_in.status, 200u) << logged_in.body;
     std::string second_token(json::parse(logged_in.body).at("token").as_string());
-    auto elsewhere = client(server);
+    auto elsewhere = security_client(server);
     EXPECT_TRUE(co_await elsewhere->open_websocket());
     EXPECT_TRUE(co_await test::connect_namespace(*elsewhere, second_token, ""));
 
@@ -231,7 +231,7 @@ TEST(socketio_security, logout_disconnects_only_that_login_sessions_sockets) {
     EXPECT_EQ(server.realtime().room_size(a.org_id), 1u);
     EXPECT_FALSE(elsewhere->dead);
     // The revoked token cannot CONNECT again.
-    auto again = client(server);
+    auto again = security_client(server);
     EXPECT_TRUE(co_await again->open_polling());
     EXPECT_FALSE(co_await test::connect_namespace(*again, a.token, ""));
     co_await again->close();
@@ -247,7 +247,7 @@ TEST(socketio_security, an_expired_login_session_is_disconnected_at_its_heartbea
   realtime_server server(options, &time);
   server.run([&]() -> asio::awaitable<void> {
     auto a = co_await server.register_user("a@example.com", "A");
-    auto c = client(server);
+    auto c = security_client(server);
     EXPECT_TRUE(co_await c->open_websocket());
     EXPECT_TRUE(co_await test::connect_namespace(*c, a.token, ""));
     co_await test::sleep_for(250ms);  // pinged and answered: still connected
@@ -267,10 +267,10 @@ TEST(socketio_security, a_session_without_a_namespace_connection_is_closed_after
   realtime_server server(options);
   server.run([&]() -> asio::awaitable<void> {
     auto a = co_await server.register_user("a@example.com", "A");
-    auto idle_polling = client(server);
-    auto idle_ws = client(server);
-    auto connected = client(server);
-    auto leaving = client(server);
+    auto idle_polling = security_client(server);
+    auto idle_ws = security_client(server);
+    auto connected = security_client(server);
+    auto leaving = security_client(server);
     EXPECT_TRUE(co_await idle_polling->open_polling());
     EXPECT_TRUE(co_await idle_ws->open_websocket());
     EXPECT_TRUE(co_await connected->open_websocket());
@@ -299,7 +299,7 @@ TEST(socketio_security, sessions_per_client_address_are_limited) {
   server.run([&]() -> asio::awaitable<void> {
     std::vector<std::shared_ptr<eio_client>> open;
     for (int i = 0; i < 3; ++i) {
-      open.push_back(client(server));
+      open.push_back(security_client(server));
       bool opened = false;
       if (i % 2 == 0)
         opened = co_await open.back()->open_polling();
@@ -312,12 +312,12 @@ TEST(socketio_security, sessions_per_client_address_are_limited) {
     auto refused = co_await test::fetch(server.port(), handshake);
     EXPECT_EQ(refused.status, 429u);
     EXPECT_EQ(json::parse(refused.body).at("code").as_int64(), 4);
-    auto ws = client(server);
+    auto ws = security_client(server);
     EXPECT_FALSE(co_await ws->open_websocket());
     EXPECT_EQ(ws->last_status, 429u);
 
     // Another client behind the trusted proxy has its own allowance.
-    auto elsewhere = client(server, {{"X-Forwarded-For", "203.0.113.9"}});
+    auto elsewhere = security_client(server, {{"X-Forwarded-For", "203.0.113.9"}});
     EXPECT_TRUE(co_await elsewhere->open_polling());
     EXPECT_EQ(server.realtime().sessions_of("203.0.113.9"), 1u);
 
@@ -325,7 +325,7 @@ TEST(socketio_security, sessions_per_client_address_are_limited) {
     co_await open.front()->close();
     auto freed = [&] { return server.realtime().sessions_of("127.0.0.1") == 2; };
     EXPECT_TRUE(co_await test::wait_until(freed, 2s));
-    auto next = client(server);
+    auto next = security_client(server);
     EXPECT_TRUE(co_await next->open_polling());
     for (auto& c : open) co_await c->close();
     co_await next->close();
@@ -339,7 +339,7 @@ TEST(socketio_security, a_sid_only_works_from_the_address_that_opened_it) {
   realtime_server server(options);
   server.run([&]() -> asio::awaitable<void> {
     auto a = co_await server.register_user("a@example.com", "A");
-    auto owner = client(server, {{"X-Forwarded-For", "198.51.100.1, 203.0.113.5"}});
+    auto owner = security_client(server, {{"X-Forwarded-For", "198.51.100.1, 203.0.113.5"}});
     EXPECT_TRUE(co_await owner->open_polling());
     const std::string query = "/socket.io/?EIO=4&transport=polling&sid=" + owner->sid;
     const test::header_list intruder = {{"X-Forwarded-For", "203.0.113.6"}};
@@ -352,7 +352,7 @@ TEST(socketio_security, a_sid_only_works_from_the_address_that_opened_it) {
     r = co_await test::fetch(server.port(), post);
     EXPECT_EQ(r.status, 400u);
     EXPECT_EQ(server.realtime().room_size(a.org_id), 0u);
-    auto thief = client(server, intruder);
+    auto thief = security_client(server, intruder);
     thief->sid = owner->sid;
     EXPECT_FALSE(co_await thief->upgrade());
     EXPECT_EQ(thief->last_status, 400u);
@@ -377,7 +377,7 @@ TEST(socketio_security, a_polling_post_of_many_packets_is_handled_in_batches_bet
   realtime_server server(quiet_options());
   server.run([&]() -> asio::awaitable<void> {
     auto a = co_await server.register_user("a@example.com", "A");
-    auto c = client(server);
+    auto c = security_client(server);
     EXPECT_TRUE(co_await c->open_polling());
     EXPECT_TRUE(co_await test::connect_namespace(*c, a.token, ""));
     // About 45,000 events in one POST just under maxPayload (1 MB).

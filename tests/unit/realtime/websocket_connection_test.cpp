@@ -1,5 +1,7 @@
 #include "realtime/websocket_connection.hpp"
 
+#include "support/common.hpp"
+
 #include <gtest/gtest.h>
 #include <boost/asio/write.hpp>
 
@@ -11,6 +13,7 @@
 
 using namespace reel::realtime;
 using namespace std::chrono_literals;
+using reel::test::strings;
 namespace asio = boost::asio;
 using send_result = websocket_connection::send_result;
 
@@ -41,7 +44,7 @@ std::string client_frame(std::uint8_t opcode, std::string_view payload, bool fin
   return f;
 }
 
-struct recorder final : websocket_connection::listener {
+struct ws_recorder final : websocket_connection::listener {
   std::vector<std::string> messages, ends;
   std::function<void(std::string_view)> then;
   void on_message(std::string_view m) override {
@@ -51,12 +54,10 @@ struct recorder final : websocket_connection::listener {
   void on_end(std::string_view why) override { ends.emplace_back(why); }
 };
 
-using strings = std::vector<std::string>;
-
 // A websocket_connection on one end of a loopback TCP connection; the test
 // is the client at the other end, with plain socket calls.
-struct fixture {
-  explicit fixture(websocket_connection::settings s = {}, int socket_buffers = 0) : settings(s) {
+struct ws_fixture {
+  explicit ws_fixture(websocket_connection::settings s = {}, int socket_buffers = 0) : settings(s) {
     settings.read_buffer = buffer;
     asio::ip::tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
     client.open(asio::ip::tcp::v4());
@@ -105,7 +106,7 @@ struct fixture {
   asio::io_context io;
   std::vector<char> buffer = std::vector<char>(16 * 1024);
   websocket_connection::settings settings;
-  std::shared_ptr<recorder> events = std::make_shared<recorder>();
+  std::shared_ptr<ws_recorder> events = std::make_shared<ws_recorder>();
   asio::ip::tcp::socket client{io};
   std::shared_ptr<websocket_connection> conn;
   bool peer_closed = false;
@@ -114,14 +115,14 @@ struct fixture {
 }  // namespace
 
 TEST(websocket_connection, delivers_a_message_that_arrives_a_byte_at_a_time) {
-  fixture f;
+  ws_fixture f;
   for (char c : client_frame(k_text, "40{\"token\":\"abc\"}")) f.send(std::string(1, c));
   EXPECT_EQ(f.events->messages, strings{"40{\"token\":\"abc\"}"});
   EXPECT_TRUE(f.conn->is_open());
 }
 
 TEST(websocket_connection, reassembles_fragments_and_answers_a_ping_sent_between_them) {
-  fixture f;
+  ws_fixture f;
   f.send(client_frame(k_text, "40{", false) + client_frame(k_ping, "are you there") +
          client_frame(k_continuation, "tok", false) + client_frame(k_continuation, "en}"));
   EXPECT_EQ(f.events->messages, strings{"40{token}"});
@@ -131,13 +132,13 @@ TEST(websocket_connection, reassembles_fragments_and_answers_a_ping_sent_between
 }
 
 TEST(websocket_connection, delivers_every_frame_of_one_read_in_order) {
-  fixture f;
+  ws_fixture f;
   f.send(client_frame(k_text, "2") + client_frame(k_text, "3") + client_frame(k_text, std::string(300, 'x')));
   EXPECT_EQ(f.events->messages, (strings{"2", "3", std::string(300, 'x')}));
 }
 
 TEST(websocket_connection, a_listener_that_closes_it_hears_nothing_more) {
-  fixture f;
+  ws_fixture f;
   f.events->then = [&f](std::string_view m) {
     if (m == "b") f.conn->close();
   };
@@ -149,7 +150,7 @@ TEST(websocket_connection, a_listener_that_closes_it_hears_nothing_more) {
 }
 
 TEST(websocket_connection, answers_a_close_frame_and_ends) {
-  fixture f;
+  ws_fixture f;
   f.send(client_frame(k_close, ""));
   EXPECT_EQ(f.receive(), std::string("\x88\x00", 2));
   EXPECT_TRUE(f.peer_closed);
@@ -158,14 +159,14 @@ TEST(websocket_connection, answers_a_close_frame_and_ends) {
 }
 
 TEST(websocket_connection, ends_when_the_peer_goes) {
-  fixture f;
+  ws_fixture f;
   f.client.close();
   f.run();
   EXPECT_EQ(f.events->ends, strings{"closed by the peer"});
 }
 
 TEST(websocket_connection, ends_on_a_binary_frame) {
-  fixture f;
+  ws_fixture f;
   f.send(client_frame(k_binary, "\x01\x02"));
   EXPECT_EQ(f.events->ends, strings{"binary frames are not supported"});
   f.receive();
@@ -173,14 +174,14 @@ TEST(websocket_connection, ends_on_a_binary_frame) {
 }
 
 TEST(websocket_connection, ends_on_an_unmasked_frame) {
-  fixture f;
+  ws_fixture f;
   f.send(client_frame(k_text, "40", true, false));
   EXPECT_EQ(f.events->ends, strings{"protocol error"});
   EXPECT_EQ(f.events->messages, strings{});
 }
 
 TEST(websocket_connection, ends_on_a_message_over_the_limit_as_soon_as_its_header_says_so) {
-  fixture f({.max_message = 1000});
+  ws_fixture f({.max_message = 1000});
   f.send(client_frame(k_text, std::string(1000, 'x')));
   EXPECT_EQ(f.events->messages.size(), 1u);
   // 600 + 500 bytes in two fragments: the second header is enough.
@@ -191,7 +192,7 @@ TEST(websocket_connection, ends_on_a_message_over_the_limit_as_soon_as_its_heade
 }
 
 TEST(websocket_connection, writes_text_frames_with_each_length_encoding) {
-  fixture f;
+  ws_fixture f;
   EXPECT_EQ(f.conn->send_text("40"), send_result::sent);
   EXPECT_EQ(f.receive(4),
             "\x81\x02"
@@ -204,7 +205,7 @@ TEST(websocket_connection, writes_text_frames_with_each_length_encoding) {
 }
 
 TEST(websocket_connection, output_the_peer_does_not_read_yet_is_kept_in_order_and_reported_past_the_limit) {
-  fixture f({.max_pending = 64 * 1024}, 4096);
+  ws_fixture f({.max_pending = 64 * 1024}, 4096);
   std::string expected;
   int sent = 0;
   for (; sent < 10'000; ++sent) {
@@ -225,7 +226,7 @@ TEST(websocket_connection, output_the_peer_does_not_read_yet_is_kept_in_order_an
 }
 
 TEST(websocket_connection, a_peer_that_stops_reading_is_ended_after_the_write_timeout) {
-  fixture f({.max_pending = 64 * 1024, .write_timeout = 100ms}, 4096);
+  ws_fixture f({.max_pending = 64 * 1024, .write_timeout = 100ms}, 4096);
   for (int i = 0; i < 10'000; ++i)
     if (f.conn->send_text(std::string(1000, 'x')) == send_result::too_much_pending) break;
   f.run(50ms);
@@ -236,7 +237,7 @@ TEST(websocket_connection, a_peer_that_stops_reading_is_ended_after_the_write_ti
 }
 
 TEST(websocket_connection, closes_when_its_listener_is_gone) {
-  fixture f;
+  ws_fixture f;
   f.events.reset();
   f.send(client_frame(k_text, "40"));
   EXPECT_FALSE(f.conn->is_open());
@@ -245,7 +246,7 @@ TEST(websocket_connection, closes_when_its_listener_is_gone) {
 }
 
 TEST(websocket_connection, send_after_close_fails) {
-  fixture f;
+  ws_fixture f;
   f.conn->close();
   EXPECT_EQ(f.conn->send_text("2"), send_result::failed);
   f.run();

@@ -19,6 +19,7 @@
 #include <vector>
 
 using namespace reel::redis;
+using reel::test::quick_options;
 using reel::test::redis_loop;
 using reel::test::redis_server;
 namespace asio = boost::asio;
@@ -42,15 +43,6 @@ struct transitions {
     };
   }
 };
-
-client_options quick_options() {
-  client_options o;
-  o.connect_timeout = 5s;
-  o.command_timeout = 10s;
-  o.backoff_min = 20ms;
-  o.backoff_max = 200ms;
-  return o;
-}
 
 // Runs `args` on `c`; the reply, or the exception as a test failure.
 value run(redis_loop& l, client& c, std::vector<std::string> args) { return l.await(c.command(std::move(args))); }

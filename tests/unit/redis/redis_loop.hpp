@@ -1,6 +1,9 @@
 // An event loop for the Redis client tests, run by the test's thread: wait
-// for a condition, or for a coroutine's result, with a deadline.
+// for a condition, or for a coroutine's result, with a deadline; and the
+// client options those tests use.
 #pragma once
+
+#include "redis/client.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
@@ -61,5 +64,15 @@ class redis_loop {
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ = boost::asio::make_work_guard(io_);
 };
+
+// Client options for tests: short timeouts and a quick reconnect.
+inline reel::redis::client_options quick_options() {
+  reel::redis::client_options o;
+  o.connect_timeout = std::chrono::seconds(5);
+  o.command_timeout = std::chrono::seconds(10);
+  o.backoff_min = std::chrono::milliseconds(20);
+  o.backoff_max = std::chrono::milliseconds(200);
+  return o;
+}
 
 }  // namespace reel::test

@@ -15,6 +15,7 @@
 #include <vector>
 
 using namespace reel::redis;
+using reel::test::quick_options;
 using reel::test::redis_loop;
 using reel::test::redis_server;
 using namespace std::chrono_literals;
@@ -22,15 +23,6 @@ using namespace std::chrono_literals;
 namespace {
 
 std::string channel(const std::string& name) { return "test:" + std::to_string(::getpid()) + ":" + name; }
-
-client_options quick_options() {
-  client_options o;
-  o.connect_timeout = 5s;
-  o.command_timeout = 10s;
-  o.backoff_min = 20ms;
-  o.backoff_max = 200ms;
-  return o;
-}
 
 // What a subscriber's callbacks saw.
 struct inbox {

@@ -9,7 +9,7 @@ using namespace reel::redis;
 namespace {
 
 // The message parse_url throws for `text` ("" when it accepts it).
-std::string refusal(std::string_view text) {
+std::string url_refusal(std::string_view text) {
   try {
     parse_url(text);
   } catch (const std::invalid_argument& e) {
@@ -83,34 +83,34 @@ TEST(redis_url, unix_socket_with_database_and_password) {
 }
 
 TEST(redis_url, bad_urls_are_refused_with_a_reason) {
-  EXPECT_NE(refusal("localhost:6379").find("expected redis://"), std::string::npos);
-  EXPECT_NE(refusal("http://host").find("unknown scheme"), std::string::npos);
-  EXPECT_NE(refusal("rediss://host").find("TLS"), std::string::npos);
-  EXPECT_NE(refusal("redis://").find("no host"), std::string::npos);
-  EXPECT_NE(refusal("redis://:6379").find("no host"), std::string::npos);
-  EXPECT_NE(refusal("redis://host:").find("empty port"), std::string::npos);
-  EXPECT_NE(refusal("redis://host:0").find("port"), std::string::npos);
-  EXPECT_NE(refusal("redis://host:65536").find("port"), std::string::npos);
-  EXPECT_NE(refusal("redis://host:abc").find("port"), std::string::npos);
-  EXPECT_NE(refusal("redis://host/x").find("database"), std::string::npos);
-  EXPECT_NE(refusal("redis://host/-1").find("database"), std::string::npos);
-  EXPECT_NE(refusal("redis://host/1/2").find("path"), std::string::npos);
-  EXPECT_NE(refusal("redis://host?timeout=3").find("unknown parameter"), std::string::npos);
-  EXPECT_NE(refusal("redis://justuser@host").find(":password"), std::string::npos);
-  EXPECT_NE(refusal("redis://:p%zz@host").find("%-escape"), std::string::npos);
-  EXPECT_NE(refusal("redis://[::1").find("IPv6"), std::string::npos);
-  EXPECT_NE(refusal("redis://::1:6379").find("not a name or address"), std::string::npos);
-  EXPECT_NE(refusal("unix://relative/path").find("absolute path"), std::string::npos);
-  EXPECT_NE(refusal("unix://").find("absolute path"), std::string::npos);
-  EXPECT_NE(refusal("unix:///tmp/s?db=x").find("database"), std::string::npos);
-  EXPECT_NE(refusal("unix:///" + std::string(200, 'a')).find("longer than"), std::string::npos);
+  EXPECT_NE(url_refusal("localhost:6379").find("expected redis://"), std::string::npos);
+  EXPECT_NE(url_refusal("http://host").find("unknown scheme"), std::string::npos);
+  EXPECT_NE(url_refusal("rediss://host").find("TLS"), std::string::npos);
+  EXPECT_NE(url_refusal("redis://").find("no host"), std::string::npos);
+  EXPECT_NE(url_refusal("redis://:6379").find("no host"), std::string::npos);
+  EXPECT_NE(url_refusal("redis://host:").find("empty port"), std::string::npos);
+  EXPECT_NE(url_refusal("redis://host:0").find("port"), std::string::npos);
+  EXPECT_NE(url_refusal("redis://host:65536").find("port"), std::string::npos);
+  EXPECT_NE(url_refusal("redis://host:abc").find("port"), std::string::npos);
+  EXPECT_NE(url_refusal("redis://host/x").find("database"), std::string::npos);
+  EXPECT_NE(url_refusal("redis://host/-1").find("database"), std::string::npos);
+  EXPECT_NE(url_refusal("redis://host/1/2").find("path"), std::string::npos);
+  EXPECT_NE(url_refusal("redis://host?timeout=3").find("unknown parameter"), std::string::npos);
+  EXPECT_NE(url_refusal("redis://justuser@host").find(":password"), std::string::npos);
+  EXPECT_NE(url_refusal("redis://:p%zz@host").find("%-escape"), std::string::npos);
+  EXPECT_NE(url_refusal("redis://[::1").find("IPv6"), std::string::npos);
+  EXPECT_NE(url_refusal("redis://::1:6379").find("not a name or address"), std::string::npos);
+  EXPECT_NE(url_refusal("unix://relative/path").find("absolute path"), std::string::npos);
+  EXPECT_NE(url_refusal("unix://").find("absolute path"), std::string::npos);
+  EXPECT_NE(url_refusal("unix:///tmp/s?db=x").find("database"), std::string::npos);
+  EXPECT_NE(url_refusal("unix:///" + std::string(200, 'a')).find("longer than"), std::string::npos);
 }
 
 TEST(redis_url, a_refusal_never_repeats_the_password) {
-  std::string why = refusal("redis://user:hunter2@host:99999");
+  std::string why = url_refusal("redis://user:hunter2@host:99999");
   EXPECT_NE(why.find("port"), std::string::npos);
   EXPECT_EQ(why.find("hunter2"), std::string::npos) << why;
-  why = refusal("unix:///tmp/s?password=hunter2&db=x");
+  why = url_refusal("unix:///tmp/s?password=hunter2&db=x");
   EXPECT_NE(why.find("database"), std::string::npos);
   EXPECT_EQ(why.find("hunter2"), std::string::npos) << why;
 }

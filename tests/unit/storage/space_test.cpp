@@ -1,6 +1,7 @@
 #include "storage/space.hpp"
 
 #include "core/errors.hpp"
+#include "support/common.hpp"
 #include "support/tmpfs.hpp"
 
 #include <gtest/gtest.h>
@@ -10,19 +11,18 @@
 using reel::errc;
 using reel::storage::ballast;
 using reel::storage::space_guard;
+using reel::test::k_mib;
 using reel::test::tmpfs_mount;
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr std::uint64_t k_mib = 1 << 20;
 
 #define REQUIRE_TMPFS(volume) \
   if (!(volume).mounted()) GTEST_SKIP() << (volume).why_not()
 
 // The errc `fn` throws as reel::error, or nullopt when it does not throw.
 template <class F>
-std::optional<errc> refusal(F&& fn) {
+std::optional<errc> space_refusal(F&& fn) {
   try {
     fn();
   } catch (const reel::error& e) {
@@ -63,12 +63,12 @@ TEST(storage_space, writes_that_would_eat_into_the_reserve_are_refused_as_insuff
   fake_time t;
   space_guard space(volume.dir(), 4 * k_mib, t.source());
   EXPECT_EQ(space.reserve(), 4 * k_mib);
-  EXPECT_FALSE(refusal([&] { space.check(12 * k_mib); }));
-  EXPECT_EQ(refusal([&] { space.check(12 * k_mib + 1); }), errc::insufficient_storage);
+  EXPECT_FALSE(space_refusal([&] { space.check(12 * k_mib); }));
+  EXPECT_EQ(space_refusal([&] { space.check(12 * k_mib + 1); }), errc::insufficient_storage);
   volume.fill(fs::path(volume.dir()) / "other", 9 * k_mib);  // someone else writes
   t.now += space_guard::k_refresh;
-  EXPECT_EQ(refusal([&] { space.check(4 * k_mib); }), errc::insufficient_storage);
-  EXPECT_FALSE(refusal([&] { space.check(3 * k_mib); }));
+  EXPECT_EQ(space_refusal([&] { space.check(4 * k_mib); }), errc::insufficient_storage);
+  EXPECT_FALSE(space_refusal([&] { space.check(3 * k_mib); }));
   try {
     space.claim(5 * k_mib);
     FAIL() << "no refusal";
@@ -86,21 +86,21 @@ TEST(storage_space, claims_count_until_the_next_look_and_a_refusal_looks_again) 
   space.claim(8 * k_mib);
   volume.fill(fs::path(volume.dir()) / "upload", 8 * k_mib);  // what the claim was for
   // 4 MiB of room as counted, and as seen afresh: a claim of 5 is refused.
-  EXPECT_EQ(refusal([&] { space.claim(5 * k_mib); }), errc::insufficient_storage);
+  EXPECT_EQ(space_refusal([&] { space.claim(5 * k_mib); }), errc::insufficient_storage);
   space.claim(3 * k_mib);  // counted, not written: 1 MiB left as counted...
   // ...but the refusal looks again and finds the 3 MiB were never written.
-  EXPECT_FALSE(refusal([&] { space.claim(2 * k_mib); }));
+  EXPECT_FALSE(space_refusal([&] { space.claim(2 * k_mib); }));
   // Room freed (a delete) is seen by the next refusal's fresh look at once.
   fs::remove(fs::path(volume.dir()) / "upload");
-  EXPECT_FALSE(refusal([&] { space.claim(10 * k_mib); }));
+  EXPECT_FALSE(space_refusal([&] { space.claim(10 * k_mib); }));
 }
 
 TEST(storage_space, a_zero_reserve_checks_nothing_and_lets_writes_run_into_a_full_volume) {
   tmpfs_mount volume(8 * k_mib);
   REQUIRE_TMPFS(volume);
   space_guard space(volume.dir(), 0);
-  EXPECT_FALSE(refusal([&] { space.claim(8 * k_mib); }));
-  EXPECT_FALSE(refusal([&] { space.check(64 * k_mib); }));
+  EXPECT_FALSE(space_refusal([&] { space.claim(8 * k_mib); }));
+  EXPECT_FALSE(space_refusal([&] { space.check(64 * k_mib); }));
   EXPECT_EQ(space.reserve(), 0u);
 }
 
@@ -143,5 +143,5 @@ TEST(storage_space, others_writes_are_seen_after_half_the_reserve_is_claimed_wit
   volume.fill(fs::path(volume.dir()) / "other", 10 * k_mib);  // unseen yet: 11 MiB of room as counted
   space.claim(1 * k_mib);                                     // 2 MiB claimed: half the reserve
   // The next claim looks again: 6 MiB free, 2 above the reserve.
-  EXPECT_EQ(refusal([&] { space.claim(3 * k_mib); }), errc::insufficient_storage);
+  EXPECT_EQ(space_refusal([&] { space.claim(3 * k_mib); }), errc::insufficient_storage);
 }

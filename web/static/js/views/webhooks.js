@@ -63,9 +63,22 @@ function endpointCard(org, w, reload) {
     }
   }
 
+  // While a delivery is pending, the open log asks again until it settles
+  // (delivered or failed), so the outcome shows without a click: every 2 s
+  // while an attempt is due or under way, else shortly after the next one is
+  // due (at most a minute apart, for retries hours away).
+  let refresh = null;
   async function showLog() {
     const { deliveries } = await api.webhookDeliveries(org.id, w.id);
+    clearTimeout(refresh); // after the await: of two loads at once, the one that ends last keeps the only timer
     log.hidden = false;
+    const pending = deliveries.filter((d) => d.status === 'pending');
+    if (pending.length) {
+      const due = Math.min(...pending.map((d) => (d.nextAttemptAt ? Date.parse(d.nextAttemptAt) - Date.now() : 0)));
+      refresh = setTimeout(() => {
+        if (log.isConnected && !log.hidden) showLog().catch((error) => message.show(error.message));
+      }, Number.isFinite(due) ? Math.min(60000, Math.max(2000, due + 1000)) : 2000);
+    }
     log.replaceChildren(deliveries.length === 0 ? h('p', { class: 'muted small' }, 'No deliveries yet.')
       : h('table', { class: 'deliveries' },
         h('thead', {}, h('tr', {}, ['Event', 'Status', 'Attempts', 'Response', 'Latency', 'When', ''].map((t) => h('th', { scope: 'col' }, t)))),
