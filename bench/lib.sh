@@ -26,7 +26,7 @@ start_postgres() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { "$BENCH_DIR/../scripts/free-port"; }
 
 wait_http() {  # url
   for _ in $(seq 1 200); do curl -fs -o /dev/null "$1" && return 0; sleep 0.05; done
