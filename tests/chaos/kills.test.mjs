@@ -13,7 +13,7 @@ import path from 'node:path';
 import {
   POSTGRES, api, register, clips, prng, runSeed, sleep, sha256, startReel, tempDir, query, orphans, overBudget,
   databaseProblems, mediaProcessesUnder, processesInGroups, resilientTus, resilientMultipart, settleVideos,
-  sweepSettings, retrying, execute,
+  sweepSettings, retrying, execute, freePort,
 } from './lib.mjs';
 
 const TRIALS = Number(process.env.CHAOS_TRIALS || 2);
@@ -49,7 +49,8 @@ class Node {
     for (const name of which) {
       const kind = name === 'worker' ? 'worker' : 'serve';
       const args = name === 'serve2' || (name === 'serve' && this.mode === 'split') ? ['--workers', '0'] : [];
-      const p = await startReel(kind, this.dataDir, { port: this.ports[name] || 0, args });
+      if (kind === 'serve' && !this.ports[name]) this.ports[name] = freePort();
+      const p = await startReel(kind, this.dataDir, { port: this.ports[name], args });
       this.procs[name] = p;
       if (kind === 'serve') this.ports[name] = p.port;
       this.pgids.add(p.pid);
