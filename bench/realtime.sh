@@ -80,10 +80,10 @@ rb=$(med bytesPerConnection "${reels[@]}"); nb=$(med bytesPerConnection "${peers
 row "memory per idle websocket connection, bytes ($(med connections "${reels[@]}") vs $(med connections "${peers[@]}") open)" \
   "$rb" "$nb (Express peer's socket.io)" "$(ratio "$rb" "$nb")×"
 reel_ms=$(med broadcastMedianMs "${reels[@]}"); node_ms=$(med broadcastMedianMs "${peers[@]}")
-row "broadcast to $M sockets, median ms (10 rounds)" "$reel_ms" "$node_ms (Express peer's socket.io)" \
+row "broadcast to $M sockets, median ms (10 rounds after 3 uncounted warm-up rounds)" "$reel_ms" "$node_ms (Express peer's socket.io)" \
   "$(ratio "$node_ms" "$reel_ms")× faster"
 reel_max=$(med broadcastMaxMs "${reels[@]}"); node_max=$(med broadcastMaxMs "${peers[@]}")
-row "broadcast to $M sockets, worst of 10 rounds, ms (worst of all runs)" \
+row "broadcast to $M sockets, worst of 10 rounds after 3 warm-up rounds, ms (worst of all runs)" \
   "$reel_max ($(worst broadcastMaxMs "${reels[@]}"))" \
   "$node_max ($(worst broadcastMaxMs "${peers[@]}")) (Express peer's socket.io)" "$(ratio "$node_max" "$reel_max")× faster"
 plot ratios "broadcast speed vs socket.io" "$(ratio "$node_ms" "$reel_ms")" -
