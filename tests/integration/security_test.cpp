@@ -28,12 +28,6 @@ unsigned mode_of(const fs::path& p) {
   return st.st_mode & 07777;
 }
 
-unsigned short free_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
-
 std::size_t files_under(const fs::path& dir) {
   std::size_t n = 0;
   std::error_code ec;
