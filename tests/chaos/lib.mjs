@@ -135,10 +135,6 @@ export function fastSettings() {
   return fastCache;
 }
 
-// A `reel serve` or `reel worker` in a process group of its own (so that a
-// check can tell its children from others'), resolved once it is up:
-// {proc, pid, port, log(), kill(signal), stop()}. `wrap` runs it under a
-// command that execs it (prlimit).
 // A port for a server that is killed and started again on it: from
 // scripts/free-port, below the ephemeral range, so that no client's outgoing
 // connection can take it while the server is down.
@@ -146,6 +142,10 @@ export function freePort() {
   return Number(execFileSync(path.join(root, 'scripts/free-port'), { encoding: 'utf8' }).trim());
 }
 
+// A `reel serve` or `reel worker` in a process group of its own (so that a
+// check can tell its children from others'), resolved once it is up:
+// {proc, pid, port, log(), kill(signal), stop()}. `wrap` runs it under a
+// command that execs it (prlimit).
 export function startReel(kind, dataDir, { port = 0, args = [], env = {}, wrap = [] } = {}) {
   return new Promise((resolve, reject) => {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REEL_')));
