@@ -3,22 +3,16 @@
 #include "support/postgres.hpp"
 #include "support/sanitizers.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cerrno>
 #include <csignal>
-#include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
-#include <random>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -192,13 +186,8 @@ std::string reel_binary() {
 bool reel_binary_sanitized() {
   static const bool sanitized = [] {
     if (k_sanitized) return true;
-    std::string cmd = "readelf -d '" + reel_binary() + "' 2>/dev/null";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) throw std::runtime_error("cannot run readelf on " + reel_binary());
-    std::string out;
-    char buf[4096];
-    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-    if (::pclose(p) != 0 || out.empty()) throw std::runtime_error("readelf could not read " + reel_binary());
+    std::string out = run_checked("readelf -d '" + reel_binary() + "' 2>/dev/null");
+    if (out.empty()) throw std::runtime_error("readelf could not read " + reel_binary());
     return out.find("libasan.so") != std::string::npos;
   }();
   return sanitized;
@@ -219,34 +208,6 @@ int run_reel(const std::vector<std::string>& args, const std::map<std::string, s
   return decode_status(status);
 }
 
-unsigned short free_port() {
-  int low = 32768;  // the ephemeral range's start, where bind(0) ports come from
-  if (std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range"); range) range >> low;
-  auto bindable = [](int port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    int got = -1;
-    socklen_t len = sizeof a;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-      got = ntohs(a.sin_port);
-    ::close(fd);
-    return got;
-  };
-  std::random_device seed;
-  std::mt19937 rng(seed());
-  if (low - 10000 >= 1000) {
-    std::uniform_int_distribution<int> pick(10000, low - 1);
-    for (int i = 0; i < 200; ++i)
-      if (int p = bindable(pick(rng)); p > 0) return static_cast<unsigned short>(p);
-  }
-  int p = bindable(0);
-  if (p <= 0) throw std::runtime_error("free_port: no port to bind on 127.0.0.1");
-  return static_cast<unsigned short>(p);
-}
+unsigned short free_port() { return static_cast<unsigned short>(std::stoi(run_checked(project_script("free-port")))); }
 
 }  // namespace reel::test

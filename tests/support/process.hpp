@@ -72,10 +72,9 @@ std::string reel_command_env(const std::string& data_dir);
 // captures stdout+stderr.
 int run_reel(const std::vector<std::string>& args, const std::map<std::string, std::string>& env, std::string& output);
 
-// A TCP port on 127.0.0.1 that is free now, for a listener started later
-// (as scripts/free-port): from below the kernel's ephemeral range, where no
-// outgoing connection or bind(0) elsewhere can take it meanwhile; bind(0)'s
-// port when there is no room below.
+// A TCP port on 127.0.0.1 that is free now, for a listener started later:
+// scripts/free-port's, from below the kernel's ephemeral range, where no
+// outgoing connection or bind(0) elsewhere can take it meanwhile.
 unsigned short free_port();
 
 }  // namespace reel::test
