@@ -2,7 +2,8 @@
 // an SRT uploaded through the API plays with a visible cue on the embed
 // page through hls.js (the master playlist's SUBTITLES group) and through
 // the MP4's <track> (hls.js and native HLS kept away); a WebVTT file uploaded in
-// the app's video page plays in its player. "Visible" is read from the
+// the app's video page plays in its player; a language chosen before hls.js
+// has read the master playlist (held back) is still the one shown. "Visible" is read from the
 // TextTrack API: the chosen track is showing and its active cues hold the text.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,12 +17,14 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const PASSWORD = 'correct horse battery';
 
 
-// Chooses `language` in the page's CC menu, plays, and resolves with what
+// Chooses `language` in the page's CC menu (unless told it is chosen), plays, and resolves with what
 // the TextTrack API shows once a cue of that language is active.
-async function showsCue(page, language, text) {
-  // The menu of the player now shown (a player reloaded after a change has a new one).
-  await page.waitForFunction((lang) => [...(document.querySelector('select.cc-menu')?.options ?? [])].some((o) => o.value === lang), language);
-  await page.locator('select.cc-menu').selectOption(language);
+async function showsCue(page, language, text, { choose = true } = {}) {
+  if (choose) {
+    // The menu of the player now shown (a player reloaded after a change has a new one).
+    await page.waitForFunction((lang) => [...(document.querySelector('select.cc-menu')?.options ?? [])].some((o) => o.value === lang), language);
+    await page.locator('select.cc-menu').selectOption(language);
+  }
   await page.evaluate(() => document.querySelector('video').play().catch(() => {}));
   const handle = await page.waitForFunction(
     ([lang, want]) => {
@@ -86,6 +89,40 @@ test('captions play with a visible cue through hls.js, the MP4 <track> and the a
       await page.context().close();
     }
   });
+
+  // hls.js announces its subtitle tracks and then selects its own initial one
+  // (none): a language chosen before the master playlist arrives must survive that.
+  for (const where of ['embed', 'app']) {
+    await t.test(`a language chosen before hls.js has the tracks still shows (${where} player)`, async () => {
+      const page = await newPage();
+      let release;
+      const held = new Promise((resolve) => { release = resolve; });
+      await page.route('**/hls/master.m3u8*', async (route) => {
+        await held;
+        await route.continue();
+      });
+      try {
+        if (where === 'embed') {
+          await page.goto(`${base}/embed/${video.id}?muted=1`);
+        } else {
+          await page.goto(`${base}/`);
+          await page.getByLabel('Email').fill('owner@example.com');
+          await page.getByLabel('Password').fill(PASSWORD);
+          await page.getByRole('button', { name: 'Sign in' }).click();
+          await page.getByRole('heading', { name: 'Library' }).waitFor();
+          await page.goto(`${base}/#/videos/${video.id}`);
+        }
+        await page.locator('select.cc-menu').selectOption('fr');
+        assert.equal(await page.evaluate(() => document.querySelector('video').textTracks.length), 0);
+        release();
+        const shown = await showsCue(page, 'fr', 'Bonjour à tous', { choose: false });
+        assert.equal(shown.source, 'hls');
+      } finally {
+        release();
+        await page.context().close();
+      }
+    });
+  }
 
   await t.test('without hls.js, the embed page plays the MP4 with a <track> showing the cue', async () => {
     const page = await newPage();

@@ -83,8 +83,12 @@
   function attach() {
     if (window.Hls && window.Hls.isSupported()) {
       hls = new window.Hls();
+      // hls.js sends this event and then selects the track it chose before it
+      // (none): a language chosen earlier is selected once it is done.
       hls.on(window.Hls.Events.SUBTITLE_TRACKS_UPDATED, function () {
-        if (data.captions) showCaptions(data.captions);
+        queueMicrotask(function () {
+          if (data.captions && hls) showCaptions(data.captions);
+        });
       });
       hls.on(window.Hls.Events.ERROR, function (_event, info) {
         if (!info.fatal || !hls) return;

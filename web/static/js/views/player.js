@@ -56,9 +56,11 @@ async function attachPlayer(el, video, captions, player, early = false) {
     // which hls.js would join at its end; a viewer starts at the start.
     let hls = new Hls(early ? { startPosition: 0 } : undefined);
     player.hls = hls;
-    hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, () => {
-      if (el.dataset.captions) showCaptions(el, player, el.dataset.captions);
-    });
+    // hls.js sends this event and then selects the track it chose before it
+    // (none): a language chosen earlier is selected once it is done.
+    hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, () => queueMicrotask(() => {
+      if (el.dataset.captions && player.hls) showCaptions(el, player, el.dataset.captions);
+    }));
     hls.on(Hls.Events.ERROR, (_, data) => {
       if (!data.fatal || !hls) return;
       hls.destroy();
