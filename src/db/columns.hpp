@@ -9,17 +9,19 @@
 
 namespace reel::db {
 
-template <class E, class Parse>
-E enum_column(const row& r, std::size_t i, Parse parse, const char* what) {
-  const std::string& text = r.text(i);
+// `R`: a row or a row_view.
+template <class E, class R, class Parse>
+E enum_column(const R& r, std::size_t i, Parse parse, const char* what) {
+  std::string_view text = r.text(i);
   if (auto e = parse(text)) return *e;
-  throw db_error(errc::internal, std::string("unknown ") + what + " \"" + text + "\" in the database");
+  throw db_error(errc::internal, std::string("unknown ") + what + " \"" + std::string(text) + "\" in the database");
 }
 
 inline model::role role_column(const row& r, std::size_t i) {
   return enum_column<model::role>(r, i, model::parse_role, "role");
 }
-inline model::video_status status_column(const row& r, std::size_t i) {
+template <class R>
+model::video_status status_column(const R& r, std::size_t i) {
   return enum_column<model::video_status>(r, i, model::parse_video_status, "video status");
 }
 inline model::job_state state_column(const row& r, std::size_t i) {

@@ -5,35 +5,33 @@
 
 namespace reel::db {
 
-namespace {
-[[noreturn]] void mismatch(std::size_t i, const char* want) {
+void column_mismatch(std::size_t i, const char* want) {
   throw db_error(errc::internal, "column " + std::to_string(i) + " is not " + want);
 }
-}  // namespace
 
 std::int64_t row::int64(std::size_t i) const {
   const auto& v = cols_.at(i).get();
   if (auto* p = std::get_if<std::int64_t>(&v)) return *p;
   if (auto* d = std::get_if<double>(&v)) return static_cast<std::int64_t>(*d);
-  mismatch(i, "an integer");
+  column_mismatch(i, "an integer");
 }
 
 double row::real(std::size_t i) const {
   const auto& v = cols_.at(i).get();
   if (auto* d = std::get_if<double>(&v)) return *d;
   if (auto* p = std::get_if<std::int64_t>(&v)) return static_cast<double>(*p);
-  mismatch(i, "a number");
+  column_mismatch(i, "a number");
 }
 
 const std::string& row::text(std::size_t i) const {
   const auto& v = cols_.at(i).get();
   if (auto* s = std::get_if<std::string>(&v)) return *s;
-  mismatch(i, "text");
+  column_mismatch(i, "text");
 }
 
 std::string row::take_text(std::size_t i) {
   auto* s = std::get_if<std::string>(&cols_.at(i).get());
-  if (!s) mismatch(i, "text");
+  if (!s) column_mismatch(i, "text");
   return std::move(*s);
 }
 
@@ -57,17 +55,47 @@ std::optional<double> row::opt_real(std::size_t i) const {
   return real(i);
 }
 
+std::optional<std::string> row_view::opt_text(std::size_t i) const {
+  if (is_null(i)) return std::nullopt;
+  return str(i);
+}
+
+std::optional<std::int64_t> row_view::opt_int64(std::size_t i) const {
+  if (is_null(i)) return std::nullopt;
+  return int64(i);
+}
+
+std::optional<double> row_view::opt_real(std::size_t i) const {
+  if (is_null(i)) return std::nullopt;
+  return real(i);
+}
+
+void transaction::query_each(std::string_view sql, std::initializer_list<value> params,
+                             const std::function<void(const row_view&)>& fn) {
+  for (const row& r : query(sql, params)) fn(row_ref(r));
+}
+
 std::int64_t single_read::exec(std::string_view sql, std::initializer_list<value>) {
   throw db_error(errc::internal,
                  "a single-statement read cannot run exec (in: " + std::string(sql.substr(0, 80)) + ")");
 }
 
-std::vector<row> single_read::query(std::string_view sql, std::initializer_list<value> params) {
+void single_read::use(std::string_view sql) {
   if (used_)
     throw db_error(errc::internal,
                    "a single-statement read ran a second statement (in: " + std::string(sql.substr(0, 80)) + ")");
   used_ = true;
+}
+
+std::vector<row> single_read::query(std::string_view sql, std::initializer_list<value> params) {
+  use(sql);
   return inner_.query(sql, params);
+}
+
+void single_read::query_each(std::string_view sql, std::initializer_list<value> params,
+                             const std::function<void(const row_view&)>& fn) {
+  use(sql);
+  inner_.query_each(sql, params, fn);
 }
 
 void single_read::notify(std::string_view) { throw db_error(errc::internal, "a single-statement read cannot notify"); }

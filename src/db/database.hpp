@@ -71,6 +71,40 @@ class row {
   std::vector<value> cols_;
 };
 
+// Throws the db_error(internal) of column `i` read as what it is not ("an integer").
+[[noreturn]] void column_mismatch(std::size_t i, const char* want);
+
+// A result row read where it lies (transaction::query_each): the columns of
+// the statement's current row, valid only during the call that got it. Same
+// types and rules as row: a mismatch throws db_error(internal).
+class row_view {
+ public:
+  virtual bool is_null(std::size_t i) const = 0;
+  virtual std::int64_t int64(std::size_t i) const = 0;
+  virtual double real(std::size_t i) const = 0;
+  virtual std::string_view text(std::size_t i) const = 0;
+  std::string str(std::size_t i) const { return std::string(text(i)); }
+  std::optional<std::string> opt_text(std::size_t i) const;
+  std::optional<std::int64_t> opt_int64(std::size_t i) const;
+  std::optional<double> opt_real(std::size_t i) const;
+
+ protected:
+  ~row_view() = default;
+};
+
+// A row seen as a row_view.
+class row_ref final : public row_view {
+ public:
+  explicit row_ref(const row& r) : r_(r) {}
+  bool is_null(std::size_t i) const override { return r_.is_null(i); }
+  std::int64_t int64(std::size_t i) const override { return r_.int64(i); }
+  double real(std::size_t i) const override { return r_.real(i); }
+  std::string_view text(std::size_t i) const override { return r_.text(i); }
+
+ private:
+  const row& r_;
+};
+
 // A failure of the database. `code()` is conflict for a constraint
 // violation (unique, foreign key, check), unavailable when the database is
 // busy, full or unreachable, internal otherwise. what() is for logs only;
@@ -93,6 +127,11 @@ class transaction {
     if (rows.empty()) return std::nullopt;
     return std::move(rows.front());
   }
+  // As query, calling `fn` with each row in turn instead of returning them:
+  // for a hot list, whose rows go straight into the values made of them. The
+  // default goes through query; a backend reads its result in place.
+  virtual void query_each(std::string_view sql, std::initializer_list<value> params,
+                          const std::function<void(const row_view&)>& fn);
 
   // The dialect of taking a row for oneself (a job claim). True when write
   // transactions run side by side and lock rows one at a time (PostgreSQL):
@@ -158,10 +197,13 @@ class single_read final : public transaction {
   explicit single_read(transaction& inner) : inner_(inner) {}
   std::int64_t exec(std::string_view sql, std::initializer_list<value> params = {}) override;
   std::vector<row> query(std::string_view sql, std::initializer_list<value> params = {}) override;
+  void query_each(std::string_view sql, std::initializer_list<value> params,
+                  const std::function<void(const row_view&)>& fn) override;
   bool locks_rows() const noexcept override { return inner_.locks_rows(); }
   void notify(std::string_view channel) override;
 
  private:
+  void use(std::string_view sql);
   transaction& inner_;
   bool used_ = false;
 };

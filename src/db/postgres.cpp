@@ -132,6 +132,91 @@ struct bound {
   std::vector<Oid> types;
 };
 
+// Row `row` of a result, read in place with read_column's types: integers
+// and booleans are integers, the float and numeric types reals, the rest text.
+class result_row final : public row_view {
+ public:
+  result_row(const PGresult* r, int row) : r_(r), row_(row) {}
+  bool is_null(std::size_t i) const override { return PQgetisnull(r_, row_, col(i)) != 0; }
+  std::int64_t int64(std::size_t i) const override {
+    int c = col(i);
+    if (PQgetisnull(r_, row_, c)) column_mismatch(c, "an integer");
+    auto [p, end] = bytes(c);
+    switch (PQftype(r_, c)) {
+      case k_int2:
+      case k_int4:
+      case k_int8:
+      case k_oid: {
+        std::int64_t v = 0;
+        std::from_chars(p, end, v);
+        return v;
+      }
+      case k_bool:
+        return *p == 't' ? 1 : 0;
+      case k_float4:
+      case k_float8:
+      case k_numeric:
+        return static_cast<std::int64_t>(real(i));
+      default:
+        column_mismatch(c, "an integer");
+    }
+  }
+  double real(std::size_t i) const override {
+    int c = col(i);
+    if (PQgetisnull(r_, row_, c)) column_mismatch(c, "a number");
+    auto [p, end] = bytes(c);
+    switch (PQftype(r_, c)) {
+      case k_float4:
+      case k_float8:
+      case k_numeric: {
+        double v = 0;
+        std::from_chars(p, end, v);
+        return v;
+      }
+      case k_int2:
+      case k_int4:
+      case k_int8:
+      case k_oid:
+      case k_bool:
+        return static_cast<double>(int64(i));
+      default:
+        column_mismatch(c, "a number");
+    }
+  }
+  std::string_view text(std::size_t i) const override {
+    int c = col(i);
+    switch (PQftype(r_, c)) {
+      case k_int2:
+      case k_int4:
+      case k_int8:
+      case k_oid:
+      case k_bool:
+      case k_float4:
+      case k_float8:
+      case k_numeric:
+        column_mismatch(c, "text");
+      default: {
+        if (PQgetisnull(r_, row_, c)) column_mismatch(c, "text");
+        auto [p, end] = bytes(c);
+        return {p, static_cast<std::size_t>(end - p)};
+      }
+    }
+  }
+
+ private:
+  int col(std::size_t i) const {
+    if (i >= static_cast<std::size_t>(PQnfields(r_))) column_mismatch(i, "in the result");
+    return static_cast<int>(i);
+  }
+  // The text of column `c` in this row.
+  std::pair<const char*, const char*> bytes(int c) const {
+    const char* p = PQgetvalue(r_, row_, c);
+    return {p, p + PQgetlength(r_, row_, c)};
+  }
+  const PGresult* r_;
+  int row_;
+};
+
 value read_column(const PGresult* r, int row, int col) {
   if (PQgetisnull(r, row, col)) return nullptr;
   const char* p = PQgetvalue(r, row, col);
@@ -264,6 +349,12 @@ class postgres_database::connection final : public transaction {
       out.emplace_back(std::move(v));
     }
     return out;
+  }
+
+  void query_each(std::string_view sql, std::initializer_list<value> params,
+                  const std::function<void(const row_view&)>& fn) override {
+    auto r = run(sql, params);
+    for (int i = 0, rows = PQntuples(r.get()); i < rows; ++i) fn(result_row(r.get(), i));
   }
 
  private:

@@ -33,6 +33,50 @@ errc classify(int rc, int system_errno = 0) {
   throw db_error(classify(rc, db ? sqlite3_system_errno(db) : 0), msg);
 }
 
+// The current row of a stepped statement, read column by column as row reads
+// its values (an integer column read as a number, a real as an integer).
+class statement_row final : public row_view {
+ public:
+  explicit statement_row(sqlite3_stmt* st) : st_(st) {}
+  bool is_null(std::size_t i) const override { return sqlite3_column_type(st_, col(i)) == SQLITE_NULL; }
+  std::int64_t int64(std::size_t i) const override {
+    int c = col(i);
+    switch (sqlite3_column_type(st_, c)) {
+      case SQLITE_INTEGER:
+        return sqlite3_column_int64(st_, c);
+      case SQLITE_FLOAT:
+        return static_cast<std::int64_t>(sqlite3_column_double(st_, c));
+      default:
+        column_mismatch(i, "an integer");
+    }
+  }
+  double real(std::size_t i) const override {
+    int c = col(i);
+    switch (sqlite3_column_type(st_, c)) {
+      case SQLITE_FLOAT:
+        return sqlite3_column_double(st_, c);
+      case SQLITE_INTEGER:
+        return static_cast<double>(sqlite3_column_int64(st_, c));
+      default:
+        column_mismatch(i, "a number");
+    }
+  }
+  std::string_view text(std::size_t i) const override {
+    int c = col(i);
+    int type = sqlite3_column_type(st_, c);
+    if (type != SQLITE_TEXT && type != SQLITE_BLOB) column_mismatch(c, "text");
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, c));
+    return {p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(st_, c))};
+  }
+
+ private:
+  int col(std::size_t i) const {
+    if (i >= static_cast<std::size_t>(sqlite3_column_count(st_))) column_mismatch(i, "in the result");
+    return static_cast<int>(i);
+  }
+  sqlite3_stmt* st_;
+};
+
 }  // namespace
 
 class sqlite_database::connection final : public transaction {
@@ -107,6 +151,20 @@ class sqlite_database::connection final : public transaction {
     }
     finish(st, rc, sql);
     return rows;
+  }
+
+  void query_each(std::string_view sql, std::initializer_list<value> params,
+                  const std::function<void(const row_view&)>& fn) override {
+    sqlite3_stmt* st = prepare(sql, params);
+    statement_row current(st);
+    int rc;
+    try {
+      while ((rc = sqlite3_step(st)) == SQLITE_ROW) fn(current);
+    } catch (...) {
+      sqlite3_reset(st);  // the statement is not left running (its read lock held)
+      throw;
+    }
+    finish(st, rc, sql);
   }
 
  private:

@@ -62,37 +62,46 @@ constexpr const char* k_fail_active_jobs =
 
 #undef REEL_VIDEO_COLUMNS
 
-video to_video(row&& r) {
+video to_video(const row_view& r) {
   video v;
-  v.id = r.take_text(0);
-  v.organization_id = r.take_text(1);
-  v.title = r.take_text(2);
-  v.description = r.take_text(3);
+  v.id = r.str(0);
+  v.organization_id = r.str(1);
+  v.title = r.str(2);
+  v.description = r.str(3);
   v.status = status_column(r, 4);
-  v.progress_stage = r.take_opt_text(5);
+  v.progress_stage = r.opt_text(5);
   v.progress_percent = r.opt_real(6);
-  v.error = r.take_opt_text(7);
-  v.original_filename = r.take_text(8);
-  v.content_type = r.take_text(9);
+  v.error = r.opt_text(7);
+  v.original_filename = r.str(8);
+  v.content_type = r.str(9);
   v.size_bytes = r.int64(10);
   v.duration_sec = r.opt_real(11);
   v.width = r.opt_int64(12);
   v.height = r.opt_int64(13);
-  v.video_codec = r.take_opt_text(14);
-  v.audio_codec = r.take_opt_text(15);
-  v.renditions = r.take_text(16);
-  v.created_by = r.take_opt_text(17);
-  v.created_at = r.take_text(18);
-  v.updated_at = r.take_text(19);
-  v.ready_at = r.take_opt_text(20);
+  v.video_codec = r.opt_text(14);
+  v.audio_codec = r.opt_text(15);
+  v.renditions = r.str(16);
+  v.created_by = r.opt_text(17);
+  v.created_at = r.str(18);
+  v.updated_at = r.str(19);
+  v.ready_at = r.opt_text(20);
   v.visibility = enum_column<model::visibility>(r, 21, model::parse_visibility, "visibility");
   v.view_count = r.int64(22);
   v.outputs_bytes = r.opt_int64(23);
   v.poster_time = r.opt_real(24);
   v.poster_image = r.int64(25) != 0;
   v.poster_version = r.int64(26);
-  v.playable_at = r.take_opt_text(27);
+  v.playable_at = r.opt_text(27);
   return v;
+}
+
+// The videos of one query, read in place.
+std::vector<video> query_videos(transaction& s, std::string_view sql, std::initializer_list<value> params,
+                                std::size_t expected) {
+  std::vector<video> out;
+  out.reserve(expected);
+  s.query_each(sql, params, [&out](const row_view& r) { out.push_back(to_video(r)); });
+  return out;
 }
 
 }  // namespace
@@ -140,32 +149,26 @@ void insert_job(transaction& s, const job& j) {
 std::optional<video> find_video(transaction& s, const std::string& org_id, const std::string& id) {
   auto r = s.query_one(k_find_video, {org_id, id});
   if (!r) return std::nullopt;
-  return to_video(std::move(*r));
+  return to_video(row_ref(*r));
 }
 
 std::optional<video> find_video_any_org(transaction& s, const std::string& id) {
   auto r = s.query_one(k_find_video_any, {id});
   if (!r) return std::nullopt;
-  return to_video(std::move(*r));
+  return to_video(row_ref(*r));
 }
 
 std::vector<video> list_videos(transaction& s, const std::string& org_id,
                                const std::optional<model::video_status>& status,
                                const std::optional<model::video_cursor>& after, int limit) {
-  std::vector<row> rows;
   int n = limit + 1;
+  auto size = static_cast<std::size_t>(n);
   if (status && after)
-    rows = s.query(k_list_status_after, {org_id, model::status_name(*status), after->created_at, after->id, n});
-  else if (status)
-    rows = s.query(k_list_status, {org_id, model::status_name(*status), n});
-  else if (after)
-    rows = s.query(k_list_after, {org_id, after->created_at, after->id, n});
-  else
-    rows = s.query(k_list_videos, {org_id, n});
-  std::vector<video> out;
-  out.reserve(rows.size());
-  for (auto& r : rows) out.push_back(to_video(std::move(r)));
-  return out;
+    return query_videos(s, k_list_status_after, {org_id, model::status_name(*status), after->created_at, after->id, n},
+                        size);
+  if (status) return query_videos(s, k_list_status, {org_id, model::status_name(*status), n}, size);
+  if (after) return query_videos(s, k_list_after, {org_id, after->created_at, after->id, n}, size);
+  return query_videos(s, k_list_videos, {org_id, n}, size);
 }
 
 bool update_video_text(transaction& s, const std::string& org_id, const std::string& id,
@@ -186,12 +189,9 @@ void set_video_poster(transaction& s, const std::string& id, const std::optional
 
 std::vector<video> list_public_videos(transaction& s, const std::string& org_id,
                                       const std::optional<model::video_cursor>& after, int limit) {
-  std::vector<row> rows = after ? s.query(k_list_public_after, {org_id, after->created_at, after->id, limit + 1})
-                                : s.query(k_list_public, {org_id, limit + 1});
-  std::vector<video> out;
-  out.reserve(rows.size());
-  for (auto& r : rows) out.push_back(to_video(std::move(r)));
-  return out;
+  auto size = static_cast<std::size_t>(limit + 1);
+  if (after) return query_videos(s, k_list_public_after, {org_id, after->created_at, after->id, limit + 1}, size);
+  return query_videos(s, k_list_public, {org_id, limit + 1}, size);
 }
 
 void lock_video(transaction& s, const std::string& id) {
@@ -213,9 +213,7 @@ bool delete_video(transaction& s, const std::string& org_id, const std::string& 
 namespace reel::db {
 
 std::vector<video> videos_after(transaction& s, const std::string& after_id, int limit) {
-  std::vector<video> out;
-  for (auto& r : s.query(k_videos_after, {after_id, limit})) out.push_back(to_video(std::move(r)));
-  return out;
+  return query_videos(s, k_videos_after, {after_id, limit}, static_cast<std::size_t>(limit));
 }
 
 std::int64_t fail_active_jobs(transaction& s, const std::string& video_id, const std::string& reason,

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <charconv>
+#include <string_view>
 #include <type_traits>
 
 namespace reel::model {
@@ -101,6 +102,8 @@ boost::json::object video_json(const video& v) {
 
 namespace reel::model {
 
+using namespace std::string_view_literals;
+
 namespace {
 
 // What boost::json's serializer writes for each byte of a string: 0 for the
@@ -131,7 +134,7 @@ void append_double(std::string& out, double d) { out += boost::json::serialize(b
 template <class T>
 void append_nullable(std::string& out, const std::optional<T>& v) {
   if (!v)
-    out += "null";
+    out += "null"sv;
   else if constexpr (std::is_same_v<T, std::string>)
     append_json_string(out, *v);
   else if constexpr (std::is_same_v<T, double>)
@@ -140,17 +143,36 @@ void append_nullable(std::string& out, const std::optional<T>& v) {
     append_int(out, *v);
 }
 
-// "key": (the key needs no escaping), preceded by a comma unless `first`.
-void append_key(std::string& out, std::string_view key, bool first = false) {
-  if (!first) out += ',';
-  out += '"';
+// ,"key": spelled out at compile time (the key needs no escaping), so that
+// writing it is one append.
+template <std::size_t N>
+struct json_key {
+  std::array<char, N + 3> text{};
+  consteval json_key(const char (&key)[N]) {  // NOLINT: implicit, for append_key<"name">
+    text[0] = ',';
+    text[1] = '"';
+    for (std::size_t i = 0; i + 1 < N; ++i) text[2 + i] = key[i];
+    text[N + 1] = '"';
+    text[N + 2] = ':';
+  }
+};
+
+// "key": preceded by a comma unless `first`.
+template <json_key K>
+void append_key(std::string& out, bool first = false) {
+  out.append(K.text.data() + (first ? 1 : 0), K.text.size() - (first ? 1 : 0));
+}
+
+// The same for a key known at run time.
+void append_key(std::string& out, std::string_view key) {
+  out.append(",\"", 2);
   out += key;
-  out += "\":";
+  out.append("\":", 2);
 }
 
 void append_renditions(std::string& out, const std::string& renditions) {
   if (renditions == "[]") {  // every video until it is ready
-    out += "[]";
+    out += "[]"sv;
     return;
   }
   boost::system::error_code ec;
@@ -167,26 +189,26 @@ void append_stream_urls(std::string& out, const video& v) {
   auto url = [&](std::string_view key, std::string_view path, bool shown) {
     append_key(out, key);
     if (!shown) {
-      out += "null";
+      out += "null"sv;
       return;
     }
-    std::string u = "/api/stream/" + v.id;
-    u += path;
-    append_json_string(out, u);
+    out += "\"/api/stream/"sv;
+    append_json_chars(out, v.id);
+    append_json_chars(out, path);
+    out += '"';
   };
   url("thumbnailUrl", "/thumbnail.jpg", ready);
   url("streamUrl", "/video", ready);
-  append_key(out, "playable");
-  out += can_play ? "true" : "false";
+  append_key<"playable">(out);
+  out += can_play ? "true"sv : "false"sv;
   url("hlsUrl", "/hls/master.m3u8", can_play);
   url("storyboardUrl", "/storyboard.vtt", ready);
 }
 
 }  // namespace
 
-void append_json_string(std::string& out, std::string_view text) {
+void append_json_chars(std::string& out, std::string_view text) {
   static constexpr char hex[] = "0123456789abcdef";
-  out += '"';
   std::size_t start = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
     auto ch = static_cast<unsigned char>(text[i]);
@@ -198,77 +220,82 @@ void append_json_string(std::string& out, std::string_view text) {
     if (c != 'u') {
       out += c;
     } else {
-      out += "u00";
+      out += "u00"sv;
       out += hex[ch >> 4];
       out += hex[ch & 15];
     }
   }
   out.append(text.data() + start, text.size() - start);
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  append_json_chars(out, text);
   out += '"';
 }
 
 void append_video_json(std::string& out, const video& v) {
   out += '{';
-  append_key(out, "id", true);
+  append_key<"id">(out, true);
   append_json_string(out, v.id);
-  append_key(out, "organizationId");
+  append_key<"organizationId">(out);
   append_json_string(out, v.organization_id);
-  append_key(out, "title");
+  append_key<"title">(out);
   append_json_string(out, v.title);
-  append_key(out, "description");
+  append_key<"description">(out);
   append_json_string(out, v.description);
-  append_key(out, "status");
+  append_key<"status">(out);
   append_json_string(out, status_name(v.status));
-  append_key(out, "visibility");
+  append_key<"visibility">(out);
   append_json_string(out, visibility_name(v.visibility));
-  append_key(out, "viewCount");
+  append_key<"viewCount">(out);
   append_int(out, v.view_count);
-  append_key(out, "progress");
+  append_key<"progress">(out);
   if (v.progress_stage) {
     out += '{';
-    append_key(out, "stage", true);
+    append_key<"stage">(out, true);
     append_json_string(out, *v.progress_stage);
-    append_key(out, "percent");
+    append_key<"percent">(out);
     append_double(out, v.progress_percent.value_or(0));
     out += '}';
   } else {
-    out += "null";
+    out += "null"sv;
   }
-  append_key(out, "error");
+  append_key<"error">(out);
   append_nullable(out, v.error);
-  append_key(out, "originalFilename");
+  append_key<"originalFilename">(out);
   append_json_string(out, v.original_filename);
-  append_key(out, "sizeBytes");
+  append_key<"sizeBytes">(out);
   append_int(out, v.size_bytes);
-  append_key(out, "durationSec");
+  append_key<"durationSec">(out);
   append_nullable(out, v.duration_sec);
-  append_key(out, "width");
+  append_key<"width">(out);
   append_nullable(out, v.width);
-  append_key(out, "height");
+  append_key<"height">(out);
   append_nullable(out, v.height);
-  append_key(out, "videoCodec");
+  append_key<"videoCodec">(out);
   append_nullable(out, v.video_codec);
-  append_key(out, "audioCodec");
+  append_key<"audioCodec">(out);
   append_nullable(out, v.audio_codec);
-  append_key(out, "renditions");
+  append_key<"renditions">(out);
   append_renditions(out, v.renditions);
   append_stream_urls(out, v);
-  append_key(out, "poster");
+  append_key<"poster">(out);
   out += '{';
-  append_key(out, "source", true);
+  append_key<"source">(out, true);
   append_json_string(out, poster_source(v));
-  append_key(out, "time");
+  append_key<"time">(out);
   append_nullable(out, v.poster_time);
-  append_key(out, "version");
+  append_key<"version">(out);
   append_int(out, v.poster_version);
   out += '}';
-  append_key(out, "createdBy");
+  append_key<"createdBy">(out);
   append_nullable(out, v.created_by);
-  append_key(out, "createdAt");
+  append_key<"createdAt">(out);
   append_json_string(out, v.created_at);
-  append_key(out, "updatedAt");
+  append_key<"updatedAt">(out);
   append_json_string(out, v.updated_at);
-  append_key(out, "readyAt");
+  append_key<"readyAt">(out);
   append_nullable(out, v.ready_at);
   out += '}';
 }

@@ -28,5 +28,7 @@ void append_video_json(std::string& out, const video& v);
 // `text` as a JSON string (quoted and escaped as boost::json::serialize
 // escapes it), appended to `out`.
 void append_json_string(std::string& out, std::string_view text);
+// The same without the quotes: `text` as it reads inside a JSON string.
+void append_json_chars(std::string& out, std::string_view text);
 
 }  // namespace reel::model

@@ -5,6 +5,7 @@
 #include "db/migrations.hpp"
 #include "db/uploads.hpp"
 #include "db/videos.hpp"
+#include "model/json.hpp"
 
 #include "support/postgres.hpp"
 #include "support/scratch.hpp"
@@ -445,6 +446,110 @@ TEST_P(repositories_test, the_pipeline_fields_of_a_video_round_trip) {
     EXPECT_EQ(v->status, model::video_status::queued);
     EXPECT_FALSE(v->error);
   });
+}
+
+// A list reads its rows in place (transaction::query_each), a find through
+// row objects: the same video either way, every field.
+TEST_P(repositories_test, a_listed_video_reads_as_the_found_one_field_for_field) {
+  write([](transaction& s) {
+    insert_organization(s, {"o1", "One", at(0)});
+    insert_user(s, user("u1"));
+    model::video v = video("v1", "o1", 1);
+    v.description = "Line one\nline \"two\" é";
+    v.created_by = "u1";
+    insert_video(s, v);
+    insert_video(s, video("v2", "o1", 2));
+    set_video_probe(s, "v1", {12.5, 1280, 720, std::string("h264"), std::string("aac")}, at(3));
+    set_video_progress(s, "v1", std::string("hls"), 12.25, at(4));
+    set_video_ready(s, "v1", R"([{"name":"720p","height":720}])", at(5));
+    set_video_poster(s, "v1", 3.5, false, at(6));
+    set_video_status(s, "v2", model::video_status::failed, std::string("It broke."), at(7));
+  });
+  read([](transaction& s) {
+    auto listed = list_videos(s, "o1", std::nullopt, std::nullopt, 20);
+    ASSERT_EQ(listed.size(), 2u);
+    for (const auto& l : listed) {
+      auto found = find_video(s, "o1", l.id);
+      ASSERT_TRUE(found);
+      std::string a, b;
+      model::append_video_json(a, l);
+      model::append_video_json(b, *found);
+      EXPECT_EQ(a, b);
+      EXPECT_EQ(l.content_type, found->content_type);
+      EXPECT_EQ(l.outputs_bytes, found->outputs_bytes);
+      EXPECT_EQ(l.playable_at, found->playable_at);
+    }
+    EXPECT_EQ(listed[1].description, "Line one\nline \"two\" é");
+    EXPECT_EQ(listed[1].duration_sec, 12.5);
+    EXPECT_EQ(listed[1].width, 1280);
+    EXPECT_EQ(listed[1].audio_codec, "aac");
+    EXPECT_EQ(listed[1].poster_time, 3.5);
+    EXPECT_EQ(listed[1].poster_version, 1);
+    EXPECT_EQ(listed[1].created_by, "u1");
+    EXPECT_EQ(listed[1].size_bytes, 5'000'000'000);
+    EXPECT_EQ(listed[0].error, "It broke.");
+    EXPECT_FALSE(listed[0].duration_sec);
+    EXPECT_FALSE(listed[0].created_by);
+  });
+}
+
+// A row read in place has the types and the errors of a row object: an
+// integer reads as a number and back, a mismatch or a column that is not
+// there is db_error(internal), and a failure inside the visit leaves the
+// connection usable.
+TEST_P(repositories_test, rows_read_in_place_have_the_types_and_errors_of_rows) {
+  constexpr const char* sql =
+      "SELECT 7, 2.5, 'text', CAST(NULL AS INTEGER), CAST(NULL AS TEXT) UNION ALL SELECT 8, 3.5, 'more', 1, 'x'";
+  auto code_of = [](const std::function<void()>& fn) {
+    try {
+      fn();
+    } catch (const db_error& e) {
+      return e.code();
+    }
+    ADD_FAILURE() << "no db_error";
+    return errc::unavailable;
+  };
+  read([&](transaction& s) {
+    std::vector<std::string> seen;
+    s.query_each(sql, {}, [&](const row_view& r) {
+      seen.push_back(std::to_string(r.int64(0)) + "|" + std::to_string(r.real(0)) + "|" + std::to_string(r.real(1)) +
+                     "|" + std::to_string(r.int64(1)) + "|" + r.str(2) + "|" +
+                     (r.opt_int64(3) ? std::to_string(*r.opt_int64(3)) : "null") + "|" +
+                     r.opt_text(4).value_or("null"));
+      EXPECT_FALSE(r.is_null(0));
+      EXPECT_EQ(code_of([&] { r.text(0); }), errc::internal);
+      EXPECT_EQ(code_of([&] { r.int64(2); }), errc::internal);
+      EXPECT_EQ(code_of([&] { r.real(2); }), errc::internal);
+      EXPECT_EQ(code_of([&] { r.int64(5); }), errc::internal);
+      EXPECT_EQ(code_of([&] { r.text(99); }), errc::internal);
+    });
+    EXPECT_EQ(seen,
+              (std::vector<std::string>{"7|7.000000|2.500000|2|text|null|null", "8|8.000000|3.500000|3|more|1|x"}));
+    // Read as row objects, the same.
+    auto rows = s.query(sql);
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0].int64(0), 7);
+    EXPECT_EQ(rows[1].text(4), "x");
+    EXPECT_TRUE(rows[0].is_null(3));
+    EXPECT_EQ(code_of([&] { s.query_each(sql, {}, [](const row_view& r) { r.int64(3); }); }), errc::internal);
+  });
+  // The statement that failed mid-visit is not left running: the same one,
+  // then a write, both go through.
+  int calls = 0;
+  EXPECT_THROW(read([&](transaction& s) {
+                 s.query_each(sql, {}, [&](const row_view&) {
+                   ++calls;
+                   throw std::runtime_error("stop");
+                 });
+               }),
+               std::runtime_error);
+  EXPECT_EQ(calls, 1);
+  read([&](transaction& s) {
+    int n = 0;
+    s.query_each(sql, {}, [&](const row_view&) { ++n; });
+    EXPECT_EQ(n, 2);
+  });
+  write([](transaction& s) { insert_organization(s, {"o1", "One", at(0)}); });
 }
 
 TEST_P(repositories_test, uploads_record_bytes_complete_and_expire) {
