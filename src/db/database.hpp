@@ -84,9 +84,10 @@ class row_view {
   virtual double real(std::size_t i) const = 0;
   virtual std::string_view text(std::size_t i) const = 0;
   std::string str(std::size_t i) const { return std::string(text(i)); }
-  std::optional<std::string> opt_text(std::size_t i) const;
-  std::optional<std::int64_t> opt_int64(std::size_t i) const;
-  std::optional<double> opt_real(std::size_t i) const;
+  // NULL as nullopt; a backend may read the column once for both.
+  virtual std::optional<std::string> opt_text(std::size_t i) const;
+  virtual std::optional<std::int64_t> opt_int64(std::size_t i) const;
+  virtual std::optional<double> opt_real(std::size_t i) const;
 
  protected:
   ~row_view() = default;

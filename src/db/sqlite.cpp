@@ -35,46 +35,64 @@ errc classify(int rc, int system_errno = 0) {
 
 // The current row of a stepped statement, read column by column as row reads
 // its values (an integer column read as a number, a real as an integer).
+// Each read takes the column's value once (sqlite3_column_value) and reads
+// it with the sqlite3_value_* calls.
 class statement_row final : public row_view {
  public:
-  explicit statement_row(sqlite3_stmt* st) : st_(st) {}
-  bool is_null(std::size_t i) const override { return sqlite3_column_type(st_, col(i)) == SQLITE_NULL; }
-  std::int64_t int64(std::size_t i) const override {
-    int c = col(i);
-    switch (sqlite3_column_type(st_, c)) {
+  explicit statement_row(sqlite3_stmt* st) : st_(st), columns_(static_cast<std::size_t>(sqlite3_column_count(st))) {}
+  bool is_null(std::size_t i) const override { return sqlite3_value_type(at(i)) == SQLITE_NULL; }
+  std::int64_t int64(std::size_t i) const override { return int64_of(at(i), i); }
+  double real(std::size_t i) const override { return real_of(at(i), i); }
+  std::string_view text(std::size_t i) const override { return text_of(at(i), i); }
+  std::optional<std::string> opt_text(std::size_t i) const override {
+    sqlite3_value* v = at(i);
+    if (sqlite3_value_type(v) == SQLITE_NULL) return std::nullopt;
+    return std::string(text_of(v, i));
+  }
+  std::optional<std::int64_t> opt_int64(std::size_t i) const override {
+    sqlite3_value* v = at(i);
+    if (sqlite3_value_type(v) == SQLITE_NULL) return std::nullopt;
+    return int64_of(v, i);
+  }
+  std::optional<double> opt_real(std::size_t i) const override {
+    sqlite3_value* v = at(i);
+    if (sqlite3_value_type(v) == SQLITE_NULL) return std::nullopt;
+    return real_of(v, i);
+  }
+
+ private:
+  sqlite3_value* at(std::size_t i) const {
+    if (i >= columns_) column_mismatch(i, "in the result");
+    return sqlite3_column_value(st_, static_cast<int>(i));
+  }
+  static std::int64_t int64_of(sqlite3_value* v, std::size_t i) {
+    switch (sqlite3_value_type(v)) {
       case SQLITE_INTEGER:
-        return sqlite3_column_int64(st_, c);
+        return sqlite3_value_int64(v);
       case SQLITE_FLOAT:
-        return static_cast<std::int64_t>(sqlite3_column_double(st_, c));
+        return static_cast<std::int64_t>(sqlite3_value_double(v));
       default:
         column_mismatch(i, "an integer");
     }
   }
-  double real(std::size_t i) const override {
-    int c = col(i);
-    switch (sqlite3_column_type(st_, c)) {
+  static double real_of(sqlite3_value* v, std::size_t i) {
+    switch (sqlite3_value_type(v)) {
       case SQLITE_FLOAT:
-        return sqlite3_column_double(st_, c);
+        return sqlite3_value_double(v);
       case SQLITE_INTEGER:
-        return static_cast<double>(sqlite3_column_int64(st_, c));
+        return static_cast<double>(sqlite3_value_int64(v));
       default:
         column_mismatch(i, "a number");
     }
   }
-  std::string_view text(std::size_t i) const override {
-    int c = col(i);
-    int type = sqlite3_column_type(st_, c);
-    if (type != SQLITE_TEXT && type != SQLITE_BLOB) column_mismatch(c, "text");
-    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, c));
-    return {p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(st_, c))};
-  }
-
- private:
-  int col(std::size_t i) const {
-    if (i >= static_cast<std::size_t>(sqlite3_column_count(st_))) column_mismatch(i, "in the result");
-    return static_cast<int>(i);
+  static std::string_view text_of(sqlite3_value* v, std::size_t i) {
+    int type = sqlite3_value_type(v);
+    if (type != SQLITE_TEXT && type != SQLITE_BLOB) column_mismatch(i, "text");
+    auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
+    return {p ? p : "", static_cast<std::size_t>(sqlite3_value_bytes(v))};
   }
   sqlite3_stmt* st_;
+  std::size_t columns_;
 };
 
 }  // namespace
