@@ -132,75 +132,67 @@ struct bound {
   std::vector<Oid> types;
 };
 
-// Row `row` of a result, read in place with read_column's types: integers
-// and booleans are integers, the float and numeric types reals, the rest text.
+// How a column's type reads: integers, booleans (read as 0 or 1), reals
+// (the float and numeric types), and text for the rest.
+enum class column_kind { integer, boolean, real, text };
+
+column_kind column_kind_of(Oid type) {
+  switch (type) {
+    case k_int2:
+    case k_int4:
+    case k_int8:
+    case k_oid:
+      return column_kind::integer;
+    case k_bool:
+      return column_kind::boolean;
+    case k_float4:
+    case k_float8:
+    case k_numeric:
+      return column_kind::real;
+    default:
+      return column_kind::text;
+  }
+}
+
+std::int64_t parse_integer(const char* p, const char* end) {
+  std::int64_t v = 0;
+  std::from_chars(p, end, v);
+  return v;
+}
+
+double parse_real(const char* p, const char* end) {
+  double v = 0;
+  std::from_chars(p, end, v);
+  return v;
+}
+
+// Row `row` of a result, read in place with read_column's types.
 class result_row final : public row_view {
  public:
   result_row(const PGresult* r, int row) : r_(r), row_(row) {}
   bool is_null(std::size_t i) const override { return PQgetisnull(r_, row_, col(i)) != 0; }
   std::int64_t int64(std::size_t i) const override {
     int c = col(i);
-    if (PQgetisnull(r_, row_, c)) column_mismatch(c, "an integer");
+    auto kind = column_kind_of(PQftype(r_, c));
+    if (kind == column_kind::text || PQgetisnull(r_, row_, c)) column_mismatch(i, "an integer");
     auto [p, end] = bytes(c);
-    switch (PQftype(r_, c)) {
-      case k_int2:
-      case k_int4:
-      case k_int8:
-      case k_oid: {
-        std::int64_t v = 0;
-        std::from_chars(p, end, v);
-        return v;
-      }
-      case k_bool:
-        return *p == 't' ? 1 : 0;
-      case k_float4:
-      case k_float8:
-      case k_numeric:
-        return static_cast<std::int64_t>(real(i));
-      default:
-        column_mismatch(c, "an integer");
-    }
+    if (kind == column_kind::boolean) return *p == 't' ? 1 : 0;
+    if (kind == column_kind::real) return static_cast<std::int64_t>(parse_real(p, end));
+    return parse_integer(p, end);
   }
   double real(std::size_t i) const override {
     int c = col(i);
-    if (PQgetisnull(r_, row_, c)) column_mismatch(c, "a number");
+    auto kind = column_kind_of(PQftype(r_, c));
+    if (kind == column_kind::text || PQgetisnull(r_, row_, c)) column_mismatch(i, "a number");
+    if (kind != column_kind::real) return static_cast<double>(int64(i));
     auto [p, end] = bytes(c);
-    switch (PQftype(r_, c)) {
-      case k_float4:
-      case k_float8:
-      case k_numeric: {
-        double v = 0;
-        std::from_chars(p, end, v);
-        return v;
-      }
-      case k_int2:
-      case k_int4:
-      case k_int8:
-      case k_oid:
-      case k_bool:
-        return static_cast<double>(int64(i));
-      default:
-        column_mismatch(c, "a number");
-    }
+    return parse_real(p, end);
   }
   std::string_view text(std::size_t i) const override {
     int c = col(i);
-    switch (PQftype(r_, c)) {
-      case k_int2:
-      case k_int4:
-      case k_int8:
-      case k_oid:
-      case k_bool:
-      case k_float4:
-      case k_float8:
-      case k_numeric:
-        column_mismatch(c, "text");
-      default: {
-        if (PQgetisnull(r_, row_, c)) column_mismatch(c, "text");
-        auto [p, end] = bytes(c);
-        return {p, static_cast<std::size_t>(end - p)};
-      }
-    }
+    if (column_kind_of(PQftype(r_, c)) != column_kind::text || PQgetisnull(r_, row_, c)) column_mismatch(i, "text");
+    auto [p, end] = bytes(c);
+    return {p, static_cast<std::size_t>(end - p)};
   }
 
  private:
@@ -221,27 +213,17 @@ value read_column(const PGresult* r, int row, int col) {
   if (PQgetisnull(r, row, col)) return nullptr;
   const char* p = PQgetvalue(r, row, col);
   const char* end = p + PQgetlength(r, row, col);
-  switch (PQftype(r, col)) {
-    case k_int2:
-    case k_int4:
-    case k_int8:
-    case k_oid: {
-      std::int64_t v = 0;
-      std::from_chars(p, end, v);
-      return v;
-    }
-    case k_float4:
-    case k_float8:
-    case k_numeric: {
-      double v = 0;
-      std::from_chars(p, end, v);
-      return v;
-    }
-    case k_bool:
+  switch (column_kind_of(PQftype(r, col))) {
+    case column_kind::integer:
+      return parse_integer(p, end);
+    case column_kind::real:
+      return parse_real(p, end);
+    case column_kind::boolean:
       return std::int64_t(*p == 't' ? 1 : 0);
-    default:
-      return std::string(p, end);
+    case column_kind::text:
+      break;
   }
+  return std::string(p, end);
 }
 
 // The server's notices go to the log, not to stderr: warnings as warnings,

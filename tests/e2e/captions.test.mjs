@@ -52,6 +52,15 @@ test('captions play with a visible cue through hls.js, the MP4 <track> and the a
     await server.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
+  // Signs in as the owner and opens the video's page in the app.
+  const openInApp = async (page) => {
+    await page.goto(`${base}/`);
+    await page.getByLabel('Email').fill('owner@example.com');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Library' }).waitFor();
+    await page.goto(`${base}/#/videos/${video.id}`);
+  };
   const newPage = async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
@@ -105,12 +114,7 @@ test('captions play with a visible cue through hls.js, the MP4 <track> and the a
         if (where === 'embed') {
           await page.goto(`${base}/embed/${video.id}?muted=1`);
         } else {
-          await page.goto(`${base}/`);
-          await page.getByLabel('Email').fill('owner@example.com');
-          await page.getByLabel('Password').fill(PASSWORD);
-          await page.getByRole('button', { name: 'Sign in' }).click();
-          await page.getByRole('heading', { name: 'Library' }).waitFor();
-          await page.goto(`${base}/#/videos/${video.id}`);
+          await openInApp(page);
         }
         await page.locator('select.cc-menu').selectOption('fr');
         assert.equal(await page.evaluate(() => document.querySelector('video').textTracks.length), 0);
@@ -153,12 +157,7 @@ test('captions play with a visible cue through hls.js, the MP4 <track> and the a
   await t.test('a WebVTT file uploaded on the video page plays in the app player', async () => {
     const page = await newPage();
     try {
-      await page.goto(`${base}/`);
-      await page.getByLabel('Email').fill('owner@example.com');
-      await page.getByLabel('Password').fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('heading', { name: 'Library' }).waitFor();
-      await page.goto(`${base}/#/videos/${video.id}`);
+      await openInApp(page);
       const section = page.locator('section', { has: page.getByRole('heading', { name: 'Captions' }) });
       await section.getByText('Français (fr)').waitFor();
       await section.getByLabel('Language').fill('en-gb');
