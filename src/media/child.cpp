@@ -52,6 +52,25 @@ struct nice_init {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     return {};
   }
+  // The exec (or the setup above) failed. Boost.Process 1.81 then calls
+  // exit(), which runs the server's atexit handlers and static destructors
+  // in the forked child: whatever they flush, remove or stop is the
+  // parent's. Leave at once instead; the launcher has already written the
+  // errno to the parent. (Variadic: 1.81 tests for this member with other
+  // arguments than it calls it with.)
+  template <class... Args>
+  void on_exec_error(Args&&...) {
+    ::_exit(127);
+  }
+  // A failed start: the launcher returns without reaping the child whose
+  // exec failed (it has exited, or is about to: just above). Reap it, so
+  // that each failed start does not leave a zombie behind.
+  template <class Launcher, class... Args>
+  void on_error(Launcher& launcher, Args&&...) {
+    if (launcher.pid <= 0) return;  // the fork itself failed
+    while (::waitpid(launcher.pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
 };
 
 asio::awaitable<void> read_lines(asio::readable_pipe& pipe, const std::function<void(std::string_view)>& on_line) {

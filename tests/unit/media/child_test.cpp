@@ -5,8 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <csignal>
+#include <cstdlib>
 #include <exception>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <thread>
 
 using namespace reel::media;
@@ -73,4 +80,57 @@ TEST(child_process, reports_the_signal_that_ended_it) {
   EXPECT_EQ(fine.exit_code, 3);
   EXPECT_EQ(fine.signal, 0);
   EXPECT_EQ(text, "hi\n");
+}
+
+namespace {
+
+// Set while a test checks that a failed exec runs no exit handler in the
+// child: the handler then leaves a file behind, named by its pid.
+pid_t g_parent = 0;
+const char* g_exit_marker = nullptr;
+
+void mark_exit_in_a_child() {
+  if (g_exit_marker && ::getpid() != g_parent) std::ofstream(g_exit_marker) << ::getpid();
+}
+
+// This process's children that have ended and not been reaped.
+int zombie_children() {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream stat(e.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    auto close = line.rfind(')');  // the name may hold spaces and parentheses
+    if (close == std::string::npos) continue;
+    char state = 0;
+    long ppid = 0;
+    std::istringstream(line.substr(close + 1)) >> state >> ppid;
+    if (state == 'Z' && ppid == ::getpid()) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+// Unit tests that run a missing program stopped the PostgreSQL server the
+// test process had started: the forked child, its exec failed, called
+// exit(), which ran the parent's exit handlers (and static destructors)
+// there. The child now leaves with _exit, and is reaped (it was left a
+// zombie).
+TEST(child_process, a_program_that_cannot_be_started_runs_no_exit_handler_in_the_child) {
+  int zombies = zombie_children();
+  auto marker = std::filesystem::temp_directory_path() / ("reel-child-exit-" + std::to_string(::getpid()));
+  std::filesystem::remove(marker);
+  static const std::string path = marker.string();
+  g_parent = ::getpid();
+  g_exit_marker = path.c_str();
+  static const bool registered = std::atexit(mark_exit_in_a_child) == 0;
+  ASSERT_TRUE(registered);
+  auto [r, out] = child_run({"/nonexistent/ffprobe", "-version"}, {});
+  g_exit_marker = nullptr;
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.start_errno, ENOENT) << r.start_error;
+  EXPECT_FALSE(std::filesystem::exists(marker)) << "an exit handler ran in the child";
+  std::filesystem::remove(marker);
+  EXPECT_EQ(zombie_children(), zombies);
 }
