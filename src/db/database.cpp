@@ -55,9 +55,30 @@ std::optional<double> row::opt_real(std::size_t i) const {
   return real(i);
 }
 
-std::optional<std::string> row_view::opt_text(std::size_t i) const {
+std::optional<std::string_view> row_view::opt_view(std::size_t i) const {
   if (is_null(i)) return std::nullopt;
-  return str(i);
+  return text(i);
+}
+
+std::optional<std::string> row_view::opt_text(std::size_t i) const {
+  auto v = opt_view(i);
+  if (!v) return std::nullopt;
+  return std::string(*v);
+}
+
+void row_view::read_text(std::size_t i, std::string& into) const {
+  std::string_view v = text(i);
+  into.assign(v.data(), v.size());
+}
+
+void row_view::read_opt_text(std::size_t i, std::optional<std::string>& into) const {
+  auto v = opt_view(i);
+  if (!v)
+    into.reset();
+  else if (into)
+    into->assign(v->data(), v->size());
+  else
+    into.emplace(*v);
 }
 
 std::optional<std::int64_t> row_view::opt_int64(std::size_t i) const {

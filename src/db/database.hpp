@@ -85,7 +85,12 @@ class row_view {
   virtual std::string_view text(std::size_t i) const = 0;
   std::string str(std::size_t i) const { return std::string(text(i)); }
   // NULL as nullopt; a backend may read the column once for both.
-  virtual std::optional<std::string> opt_text(std::size_t i) const;
+  virtual std::optional<std::string_view> opt_view(std::size_t i) const;
+  std::optional<std::string> opt_text(std::size_t i) const;
+  // The column's text into `into`, reusing its storage (a list read into
+  // the rows of the previous one allocates nothing).
+  void read_text(std::size_t i, std::string& into) const;
+  void read_opt_text(std::size_t i, std::optional<std::string>& into) const;
   virtual std::optional<std::int64_t> opt_int64(std::size_t i) const;
   virtual std::optional<double> opt_real(std::size_t i) const;
 

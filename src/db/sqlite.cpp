@@ -44,10 +44,10 @@ class statement_row final : public row_view {
   std::int64_t int64(std::size_t i) const override { return int64_of(at(i), i); }
   double real(std::size_t i) const override { return real_of(at(i), i); }
   std::string_view text(std::size_t i) const override { return text_of(at(i), i); }
-  std::optional<std::string> opt_text(std::size_t i) const override {
+  std::optional<std::string_view> opt_view(std::size_t i) const override {
     sqlite3_value* v = at(i);
     if (sqlite3_value_type(v) == SQLITE_NULL) return std::nullopt;
-    return std::string(text_of(v, i));
+    return text_of(v, i);
   }
   std::optional<std::int64_t> opt_int64(std::size_t i) const override {
     sqlite3_value* v = at(i);
@@ -233,7 +233,21 @@ class sqlite_database::connection final : public transaction {
   std::unordered_map<std::string, sqlite3_stmt*> statements_;
 };
 
+namespace {
+
+// Before the first connection: no global count of SQLite's allocations
+// (kept by default, it takes a process-wide mutex on every allocation of
+// every connection, and nothing here reads it). Fails harmlessly when
+// SQLite is already initialized.
+void configure_sqlite_once() {
+  static const bool configured = [] { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK; }();
+  (void)configured;
+}
+
+}  // namespace
+
 sqlite_database::sqlite_database(const std::string& path, unsigned connections) {
+  configure_sqlite_once();
   for (unsigned i = 0; i < std::max(1u, connections); ++i) {
     all_.push_back(std::make_unique<connection>(path));
     free_.push_back(all_.back().get());

@@ -62,45 +62,65 @@ constexpr const char* k_fail_active_jobs =
 
 #undef REEL_VIDEO_COLUMNS
 
-video to_video(const row_view& r) {
-  video v;
-  v.id = r.str(0);
-  v.organization_id = r.str(1);
-  v.title = r.str(2);
-  v.description = r.str(3);
+// Every field of `v` from the row, reusing the storage `v`'s strings hold.
+void read_video(const row_view& r, video& v) {
+  r.read_text(0, v.id);
+  r.read_text(1, v.organization_id);
+  r.read_text(2, v.title);
+  r.read_text(3, v.description);
   v.status = status_column(r, 4);
-  v.progress_stage = r.opt_text(5);
+  r.read_opt_text(5, v.progress_stage);
   v.progress_percent = r.opt_real(6);
-  v.error = r.opt_text(7);
-  v.original_filename = r.str(8);
-  v.content_type = r.str(9);
+  r.read_opt_text(7, v.error);
+  r.read_text(8, v.original_filename);
+  r.read_text(9, v.content_type);
   v.size_bytes = r.int64(10);
   v.duration_sec = r.opt_real(11);
   v.width = r.opt_int64(12);
   v.height = r.opt_int64(13);
-  v.video_codec = r.opt_text(14);
-  v.audio_codec = r.opt_text(15);
-  v.renditions = r.str(16);
-  v.created_by = r.opt_text(17);
-  v.created_at = r.str(18);
-  v.updated_at = r.str(19);
-  v.ready_at = r.opt_text(20);
+  r.read_opt_text(14, v.video_codec);
+  r.read_opt_text(15, v.audio_codec);
+  r.read_text(16, v.renditions);
+  r.read_opt_text(17, v.created_by);
+  r.read_text(18, v.created_at);
+  r.read_text(19, v.updated_at);
+  r.read_opt_text(20, v.ready_at);
   v.visibility = enum_column<model::visibility>(r, 21, model::parse_visibility, "visibility");
   v.view_count = r.int64(22);
   v.outputs_bytes = r.opt_int64(23);
   v.poster_time = r.opt_real(24);
   v.poster_image = r.int64(25) != 0;
   v.poster_version = r.int64(26);
-  v.playable_at = r.opt_text(27);
+  r.read_opt_text(27, v.playable_at);
+}
+
+video to_video(const row_view& r) {
+  video v;
+  read_video(r, v);
   return v;
 }
 
-// The videos of one query, read in place.
+// The videos of one query, read in place into `out`: its first rows are
+// overwritten (their strings keep their storage), then it grows or shrinks
+// to the result's size.
+void query_videos(transaction& s, std::string_view sql, std::initializer_list<value> params, std::size_t expected,
+                  std::vector<video>& out) {
+  out.reserve(expected);
+  std::size_t n = 0;
+  s.query_each(sql, params, [&out, &n](const row_view& r) {
+    if (n < out.size())
+      read_video(r, out[n]);
+    else
+      out.push_back(to_video(r));
+    ++n;
+  });
+  out.resize(n);
+}
+
 std::vector<video> query_videos(transaction& s, std::string_view sql, std::initializer_list<value> params,
                                 std::size_t expected) {
   std::vector<video> out;
-  out.reserve(expected);
-  s.query_each(sql, params, [&out](const row_view& r) { out.push_back(to_video(r)); });
+  query_videos(s, sql, params, expected, out);
   return out;
 }
 
@@ -158,17 +178,27 @@ std::optional<video> find_video_any_org(transaction& s, const std::string& id) {
   return to_video(row_ref(*r));
 }
 
-std::vector<video> list_videos(transaction& s, const std::string& org_id,
-                               const std::optional<model::video_status>& status,
-                               const std::optional<model::video_cursor>& after, int limit) {
+void list_videos(transaction& s, const std::string& org_id, const std::optional<model::video_status>& status,
+                 const std::optional<model::video_cursor>& after, int limit, std::vector<video>& into) {
   int n = limit + 1;
   auto size = static_cast<std::size_t>(n);
   if (status && after)
-    return query_videos(s, k_list_status_after, {org_id, model::status_name(*status), after->created_at, after->id, n},
-                        size);
-  if (status) return query_videos(s, k_list_status, {org_id, model::status_name(*status), n}, size);
-  if (after) return query_videos(s, k_list_after, {org_id, after->created_at, after->id, n}, size);
-  return query_videos(s, k_list_videos, {org_id, n}, size);
+    query_videos(s, k_list_status_after, {org_id, model::status_name(*status), after->created_at, after->id, n}, size,
+                 into);
+  else if (status)
+    query_videos(s, k_list_status, {org_id, model::status_name(*status), n}, size, into);
+  else if (after)
+    query_videos(s, k_list_after, {org_id, after->created_at, after->id, n}, size, into);
+  else
+    query_videos(s, k_list_videos, {org_id, n}, size, into);
+}
+
+std::vector<video> list_videos(transaction& s, const std::string& org_id,
+                               const std::optional<model::video_status>& status,
+                               const std::optional<model::video_cursor>& after, int limit) {
+  std::vector<video> out;
+  list_videos(s, org_id, status, after, limit, out);
+  return out;
 }
 
 bool update_video_text(transaction& s, const std::string& org_id, const std::string& id,

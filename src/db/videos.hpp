@@ -28,6 +28,10 @@ std::optional<video> find_video_any_org(transaction& s, const std::string& id);
 std::vector<video> list_videos(transaction& s, const std::string& org_id,
                                const std::optional<model::video_status>& status,
                                const std::optional<model::video_cursor>& after, int limit);
+// The same into `into`, whose rows (and their strings' storage) it reuses:
+// a thread that lists again and again allocates almost nothing.
+void list_videos(transaction& s, const std::string& org_id, const std::optional<model::video_status>& status,
+                 const std::optional<model::video_cursor>& after, int limit, std::vector<video>& into);
 
 bool update_video_text(transaction& s, const std::string& org_id, const std::string& id,
                        const std::optional<std::string>& title, const std::optional<std::string>& description,

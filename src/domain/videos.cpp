@@ -95,7 +95,12 @@ asio::awaitable<std::string> videos::list(const model::org_scope& in, const list
                                           const page_renderer& render) {
   require(in, action::view_videos);
   const std::string& org_id = in.id;
-  auto page = [&](db::transaction& tx) { return render(db::list_videos(tx, org_id, q.status, q.after, q.limit)); };
+  auto page = [&](db::transaction& tx) {
+    // Each pool thread lists into its own rows, kept from its last list.
+    thread_local std::vector<model::video> rows;
+    db::list_videos(tx, org_id, q.status, q.after, q.limit, rows);
+    return render(rows);
+  };
   co_return co_await c_.db.read_statement(page);  // one query: no BEGIN and COMMIT around it
 }
 

@@ -493,6 +493,54 @@ TEST_P(repositories_test, a_listed_video_reads_as_the_found_one_field_for_field)
   });
 }
 
+// A list into rows kept from an earlier list (longer, shorter, with values
+// where the new rows have NULLs) comes out as a fresh list, field for field.
+TEST_P(repositories_test, a_list_into_reused_rows_equals_a_fresh_list) {
+  write([](transaction& s) {
+    insert_organization(s, {"o1", "One", at(0)});
+    insert_organization(s, {"o2", "Two", at(0)});
+    insert_user(s, user("u1"));
+    for (int i = 1; i <= 3; ++i) {
+      model::video v = video("a" + std::to_string(i), "o1", i);
+      v.description = std::string(40 * i, 'd');  // longer than a short string holds in place
+      v.created_by = "u1";
+      insert_video(s, v);
+      set_video_probe(s, v.id, {12.5, 1280, 720, std::string("h264"), std::string("aac")}, at(i));
+      set_video_progress(s, v.id, std::string("hls"), 50, at(i));
+      set_video_status(s, v.id, model::video_status::failed, std::string("It broke, at length, for a test."), at(i));
+    }
+    insert_video(s, video("b1", "o2", 1));
+    insert_video(s, video("b2", "o2", 2));
+  });
+  auto json_of = [](const std::vector<model::video>& vs) {
+    std::string out;
+    for (const auto& v : vs) {
+      model::append_video_json(out, v);
+      out += v.content_type + "|" + std::to_string(v.outputs_bytes.value_or(-1)) + "|" + v.playable_at.value_or("-");
+    }
+    return out;
+  };
+  read([&](transaction& s) {
+    std::vector<model::video> rows;
+    list_videos(s, "o1", std::nullopt, std::nullopt, 20, rows);
+    ASSERT_EQ(rows.size(), 3u);
+    EXPECT_EQ(json_of(rows), json_of(list_videos(s, "o1", std::nullopt, std::nullopt, 20)));
+    // Fewer rows, NULLs where the old rows had text: nothing of them is left.
+    list_videos(s, "o2", std::nullopt, std::nullopt, 20, rows);
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(json_of(rows), json_of(list_videos(s, "o2", std::nullopt, std::nullopt, 20)));
+    EXPECT_FALSE(rows[0].error);
+    EXPECT_FALSE(rows[0].created_by);
+    EXPECT_FALSE(rows[0].progress_stage);
+    EXPECT_FALSE(rows[0].duration_sec);
+    // More rows again, then none.
+    list_videos(s, "o1", std::nullopt, std::nullopt, 20, rows);
+    EXPECT_EQ(json_of(rows), json_of(list_videos(s, "o1", std::nullopt, std::nullopt, 20)));
+    list_videos(s, "nobody", std::nullopt, std::nullopt, 20, rows);
+    EXPECT_TRUE(rows.empty());
+  });
+}
+
 // A row read in place has the types and the errors of a row object: an
 // integer reads as a number and back, a mismatch or a column that is not
 // there is db_error(internal), and a failure inside the visit leaves the
