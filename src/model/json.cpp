@@ -4,8 +4,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <string_view>
 #include <type_traits>
 
@@ -121,34 +123,103 @@ constexpr std::array<char, 256> k_escape = [] {
   return t;
 }();
 
-void append_int(std::string& out, std::int64_t i) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, i);
-  out.append(buf, end);
-}
+// Appends to a string through a pointer into room made beforehand: each
+// write is a copy and a bump, inline, where std::string::append is a call
+// with its own checks (a list page makes about 1,200 of them). Each write
+// makes sure of its room first and grows the string when it must, so no
+// estimate can be too small. The string is trimmed to what was written
+// when the writer goes.
+class json_out {
+ public:
+  json_out(std::string& out, std::size_t expected) : out_(out) {
+    std::size_t used = out.size();
+    out.resize(used + expected);
+    p_ = out.data() + used;
+    end_ = out.data() + out.size();
+  }
+  ~json_out() { out_.resize(static_cast<std::size_t>(p_ - out_.data())); }
+  json_out(const json_out&) = delete;
+  json_out& operator=(const json_out&) = delete;
+
+  void put(char c) {
+    room(1);
+    *p_++ = c;
+  }
+  void put(std::string_view s) {
+    room(s.size());
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void integer(std::int64_t i) {
+    room(20);
+    p_ = std::to_chars(p_, p_ + 20, i).ptr;
+  }
+  // `text` as it reads inside a JSON string, escaped as boost::json
+  // escapes it: at most 6 bytes (\u00XX) for each of its bytes.
+  void chars(std::string_view text) {
+    static constexpr char hex[] = "0123456789abcdef";
+    room(text.size() * 6);
+    for (char ch : text) {
+      auto byte = static_cast<unsigned char>(ch);
+      char e = k_escape[byte];
+      if (!e) {
+        *p_++ = ch;
+      } else if (e != 'u') {
+        p_[0] = '\\';
+        p_[1] = e;
+        p_ += 2;
+      } else {
+        std::memcpy(p_, "\\u00", 4);
+        p_[4] = hex[byte >> 4];
+        p_[5] = hex[byte & 15];
+        p_ += 6;
+      }
+    }
+  }
+  void string(std::string_view text) {
+    put('"');
+    chars(text);
+    put('"');
+  }
+
+ private:
+  void room(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - p_) < n) grow(n);
+  }
+  [[gnu::noinline]] void grow(std::size_t n) {
+    auto used = static_cast<std::size_t>(p_ - out_.data());
+    out_.resize(std::max(used + n, 2 * out_.size()));
+    p_ = out_.data() + used;
+    end_ = out_.data() + out_.size();
+  }
+
+  std::string& out_;
+  char* p_;
+  char* end_;
+};
 
 // A double as boost::json writes it (its own format, e.g. 0E0): rare enough
 // in a list (progress, duration, poster time) to go through the serializer.
-void append_double(std::string& out, double d) { out += boost::json::serialize(boost::json::value(d)); }
+void put_double(json_out& out, double d) { out.put(boost::json::serialize(boost::json::value(d))); }
 
 template <class T>
-void append_nullable(std::string& out, const std::optional<T>& v) {
+void put_nullable(json_out& out, const std::optional<T>& v) {
   if (!v)
-    out += "null"sv;
+    out.put("null"sv);
   else if constexpr (std::is_same_v<T, std::string>)
-    append_json_string(out, *v);
+    out.string(*v);
   else if constexpr (std::is_same_v<T, double>)
-    append_double(out, *v);
+    put_double(out, *v);
   else
-    append_int(out, *v);
+    out.integer(*v);
 }
 
 // ,"key": spelled out at compile time (the key needs no escaping), so that
-// writing it is one append.
+// writing it is one copy.
 template <std::size_t N>
 struct json_key {
   std::array<char, N + 3> text{};
-  consteval json_key(const char (&key)[N]) {  // NOLINT: implicit, for append_key<"name">
+  consteval json_key(const char (&key)[N]) {  // NOLINT: implicit, for put_key<"name">
     text[0] = ',';
     text[1] = '"';
     for (std::size_t i = 0; i + 1 < N; ++i) text[2 + i] = key[i];
@@ -159,145 +230,135 @@ struct json_key {
 
 // "key": preceded by a comma unless `first`.
 template <json_key K>
-void append_key(std::string& out, bool first = false) {
-  out.append(K.text.data() + (first ? 1 : 0), K.text.size() - (first ? 1 : 0));
+void put_key(json_out& out, bool first = false) {
+  out.put(std::string_view(K.text.data() + (first ? 1 : 0), K.text.size() - (first ? 1 : 0)));
 }
 
-// The same for a key known at run time.
-void append_key(std::string& out, std::string_view key) {
-  out.append(",\"", 2);
-  out += key;
-  out.append("\":", 2);
-}
-
-void append_renditions(std::string& out, const std::string& renditions) {
+void put_renditions(json_out& out, const std::string& renditions) {
   if (renditions == "[]") {  // every video until it is ready
-    out += "[]"sv;
+    out.put("[]"sv);
     return;
   }
   boost::system::error_code ec;
   auto parsed = boost::json::parse(renditions, ec);
-  out += ec || !parsed.is_array() ? std::string("[]") : boost::json::serialize(parsed);
+  if (ec || !parsed.is_array())
+    out.put("[]"sv);
+  else
+    out.put(boost::json::serialize(parsed));
 }
 
 // The stream URLs and `playable`, as video_json writes them: the URLs are
 // null until the video is ready, except the HLS one, there as soon as the
 // video is playable (early playback: a stream copy while the ladder is made).
-void append_stream_urls(std::string& out, const video& v) {
+template <json_key K>
+void put_url(json_out& out, const video& v, std::string_view path, bool shown) {
+  put_key<K>(out);
+  if (!shown) {
+    out.put("null"sv);
+    return;
+  }
+  out.put("\"/api/stream/"sv);
+  out.chars(v.id);
+  out.chars(path);
+  out.put('"');
+}
+
+void put_stream_urls(json_out& out, const video& v) {
   bool ready = v.status == video_status::ready;
   bool can_play = playable(v);
-  auto url = [&](std::string_view key, std::string_view path, bool shown) {
-    append_key(out, key);
-    if (!shown) {
-      out += "null"sv;
-      return;
-    }
-    out += "\"/api/stream/"sv;
-    append_json_chars(out, v.id);
-    append_json_chars(out, path);
-    out += '"';
-  };
-  url("thumbnailUrl", "/thumbnail.jpg", ready);
-  url("streamUrl", "/video", ready);
-  append_key<"playable">(out);
-  out += can_play ? "true"sv : "false"sv;
-  url("hlsUrl", "/hls/master.m3u8", can_play);
-  url("storyboardUrl", "/storyboard.vtt", ready);
+  put_url<"thumbnailUrl">(out, v, "/thumbnail.jpg", ready);
+  put_url<"streamUrl">(out, v, "/video", ready);
+  put_key<"playable">(out);
+  out.put(can_play ? "true"sv : "false"sv);
+  put_url<"hlsUrl">(out, v, "/hls/master.m3u8", can_play);
+  put_url<"storyboardUrl">(out, v, "/storyboard.vtt", ready);
+}
+
+void put_progress(json_out& out, const video& v) {
+  put_key<"progress">(out);
+  if (!v.progress_stage) {
+    out.put("null"sv);
+    return;
+  }
+  out.put('{');
+  put_key<"stage">(out, true);
+  out.string(*v.progress_stage);
+  put_key<"percent">(out);
+  put_double(out, v.progress_percent.value_or(0));
+  out.put('}');
+}
+
+void put_poster(json_out& out, const video& v) {
+  put_key<"poster">(out);
+  out.put('{');
+  put_key<"source">(out, true);
+  out.string(poster_source(v));
+  put_key<"time">(out);
+  put_nullable(out, v.poster_time);
+  put_key<"version">(out);
+  out.integer(v.poster_version);
+  out.put('}');
 }
 
 }  // namespace
 
 void append_json_chars(std::string& out, std::string_view text) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    auto ch = static_cast<unsigned char>(text[i]);
-    char c = k_escape[ch];
-    if (!c) continue;
-    out.append(text.data() + start, i - start);
-    start = i + 1;
-    out += '\\';
-    if (c != 'u') {
-      out += c;
-    } else {
-      out += "u00"sv;
-      out += hex[ch >> 4];
-      out += hex[ch & 15];
-    }
-  }
-  out.append(text.data() + start, text.size() - start);
+  json_out w(out, text.size());
+  w.chars(text);
 }
 
 void append_json_string(std::string& out, std::string_view text) {
-  out += '"';
-  append_json_chars(out, text);
-  out += '"';
+  json_out w(out, text.size() + 2);
+  w.string(text);
 }
 
 void append_video_json(std::string& out, const video& v) {
-  out += '{';
-  append_key<"id">(out, true);
-  append_json_string(out, v.id);
-  append_key<"organizationId">(out);
-  append_json_string(out, v.organization_id);
-  append_key<"title">(out);
-  append_json_string(out, v.title);
-  append_key<"description">(out);
-  append_json_string(out, v.description);
-  append_key<"status">(out);
-  append_json_string(out, status_name(v.status));
-  append_key<"visibility">(out);
-  append_json_string(out, visibility_name(v.visibility));
-  append_key<"viewCount">(out);
-  append_int(out, v.view_count);
-  append_key<"progress">(out);
-  if (v.progress_stage) {
-    out += '{';
-    append_key<"stage">(out, true);
-    append_json_string(out, *v.progress_stage);
-    append_key<"percent">(out);
-    append_double(out, v.progress_percent.value_or(0));
-    out += '}';
-  } else {
-    out += "null"sv;
-  }
-  append_key<"error">(out);
-  append_nullable(out, v.error);
-  append_key<"originalFilename">(out);
-  append_json_string(out, v.original_filename);
-  append_key<"sizeBytes">(out);
-  append_int(out, v.size_bytes);
-  append_key<"durationSec">(out);
-  append_nullable(out, v.duration_sec);
-  append_key<"width">(out);
-  append_nullable(out, v.width);
-  append_key<"height">(out);
-  append_nullable(out, v.height);
-  append_key<"videoCodec">(out);
-  append_nullable(out, v.video_codec);
-  append_key<"audioCodec">(out);
-  append_nullable(out, v.audio_codec);
-  append_key<"renditions">(out);
-  append_renditions(out, v.renditions);
-  append_stream_urls(out, v);
-  append_key<"poster">(out);
-  out += '{';
-  append_key<"source">(out, true);
-  append_json_string(out, poster_source(v));
-  append_key<"time">(out);
-  append_nullable(out, v.poster_time);
-  append_key<"version">(out);
-  append_int(out, v.poster_version);
-  out += '}';
-  append_key<"createdBy">(out);
-  append_nullable(out, v.created_by);
-  append_key<"createdAt">(out);
-  append_json_string(out, v.created_at);
-  append_key<"updatedAt">(out);
-  append_json_string(out, v.updated_at);
-  append_key<"readyAt">(out);
-  append_nullable(out, v.ready_at);
-  out += '}';
+  json_out w(out, 1024);
+  w.put('{');
+  put_key<"id">(w, true);
+  w.string(v.id);
+  put_key<"organizationId">(w);
+  w.string(v.organization_id);
+  put_key<"title">(w);
+  w.string(v.title);
+  put_key<"description">(w);
+  w.string(v.description);
+  put_key<"status">(w);
+  w.string(status_name(v.status));
+  put_key<"visibility">(w);
+  w.string(visibility_name(v.visibility));
+  put_key<"viewCount">(w);
+  w.integer(v.view_count);
+  put_progress(w, v);
+  put_key<"error">(w);
+  put_nullable(w, v.error);
+  put_key<"originalFilename">(w);
+  w.string(v.original_filename);
+  put_key<"sizeBytes">(w);
+  w.integer(v.size_bytes);
+  put_key<"durationSec">(w);
+  put_nullable(w, v.duration_sec);
+  put_key<"width">(w);
+  put_nullable(w, v.width);
+  put_key<"height">(w);
+  put_nullable(w, v.height);
+  put_key<"videoCodec">(w);
+  put_nullable(w, v.video_codec);
+  put_key<"audioCodec">(w);
+  put_nullable(w, v.audio_codec);
+  put_key<"renditions">(w);
+  put_renditions(w, v.renditions);
+  put_stream_urls(w, v);
+  put_poster(w, v);
+  put_key<"createdBy">(w);
+  put_nullable(w, v.created_by);
+  put_key<"createdAt">(w);
+  w.string(v.created_at);
+  put_key<"updatedAt">(w);
+  w.string(v.updated_at);
+  put_key<"readyAt">(w);
+  put_nullable(w, v.ready_at);
+  w.put('}');
 }
 
 }  // namespace reel::model

@@ -110,3 +110,24 @@ TEST(video_json_writer, every_byte_of_a_string_is_escaped_as_the_serializer_esca
   append_json_string(quoted, all);
   EXPECT_EQ(quoted, boost::json::serialize(boost::json::value(boost::json::string(all))));
 }
+
+// The writer appends after what the string holds, and grows it past any
+// first estimate: a description of 100,000 bytes that each take six
+// (\u00XX), then more videos after it in the same string.
+TEST(video_json_writer, appends_after_earlier_text_and_grows_past_its_estimate) {
+  video big = queued_video();
+  big.description = std::string(100'000, '\x01');
+  big.title = std::string(3'000, '"');
+  std::string out = "prefix,";
+  append_video_json(out, queued_video());
+  append_video_json(out, big);
+  append_video_json(out, json_ready_video());
+  append_json_string(out, big.title);
+  EXPECT_EQ(out, "prefix," + serialized(queued_video()) + serialized(big) + serialized(json_ready_video()) +
+                     boost::json::serialize(boost::json::value(boost::json::string(big.title))));
+  std::string chars = "x";
+  append_json_chars(chars, std::string(5'000, '\n'));
+  std::string expected = "x";
+  for (int i = 0; i < 5'000; ++i) expected += "\\n";
+  EXPECT_EQ(chars, expected);
+}
