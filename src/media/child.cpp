@@ -62,12 +62,15 @@ struct nice_init {
   void on_exec_error(Args&&...) {
     ::_exit(127);
   }
-  // A failed start: the launcher returns without reaping the child whose
-  // exec failed (it has exited, or is about to: just above). Reap it, so
-  // that each failed start does not leave a zombie behind.
+  // A failed start: the launcher returns without reaping the child (it
+  // has exited after a failed exec, or is about to: just above). Reap it,
+  // so that each failed start does not leave a zombie behind. Killed
+  // first: should the launcher fail after an exec that worked (its pipe
+  // unreadable), nothing would own that child, and the wait must not last.
   template <class Launcher, class... Args>
   void on_error(Launcher& launcher, Args&&...) {
     if (launcher.pid <= 0) return;  // the fork itself failed
+    ::kill(launcher.pid, SIGKILL);
     while (::waitpid(launcher.pid, nullptr, 0) < 0 && errno == EINTR) {
     }
   }

@@ -26,7 +26,8 @@ boost::json::object video_json(const video& v);
 // writes twenty of them per request).
 void append_video_json(std::string& out, const video& v);
 // `text` as a JSON string (quoted and escaped as boost::json::serialize
-// escapes it), appended to `out`.
+// escapes it), appended to `out`. `text` must not point into `out` (these
+// writers make room in `out` before they read it).
 void append_json_string(std::string& out, std::string_view text);
 // The same without the quotes: `text` as it reads inside a JSON string.
 void append_json_chars(std::string& out, std::string_view text);

@@ -15,6 +15,9 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 using namespace reel::test;
@@ -129,6 +132,27 @@ std::int64_t event_rows(const std::string& data_dir) {
   return n;
 }
 
+// The last `n` lines of `text` on one line (CI shows a few lines after each failure).
+std::string last_lines(const std::string& text, std::size_t n = 12) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::string out;
+  for (std::size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i) out += lines[i] + " | ";
+  return out;
+}
+
+// Why video `id` is not ready yet, for a failure message: its state, and
+// what the worker and the API node logged last.
+std::string not_ready_because(const server_process& s, const std::string& token, const std::string& id,
+                              const fs::path& worker_log) {
+  std::ifstream log(worker_log);
+  std::string worker((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  auto v = call(s.port(), "GET", "/api/videos/" + id, token);
+  return "video: " + std::string(v.raw.body()) + " // worker log: " + last_lines(worker) +
+         " // API node log: " + last_lines(s.log());
+}
+
 // Progress (at least one, percent never going back within a stage), with
 // at most one video:playable among it (an H.264/AAC clip plays early), then
 // exactly one `last`, and nothing of the video after it.
@@ -154,7 +178,8 @@ TEST(worker_events, a_separate_workers_progress_ready_and_failed_events_reach_th
   int worker = start_worker(s.data_dir(), (worker_events_scratch() / "w.log").string());
 
   auto id = upload_clip(s.port(), a, clip);
-  EXPECT_TRUE(alice.poll_until([&] { return alice.count(id, "video:ready") > 0; }, 90s));
+  EXPECT_TRUE(alice.poll_until([&] { return alice.count(id, "video:ready") > 0; }, 90s))
+      << not_ready_because(s, a.token, id, worker_events_scratch() / "w.log");
   alice.listen_for(500ms);  // nothing more, nothing twice
   auto names = alice.names_for(id);
   ASSERT_GE(names.size(), 2u);
@@ -230,7 +255,8 @@ TEST(worker_events, with_redis_events_travel_through_redis_alone) {
   int worker =
       start_worker(s.data_dir(), (worker_events_scratch() / "wx.log").string(), "REEL_REDIS_URL='" + redis + "'");
   auto id = upload_clip(s.port(), a, clip);
-  EXPECT_TRUE(alice.poll_until([&] { return alice.count(id, "video:ready") > 0; }, 90s));
+  EXPECT_TRUE(alice.poll_until([&] { return alice.count(id, "video:ready") > 0; }, 90s))
+      << not_ready_because(s, a.token, id, worker_events_scratch() / "wx.log");
   alice.listen_for(1s);  // an API node also tailing the table would deliver it a second time by now
   auto names = alice.names_for(id);
   names.erase(names.begin());  // video:created
