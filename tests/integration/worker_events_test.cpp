@@ -15,8 +15,6 @@
 
 #include <csignal>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -146,10 +144,8 @@ std::string last_lines(const std::string& text, std::size_t n = 12) {
 // what the worker and the API node logged last.
 std::string not_ready_because(const server_process& s, const std::string& token, const std::string& id,
                               const fs::path& worker_log) {
-  std::ifstream log(worker_log);
-  std::string worker((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   auto v = call(s.port(), "GET", "/api/videos/" + id, token);
-  return "video: " + std::string(v.raw.body()) + " // worker log: " + last_lines(worker) +
+  return "video: " + std::string(v.raw.body()) + " // worker log: " + last_lines(read_file(worker_log)) +
          " // API node log: " + last_lines(s.log());
 }
 
