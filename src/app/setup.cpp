@@ -69,7 +69,7 @@ std::string secret_key_of(const config& cfg, db::database& database, const clock
   std::string key;
   try {
     database.transact(true, [&](db::transaction& s) {
-      key = db::server_secret(s, "signing_key", ids::random_id(32), to_iso8601(c.now()));
+      key = db::server_secret(s, "signing_key", ids::random_secret(32), to_iso8601(c.now()));
     });
   } catch (const db::db_error& e) {
     throw startup_error(std::string("The signing key cannot be read from the database: ") + e.what() + ".");

@@ -6,7 +6,7 @@
 
 namespace reel::auth {
 
-std::string new_token() { return ids::random_id(32); }
+std::string new_token() { return ids::random_secret(32); }
 
 bool is_token_shaped(std::string_view token) noexcept {
   if (token.size() != 43) return false;

@@ -29,7 +29,10 @@ parsed_args parse_args(const std::vector<std::string>& args, const std::vector<f
   bool flags_ended = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i];
-    if (flags_ended || a.size() < 2 || a[0] != '-') {
+    // A word with one dash and more than one letter after it is no flag here
+    // (short flags are single letters and never bundled): it is an argument,
+    // such as a video id that begins with "-".
+    if (flags_ended || a.size() < 2 || a[0] != '-' || (a[1] != '-' && a.size() > 2)) {
       out.positional.push_back(a);
       continue;
     }

@@ -1,6 +1,7 @@
 // The flags of the client commands (`reel login`, `reel videos ...`):
 // "--name VALUE", "--name=VALUE", switches "--name" (and one-letter aliases
-// such as "-y"), "--" ends the flags; everything else is positional.
+// such as "-y"), "--" ends the flags; everything else is positional, a word
+// with one dash and more than one letter ("-Fx4guji9aub0AEV", an id) included.
 #pragma once
 
 #include <map>

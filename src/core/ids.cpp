@@ -8,7 +8,7 @@
 
 namespace reel::ids {
 
-std::string random_id(std::size_t bytes) {
+std::string random_secret(std::size_t bytes) {
   static const int init = sodium_init();
   if (init < 0) throw std::runtime_error("libsodium failed to initialise");
   std::vector<unsigned char> raw(bytes);
@@ -16,6 +16,16 @@ std::string random_id(std::size_t bytes) {
   std::string out(sodium_base64_ENCODED_LEN(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
   sodium_bin2base64(out.data(), out.size(), raw.data(), raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   out.resize(out.find('\0'));
+  return out;
+}
+
+std::string random_id(std::size_t bytes) {
+  // An id never begins with "-", so that one pasted into a command line
+  // (`reel videos show ID`, `rm ID.mp4`) cannot read as a flag: drawn again
+  // in the one case in 64 where it would.
+  std::string out;
+  do out = random_secret(bytes);
+  while (!out.empty() && out.front() == '-');
   return out;
 }
 

@@ -7,7 +7,12 @@
 
 namespace reel::ids {
 
-// `bytes` random bytes encoded as unpadded base64url (4 chars per 3 bytes).
+// `bytes` random bytes encoded as unpadded base64url (4 chars per 3 bytes),
+// all of them as drawn: for tokens and secrets.
+std::string random_secret(std::size_t bytes);
+
+// The same for an id, which never begins with "-" (it would read as a flag
+// on a command line; drawn again when it would).
 std::string random_id(std::size_t bytes = 12);
 
 // A 16-character id that is unique in practice but not unpredictable: for

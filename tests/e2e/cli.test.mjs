@@ -155,6 +155,11 @@ test('reel login with the password on stdin, then videos, upload, delete and log
     const missing = await reel(['videos', 'show', 'no-such-video'], env);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^reel videos show: Cannot show video no-such-video: No such video\.\n$/);
+    // An id that begins with a dash (ids made before they stopped doing so)
+    // is an id, not an unknown flag: the server answers, exit 1.
+    const dashed = await reel(['videos', 'show', '-Fx4guji9aub0AEV'], env);
+    assert.equal(dashed.code, 1, dashed.stderr);
+    assert.match(dashed.stderr, /^reel videos show: Cannot show video -Fx4guji9aub0AEV: No such video\.\n$/);
     assert.equal((await reel(['videos', 'list', '--limit', '0'], env)).code, 2);
     assert.equal((await reel(['videos', 'frobnicate'], env)).code, 2);
     const unasked = await reel(['videos', 'delete', id], env);

@@ -43,7 +43,20 @@ TEST(cli_args, mistakes_are_usage_errors_that_name_the_flag) {
   EXPECT_THROW(parse_args({"--limit"}, k_spec, "x"), usage_error);
   EXPECT_THROW(parse_args({"--json=true"}, k_spec, "x"), usage_error);
   EXPECT_THROW(parse_args({"-x"}, k_spec, "x"), usage_error);
-  EXPECT_THROW(parse_args({"-yy"}, k_spec, "x"), usage_error);
+}
+
+// Ids are base64url: one in 64 made before ids stopped beginning with "-"
+// does. Such an id is an argument, not an unknown flag.
+TEST(cli_args, a_word_with_one_dash_and_more_than_one_letter_is_an_argument) {
+  auto a = parse_args({"-Fx4guji9aub0AEV", "--json", "-y", "-yy"}, k_spec, "reel videos show");
+  EXPECT_EQ(a.positional, (std::vector<std::string>{"-Fx4guji9aub0AEV", "-yy"}));
+  EXPECT_TRUE(a.has("json"));
+  EXPECT_TRUE(a.has("yes"));
+  // A long flag that does not exist is still a mistake; an id that begins
+  // with "--" goes after "--".
+  EXPECT_THROW(parse_args({"--Fx4guji9aub0AE"}, k_spec, "x"), usage_error);
+  EXPECT_EQ(parse_args({"--", "--Fx4guji9aub0AE"}, k_spec, "x").positional,
+            (std::vector<std::string>{"--Fx4guji9aub0AE"}));
 }
 
 TEST(cli_args, counts_are_whole_numbers_in_range) {
