@@ -51,6 +51,34 @@ start_node_peer() {
   wait_http "http://127.0.0.1:$1/healthz"
 }
 
+# start_nginx DIR [HTTP_CONF]: nginx (one worker) serving DIR/www on a free
+# port, with HTTP_CONF added to its http block; sets NGINX_PORT and
+# NGINX_WORKER (the worker's process id); stopped on exit.
+start_nginx() {
+  local dir=$1 master
+  NGINX_PORT=$(free_port)
+  mkdir -p "$dir/www"
+  cat >"$dir/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+$( [[ $(id -u) -eq 0 ]] && echo "user root;" )
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 4096; }
+http {
+  access_log $dir/access.log;
+  keepalive_requests 100000;
+  client_body_temp_path $dir; proxy_temp_path $dir; fastcgi_temp_path $dir;
+  uwsgi_temp_path $dir; scgi_temp_path $dir;
+  ${2:-}
+  server { listen 127.0.0.1:$NGINX_PORT; root $dir/www; }
+}
+CONF
+  nginx -c "$dir/nginx.conf" -p "$dir" & PIDS+=($!)
+  master=$!
+  for _ in $(seq 1 200); do [[ -e $dir/nginx.pid ]] && NGINX_WORKER=$(pgrep -P "$master") && break; sleep 0.05; done
+}
+
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
 # register_user PORT [NAME]: registers NAME@example.com (default "bench") with an

@@ -19,29 +19,11 @@ file=$(find "$TMP/reel/orgs" -name video.mp4)
 SIZE=$(stat -c %s "$file")
 
 # nginx serves the very file reel made.
-np=$(free_port)
-mkdir -p "$TMP/nginx/www"
+start_nginx "$TMP/nginx" "sendfile on; tcp_nopush on; types { video/mp4 bin; }"
+np=$NGINX_PORT
 ln -s "$file" "$TMP/nginx/www/file.bin"
-cat >"$TMP/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-$( [[ $(id -u) -eq 0 ]] && echo "user root;" )
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log;
-events { worker_connections 4096; }
-http {
-  access_log $TMP/nginx/access.log;
-  sendfile on; tcp_nopush on; keepalive_requests 100000;
-  client_body_temp_path $TMP/nginx; proxy_temp_path $TMP/nginx; fastcgi_temp_path $TMP/nginx;
-  uwsgi_temp_path $TMP/nginx; scgi_temp_path $TMP/nginx;
-  types { video/mp4 bin; }
-  server { listen 127.0.0.1:$np; root $TMP/nginx/www; }
-}
-CONF
-nginx -c "$TMP/nginx/nginx.conf" -p "$TMP/nginx" & PIDS+=($!)
-nginx_master=$!
 wait_http "http://127.0.0.1:$np/file.bin"
-nginx_pid=$(pgrep -P "$nginx_master")
+nginx_pid=$NGINX_WORKER
 
 # The Express peer serves it too. It has no processing of its own: the clip
 # is uploaded through its API, then the bench does what processing would,
