@@ -81,44 +81,38 @@ const perConnection = ((after - before) * 1024) / N;
 // One round: the latency of its last arrival, and where it went: from the
 // change to the first client's receipt (the write, the event, the first
 // frame) and from the first receipt to the last (the fan-out to M sockets).
-async function broadcastOnce() {
-  const listeners = sockets.slice(0, M);
-  // Latency from the server's own timestamp of the change (updatedAt, set
-  // when the change is made) to each client's receipt.
+// Latency from the server's own timestamp of the change (updatedAt, set when
+// the change is made) to each client's receipt. `arm(stamp)` gives each
+// listener's promise of its arrival time (whole ms, as updatedAt has them);
+// a listener calls stamp(() => updatedAt), read from the first arrival only.
+async function round(arm, id, auth) {
   let sent = 0;
-  const arrivals = listeners.map((s) => new Promise((resolve) => s.once('video:updated', (p) => {
-    sent = Date.parse(p.video.updatedAt);
+  const arrivals = arm((updatedAt) => {
+    if (!sent) sent = Date.parse(updatedAt());
+  });
+  await fetch(`http://127.0.0.1:${port}/api/videos/${id}`, {
+    method: 'PATCH',
+    headers: { Authorization: `Bearer ${auth}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ title: 'bench ' + Math.random() }),
+  });
+  const times = await Promise.all(arrivals);
+  const first = Math.min(...times), last = Math.max(...times);
+  return { total: last - sent, first: first - sent, spread: last - first };
+}
+// To the socket.io-client listeners' room.
+const broadcastOnce = () => round((stamp) => sockets.slice(0, M).map((s) => new Promise((resolve) =>
+  s.once('video:updated', (p) => {
+    stamp(() => p.video.updatedAt);
     resolve(Date.now());
-  })));
-  await fetch(`http://127.0.0.1:${port}/api/videos/${videoId}`, {
-    method: 'PATCH',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ title: 'bench ' + Math.random() }),
-  });
-  const times = await Promise.all(arrivals);
-  const first = Math.min(...times), last = Math.max(...times);
-  return { total: last - sent, first: first - sent, spread: last - first };
-}
-// The same round to the bare listeners' room. Times in whole ms, as
-// updatedAt has them.
-async function rawBroadcastOnce() {
-  let sent = 0;
-  const arrivals = raws.map((s) => new Promise((resolve) => {
-    s.onEvent = (data, at) => {
-      s.onEvent = null;
-      if (!sent) sent = Date.parse(JSON.parse(data.subarray(2).toString())[1].video.updatedAt);
-      resolve(Math.floor(at));
-    };
-  }));
-  await fetch(`http://127.0.0.1:${port}/api/videos/${rawVideoId}`, {
-    method: 'PATCH',
-    headers: { Authorization: `Bearer ${rawToken}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ title: 'bench ' + Math.random() }),
-  });
-  const times = await Promise.all(arrivals);
-  const first = Math.min(...times), last = Math.max(...times);
-  return { total: last - sent, first: first - sent, spread: last - first };
-}
+  }))), videoId, token);
+// To the bare listeners' room.
+const rawBroadcastOnce = () => round((stamp) => raws.map((s) => new Promise((resolve) => {
+  s.onEvent = (data, at) => {
+    s.onEvent = null;
+    stamp(() => JSON.parse(data.subarray(2).toString())[1].video.updatedAt);
+    resolve(Math.floor(at));
+  };
+})), rawVideoId, rawToken);
 // The first rounds of a fresh client process are its own warm-up: in one
 // Node.js process taking 1,000 sockets' messages, the spread (first to last
 // receipt) of round 1 ran 2-3 times that of later rounds against either
